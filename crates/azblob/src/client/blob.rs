@@ -1,0 +1,187 @@
+//! `BlobClient`: the core operations on one blob.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+use url::Url;
+
+use super::ServiceInner;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::blob_properties::{
+    build_get_properties_request, build_set_http_headers_request, build_set_metadata_request, parse_blob_properties,
+    BlobSelector,
+};
+use crate::ops::conditions::Conditions;
+use crate::ops::delete_blob::{build_delete_blob_request, DeleteBlobOptions};
+use crate::ops::get_blob::{build_get_blob_request, parse_get_blob_response, GetBlobHead, GetBlobOptions};
+use crate::ops::models::{BlobProperties, BlobRange, ContentHeaders, Metadata};
+use crate::ops::names;
+use crate::ops::put_blob::{build_put_blob_request, parse_write_response, PutBlobOptions, WriteResult};
+use crate::transport::{Body, TransportError, TransportErrorKind};
+
+/// A client for one blob.
+#[derive(Debug, Clone)]
+pub struct BlobClient {
+    service: Arc<ServiceInner>,
+    container: String,
+    name: String,
+}
+
+/// The answer of Get Blob: properties now, the body as it streams in.
+#[derive(Debug)]
+pub struct GetBlobResponse {
+    /// Properties, range and body length from the headers.
+    pub head: GetBlobHead,
+    /// The content, streaming.
+    pub body: Body,
+}
+
+impl GetBlobResponse {
+    /// Reads the whole body, failing if it is shorter or longer than announced.
+    pub async fn bytes(self) -> Result<Bytes> {
+        let expected = self.head.body_length;
+        let bytes = self
+            .body
+            .bytes()
+            .await
+            .map_err(|e| Error::new(ErrorKind::Transport, "the blob's body broke off").with_operation("GetBlob").with_source(e))?;
+        if bytes.len() as u64 != expected {
+            return Err(Error::new(
+                ErrorKind::Transport,
+                format!("the body has {} bytes, the headers announced {expected}", bytes.len()),
+            )
+            .with_operation("GetBlob")
+            .with_source(TransportError::new(TransportErrorKind::Io, "length mismatch")));
+        }
+        Ok(bytes)
+    }
+}
+
+impl BlobClient {
+    pub(crate) fn new(service: Arc<ServiceInner>, container: String, name: String) -> Self {
+        BlobClient { service, container, name }
+    }
+
+    /// The container's name.
+    pub fn container_name(&self) -> &str {
+        &self.container
+    }
+
+    /// The blob's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The blob's URL (without credentials); fails with `InvalidInput` for invalid names.
+    pub fn url(&self) -> Result<Url> {
+        names::blob_url(self.service.endpoint(), &self.container, &self.name)
+    }
+
+    /// Writes `data` as the whole blob with [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob).
+    pub async fn put(&self, data: impl Into<Bytes>) -> Result<WriteResult> {
+        self.put_with(data, &PutBlobOptions::default()).await
+    }
+
+    /// Put Blob with content headers, metadata, tier and conditions.
+    pub async fn put_with(&self, data: impl Into<Bytes>, options: &PutBlobOptions) -> Result<WriteResult> {
+        let request = build_put_blob_request(self.url()?, data.into(), options)?;
+        let if_not_exists = options.conditions.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
+        match self.service.pipeline().execute(request).await {
+            Ok(response) => parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlob")),
+            // The service reports `If-None-Match: *` on an existing blob as 409
+            // BlobAlreadyExists; some servers answer 412 instead. Both mean the same here.
+            Err(err) if if_not_exists && err.kind() == ErrorKind::PreconditionFailed => {
+                Err(Error::new(ErrorKind::AlreadyExists, "the blob already exists")
+                    .with_operation("PutBlob")
+                    .with_status(err.status().unwrap_or(StatusCode::PRECONDITION_FAILED))
+                    .with_error_code(err.error_code().map(str::to_owned))
+                    .with_request_id(err.request_id().map(str::to_owned))
+                    .with_source(err))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Starts [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob):
+    /// the headers are parsed, the body streams.
+    pub async fn get(&self, options: &GetBlobOptions) -> Result<GetBlobResponse> {
+        let request = build_get_blob_request(self.url()?, options)?;
+        let response = self.service.pipeline().execute(request).await?;
+        let head = parse_get_blob_response(&response).map_err(|e| e.with_operation("GetBlob"))?;
+        Ok(GetBlobResponse { head, body: response.body })
+    }
+
+    /// Reads the whole blob into memory.
+    pub async fn download(&self) -> Result<Bytes> {
+        self.get(&GetBlobOptions::default()).await?.bytes().await
+    }
+
+    /// Reads a byte range into memory. A range that starts past the end of the
+    /// blob fails with [`ErrorKind::InvalidRange`]; one that runs past the end
+    /// returns the bytes that exist.
+    pub async fn download_range(&self, range: BlobRange) -> Result<Bytes> {
+        self.get(&GetBlobOptions { range: Some(range), ..GetBlobOptions::default() }).await?.bytes().await
+    }
+
+    /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)
+    /// of the current blob.
+    pub async fn properties(&self) -> Result<BlobProperties> {
+        self.properties_with(&BlobSelector::default(), &Conditions::default()).await
+    }
+
+    /// Get Blob Properties of a snapshot or version, with conditions.
+    pub async fn properties_with(&self, selector: &BlobSelector, conditions: &Conditions) -> Result<BlobProperties> {
+        let request = build_get_properties_request(self.url()?, selector, conditions)?;
+        let response = self.service.pipeline().execute(request).await?;
+        parse_blob_properties(&response.headers).map_err(|e| e.with_operation("GetBlobProperties"))
+    }
+
+    /// Whether the blob exists (a Get Blob Properties that maps 404 to `false`).
+    pub async fn exists(&self) -> Result<bool> {
+        match self.properties().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces all of the blob's metadata with
+    /// [Set Blob Metadata](https://learn.microsoft.com/rest/api/storageservices/set-blob-metadata).
+    pub async fn set_metadata(&self, metadata: &Metadata) -> Result<WriteResult> {
+        self.set_metadata_with(metadata, &Conditions::default()).await
+    }
+
+    /// Set Blob Metadata with conditions.
+    pub async fn set_metadata_with(&self, metadata: &Metadata, conditions: &Conditions) -> Result<WriteResult> {
+        let request = build_set_metadata_request(self.url()?, metadata, conditions)?;
+        let response = self.service.pipeline().execute(request).await?;
+        parse_write_response(&response, StatusCode::OK).map_err(|e| e.with_operation("SetBlobMetadata"))
+    }
+
+    /// Replaces all content headers with
+    /// [Set Blob Properties](https://learn.microsoft.com/rest/api/storageservices/set-blob-properties);
+    /// a header left `None` is cleared.
+    pub async fn set_http_headers(&self, content: &ContentHeaders) -> Result<WriteResult> {
+        self.set_http_headers_with(content, &Conditions::default()).await
+    }
+
+    /// Set Blob HTTP Headers with conditions.
+    pub async fn set_http_headers_with(&self, content: &ContentHeaders, conditions: &Conditions) -> Result<WriteResult> {
+        let request = build_set_http_headers_request(self.url()?, content, conditions)?;
+        let response = self.service.pipeline().execute(request).await?;
+        parse_write_response(&response, StatusCode::OK).map_err(|e| e.with_operation("SetBlobHttpHeaders"))
+    }
+
+    /// Deletes the blob with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob).
+    pub async fn delete(&self) -> Result<()> {
+        self.delete_with(&DeleteBlobOptions::default()).await
+    }
+
+    /// Delete Blob of a snapshot or version, with snapshot handling and conditions.
+    pub async fn delete_with(&self, options: &DeleteBlobOptions) -> Result<()> {
+        let request = build_delete_blob_request(self.url()?, options)?;
+        self.service.pipeline().execute(request).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,357 @@
+//! `ClientBuilder`: account, endpoint, credential, API version, retry, timeouts and TLS.
+
+mod connection_string;
+mod env;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+use url::{Host, Url};
+
+use crate::auth::{Credential, SasToken, SharedKeyCredential, TokenCredential};
+use crate::client::BlobServiceClient;
+use crate::error::{Error, Result};
+use crate::transport::reqwest::WireOptions;
+use crate::transport::{
+    Clock, HttpTransport, Pipeline, ReqwestTransport, RetryLayer, RetryOptions, RetryRng, SignLayer, SystemClock,
+    TraceLayer,
+};
+
+/// The REST API version sent as `x-ms-version` unless configured otherwise.
+pub const DEFAULT_API_VERSION: &str = "2023-11-03";
+
+/// The emulator's well-known account name.
+pub const DEV_ACCOUNT: &str = "devstoreaccount1";
+
+/// The emulator's well-known account key (public, documented, not a secret).
+pub const DEV_ACCOUNT_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// The emulator's default blob endpoint.
+pub const DEV_BLOB_ENDPOINT: &str = "http://127.0.0.1:10000/devstoreaccount1";
+
+/// Builds a [`BlobServiceClient`].
+///
+/// ```
+/// # fn main() -> azblob::Result<()> {
+/// let client = azblob::ClientBuilder::new()
+///     .endpoint("http://127.0.0.1:10000/devstoreaccount1")
+///     .shared_key(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)?
+///     .build()?;
+/// assert_eq!(client.account(), "devstoreaccount1");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    account: Option<String>,
+    endpoint: Option<String>,
+    credential: Credential,
+    api_version: String,
+    retry: RetryOptions,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    pool_idle_timeout: Option<Duration>,
+    root_certificates_pem: Vec<Vec<u8>>,
+    allow_http: bool,
+    transport: Option<Arc<dyn HttpTransport>>,
+    clock: Option<Arc<dyn Clock>>,
+    rng: Option<Arc<dyn RetryRng>>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            account: None,
+            endpoint: None,
+            credential: Credential::Anonymous,
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            retry: RetryOptions::default(),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            pool_idle_timeout: None,
+            root_certificates_pem: Vec::new(),
+            allow_http: false,
+            transport: None,
+            clock: None,
+            rng: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with defaults: anonymous, HTTPS, API version [`DEFAULT_API_VERSION`], 3 retries.
+    pub fn new() -> Self {
+        ClientBuilder::default()
+    }
+
+    /// Parses an Azure Storage connection string; see [`ClientBuilder::from_connection_string`]'s
+    /// accepted keys in the crate docs.
+    ///
+    /// Accepts `AccountName`, `AccountKey`, `DefaultEndpointsProtocol`,
+    /// `EndpointSuffix`, `BlobEndpoint`, `SharedAccessSignature` and
+    /// `UseDevelopmentStorage=true`; endpoints of other services are ignored.
+    /// Errors never repeat the key or the signature.
+    pub fn from_connection_string(connection_string: &str) -> Result<Self> {
+        connection_string::parse(connection_string)?.into_builder()
+    }
+
+    /// Configures the client from the environment, as the Azure tools do:
+    /// `AZURE_STORAGE_CONNECTION_STRING`, or `AZURE_STORAGE_ACCOUNT` with
+    /// `AZURE_STORAGE_KEY` or `AZURE_STORAGE_SAS_TOKEN`; `AZURE_STORAGE_BLOB_ENDPOINT`
+    /// overrides the endpoint.
+    pub fn from_env() -> Result<Self> {
+        env::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// The storage account name (derived from the endpoint if not set).
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+
+    /// The blob endpoint: `https://{account}.blob.core.windows.net` (host
+    /// style) or `http://127.0.0.1:10000/{account}` (path style, emulators).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// How requests are authorized.
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = credential;
+        self
+    }
+
+    /// Shared Key authorization with an account key; also sets the account name.
+    pub fn shared_key(mut self, account: impl Into<String>, key: impl Into<String>) -> Result<Self> {
+        let key = SharedKeyCredential::new(account, key)?;
+        self.account = Some(key.account().to_owned());
+        self.credential = Credential::SharedKey(key);
+        Ok(self)
+    }
+
+    /// SAS authorization with a token (with or without its leading `?`).
+    pub fn sas_token(mut self, token: &str) -> Result<Self> {
+        self.credential = Credential::Sas(SasToken::parse(token)?);
+        Ok(self)
+    }
+
+    /// Bearer-token authorization (Microsoft Entra ID).
+    pub fn token_credential(mut self, credential: Arc<dyn TokenCredential>) -> Self {
+        self.credential = Credential::Token(credential);
+        self
+    }
+
+    /// The `x-ms-version` to send (default [`DEFAULT_API_VERSION`]).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// Retry behaviour (default: 3 retries with exponential backoff).
+    pub fn retry(mut self, retry: RetryOptions) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The longest wait for a TCP/TLS connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest wait for response headers and then for each body chunk (default 60 s).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How long an idle pooled connection is kept. Defaults to 4 s for
+    /// loopback endpoints (emulators close idle connections after about 5 s)
+    /// and 50 s otherwise (Azure's load balancers keep them about 4 minutes).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Trusts an extra root certificate (PEM), e.g. an emulator's self-signed one.
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Allows plain `http://` to non-loopback hosts (off by default: HTTP
+    /// exposes data, and Shared Key signatures can be replayed).
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Replaces the wire transport (reqwest) with another one, e.g. a test
+    /// double or a fault injector. Retry, signing and tracing still wrap it.
+    pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The clock the retry layer sleeps with (tests inject a virtual one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The randomness behind retry jitter (tests inject a fixed one).
+    pub fn retry_rng(mut self, rng: Arc<dyn RetryRng>) -> Self {
+        self.rng = Some(rng);
+        self
+    }
+
+    /// Validates the configuration and assembles the transport stack.
+    pub fn build(self) -> Result<BlobServiceClient> {
+        let endpoint = self.resolve_endpoint()?;
+        let account = match self.account.clone() {
+            Some(a) => a,
+            None => account_from_endpoint(&endpoint)?,
+        };
+        let loopback = is_loopback(&endpoint);
+        if endpoint.scheme() == "http" && !loopback && !self.allow_http {
+            return Err(Error::invalid_input(format!(
+                "plain http:// is only allowed for loopback (emulator) endpoints; use https:// or allow_http(true) for {}",
+                endpoint.host_str().unwrap_or("")
+            )));
+        }
+        if matches!(self.credential, Credential::Token(_)) && endpoint.scheme() == "http" && !loopback {
+            return Err(Error::invalid_input("bearer tokens are only sent over https:// (or to loopback hosts)"));
+        }
+        if let Credential::SharedKey(key) = &self.credential {
+            if key.account() != account {
+                return Err(Error::invalid_input(format!(
+                    "the shared key is for account {:?} but the client is for {account:?}",
+                    key.account()
+                )));
+            }
+        }
+        let api_version = HeaderValue::from_str(&self.api_version)
+            .map_err(|_| Error::invalid_input("the API version is not valid header text"))?;
+        let wire: Arc<dyn HttpTransport> = match self.transport {
+            Some(t) => t,
+            None => Arc::new(ReqwestTransport::new(&WireOptions {
+                connect_timeout: self.connect_timeout,
+                read_timeout: self.read_timeout,
+                pool_idle_timeout: self.pool_idle_timeout.unwrap_or(if loopback {
+                    Duration::from_secs(4)
+                } else {
+                    Duration::from_secs(50)
+                }),
+                root_certificates_pem: self.root_certificates_pem,
+            })?),
+        };
+        let traced: Arc<dyn HttpTransport> = Arc::new(TraceLayer::new(wire));
+        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, self.credential.clone()));
+        let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(
+            signed,
+            self.retry,
+            self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            self.rng.unwrap_or_else(|| Arc::new(crate::transport::retry::FastRng)),
+        ));
+        Ok(BlobServiceClient::new(account, endpoint, self.credential, Pipeline::new(retried, api_version)))
+    }
+
+    fn resolve_endpoint(&self) -> Result<Url> {
+        let text = match (&self.endpoint, &self.account) {
+            (Some(e), _) => e.clone(),
+            (None, Some(account)) => format!("https://{account}.blob.core.windows.net"),
+            (None, None) => return Err(Error::invalid_input("set an endpoint or an account name")),
+        };
+        let url = Url::parse(&text).map_err(|e| Error::invalid_input(format!("invalid endpoint {text:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(Error::invalid_input(format!("invalid endpoint {text:?}: expected http(s)://host[/account]")));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::invalid_input(
+                "the endpoint must not carry a query or fragment; pass a SAS with sas_token()",
+            ));
+        }
+        Ok(url)
+    }
+}
+
+/// The account name from a host-style (`acct.blob.core.windows.net`) or
+/// path-style (`127.0.0.1:10000/acct`) endpoint.
+fn account_from_endpoint(url: &Url) -> Result<String> {
+    let first_segment = url.path_segments().and_then(|mut s| s.next()).filter(|s| !s.is_empty());
+    if let Some(segment) = first_segment {
+        return Ok(segment.to_owned());
+    }
+    match url.host() {
+        Some(Host::Domain(domain)) if domain.contains('.') => Ok(domain.split('.').next().unwrap_or("").to_owned()),
+        _ => Err(Error::invalid_input(format!("cannot tell the account name from endpoint {url}; set it with account()"))),
+    }
+}
+
+/// Whether the endpoint is on this machine (127.0.0.0/8, ::1, localhost).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_and_host_style_endpoints_give_the_account() {
+        let c = ClientBuilder::new().endpoint("http://127.0.0.1:10000/devstoreaccount1").build().unwrap();
+        assert_eq!(c.account(), "devstoreaccount1");
+        let c = ClientBuilder::new().account("myacct").build().unwrap();
+        assert_eq!(c.endpoint().as_str(), "https://myacct.blob.core.windows.net/");
+        let c = ClientBuilder::new().endpoint("https://other.blob.core.windows.net").build().unwrap();
+        assert_eq!(c.account(), "other");
+    }
+
+    #[test]
+    fn plain_http_needs_loopback_or_opt_in() {
+        let err = ClientBuilder::new().endpoint("http://example.com/acct").build().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(ClientBuilder::new().endpoint("http://example.com/acct").allow_http(true).build().is_ok());
+        assert!(ClientBuilder::new().endpoint("http://localhost:10000/acct").build().is_ok());
+        assert!(ClientBuilder::new().endpoint("http://[::1]:10000/acct").build().is_ok());
+    }
+
+    #[test]
+    fn bearer_tokens_never_go_over_plain_http_to_remote_hosts() {
+        let token = Arc::new(crate::StaticTokenCredential::new("t", std::time::SystemTime::now()));
+        let err = ClientBuilder::new()
+            .endpoint("http://example.com/acct")
+            .allow_http(true)
+            .token_credential(token)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("bearer"), "{err}");
+    }
+
+    #[test]
+    fn malformed_endpoints_are_rejected() {
+        for bad in ["not a url", "ftp://host/acct", "https://h/acct?sv=1&sig=x", "https:///nohost"] {
+            let err = ClientBuilder::new().endpoint(bad).build().unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shared_key_account_must_match_the_endpoint() {
+        let err = ClientBuilder::new()
+            .shared_key("other", DEV_ACCOUNT_KEY)
+            .unwrap()
+            .endpoint("http://127.0.0.1:10000/devstoreaccount1")
+            .account("devstoreaccount1")
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+    }
+}

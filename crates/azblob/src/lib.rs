@@ -1,0 +1,40 @@
+//! azblob: a fast, thin, test-friendly Azure Blob Storage client.
+//!
+//! It speaks the Blob REST API (`x-ms-version` 2023-11-03 by default) over
+//! reqwest and rustls, with Shared Key, SAS and bearer-token authorization,
+//! typed errors and retries that know which requests are safe to repeat.
+//!
+//! ```no_run
+//! # async fn demo() -> azblob::Result<()> {
+//! let client = azblob::ClientBuilder::from_connection_string("UseDevelopmentStorage=true")?.build()?;
+//! let blob = client.blob("datasets", "runs/42/metrics.json");
+//! blob.put(r#"{"loss":0.1}"#).await?;
+//! assert_eq!(&blob.download().await?[..], br#"{"loss":0.1}"#);
+//! # Ok(()) }
+//! ```
+//!
+//! The layers every request passes through, outermost first: operation span,
+//! [`RetryLayer`](transport::RetryLayer), [`SignLayer`](transport::SignLayer),
+//! [`TraceLayer`](transport::TraceLayer), then the wire
+//! ([`ReqwestTransport`](transport::ReqwestTransport) or your own
+//! [`HttpTransport`](transport::HttpTransport)).
+
+pub mod auth;
+mod client;
+mod config;
+mod error;
+mod ops;
+mod redact;
+pub mod transport;
+
+pub use crate::auth::{Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential};
+pub use crate::client::{BlobClient, BlobServiceClient, ContainerClient, GetBlobResponse};
+pub use crate::config::{ClientBuilder, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
+pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::ops::blob_properties::BlobSelector;
+pub use crate::ops::conditions::Conditions;
+pub use crate::ops::delete_blob::{DeleteBlobOptions, DeleteSnapshots};
+pub use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
+pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
+pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
+pub use crate::redact::Secret;

@@ -1,0 +1,77 @@
+//! Header names used by the Blob REST API, declared once.
+//!
+//! Values are lowercase because `http::HeaderMap` stores names lowercase.
+
+/// `Content-Encoding`.
+pub(crate) const CONTENT_ENCODING: &str = "content-encoding";
+/// `Content-Language`.
+pub(crate) const CONTENT_LANGUAGE: &str = "content-language";
+/// `Content-Length`.
+pub(crate) const CONTENT_LENGTH: &str = "content-length";
+/// `Content-MD5`.
+pub(crate) const CONTENT_MD5: &str = "content-md5";
+/// `Content-Type`.
+pub(crate) const CONTENT_TYPE: &str = "content-type";
+/// `Content-Disposition`.
+pub(crate) const CONTENT_DISPOSITION: &str = "content-disposition";
+/// `Content-Range`.
+pub(crate) const CONTENT_RANGE: &str = "content-range";
+/// `Cache-Control`.
+pub(crate) const CACHE_CONTROL: &str = "cache-control";
+/// `ETag`.
+pub(crate) const ETAG: &str = "etag";
+/// `Last-Modified`.
+pub(crate) const LAST_MODIFIED: &str = "last-modified";
+/// `If-Modified-Since`.
+pub(crate) const IF_MODIFIED_SINCE: &str = "if-modified-since";
+/// `If-Match`.
+pub(crate) const IF_MATCH: &str = "if-match";
+/// `If-None-Match`.
+pub(crate) const IF_NONE_MATCH: &str = "if-none-match";
+/// `If-Unmodified-Since`.
+pub(crate) const IF_UNMODIFIED_SINCE: &str = "if-unmodified-since";
+/// `Range`.
+pub(crate) const RANGE: &str = "range";
+/// `Retry-After`.
+pub(crate) const RETRY_AFTER: &str = "retry-after";
+
+/// `x-ms-version`: the REST API version.
+pub(crate) const X_MS_VERSION: &str = "x-ms-version";
+/// `x-ms-date`: the request time, signed.
+pub(crate) const X_MS_DATE: &str = "x-ms-date";
+/// `x-ms-range`: like `Range`, understood by every API version.
+pub(crate) const X_MS_RANGE: &str = "x-ms-range";
+/// `x-ms-request-id`: the service's id of a request.
+pub(crate) const X_MS_REQUEST_ID: &str = "x-ms-request-id";
+/// `x-ms-error-code`: the service's error code.
+pub(crate) const X_MS_ERROR_CODE: &str = "x-ms-error-code";
+/// `x-ms-retry-after-ms`: the service's retry hint in milliseconds.
+pub(crate) const X_MS_RETRY_AFTER_MS: &str = "x-ms-retry-after-ms";
+/// `x-ms-blob-type`.
+pub(crate) const X_MS_BLOB_TYPE: &str = "x-ms-blob-type";
+/// `x-ms-access-tier`.
+pub(crate) const X_MS_ACCESS_TIER: &str = "x-ms-access-tier";
+/// `x-ms-access-tier-inferred`.
+pub(crate) const X_MS_ACCESS_TIER_INFERRED: &str = "x-ms-access-tier-inferred";
+/// `x-ms-version-id`.
+pub(crate) const X_MS_VERSION_ID: &str = "x-ms-version-id";
+/// `x-ms-is-current-version`.
+pub(crate) const X_MS_IS_CURRENT_VERSION: &str = "x-ms-is-current-version";
+/// `x-ms-creation-time`.
+pub(crate) const X_MS_CREATION_TIME: &str = "x-ms-creation-time";
+/// `x-ms-blob-content-type` (Put Blob and Set Blob HTTP Headers).
+pub(crate) const X_MS_BLOB_CONTENT_TYPE: &str = "x-ms-blob-content-type";
+/// `x-ms-blob-content-encoding`.
+pub(crate) const X_MS_BLOB_CONTENT_ENCODING: &str = "x-ms-blob-content-encoding";
+/// `x-ms-blob-content-language`.
+pub(crate) const X_MS_BLOB_CONTENT_LANGUAGE: &str = "x-ms-blob-content-language";
+/// `x-ms-blob-content-disposition`.
+pub(crate) const X_MS_BLOB_CONTENT_DISPOSITION: &str = "x-ms-blob-content-disposition";
+/// `x-ms-blob-cache-control`.
+pub(crate) const X_MS_BLOB_CACHE_CONTROL: &str = "x-ms-blob-cache-control";
+/// `x-ms-blob-content-md5`.
+pub(crate) const X_MS_BLOB_CONTENT_MD5: &str = "x-ms-blob-content-md5";
+/// `x-ms-delete-snapshots`.
+pub(crate) const X_MS_DELETE_SNAPSHOTS: &str = "x-ms-delete-snapshots";
+/// `x-ms-meta-`: the prefix of metadata headers.
+pub(crate) const X_MS_META_PREFIX: &str = "x-ms-meta-";

@@ -1,0 +1,17 @@
+//! REST operations: pure request builders and response parsers, one file per group.
+//!
+//! Nothing here does I/O: a builder turns typed options into a
+//! [`Request`](crate::transport::Request), a parser turns a
+//! [`Response`](crate::transport::Response) into a typed result, and both are
+//! unit-tested against documented samples.
+
+pub(crate) mod blob_properties;
+pub(crate) mod conditions;
+pub(crate) mod delete_blob;
+pub(crate) mod error_map;
+pub(crate) mod get_blob;
+pub(crate) mod headers;
+pub(crate) mod models;
+pub(crate) mod names;
+pub(crate) mod put_blob;
+pub(crate) mod request_util;

@@ -1,0 +1,134 @@
+//! Small helpers the request builders and response parsers share.
+
+use std::time::SystemTime;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::headers;
+use super::models::{ContentHeaders, ETag, Metadata};
+use crate::error::{Error, Result};
+use crate::transport::Request;
+
+/// Sets a header from caller-supplied text, rejecting values that are not valid header text.
+pub(crate) fn set_header(request: &mut Request, name: &'static str, value: &str) -> Result<()> {
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| Error::invalid_input(format!("the value for {name} is not valid header text: {value:?}")))?;
+    request.headers.insert(HeaderName::from_static(name), value);
+    Ok(())
+}
+
+/// Adds `x-ms-meta-*` headers after checking names and values.
+///
+/// Names must be C# identifiers (letters, digits, `_`, not starting with a
+/// digit); values must be printable ASCII, since headers cannot carry more.
+pub(crate) fn set_metadata(request: &mut Request, metadata: &Metadata) -> Result<()> {
+    for (name, value) in metadata {
+        let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name {
+            return Err(Error::invalid_input(format!(
+                "invalid metadata name {name:?}: names are letters, digits and '_', not starting with a digit"
+            )));
+        }
+        if !value.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+            return Err(Error::invalid_input(format!(
+                "invalid metadata value for {name:?}: values must be printable ASCII"
+            )));
+        }
+        let header = HeaderName::from_bytes(format!("{}{name}", headers::X_MS_META_PREFIX).as_bytes())
+            .map_err(|_| Error::invalid_input(format!("invalid metadata name {name:?}")))?;
+        let value = HeaderValue::from_str(value.trim())
+            .map_err(|_| Error::invalid_input(format!("invalid metadata value for {name:?}")))?;
+        request.headers.insert(header, value);
+    }
+    Ok(())
+}
+
+/// Adds the `x-ms-blob-*` content headers that Put Blob, Put Block List and
+/// Set Blob HTTP Headers share.
+pub(crate) fn set_content_headers(request: &mut Request, content: &ContentHeaders) -> Result<()> {
+    let pairs = [
+        (headers::X_MS_BLOB_CONTENT_TYPE, &content.content_type),
+        (headers::X_MS_BLOB_CONTENT_ENCODING, &content.content_encoding),
+        (headers::X_MS_BLOB_CONTENT_LANGUAGE, &content.content_language),
+        (headers::X_MS_BLOB_CONTENT_DISPOSITION, &content.content_disposition),
+        (headers::X_MS_BLOB_CACHE_CONTROL, &content.cache_control),
+    ];
+    for (name, value) in pairs {
+        if let Some(value) = value {
+            set_header(request, name, value)?;
+        }
+    }
+    if let Some(md5) = &content.content_md5 {
+        if md5.len() != 16 {
+            return Err(Error::invalid_input("a Content-MD5 must be 16 bytes"));
+        }
+        set_header(request, headers::X_MS_BLOB_CONTENT_MD5, &BASE64.encode(md5))?;
+    }
+    Ok(())
+}
+
+/// Adds a query parameter (`snapshot`, `versionid`, ...).
+pub(crate) fn add_query(request: &mut Request, name: &str, value: &str) {
+    request.url.query_pairs_mut().append_pair(name, value);
+}
+
+/// A header as text.
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A header that must be present.
+pub(crate) fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str> {
+    header(headers, name).ok_or_else(|| Error::invalid_response(format!("the response has no {name} header")))
+}
+
+/// The `ETag` header.
+pub(crate) fn etag(headers: &HeaderMap) -> Result<ETag> {
+    required(headers, headers::ETAG).map(|v| ETag(v.to_owned()))
+}
+
+/// An HTTP-date header such as `Last-Modified`.
+pub(crate) fn date(headers: &HeaderMap, name: &str) -> Result<Option<SystemTime>> {
+    header(headers, name)
+        .map(|v| {
+            httpdate::parse_http_date(v)
+                .map_err(|_| Error::invalid_response(format!("the {name} header is not an HTTP date: {v:?}")))
+        })
+        .transpose()
+}
+
+/// A decimal number header such as `Content-Length`.
+pub(crate) fn number(headers: &HeaderMap, name: &str) -> Result<Option<u64>> {
+    header(headers, name)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| Error::invalid_response(format!("the {name} header is not a number: {v:?}")))
+        })
+        .transpose()
+}
+
+/// A base64 MD5 header.
+pub(crate) fn md5(headers: &HeaderMap, name: &str) -> Result<Option<Vec<u8>>> {
+    header(headers, name)
+        .map(|v| {
+            BASE64
+                .decode(v.trim())
+                .map_err(|_| Error::invalid_response(format!("the {name} header is not base64: {v:?}")))
+        })
+        .transpose()
+}
+
+/// The `x-ms-meta-*` headers as metadata.
+pub(crate) fn metadata(headers: &HeaderMap) -> Metadata {
+    headers
+        .iter()
+        .filter_map(|(name, value)| {
+            let key = name.as_str().strip_prefix(headers::X_MS_META_PREFIX)?;
+            Some((key.to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! Response bodies: buffered for small answers, streamed for downloads.
+
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{BoxStream, StreamExt};
+use http::{HeaderMap, StatusCode};
+
+use super::TransportError;
+
+/// A response body: either already in memory or a stream of chunks.
+pub struct Body(Inner);
+
+enum Inner {
+    Full(Bytes),
+    Stream(BoxStream<'static, Result<Bytes, TransportError>>),
+}
+
+impl Body {
+    /// A body that is already in memory.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        Body(Inner::Full(bytes.into()))
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        Body::full(Bytes::new())
+    }
+
+    /// A body read chunk by chunk from `stream`.
+    pub fn from_stream(stream: BoxStream<'static, Result<Bytes, TransportError>>) -> Self {
+        Body(Inner::Stream(stream))
+    }
+
+    /// Reads the whole body into memory.
+    pub async fn bytes(self) -> Result<Bytes, TransportError> {
+        match self.0 {
+            Inner::Full(bytes) => Ok(bytes),
+            Inner::Stream(mut stream) => {
+                let first = match stream.next().await {
+                    None => return Ok(Bytes::new()),
+                    Some(chunk) => chunk?,
+                };
+                // Most small answers arrive in one chunk: return it without copying.
+                let Some(second) = stream.next().await else { return Ok(first) };
+                let mut buf = BytesMut::from(&first[..]);
+                buf.extend_from_slice(&second?);
+                while let Some(chunk) = stream.next().await {
+                    buf.extend_from_slice(&chunk?);
+                }
+                Ok(buf.freeze())
+            }
+        }
+    }
+
+    /// Reads the body as a stream of chunks.
+    pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, TransportError>> {
+        match self.0 {
+            Inner::Full(bytes) if bytes.is_empty() => futures_util::stream::empty().boxed(),
+            Inner::Full(bytes) => futures_util::stream::once(async move { Ok(bytes) }).boxed(),
+            Inner::Stream(stream) => stream,
+        }
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Inner::Full(bytes) => write!(f, "Body({} bytes)", bytes.len()),
+            Inner::Stream(_) => f.write_str("Body(stream)"),
+        }
+    }
+}
+
+/// An HTTP response: status, headers and a body that may still be streaming.
+#[derive(Debug)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Body,
+}
+
+impl Response {
+    /// A response with a body already in memory.
+    pub fn new(status: StatusCode, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
+        Response { status, headers, body: Body::full(body) }
+    }
+
+    /// The value of a header as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}

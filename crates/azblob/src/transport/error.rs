@@ -1,0 +1,77 @@
+//! The error of a transport that produced no response.
+
+use std::fmt;
+
+/// Why no response was received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection could not be established; the request was never sent,
+    /// so retrying is always safe.
+    Connect,
+    /// The request or response timed out.
+    Timeout,
+    /// The connection broke while sending the request or reading the
+    /// response (reset, closed keep-alive connection, truncated body).
+    Io,
+    /// A simulation cassette had no answer for the request.
+    NoRecording,
+    /// Anything else (invalid request, TLS configuration, ...).
+    Other,
+}
+
+/// A failure to get a response at all.
+///
+/// Its message never contains a URL: the underlying errors are stripped of
+/// theirs, because a URL may carry a SAS signature.
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A transport error of `kind` with a message that must not contain secrets.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        TransportError { kind, message: message.into(), source: None }
+    }
+
+    /// Attaches the underlying error (which must not contain secrets).
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Why no response was received.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the request certainly never reached the server.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        let mut source = self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(err) = source {
+            write!(f, ": {err}")?;
+            source = err.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("message", &self.to_string())
+            .finish()
+    }
+}
+
+impl std::error::Error for TransportError {}

@@ -1,0 +1,50 @@
+//! `Pipeline` is the top of the stack: it stamps the API version, opens the
+//! operation span, and turns transport failures and error statuses into [`Error`]s.
+
+use std::sync::Arc;
+
+use http::HeaderValue;
+use tracing::Instrument;
+
+use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::{error_map, headers};
+
+/// The assembled transport stack plus the settings every request shares.
+#[derive(Debug, Clone)]
+pub(crate) struct Pipeline {
+    transport: Arc<dyn HttpTransport>,
+    api_version: HeaderValue,
+}
+
+impl Pipeline {
+    pub(crate) fn new(transport: Arc<dyn HttpTransport>, api_version: HeaderValue) -> Self {
+        Pipeline { transport, api_version }
+    }
+
+    /// Sends `request` through the stack; a non-2xx answer becomes an error
+    /// with its kind, status, service code and request id.
+    pub(crate) async fn execute(&self, mut request: Request) -> Result<Response> {
+        let operation = request.operation;
+        request.headers.insert(headers::X_MS_VERSION, self.api_version.clone());
+        let span = tracing::info_span!("azblob.operation", operation, status = tracing::field::Empty);
+        async move {
+            let response = self.transport.send(request).await.map_err(|e| transport_error(e, operation))?;
+            tracing::Span::current().record("status", response.status.as_u16());
+            if response.status.is_success() {
+                return Ok(response);
+            }
+            Err(error_map::error_from_response(response, operation).await)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn transport_error(err: TransportError, operation: &'static str) -> Error {
+    let kind = match err.kind() {
+        TransportErrorKind::Timeout => ErrorKind::Timeout,
+        _ => ErrorKind::Transport,
+    };
+    Error::new(kind, err.to_string()).with_operation(operation).with_source(err)
+}

@@ -1,0 +1,66 @@
+//! The request type that travels down the transport stack.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use url::Url;
+
+use crate::redact::RedactedUrl;
+
+/// One HTTP request, as built by an operation and signed by the stack.
+///
+/// The body is [`Bytes`], so a retry or a recording can resend it without
+/// copying. `idempotent` is set by the operation that built the request,
+/// because only it knows whether repeating it is safe.
+#[derive(Clone)]
+pub struct Request {
+    /// The HTTP method.
+    pub method: Method,
+    /// The full URL, including the query (and a SAS once signed).
+    pub url: Url,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The request body (empty for GET, HEAD and DELETE).
+    pub body: Bytes,
+    /// The REST operation's name, e.g. `PutBlob`, for spans and errors.
+    pub operation: &'static str,
+    /// Whether sending the request twice has the same effect as once.
+    pub idempotent: bool,
+}
+
+impl Request {
+    /// A request with no headers and an empty body, idempotent by default.
+    pub fn new(operation: &'static str, method: Method, url: Url) -> Self {
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            operation,
+            idempotent: true,
+        }
+    }
+
+    /// Sets a header, replacing any earlier value.
+    pub fn set_header(&mut self, name: HeaderName, value: HeaderValue) {
+        self.headers.insert(name, value);
+    }
+
+    /// The value of a header as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Headers are left out on purpose: `Authorization` and copy-source
+        // credentials live there.
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &RedactedUrl(&self.url))
+            .field("body_len", &self.body.len())
+            .field("idempotent", &self.idempotent)
+            .finish()
+    }
+}

@@ -1,0 +1,89 @@
+//! The wire: `ReqwestTransport` sends requests with reqwest over rustls.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+
+use super::{Body, HttpTransport, Request, Response, TransportError, TransportErrorKind};
+use crate::error::{Error, Result};
+
+/// Settings of the HTTP connection pool and TLS.
+#[derive(Debug, Clone)]
+pub(crate) struct WireOptions {
+    pub(crate) connect_timeout: Duration,
+    /// Longest wait for the response headers, and then for each body chunk.
+    pub(crate) read_timeout: Duration,
+    pub(crate) pool_idle_timeout: Duration,
+    pub(crate) root_certificates_pem: Vec<Vec<u8>>,
+}
+
+/// Sends requests over HTTP/1.1 with reqwest, TLS by rustls.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    pub(crate) fn new(options: &WireOptions) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .pool_idle_timeout(options.pool_idle_timeout)
+            .tcp_nodelay(true)
+            .http1_only()
+            .no_proxy()
+            .user_agent(concat!("azblob-rs/", env!("CARGO_PKG_VERSION")));
+        for pem in &options.root_certificates_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::invalid_input(format!("cannot build the HTTP client: {e}")))?;
+        Ok(ReqwestTransport { client })
+    }
+
+    /// A transport over a reqwest client configured by the caller.
+    pub fn from_client(client: reqwest::Client) -> Self {
+        ReqwestTransport { client }
+    }
+}
+
+impl HttpTransport for ReqwestTransport {
+    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+        Box::pin(async move {
+            let mut builder = self.client.request(request.method, request.url).headers(request.headers);
+            if !request.body.is_empty() {
+                builder = builder.body(request.body);
+            }
+            let response = builder.send().await.map_err(map_reqwest_error)?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let stream = response.bytes_stream().map(|chunk| chunk.map_err(map_reqwest_error));
+            Ok(Response { status, headers, body: Body::from_stream(stream.boxed()) })
+        })
+    }
+}
+
+/// Turns a reqwest error into a transport error, dropping its URL (it may carry a SAS).
+fn map_reqwest_error(err: reqwest::Error) -> TransportError {
+    let kind = if err.is_connect() {
+        TransportErrorKind::Connect
+    } else if err.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if err.is_request() || err.is_body() || err.is_decode() {
+        TransportErrorKind::Io
+    } else {
+        TransportErrorKind::Other
+    };
+    let message = match kind {
+        TransportErrorKind::Connect => "could not connect",
+        TransportErrorKind::Timeout => "timed out",
+        TransportErrorKind::Io => "connection failed during the exchange",
+        _ => "HTTP client error",
+    };
+    TransportError::new(kind, message).with_source(err.without_url())
+}

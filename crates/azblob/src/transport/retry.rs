@@ -1,0 +1,350 @@
+//! `RetryLayer` repeats failed attempts that are safe and worth repeating.
+//!
+//! It sits outside [`SignLayer`](super::SignLayer) so that every attempt is
+//! signed afresh (a new `x-ms-date`, a token that may have been refreshed).
+//! Decisions are made on types only: the transport error's kind, the HTTP
+//! status, the service's retry hint and the request's `idempotent` flag,
+//! which the operation that built the request sets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use http::StatusCode;
+
+use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
+use crate::ops::headers;
+
+/// How many times and how patiently failed requests are retried.
+#[derive(Debug, Clone)]
+pub struct RetryOptions {
+    /// Retries after the first attempt (default 3).
+    pub max_retries: u32,
+    /// The delay before the first retry; each further retry doubles it (default 400 ms).
+    pub initial_backoff: Duration,
+    /// The longest computed delay between two attempts (default 30 s).
+    pub max_backoff: Duration,
+    /// The longest service-requested delay (`Retry-After`) the layer waits;
+    /// a longer hint ends the retries and returns the response (default 60 s).
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryOptions {
+    fn default() -> Self {
+        RetryOptions {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(400),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryOptions {
+    /// Options that never retry.
+    pub fn none() -> Self {
+        RetryOptions { max_retries: 0, ..RetryOptions::default() }
+    }
+}
+
+/// Waits between attempts; injectable so tests and replays need no real sleeps.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Completes after `duration`.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// The real clock: `tokio::time::sleep`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// The randomness behind jitter; injectable so tests get a fixed schedule.
+pub trait RetryRng: Send + Sync + std::fmt::Debug {
+    /// A number in `[0, 1)`.
+    fn next_f64(&self) -> f64;
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FastRng;
+
+impl RetryRng for FastRng {
+    fn next_f64(&self) -> f64 {
+        fastrand::f64()
+    }
+}
+
+/// Retries failed attempts of the inner transport; see the module docs.
+#[derive(Debug)]
+pub struct RetryLayer {
+    inner: Arc<dyn HttpTransport>,
+    options: RetryOptions,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn RetryRng>,
+}
+
+impl RetryLayer {
+    /// Wraps `inner` with the given options, clock and randomness.
+    pub fn new(
+        inner: Arc<dyn HttpTransport>,
+        options: RetryOptions,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn RetryRng>,
+    ) -> Self {
+        RetryLayer { inner, options, clock, rng }
+    }
+}
+
+impl HttpTransport for RetryLayer {
+    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+        Box::pin(async move {
+            let mut retries = 0;
+            loop {
+                let result = self.inner.send(request.clone()).await;
+                let Some(hint) = retry_decision(&result, request.idempotent) else {
+                    return result;
+                };
+                if retries >= self.options.max_retries {
+                    return result;
+                }
+                let delay = match hint {
+                    Some(hint) if hint > self.options.max_retry_after => return result,
+                    Some(hint) => hint,
+                    None => backoff(&self.options, retries, self.rng.next_f64()),
+                };
+                let reason = match &result {
+                    Ok(response) => format!("HTTP {}", response.status.as_u16()),
+                    Err(err) => err.to_string(),
+                };
+                tracing::warn!(
+                    operation = request.operation,
+                    retry = retries + 1,
+                    delay_ms = delay.as_millis() as u64,
+                    %reason,
+                    "retrying request"
+                );
+                drop(result);
+                self.clock.sleep(delay).await;
+                retries += 1;
+            }
+        })
+    }
+}
+
+/// Statuses that mean "try again later": timeout, throttling, transient server failures.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// Whether to retry, and if so the delay the service asked for.
+///
+/// `None`: do not retry. `Some(None)`: retry after the computed backoff.
+/// `Some(Some(d))`: retry after the service's hint `d`.
+/// A request that is not idempotent is retried only when it certainly never
+/// left the client (a connection that could not be established).
+pub(crate) fn retry_decision(
+    result: &Result<Response, TransportError>,
+    idempotent: bool,
+) -> Option<Option<Duration>> {
+    match result {
+        Err(err) if err.is_connect() => Some(None),
+        Err(err) => match err.kind() {
+            TransportErrorKind::Timeout | TransportErrorKind::Io if idempotent => Some(None),
+            _ => None,
+        },
+        Ok(response) if idempotent && is_retryable_status(response.status) => {
+            Some(retry_after(&response.headers))
+        }
+        Ok(_) => None,
+    }
+}
+
+/// The service's requested delay: `x-ms-retry-after-ms`, else `Retry-After` in seconds.
+pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = text(headers::X_MS_RETRY_AFTER_MS).and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_millis(ms));
+    }
+    let value = text(headers::RETRY_AFTER)?;
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    // An HTTP date: wait until then (a date in the past means "now").
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with "equal jitter": half the delay is fixed, half random,
+/// so concurrent clients spread out but never retry immediately.
+pub(crate) fn backoff(options: &RetryOptions, retry: u32, random: f64) -> Duration {
+    let exp = options.initial_backoff.saturating_mul(2u32.saturating_pow(retry.min(16)));
+    let capped = exp.min(options.max_backoff);
+    capped.mul_f64(0.5 + 0.5 * random.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use http::HeaderMap;
+
+    use super::*;
+
+    #[derive(Debug, Default)]
+    struct FakeClock(Mutex<Vec<Duration>>);
+
+    impl Clock for FakeClock {
+        fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+            self.0.lock().unwrap().push(duration);
+            Box::pin(async {})
+        }
+    }
+
+    #[derive(Debug)]
+    struct FixedRng(f64);
+
+    impl RetryRng for FixedRng {
+        fn next_f64(&self) -> f64 {
+            self.0
+        }
+    }
+
+    type Scripted = Result<(u16, Vec<(&'static str, &'static str)>), TransportErrorKind>;
+
+    /// A transport that answers from a script and counts the attempts.
+    #[derive(Debug)]
+    struct Script(Mutex<VecDeque<Scripted>>, Mutex<u32>);
+
+    impl Script {
+        fn new(answers: Vec<Scripted>) -> Arc<Self> {
+            Arc::new(Script(Mutex::new(answers.into()), Mutex::new(0)))
+        }
+        fn attempts(&self) -> u32 {
+            *self.1.lock().unwrap()
+        }
+    }
+
+    impl HttpTransport for Script {
+        fn send(&self, _request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+            *self.1.lock().unwrap() += 1;
+            let next = self.0.lock().unwrap().pop_front().expect("script exhausted");
+            Box::pin(async move {
+                match next {
+                    Ok((status, hdrs)) => {
+                        let mut headers = HeaderMap::new();
+                        for (k, v) in hdrs {
+                            headers.insert(k, v.parse().unwrap());
+                        }
+                        Ok(Response::new(StatusCode::from_u16(status).unwrap(), headers, ""))
+                    }
+                    Err(kind) => Err(TransportError::new(kind, "scripted failure")),
+                }
+            })
+        }
+    }
+
+    fn layer(script: &Arc<Script>, clock: &Arc<FakeClock>) -> RetryLayer {
+        RetryLayer::new(
+            Arc::clone(script) as Arc<dyn HttpTransport>,
+            RetryOptions::default(),
+            Arc::clone(clock) as Arc<dyn Clock>,
+            Arc::new(FixedRng(1.0)),
+        )
+    }
+
+    fn request(idempotent: bool) -> Request {
+        let mut r = Request::new("Test", http::Method::PUT, "http://127.0.0.1/a/c/b".parse().unwrap());
+        r.idempotent = idempotent;
+        r
+    }
+
+    async fn run(answers: Vec<Scripted>, idempotent: bool) -> (Result<u16, TransportErrorKind>, u32, Vec<Duration>) {
+        let script = Script::new(answers);
+        let clock = Arc::new(FakeClock::default());
+        let result = layer(&script, &clock).send(request(idempotent)).await;
+        let sleeps = clock.0.lock().unwrap().clone();
+        (result.map(|r| r.status.as_u16()).map_err(|e| e.kind()), script.attempts(), sleeps)
+    }
+
+    #[tokio::test]
+    async fn retries_each_transient_status_then_succeeds() {
+        for status in [408, 429, 500, 502, 503, 504] {
+            let (result, attempts, _) = run(vec![Ok((status, vec![])), Ok((200, vec![]))], true).await;
+            assert_eq!(result, Ok(200), "status {status}");
+            assert_eq!(attempts, 2, "status {status}");
+        }
+    }
+
+    #[tokio::test]
+    async fn does_not_retry_client_errors() {
+        for status in [400, 401, 403, 404, 409, 412, 416] {
+            let (result, attempts, _) = run(vec![Ok((status, vec![]))], true).await;
+            assert_eq!(result, Ok(status));
+            assert_eq!(attempts, 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_max_retries_with_exponential_delays() {
+        let answers = vec![Ok((503, vec![])); 4];
+        let (result, attempts, sleeps) = run(answers, true).await;
+        assert_eq!(result, Ok(503));
+        assert_eq!(attempts, 4, "one attempt and three retries");
+        let ms: Vec<u128> = sleeps.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, vec![400, 800, 1600]);
+    }
+
+    #[tokio::test]
+    async fn honours_retry_after_headers() {
+        let answers = vec![Ok((429, vec![("retry-after", "7")])), Ok((200, vec![]))];
+        let (_, _, sleeps) = run(answers, true).await;
+        assert_eq!(sleeps, vec![Duration::from_secs(7)]);
+
+        let answers = vec![Ok((503, vec![("x-ms-retry-after-ms", "250"), ("retry-after", "9")])), Ok((200, vec![]))];
+        let (_, _, sleeps) = run(answers, true).await;
+        assert_eq!(sleeps, vec![Duration::from_millis(250)]);
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_beyond_the_limit_returns_the_response() {
+        let (result, attempts, sleeps) = run(vec![Ok((503, vec![("retry-after", "3600")]))], true).await;
+        assert_eq!(result, Ok(503));
+        assert_eq!(attempts, 1);
+        assert!(sleeps.is_empty());
+    }
+
+    #[tokio::test]
+    async fn non_idempotent_requests_are_not_retried_after_sending() {
+        let (result, attempts, _) = run(vec![Ok((503, vec![]))], false).await;
+        assert_eq!((result, attempts), (Ok(503), 1));
+        let (result, attempts, _) = run(vec![Err(TransportErrorKind::Io)], false).await;
+        assert_eq!((result, attempts), (Err(TransportErrorKind::Io), 1));
+        let (result, attempts, _) = run(vec![Err(TransportErrorKind::Timeout)], false).await;
+        assert_eq!((result, attempts), (Err(TransportErrorKind::Timeout), 1));
+    }
+
+    #[tokio::test]
+    async fn connect_errors_are_retried_even_when_not_idempotent() {
+        let (result, attempts, _) = run(vec![Err(TransportErrorKind::Connect), Ok((201, vec![]))], false).await;
+        assert_eq!((result, attempts), (Ok(201), 2));
+    }
+
+    #[tokio::test]
+    async fn broken_connections_are_retried_for_idempotent_requests() {
+        let (result, attempts, _) = run(vec![Err(TransportErrorKind::Io), Ok((200, vec![]))], true).await;
+        assert_eq!((result, attempts), (Ok(200), 2));
+    }
+
+    #[test]
+    fn jitter_keeps_at_least_half_the_delay_and_respects_the_cap() {
+        let o = RetryOptions::default();
+        assert_eq!(backoff(&o, 0, 0.0), Duration::from_millis(200));
+        assert_eq!(backoff(&o, 0, 1.0), Duration::from_millis(400));
+        assert_eq!(backoff(&o, 20, 1.0), o.max_backoff);
+    }
+}
