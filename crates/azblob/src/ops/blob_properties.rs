@@ -107,17 +107,28 @@ pub(crate) fn parse_blob_properties(h: &HeaderMap) -> Result<BlobProperties> {
 }
 
 /// Parses `bytes START-END/TOTAL` into its three numbers.
+///
+/// An empty range (`END = START - 1`, as some servers send for a range that
+/// starts at the end of the blob) is the caller's mistake, not garbage: it is
+/// reported as [`InvalidRange`](crate::ErrorKind::InvalidRange), as the
+/// service's own 416 would be.
 pub(crate) fn parse_content_range(value: &str) -> Result<(u64, u64, u64)> {
     let bad = || Error::invalid_response(format!("malformed Content-Range {value:?}"));
     let rest = value.trim().strip_prefix("bytes ").ok_or_else(bad)?;
     let (range, total) = rest.split_once('/').ok_or_else(bad)?;
     let (start, end) = range.split_once('-').ok_or_else(bad)?;
-    let parse = |s: &str| s.trim().parse::<u64>().map_err(|_| bad());
+    let parse = |s: &str| s.trim().parse::<i128>().map_err(|_| bad());
     let (start, end, total) = (parse(start)?, parse(end)?, parse(total)?);
-    if start > end || end >= total {
+    if start >= 0 && end == start - 1 && start == total {
+        return Err(Error::new(
+            crate::ErrorKind::InvalidRange,
+            format!("the range starts at or past the end of the blob ({total} bytes)"),
+        ));
+    }
+    if start < 0 || start > end || end >= total || total > i128::from(u64::MAX) {
         return Err(bad());
     }
-    Ok((start, end, total))
+    Ok((start as u64, end as u64, total as u64))
 }
 
 #[cfg(test)]
@@ -197,8 +208,12 @@ mod tests {
     #[test]
     fn content_range_parsing() {
         assert_eq!(parse_content_range("bytes 5-9/10").unwrap(), (5, 9, 10));
-        for bad in ["bytes 5-9", "5-9/10", "bytes 9-5/10", "bytes 0-10/10", "bytes */10"] {
-            assert!(parse_content_range(bad).is_err(), "{bad}");
+        for bad in ["bytes 5-9", "5-9/10", "bytes 9-5/10", "bytes 0-10/10", "bytes */10", "bytes 0-NaN/10"] {
+            assert_eq!(parse_content_range(bad).unwrap_err().kind(), crate::ErrorKind::InvalidResponse, "{bad}");
+        }
+        // Empty ranges at the end, as Azurite sends them: the caller asked past the end.
+        for empty in ["bytes 10-9/10", "bytes 0--1/0"] {
+            assert_eq!(parse_content_range(empty).unwrap_err().kind(), crate::ErrorKind::InvalidRange, "{empty}");
         }
     }
 

@@ -55,7 +55,13 @@ impl ReqwestTransport {
 impl HttpTransport for ReqwestTransport {
     fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
         Box::pin(async move {
-            let mut builder = self.client.request(request.method, request.url).headers(request.headers);
+            // An empty write still needs `Content-Length: 0`: the service
+            // rejects a PUT without it, and hyper omits it for empty bodies.
+            let mut headers = request.headers;
+            if matches!(request.method, http::Method::PUT | http::Method::POST) && request.body.is_empty() {
+                headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from_static("0"));
+            }
+            let mut builder = self.client.request(request.method, request.url).headers(headers);
             if !request.body.is_empty() {
                 builder = builder.body(request.body);
             }

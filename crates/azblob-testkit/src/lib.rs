@@ -1,0 +1,38 @@
+//! Test tooling shared by `cargo xtask` and the integration tests.
+//!
+//! It installs the pinned Azurite emulator (`tools/azurite`, `npm ci`),
+//! starts it on a free loopback port with in-memory persistence, and makes
+//! throwaway TLS certificates. It has no dependencies beyond `std`, so the
+//! tooling builds fast.
+
+mod emulator;
+mod tls;
+
+pub use emulator::{Emulator, EmulatorOptions};
+pub use tls::{generate_certificate, Certificate};
+
+use std::path::PathBuf;
+
+/// Environment variable with the blob endpoint of a running emulator (plain HTTP).
+pub const ENV_ENDPOINT: &str = "AZBLOB_TEST_ENDPOINT";
+/// Environment variable with the blob endpoint of a running emulator over HTTPS.
+pub const ENV_TLS_ENDPOINT: &str = "AZBLOB_TEST_TLS_ENDPOINT";
+/// Environment variable with the PEM root certificate of the HTTPS emulator.
+pub const ENV_CA_CERT: &str = "AZBLOB_TEST_CA_CERT";
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+/// Where the tooling keeps generated files (certificates, scratch data).
+pub fn scratch_dir() -> PathBuf {
+    let dir = workspace_root().join("target").join("azblob-test");
+    std::fs::create_dir_all(&dir).expect("can create target/azblob-test");
+    dir
+}
+
+/// A free TCP port on 127.0.0.1, as the OS hands it out.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
