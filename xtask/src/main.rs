@@ -1,1 +1,58 @@
-fn main(){}
+//! `cargo xtask`: the project's automation. Run `cargo xtask help`.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod demo;
+mod test;
+
+use std::process::{Command, ExitCode};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+Commands:
+  test    install and start the pinned Azurite (HTTP and HTTPS), then run
+          rustfmt --check, clippy -D warnings and every test
+  demo    start Azurite, upload a generated file with `azblob cp`, download it
+          back, compare hashes and print the figures
+  help    print this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
+        Some("demo") => demo::run(&args[1..]),
+        Some("help" | "-h" | "--help") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command from the workspace root, echoing it, and fails on a non-zero exit.
+fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: {name}");
+    let status = command
+        .current_dir(azblob_testkit::workspace_root())
+        .status()
+        .map_err(|e| format!("{name}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}
+
+/// `cargo` as invoked by the user (`$CARGO` under `cargo xtask`).
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}

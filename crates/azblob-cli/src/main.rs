@@ -1,1 +1,88 @@
-fn main(){}
+//! `azblob`: the command-line tool over the azblob library.
+//!
+//! This crate is glue: it parses arguments, builds a client from the
+//! environment and prints results. Errors are printed as one line.
+
+mod cp;
+mod location;
+mod output;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+/// Fast, thin Azure Blob Storage client.
+#[derive(Debug, Parser)]
+#[command(name = "azblob", version, about)]
+struct Cli {
+    /// Connection string (default: $AZURE_STORAGE_CONNECTION_STRING, then
+    /// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).
+    #[arg(long, global = true)]
+    connection_string: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Copy a local file (or `-` for stdin/stdout) to or from a blob.
+    Cp(cp::CpArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => return fail(anyhow::Error::new(err).context("cannot start the async runtime")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(err),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Cp(args) => cp::run(args, cli.connection_string.as_deref()).await,
+    }
+}
+
+/// Logs go to stderr, off unless `AZBLOB_LOG` (an `EnvFilter` directive) asks for them.
+fn init_logging() {
+    if let Ok(filter) = std::env::var("AZBLOB_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn fail(err: anyhow::Error) -> ExitCode {
+    // One line: the chain of causes, joined.
+    eprintln!("azblob: error: {err:#}");
+    ExitCode::FAILURE
+}
+
+/// Builds the client for `location`, from the flag or the environment.
+pub(crate) fn client_for(
+    location: &location::BlobLocation,
+    connection_string: Option<&str>,
+) -> Result<azblob::BlobServiceClient> {
+    let builder = match (connection_string, &location.endpoint) {
+        (Some(cs), _) => azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?,
+        (None, Some(_)) if location.sas.is_some() => azblob::ClientBuilder::new(),
+        (None, _) => azblob::ClientBuilder::from_env().context("no credentials")?,
+    };
+    let mut builder = match &location.endpoint {
+        Some(endpoint) => builder.endpoint(endpoint.clone()),
+        None => builder,
+    };
+    if let Some(sas) = &location.sas {
+        builder = builder.sas_token(sas).context("invalid SAS in the URL")?;
+    }
+    builder.build().context("invalid client configuration")
+}

@@ -96,7 +96,7 @@ impl Drop for Emulator {
 }
 
 /// Runs `npm ci` in `tools/azurite` unless the pinned emulator is already there.
-pub(crate) fn ensure_installed() -> io::Result<PathBuf> {
+pub fn ensure_installed() -> io::Result<PathBuf> {
     let dir = workspace_root().join("tools").join("azurite");
     let main = dir.join("node_modules/azurite/dist/src/blob/main.js");
     if main.exists() {

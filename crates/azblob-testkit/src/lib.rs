@@ -6,9 +6,11 @@
 //! tooling builds fast.
 
 mod emulator;
+mod endpoints;
 mod tls;
 
-pub use emulator::{Emulator, EmulatorOptions};
+pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
+pub use endpoints::{endpoints, start_pair, Endpoints};
 pub use tls::{generate_certificate, Certificate};
 
 use std::path::PathBuf;

@@ -156,7 +156,8 @@ async fn conditional_writes_and_reads() {
     assert_eq!(&blob.download().await.unwrap()[..], b"v1", "nothing overwritten");
 
     let stale = Conditions::if_match(ETag("\"0x8D000000000DEAD\"".into()));
-    let err = blob.put_with("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
+    let err =
+        blob.put_with("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     let err = blob.get(&GetBlobOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
@@ -295,7 +296,10 @@ async fn invalid_names_fail_before_any_request() {
     }
     let mut bad_meta = PutBlobOptions::default();
     bad_meta.metadata.insert("has-dash".into(), "v".into());
-    assert_eq!(client.blob("good-name", "b").put_with("x", &bad_meta).await.unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        client.blob("good-name", "b").put_with("x", &bad_meta).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     assert_eq!(counter.0.load(Ordering::SeqCst), 0, "no request was sent");
 }
 

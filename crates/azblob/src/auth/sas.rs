@@ -25,9 +25,8 @@ impl SasToken {
     /// token has no `sig` or no `sv` field.
     pub fn parse(token: &str) -> Result<Self> {
         let token = token.trim().trim_start_matches('?');
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(token.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(token.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let has = |name: &str| pairs.iter().any(|(k, v)| k == name && !v.is_empty());
         if !has("sig") {
             return Err(Error::invalid_input("the SAS token has no signature (sig)"));
@@ -102,9 +101,7 @@ fn normalize_permissions(given: &str, allowed: &str) -> Result<String> {
         return Err(Error::invalid_input("a SAS needs at least one permission"));
     }
     if let Some(bad) = given.chars().find(|c| !allowed.contains(*c)) {
-        return Err(Error::invalid_input(format!(
-            "unknown SAS permission '{bad}' (allowed: {allowed})"
-        )));
+        return Err(Error::invalid_input(format!("unknown SAS permission '{bad}' (allowed: {allowed})")));
     }
     Ok(allowed.chars().filter(|c| given.contains(*c)).collect())
 }
@@ -289,18 +286,8 @@ impl AccountSas {
         // Version 2020-12-06 and later: every field ends with a newline,
         // including the (unused) encryption scope.
         let mut string_to_sign = String::new();
-        for field in [
-            key.account(),
-            &self.permissions,
-            "b",
-            &self.resource_types,
-            &st,
-            &se,
-            ip,
-            spr,
-            &self.version,
-            "",
-        ] {
+        for field in [key.account(), &self.permissions, "b", &self.resource_types, &st, &se, ip, spr, &self.version, ""]
+        {
             string_to_sign.push_str(field);
             string_to_sign.push('\n');
         }

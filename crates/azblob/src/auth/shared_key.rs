@@ -33,9 +33,8 @@ impl SharedKeyCredential {
     /// is not valid base64; the message never repeats the key.
     pub fn new(account: impl Into<String>, key: impl Into<String>) -> Result<Self> {
         let key = key.into();
-        let decoded = BASE64
-            .decode(key.trim())
-            .map_err(|_| Error::invalid_input("the account key is not valid base64"))?;
+        let decoded =
+            BASE64.decode(key.trim()).map_err(|_| Error::invalid_input("the account key is not valid base64"))?;
         if decoded.is_empty() {
             return Err(Error::invalid_input("the account key is empty"));
         }
@@ -72,10 +71,7 @@ impl SharedKeyCredential {
 
 impl fmt::Debug for SharedKeyCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedKeyCredential")
-            .field("account", &self.account)
-            .field("key", &self.key)
-            .finish()
+        f.debug_struct("SharedKeyCredential").field("account", &self.account).field("key", &self.key).finish()
     }
 }
 
@@ -115,24 +111,14 @@ pub(crate) fn string_to_sign(request: &Request, account: &str) -> String {
 }
 
 fn canonicalized_headers(request: &Request, out: &mut String) {
-    let mut names: Vec<&str> = request
-        .headers
-        .keys()
-        .map(|k| k.as_str())
-        .filter(|k| k.starts_with("x-ms-"))
-        .collect();
+    let mut names: Vec<&str> = request.headers.keys().map(|k| k.as_str()).filter(|k| k.starts_with("x-ms-")).collect();
     names.sort_by(|a, b| compare_header_names(a, b));
     names.dedup();
     for name in names {
         out.push_str(name);
         out.push(':');
-        let values: Vec<&str> = request
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::trim)
-            .collect();
+        let values: Vec<&str> =
+            request.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).map(str::trim).collect();
         out.push_str(&values.join(","));
         out.push('\n');
     }
@@ -256,7 +242,12 @@ mod tests {
             b"",
         );
         let sts = string_to_sign(&r, "myaccount");
-        assert!(sts.ends_with("/myaccount/mycontainer\ncomp:list\ninclude:metadata,snapshots\nprefix:a/b\nrestype:container"), "{sts}");
+        assert!(
+            sts.ends_with(
+                "/myaccount/mycontainer\ncomp:list\ninclude:metadata,snapshots\nprefix:a/b\nrestype:container"
+            ),
+            "{sts}"
+        );
         let cred = SharedKeyCredential::new("myaccount", KEY).unwrap();
         assert_eq!(cred.sign(&sts), "heA0XeQ3tXtWNXpVMttQtjkLVMG9dtvgB+NSqs8PhKU=");
     }

@@ -32,10 +32,7 @@ impl AccessToken {
 
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("token", &self.token)
-            .field("expires_on", &self.expires_on)
-            .finish()
+        f.debug_struct("AccessToken").field("token", &self.token).field("expires_on", &self.expires_on).finish()
     }
 }
 

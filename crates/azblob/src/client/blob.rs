@@ -41,11 +41,9 @@ impl GetBlobResponse {
     /// Reads the whole body, failing if it is shorter or longer than announced.
     pub async fn bytes(self) -> Result<Bytes> {
         let expected = self.head.body_length;
-        let bytes = self
-            .body
-            .bytes()
-            .await
-            .map_err(|e| Error::new(ErrorKind::Transport, "the blob's body broke off").with_operation("GetBlob").with_source(e))?;
+        let bytes = self.body.bytes().await.map_err(|e| {
+            Error::new(ErrorKind::Transport, "the blob's body broke off").with_operation("GetBlob").with_source(e)
+        })?;
         if bytes.len() as u64 != expected {
             return Err(Error::new(
                 ErrorKind::Transport,
@@ -88,7 +86,9 @@ impl BlobClient {
         let request = build_put_blob_request(self.url()?, data.into(), options)?;
         let if_not_exists = options.conditions.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
         match self.service.pipeline().execute(request).await {
-            Ok(response) => parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlob")),
+            Ok(response) => {
+                parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlob"))
+            }
             // The service reports `If-None-Match: *` on an existing blob as 409
             // BlobAlreadyExists; some servers answer 412 instead. Both mean the same here.
             Err(err) if if_not_exists && err.kind() == ErrorKind::PreconditionFailed => {
@@ -167,7 +167,11 @@ impl BlobClient {
     }
 
     /// Set Blob HTTP Headers with conditions.
-    pub async fn set_http_headers_with(&self, content: &ContentHeaders, conditions: &Conditions) -> Result<WriteResult> {
+    pub async fn set_http_headers_with(
+        &self,
+        content: &ContentHeaders,
+        conditions: &Conditions,
+    ) -> Result<WriteResult> {
         let request = build_set_http_headers_request(self.url()?, content, conditions)?;
         let response = self.service.pipeline().execute(request).await?;
         parse_write_response(&response, StatusCode::OK).map_err(|e| e.with_operation("SetBlobHttpHeaders"))

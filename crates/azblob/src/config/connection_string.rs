@@ -18,7 +18,8 @@ pub(super) struct ConnectionString {
 }
 
 /// Keys of other services' settings, accepted and ignored.
-const IGNORED_KEYS: &[&str] = &["queueendpoint", "tableendpoint", "fileendpoint", "dfsendpoint", "queuesecondaryendpoint"];
+const IGNORED_KEYS: &[&str] =
+    &["queueendpoint", "tableendpoint", "fileendpoint", "dfsendpoint", "queuesecondaryendpoint"];
 
 pub(super) fn parse(text: &str) -> Result<ConnectionString> {
     let mut cs = ConnectionString::default();
@@ -30,10 +31,7 @@ pub(super) fn parse(text: &str) -> Result<ConnectionString> {
         }
         // Values (keys, signatures) may contain '='; split at the first one.
         let Some((key, value)) = segment.split_once('=') else {
-            return Err(Error::invalid_input(format!(
-                "connection string segment {} is not Key=Value",
-                index + 1
-            )));
+            return Err(Error::invalid_input(format!("connection string segment {} is not Key=Value", index + 1)));
         };
         let key = key.trim();
         let lower = key.to_ascii_lowercase();
@@ -182,7 +180,10 @@ mod tests {
             ("AccountName=a;Colour=blue".to_owned(), "unknown"),
             ("BlobEndpoint=not a url".to_owned(), "invalid endpoint"),
             ("AccountName=;AccountKey=x".to_owned(), "empty AccountName"),
-            ("BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=2023-11-03&sp=r".to_owned(), "no signature"),
+            (
+                "BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=2023-11-03&sp=r".to_owned(),
+                "no signature",
+            ),
         ];
         for (cs, expected) in cases {
             let err = build(&cs).err().unwrap_or_else(|| panic!("{cs:?} should fail"));

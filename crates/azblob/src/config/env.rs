@@ -61,7 +61,8 @@ mod tests {
         let c = with(&[("AZURE_STORAGE_ACCOUNT", "acct"), ("AZURE_STORAGE_KEY", DEV_ACCOUNT_KEY)]).unwrap();
         assert!(matches!(c.credential(), Credential::SharedKey(_)));
         assert_eq!(c.endpoint().host_str(), Some("acct.blob.core.windows.net"));
-        let c = with(&[("AZURE_STORAGE_ACCOUNT", "acct"), ("AZURE_STORAGE_SAS_TOKEN", "?sv=2023-11-03&sp=r&sig=x")]).unwrap();
+        let c = with(&[("AZURE_STORAGE_ACCOUNT", "acct"), ("AZURE_STORAGE_SAS_TOKEN", "?sv=2023-11-03&sp=r&sig=x")])
+            .unwrap();
         assert!(matches!(c.credential(), Credential::Sas(_)));
     }
 

@@ -286,7 +286,9 @@ fn account_from_endpoint(url: &Url) -> Result<String> {
     }
     match url.host() {
         Some(Host::Domain(domain)) if domain.contains('.') => Ok(domain.split('.').next().unwrap_or("").to_owned()),
-        _ => Err(Error::invalid_input(format!("cannot tell the account name from endpoint {url}; set it with account()"))),
+        _ => Err(Error::invalid_input(format!(
+            "cannot tell the account name from endpoint {url}; set it with account()"
+        ))),
     }
 }
 

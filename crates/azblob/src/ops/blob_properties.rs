@@ -40,7 +40,11 @@ impl BlobSelector {
 }
 
 /// Builds Get Blob Properties (a `HEAD` request).
-pub(crate) fn build_get_properties_request(url: Url, selector: &BlobSelector, conditions: &Conditions) -> Result<Request> {
+pub(crate) fn build_get_properties_request(
+    url: Url,
+    selector: &BlobSelector,
+    conditions: &Conditions,
+) -> Result<Request> {
     let mut request = Request::new("GetBlobProperties", Method::HEAD, url);
     selector.apply(&mut request)?;
     conditions.apply(&mut request)?;
@@ -58,7 +62,11 @@ pub(crate) fn build_set_metadata_request(url: Url, metadata: &Metadata, conditio
 
 /// Builds Set Blob HTTP Headers (Set Blob Properties), which replaces all
 /// content headers: a header left `None` is cleared on the blob.
-pub(crate) fn build_set_http_headers_request(url: Url, content: &ContentHeaders, conditions: &Conditions) -> Result<Request> {
+pub(crate) fn build_set_http_headers_request(
+    url: Url,
+    content: &ContentHeaders,
+    conditions: &Conditions,
+) -> Result<Request> {
     let mut request = Request::new("SetBlobHttpHeaders", Method::PUT, url);
     add_query(&mut request, "comp", "properties");
     set_content_headers(&mut request, content)?;
@@ -219,7 +227,8 @@ mod tests {
 
     #[test]
     fn builders_set_comp_and_selectors() {
-        let r = build_set_metadata_request(url(), &[("a".to_owned(), "1".to_owned())].into(), &Conditions::default()).unwrap();
+        let r = build_set_metadata_request(url(), &[("a".to_owned(), "1".to_owned())].into(), &Conditions::default())
+            .unwrap();
         assert_eq!(r.url.query(), Some("comp=metadata"));
         assert_eq!(r.header("x-ms-meta-a"), Some("1"));
 

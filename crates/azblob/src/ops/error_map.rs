@@ -66,7 +66,6 @@ pub(crate) fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
         _ => {}
     }
     match status.as_u16() {
-        400 => ErrorKind::BadRequest,
         401 => ErrorKind::Unauthenticated,
         403 => ErrorKind::PermissionDenied,
         404 => ErrorKind::NotFound,

@@ -75,11 +75,8 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
-        let base = [
-            ("etag", "\"0x1\""),
-            ("last-modified", "Fri, 23 Oct 2026 10:00:00 GMT"),
-            ("x-ms-blob-type", "BlockBlob"),
-        ];
+        let base =
+            [("etag", "\"0x1\""), ("last-modified", "Fri, 23 Oct 2026 10:00:00 GMT"), ("x-ms-blob-type", "BlockBlob")];
         for (k, v) in base.iter().chain(pairs) {
             h.insert(*k, v.parse().unwrap());
         }

@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(url.as_str(), "http://127.0.0.1:10000/devstoreaccount1/ct1/dir/my%20blob%3F%23%25.txt");
 
         let host_style: Url = "https://acct.blob.core.windows.net/".parse().unwrap();
-        assert_eq!(blob_url(&host_style, "ct1", "ü/b").unwrap().as_str(), "https://acct.blob.core.windows.net/ct1/%C3%BC/b");
+        assert_eq!(
+            blob_url(&host_style, "ct1", "ü/b").unwrap().as_str(),
+            "https://acct.blob.core.windows.net/ct1/%C3%BC/b"
+        );
         assert_eq!(container_url(&host_style, "ct1").unwrap().path(), "/ct1");
     }
 }

@@ -151,6 +151,9 @@ mod tests {
     #[test]
     fn a_response_without_etag_is_invalid() {
         let r = Response::new(StatusCode::CREATED, HeaderMap::new(), "");
-        assert_eq!(parse_write_response(&r, StatusCode::CREATED).unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
+        assert_eq!(
+            parse_write_response(&r, StatusCode::CREATED).unwrap_err().kind(),
+            crate::ErrorKind::InvalidResponse
+        );
     }
 }

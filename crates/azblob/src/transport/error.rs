@@ -67,10 +67,7 @@ impl fmt::Display for TransportError {
 
 impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportError")
-            .field("kind", &self.kind)
-            .field("message", &self.to_string())
-            .finish()
+        f.debug_struct("TransportError").field("kind", &self.kind).field("message", &self.to_string()).finish()
     }
 }
 

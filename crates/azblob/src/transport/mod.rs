@@ -27,6 +27,7 @@ pub use self::reqwest::ReqwestTransport;
 pub use self::retry::{Clock, RetryLayer, RetryOptions, RetryRng, SystemClock};
 pub use self::sign::SignLayer;
 pub use self::trace::TraceLayer;
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 
 use futures_util::future::BoxFuture;
 

@@ -30,14 +30,7 @@ pub struct Request {
 impl Request {
     /// A request with no headers and an empty body, idempotent by default.
     pub fn new(operation: &'static str, method: Method, url: Url) -> Self {
-        Request {
-            method,
-            url,
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            operation,
-            idempotent: true,
-        }
+        Request { method, url, headers: HeaderMap::new(), body: Bytes::new(), operation, idempotent: true }
     }
 
     /// Sets a header, replacing any earlier value.

@@ -40,9 +40,7 @@ impl ReqwestTransport {
                 .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
             builder = builder.add_root_certificate(cert);
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::invalid_input(format!("cannot build the HTTP client: {e}")))?;
+        let client = builder.build().map_err(|e| Error::invalid_input(format!("cannot build the HTTP client: {e}")))?;
         Ok(ReqwestTransport { client })
     }
 

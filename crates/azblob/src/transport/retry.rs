@@ -146,19 +146,14 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 /// `Some(Some(d))`: retry after the service's hint `d`.
 /// A request that is not idempotent is retried only when it certainly never
 /// left the client (a connection that could not be established).
-pub(crate) fn retry_decision(
-    result: &Result<Response, TransportError>,
-    idempotent: bool,
-) -> Option<Option<Duration>> {
+pub(crate) fn retry_decision(result: &Result<Response, TransportError>, idempotent: bool) -> Option<Option<Duration>> {
     match result {
         Err(err) if err.is_connect() => Some(None),
         Err(err) => match err.kind() {
             TransportErrorKind::Timeout | TransportErrorKind::Io if idempotent => Some(None),
             _ => None,
         },
-        Ok(response) if idempotent && is_retryable_status(response.status) => {
-            Some(retry_after(&response.headers))
-        }
+        Ok(response) if idempotent && is_retryable_status(response.status) => Some(retry_after(&response.headers)),
         Ok(_) => None,
     }
 }

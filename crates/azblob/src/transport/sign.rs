@@ -32,19 +32,16 @@ impl HttpTransport for SignLayer {
     fn send(&self, mut request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
         Box::pin(async move {
             let now = httpdate::fmt_http_date(std::time::SystemTime::now());
-            request
-                .headers
-                .insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
+            request.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
             match &self.credential {
                 Credential::SharedKey(key) => key.authorize(&mut request),
                 Credential::Sas(token) => token.apply(&mut request.url),
                 Credential::Token(source) => {
                     let token = source.get_token(&[STORAGE_SCOPE]).await.map_err(|err| {
-                        TransportError::new(TransportErrorKind::Other, "could not get a bearer token")
-                            .with_source(err)
+                        TransportError::new(TransportErrorKind::Other, "could not get a bearer token").with_source(err)
                     })?;
-                    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
-                        .map_err(|_| {
+                    let mut value =
+                        HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
                             TransportError::new(TransportErrorKind::Other, "the bearer token is not valid header text")
                         })?;
                     value.set_sensitive(true);

@@ -49,7 +49,12 @@ impl HttpTransport for TraceLayer {
                         if let Some(id) = response.header(headers::X_MS_REQUEST_ID) {
                             span.record("request_id", id);
                         }
-                        tracing::debug!(status = response.status.as_u16(), body_len, elapsed_ms, "response headers received");
+                        tracing::debug!(
+                            status = response.status.as_u16(),
+                            body_len,
+                            elapsed_ms,
+                            "response headers received"
+                        );
                     }
                     Err(err) => tracing::debug!(error = %err, elapsed_ms, "no response"),
                 }
