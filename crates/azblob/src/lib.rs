@@ -38,3 +38,8 @@ pub use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
 pub use crate::redact::Secret;
+
+/// The README's example, compiled as a doctest so it cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
