@@ -133,6 +133,12 @@ impl Error {
         self
     }
 
+    /// Replaces the message, keeping kind, status, code and request id.
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.inner.message = message.into();
+        self
+    }
+
     pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
         self.inner.operation.get_or_insert(operation);
         self

@@ -32,6 +32,7 @@ async fn put_get_properties_round_trip() {
         metadata: [("project".to_owned(), "alpha".to_owned()), ("run_id".to_owned(), "42".to_owned())].into(),
         tier: Some(AccessTier::Cool),
         conditions: Conditions::default(),
+        transactional_md5: true,
     };
     let written = blob.put_with("hello, azure", &options).await.unwrap();
     assert!(written.etag.0.starts_with('"'), "{:?}", written.etag);

@@ -5,8 +5,11 @@
 //! one connection pool.
 
 mod blob;
+mod blob_append;
+mod blob_transfer;
 mod container;
 
+pub(crate) use self::blob::refine_if_not_exists;
 pub use self::blob::{BlobClient, GetBlobResponse};
 pub use self::container::ContainerClient;
 

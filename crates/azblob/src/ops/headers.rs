@@ -75,3 +75,7 @@ pub(crate) const X_MS_BLOB_CONTENT_MD5: &str = "x-ms-blob-content-md5";
 pub(crate) const X_MS_DELETE_SNAPSHOTS: &str = "x-ms-delete-snapshots";
 /// `x-ms-meta-`: the prefix of metadata headers.
 pub(crate) const X_MS_META_PREFIX: &str = "x-ms-meta-";
+/// `x-ms-blob-condition-appendpos`: Append Block's position condition.
+pub(crate) const X_MS_BLOB_CONDITION_APPENDPOS: &str = "x-ms-blob-condition-appendpos";
+/// `x-ms-blob-condition-maxsize`: Append Block's size condition.
+pub(crate) const X_MS_BLOB_CONDITION_MAXSIZE: &str = "x-ms-blob-condition-maxsize";

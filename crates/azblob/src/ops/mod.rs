@@ -5,7 +5,9 @@
 //! [`Response`](crate::transport::Response) into a typed result, and both are
 //! unit-tested against documented samples.
 
+pub(crate) mod append_blob;
 pub(crate) mod blob_properties;
+pub(crate) mod block_blob;
 pub(crate) mod conditions;
 pub(crate) mod delete_blob;
 pub(crate) mod error_map;

@@ -2,6 +2,8 @@
 //!
 //! <https://learn.microsoft.com/rest/api/storageservices/put-blob>
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use url::Url;
@@ -9,7 +11,7 @@ use url::Url;
 use super::conditions::Conditions;
 use super::headers;
 use super::models::{AccessTier, ContentHeaders, ETag, Metadata};
-use super::request_util::{self, set_content_headers, set_header, set_metadata};
+use super::request_util::{self, md5_digest, set_content_headers, set_header, set_metadata};
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
@@ -24,6 +26,8 @@ pub struct PutBlobOptions {
     pub tier: Option<AccessTier>,
     /// Conditions, e.g. [`Conditions::if_not_exists`].
     pub conditions: Conditions,
+    /// Send a transactional `Content-MD5` of the body, which the service checks.
+    pub transactional_md5: bool,
 }
 
 /// What a write returns: the blob's new ETag and timestamps.
@@ -59,6 +63,9 @@ pub(crate) fn build_put_blob_request(url: Url, body: Bytes, options: &PutBlobOpt
         set_header(&mut request, headers::X_MS_ACCESS_TIER, tier.as_str())?;
     }
     options.conditions.apply(&mut request)?;
+    if options.transactional_md5 {
+        set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
+    }
     // Put Blob replaces the whole blob, so repeating it is safe.
     request.idempotent = true;
     request.body = body;
@@ -105,8 +112,11 @@ mod tests {
             metadata: [("Project".to_owned(), "alpha".to_owned())].into(),
             tier: Some(AccessTier::Cool),
             conditions: Conditions::if_not_exists(),
+            transactional_md5: true,
         };
         let r = build_put_blob_request(url(), Bytes::from_static(b"hello"), &options).unwrap();
+        // MD5("hello"), base64.
+        assert_eq!(r.header("content-md5"), Some("XUFAKrxLKna5cZ2REBfFkg=="));
         assert_eq!(r.method, Method::PUT);
         assert_eq!(r.header("x-ms-blob-type"), Some("BlockBlob"));
         assert_eq!(r.header("x-ms-blob-content-type"), Some("text/plain"));

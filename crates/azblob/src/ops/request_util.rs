@@ -70,6 +70,12 @@ pub(crate) fn set_content_headers(request: &mut Request, content: &ContentHeader
     Ok(())
 }
 
+/// The MD5 of `data`, as `Content-MD5` wants it before base64.
+pub(crate) fn md5_digest(data: &[u8]) -> [u8; 16] {
+    use md5::Digest as _;
+    md5::Md5::digest(data).into()
+}
+
 /// Adds a query parameter (`snapshot`, `versionid`, ...).
 pub(crate) fn add_query(request: &mut Request, name: &str, value: &str) {
     request.url.query_pairs_mut().append_pair(name, value);

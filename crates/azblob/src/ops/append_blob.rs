@@ -1,0 +1,126 @@
+//! Append blobs: create, Append Block and Seal.
+//!
+//! <https://learn.microsoft.com/rest/api/storageservices/put-blob> (x-ms-blob-type: AppendBlob)
+//! <https://learn.microsoft.com/rest/api/storageservices/append-block>
+//! <https://learn.microsoft.com/rest/api/storageservices/append-blob-seal>
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderValue, Method};
+use url::Url;
+
+use super::conditions::Conditions;
+use super::headers;
+use super::models::{ContentHeaders, Metadata};
+use super::request_util::{add_query, md5_digest, set_content_headers, set_header, set_metadata};
+use crate::error::{Error, Result};
+use crate::transport::Request;
+
+/// The largest block one Append Block accepts (100 MiB, version 2022-11-02 and later).
+pub const MAX_APPEND_BLOCK_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Options of creating an append blob.
+#[derive(Debug, Clone, Default)]
+pub struct CreateAppendBlobOptions {
+    /// Content headers stored with the blob.
+    pub content: ContentHeaders,
+    /// User metadata.
+    pub metadata: Metadata,
+    /// Conditions, e.g. [`Conditions::if_not_exists`].
+    pub conditions: Conditions,
+}
+
+/// Conditions of one Append Block.
+#[derive(Debug, Clone, Default)]
+pub struct AppendOptions {
+    /// Append only if the blob's length is exactly this (`x-ms-blob-condition-appendpos`).
+    /// With it, a retried append cannot apply twice, so it is retried safely.
+    pub append_position: Option<u64>,
+    /// Append only if the blob stays at or below this length (`x-ms-blob-condition-maxsize`).
+    pub max_size: Option<u64>,
+    /// Send a transactional `Content-MD5` computed over the block.
+    pub transactional_md5: bool,
+}
+
+/// Builds Put Blob for an empty append blob.
+pub(crate) fn build_create_append_blob_request(url: Url, options: &CreateAppendBlobOptions) -> Result<Request> {
+    let mut request = Request::new("CreateAppendBlob", Method::PUT, url);
+    request.headers.insert(headers::X_MS_BLOB_TYPE, HeaderValue::from_static("AppendBlob"));
+    set_content_headers(&mut request, &options.content)?;
+    set_metadata(&mut request, &options.metadata)?;
+    options.conditions.apply(&mut request)?;
+    Ok(request)
+}
+
+/// Builds Append Block. Without `append_position` the request is not
+/// idempotent: repeating it after a lost answer could append twice.
+pub(crate) fn build_append_block_request(url: Url, body: Bytes, options: &AppendOptions) -> Result<Request> {
+    if body.is_empty() {
+        return Err(Error::invalid_input("an append block cannot be empty"));
+    }
+    if body.len() as u64 > MAX_APPEND_BLOCK_BYTES {
+        return Err(Error::invalid_input(format!("an append block holds at most {MAX_APPEND_BLOCK_BYTES} bytes")));
+    }
+    let mut request = Request::new("AppendBlock", Method::PUT, url);
+    add_query(&mut request, "comp", "appendblock");
+    if let Some(position) = options.append_position {
+        set_header(&mut request, headers::X_MS_BLOB_CONDITION_APPENDPOS, &position.to_string())?;
+    }
+    if let Some(max) = options.max_size {
+        set_header(&mut request, headers::X_MS_BLOB_CONDITION_MAXSIZE, &max.to_string())?;
+    }
+    if options.transactional_md5 {
+        set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
+    }
+    request.idempotent = options.append_position.is_some();
+    request.body = body;
+    Ok(request)
+}
+
+/// Builds Append Blob Seal, after which the blob is read-only.
+pub(crate) fn build_seal_request(url: Url, conditions: &Conditions) -> Result<Request> {
+    let mut request = Request::new("SealAppendBlob", Method::PUT, url);
+    add_query(&mut request, "comp", "seal");
+    conditions.apply(&mut request)?;
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        "https://a.blob.core.windows.net/c/log".parse().unwrap()
+    }
+
+    #[test]
+    fn appends_are_idempotent_only_with_a_position() {
+        let r = build_append_block_request(url(), Bytes::from_static(b"line\n"), &AppendOptions::default()).unwrap();
+        assert!(!r.idempotent);
+        assert_eq!(r.url.query(), Some("comp=appendblock"));
+
+        let options = AppendOptions { append_position: Some(5), max_size: Some(100), transactional_md5: true };
+        let r = build_append_block_request(url(), Bytes::from_static(b"line\n"), &options).unwrap();
+        assert!(r.idempotent);
+        assert_eq!(r.header("x-ms-blob-condition-appendpos"), Some("5"));
+        assert_eq!(r.header("x-ms-blob-condition-maxsize"), Some("100"));
+        assert!(r.header("content-md5").is_some());
+    }
+
+    #[test]
+    fn bad_blocks_are_rejected() {
+        assert!(build_append_block_request(url(), Bytes::new(), &AppendOptions::default()).is_err());
+        let big = Bytes::from(vec![0; MAX_APPEND_BLOCK_BYTES as usize + 1]);
+        assert!(build_append_block_request(url(), big, &AppendOptions::default()).is_err());
+    }
+
+    #[test]
+    fn create_and_seal() {
+        let r = build_create_append_blob_request(url(), &CreateAppendBlobOptions::default()).unwrap();
+        assert_eq!(r.header("x-ms-blob-type"), Some("AppendBlob"));
+        assert!(r.body.is_empty());
+        let r = build_seal_request(url(), &Conditions::default()).unwrap();
+        assert_eq!(r.url.query(), Some("comp=seal"));
+    }
+}

@@ -1,0 +1,407 @@
+//! Downloads: a first ranged GET learns the size and ETag, the other ranges
+//! follow with `If-Match`, `concurrency` in flight, delivered in order.
+//!
+//! A body that breaks mid-transfer is resumed from the last byte received,
+//! still with `If-Match`; if the blob changed meanwhile the download fails
+//! with [`PreconditionFailed`](crate::ErrorKind::PreconditionFailed) and a
+//! message that says so.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::options::DownloadOptions;
+use super::progress::ProgressTracker;
+use crate::client::BlobClient;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::blob_properties::BlobSelector;
+use crate::ops::conditions::Conditions;
+use crate::ops::get_blob::GetBlobOptions;
+use crate::ops::models::{BlobProperties, BlobRange, ETag};
+use crate::ops::request_util::md5_digest;
+use crate::transport::Body;
+
+/// How many times one range's body may break off and be resumed.
+const MAX_BODY_RESUMES: u32 = 5;
+
+/// What a download did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadReport {
+    /// Bytes downloaded.
+    pub bytes: u64,
+    /// Ranged GETs made (including the first).
+    pub chunks: u64,
+    /// The ETag of the blob that was read.
+    pub etag: ETag,
+    /// Whether the stored `Content-MD5` was checked (asked for, and the blob has one).
+    pub md5_verified: bool,
+    /// How many broken bodies were resumed.
+    pub body_resumes: u64,
+}
+
+/// Reads ranges of one blob, pinned to one ETag, resuming broken bodies.
+#[derive(Debug)]
+pub(crate) struct RangeFetcher {
+    blob: BlobClient,
+    etag: ETag,
+    selector: BlobSelector,
+    resumes: AtomicU64,
+}
+
+impl RangeFetcher {
+    /// Fills `buf` (empty, with room for `len`) with bytes `offset..offset+len`.
+    async fn fetch_into(&self, offset: u64, len: u64, mut buf: BytesMut) -> Result<BytesMut> {
+        let mut failures = 0;
+        while (buf.len() as u64) < len {
+            let have = buf.len() as u64;
+            let options = GetBlobOptions {
+                range: Some(BlobRange::new(offset + have, len - have)),
+                selector: self.selector.clone(),
+                conditions: Conditions::if_match(self.etag.clone()),
+            };
+            let response = self.blob.get(&options).await.map_err(changed_blob)?;
+            if response.head.range.map(|(start, _)| start) != Some(offset + have) {
+                return Err(Error::invalid_response("the service answered a different range than asked")
+                    .with_operation("GetBlob"));
+            }
+            if read_body(response.body, &mut buf, len).await.is_err() {
+                failures += 1;
+                self.resumes.fetch_add(1, Ordering::Relaxed);
+                if failures > MAX_BODY_RESUMES {
+                    return Err(Error::new(
+                        ErrorKind::Transport,
+                        format!("the body of bytes {offset}.. broke off {failures} times"),
+                    )
+                    .with_operation("GetBlob"));
+                }
+                tracing::debug!(offset, have = buf.len(), "resuming a broken body");
+            }
+        }
+        Ok(buf)
+    }
+}
+
+/// Appends the body to `buf` up to `limit` bytes; `Err` if it broke off.
+async fn read_body(body: Body, buf: &mut BytesMut, limit: u64) -> Result<(), ()> {
+    let mut stream = body.into_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ())?;
+        let room = (limit - buf.len() as u64) as usize;
+        // More than asked for is the server's bug; keep what was asked.
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(())
+}
+
+/// A 412 during a download means the blob changed under it.
+fn changed_blob(err: Error) -> Error {
+    if err.kind() == ErrorKind::PreconditionFailed {
+        return err.with_message(
+            "the blob changed while it was being downloaded (its ETag no longer matches); start the download again",
+        );
+    }
+    err
+}
+
+/// The first exchange: size, ETag, properties and the first chunk.
+struct Start {
+    properties: BlobProperties,
+    first: BytesMut,
+    fetcher: Arc<RangeFetcher>,
+}
+
+async fn start(blob: &BlobClient, options: &DownloadOptions) -> Result<Start> {
+    options.validate()?;
+    let first_range = GetBlobOptions {
+        range: Some(BlobRange::new(0, options.chunk_size)),
+        selector: options.selector.clone(),
+        conditions: Conditions::default(),
+    };
+    let response = match blob.get(&first_range).await {
+        Ok(response) => response,
+        // An empty blob has no byte 0: read it whole instead.
+        Err(e) if e.kind() == ErrorKind::InvalidRange => {
+            blob.get(&GetBlobOptions { selector: options.selector.clone(), ..GetBlobOptions::default() }).await?
+        }
+        Err(e) => return Err(e),
+    };
+    let properties = response.head.properties.clone();
+    let first_len = response.head.body_length;
+    let fetcher = Arc::new(RangeFetcher {
+        blob: blob.clone(),
+        etag: properties.etag.clone(),
+        selector: options.selector.clone(),
+        resumes: AtomicU64::new(0),
+    });
+    let mut first = BytesMut::with_capacity(first_len as usize);
+    if read_body(response.body, &mut first, first_len).await.is_err() || (first.len() as u64) < first_len {
+        fetcher.resumes.fetch_add(1, Ordering::Relaxed);
+        first = fetcher.fetch_into(0, first_len, first).await?;
+    }
+    Ok(Start { properties, first, fetcher })
+}
+
+/// The ranges after the first chunk.
+fn remaining_ranges(first_len: u64, total: u64, chunk: u64) -> Vec<(u64, u64)> {
+    let mut ranges = Vec::new();
+    let mut offset = first_len;
+    while offset < total {
+        let len = chunk.min(total - offset);
+        ranges.push((offset, len));
+        offset += len;
+    }
+    ranges
+}
+
+fn expected_md5(options: &DownloadOptions, properties: &BlobProperties) -> Option<[u8; 16]> {
+    if !options.verify_md5 {
+        return None;
+    }
+    properties.content.content_md5.as_deref().and_then(|m| <[u8; 16]>::try_from(m).ok())
+}
+
+fn check_md5(expected: [u8; 16], actual: [u8; 16]) -> Result<()> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::IntegrityMismatch, "the downloaded bytes do not match the blob's Content-MD5"))
+    }
+}
+
+fn report(start: &Start, bytes: u64, chunks: u64, md5_verified: bool) -> DownloadReport {
+    DownloadReport {
+        bytes,
+        chunks,
+        etag: start.properties.etag.clone(),
+        md5_verified,
+        body_resumes: start.fetcher.resumes.load(Ordering::Relaxed),
+    }
+}
+
+/// Downloads the whole blob into one buffer, each range written in place.
+pub(crate) async fn download_to_memory(
+    blob: &BlobClient,
+    options: &DownloadOptions,
+) -> Result<(Bytes, DownloadReport)> {
+    let start = start(blob, options).await?;
+    let total = start.properties.content_length;
+    let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
+    let first_len = start.first.len() as u64;
+    tracker.advance(first_len);
+    let ranges = remaining_ranges(first_len, total, options.chunk_size);
+    let chunks = 1 + ranges.len() as u64;
+    let whole = if ranges.is_empty() {
+        start.first.clone()
+    } else {
+        // One allocation for the whole blob, split into disjoint pieces that
+        // the ranges fill; joining them back in order copies nothing.
+        let mut whole = BytesMut::with_capacity(total as usize);
+        whole.extend_from_slice(&start.first);
+        let mut rest = whole.split_off(first_len as usize);
+        let mut pieces = Vec::with_capacity(ranges.len());
+        for &(offset, len) in &ranges {
+            let tail = rest.split_off(len as usize);
+            pieces.push((offset, len, rest));
+            rest = tail;
+        }
+        let filled: Vec<BytesMut> = stream::iter(pieces)
+            .map(|(offset, len, piece)| {
+                let (fetcher, tracker) = (Arc::clone(&start.fetcher), tracker.clone());
+                async move {
+                    let piece = fetcher.fetch_into(offset, len, piece).await?;
+                    tracker.advance(len);
+                    Ok::<_, Error>(piece)
+                }
+            })
+            .buffered(options.concurrency)
+            .try_collect()
+            .await?;
+        for piece in filled {
+            whole.unsplit(piece);
+        }
+        whole
+    };
+    let bytes = whole.freeze();
+    let verified = match expected_md5(options, &start.properties) {
+        Some(expected) => {
+            let data = bytes.clone();
+            let actual = tokio::task::spawn_blocking(move || md5_digest(&data))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?;
+            check_md5(expected, actual)?;
+            true
+        }
+        None => false,
+    };
+    let report = report(&start, bytes.len() as u64, chunks, verified);
+    Ok((bytes, report))
+}
+
+/// Downloads the blob into `writer` in order; memory stays within `chunk_size × concurrency`.
+pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
+    blob: &BlobClient,
+    writer: &mut W,
+    options: &DownloadOptions,
+) -> Result<DownloadReport> {
+    let start = start(blob, options).await?;
+    let total = start.properties.content_length;
+    let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
+    let expected = expected_md5(options, &start.properties);
+    let mut hasher = expected.map(|_| md5_hasher());
+    let write_error =
+        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e);
+    let first_len = start.first.len() as u64;
+    if let Some(h) = hasher.as_mut() {
+        md5::Digest::update(h, &start.first);
+    }
+    writer.write_all(&start.first).await.map_err(write_error)?;
+    tracker.advance(first_len);
+    let ranges = remaining_ranges(first_len, total, options.chunk_size);
+    let chunks = 1 + ranges.len() as u64;
+    let mut pieces = stream::iter(ranges)
+        .map(|(offset, len)| {
+            let fetcher = Arc::clone(&start.fetcher);
+            async move { fetcher.fetch_into(offset, len, BytesMut::with_capacity(len as usize)).await }
+        })
+        .buffered(options.concurrency);
+    while let Some(piece) = pieces.next().await {
+        let piece = piece?;
+        if let Some(h) = hasher.as_mut() {
+            md5::Digest::update(h, &piece);
+        }
+        writer.write_all(&piece).await.map_err(write_error)?;
+        tracker.advance(piece.len() as u64);
+    }
+    writer.flush().await.map_err(write_error)?;
+    if let (Some(expected), Some(h)) = (expected, hasher) {
+        check_md5(expected, md5::Digest::finalize(h).into())?;
+    }
+    Ok(report(&start, total, chunks, expected.is_some()))
+}
+
+/// Downloads the blob into a file at `path` through a temporary file in the
+/// same directory, renamed into place only on success.
+pub(crate) async fn download_to_file(
+    blob: &BlobClient,
+    path: &Path,
+    options: &DownloadOptions,
+) -> Result<DownloadReport> {
+    options.validate()?;
+    let temp = temp_path(path);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write {}: {e}", path.display())).with_source(e))?;
+    let result = download_into_file(blob, Arc::new(file), options).await;
+    let result = result.and_then(|report| {
+        std::fs::rename(&temp, path)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write {}: {e}", path.display())).with_source(e))?;
+        Ok(report)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+async fn download_into_file(
+    blob: &BlobClient,
+    file: Arc<std::fs::File>,
+    options: &DownloadOptions,
+) -> Result<DownloadReport> {
+    let start = start(blob, options).await?;
+    let total = start.properties.content_length;
+    let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
+    let expected = expected_md5(options, &start.properties);
+    let mut hasher = expected.map(|_| md5_hasher());
+    file.set_len(total).map_err(|e| Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source(e))?;
+    let first = start.first.clone().freeze();
+    if let Some(h) = hasher.as_mut() {
+        md5::Digest::update(h, &first);
+    }
+    write_at(Arc::clone(&file), first.clone(), 0).await?;
+    tracker.advance(first.len() as u64);
+    let ranges = remaining_ranges(first.len() as u64, total, options.chunk_size);
+    let chunks = 1 + ranges.len() as u64;
+    let mut written = stream::iter(ranges)
+        .map(|(offset, len)| {
+            let (file, fetcher, tracker) = (Arc::clone(&file), Arc::clone(&start.fetcher), tracker.clone());
+            async move {
+                let piece = fetcher.fetch_into(offset, len, BytesMut::with_capacity(len as usize)).await?.freeze();
+                // Positional writes land out of order; only the hash needs order.
+                write_at(file, piece.clone(), offset).await?;
+                tracker.advance(len);
+                Ok::<_, Error>(piece)
+            }
+        })
+        .buffered(options.concurrency);
+    while let Some(piece) = written.next().await {
+        let piece = piece?;
+        if let Some(h) = hasher.as_mut() {
+            md5::Digest::update(h, &piece);
+        }
+    }
+    if let (Some(expected), Some(h)) = (expected, hasher) {
+        check_md5(expected, md5::Digest::finalize(h).into())?;
+    }
+    Ok(report(&start, total, chunks, expected.is_some()))
+}
+
+async fn write_at(file: Arc<std::fs::File>, data: Bytes, offset: u64) -> Result<()> {
+    tokio::task::spawn_blocking(move || positional_write(&file, &data, offset))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e))
+}
+
+#[cfg(unix)]
+fn positional_write(file: &std::fs::File, data: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+#[cfg(windows)]
+fn positional_write(file: &std::fs::File, mut data: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !data.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, data, offset)?;
+        data = &data[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+/// `.{name}.azblob-{random}.partial` beside `path`.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "download".into());
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    dir.join(format!(".{name}.azblob-{:08x}.partial", fastrand::u32(..)))
+}
+
+fn md5_hasher() -> md5::Md5 {
+    <md5::Md5 as md5::Digest>::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_the_rest_exactly() {
+        assert_eq!(remaining_ranges(4, 4, 4), vec![]);
+        assert_eq!(remaining_ranges(4, 10, 4), vec![(4, 4), (8, 2)]);
+        assert_eq!(remaining_ranges(0, 0, 4), vec![]);
+    }
+
+    #[test]
+    fn temp_files_sit_beside_the_target() {
+        let t = temp_path(Path::new("/data/out.bin"));
+        assert_eq!(t.parent(), Some(Path::new("/data")));
+        assert!(t.file_name().unwrap().to_string_lossy().starts_with(".out.bin.azblob-"));
+        assert_eq!(temp_path(Path::new("plain")).parent(), Some(Path::new(".")));
+    }
+}

@@ -1,0 +1,24 @@
+//! Large transfers: parallel block uploads that resume, parallel ranged
+//! downloads delivered in order, and progress reporting.
+//!
+//! Memory stays bounded by `block_size × concurrency` (uploads) and
+//! `chunk_size × concurrency` (downloads to a writer or a file), whatever
+//! the blob's size.
+
+mod checkpoint;
+mod download;
+mod gauge;
+mod options;
+mod progress;
+mod source;
+mod upload;
+
+pub use self::download::DownloadReport;
+pub use self::options::{
+    DownloadOptions, UploadOptions, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_SINGLE_PUT_MAX,
+};
+pub use self::progress::{ProgressSink, TransferProgress};
+pub use self::source::UploadSource;
+pub use self::upload::{Upload, UploadReport};
+
+pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};

@@ -1,0 +1,657 @@
+//! Uploads: one Put Blob when small, otherwise parallel Put Block with a
+//! resumable session and a final Put Block List.
+
+use std::collections::HashMap;
+use std::future::{Future, IntoFuture};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use http::StatusCode;
+use md5::Digest as _;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::checkpoint::{block_id, new_session_id, Checkpoint, SourceIdentity};
+use super::gauge::{BufferGauge, GaugeGuard};
+use super::options::{plan_block_size, UploadOptions};
+use super::progress::{ProgressSink, ProgressTracker};
+use super::source::UploadSource;
+use crate::client::BlobClient;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::block_blob::{
+    build_get_uncommitted_blocks_request, build_put_block_list_request, build_put_block_request,
+    parse_uncommitted_blocks, CommitOptions, MAX_BLOCKS,
+};
+use crate::ops::models::{AccessTier, ETag};
+use crate::ops::put_blob::{parse_write_response, PutBlobOptions};
+use crate::ops::request_util::md5_digest;
+
+/// What an upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadReport {
+    /// Bytes in the blob.
+    pub bytes: u64,
+    /// Blocks committed (0 for a single Put Blob).
+    pub blocks: u64,
+    /// Blocks a resumed upload found already staged and did not send again.
+    pub resumed_blocks: u64,
+    /// The block size used (after growing it for very large blobs).
+    pub block_size: u64,
+    /// The blob's new ETag.
+    pub etag: ETag,
+    /// The new version's id, on accounts with versioning.
+    pub version_id: Option<String>,
+    /// The whole blob's MD5, when asked for with `blob_md5`.
+    pub content_md5: Option<[u8; 16]>,
+    /// The most payload bytes the upload held in its own buffers at once.
+    pub peak_buffer_bytes: u64,
+}
+
+/// An upload being configured; `.await` it (or call [`send`](Upload::send)) to run it.
+///
+/// ```no_run
+/// # async fn f(blob: azblob::BlobClient) -> azblob::Result<()> {
+/// let report = blob
+///     .upload_file("model.safetensors")
+///     .block_size(16 * 1024 * 1024)
+///     .concurrency(8)
+///     .resume("model.upload.json")
+///     .await?;
+/// println!("{} blocks, {} already there", report.blocks, report.resumed_blocks);
+/// # Ok(()) }
+/// ```
+#[must_use = "an upload does nothing until awaited"]
+#[derive(Debug)]
+pub struct Upload<'a> {
+    blob: &'a BlobClient,
+    source: UploadSource,
+    options: UploadOptions,
+}
+
+impl<'a> Upload<'a> {
+    pub(crate) fn new(blob: &'a BlobClient, source: UploadSource) -> Self {
+        Upload { blob, source, options: UploadOptions::default() }
+    }
+
+    /// Replaces all options at once.
+    pub fn options(mut self, options: UploadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Bytes per block (default 8 MiB).
+    pub fn block_size(mut self, bytes: u64) -> Self {
+        self.options.block_size = bytes;
+        self
+    }
+
+    /// Blocks in flight (default 8).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.options.concurrency = n;
+        self
+    }
+
+    /// The largest upload sent as one Put Blob (default 256 MiB).
+    pub fn single_put_max(mut self, bytes: u64) -> Self {
+        self.options.single_put_max = bytes;
+        self
+    }
+
+    /// The blob's `Content-Type`.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.options.content.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Adds one metadata pair.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// The access tier.
+    pub fn tier(mut self, tier: AccessTier) -> Self {
+        self.options.tier = Some(tier);
+        self
+    }
+
+    /// Sends a transactional `Content-MD5` with every block.
+    pub fn transactional_md5(mut self, on: bool) -> Self {
+        self.options.transactional_md5 = on;
+        self
+    }
+
+    /// Computes and stores the whole blob's `Content-MD5`.
+    pub fn blob_md5(mut self, on: bool) -> Self {
+        self.options.blob_md5 = on;
+        self
+    }
+
+    /// Reports progress to `sink`.
+    pub fn progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
+        self.options.progress = Some(sink);
+        self
+    }
+
+    /// Keeps a checkpoint at `path` so an interrupted upload can be resumed;
+    /// an existing checkpoint there is replaced by a new session.
+    pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
+        self.options.checkpoint = Some(path.into());
+        self.options.resume = false;
+        self
+    }
+
+    /// Continues the upload saved in the checkpoint at `path` if there is
+    /// one (only missing blocks are sent), else starts one and saves it there.
+    /// A checkpoint of another blob or of a source that changed is refused.
+    pub fn resume(mut self, path: impl Into<PathBuf>) -> Self {
+        self.options.checkpoint = Some(path.into());
+        self.options.resume = true;
+        self
+    }
+
+    /// Runs the upload.
+    pub async fn send(self) -> Result<UploadReport> {
+        run_upload(self.blob, self.source, self.options).await
+    }
+}
+
+impl<'a> IntoFuture for Upload<'a> {
+    type Output = Result<UploadReport>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadReport>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// A block read and ready to send; its guard keeps it on the gauge.
+struct Block {
+    index: u64,
+    data: Bytes,
+    _guard: Option<GaugeGuard>,
+}
+
+/// How a block gets its bytes; loading happens on the uploader that sends it,
+/// so file reads run in parallel.
+enum BlockLoad {
+    /// Already in memory (a slice of a bytes source, or read from a stream).
+    Ready(Block),
+    /// To be read from a file at `index * block_size`.
+    File { path: Arc<PathBuf>, index: u64, offset: u64, len: u64, guard: GaugeGuard },
+    /// Reading the stream failed.
+    Failed(Error),
+}
+
+impl BlockLoad {
+    async fn load(self) -> Result<Block> {
+        match self {
+            BlockLoad::Ready(block) => Ok(block),
+            BlockLoad::File { path, index, offset, len, guard } => {
+                let data = tokio::task::spawn_blocking(move || read_block(&path, offset, len))
+                    .await
+                    .map_err(|e| Error::new(ErrorKind::Other, format!("a read task failed: {e}")))??;
+                Ok(Block { index, data, _guard: Some(guard) })
+            }
+            BlockLoad::Failed(err) => Err(err),
+        }
+    }
+}
+
+/// Runs an upload from any source.
+pub(crate) async fn run_upload(
+    blob: &BlobClient,
+    source: UploadSource,
+    options: UploadOptions,
+) -> Result<UploadReport> {
+    options.validate()?;
+    let gauge = Arc::new(BufferGauge::default());
+    match source {
+        UploadSource::Bytes(data) => upload_bytes(blob, data, &options, &gauge).await,
+        UploadSource::File(path) => upload_file(blob, &path, &options, &gauge).await,
+        UploadSource::Reader(reader) => upload_reader(blob, reader, &options, &gauge).await,
+    }
+}
+
+/// File and stream sources go in one Put Blob only while that fits the memory bound.
+fn single_put_threshold(options: &UploadOptions) -> u64 {
+    let budget = options.block_size.saturating_mul(options.concurrency as u64);
+    options.single_put_max.min(budget)
+}
+
+fn refuse_checkpoint_without_file(options: &UploadOptions) -> Result<()> {
+    if options.checkpoint.is_some() {
+        return Err(Error::invalid_input("checkpoints and resume need a file source"));
+    }
+    Ok(())
+}
+
+async fn upload_bytes(
+    blob: &BlobClient,
+    data: Bytes,
+    options: &UploadOptions,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    refuse_checkpoint_without_file(options)?;
+    let size = data.len() as u64;
+    let md5 = if options.blob_md5 { Some(md5_blocking(data.clone()).await?) } else { None };
+    if size <= options.single_put_max {
+        return single_put(blob, data, options, md5, gauge).await;
+    }
+    let block_size = plan_block_size(size, options.block_size)?;
+    let count = size.div_ceil(block_size);
+    let loads = stream::iter(0..count).map(move |index| {
+        let start = (index * block_size) as usize;
+        let end = (start + block_size as usize).min(data.len());
+        BlockLoad::Ready(Block { index, data: data.slice(start..end), _guard: None })
+    });
+    let session = Session { id: new_session_id(), block_size, count: Some(count), resumed: 0, checkpoint: None };
+    upload_blocks(blob, session, loads.boxed(), Some(size), 0, md5, options, gauge).await
+}
+
+async fn upload_file(
+    blob: &BlobClient,
+    path: &Path,
+    options: &UploadOptions,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    let io_error =
+        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e);
+    let metadata = tokio::fs::metadata(path).await.map_err(io_error)?;
+    if !metadata.is_file() {
+        return Err(Error::invalid_input(format!("{} is not a regular file", path.display())));
+    }
+    let size = metadata.len();
+    let md5_task = options.blob_md5.then(|| {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || md5_of_file(&path))
+    });
+    if size <= single_put_threshold(options) {
+        let guard = gauge.hold(size);
+        let data = Bytes::from(tokio::fs::read(path).await.map_err(io_error)?);
+        let md5 = join_md5(md5_task).await?;
+        let report = single_put(blob, data, options, md5, gauge).await;
+        drop(guard);
+        return report;
+    }
+
+    let url = blob.url()?.to_string();
+    let identity = SourceIdentity::of(path, &metadata);
+    let mut block_size = plan_block_size(size, options.block_size)?;
+    let mut present: HashMap<String, u64> = HashMap::new();
+    let checkpoint = match (&options.checkpoint, options.resume) {
+        (Some(ckpt_path), true) => match Checkpoint::load(ckpt_path)? {
+            Some(existing) => {
+                existing.check_matches(&url, &identity, ckpt_path)?;
+                // The staged blocks have the checkpoint's size, whatever is asked now.
+                block_size = existing.block_size;
+                present = staged_blocks(blob).await?;
+                Some((existing, ckpt_path.clone()))
+            }
+            None => Some((Checkpoint::new(url.clone(), identity, block_size), ckpt_path.clone())),
+        },
+        (Some(ckpt_path), false) => Some((Checkpoint::new(url.clone(), identity, block_size), ckpt_path.clone())),
+        (None, _) => None,
+    };
+    let count = size.div_ceil(block_size);
+    if count > MAX_BLOCKS {
+        return Err(Error::invalid_input(format!(
+            "{count} blocks of {block_size} bytes exceed the limit of {MAX_BLOCKS}"
+        )));
+    }
+    let session_id = checkpoint.as_ref().map(|(c, _)| c.session_id.clone()).unwrap_or_else(new_session_id);
+    if let Some((ckpt, ckpt_path)) = &checkpoint {
+        // Saved before the first block leaves, so even a killed process can resume.
+        ckpt.save(ckpt_path)?;
+    }
+    let block_len = move |index: u64| (size - index * block_size).min(block_size);
+    let missing: Vec<u64> =
+        (0..count).filter(|&i| present.get(&block_id(&session_id, i)) != Some(&block_len(i))).collect();
+    let resumed = count - missing.len() as u64;
+    let resumed_bytes = size - missing.iter().map(|&i| block_len(i)).sum::<u64>();
+
+    let path = Arc::new(path.to_path_buf());
+    let gauge_for_loads = Arc::clone(gauge);
+    let loads = stream::iter(missing).map(move |index| {
+        let len = block_len(index);
+        // Counted from now: the buffer is allocated when the block is read.
+        let guard = gauge_for_loads.hold(len);
+        BlockLoad::File { path: Arc::clone(&path), index, offset: index * block_size, len, guard }
+    });
+    let session = Session { id: session_id, block_size, count: Some(count), resumed, checkpoint };
+    let md5 = join_md5(md5_task).await?;
+    upload_blocks(blob, session, loads.boxed(), Some(size), resumed_bytes, md5, options, gauge).await
+}
+
+/// Reads `len` bytes at `offset` with its own file handle, so parallel reads
+/// share no file position.
+fn read_block(path: &Path, offset: u64, len: u64) -> Result<Bytes> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io_error =
+        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e);
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
+    let mut buf = Vec::with_capacity(len as usize);
+    file.take(len).read_to_end(&mut buf).map_err(io_error)?;
+    if buf.len() as u64 != len {
+        return Err(Error::new(ErrorKind::Io, format!("{} shrank during the upload", path.display())));
+    }
+    Ok(Bytes::from(buf))
+}
+
+async fn upload_reader(
+    blob: &BlobClient,
+    mut reader: Box<dyn AsyncRead + Send + Unpin>,
+    options: &UploadOptions,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    refuse_checkpoint_without_file(options)?;
+    let block_size = options.block_size;
+    let first_guard = gauge.hold(block_size);
+    let first = read_up_to(&mut reader, block_size).await?;
+    let mut hasher = options.blob_md5.then(md5_hasher);
+    if (first.len() as u64) < block_size && first.len() as u64 <= single_put_threshold(options) {
+        let md5 = hasher.map(|mut h| {
+            h.update(&first);
+            h.finalize().into()
+        });
+        let report = single_put(blob, first, options, md5, gauge).await;
+        drop(first_guard);
+        return report;
+    }
+    // Blocks are read in order as the uploaders ask for them; the MD5 is
+    // updated in that same order.
+    struct ReadState {
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        next: u64,
+        pending: Option<(Bytes, GaugeGuard)>,
+        hasher: Option<md5::Md5>,
+        total: Arc<AtomicU64>,
+        md5_out: Arc<std::sync::Mutex<Option<[u8; 16]>>>,
+        gauge: Arc<BufferGauge>,
+        block_size: u64,
+    }
+    if let Some(h) = hasher.as_mut() {
+        h.update(&first);
+    }
+    let total = Arc::new(AtomicU64::new(0));
+    let md5_out = Arc::new(std::sync::Mutex::new(None));
+    let state = ReadState {
+        reader,
+        next: 0,
+        pending: Some((first, first_guard)),
+        hasher,
+        total: Arc::clone(&total),
+        md5_out: Arc::clone(&md5_out),
+        gauge: Arc::clone(gauge),
+        block_size,
+    };
+    let loads = stream::unfold(state, |mut s| async move {
+        let (data, guard) = match s.pending.take() {
+            Some(first) => first,
+            None => {
+                let guard = s.gauge.hold(s.block_size);
+                match read_up_to(&mut s.reader, s.block_size).await {
+                    Ok(data) if data.is_empty() => {
+                        if let Some(h) = s.hasher.take() {
+                            *s.md5_out.lock().expect("md5 lock") = Some(h.finalize().into());
+                        }
+                        return None;
+                    }
+                    Ok(data) => {
+                        if let Some(h) = s.hasher.as_mut() {
+                            h.update(&data);
+                        }
+                        (data, guard)
+                    }
+                    Err(e) => return Some((BlockLoad::Failed(e), s)),
+                }
+            }
+        };
+        let index = s.next;
+        s.next += 1;
+        s.total.fetch_add(data.len() as u64, Ordering::SeqCst);
+        let load = if index >= MAX_BLOCKS {
+            BlockLoad::Failed(Error::invalid_input(format!(
+                "the stream is longer than {MAX_BLOCKS} blocks of {} bytes; use a larger block size",
+                s.block_size
+            )))
+        } else {
+            BlockLoad::Ready(Block { index, data, _guard: Some(guard) })
+        };
+        Some((load, s))
+    });
+    let session = Session { id: new_session_id(), block_size, count: None, resumed: 0, checkpoint: None };
+    let tracker = ProgressTracker::new(options.progress.clone(), None);
+    let sent = send_blocks(blob, &session, loads.boxed(), options, &tracker).await?;
+    let md5 = *md5_out.lock().expect("md5 lock");
+    let size = total.load(Ordering::SeqCst);
+    commit(blob, &session, sent, size, md5, options, gauge).await
+}
+
+/// Reads until `limit` bytes or the end of the stream.
+async fn read_up_to(reader: &mut (dyn AsyncRead + Send + Unpin), limit: u64) -> Result<Bytes> {
+    let mut buf = BytesMut::with_capacity(limit as usize);
+    while (buf.len() as u64) < limit {
+        let n = reader
+            .read_buf(&mut buf)
+            .await
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read the upload stream: {e}")).with_source(e))?;
+        if n == 0 {
+            break;
+        }
+    }
+    // `read_buf` may have grown the buffer past the limit.
+    if buf.len() as u64 > limit {
+        return Err(Error::new(ErrorKind::Other, "the reader overfilled a block"));
+    }
+    Ok(buf.freeze())
+}
+
+/// One Put Blob with the upload's options.
+async fn single_put(
+    blob: &BlobClient,
+    data: Bytes,
+    options: &UploadOptions,
+    md5: Option<[u8; 16]>,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    let size = data.len() as u64;
+    let mut content = options.content.clone();
+    if let Some(md5) = md5 {
+        content.content_md5 = Some(md5.to_vec());
+    }
+    let put = PutBlobOptions {
+        content,
+        metadata: options.metadata.clone(),
+        tier: options.tier.clone(),
+        conditions: options.conditions.clone(),
+        transactional_md5: options.transactional_md5,
+    };
+    let tracker = ProgressTracker::new(options.progress.clone(), Some(size));
+    let written = blob.put_with(data, &put).await?;
+    tracker.advance(size);
+    Ok(UploadReport {
+        bytes: size,
+        blocks: 0,
+        resumed_blocks: 0,
+        block_size: options.block_size,
+        etag: written.etag,
+        version_id: written.version_id,
+        content_md5: md5,
+        peak_buffer_bytes: gauge.peak(),
+    })
+}
+
+/// An upload session: its id (the block id prefix) and what is known of its blocks.
+struct Session {
+    id: String,
+    block_size: u64,
+    count: Option<u64>,
+    resumed: u64,
+    checkpoint: Option<(Checkpoint, PathBuf)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn upload_blocks(
+    blob: &BlobClient,
+    session: Session,
+    loads: BoxStream<'static, BlockLoad>,
+    size: Option<u64>,
+    resumed_bytes: u64,
+    md5: Option<[u8; 16]>,
+    options: &UploadOptions,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    let tracker = ProgressTracker::new(options.progress.clone(), size);
+    if resumed_bytes > 0 {
+        tracker.advance(resumed_bytes);
+    }
+    let sent = send_blocks(blob, &session, loads, options, &tracker).await?;
+    commit(blob, &session, sent, size.unwrap_or(0), md5, options, gauge).await
+}
+
+/// Stages blocks with `concurrency` in flight; returns how many were sent
+/// and one past the highest index seen.
+///
+/// Each block's future owns what it uses (cheap clones), so the whole
+/// upload future is `Send` and can be spawned.
+async fn send_blocks(
+    blob: &BlobClient,
+    session: &Session,
+    loads: BoxStream<'static, BlockLoad>,
+    options: &UploadOptions,
+    tracker: &ProgressTracker,
+) -> Result<(u64, u64)> {
+    let url = blob.url()?;
+    let md5 = options.transactional_md5;
+    let highest = Arc::new(AtomicU64::new(0));
+    let sent = Arc::new(AtomicU64::new(0));
+    let (owned_blob, owned_tracker, owned_id) = (blob.clone(), tracker.clone(), session.id.clone());
+    let (all_highest, all_sent) = (Arc::clone(&highest), Arc::clone(&sent));
+    loads
+        .map(move |load: BlockLoad| {
+            let (url, blob, tracker) = (url.clone(), owned_blob.clone(), owned_tracker.clone());
+            let (highest, sent, session_id) = (Arc::clone(&all_highest), Arc::clone(&all_sent), owned_id.clone());
+            async move {
+                let block = load.load().await?;
+                let len = block.data.len() as u64;
+                let id = block_id(&session_id, block.index);
+                let digest = md5.then(|| md5_digest(&block.data));
+                let request = build_put_block_request(url, &id, block.data.clone(), digest)?;
+                blob.pipeline().execute(request).await?;
+                highest.fetch_max(block.index + 1, Ordering::SeqCst);
+                sent.fetch_add(1, Ordering::SeqCst);
+                drop(block);
+                tracker.advance(len);
+                Ok::<_, Error>(())
+            }
+        })
+        .buffer_unordered(options.concurrency)
+        .try_collect::<()>()
+        .await?;
+    Ok((sent.load(Ordering::SeqCst), highest.load(Ordering::SeqCst)))
+}
+
+/// Commits the blocks in order with Put Block List, then deletes the checkpoint.
+async fn commit(
+    blob: &BlobClient,
+    session: &Session,
+    (sent, highest): (u64, u64),
+    size: u64,
+    md5: Option<[u8; 16]>,
+    options: &UploadOptions,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    let count = session.count.unwrap_or(highest).max(highest);
+    debug_assert_eq!(sent + session.resumed, count);
+    let ids: Vec<String> = (0..count).map(|i| block_id(&session.id, i)).collect();
+    let mut content = options.content.clone();
+    if let Some(md5) = md5 {
+        content.content_md5 = Some(md5.to_vec());
+    }
+    let commit = CommitOptions {
+        content: Some(&content),
+        metadata: Some(&options.metadata),
+        tier: options.tier.as_ref(),
+        conditions: Some(&options.conditions),
+    };
+    let request = build_put_block_list_request(blob.url()?, &ids, &commit)?;
+    let response = blob
+        .pipeline()
+        .execute(request)
+        .await
+        .map_err(|e| crate::client::refine_if_not_exists(e, &options.conditions))?;
+    let written = parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlockList"))?;
+    if let Some((_, path)) = &session.checkpoint {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not delete the upload checkpoint"),
+        }
+    }
+    Ok(UploadReport {
+        bytes: size,
+        blocks: count,
+        resumed_blocks: session.resumed,
+        block_size: session.block_size,
+        etag: written.etag,
+        version_id: written.version_id,
+        content_md5: md5,
+        peak_buffer_bytes: gauge.peak(),
+    })
+}
+
+/// The uncommitted blocks the service holds for this blob, by id.
+async fn staged_blocks(blob: &BlobClient) -> Result<HashMap<String, u64>> {
+    let request = build_get_uncommitted_blocks_request(blob.url()?);
+    let response = match blob.pipeline().execute(request).await {
+        Ok(response) => response,
+        // No blob yet means no blocks yet.
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => return Err(e),
+    };
+    let body = response.body.bytes().await.map_err(|e| {
+        Error::new(ErrorKind::Transport, "the block list broke off").with_operation("GetBlockList").with_source(e)
+    })?;
+    Ok(parse_uncommitted_blocks(&body)?.into_iter().map(|b| (b.id, b.size)).collect())
+}
+
+fn md5_hasher() -> md5::Md5 {
+    md5::Md5::new()
+}
+
+async fn md5_blocking(data: Bytes) -> Result<[u8; 16]> {
+    tokio::task::spawn_blocking(move || md5_digest(&data))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))
+}
+
+fn md5_of_file(path: &Path) -> Result<[u8; 16]> {
+    use std::io::Read;
+    let io_error =
+        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e);
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    let mut hasher = md5::Md5::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(io_error)?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+async fn join_md5(task: Option<tokio::task::JoinHandle<Result<[u8; 16]>>>) -> Result<Option<[u8; 16]>> {
+    match task {
+        None => Ok(None),
+        Some(task) => {
+            task.await.map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?.map(Some)
+        }
+    }
+}
