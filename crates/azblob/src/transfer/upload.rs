@@ -270,7 +270,21 @@ async fn upload_file(
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || md5_of_file(&path))
     });
-    if size <= single_put_threshold(options) {
+    let url = blob.url()?.to_string();
+    let identity = SourceIdentity::of(path, &metadata);
+    // A checkpoint to resume from is checked first, whatever the size: one
+    // that belongs to another blob or a changed file is refused.
+    let existing = match (&options.checkpoint, options.resume) {
+        (Some(ckpt_path), true) => match Checkpoint::load(ckpt_path)? {
+            Some(existing) => {
+                existing.check_matches(&url, &identity, ckpt_path)?;
+                Some(existing)
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    if existing.is_none() && size <= single_put_threshold(options) {
         let guard = gauge.hold(size);
         let data = Bytes::from(tokio::fs::read(path).await.map_err(io_error)?);
         let md5 = join_md5(md5_task).await?;
@@ -279,23 +293,17 @@ async fn upload_file(
         return report;
     }
 
-    let url = blob.url()?.to_string();
-    let identity = SourceIdentity::of(path, &metadata);
     let mut block_size = plan_block_size(size, options.block_size)?;
     let mut present: HashMap<String, u64> = HashMap::new();
-    let checkpoint = match (&options.checkpoint, options.resume) {
-        (Some(ckpt_path), true) => match Checkpoint::load(ckpt_path)? {
-            Some(existing) => {
-                existing.check_matches(&url, &identity, ckpt_path)?;
-                // The staged blocks have the checkpoint's size, whatever is asked now.
-                block_size = existing.block_size;
-                present = staged_blocks(blob).await?;
-                Some((existing, ckpt_path.clone()))
-            }
-            None => Some((Checkpoint::new(url.clone(), identity, block_size), ckpt_path.clone())),
-        },
-        (Some(ckpt_path), false) => Some((Checkpoint::new(url.clone(), identity, block_size), ckpt_path.clone())),
-        (None, _) => None,
+    let checkpoint = match (existing, &options.checkpoint) {
+        (Some(existing), Some(ckpt_path)) => {
+            // The staged blocks have the checkpoint's size, whatever is asked now.
+            block_size = existing.block_size;
+            present = staged_blocks(blob).await?;
+            Some((existing, ckpt_path.clone()))
+        }
+        (_, Some(ckpt_path)) => Some((Checkpoint::new(url.clone(), identity, block_size), ckpt_path.clone())),
+        (_, None) => None,
     };
     let count = size.div_ceil(block_size);
     if count > MAX_BLOCKS {

@@ -44,6 +44,17 @@ impl ReqwestTransport {
         Ok(ReqwestTransport { client })
     }
 
+    /// A transport with the library's default timeouts and pool settings, for
+    /// wrapping in a custom layer (tests, fault injection).
+    pub fn with_defaults() -> Result<Self> {
+        ReqwestTransport::new(&WireOptions {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(60),
+            pool_idle_timeout: Duration::from_secs(4),
+            root_certificates_pem: Vec::new(),
+        })
+    }
+
     /// A transport over a reqwest client configured by the caller.
     pub fn from_client(client: reqwest::Client) -> Self {
         ReqwestTransport { client }

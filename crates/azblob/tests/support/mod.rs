@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod hook;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use azblob::transport::{Method, Request};
