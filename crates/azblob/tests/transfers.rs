@@ -5,12 +5,12 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use azblob::transport::{HttpTransport, Method, Request};
+use azblob::transport::{Method, Request};
 use azblob::{
     AppendOptions, BlobClient, Conditions, CreateAppendBlobOptions, DownloadOptions, ErrorKind, TransferProgress,
 };
 use support::hook::{Action, Hook};
-use support::{builder, client, new_container, unique_name};
+use support::{client, client_with, new_container, unique_name};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
@@ -86,7 +86,7 @@ async fn forty_mib_from_file_and_stream_with_small_blocks() {
 async fn small_streams_and_files_use_one_put_blob() {
     let container = new_container(&client(), "single").await;
     let hook = Hook::counting();
-    let client = builder().transport(hook.clone() as Arc<dyn HttpTransport>).build().unwrap();
+    let client = client_with(&hook);
     let blob = client.blob(container.name(), "small");
     let report = blob.upload_reader(std::io::Cursor::new(b"tiny".to_vec())).await.unwrap();
     assert_eq!((report.blocks, hook.count("PutBlob"), hook.count("PutBlock")), (0, 1, 0));
@@ -107,7 +107,7 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
         "PutBlock" if seen >= 8 => Action::Respond(400),
         _ => Action::Forward,
     });
-    let first = builder().transport(failing.clone() as Arc<dyn HttpTransport>).build().unwrap();
+    let first = client_with(&failing);
     let err = first
         .blob(container.name(), "big")
         .upload_file(&path)
@@ -122,7 +122,7 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
 
     // Second run, a new client: only the missing blocks are sent.
     let counting = Hook::counting();
-    let second = builder().transport(counting.clone() as Arc<dyn HttpTransport>).build().unwrap();
+    let second = client_with(&counting);
     let blob = second.blob(container.name(), "big");
     let report = blob.upload_file(&path).block_size(MIB).concurrency(4).resume(&checkpoint).await.unwrap();
     assert_eq!(report.blocks, 21);
@@ -146,7 +146,7 @@ async fn a_checkpoint_of_a_changed_file_is_refused() {
         Hook::new(
             |r, seen| if r.operation == "PutBlock" && seen >= 1 { Action::Respond(400) } else { Action::Forward },
         );
-    let client1 = builder().transport(failing as Arc<dyn HttpTransport>).build().unwrap();
+    let client1 = client_with(&failing);
     let blob1 = client1.blob(container.name(), "f");
     assert!(blob1.upload_file(&path).block_size(64 * KIB).concurrency(1).resume(&checkpoint).await.is_err());
 
@@ -195,7 +195,7 @@ async fn appends_without_a_position_are_not_retried() {
     let container = new_container(&client(), "appendretry").await;
     container.blob("a").create_append_blob(&CreateAppendBlobOptions::default()).await.unwrap();
     let hook = Hook::new(|r, _| if r.operation == "AppendBlock" { Action::Respond(503) } else { Action::Forward });
-    let client = builder().transport(hook.clone() as Arc<dyn HttpTransport>).build().unwrap();
+    let client = client_with(&hook);
     let blob = client.blob(container.name(), "a");
     assert_eq!(blob.append("x", &AppendOptions::default()).await.unwrap_err().kind(), ErrorKind::ServerBusy);
     assert_eq!(hook.count("AppendBlock"), 1, "not idempotent: sent once");
@@ -251,7 +251,7 @@ async fn a_broken_body_resumes_from_the_last_byte() {
         Hook::new(
             |r, seen| if r.operation == "GetBlob" && seen == 1 { Action::TruncateBody(1000) } else { Action::Forward },
         );
-    let client = builder().transport(hook.clone() as Arc<dyn HttpTransport>).build().unwrap();
+    let client = client_with(&hook);
     let options = DownloadOptions { chunk_size: MIB, concurrency: 1, ..DownloadOptions::default() };
     let (got, report) = client.blob(container.name(), "b").download_with(&options).await.unwrap();
     assert!(got == bytes);
@@ -274,7 +274,7 @@ async fn a_blob_overwritten_mid_download_fails_clearly_and_leaves_no_file() {
             Action::Forward
         }
     });
-    let client = builder().transport(hook as Arc<dyn HttpTransport>).build().unwrap();
+    let client = client_with(&hook);
     let dir = scratch("overwrite");
     let path = dir.join("moving.bin");
     let options = DownloadOptions { chunk_size: MIB, concurrency: 1, ..DownloadOptions::default() };
@@ -323,7 +323,7 @@ async fn progress_is_reported_per_block() {
         .progress(Arc::new(sink))
         .await
         .unwrap();
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 10);
     assert_eq!(seen.last().unwrap().bytes_done, bytes.len() as u64);
     assert!(seen.iter().all(|p| p.bytes_total == Some(bytes.len() as u64)));
@@ -343,7 +343,7 @@ async fn progress_is_reported_per_block() {
 #[tokio::test]
 async fn bad_input_is_refused_before_sending() {
     let hook = Hook::counting();
-    let client = builder().transport(hook.clone() as Arc<dyn HttpTransport>).build().unwrap();
+    let client = client_with(&hook);
     let blob = client.blob("any-container", "b");
     for (block_size, concurrency) in [(0, 1), (4001 * MIB, 1), (MIB, 0)] {
         let err = blob.upload(vec![1u8; 10]).block_size(block_size).concurrency(concurrency).await.unwrap_err();

@@ -20,6 +20,12 @@ pub fn client() -> BlobServiceClient {
     builder().build().unwrap()
 }
 
+/// A client of the plain-HTTP emulator whose requests pass through `hook`.
+pub fn client_with(hook: &std::sync::Arc<hook::Hook>) -> BlobServiceClient {
+    let wire = std::sync::Arc::clone(hook) as std::sync::Arc<dyn azblob::transport::HttpTransport>;
+    builder().transport(wire).build().unwrap()
+}
+
 /// A unique container name for one test.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
