@@ -1,15 +1,17 @@
 //! `azblob cp SRC DST`: upload or download one blob.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{ContentHeaders, PutBlobOptions};
-use bytes::Bytes;
+use azblob::{DownloadOptions, UploadOptions};
 use clap::Args;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use sha2::{Digest, Sha256};
 
 use crate::location::{BlobLocation, Location};
 use crate::output;
+use crate::progress::Bar;
+use crate::size::parse_size;
 
 /// Arguments of `azblob cp`.
 #[derive(Debug, Args)]
@@ -18,6 +20,15 @@ pub(crate) struct CpArgs {
     src: String,
     /// Destination: a local path, `-` for stdout, `az://CONTAINER/BLOB` or a blob URL.
     dst: String,
+    /// Block (upload) or chunk (download) size: bytes, or with a unit (4MiB, 512KiB, 8M).
+    #[arg(long, value_parser = parse_size, default_value = "8MiB")]
+    block_size: u64,
+    /// Blocks or chunks in flight.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Continue an interrupted upload of the same file to the same blob.
+    #[arg(long)]
+    resume: bool,
     /// Content type stored with an uploaded blob.
     #[arg(long)]
     content_type: Option<String>,
@@ -27,56 +38,63 @@ pub(crate) struct CpArgs {
     /// Access tier of an uploaded blob (Hot, Cool, Cold, Archive).
     #[arg(long)]
     tier: Option<String>,
+    /// Upload: send per-block MD5s and store the blob's MD5. Download: verify it.
+    #[arg(long)]
+    md5: bool,
+    /// Do not show the progress bar.
+    #[arg(long)]
+    no_progress: bool,
     /// Print one JSON line with the transfer's figures at the end.
     #[arg(long)]
     json: bool,
-    /// Do not show progress.
-    #[arg(long)]
-    no_progress: bool,
+}
+
+/// The figures of one transfer.
+struct Figures {
+    bytes: u64,
+    blocks: u64,
+    resumed_blocks: u64,
 }
 
 pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result<()> {
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
-    let bytes = match (&src, &dst) {
+    let bar = Bar::new(!args.no_progress, if matches!(dst, Location::Blob(_)) { "upload" } else { "download" });
+    let figures = match (&src, &dst) {
         (Location::Blob(_), Location::Blob(_)) => bail!("server-side copies between blobs are not supported yet"),
-        (Location::Blob(from), to) => download(from, to, connection_string).await?,
-        (from, Location::Blob(to)) => upload(from, to, &args, connection_string).await?,
+        (Location::Blob(from), to) => download(from, to, &args, &bar, connection_string).await,
+        (from, Location::Blob(to)) => upload(from, to, &args, &bar, connection_string).await,
         _ => bail!("one side of cp must be a blob (az://CONTAINER/BLOB or a blob URL)"),
     };
+    bar.finish();
+    let figures = figures?;
     let seconds = started.elapsed().as_secs_f64();
-    let mb_per_s = if seconds > 0.0 { bytes as f64 / 1e6 / seconds } else { 0.0 };
+    let mb_per_s = if seconds > 0.0 { figures.bytes as f64 / 1e6 / seconds } else { 0.0 };
     if args.json {
         output::json_line(&serde_json::json!({
-            "bytes": bytes,
+            "bytes": figures.bytes,
             "seconds": seconds,
             "mb_per_s": mb_per_s,
-            "blocks": 0,
-            "resumed_blocks": 0,
+            "blocks": figures.blocks,
+            "resumed_blocks": figures.resumed_blocks,
         }))?;
     } else if !args.no_progress {
-        output::note(&format!("copied {bytes} bytes in {seconds:.2} s ({mb_per_s:.1} MB/s)"));
+        output::note(&format!("copied {} bytes in {seconds:.2} s ({mb_per_s:.1} MB/s)", figures.bytes));
     }
     Ok(())
 }
 
-async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, cs: Option<&str>) -> Result<u64> {
-    let data: Bytes = match from {
-        Location::Local(path) => {
-            tokio::fs::read(path).await.with_context(|| format!("cannot read {}", path.display()))?.into()
-        }
-        Location::Stdio => {
-            let mut buf = Vec::new();
-            tokio::io::stdin().read_to_end(&mut buf).await.context("cannot read stdin")?;
-            buf.into()
-        }
-        Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
+async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, bar: &Bar, cs: Option<&str>) -> Result<Figures> {
+    let mut options = UploadOptions {
+        block_size: args.block_size,
+        concurrency: args.concurrency,
+        transactional_md5: args.md5,
+        blob_md5: args.md5,
+        progress: Some(bar.sink()),
+        ..UploadOptions::default()
     };
-    let mut options = PutBlobOptions {
-        content: ContentHeaders { content_type: args.content_type.clone(), ..ContentHeaders::default() },
-        ..PutBlobOptions::default()
-    };
+    options.content.content_type = args.content_type.clone();
     for pair in &args.metadata {
         let (k, v) = pair.split_once('=').with_context(|| format!("--metadata {pair:?} is not KEY=VALUE"))?;
         options.metadata.insert(k.to_owned(), v.to_owned());
@@ -84,29 +102,63 @@ async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, cs: Option<&s
     if let Some(tier) = &args.tier {
         options.tier = Some(tier.parse()?);
     }
-    let len = data.len() as u64;
     let client = crate::client_for(to, cs)?;
-    client.blob(&to.container, &to.blob).put_with(data, &options).await?;
-    Ok(len)
-}
-
-async fn download(from: &BlobLocation, to: &Location, cs: Option<&str>) -> Result<u64> {
-    let client = crate::client_for(from, cs)?;
-    let data = client.blob(&from.container, &from.blob).download().await?;
-    match to {
+    let blob = client.blob(&to.container, &to.blob);
+    let report = match from {
         Location::Local(path) => {
-            // Write to a temporary name and rename, so a failure never leaves
-            // a truncated file under the final name.
-            let tmp = path.with_extension("azblob-partial");
-            tokio::fs::write(&tmp, &data).await.with_context(|| format!("cannot write {}", tmp.display()))?;
-            tokio::fs::rename(&tmp, path).await.with_context(|| format!("cannot write {}", path.display()))?;
+            // Every block upload keeps a checkpoint until it commits, so a
+            // later `--resume` can continue it.
+            options.checkpoint = Some(checkpoint_path(path, &blob.url()?)?);
+            options.resume = args.resume;
+            blob.upload_file(path).options(options).await?
         }
         Location::Stdio => {
-            let mut out = tokio::io::stdout();
-            out.write_all(&data).await?;
-            out.flush().await?;
+            if args.resume {
+                bail!("--resume needs a file source, not stdin");
+            }
+            blob.upload_reader(tokio::io::stdin()).options(options).await?
         }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
+    };
+    Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks })
+}
+
+async fn download(from: &BlobLocation, to: &Location, args: &CpArgs, bar: &Bar, cs: Option<&str>) -> Result<Figures> {
+    if args.resume {
+        bail!("--resume applies to uploads");
     }
-    Ok(data.len() as u64)
+    let options = DownloadOptions {
+        chunk_size: args.block_size,
+        concurrency: args.concurrency,
+        verify_md5: args.md5,
+        progress: Some(bar.sink()),
+        ..DownloadOptions::default()
+    };
+    let client = crate::client_for(from, cs)?;
+    let blob = client.blob(&from.container, &from.blob);
+    let report = match to {
+        Location::Local(path) => blob.download_to_file(path, &options).await?,
+        Location::Stdio => blob.download_to_writer(&mut tokio::io::stdout(), &options).await?,
+        Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
+    };
+    Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0 })
+}
+
+/// `$XDG_STATE_HOME/azblob/checkpoints/<hash>.json` (or `~/.local/state/...`),
+/// named by the file's absolute path and the blob's URL.
+fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<PathBuf> {
+    let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let home = std::env::var_os("HOME").context("cannot find a state directory: set XDG_STATE_HOME or HOME")?;
+            PathBuf::from(home).join(".local").join("state")
+        }
+    };
+    let absolute = std::path::absolute(file).with_context(|| format!("cannot resolve {}", file.display()))?;
+    let mut hasher = Sha256::new();
+    hasher.update(absolute.to_string_lossy().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(blob_url.as_str().as_bytes());
+    let name: String = hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(state.join("azblob").join("checkpoints").join(format!("{name}.json")))
 }

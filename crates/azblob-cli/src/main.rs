@@ -6,6 +6,8 @@
 mod cp;
 mod location;
 mod output;
+mod progress;
+mod size;
 
 use std::process::ExitCode;
 

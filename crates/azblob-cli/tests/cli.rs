@@ -7,19 +7,29 @@ use std::process::{Command, Output};
 
 use support::{endpoints, new_container};
 
-fn azblob(args: &[&str]) -> Output {
+/// The `azblob` binary with the emulator's connection string and its own state directory.
+fn command(args: &[&str], state: &std::path::Path) -> Command {
     let cs = format!(
         "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
         azblob::DEV_ACCOUNT,
         azblob::DEV_ACCOUNT_KEY,
         endpoints().http
     );
-    Command::new(env!("CARGO_BIN_EXE_azblob"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
+    command
         .args(args)
         .env("AZURE_STORAGE_CONNECTION_STRING", cs)
-        .env_remove("AZURE_STORAGE_ACCOUNT")
-        .output()
-        .expect("run azblob")
+        .env("XDG_STATE_HOME", state)
+        .env_remove("AZURE_STORAGE_ACCOUNT");
+    command
+}
+
+fn azblob_with_state(args: &[&str], state: &std::path::Path) -> Output {
+    command(args, state).output().expect("run azblob")
+}
+
+fn azblob(args: &[&str]) -> Output {
+    azblob_with_state(args, &azblob_testkit::scratch_dir().join("cli-state"))
 }
 
 fn json(output: &Output) -> serde_json::Value {
@@ -82,4 +92,78 @@ async fn cp_to_stdout_and_errors_are_one_line() {
     let bad = azblob(&["cp", "/definitely/not/here.bin", &format!("az://{}/x", container.name())]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read"), "{}", String::from_utf8_lossy(&bad.stderr));
+}
+
+#[tokio::test]
+async fn cp_uses_blocks_with_block_size_and_concurrency() {
+    let container = new_container(&support::client(), "cliblocks").await;
+    let dir = azblob_testkit::scratch_dir().join(support::unique_name("cliblocks"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("in.bin");
+    let data: Vec<u8> = (0..300 * 1024u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&source, &data).unwrap();
+    let target = format!("az://{}/blocks.bin", container.name());
+    let state = dir.join("state");
+    let up = azblob_with_state(
+        &["cp", source.to_str().unwrap(), &target, "--block-size", "64KiB", "--concurrency", "2", "--md5", "--json"],
+        &state,
+    );
+    let up = json(&up);
+    assert_eq!(up["blocks"], 5);
+    assert_eq!(up["resumed_blocks"], 0);
+    let checkpoints = state.join("azblob/checkpoints");
+    assert!(!checkpoints.exists() || std::fs::read_dir(&checkpoints).unwrap().count() == 0, "checkpoint removed");
+
+    let out = dir.join("out.bin");
+    let down = json(&azblob(&["cp", &target, out.to_str().unwrap(), "--block-size", "100KiB", "--md5", "--json"]));
+    assert_eq!(down["blocks"], 3, "three ranged GETs");
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+
+    let bad = azblob(&["cp", source.to_str().unwrap(), &target, "--block-size", "4 parsecs"]);
+    assert!(!bad.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_killed_upload_resumes_with_resume() {
+    let client = support::client();
+    let container = new_container(&client, "cliresume").await;
+    let dir = azblob_testkit::scratch_dir().join(support::unique_name("cliresume"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = dir.join("big.bin");
+    let data: Vec<u8> = (0..24 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&source, &data).unwrap();
+    let target = format!("az://{}/big.bin", container.name());
+    let state = dir.join("state");
+    let args = ["cp", source.to_str().unwrap(), &target, "--block-size", "1MiB", "--concurrency", "1", "--no-progress"];
+
+    let mut child = command(&args, &state).spawn().unwrap();
+    // Wait until a few blocks are staged, then kill the process outright.
+    let blob = container.blob("big.bin");
+    let staged = || async {
+        let mut url = blob.url().unwrap();
+        url.query_pairs_mut().append_pair("comp", "blocklist").append_pair("blocklisttype", "uncommitted");
+        match client
+            .send_raw(azblob::transport::Request::new("GetBlockList", azblob::transport::Method::GET, url))
+            .await
+        {
+            Ok(r) => String::from_utf8_lossy(&r.body.bytes().await.unwrap()).matches("<Block>").count(),
+            Err(_) => 0,
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while staged().await < 3 {
+        assert!(std::time::Instant::now() < deadline, "the upload never staged blocks");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!blob.exists().await.unwrap(), "killed before the commit");
+
+    let resumed = json(&command(&[&args[..], &["--resume", "--json"]].concat(), &state).output().unwrap());
+    assert_eq!(resumed["blocks"], 24);
+    let resumed_blocks = resumed["resumed_blocks"].as_u64().unwrap();
+    assert!(resumed_blocks >= 3, "{resumed}");
+    assert!(blob.download().await.unwrap() == data);
+    let _ = std::fs::remove_dir_all(&dir);
 }
