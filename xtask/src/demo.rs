@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{cargo, run_step};
 
-const DEFAULT_MIB: u64 = 256;
+const DEFAULT_MIB: u64 = 1024;
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mib = match args {

@@ -2,7 +2,9 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod demo;
+mod sink;
 mod test;
 
 use std::process::{Command, ExitCode};
@@ -14,7 +16,9 @@ Commands:
   test    install and start the pinned Azurite (HTTP and HTTPS), then run
           rustfmt --check, clippy -D warnings and every test
   demo    start Azurite, upload a generated file with `azblob cp`, download it
-          back, compare hashes and print the figures
+          back, compare hashes and print the figures  [--size-mib N]
+  bench   throughput, CPU time and peak memory against a fast sink server
+          and against Azurite (release build)          [--size-mib N]
   help    print this text
 ";
 
@@ -23,6 +27,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        // Internal: the benchmark's server and worker processes.
+        Some("sink") => args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve),
+        Some("bench-worker") => bench::worker_main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
             Ok(())

@@ -1,0 +1,234 @@
+//! `cargo xtask bench`: throughput, client CPU time and peak memory of the
+//! library against the fast sink server and against Azurite.
+//!
+//! Each workload runs in a fresh worker process (this same binary,
+//! `bench-worker`), so CPU seconds and peak RSS are the client's alone.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use azblob::transport::{Method, Request};
+use azblob::{BlobServiceClient, DownloadOptions};
+use azblob_testkit::{Emulator, EmulatorOptions};
+
+use crate::{cargo, run_step};
+
+const MIB: u64 = 1024 * 1024;
+const WORKLOADS: &[&str] = &["upload-file", "download-file", "download-memory", "small-put-get"];
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let size_mib: u64 = match args {
+        [] => 1024,
+        [flag, n] if flag == "--size-mib" => n.parse().map_err(|_| format!("--size-mib {n:?} is not a number"))?,
+        _ => return Err("usage: cargo xtask bench [--size-mib N]".into()),
+    };
+    run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
+    let exe = azblob_testkit::workspace_root().join("target/release/xtask");
+    let dir = tmpfs_dir();
+    let source = dir.join("bench-source.bin");
+    write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
+
+    let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
+    let sink = SinkProcess(
+        Command::new(&exe).args(["sink", &port.to_string()]).stdin(Stdio::null()).spawn().map_err(|e| e.to_string())?,
+    );
+    wait_for_port(port)?;
+    println!("sink server on 127.0.0.1:{port}; source {} MiB in {}", size_mib, dir.display());
+    println!("{:<10} {:<16} {:>10} {:>12} {:>12} {:>14}", "server", "workload", "MB/s", "CPU-s/GB", "peak RSS MiB", "notes");
+    let sink_endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
+    for workload in WORKLOADS {
+        worker(&exe, "sink", &sink_endpoint, workload, &source)?;
+    }
+    drop(sink);
+
+    let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
+    create_container(&emulator.endpoint())?;
+    for workload in WORKLOADS {
+        worker(&exe, "azurite", &emulator.endpoint(), workload, &source)?;
+    }
+    let _ = std::fs::remove_file(&source);
+    Ok(())
+}
+
+struct SinkProcess(Child);
+
+impl Drop for SinkProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn worker(exe: &Path, server: &str, endpoint: &str, workload: &str, source: &Path) -> Result<(), String> {
+    let output = Command::new(exe)
+        .args(["bench-worker", workload, endpoint])
+        .arg(source)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!("{workload} on {server} failed"));
+    }
+    let line = String::from_utf8_lossy(&output.stdout);
+    println!("{server:<10} {}", line.trim());
+    Ok(())
+}
+
+/// Runs one workload in this process and prints one result line.
+pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
+    let [workload, endpoint, source] = args else { return Err("usage: bench-worker WORKLOAD ENDPOINT SOURCE".into()) };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let client = azblob::ClientBuilder::new()
+        .endpoint(endpoint)
+        .shared_key(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)
+        .and_then(|b| b.build())
+        .map_err(|e| e.to_string())?;
+    let source = PathBuf::from(source);
+    let size = std::fs::metadata(&source).map_err(|e| e.to_string())?.len();
+    runtime.block_on(async move {
+        let blob = client.blob("bench", "big.bin");
+        // Downloads need the blob in place first; that upload is not measured.
+        if workload.starts_with("download") {
+            blob.upload_file(&source).await.map_err(|e| e.to_string())?;
+        }
+        let cpu0 = cpu_seconds();
+        let started = Instant::now();
+        let note = match workload.as_str() {
+            "upload-file" => {
+                let r = blob.upload_file(&source).await.map_err(|e| e.to_string())?;
+                format!("{} blocks", r.blocks)
+            }
+            "download-memory" => {
+                let data = blob.download().await.map_err(|e| e.to_string())?;
+                format!("{} bytes", data.len())
+            }
+            "download-file" => {
+                let path = source.with_extension("download");
+                blob.download_to_file(&path, &DownloadOptions::default()).await.map_err(|e| e.to_string())?;
+                let _ = std::fs::remove_file(&path);
+                "tmpfs file".into()
+            }
+            "small-put-get" => return small_put_get(&client).await,
+            other => return Err(format!("unknown workload {other}")),
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
+        let gb = size as f64 / 1e9;
+        println!(
+            "{workload:<16} {:>10.0} {:>12.2} {:>12.0} {note:>14}",
+            gb * 1000.0 / seconds,
+            cpu / gb,
+            peak_rss_mib()
+        );
+        Ok(())
+    })
+}
+
+/// 500 sequential 4 KiB put+get pairs: latency percentiles.
+async fn small_put_get(client: &BlobServiceClient) -> Result<(), String> {
+    let blob = client.blob("bench", "small.bin");
+    let payload = bytes::Bytes::from(vec![7u8; 4096]);
+    let (mut puts, mut gets) = (Vec::with_capacity(500), Vec::with_capacity(500));
+    for _ in 0..500 {
+        let t = Instant::now();
+        blob.put(payload.clone()).await.map_err(|e| e.to_string())?;
+        puts.push(t.elapsed());
+        let t = Instant::now();
+        blob.get(&azblob::GetBlobOptions::default())
+            .await
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await
+            .map_err(|e| e.to_string())?;
+        gets.push(t.elapsed());
+    }
+    let ms = |v: &mut Vec<Duration>, q: f64| {
+        v.sort();
+        v[((v.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{:<16} {:>10} {:>12} {:>12.0} {:>14}",
+        "4KiB put/get",
+        "-",
+        "-",
+        peak_rss_mib(),
+        format!(
+            "p50 {:.2}/{:.2} p99 {:.2}/{:.2} ms",
+            ms(&mut puts, 0.5),
+            ms(&mut gets, 0.5),
+            ms(&mut puts, 0.99),
+            ms(&mut gets, 0.99)
+        )
+    );
+    Ok(())
+}
+
+/// User plus system CPU seconds of this process, from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line; clock ticks are 100 per second on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident memory (VmHWM) in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn tmpfs_dir() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        azblob_testkit::scratch_dir()
+    }
+}
+
+fn write_source(path: &Path, len: u64) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let chunk: Vec<u8> = (0..MIB).map(|i| (i * 31 % 255) as u8).collect();
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(MIB) as usize;
+        file.write_all(&chunk[..n])?;
+        left -= n as u64;
+    }
+    file.flush()
+}
+
+fn wait_for_port(port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("the sink server did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn create_container(endpoint: &str) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let client = azblob::ClientBuilder::new()
+            .endpoint(endpoint)
+            .shared_key(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)
+            .and_then(|b| b.build())
+            .map_err(|e| e.to_string())?;
+        let mut url = client.container("bench").url().map_err(|e| e.to_string())?;
+        url.query_pairs_mut().append_pair("restype", "container");
+        client.send_raw(Request::new("CreateContainer", Method::PUT, url)).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(())
+    })
+}

@@ -1,0 +1,197 @@
+//! A fast in-memory sink server for benchmarks (never used by tests).
+//!
+//! It speaks just enough of the Blob REST API over HTTP/1.1 keep-alive:
+//! Put Blob, Put Block, Put Block List, Get Blob (with `x-ms-range`),
+//! Get Blob Properties and List Blobs. It checks no signature and keeps
+//! no data: it remembers sizes, and serves a fixed byte pattern, so memory
+//! and CPU stay out of the client's way.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+const PATTERN_LEN: usize = 1 << 20;
+
+#[derive(Default)]
+struct Store {
+    /// Committed blob sizes by path.
+    blobs: HashMap<String, u64>,
+    /// Staged block sizes by (path, block id).
+    blocks: HashMap<(String, String), u64>,
+}
+
+/// Serves forever on `port` (127.0.0.1).
+pub(crate) fn serve(port: u16) -> Result<(), String> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot bind: {e}"))?;
+    let store = Arc::new(Mutex::new(Store::default()));
+    let pattern: Arc<Vec<u8>> = Arc::new((0..PATTERN_LEN).map(|i| (i % 251) as u8).collect());
+    for stream in listener.incoming().flatten() {
+        let (store, pattern) = (Arc::clone(&store), Arc::clone(&pattern));
+        std::thread::spawn(move || {
+            let _ = stream.set_nodelay(true);
+            let _ = handle(stream, &store, &pattern);
+        });
+    }
+    Ok(())
+}
+
+struct Head {
+    method: String,
+    path: String,
+    query: HashMap<String, String>,
+    headers: HashMap<String, String>,
+}
+
+fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Head>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_owned();
+    let target = parts.next().unwrap_or("/").to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let query = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut headers = HashMap::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+    }
+    Ok(Some(Head { method, path: path.to_owned(), query, headers }))
+}
+
+fn handle(stream: TcpStream, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::with_capacity(1 << 20, stream);
+    let mut sink = vec![0u8; 1 << 20];
+    while let Some(head) = read_head(&mut reader)? {
+        let length: u64 = head.headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let mut body = Vec::new();
+        let mut left = length;
+        // Keep small bodies (block lists), discard the rest.
+        while left > 0 {
+            let want = left.min(sink.len() as u64) as usize;
+            let n = reader.read(&mut sink[..want])?;
+            if n == 0 {
+                return Ok(());
+            }
+            if length <= 1 << 20 {
+                body.extend_from_slice(&sink[..n]);
+            }
+            left -= n as u64;
+        }
+        respond(&mut writer, &head, length, &body, store, pattern)?;
+    }
+    Ok(())
+}
+
+const COMMON: &str = "ETag: \"0x8DBENCH\"\r\nLast-Modified: Mon, 23 Nov 2026 10:00:00 GMT\r\nx-ms-request-id: sink\r\n";
+
+fn respond(
+    out: &mut TcpStream,
+    head: &Head,
+    length: u64,
+    body: &[u8],
+    store: &Mutex<Store>,
+    pattern: &[u8],
+) -> std::io::Result<()> {
+    let comp = head.query.get("comp").map(String::as_str);
+    match (head.method.as_str(), comp) {
+        ("PUT", Some("block")) => {
+            let id = head.query.get("blockid").cloned().unwrap_or_default();
+            store.lock().unwrap().blocks.insert((head.path.clone(), id), length);
+            write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
+        }
+        ("PUT", Some("blocklist")) => {
+            let text = String::from_utf8_lossy(body);
+            let mut store = store.lock().unwrap();
+            let total: u64 = text
+                .split("<Latest>")
+                .skip(1)
+                .filter_map(|s| s.split("</Latest>").next())
+                .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
+                .sum();
+            store.blocks.retain(|(p, _), _| p != &head.path);
+            store.blobs.insert(head.path.clone(), total);
+            write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
+        }
+        ("PUT", _) => {
+            store.lock().unwrap().blobs.insert(head.path.clone(), length);
+            write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
+        }
+        ("GET", Some("list")) => list(out, head, store),
+        ("GET", _) | ("HEAD", _) => {
+            let Some(size) = store.lock().unwrap().blobs.get(&head.path).copied() else {
+                return write!(
+                    out,
+                    "HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\nContent-Length: 0\r\n\r\n"
+                );
+            };
+            let range = head.headers.get("x-ms-range").or(head.headers.get("range")).and_then(|r| parse_range(r, size));
+            let (status, start, end) = match range {
+                Some((start, end)) => ("206 Partial Content", start, end),
+                None => ("200 OK", 0, size.saturating_sub(1)),
+            };
+            let len = if size == 0 { 0 } else { end - start + 1 };
+            let mut header = format!(
+                "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n"
+            );
+            if range.is_some() {
+                header.push_str(&format!("Content-Range: bytes {start}-{end}/{size}\r\n"));
+            }
+            header.push_str("\r\n");
+            out.write_all(header.as_bytes())?;
+            if head.method == "GET" {
+                let mut left = len;
+                while left > 0 {
+                    let n = left.min(pattern.len() as u64) as usize;
+                    out.write_all(&pattern[..n])?;
+                    left -= n as u64;
+                }
+            }
+            Ok(())
+        }
+        ("DELETE", _) => {
+            store.lock().unwrap().blobs.remove(&head.path);
+            write!(out, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+        }
+        _ => write!(out, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+    }
+}
+
+/// `bytes=START-END` or `bytes=START-`, clamped to the size.
+fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
+    let (start, end) = value.strip_prefix("bytes=")?.split_once('-')?;
+    let start: u64 = start.parse().ok()?;
+    let end: u64 = if end.is_empty() { size.checked_sub(1)? } else { end.parse::<u64>().ok()?.min(size.checked_sub(1)?) };
+    (start <= end).then_some((start, end))
+}
+
+/// List Blobs of the container in the path, one page of everything.
+fn list(out: &mut TcpStream, head: &Head, store: &Mutex<Store>) -> std::io::Result<()> {
+    let prefix = format!("{}/", head.path.trim_end_matches('/'));
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs>");
+    for (path, size) in store.lock().unwrap().blobs.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+        xml.push_str(&format!(
+            "<Blob><Name>{}</Name><Properties><Last-Modified>Mon, 23 Nov 2026 10:00:00 GMT</Last-Modified>\
+             <Etag>0x8DBENCH</Etag><Content-Length>{size}</Content-Length><BlobType>BlockBlob</BlobType></Properties></Blob>",
+            &path[prefix.len()..]
+        ));
+    }
+    xml.push_str("</Blobs><NextMarker /></EnumerationResults>");
+    write!(out, "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len())
+}
