@@ -15,7 +15,7 @@ use azblob_testkit::{Emulator, EmulatorOptions};
 use crate::{cargo, run_step};
 
 const MIB: u64 = 1024 * 1024;
-const WORKLOADS: &[&str] = &["upload-file", "download-file", "download-memory", "small-put-get"];
+const WORKLOADS: &[&str] = &["upload-file", "upload-memory", "download-file", "download-memory", "small-put-get"];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let size_mib: u64 = match args {
@@ -35,7 +35,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     wait_for_port(port)?;
     println!("sink server on 127.0.0.1:{port}; source {} MiB in {}", size_mib, dir.display());
-    println!("{:<10} {:<16} {:>10} {:>12} {:>12} {:>14}", "server", "workload", "MB/s", "CPU-s/GB", "peak RSS MiB", "notes");
+    println!(
+        "{:<10} {:<16} {:>10} {:>12} {:>12} {:>14}",
+        "server", "workload", "MB/s", "CPU-s/GB", "peak RSS MiB", "notes"
+    );
     let sink_endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
     for workload in WORKLOADS {
         worker(&exe, "sink", &sink_endpoint, workload, &source)?;
@@ -99,6 +102,14 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
                 let r = blob.upload_file(&source).await.map_err(|e| e.to_string())?;
                 format!("{} blocks", r.blocks)
             }
+            "upload-memory" => {
+                // The source is read before the clock starts, as peers that upload from memory do.
+                let data = bytes::Bytes::from(std::fs::read(&source).map_err(|e| e.to_string())?);
+                let cpu0 = cpu_seconds();
+                let started = Instant::now();
+                let r = blob.upload(data).single_put_max(0).await.map_err(|e| e.to_string())?;
+                return print_line(workload, size, started, cpu0, &format!("{} blocks", r.blocks));
+            }
             "download-memory" => {
                 let data = blob.download().await.map_err(|e| e.to_string())?;
                 format!("{} bytes", data.len())
@@ -112,17 +123,16 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
             "small-put-get" => return small_put_get(&client).await,
             other => return Err(format!("unknown workload {other}")),
         };
-        let seconds = started.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - cpu0;
-        let gb = size as f64 / 1e9;
-        println!(
-            "{workload:<16} {:>10.0} {:>12.2} {:>12.0} {note:>14}",
-            gb * 1000.0 / seconds,
-            cpu / gb,
-            peak_rss_mib()
-        );
-        Ok(())
+        print_line(workload, size, started, cpu0, &note)
     })
+}
+
+fn print_line(workload: &str, size: u64, started: Instant, cpu0: f64, note: &str) -> Result<(), String> {
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    let gb = size as f64 / 1e9;
+    println!("{workload:<16} {:>10.0} {:>12.2} {:>12.0} {note:>14}", gb * 1000.0 / seconds, cpu / gb, peak_rss_mib());
+    Ok(())
 }
 
 /// 500 sequential 4 KiB put+get pairs: latency percentiles.
@@ -168,7 +178,8 @@ async fn small_put_get(client: &BlobServiceClient) -> Result<(), String> {
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // utime and stime are fields 14 and 15 of the whole line; clock ticks are 100 per second on Linux.
     (ticks(11) + ticks(12)) / 100.0

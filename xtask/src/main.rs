@@ -29,7 +29,9 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
-        Some("sink") => args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve),
+        Some("sink") => {
+            args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve)
+        }
         Some("bench-worker") => bench::worker_main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");

@@ -55,7 +55,7 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Head>>
     let query = query
         .split('&')
         .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
         .collect();
     let mut headers = HashMap::new();
     loop {
@@ -173,11 +173,32 @@ fn respond(
     }
 }
 
+/// Decodes `%XX` escapes (block ids arrive percent-encoded in the query).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `bytes=START-END` or `bytes=START-`, clamped to the size.
 fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
     let (start, end) = value.strip_prefix("bytes=")?.split_once('-')?;
     let start: u64 = start.parse().ok()?;
-    let end: u64 = if end.is_empty() { size.checked_sub(1)? } else { end.parse::<u64>().ok()?.min(size.checked_sub(1)?) };
+    let end: u64 =
+        if end.is_empty() { size.checked_sub(1)? } else { end.parse::<u64>().ok()?.min(size.checked_sub(1)?) };
     (start <= end).then_some((start, end))
 }
 
