@@ -61,6 +61,11 @@ impl BlobClient {
         BlobClient { service, container, name }
     }
 
+    /// The service state shared by all clients (for `blob_manage.rs`).
+    pub(super) fn service(&self) -> &Arc<ServiceInner> {
+        &self.service
+    }
+
     /// The container's name.
     pub fn container_name(&self) -> &str {
         &self.container

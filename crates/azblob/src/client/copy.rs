@@ -1,0 +1,215 @@
+//! Server-side copies: where a copy reads from, and the poller of an asynchronous copy.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use url::Url;
+
+use super::BlobClient;
+use crate::auth::{Credential, ServiceSas, STORAGE_SCOPE};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::blob_properties::BlobSelector;
+use crate::ops::conditions::Conditions;
+use crate::ops::copy_blob::build_abort_copy_request;
+use crate::ops::copy_state::{CopyState, CopyStatus};
+use crate::ops::names;
+use crate::transport::Request;
+
+/// How long the read SAS generated for a synchronous copy's source lives.
+const SYNC_SOURCE_SAS_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// How long the read SAS of an asynchronous copy's source lives: the service
+/// reads the source for as long as the copy runs, which can be hours.
+const ASYNC_SOURCE_SAS_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// How far back a generated SAS starts, to tolerate clock skew.
+const SAS_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// What a copy reads: a blob (or one of its snapshots or versions) known to
+/// this library, or any URL the service can read.
+#[derive(Debug, Clone)]
+pub enum CopySource {
+    /// A blob, authorized with its client's credential: Shared Key clients
+    /// generate a short-lived read SAS, SAS clients append their token, token
+    /// clients pass a bearer token (synchronous copies only).
+    Blob {
+        /// The source blob.
+        blob: BlobClient,
+        /// A snapshot or version of it, or the current blob.
+        selector: BlobSelector,
+    },
+    /// A URL that already authorizes the read (public, or carrying a SAS).
+    Url(Url),
+}
+
+impl CopySource {
+    /// The current version of `blob`.
+    pub fn blob(blob: &BlobClient) -> Self {
+        CopySource::Blob { blob: blob.clone(), selector: BlobSelector::default() }
+    }
+
+    /// A snapshot of `blob`.
+    pub fn snapshot(blob: &BlobClient, snapshot: impl Into<String>) -> Self {
+        CopySource::Blob { blob: blob.clone(), selector: BlobSelector::snapshot(snapshot) }
+    }
+
+    /// A version of `blob`.
+    pub fn version(blob: &BlobClient, version_id: impl Into<String>) -> Self {
+        CopySource::Blob { blob: blob.clone(), selector: BlobSelector::version(version_id) }
+    }
+
+    /// The source URL with its authorization, and a bearer token for
+    /// `x-ms-copy-source-authorization` when the source client uses tokens.
+    pub(crate) async fn resolve(&self, sync: bool) -> Result<(Url, Option<String>)> {
+        let (blob, selector) = match self {
+            CopySource::Url(url) => return Ok((url.clone(), None)),
+            CopySource::Blob { blob, selector } => (blob, selector),
+        };
+        let service = blob.service();
+        let mut url = names::blob_url(service.endpoint(), blob.container_name(), blob.name())?;
+        let mut probe = Request::new("CopySource", http::Method::GET, url.clone());
+        selector.apply(&mut probe)?;
+        url = probe.url;
+        match service.credential() {
+            Credential::SharedKey(key) => {
+                let now = SystemTime::now();
+                let lifetime = if sync { SYNC_SOURCE_SAS_LIFETIME } else { ASYNC_SOURCE_SAS_LIFETIME };
+                let sas = ServiceSas::blob(blob.container_name(), blob.name(), "r", now + lifetime)?
+                    .start(now - SAS_CLOCK_SKEW)
+                    .sign(key);
+                url.query_pairs_mut().extend_pairs(sas.pairs());
+                Ok((url, None))
+            }
+            Credential::Sas(token) => {
+                token.apply(&mut url);
+                Ok((url, None))
+            }
+            // Only Copy Blob From URL takes a token for its source; an
+            // asynchronous copy in the same account is authorized by the
+            // destination request itself.
+            Credential::Token(source) if sync => {
+                let token = source.get_token(&[STORAGE_SCOPE]).await?;
+                Ok((url, Some(token.token.expose().to_owned())))
+            }
+            Credential::Token(_) | Credential::Anonymous => Ok((url, None)),
+        }
+    }
+}
+
+/// An asynchronous copy in progress: poll it, wait for it, or abort it.
+#[derive(Debug)]
+pub struct CopyOperation {
+    blob: BlobClient,
+    copy_id: String,
+    last: CopyState,
+    poll_interval: Duration,
+    max_poll_interval: Duration,
+}
+
+impl CopyOperation {
+    pub(crate) fn new(blob: BlobClient, copy_id: String, status: CopyStatus) -> Self {
+        let last = CopyState {
+            id: copy_id.clone(),
+            status,
+            progress: None,
+            source: None,
+            status_description: None,
+            completed_on: None,
+        };
+        CopyOperation {
+            blob,
+            copy_id,
+            last,
+            poll_interval: Duration::from_millis(500),
+            max_poll_interval: Duration::from_secs(5),
+        }
+    }
+
+    /// The first and the longest pause between two polls of [`wait`](Self::wait)
+    /// (defaults: 500 ms, doubling up to 5 s).
+    pub fn with_poll_interval(mut self, first: Duration, max: Duration) -> Self {
+        self.poll_interval = first;
+        self.max_poll_interval = max.max(first);
+        self
+    }
+
+    /// The copy's id.
+    pub fn copy_id(&self) -> &str {
+        &self.copy_id
+    }
+
+    /// The destination blob.
+    pub fn blob(&self) -> &BlobClient {
+        &self.blob
+    }
+
+    /// The state seen by the last poll (or the start).
+    pub fn last_state(&self) -> &CopyState {
+        &self.last
+    }
+
+    /// Asks the service where the copy stands (one Get Blob Properties).
+    ///
+    /// Fails with [`ErrorKind::Conflict`] if another copy into the same blob
+    /// has replaced this one.
+    pub async fn poll(&mut self) -> Result<&CopyState> {
+        let props = self.blob.properties_with(&BlobSelector::default(), &Conditions::default()).await?;
+        let state = props.copy.ok_or_else(|| {
+            Error::invalid_response("the copy's destination reports no copy").with_operation("GetBlobProperties")
+        })?;
+        if state.id != self.copy_id {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("copy {} was replaced by copy {}", self.copy_id, state.id),
+            ));
+        }
+        self.last = state;
+        Ok(&self.last)
+    }
+
+    /// Polls until the copy stops, calling `on_progress` after every poll.
+    ///
+    /// Returns the final state, whatever its status (success, failed or
+    /// aborted); fails with [`ErrorKind::Timeout`] if it is still pending
+    /// after `timeout` (the copy itself goes on).
+    pub async fn wait_with(&mut self, timeout: Duration, mut on_progress: impl FnMut(&CopyState)) -> Result<CopyState> {
+        let deadline = Instant::now() + timeout;
+        let mut pause = self.poll_interval;
+        loop {
+            let state = self.poll().await?.clone();
+            on_progress(&state);
+            if state.status.is_terminal() {
+                return Ok(state);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let progress = state.progress.map(|(d, t)| format!(" ({d}/{t} bytes)")).unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("copy {} still pending after {:?}{progress}", self.copy_id, timeout),
+                ));
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(self.max_poll_interval);
+        }
+    }
+
+    /// [`wait_with`](Self::wait_with) without a progress callback.
+    pub async fn wait(&mut self, timeout: Duration) -> Result<CopyState> {
+        self.wait_with(timeout, |_| {}).await
+    }
+
+    /// Stops the copy with [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob);
+    /// the destination is left empty. Fails with `Conflict` (`NoPendingCopyOperation`)
+    /// if the copy already finished.
+    pub async fn abort(&self) -> Result<()> {
+        self.blob.abort_copy(&self.copy_id).await
+    }
+}
+
+impl BlobClient {
+    /// Aborts the pending copy `copy_id` into this blob with
+    /// [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob).
+    pub async fn abort_copy(&self, copy_id: &str) -> Result<()> {
+        let request = build_abort_copy_request(self.url()?, copy_id)?;
+        self.service().pipeline().execute(request).await?;
+        Ok(())
+    }
+}
