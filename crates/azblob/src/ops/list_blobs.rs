@@ -209,7 +209,7 @@ mod tests {
     /// The response body documented in the List Blobs reference, with its
     /// placeholders filled in.
     const DOCUMENTED: &str = include_str!("../../../../testdata/xml/list-blobs-documented.xml");
-    /// A page Azurite 3.37 sent for `delimiter=/&include=metadata,snapshots&maxresults=4`.
+    /// A page Azurite 3.37 sent for `prefix=dir/&delimiter=/&include=metadata,snapshots&maxresults=3`.
     const AZURITE_PAGE: &str = include_str!("../../../../testdata/xml/list-blobs-azurite-page.xml");
 
     fn url() -> Url {
@@ -310,9 +310,15 @@ mod tests {
     #[test]
     fn parses_an_azurite_page() {
         let page = parse_list_blobs_response(AZURITE_PAGE.as_bytes()).unwrap();
-        assert!(page.next_marker.is_some());
-        assert!(page.items.iter().any(|i| matches!(i, ListItem::Prefix(_))));
-        assert!(page.items.iter().any(|i| matches!(i, ListItem::Blob(b) if !b.metadata.is_empty())));
+        assert_eq!(page.next_marker.as_deref(), Some("dir/sub/c.txt"));
+        // Azurite puts virtual directories first; the service interleaves them by name.
+        assert_eq!(page.items[0], ListItem::Prefix("dir/sub/".into()));
+        let ListItem::Blob(base) = &page.items[1] else { panic!("{:?}", page.items) };
+        assert_eq!((base.name.as_str(), base.snapshot.as_deref()), ("dir/a.txt", None));
+        assert_eq!(base.metadata.get("owner").map(String::as_str), Some("ana"));
+        assert_eq!(base.content_length, 5);
+        let ListItem::Blob(snap) = &page.items[2] else { panic!() };
+        assert_eq!(snap.snapshot.as_deref(), Some("2026-11-23T23:01:38.9320000Z"));
     }
 
     #[test]
