@@ -33,6 +33,12 @@ pub(crate) struct CpArgs {
     /// Do not show progress.
     #[arg(long)]
     no_progress: bool,
+    /// Blob to blob: force a synchronous copy (Copy Blob From URL, sources up to 256 MiB).
+    #[arg(long, conflicts_with = "async_copy")]
+    sync: bool,
+    /// Blob to blob: force an asynchronous copy (Copy Blob, polled until done).
+    #[arg(long = "async")]
+    async_copy: bool,
 }
 
 pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result<()> {
@@ -40,7 +46,10 @@ pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
     let bytes = match (&src, &dst) {
-        (Location::Blob(_), Location::Blob(_)) => bail!("server-side copies between blobs are not supported yet"),
+        (Location::Blob(from), Location::Blob(to)) => {
+            let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
+            return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, connection_string).await;
+        }
         (Location::Blob(from), to) => download(from, to, connection_string).await?,
         (from, Location::Blob(to)) => upload(from, to, &args, connection_string).await?,
         _ => bail!("one side of cp must be a blob (az://CONTAINER/BLOB or a blob URL)"),

@@ -14,3 +14,11 @@ pub(crate) fn json_line(value: &serde_json::Value) -> anyhow::Result<()> {
 pub(crate) fn note(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
+
+/// Prints one line of text to stdout.
+pub(crate) fn line(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.write_all(b"\n")?;
+    Ok(())
+}

@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use azblob::{
-    AccessTier, BatchDeleteOptions, BatchOutcome, ContainerClient, ContentHeaders, CopyOptions, CopySource,
-    CopyStatus, DeleteBlobOptions, DeleteSnapshots, ErrorKind, ListBlobsOptions, ListInclude, ListItem,
-    PutBlobOptions, SetTierOptions,
+    AccessTier, BatchDeleteOptions, BatchOutcome, ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyStatus,
+    DeleteBlobOptions, DeleteSnapshots, ErrorKind, ListBlobsOptions, ListInclude, ListItem, PutBlobOptions,
+    SetTierOptions,
 };
 use futures_util::{stream, StreamExt, TryStreamExt};
 use support::{client, new_container};
@@ -217,8 +217,7 @@ async fn batch_set_tier() {
     create_blobs(&container, &names).await;
     let mut targets = names.clone();
     targets.push("missing".into());
-    let results =
-        container.set_blob_tiers(targets, &AccessTier::Cool, &SetTierOptions::default(), 2).await.unwrap();
+    let results = container.set_blob_tiers(targets, &AccessTier::Cool, &SetTierOptions::default(), 2).await.unwrap();
     assert!(results[..10].iter().all(|r| matches!(r.outcome, BatchOutcome::Done)), "{results:?}");
     assert!(matches!(results[10].outcome, BatchOutcome::NotFound), "{:?}", results[10]);
     for name in &names {

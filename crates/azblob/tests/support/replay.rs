@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use azblob::transport::{HeaderMap, HeaderName, HeaderValue, HttpTransport, Request, Response, StatusCode, TransportError};
+use azblob::transport::{
+    HeaderMap, HeaderName, HeaderValue, HttpTransport, Request, Response, StatusCode, TransportError,
+};
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
@@ -98,7 +100,8 @@ fn check(expected: &ExpectedRequest, request: &Request) {
     let what = format!("{} {}", request.method, request.url);
     assert_eq!(request.method.as_str(), expected.method, "method of {what}");
     assert_eq!(request.url.path(), expected.path, "path of {what}");
-    let query: BTreeMap<String, String> = request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query: BTreeMap<String, String> =
+        request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     assert_eq!(query, expected.query, "query of {what}");
     for (name, value) in &expected.headers {
         assert_eq!(request.header(name), Some(value.as_str()), "header {name} of {what}");
