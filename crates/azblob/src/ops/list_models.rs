@@ -47,6 +47,9 @@ pub struct BlobItem {
 }
 
 /// One entry of a listing: a blob or, with a delimiter, a virtual directory.
+// Nearly every entry is a blob, so boxing the large variant would only add
+// an allocation per item.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListItem {
     /// A blob.
