@@ -311,3 +311,33 @@ async fn set_tier_reads_back_and_archived_reads_are_typed_errors() {
     assert_eq!(err.error_code(), Some("BlobArchived"));
     assert!(!err.is_retryable());
 }
+
+#[tokio::test]
+async fn batch_and_copy_with_a_sas_client() {
+    use std::time::SystemTime;
+
+    use azblob::auth::ServiceSas;
+    use azblob::{ClientBuilder, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
+
+    let container = new_container(&client(), "sasbatch").await;
+    let names: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
+    create_blobs(&container, &names).await;
+    let key = SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
+    let hour = SystemTime::now() + Duration::from_secs(3600);
+    let sas = ServiceSas::container(container.name(), "rcwd", hour).unwrap().sign(&key);
+    let sas_client =
+        ClientBuilder::new().endpoint(&support::endpoints().http).sas_token(&sas.to_query()).unwrap().build().unwrap();
+    let via_sas = sas_client.container(container.name());
+
+    // The SAS client's token authorizes the copy source too.
+    let target = via_sas.blob("copy-of-s0");
+    target.copy_from_sync(&CopySource::blob(&via_sas.blob("s0")), &CopyOptions::default()).await.unwrap();
+    assert_eq!(&target.download().await.unwrap()[..], b"s0");
+
+    // Each sub-request carries the SAS in its URL.
+    let mut targets = names.clone();
+    targets.push("copy-of-s0".into());
+    let results = via_sas.delete_blobs(targets, &BatchDeleteOptions::default()).await.unwrap();
+    assert!(results.iter().all(|r| matches!(r.outcome, BatchOutcome::Done)), "{results:?}");
+    assert!(names_in(&container, ListBlobsOptions::default()).await.is_empty());
+}

@@ -213,3 +213,52 @@ impl BlobClient {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{ClientBuilder, StaticTokenCredential, DEV_ACCOUNT_KEY};
+
+    const ENDPOINT: &str = "https://acct.blob.core.windows.net";
+
+    fn query(url: &Url) -> BTreeMap<String, String> {
+        url.query_pairs().into_owned().collect()
+    }
+
+    #[tokio::test]
+    async fn shared_key_sources_get_a_short_read_sas() {
+        let client =
+            ClientBuilder::new().endpoint(ENDPOINT).shared_key("acct", DEV_ACCOUNT_KEY).unwrap().build().unwrap();
+        let source = CopySource::snapshot(&client.blob("src", "a b.txt"), "2026-11-23T10:00:00.0000000Z");
+        let (url, bearer) = source.resolve(true).await.unwrap();
+        assert_eq!(bearer, None);
+        assert_eq!(url.path(), "/src/a%20b.txt");
+        let q = query(&url);
+        assert_eq!(q.get("snapshot").map(String::as_str), Some("2026-11-23T10:00:00.0000000Z"));
+        assert_eq!((q["sp"].as_str(), q["sr"].as_str()), ("r", "b"));
+        assert!(q.contains_key("sig") && q.contains_key("st"));
+    }
+
+    #[tokio::test]
+    async fn sas_and_token_sources() {
+        let sas =
+            ClientBuilder::new().endpoint(ENDPOINT).sas_token("sv=2023-11-03&sp=r&sig=abc").unwrap().build().unwrap();
+        let (url, bearer) = CopySource::blob(&sas.blob("ctr", "b")).resolve(false).await.unwrap();
+        assert_eq!((query(&url)["sig"].as_str(), bearer), ("abc", None));
+
+        let token = Arc::new(StaticTokenCredential::new("tok", SystemTime::now() + Duration::from_secs(600)));
+        let client = ClientBuilder::new().endpoint(ENDPOINT).token_credential(token).build().unwrap();
+        let source = CopySource::version(&client.blob("ctr", "b"), "2026-01-01T00:00:00.0000000Z");
+        let (url, bearer) = source.resolve(true).await.unwrap();
+        assert_eq!(bearer.as_deref(), Some("tok"), "a synchronous copy passes the token for its source");
+        assert_eq!(query(&url).keys().collect::<Vec<_>>(), ["versionid"]);
+        let (_, bearer) = source.resolve(false).await.unwrap();
+        assert_eq!(bearer, None, "Copy Blob takes no source token");
+
+        let given: Url = "https://other.blob.core.windows.net/c/b?sig=x".parse().unwrap();
+        assert_eq!(CopySource::Url(given.clone()).resolve(true).await.unwrap(), (given, None));
+    }
+}
