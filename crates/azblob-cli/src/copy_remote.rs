@@ -55,13 +55,17 @@ pub(crate) async fn run(
         target.copy_from_sync(&copy_source, &CopyOptions::default()).await?.copy_id
     } else {
         let mut copy = target.start_copy(&copy_source, &CopyOptions::default()).await?;
+        let show = progress && !json_output;
         let state = copy
             .wait_with(ASYNC_COPY_TIMEOUT, |state| {
-                if let (true, Some((done, total))) = (progress && !json_output, state.progress) {
-                    output::note(&format!("copy {}: {done}/{total} bytes", state.status));
+                if let (true, Some((done, total))) = (show, state.progress) {
+                    output::progress(&format!("copy {}: {done}/{total} bytes", state.status), done, total);
                 }
             })
             .await?;
+        if show {
+            output::progress_done();
+        }
         if state.status != CopyStatus::Success {
             let why = state.status_description.unwrap_or_default();
             bail!("the copy ended {}: {why}", state.status);

@@ -4,7 +4,9 @@ use anyhow::Result;
 use azblob::{AccessTier, BlobSelector, RehydratePriority, SetTierOptions};
 use clap::{Args, ValueEnum};
 
-use crate::target;
+use serde_json::json;
+
+use crate::{output, target};
 
 /// Arguments of `azblob tier`.
 #[derive(Debug, Args)]
@@ -19,6 +21,9 @@ pub(crate) struct TierArgs {
     /// Re-tier this version instead of the current blob.
     #[arg(long)]
     version_id: Option<String>,
+    /// Print one JSON object with the tier asked for.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `--rehydrate-priority` values.
@@ -41,5 +46,13 @@ pub(crate) async fn run(args: TierArgs, connection_string: Option<&str>) -> Resu
         }),
     };
     blob.set_tier_with(&tier, &options).await?;
+    if args.json {
+        output::json_line(&json!({
+            "container": blob.container_name(),
+            "name": blob.name(),
+            "version_id": options.selector.version_id,
+            "tier": tier.as_str(),
+        }))?;
+    }
     Ok(())
 }

@@ -153,7 +153,8 @@ async fn tier_snapshot_and_versions() {
     let (container, root) = container_with(&["t.txt"]).await;
     let blob = format!("{root}/t.txt");
 
-    ok(&azblob(&["tier", &blob, "cool"]));
+    let set = json(&azblob(&["tier", &blob, "cool", "--json"]));
+    assert_eq!((set["name"].as_str(), set["tier"].as_str()), (Some("t.txt"), Some("Cool")));
     assert_eq!(json(&azblob(&["stat", &blob, "--json"]))["tier"], "Cool");
     let bad = azblob(&["tier", &blob, "lukewarm!"]);
     assert!(!bad.status.success());
