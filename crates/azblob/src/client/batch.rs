@@ -77,7 +77,9 @@ impl ContainerClient {
         self.run_batches(names, SubOperation::Delete(delete), options.concurrency).await
     }
 
-    /// Sets the access tier of many blobs with Blob Batch (Set Blob Tier sub-requests).
+    /// Sets the access tier of many blobs with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch)
+    /// ([Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier) sub-requests),
+    /// with the same splitting and per-blob outcomes as [`delete_blobs`](Self::delete_blobs).
     pub async fn set_blob_tiers<I, S>(
         &self,
         names: I,

@@ -32,7 +32,8 @@ impl BlobClient {
         self.get(&GetBlobOptions { selector: BlobSelector::version(version_id), ..GetBlobOptions::default() }).await
     }
 
-    /// Reads one version into memory.
+    /// Reads one version into memory with [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)
+    /// (`versionid=`).
     pub async fn download_version(&self, version_id: &str) -> Result<Bytes> {
         self.get_version(version_id).await?.bytes().await
     }
@@ -49,7 +50,8 @@ impl BlobClient {
         self.delete_with(&DeleteBlobOptions { selector: BlobSelector::version(version_id), ..Default::default() }).await
     }
 
-    /// Deletes one snapshot with Delete Blob (`snapshot=`).
+    /// Deletes one snapshot with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
+    /// (`snapshot=`).
     pub async fn delete_snapshot(&self, snapshot: &str) -> Result<()> {
         self.delete_with(&DeleteBlobOptions { selector: BlobSelector::snapshot(snapshot), ..Default::default() }).await
     }

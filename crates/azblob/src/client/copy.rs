@@ -145,7 +145,8 @@ impl CopyOperation {
         &self.last
     }
 
-    /// Asks the service where the copy stands (one Get Blob Properties).
+    /// Asks the service where the copy stands (one
+    /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)).
     ///
     /// Fails with [`ErrorKind::Conflict`] if another copy into the same blob
     /// has replaced this one.

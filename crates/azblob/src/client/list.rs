@@ -17,7 +17,8 @@ impl ContainerClient {
         parse_list_blobs_response(&body).map_err(|e| e.with_operation("ListBlobs"))
     }
 
-    /// Every page of a listing, following `NextMarker` until the service
+    /// Every page of a [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)
+    /// listing, following `NextMarker` until the service
     /// returns none. A page is requested only when the previous one is consumed.
     pub fn list_blob_pages(&self, options: ListBlobsOptions) -> BoxStream<'static, Result<ListBlobsPage>> {
         let this = self.clone();
@@ -35,7 +36,8 @@ impl ContainerClient {
         .boxed()
     }
 
-    /// Every entry of a listing (blobs and, with a delimiter, virtual
+    /// Every entry of a [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)
+    /// listing (blobs and, with a delimiter, virtual
     /// directories), page after page.
     ///
     /// ```no_run
