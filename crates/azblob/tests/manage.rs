@@ -341,3 +341,68 @@ async fn batch_and_copy_with_a_sas_client() {
     assert!(results.iter().all(|r| matches!(r.outcome, BatchOutcome::Done)), "{results:?}");
     assert!(names_in(&container, ListBlobsOptions::default()).await.is_empty());
 }
+
+/// Keeps the requests that go to the wire, then forwards them to reqwest.
+#[derive(Debug)]
+struct Spy {
+    inner: azblob::transport::ReqwestTransport,
+    seen: std::sync::Mutex<Vec<azblob::transport::Request>>,
+}
+
+impl azblob::transport::HttpTransport for Spy {
+    fn send(
+        &self,
+        request: azblob::transport::Request,
+    ) -> futures_util::future::BoxFuture<'_, Result<azblob::transport::Response, azblob::transport::TransportError>>
+    {
+        self.seen.lock().unwrap().push(request.clone());
+        self.inner.send(request)
+    }
+}
+
+#[tokio::test]
+async fn copy_sources_carry_a_read_sas_that_works_on_its_own() {
+    use std::sync::Arc;
+
+    let spy = Arc::new(Spy {
+        inner: azblob::transport::ReqwestTransport::from_client(reqwest::Client::new()),
+        seen: Default::default(),
+    });
+    let client =
+        support::builder().transport(Arc::clone(&spy) as Arc<dyn azblob::transport::HttpTransport>).build().unwrap();
+    let container = new_container(&client, "copysas").await;
+    let source = container.blob("dir/source file");
+    source.put("first").await.unwrap();
+    let snapshot = source.create_snapshot().await.unwrap();
+    source.put("second").await.unwrap();
+
+    let target = container.blob("target");
+    target.copy_from_sync(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+    target.copy_from_sync(&CopySource::snapshot(&source, &snapshot.snapshot), &CopyOptions::default()).await.unwrap();
+    assert_eq!(&target.download().await.unwrap()[..], b"first");
+
+    // FIXME(azurite): Azurite does not check the copy source's authorization
+    // (a bogus signature or none at all is accepted), so each source URL is
+    // proven here by reading it alone, where Azurite does check the SAS.
+    let sources: Vec<String> =
+        spy.seen.lock().unwrap().iter().filter_map(|r| r.header("x-ms-copy-source").map(str::to_owned)).collect();
+    assert_eq!(sources.len(), 2);
+    for (url, expected) in sources.iter().zip(["second", "first"]) {
+        let response = reqwest::get(url).await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(response.text().await.unwrap(), expected);
+    }
+    let tampered = sources[0].replace("sp=r", "sp=rw");
+    assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn fixme_azurite_accepts_unauthorized_copy_sources() {
+    // FIXME(azurite): the service refuses a private source without a SAS
+    // (CannotVerifyCopySource); Azurite 3.37 copies it anyway.
+    let container = new_container(&client(), "copynoauth").await;
+    container.blob("src").put("data").await.unwrap();
+    let bare = container.blob("src").url().unwrap();
+    container.blob("dst").copy_from_sync(&CopySource::Url(bare), &CopyOptions::default()).await.unwrap();
+    assert_eq!(&container.blob("dst").download().await.unwrap()[..], b"data");
+}

@@ -71,9 +71,16 @@ impl CopySource {
             Credential::SharedKey(key) => {
                 let now = SystemTime::now();
                 let lifetime = if sync { SYNC_SOURCE_SAS_LIFETIME } else { ASYNC_SOURCE_SAS_LIFETIME };
-                let sas = ServiceSas::blob(blob.container_name(), blob.name(), "r", now + lifetime)?
-                    .start(now - SAS_CLOCK_SKEW)
-                    .sign(key);
+                let mut sas = ServiceSas::blob(blob.container_name(), blob.name(), "r", now + lifetime)?
+                    .start(now - SAS_CLOCK_SKEW);
+                // A snapshot or version is granted on its own (`sr=bs`/`bv`), as documented.
+                if let Some(snapshot) = &selector.snapshot {
+                    sas = sas.snapshot(snapshot.clone());
+                }
+                if let Some(version_id) = &selector.version_id {
+                    sas = sas.blob_version(version_id.clone());
+                }
+                let sas = sas.sign(key);
                 url.query_pairs_mut().extend_pairs(sas.pairs());
                 Ok((url, None))
             }
@@ -239,7 +246,7 @@ mod tests {
         assert_eq!(url.path(), "/src/a%20b.txt");
         let q = query(&url);
         assert_eq!(q.get("snapshot").map(String::as_str), Some("2026-11-23T10:00:00.0000000Z"));
-        assert_eq!((q["sp"].as_str(), q["sr"].as_str()), ("r", "b"));
+        assert_eq!((q["sp"].as_str(), q["sr"].as_str()), ("r", "bs"), "a SAS for the snapshot");
         assert!(q.contains_key("sig") && q.contains_key("st"));
     }
 
