@@ -12,7 +12,6 @@ use crate::ops::conditions::Conditions;
 use crate::ops::copy_blob::build_abort_copy_request;
 use crate::ops::copy_state::{CopyState, CopyStatus};
 use crate::ops::names;
-use crate::transport::Request;
 
 /// How long the read SAS generated for a synchronous copy's source lives.
 const SYNC_SOURCE_SAS_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -64,9 +63,7 @@ impl CopySource {
         };
         let service = blob.service();
         let mut url = names::blob_url(service.endpoint(), blob.container_name(), blob.name())?;
-        let mut probe = Request::new("CopySource", http::Method::GET, url.clone());
-        selector.apply(&mut probe)?;
-        url = probe.url;
+        selector.apply_to_url(&mut url)?;
         match service.credential() {
             Credential::SharedKey(key) => {
                 let now = SystemTime::now();

@@ -41,14 +41,19 @@ impl BlobSelector {
     }
 
     pub(crate) fn apply(&self, request: &mut Request) -> Result<()> {
+        self.apply_to_url(&mut request.url)
+    }
+
+    /// Adds `snapshot=` or `versionid=` to a URL (a request's, or a copy source's).
+    pub(crate) fn apply_to_url(&self, url: &mut Url) -> Result<()> {
         if self.snapshot.is_some() && self.version_id.is_some() {
             return Err(Error::invalid_input("a request can select a snapshot or a version, not both"));
         }
         if let Some(snapshot) = &self.snapshot {
-            add_query(request, "snapshot", snapshot);
+            url.query_pairs_mut().append_pair("snapshot", snapshot);
         }
         if let Some(version) = &self.version_id {
-            add_query(request, "versionid", version);
+            url.query_pairs_mut().append_pair("versionid", version);
         }
         Ok(())
     }
