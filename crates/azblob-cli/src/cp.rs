@@ -47,6 +47,12 @@ pub(crate) struct CpArgs {
     /// Print one JSON line with the transfer's figures at the end.
     #[arg(long)]
     json: bool,
+    /// Blob to blob: force a synchronous copy (Copy Blob From URL, sources up to 256 MiB).
+    #[arg(long, conflicts_with = "async_copy")]
+    sync: bool,
+    /// Blob to blob: force an asynchronous copy (Copy Blob, polled until done).
+    #[arg(long = "async")]
+    async_copy: bool,
 }
 
 /// The figures of one transfer.
@@ -60,9 +66,12 @@ pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
+    if let (Location::Blob(from), Location::Blob(to)) = (&src, &dst) {
+        let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
+        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, connection_string).await;
+    }
     let bar = Bar::new(!args.no_progress, if matches!(dst, Location::Blob(_)) { "upload" } else { "download" });
     let figures = match (&src, &dst) {
-        (Location::Blob(_), Location::Blob(_)) => bail!("server-side copies between blobs are not supported yet"),
         (Location::Blob(from), to) => download(from, to, &args, &bar, connection_string).await,
         (from, Location::Blob(to)) => upload(from, to, &args, &bar, connection_string).await,
         _ => bail!("one side of cp must be a blob (az://CONTAINER/BLOB or a blob URL)"),

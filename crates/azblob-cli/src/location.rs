@@ -40,6 +40,27 @@ impl Location {
     }
 }
 
+/// Parses `az://CONTAINER[/PREFIX]` or a container URL (with an optional
+/// prefix); the prefix lands in `blob` and may be empty.
+pub(crate) fn parse_container_prefix(text: &str) -> Result<BlobLocation> {
+    let with_slash = if text.starts_with("az://") && !text["az://".len()..].contains('/') {
+        format!("{text}/")
+    } else {
+        text.to_owned()
+    };
+    let (endpoint, container, prefix, sas) = match Location::parse(&with_slash) {
+        Ok(Location::Blob(b)) => (b.endpoint, b.container, b.blob, b.sas),
+        // `az://C/` and `https://host/acct/C/` name a container without a prefix.
+        _ => match with_slash.strip_prefix("az://").and_then(|r| r.strip_suffix('/')) {
+            Some(container) if !container.is_empty() && !container.contains('/') => {
+                (None, container.to_owned(), String::new(), None)
+            }
+            _ => bail!("{text:?} names no container: expected az://CONTAINER[/PREFIX]"),
+        },
+    };
+    Ok(BlobLocation { endpoint, container, blob: prefix, sas })
+}
+
 fn split_container(rest: &str, whole: &str) -> Result<(String, String)> {
     match rest.split_once('/') {
         Some((c, b)) if !c.is_empty() && !b.is_empty() => Ok((c.to_owned(), b.to_owned())),
@@ -96,6 +117,18 @@ mod tests {
 
         assert_eq!(Location::parse("-").unwrap(), Location::Stdio);
         assert_eq!(Location::parse("./local.bin").unwrap(), Location::Local("./local.bin".into()));
+    }
+
+    #[test]
+    fn container_with_optional_prefix() {
+        let b = parse_container_prefix("az://data").unwrap();
+        assert_eq!((b.container.as_str(), b.blob.as_str()), ("data", ""));
+        let b = parse_container_prefix("az://data/").unwrap();
+        assert_eq!((b.container.as_str(), b.blob.as_str()), ("data", ""));
+        let b = parse_container_prefix("az://data/logs/2026").unwrap();
+        assert_eq!((b.container.as_str(), b.blob.as_str()), ("data", "logs/2026"));
+        assert!(parse_container_prefix("az://").is_err());
+        assert!(parse_container_prefix("./local").is_err());
     }
 
     #[test]

@@ -3,11 +3,22 @@
 //! This crate is glue: it parses arguments, builds a client from the
 //! environment and prints results. Errors are printed as one line.
 
+mod cat;
+mod copy_remote;
 mod cp;
+mod json;
 mod location;
+mod ls;
+mod meta;
 mod output;
 mod progress;
+mod rm;
 mod size;
+mod snapshot;
+mod stat;
+mod target;
+mod tier;
+mod versions;
 
 use std::process::ExitCode;
 
@@ -29,8 +40,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Copy a local file (or `-` for stdin/stdout) to or from a blob.
+    /// Copy a local file (or `-` for stdin/stdout) to or from a blob, or a blob to a blob (server-side).
     Cp(cp::CpArgs),
+    /// List blobs under az://CONTAINER[/PREFIX], by directory unless --recursive.
+    Ls(ls::LsArgs),
+    /// Show a blob's properties and metadata.
+    Stat(stat::StatArgs),
+    /// Write a blob (or a byte range of it) to stdout.
+    Cat(cat::CatArgs),
+    /// Delete a blob, a version or snapshots; --recursive deletes a prefix in batches.
+    Rm(rm::RmArgs),
+    /// Set a blob's access tier (Hot, Cool, Cold, Archive).
+    Tier(tier::TierArgs),
+    /// Print a blob's metadata, or replace it with KEY=VALUE pairs.
+    Meta(meta::MetaArgs),
+    /// Take a snapshot of a blob.
+    Snapshot(snapshot::SnapshotArgs),
+    /// List a blob's versions, newest first.
+    Versions(versions::VersionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,8 +74,17 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    let cs = cli.connection_string.as_deref();
     match cli.command {
-        Command::Cp(args) => cp::run(args, cli.connection_string.as_deref()).await,
+        Command::Cp(args) => cp::run(args, cs).await,
+        Command::Ls(args) => ls::run(args, cs).await,
+        Command::Stat(args) => stat::run(args, cs).await,
+        Command::Cat(args) => cat::run(args, cs).await,
+        Command::Rm(args) => rm::run(args, cs).await,
+        Command::Tier(args) => tier::run(args, cs).await,
+        Command::Meta(args) => meta::run(args, cs).await,
+        Command::Snapshot(args) => snapshot::run(args, cs).await,
+        Command::Versions(args) => versions::run(args, cs).await,
     }
 }
 

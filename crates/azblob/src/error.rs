@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Conflict,
     /// The requested range is not satisfiable (HTTP 416).
     InvalidRange,
+    /// The blob is in the Archive tier: it must be rehydrated (Set Blob Tier
+    /// to Hot, Cool or Cold) before it can be read (HTTP 409 `BlobArchived`).
+    Archived,
     /// The service rejected the request as malformed (HTTP 400 and other 4xx).
     BadRequest,
     /// Data did not match its checksum (Content-MD5 or CRC64).
@@ -64,6 +67,7 @@ impl ErrorKind {
             ErrorKind::ServerBusy => "server busy",
             ErrorKind::Conflict => "conflict",
             ErrorKind::InvalidRange => "invalid range",
+            ErrorKind::Archived => "blob archived",
             ErrorKind::BadRequest => "bad request",
             ErrorKind::IntegrityMismatch => "integrity mismatch",
             ErrorKind::Transport => "transport error",
@@ -193,6 +197,26 @@ impl Error {
             self.inner.kind,
             ErrorKind::Throttled | ErrorKind::ServerBusy | ErrorKind::Transport | ErrorKind::Timeout
         )
+    }
+
+    /// The same error without its source, for reporting one failure in
+    /// several places (e.g. every blob of a failed batch).
+    pub(crate) fn duplicate(&self) -> Error {
+        Error::new(self.inner.kind, self.inner.message.clone())
+            .with_operation_opt(self.inner.operation)
+            .with_status_opt(self.inner.status)
+            .with_error_code(self.inner.error_code.clone())
+            .with_request_id(self.inner.request_id.clone())
+    }
+
+    fn with_operation_opt(mut self, operation: Option<&'static str>) -> Self {
+        self.inner.operation = operation;
+        self
+    }
+
+    fn with_status_opt(mut self, status: Option<StatusCode>) -> Self {
+        self.inner.status = status;
+        self
     }
 
     /// Whether the error is [`ErrorKind::NotFound`].

@@ -29,17 +29,27 @@ pub mod transfer;
 pub mod transport;
 
 pub use crate::auth::{Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential};
-pub use crate::client::{BlobClient, BlobServiceClient, ContainerClient, GetBlobResponse};
+pub use crate::client::{
+    BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobClient, BlobServiceClient, ContainerClient, CopyOperation,
+    CopySource, GetBlobResponse,
+};
 pub use crate::config::{ClientBuilder, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::ops::append_blob::{AppendOptions, CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES};
+pub use crate::ops::blob_batch::MAX_BATCH_SIZE;
 pub use crate::ops::blob_properties::BlobSelector;
 pub use crate::ops::block_blob::{BlockInfo, MAX_BLOCKS, MAX_BLOCK_BYTES};
 pub use crate::ops::conditions::Conditions;
+pub use crate::ops::copy_blob::{CopyOptions, CopyStarted, MAX_SYNC_COPY_BYTES};
+pub use crate::ops::copy_state::{CopyState, CopyStatus};
 pub use crate::ops::delete_blob::{DeleteBlobOptions, DeleteSnapshots};
 pub use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
+pub use crate::ops::list_blobs::{ListBlobsOptions, ListInclude, MAX_LIST_RESULTS};
+pub use crate::ops::list_models::{BlobItem, ListBlobsPage, ListItem};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
+pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
+pub use crate::ops::snapshot::SnapshotInfo;
 pub use crate::redact::Secret;
 pub use crate::transfer::{
     DownloadOptions, DownloadReport, ProgressSink, TransferProgress, Upload, UploadOptions, UploadReport, UploadSource,

@@ -117,6 +117,9 @@ pub struct ServiceSas {
     protocol: Option<SasProtocol>,
     ip: Option<String>,
     version: String,
+    /// `bs` or `bv` and the snapshot time or version id, for a SAS that
+    /// grants one snapshot or one version rather than the blob.
+    blob_point: Option<(&'static str, String)>,
 }
 
 impl ServiceSas {
@@ -131,6 +134,7 @@ impl ServiceSas {
             protocol: None,
             ip: None,
             version: crate::config::DEFAULT_API_VERSION.to_owned(),
+            blob_point: None,
         })
     }
 
@@ -144,6 +148,20 @@ impl ServiceSas {
         let mut sas = ServiceSas::container(container, permissions, expiry)?;
         sas.blob = Some(blob.into());
         Ok(sas)
+    }
+
+    /// Narrows a blob SAS to one snapshot (`sr=bs`, the snapshot time signed).
+    /// Requests must then name that snapshot (`snapshot=`).
+    pub fn snapshot(mut self, snapshot: impl Into<String>) -> Self {
+        self.blob_point = Some(("bs", snapshot.into()));
+        self
+    }
+
+    /// Narrows a blob SAS to one version (`sr=bv`, the version id signed).
+    /// Requests must then name that version (`versionid=`).
+    pub fn blob_version(mut self, version_id: impl Into<String>) -> Self {
+        self.blob_point = Some(("bv", version_id.into()));
+        self
     }
 
     /// The first instant the SAS is valid (`st`).
@@ -174,7 +192,11 @@ impl ServiceSas {
     pub fn sign(&self, key: &SharedKeyCredential) -> SasToken {
         let st = self.start.map(iso8601).unwrap_or_default();
         let se = iso8601(self.expiry);
-        let resource = if self.blob.is_some() { "b" } else { "c" };
+        let (resource, point) = match (&self.blob, &self.blob_point) {
+            (Some(_), Some((kind, point))) => (*kind, point.as_str()),
+            (Some(_), None) => ("b", ""),
+            (None, _) => ("c", ""),
+        };
         let mut canonical = format!("/blob/{}/{}", key.account(), self.container);
         if let Some(blob) = &self.blob {
             canonical.push('/');
@@ -182,8 +204,9 @@ impl ServiceSas {
         }
         let spr = self.protocol.map(SasProtocol::as_str).unwrap_or("");
         let ip = self.ip.as_deref().unwrap_or("");
-        // Version 2020-12-06 and later: 16 fields; identifier, snapshot time,
-        // encryption scope and the five response-header overrides are unused.
+        // Version 2020-12-06 and later: 16 fields; identifier, encryption
+        // scope and the five response-header overrides are unused. The
+        // snapshot-time field holds the snapshot or version of `bs`/`bv`.
         let string_to_sign = [
             self.permissions.as_str(),
             &st,
@@ -194,7 +217,7 @@ impl ServiceSas {
             spr,
             &self.version,
             resource,
-            "",
+            point,
             "",
             "",
             "",
@@ -349,6 +372,23 @@ mod tests {
         assert_eq!(sas.get("se"), Some("2026-11-23T11:00:00Z"));
         assert_eq!(sas.get("sr"), Some("b"));
         assert_eq!(sas.get("spr"), Some("https"));
+    }
+
+    #[test]
+    fn snapshot_and_version_sas_vectors() {
+        let base = || {
+            ServiceSas::blob("mycontainer", "dir/blob.txt", "r", at(T11))
+                .unwrap()
+                .start(at(T10))
+                .protocol(SasProtocol::Https)
+                .version("2023-11-03")
+        };
+        let sas = base().snapshot("2026-11-23T09:00:00.1234567Z").sign(&key());
+        assert_eq!(sas.get("sr"), Some("bs"));
+        assert_eq!(sas.get("sig"), Some("cSq3tZtHBQS7kLqzgbg5x3ki9ZWV94FirWEpeClHL1g="));
+        let sas = base().blob_version("2026-11-23T09:30:00.7654321Z").sign(&key());
+        assert_eq!(sas.get("sr"), Some("bv"));
+        assert_eq!(sas.get("sig"), Some("MZiAJPwzrczRJZRYKMhXgB0u+A3ou78hzyx3shc/SWg="));
     }
 
     #[test]

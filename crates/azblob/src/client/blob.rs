@@ -85,6 +85,11 @@ impl BlobClient {
         self.service.pipeline()
     }
 
+    /// The service state shared by all clients (for `blob_manage.rs`).
+    pub(super) fn service(&self) -> &Arc<ServiceInner> {
+        &self.service
+    }
+
     /// The container's name.
     pub fn container_name(&self) -> &str {
         &self.container

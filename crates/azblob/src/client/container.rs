@@ -31,6 +31,11 @@ impl ContainerClient {
         names::container_url(self.service.endpoint(), &self.name)
     }
 
+    /// The service state shared by all clients (for `list.rs` and `batch.rs`).
+    pub(super) fn service(&self) -> &Arc<ServiceInner> {
+        &self.service
+    }
+
     /// A client for one blob in this container.
     pub fn blob(&self, name: impl Into<String>) -> BlobClient {
         BlobClient::new(Arc::clone(&self.service), self.name.clone(), name.into())

@@ -4,14 +4,20 @@
 //! the pipeline and parses the answer. Clients are cheap to clone and share
 //! one connection pool.
 
+mod batch;
 mod blob;
 mod blob_append;
+mod blob_manage;
 mod blob_transfer;
 mod container;
+mod copy;
+mod list;
 
+pub use self::batch::{BatchDeleteOptions, BatchItemResult, BatchOutcome};
 pub(crate) use self::blob::refine_if_not_exists;
 pub use self::blob::{BlobClient, GetBlobResponse};
 pub use self::container::ContainerClient;
+pub use self::copy::{CopyOperation, CopySource};
 
 use std::sync::Arc;
 
@@ -83,4 +89,17 @@ impl ServiceInner {
     pub(crate) fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }
+
+    pub(crate) fn credential(&self) -> &Credential {
+        &self.credential
+    }
+}
+
+/// Reads a whole (small) response body, e.g. a listing or a batch answer.
+pub(crate) async fn read_body(response: Response, operation: &'static str) -> Result<bytes::Bytes> {
+    response.body.bytes().await.map_err(|e| {
+        crate::Error::new(crate::ErrorKind::Transport, "the answer's body broke off")
+            .with_operation(operation)
+            .with_source(e)
+    })
 }

@@ -25,15 +25,35 @@ pub struct BlobSelector {
 }
 
 impl BlobSelector {
+    /// Selects the snapshot taken at `snapshot` (the timestamp Create Snapshot returned).
+    pub fn snapshot(snapshot: impl Into<String>) -> Self {
+        BlobSelector { snapshot: Some(snapshot.into()), version_id: None }
+    }
+
+    /// Selects the version `version_id` (an `x-ms-version-id` value).
+    pub fn version(version_id: impl Into<String>) -> Self {
+        BlobSelector { snapshot: None, version_id: Some(version_id.into()) }
+    }
+
+    /// Whether neither a snapshot nor a version is selected.
+    pub fn is_current(&self) -> bool {
+        self.snapshot.is_none() && self.version_id.is_none()
+    }
+
     pub(crate) fn apply(&self, request: &mut Request) -> Result<()> {
+        self.apply_to_url(&mut request.url)
+    }
+
+    /// Adds `snapshot=` or `versionid=` to a URL (a request's, or a copy source's).
+    pub(crate) fn apply_to_url(&self, url: &mut Url) -> Result<()> {
         if self.snapshot.is_some() && self.version_id.is_some() {
             return Err(Error::invalid_input("a request can select a snapshot or a version, not both"));
         }
         if let Some(snapshot) = &self.snapshot {
-            add_query(request, "snapshot", snapshot);
+            url.query_pairs_mut().append_pair("snapshot", snapshot);
         }
         if let Some(version) = &self.version_id {
-            add_query(request, "versionid", version);
+            url.query_pairs_mut().append_pair("versionid", version);
         }
         Ok(())
     }
@@ -111,6 +131,8 @@ pub(crate) fn parse_blob_properties(h: &HeaderMap) -> Result<BlobProperties> {
         access_tier_inferred: ru::header(h, headers::X_MS_ACCESS_TIER_INFERRED) == Some("true"),
         version_id: text(headers::X_MS_VERSION_ID),
         is_current_version: ru::header(h, headers::X_MS_IS_CURRENT_VERSION).map(|v| v == "true"),
+        copy: super::copy_state::parse_copy_headers(h)?,
+        archive_status: text(headers::X_MS_ARCHIVE_STATUS),
     })
 }
 

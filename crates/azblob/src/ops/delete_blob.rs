@@ -44,6 +44,13 @@ pub struct DeleteBlobOptions {
 
 /// Builds Delete Blob.
 pub(crate) fn build_delete_blob_request(url: Url, options: &DeleteBlobOptions) -> Result<Request> {
+    // The service answers 400 to x-ms-delete-snapshots on a snapshot or a
+    // version; say so before sending anything.
+    if options.delete_snapshots.is_some() && !options.selector.is_current() {
+        return Err(crate::error::Error::invalid_input(
+            "delete_snapshots applies to the base blob, not to a snapshot or a version",
+        ));
+    }
     let mut request = Request::new("DeleteBlob", Method::DELETE, url);
     options.selector.apply(&mut request)?;
     if let Some(mode) = options.delete_snapshots {
@@ -73,8 +80,15 @@ mod tests {
             selector: BlobSelector { version_id: Some("2026-01-01T00:00:00.0000000Z".into()), snapshot: None },
             ..Default::default()
         };
-        let r = build_delete_blob_request(url, &options).unwrap();
+        let r = build_delete_blob_request(url.clone(), &options).unwrap();
         assert_eq!(r.header("x-ms-delete-snapshots"), None);
         assert!(r.url.query().unwrap().starts_with("versionid="));
+
+        let both = DeleteBlobOptions {
+            selector: BlobSelector::snapshot("2026-01-01T00:00:00.0000000Z"),
+            delete_snapshots: Some(DeleteSnapshots::Only),
+            ..Default::default()
+        };
+        assert_eq!(build_delete_blob_request(url, &both).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
     }
 }

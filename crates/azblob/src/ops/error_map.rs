@@ -62,6 +62,8 @@ pub(crate) fn classify(status: StatusCode, code: Option<&str>) -> ErrorKind {
         }
         Some("Md5Mismatch" | "Crc64Mismatch" | "InvalidMd5") => return ErrorKind::IntegrityMismatch,
         Some("ServerBusy") => return ErrorKind::ServerBusy,
+        // Reading an archived blob: a 409 that needs a rehydration, not a retry.
+        Some("BlobArchived") => return ErrorKind::Archived,
         Some("OperationTimedOut") => return ErrorKind::Timeout,
         _ => {}
     }
@@ -137,6 +139,8 @@ mod tests {
     fn codes_refine_statuses() {
         assert_eq!(error(409, Some("BlobAlreadyExists"), "").kind(), ErrorKind::AlreadyExists);
         assert_eq!(error(409, Some("LeaseIdMissing"), "").kind(), ErrorKind::Conflict);
+        assert_eq!(error(409, Some("BlobArchived"), "").kind(), ErrorKind::Archived);
+        assert_eq!(error(409, Some("SnapshotsPresent"), "").kind(), ErrorKind::Conflict);
         assert_eq!(error(403, Some("AuthenticationFailed"), "").kind(), ErrorKind::Unauthenticated);
         assert_eq!(error(403, Some("AuthorizationPermissionMismatch"), "").kind(), ErrorKind::PermissionDenied);
         assert_eq!(error(400, Some("Md5Mismatch"), "").kind(), ErrorKind::IntegrityMismatch);

@@ -79,3 +79,29 @@ pub(crate) const X_MS_META_PREFIX: &str = "x-ms-meta-";
 pub(crate) const X_MS_BLOB_CONDITION_APPENDPOS: &str = "x-ms-blob-condition-appendpos";
 /// `x-ms-blob-condition-maxsize`: Append Block's size condition.
 pub(crate) const X_MS_BLOB_CONDITION_MAXSIZE: &str = "x-ms-blob-condition-maxsize";
+/// `x-ms-snapshot`: the timestamp of a snapshot just created.
+pub(crate) const X_MS_SNAPSHOT: &str = "x-ms-snapshot";
+/// `x-ms-rehydrate-priority`: how fast an archived blob comes back.
+pub(crate) const X_MS_REHYDRATE_PRIORITY: &str = "x-ms-rehydrate-priority";
+/// `x-ms-archive-status`: a rehydration in progress.
+pub(crate) const X_MS_ARCHIVE_STATUS: &str = "x-ms-archive-status";
+/// `x-ms-copy-source`: the URL a copy reads from.
+pub(crate) const X_MS_COPY_SOURCE: &str = "x-ms-copy-source";
+/// `x-ms-copy-source-authorization`: a bearer token for the copy source.
+pub(crate) const X_MS_COPY_SOURCE_AUTHORIZATION: &str = "x-ms-copy-source-authorization";
+/// `x-ms-requires-sync`: makes Copy Blob From URL synchronous.
+pub(crate) const X_MS_REQUIRES_SYNC: &str = "x-ms-requires-sync";
+/// `x-ms-copy-id`: the id of a copy operation.
+pub(crate) const X_MS_COPY_ID: &str = "x-ms-copy-id";
+/// `x-ms-copy-status`: `pending`, `success`, `aborted` or `failed`.
+pub(crate) const X_MS_COPY_STATUS: &str = "x-ms-copy-status";
+/// `x-ms-copy-progress`: `bytes copied/bytes total`.
+pub(crate) const X_MS_COPY_PROGRESS: &str = "x-ms-copy-progress";
+/// `x-ms-copy-status-description`: why a copy failed.
+pub(crate) const X_MS_COPY_STATUS_DESCRIPTION: &str = "x-ms-copy-status-description";
+/// `x-ms-copy-completion-time`.
+pub(crate) const X_MS_COPY_COMPLETION_TIME: &str = "x-ms-copy-completion-time";
+/// `x-ms-copy-action`: `abort` for Abort Copy Blob.
+pub(crate) const X_MS_COPY_ACTION: &str = "x-ms-copy-action";
+/// `Content-ID`: numbers the parts of a Blob Batch body.
+pub(crate) const CONTENT_ID: &str = "content-id";

@@ -6,14 +6,22 @@
 //! unit-tested against documented samples.
 
 pub(crate) mod append_blob;
+pub(crate) mod blob_batch;
 pub(crate) mod blob_properties;
 pub(crate) mod block_blob;
 pub(crate) mod conditions;
+pub(crate) mod copy_blob;
+pub(crate) mod copy_state;
 pub(crate) mod delete_blob;
 pub(crate) mod error_map;
 pub(crate) mod get_blob;
 pub(crate) mod headers;
+pub(crate) mod list_blobs;
+pub(crate) mod list_models;
+mod list_xml;
 pub(crate) mod models;
 pub(crate) mod names;
 pub(crate) mod put_blob;
 pub(crate) mod request_util;
+pub(crate) mod set_tier;
+pub(crate) mod snapshot;

@@ -197,6 +197,10 @@ pub struct BlobProperties {
     pub version_id: Option<String>,
     /// Whether this is the current version (versioning accounts only).
     pub is_current_version: Option<bool>,
+    /// The last copy into this blob, if it was ever a copy's destination.
+    pub copy: Option<super::copy_state::CopyState>,
+    /// A rehydration from Archive in progress, e.g. `rehydrate-pending-to-hot`.
+    pub archive_status: Option<String>,
 }
 
 #[cfg(test)]

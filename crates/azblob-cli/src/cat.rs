@@ -1,0 +1,64 @@
+//! `azblob cat az://C/B`: write a blob (or a byte range of it) to stdout as it streams in.
+
+use anyhow::{Context, Result};
+use azblob::{BlobRange, BlobSelector, GetBlobOptions};
+use clap::Args;
+use futures_util::TryStreamExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::target;
+
+/// Arguments of `azblob cat`.
+#[derive(Debug, Args)]
+pub(crate) struct CatArgs {
+    /// `az://CONTAINER/BLOB` or a blob URL.
+    blob: String,
+    /// Bytes `START-END` (offsets, END inclusive as in HTTP ranges) or `START-` to the end.
+    #[arg(long, value_name = "START-END")]
+    range: Option<String>,
+    /// A version of the blob instead of the current one.
+    #[arg(long)]
+    version_id: Option<String>,
+}
+
+pub(crate) async fn run(args: CatArgs, connection_string: Option<&str>) -> Result<()> {
+    let blob = target::blob(&args.blob, connection_string)?;
+    let options = GetBlobOptions {
+        range: args.range.as_deref().map(parse_range).transpose()?,
+        selector: BlobSelector { snapshot: None, version_id: args.version_id },
+        ..GetBlobOptions::default()
+    };
+    let response = blob.get(&options).await?;
+    let mut out = tokio::io::stdout();
+    let mut body = response.body.into_stream();
+    while let Some(chunk) = body.try_next().await.context("the blob's body broke off")? {
+        out.write_all(&chunk).await?;
+    }
+    out.flush().await?;
+    Ok(())
+}
+
+/// Parses `START-END` (inclusive) or `START-`.
+fn parse_range(text: &str) -> Result<BlobRange> {
+    let (start, end) = text.split_once('-').with_context(|| format!("--range {text:?} is not START-END"))?;
+    let start: u64 = start.trim().parse().with_context(|| format!("--range {text:?}: START is not a number"))?;
+    if end.trim().is_empty() {
+        return Ok(BlobRange::from_offset(start));
+    }
+    let end: u64 = end.trim().parse().with_context(|| format!("--range {text:?}: END is not a number"))?;
+    Ok(BlobRange::inclusive(start, end)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("0-9").unwrap(), BlobRange::new(0, 10));
+        assert_eq!(parse_range("5-").unwrap(), BlobRange::from_offset(5));
+        for bad in ["", "5", "a-b", "9-3", "-5"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! `azblob cp az://C1/B1 az://C2/B2`: a server-side copy, synchronous when small, else asynchronous.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use azblob::{CopyOptions, CopySource, CopyStatus, MAX_SYNC_COPY_BYTES};
+use serde_json::json;
+
+use crate::location::BlobLocation;
+use crate::output;
+
+/// How long an asynchronous copy may run before `cp` gives up waiting (the copy goes on).
+const ASYNC_COPY_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// Which copy operation to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Copy Blob From URL if the source is at most 256 MiB, else Copy Blob.
+    Auto,
+    /// Copy Blob From URL.
+    Sync,
+    /// Copy Blob, polled until done.
+    Async,
+}
+
+impl Mode {
+    pub(crate) fn from_flags(sync: bool, async_copy: bool) -> Mode {
+        match (sync, async_copy) {
+            (true, _) => Mode::Sync,
+            (_, true) => Mode::Async,
+            _ => Mode::Auto,
+        }
+    }
+}
+
+pub(crate) async fn run(
+    from: &BlobLocation,
+    to: &BlobLocation,
+    mode: Mode,
+    json_output: bool,
+    progress: bool,
+    connection_string: Option<&str>,
+) -> Result<()> {
+    let source = crate::client_for(from, connection_string)?.blob(&from.container, &from.blob);
+    let target = crate::client_for(to, connection_string)?.blob(&to.container, &to.blob);
+    let started = Instant::now();
+    let size = source.properties().await?.content_length;
+    let sync = match mode {
+        Mode::Sync => true,
+        Mode::Async => false,
+        Mode::Auto => size <= MAX_SYNC_COPY_BYTES,
+    };
+    let copy_source = CopySource::blob(&source);
+    let copy_id = if sync {
+        target.copy_from_sync(&copy_source, &CopyOptions::default()).await?.copy_id
+    } else {
+        let mut copy = target.start_copy(&copy_source, &CopyOptions::default()).await?;
+        let show = progress && !json_output;
+        let state = copy
+            .wait_with(ASYNC_COPY_TIMEOUT, |state| {
+                if let (true, Some((done, total))) = (show, state.progress) {
+                    output::progress(&format!("copy {}: {done}/{total} bytes", state.status), done, total);
+                }
+            })
+            .await?;
+        if show {
+            output::progress_done();
+        }
+        if state.status != CopyStatus::Success {
+            let why = state.status_description.unwrap_or_default();
+            bail!("the copy ended {}: {why}", state.status);
+        }
+        state.id
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    if json_output {
+        output::json_line(&json!({
+            "bytes": size,
+            "seconds": seconds,
+            "mode": if sync { "sync" } else { "async" },
+            "copy_id": copy_id,
+        }))?;
+    } else if progress {
+        output::note(&format!("copied {size} bytes server-side in {seconds:.2} s"));
+    }
+    Ok(())
+}

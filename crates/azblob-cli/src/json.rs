@@ -1,0 +1,111 @@
+//! The `--json` shapes of listed blobs and blob properties: stable field names, one object each.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use azblob::{BlobItem, BlobProperties, CopyState, ListItem, Metadata};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+/// A listing entry: `kind` is `blob` or `prefix`.
+pub(crate) fn list_item(item: &ListItem) -> Value {
+    match item {
+        ListItem::Prefix(p) => json!({ "kind": "prefix", "name": p }),
+        ListItem::Blob(b) => blob_item(b),
+    }
+}
+
+/// A listed blob.
+pub(crate) fn blob_item(b: &BlobItem) -> Value {
+    json!({
+        "kind": "blob",
+        "name": b.name,
+        "size": b.content_length,
+        "last_modified": b.last_modified.map(iso8601),
+        "etag": b.etag.as_ref().map(|e| e.0.clone()),
+        "content_type": b.content.content_type,
+        "content_md5": b.content.content_md5.as_ref().map(|m| BASE64.encode(m)),
+        "blob_type": b.blob_type.as_ref().map(|t| t.as_str().to_owned()),
+        "tier": b.access_tier.as_ref().map(|t| t.as_str().to_owned()),
+        "snapshot": b.snapshot,
+        "version_id": b.version_id,
+        "is_current_version": b.is_current_version,
+        "deleted": b.deleted,
+        "metadata": metadata(&b.metadata),
+    })
+}
+
+/// The properties of one blob, as `azblob stat --json` prints them.
+pub(crate) fn properties(container: &str, name: &str, p: &BlobProperties) -> Value {
+    json!({
+        "container": container,
+        "name": name,
+        "size": p.content_length,
+        "etag": p.etag.0,
+        "last_modified": iso8601(p.last_modified),
+        "created_on": p.created_on.map(iso8601),
+        "content_type": p.content.content_type,
+        "content_encoding": p.content.content_encoding,
+        "content_language": p.content.content_language,
+        "content_disposition": p.content.content_disposition,
+        "cache_control": p.content.cache_control,
+        "content_md5": p.content.content_md5.as_ref().map(|m| BASE64.encode(m)),
+        "blob_type": p.blob_type.as_str(),
+        "tier": p.access_tier.as_ref().map(|t| t.as_str().to_owned()),
+        "tier_inferred": p.access_tier_inferred,
+        "archive_status": p.archive_status,
+        "version_id": p.version_id,
+        "is_current_version": p.is_current_version,
+        "metadata": metadata(&p.metadata),
+        "copy": p.copy.as_ref().map(copy_state),
+    })
+}
+
+/// The state of a copy.
+pub(crate) fn copy_state(c: &CopyState) -> Value {
+    json!({
+        "id": c.id,
+        "status": c.status.as_str(),
+        "bytes_copied": c.progress.map(|p| p.0),
+        "bytes_total": c.progress.map(|p| p.1),
+        "source": c.source,
+        "status_description": c.status_description,
+        "completed_on": c.completed_on.map(iso8601),
+    })
+}
+
+/// Metadata as a JSON object.
+pub(crate) fn metadata(m: &Metadata) -> Value {
+    Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ` (UTC), the time format of every `--json` field.
+pub(crate) fn iso8601(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn times_are_iso8601_utc() {
+        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(1_795_428_000)), "2026-11-23T10:00:00Z");
+        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(1_709_208_000)), "2024-02-29T12:00:00Z");
+    }
+}

@@ -1,0 +1,101 @@
+//! `azblob rm`: delete a blob, a version or snapshots; `--recursive` deletes a prefix with Blob Batch.
+
+use anyhow::{bail, Result};
+use azblob::{BatchDeleteOptions, BatchOutcome, BlobSelector, DeleteBlobOptions, DeleteSnapshots, ListBlobsOptions};
+use clap::{Args, ValueEnum};
+use futures_util::TryStreamExt;
+use serde_json::json;
+
+use crate::{output, target};
+
+/// Arguments of `azblob rm`.
+#[derive(Debug, Args)]
+pub(crate) struct RmArgs {
+    /// `az://CONTAINER/BLOB`, or with `--recursive` `az://CONTAINER[/PREFIX]`.
+    location: String,
+    /// Delete every blob under the prefix (Blob Batch, 256 per request).
+    #[arg(long, short = 'r')]
+    recursive: bool,
+    /// Delete this version only.
+    #[arg(long, conflicts_with = "recursive")]
+    version_id: Option<String>,
+    /// Also delete the blob's snapshots (`include`), or only them (`only`).
+    #[arg(long, value_enum)]
+    delete_snapshots: Option<SnapshotsArg>,
+    /// Print one JSON object with the counts (and each failure).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `--delete-snapshots` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SnapshotsArg {
+    /// The blob and its snapshots.
+    Include,
+    /// Only the snapshots.
+    Only,
+}
+
+impl From<SnapshotsArg> for DeleteSnapshots {
+    fn from(value: SnapshotsArg) -> Self {
+        match value {
+            SnapshotsArg::Include => DeleteSnapshots::Include,
+            SnapshotsArg::Only => DeleteSnapshots::Only,
+        }
+    }
+}
+
+pub(crate) async fn run(args: RmArgs, connection_string: Option<&str>) -> Result<()> {
+    if args.recursive {
+        return recursive(args, connection_string).await;
+    }
+    let blob = target::blob(&args.location, connection_string)?;
+    let options = DeleteBlobOptions {
+        selector: BlobSelector { snapshot: None, version_id: args.version_id.clone() },
+        delete_snapshots: args.delete_snapshots.map(Into::into),
+        ..DeleteBlobOptions::default()
+    };
+    blob.delete_with(&options).await?;
+    if args.json {
+        output::json_line(&json!({ "deleted": 1, "not_found": 0, "failed": 0, "failures": [] }))?;
+    }
+    Ok(())
+}
+
+async fn recursive(args: RmArgs, connection_string: Option<&str>) -> Result<()> {
+    let (container, prefix) = target::container(&args.location, connection_string)?;
+    let options = ListBlobsOptions { prefix: (!prefix.is_empty()).then_some(prefix), ..ListBlobsOptions::default() };
+    let names: Vec<String> = container.list_blobs(options).map_ok(|item| item.name().to_owned()).try_collect().await?;
+    let options = BatchDeleteOptions { delete_snapshots: args.delete_snapshots.map(Into::into), ..Default::default() };
+    let results = if names.is_empty() { Vec::new() } else { container.delete_blobs(names, &options).await? };
+    let (mut deleted, mut not_found, mut failures) = (0, 0, Vec::new());
+    for result in &results {
+        match &result.outcome {
+            BatchOutcome::Done => deleted += 1,
+            // Listed, then gone before the delete: someone else deleted it.
+            BatchOutcome::NotFound => not_found += 1,
+            BatchOutcome::Failed(err) => failures.push((result.name.clone(), err)),
+        }
+    }
+    if args.json {
+        let list: Vec<_> = failures
+            .iter()
+            .map(|(name, err)| json!({ "name": name, "error_code": err.error_code(), "error": err.to_string() }))
+            .collect();
+        output::json_line(&json!({
+            "deleted": deleted,
+            "not_found": not_found,
+            "failed": failures.len(),
+            "failures": list,
+        }))?;
+    } else {
+        for (name, err) in &failures {
+            output::note(&format!("azblob: cannot delete {name}: {err}"));
+        }
+        output::note(&format!("deleted {deleted} blobs ({not_found} already gone, {} failed)", failures.len()));
+    }
+    if !failures.is_empty() {
+        bail!("{} of {} blobs could not be deleted", failures.len(), results.len());
+    }
+    Ok(())
+}

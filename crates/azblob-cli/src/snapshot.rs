@@ -1,0 +1,31 @@
+//! `azblob snapshot az://C/B`: take a snapshot and print its timestamp.
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::json;
+
+use crate::{output, target};
+
+/// Arguments of `azblob snapshot`.
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotArgs {
+    /// `az://CONTAINER/BLOB` or a blob URL.
+    blob: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) async fn run(args: SnapshotArgs, connection_string: Option<&str>) -> Result<()> {
+    let blob = target::blob(&args.blob, connection_string)?;
+    let info = blob.create_snapshot().await?;
+    if args.json {
+        output::json_line(&json!({
+            "snapshot": info.snapshot,
+            "etag": info.etag.map(|e| e.0),
+            "version_id": info.version_id,
+        }))
+    } else {
+        output::line(&info.snapshot)
+    }
+}

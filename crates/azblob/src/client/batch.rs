@@ -1,0 +1,273 @@
+//! Batch delete and batch set-tier over Blob Batch: split, sign each sub-request, a few batches in flight.
+
+use futures_util::stream::{self, StreamExt};
+use http::{HeaderValue, StatusCode};
+
+use super::{read_body, ContainerClient};
+use crate::auth::{Credential, STORAGE_SCOPE};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::blob_batch::{
+    build_batch_request, encode_batch_body, new_boundary, parse_batch_response, SubResponse, MAX_BATCH_SIZE,
+};
+use crate::ops::delete_blob::{build_delete_blob_request, DeleteBlobOptions, DeleteSnapshots};
+use crate::ops::error_map::error_from_parts;
+use crate::ops::models::AccessTier;
+use crate::ops::names;
+use crate::ops::set_tier::{build_set_tier_request, SetTierOptions};
+use crate::ops::{headers, request_util};
+use crate::transport::Request;
+
+/// Options of [`ContainerClient::delete_blobs`] and [`ContainerClient::set_blob_tiers`].
+#[derive(Debug, Clone)]
+pub struct BatchDeleteOptions {
+    /// What to do with each blob's snapshots (deletes only).
+    pub delete_snapshots: Option<DeleteSnapshots>,
+    /// How many batches (of up to 256 blobs each) are in flight at once (default 4).
+    pub concurrency: usize,
+}
+
+impl Default for BatchDeleteOptions {
+    fn default() -> Self {
+        BatchDeleteOptions { delete_snapshots: None, concurrency: 4 }
+    }
+}
+
+/// What happened to one blob of a batch.
+#[derive(Debug)]
+pub enum BatchOutcome {
+    /// Deleted (or re-tiered).
+    Done,
+    /// The blob did not exist (HTTP 404).
+    NotFound,
+    /// The sub-request failed; the error has the status and the service's code.
+    Failed(Error),
+}
+
+/// The result for one blob of a batch, in the order the names were given.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BatchItemResult {
+    /// The blob's name.
+    pub name: String,
+    /// What happened to it.
+    pub outcome: BatchOutcome,
+}
+
+/// What a sub-request does to its blob.
+#[derive(Clone)]
+enum SubOperation {
+    Delete(DeleteBlobOptions),
+    SetTier(AccessTier, SetTierOptions),
+}
+
+impl ContainerClient {
+    /// Deletes many blobs with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch),
+    /// 256 per batch, `options.concurrency` batches at a time.
+    ///
+    /// Names are validated before anything is sent. A sub-request that fails
+    /// does not fail the call: each blob gets its own [`BatchOutcome`]. If a
+    /// whole batch fails (no answer, or the batch itself refused), every blob
+    /// of that batch reports the batch's error.
+    pub async fn delete_blobs<I, S>(&self, names: I, options: &BatchDeleteOptions) -> Result<Vec<BatchItemResult>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let delete = DeleteBlobOptions { delete_snapshots: options.delete_snapshots, ..DeleteBlobOptions::default() };
+        self.run_batches(names, SubOperation::Delete(delete), options.concurrency).await
+    }
+
+    /// Sets the access tier of many blobs with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch)
+    /// ([Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier) sub-requests),
+    /// with the same splitting and per-blob outcomes as [`delete_blobs`](Self::delete_blobs).
+    pub async fn set_blob_tiers<I, S>(
+        &self,
+        names: I,
+        tier: &AccessTier,
+        options: &SetTierOptions,
+        concurrency: usize,
+    ) -> Result<Vec<BatchItemResult>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.run_batches(names, SubOperation::SetTier(tier.clone(), options.clone()), concurrency).await
+    }
+
+    async fn run_batches<I, S>(
+        &self,
+        names: I,
+        operation: SubOperation,
+        concurrency: usize,
+    ) -> Result<Vec<BatchItemResult>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        for name in &names {
+            names::validate_blob_name(name)?;
+        }
+        let container_url = self.url()?;
+        let chunks: Vec<Vec<String>> = names.chunks(MAX_BATCH_SIZE).map(<[String]>::to_vec).collect();
+        let results: Vec<Vec<BatchItemResult>> = stream::iter(chunks)
+            .map(|chunk| {
+                let operation = operation.clone();
+                let container_url = container_url.clone();
+                async move {
+                    match self.send_batch(container_url, &chunk, &operation).await {
+                        Ok(outcomes) => chunk
+                            .into_iter()
+                            .zip(outcomes)
+                            .map(|(name, outcome)| BatchItemResult { name, outcome })
+                            .collect(),
+                        Err(err) => chunk
+                            .into_iter()
+                            .map(|name| BatchItemResult { name, outcome: BatchOutcome::Failed(err.duplicate()) })
+                            .collect(),
+                    }
+                }
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    /// Sends one batch; the outcomes are in the order of `names`.
+    async fn send_batch(
+        &self,
+        container_url: url::Url,
+        names: &[String],
+        operation: &SubOperation,
+    ) -> Result<Vec<BatchOutcome>> {
+        let mut subs = Vec::with_capacity(names.len());
+        for name in names {
+            let url = names::blob_url(self.service().endpoint(), self.name(), name)?;
+            let mut sub = match operation {
+                SubOperation::Delete(options) => build_delete_blob_request(url, options)?,
+                SubOperation::SetTier(tier, options) => build_set_tier_request(url, tier, options)?,
+            };
+            self.authorize_sub_request(&mut sub).await?;
+            subs.push(sub);
+        }
+        let operation_name = subs[0].operation;
+        let boundary = new_boundary();
+        let body = encode_batch_body(&boundary, &subs)?;
+        let request = build_batch_request(container_url, &boundary, body)?;
+        let response = self.service().pipeline().execute(request).await?;
+        let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
+        let body = read_body(response, "BlobBatch").await?;
+        let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
+        Ok(match_outcomes(names.len(), parts, operation_name))
+    }
+
+    /// Authorizes one sub-request the way the client authorizes its own requests:
+    /// each sub-request is checked on its own by the service.
+    async fn authorize_sub_request(&self, sub: &mut Request) -> Result<()> {
+        let now = httpdate::fmt_http_date(std::time::SystemTime::now());
+        sub.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
+        match self.service().credential() {
+            Credential::SharedKey(key) => key.authorize(sub),
+            Credential::Sas(token) => token.apply(&mut sub.url),
+            Credential::Token(source) => {
+                let token = source.get_token(&[STORAGE_SCOPE]).await?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
+                    .map_err(|_| Error::invalid_input("the bearer token is not valid header text"))?;
+                value.set_sensitive(true);
+                sub.headers.insert(http::header::AUTHORIZATION, value);
+            }
+            Credential::Anonymous => {}
+        }
+        Ok(())
+    }
+}
+
+/// Turns the parts of a batch answer into one outcome per sub-request.
+///
+/// A part without a `Content-ID` is the service refusing the batch as a
+/// whole; its error then stands for every sub-request left unanswered.
+fn match_outcomes(count: usize, parts: Vec<SubResponse>, operation: &'static str) -> Vec<BatchOutcome> {
+    let mut outcomes: Vec<Option<BatchOutcome>> = (0..count).map(|_| None).collect();
+    let mut batch_error: Option<Error> = None;
+    for part in parts {
+        let outcome = outcome_of(&part, operation);
+        match part.content_id {
+            Some(id) if id < count => outcomes[id] = Some(outcome),
+            _ => {
+                if let BatchOutcome::Failed(err) = outcome {
+                    batch_error = Some(err);
+                }
+            }
+        }
+    }
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                BatchOutcome::Failed(match &batch_error {
+                    Some(err) => err.duplicate(),
+                    None => Error::invalid_response("the batch answer has no part for this sub-request")
+                        .with_operation("BlobBatch"),
+                })
+            })
+        })
+        .collect()
+}
+
+fn outcome_of(part: &SubResponse, operation: &'static str) -> BatchOutcome {
+    if part.status.is_success() {
+        return BatchOutcome::Done;
+    }
+    let code = request_util::header(&part.headers, headers::X_MS_ERROR_CODE).map(str::to_owned);
+    let request_id = request_util::header(&part.headers, headers::X_MS_REQUEST_ID).map(str::to_owned);
+    let err = error_from_parts(part.status, code, request_id, &part.body, operation);
+    if part.status == StatusCode::NOT_FOUND && err.kind() == ErrorKind::NotFound {
+        BatchOutcome::NotFound
+    } else {
+        BatchOutcome::Failed(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use http::HeaderMap;
+
+    use super::*;
+
+    fn part(id: Option<usize>, status: u16, code: Option<&str>) -> SubResponse {
+        let mut headers = HeaderMap::new();
+        if let Some(code) = code {
+            headers.insert("x-ms-error-code", code.parse().unwrap());
+        }
+        SubResponse { content_id: id, status: StatusCode::from_u16(status).unwrap(), headers, body: Bytes::new() }
+    }
+
+    #[test]
+    fn outcomes_follow_content_ids_not_part_order() {
+        let parts = vec![
+            part(Some(2), 404, Some("BlobNotFound")),
+            part(Some(0), 202, None),
+            part(Some(1), 409, Some("SnapshotsPresent")),
+        ];
+        let outcomes = match_outcomes(4, parts, "DeleteBlob");
+        assert!(matches!(outcomes[0], BatchOutcome::Done));
+        match &outcomes[1] {
+            BatchOutcome::Failed(e) => {
+                assert_eq!((e.kind(), e.error_code()), (ErrorKind::Conflict, Some("SnapshotsPresent")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(outcomes[2], BatchOutcome::NotFound));
+        assert!(matches!(&outcomes[3], BatchOutcome::Failed(e) if e.kind() == ErrorKind::InvalidResponse));
+    }
+
+    #[test]
+    fn a_part_without_content_id_fails_the_rest() {
+        let outcomes = match_outcomes(2, vec![part(None, 403, Some("AuthorizationFailure"))], "DeleteBlob");
+        for o in outcomes {
+            assert!(matches!(&o, BatchOutcome::Failed(e) if e.kind() == ErrorKind::PermissionDenied), "{o:?}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! `BlobClient` management operations: versions, snapshots, tiers and copies.
+//!
+//! A second `impl BlobClient` block, so the core operations in `blob.rs` stay small.
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+
+use super::copy::{CopyOperation, CopySource};
+use super::{BlobClient, ContainerClient, GetBlobResponse};
+use crate::error::{Error, Result};
+use crate::ops::blob_properties::BlobSelector;
+use crate::ops::conditions::Conditions;
+use crate::ops::copy_blob::{build_copy_request, parse_copy_response, CopyOptions, CopyStarted};
+use crate::ops::copy_state::CopyStatus;
+use crate::ops::delete_blob::DeleteBlobOptions;
+use crate::ops::get_blob::GetBlobOptions;
+use crate::ops::list_blobs::{ListBlobsOptions, ListInclude};
+use crate::ops::list_models::{BlobItem, ListItem};
+use crate::ops::models::{AccessTier, BlobProperties, Metadata};
+use crate::ops::set_tier::{build_set_tier_request, SetTierOptions};
+use crate::ops::snapshot::{build_snapshot_request, parse_snapshot_response, SnapshotInfo};
+
+impl BlobClient {
+    /// The container this blob is in.
+    pub fn container(&self) -> ContainerClient {
+        ContainerClient::new(std::sync::Arc::clone(self.service()), self.container_name().to_owned())
+    }
+
+    /// Starts [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)
+    /// of one version (`versionid=`).
+    pub async fn get_version(&self, version_id: &str) -> Result<GetBlobResponse> {
+        self.get(&GetBlobOptions { selector: BlobSelector::version(version_id), ..GetBlobOptions::default() }).await
+    }
+
+    /// Reads one version into memory with [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)
+    /// (`versionid=`).
+    pub async fn download_version(&self, version_id: &str) -> Result<Bytes> {
+        self.get_version(version_id).await?.bytes().await
+    }
+
+    /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)
+    /// of one version.
+    pub async fn version_properties(&self, version_id: &str) -> Result<BlobProperties> {
+        self.properties_with(&BlobSelector::version(version_id), &Conditions::default()).await
+    }
+
+    /// Deletes one version with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
+    /// (`versionid=`); the current blob and other versions stay.
+    pub async fn delete_version(&self, version_id: &str) -> Result<()> {
+        self.delete_with(&DeleteBlobOptions { selector: BlobSelector::version(version_id), ..Default::default() }).await
+    }
+
+    /// Deletes one snapshot with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
+    /// (`snapshot=`).
+    pub async fn delete_snapshot(&self, snapshot: &str) -> Result<()> {
+        self.delete_with(&DeleteBlobOptions { selector: BlobSelector::snapshot(snapshot), ..Default::default() }).await
+    }
+
+    /// Every version of this blob, newest first: [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)
+    /// with `include=versions,metadata` and the blob's name as prefix,
+    /// keeping only this exact name. Empty on accounts without versioning.
+    pub async fn list_versions(&self) -> Result<Vec<BlobItem>> {
+        let options = ListBlobsOptions {
+            prefix: Some(self.name().to_owned()),
+            include: ListInclude { versions: true, metadata: true, ..ListInclude::default() },
+            ..ListBlobsOptions::default()
+        };
+        let mut versions: Vec<BlobItem> = self
+            .container()
+            .list_blobs(options)
+            .try_filter_map(|item| async move {
+                Ok(match item {
+                    ListItem::Blob(b) if b.name == self.name() && b.version_id.is_some() => Some(b),
+                    _ => None,
+                })
+            })
+            .try_collect()
+            .await?;
+        // Version ids are fixed-width ISO 8601 timestamps: text order is time order.
+        versions.sort_by(|a, b| b.version_id.cmp(&a.version_id));
+        Ok(versions)
+    }
+
+    /// Sets the access tier with [Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier).
+    pub async fn set_tier(&self, tier: &AccessTier) -> Result<()> {
+        self.set_tier_with(tier, &SetTierOptions::default()).await
+    }
+
+    /// Set Blob Tier of a snapshot or version, or with a rehydrate priority.
+    pub async fn set_tier_with(&self, tier: &AccessTier, options: &SetTierOptions) -> Result<()> {
+        let request = build_set_tier_request(self.url()?, tier, options)?;
+        self.service().pipeline().execute(request).await?;
+        Ok(())
+    }
+
+    /// Takes a snapshot with [Snapshot Blob](https://learn.microsoft.com/rest/api/storageservices/snapshot-blob).
+    pub async fn create_snapshot(&self) -> Result<SnapshotInfo> {
+        self.create_snapshot_with(&Metadata::new()).await
+    }
+
+    /// Snapshot Blob with metadata for the snapshot (empty: the blob's own).
+    pub async fn create_snapshot_with(&self, metadata: &Metadata) -> Result<SnapshotInfo> {
+        let request = build_snapshot_request(self.url()?, metadata)?;
+        let response = self.service().pipeline().execute(request).await?;
+        parse_snapshot_response(&response).map_err(|e| e.with_operation("SnapshotBlob"))
+    }
+
+    /// Copies `source` into this blob synchronously with
+    /// [Copy Blob From URL](https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url):
+    /// the call returns when the copy is done. The source must be a block
+    /// blob of at most 256 MiB ([`MAX_SYNC_COPY_BYTES`](crate::MAX_SYNC_COPY_BYTES)).
+    pub async fn copy_from_sync(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyStarted> {
+        let (source_url, bearer) = source.resolve(true).await?;
+        let request = build_copy_request(self.url()?, &source_url, bearer.as_deref(), true, options)?;
+        let response = self.service().pipeline().execute(request).await?;
+        let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlobFromUrl"))?;
+        if started.status != CopyStatus::Success {
+            return Err(Error::invalid_response(format!(
+                "a synchronous copy answered status {}, not success",
+                started.status
+            ))
+            .with_operation("CopyBlobFromUrl"));
+        }
+        Ok(started)
+    }
+
+    /// Starts an asynchronous copy of `source` into this blob with
+    /// [Copy Blob](https://learn.microsoft.com/rest/api/storageservices/copy-blob);
+    /// the returned [`CopyOperation`] polls, waits for or aborts it.
+    pub async fn start_copy(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyOperation> {
+        let (source_url, _) = source.resolve(false).await?;
+        let request = build_copy_request(self.url()?, &source_url, None, false, options)?;
+        let response = self.service().pipeline().execute(request).await?;
+        let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlob"))?;
+        Ok(CopyOperation::new(self.clone(), started.copy_id, started.status))
+    }
+}

@@ -1,0 +1,269 @@
+//! Server-side copies: where a copy reads from, and the poller of an asynchronous copy.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use url::Url;
+
+use super::BlobClient;
+use crate::auth::{Credential, ServiceSas, STORAGE_SCOPE};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::blob_properties::BlobSelector;
+use crate::ops::conditions::Conditions;
+use crate::ops::copy_blob::build_abort_copy_request;
+use crate::ops::copy_state::{CopyState, CopyStatus};
+use crate::ops::names;
+
+/// How long the read SAS generated for a synchronous copy's source lives.
+const SYNC_SOURCE_SAS_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// How long the read SAS of an asynchronous copy's source lives: the service
+/// reads the source for as long as the copy runs, which can be hours.
+const ASYNC_SOURCE_SAS_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// How far back a generated SAS starts, to tolerate clock skew.
+const SAS_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
+/// What a copy reads: a blob (or one of its snapshots or versions) known to
+/// this library, or any URL the service can read.
+#[derive(Debug, Clone)]
+pub enum CopySource {
+    /// A blob, authorized with its client's credential: Shared Key clients
+    /// generate a short-lived read SAS, SAS clients append their token, token
+    /// clients pass a bearer token (synchronous copies only).
+    Blob {
+        /// The source blob.
+        blob: BlobClient,
+        /// A snapshot or version of it, or the current blob.
+        selector: BlobSelector,
+    },
+    /// A URL that already authorizes the read (public, or carrying a SAS).
+    Url(Url),
+}
+
+impl CopySource {
+    /// The current version of `blob`.
+    pub fn blob(blob: &BlobClient) -> Self {
+        CopySource::Blob { blob: blob.clone(), selector: BlobSelector::default() }
+    }
+
+    /// A snapshot of `blob`.
+    pub fn snapshot(blob: &BlobClient, snapshot: impl Into<String>) -> Self {
+        CopySource::Blob { blob: blob.clone(), selector: BlobSelector::snapshot(snapshot) }
+    }
+
+    /// A version of `blob`.
+    pub fn version(blob: &BlobClient, version_id: impl Into<String>) -> Self {
+        CopySource::Blob { blob: blob.clone(), selector: BlobSelector::version(version_id) }
+    }
+
+    /// The source URL with its authorization, and a bearer token for
+    /// `x-ms-copy-source-authorization` when the source client uses tokens.
+    pub(crate) async fn resolve(&self, sync: bool) -> Result<(Url, Option<String>)> {
+        let (blob, selector) = match self {
+            CopySource::Url(url) => return Ok((url.clone(), None)),
+            CopySource::Blob { blob, selector } => (blob, selector),
+        };
+        let service = blob.service();
+        let mut url = names::blob_url(service.endpoint(), blob.container_name(), blob.name())?;
+        selector.apply_to_url(&mut url)?;
+        match service.credential() {
+            Credential::SharedKey(key) => {
+                let now = SystemTime::now();
+                let lifetime = if sync { SYNC_SOURCE_SAS_LIFETIME } else { ASYNC_SOURCE_SAS_LIFETIME };
+                let mut sas = ServiceSas::blob(blob.container_name(), blob.name(), "r", now + lifetime)?
+                    .start(now - SAS_CLOCK_SKEW);
+                // A snapshot or version is granted on its own (`sr=bs`/`bv`), as documented.
+                if let Some(snapshot) = &selector.snapshot {
+                    sas = sas.snapshot(snapshot.clone());
+                }
+                if let Some(version_id) = &selector.version_id {
+                    sas = sas.blob_version(version_id.clone());
+                }
+                let sas = sas.sign(key);
+                url.query_pairs_mut().extend_pairs(sas.pairs());
+                Ok((url, None))
+            }
+            Credential::Sas(token) => {
+                token.apply(&mut url);
+                Ok((url, None))
+            }
+            // Only Copy Blob From URL takes a token for its source; an
+            // asynchronous copy in the same account is authorized by the
+            // destination request itself.
+            Credential::Token(source) if sync => {
+                let token = source.get_token(&[STORAGE_SCOPE]).await?;
+                Ok((url, Some(token.token.expose().to_owned())))
+            }
+            Credential::Token(_) | Credential::Anonymous => Ok((url, None)),
+        }
+    }
+}
+
+/// An asynchronous copy in progress: poll it, wait for it, or abort it.
+#[derive(Debug)]
+pub struct CopyOperation {
+    blob: BlobClient,
+    copy_id: String,
+    last: CopyState,
+    poll_interval: Duration,
+    max_poll_interval: Duration,
+}
+
+impl CopyOperation {
+    pub(crate) fn new(blob: BlobClient, copy_id: String, status: CopyStatus) -> Self {
+        let last = CopyState {
+            id: copy_id.clone(),
+            status,
+            progress: None,
+            source: None,
+            status_description: None,
+            completed_on: None,
+        };
+        CopyOperation {
+            blob,
+            copy_id,
+            last,
+            poll_interval: Duration::from_millis(500),
+            max_poll_interval: Duration::from_secs(5),
+        }
+    }
+
+    /// The first and the longest pause between two polls of [`wait`](Self::wait)
+    /// (defaults: 500 ms, doubling up to 5 s).
+    pub fn with_poll_interval(mut self, first: Duration, max: Duration) -> Self {
+        self.poll_interval = first;
+        self.max_poll_interval = max.max(first);
+        self
+    }
+
+    /// The copy's id.
+    pub fn copy_id(&self) -> &str {
+        &self.copy_id
+    }
+
+    /// The destination blob.
+    pub fn blob(&self) -> &BlobClient {
+        &self.blob
+    }
+
+    /// The state seen by the last poll (or the start).
+    pub fn last_state(&self) -> &CopyState {
+        &self.last
+    }
+
+    /// Asks the service where the copy stands (one
+    /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)).
+    ///
+    /// Fails with [`ErrorKind::Conflict`] if another copy into the same blob
+    /// has replaced this one.
+    pub async fn poll(&mut self) -> Result<&CopyState> {
+        let props = self.blob.properties_with(&BlobSelector::default(), &Conditions::default()).await?;
+        let state = props.copy.ok_or_else(|| {
+            Error::invalid_response("the copy's destination reports no copy").with_operation("GetBlobProperties")
+        })?;
+        if state.id != self.copy_id {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("copy {} was replaced by copy {}", self.copy_id, state.id),
+            ));
+        }
+        self.last = state;
+        Ok(&self.last)
+    }
+
+    /// Polls until the copy stops, calling `on_progress` after every poll.
+    ///
+    /// Returns the final state, whatever its status (success, failed or
+    /// aborted); fails with [`ErrorKind::Timeout`] if it is still pending
+    /// after `timeout` (the copy itself goes on).
+    pub async fn wait_with(&mut self, timeout: Duration, mut on_progress: impl FnMut(&CopyState)) -> Result<CopyState> {
+        let deadline = Instant::now() + timeout;
+        let mut pause = self.poll_interval;
+        loop {
+            let state = self.poll().await?.clone();
+            on_progress(&state);
+            if state.status.is_terminal() {
+                return Ok(state);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                let progress = state.progress.map(|(d, t)| format!(" ({d}/{t} bytes)")).unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("copy {} still pending after {:?}{progress}", self.copy_id, timeout),
+                ));
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(self.max_poll_interval);
+        }
+    }
+
+    /// [`wait_with`](Self::wait_with) without a progress callback.
+    pub async fn wait(&mut self, timeout: Duration) -> Result<CopyState> {
+        self.wait_with(timeout, |_| {}).await
+    }
+
+    /// Stops the copy with [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob);
+    /// the destination is left empty. Fails with `Conflict` (`NoPendingCopyOperation`)
+    /// if the copy already finished.
+    pub async fn abort(&self) -> Result<()> {
+        self.blob.abort_copy(&self.copy_id).await
+    }
+}
+
+impl BlobClient {
+    /// Aborts the pending copy `copy_id` into this blob with
+    /// [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob).
+    pub async fn abort_copy(&self, copy_id: &str) -> Result<()> {
+        let request = build_abort_copy_request(self.url()?, copy_id)?;
+        self.service().pipeline().execute(request).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{ClientBuilder, StaticTokenCredential, DEV_ACCOUNT_KEY};
+
+    const ENDPOINT: &str = "https://acct.blob.core.windows.net";
+
+    fn query(url: &Url) -> BTreeMap<String, String> {
+        url.query_pairs().into_owned().collect()
+    }
+
+    #[tokio::test]
+    async fn shared_key_sources_get_a_short_read_sas() {
+        let client =
+            ClientBuilder::new().endpoint(ENDPOINT).shared_key("acct", DEV_ACCOUNT_KEY).unwrap().build().unwrap();
+        let source = CopySource::snapshot(&client.blob("src", "a b.txt"), "2026-11-23T10:00:00.0000000Z");
+        let (url, bearer) = source.resolve(true).await.unwrap();
+        assert_eq!(bearer, None);
+        assert_eq!(url.path(), "/src/a%20b.txt");
+        let q = query(&url);
+        assert_eq!(q.get("snapshot").map(String::as_str), Some("2026-11-23T10:00:00.0000000Z"));
+        assert_eq!((q["sp"].as_str(), q["sr"].as_str()), ("r", "bs"), "a SAS for the snapshot");
+        assert!(q.contains_key("sig") && q.contains_key("st"));
+    }
+
+    #[tokio::test]
+    async fn sas_and_token_sources() {
+        let sas =
+            ClientBuilder::new().endpoint(ENDPOINT).sas_token("sv=2023-11-03&sp=r&sig=abc").unwrap().build().unwrap();
+        let (url, bearer) = CopySource::blob(&sas.blob("ctr", "b")).resolve(false).await.unwrap();
+        assert_eq!((query(&url)["sig"].as_str(), bearer), ("abc", None));
+
+        let token = Arc::new(StaticTokenCredential::new("tok", SystemTime::now() + Duration::from_secs(600)));
+        let client = ClientBuilder::new().endpoint(ENDPOINT).token_credential(token).build().unwrap();
+        let source = CopySource::version(&client.blob("ctr", "b"), "2026-01-01T00:00:00.0000000Z");
+        let (url, bearer) = source.resolve(true).await.unwrap();
+        assert_eq!(bearer.as_deref(), Some("tok"), "a synchronous copy passes the token for its source");
+        assert_eq!(query(&url).keys().collect::<Vec<_>>(), ["versionid"]);
+        let (_, bearer) = source.resolve(false).await.unwrap();
+        assert_eq!(bearer, None, "Copy Blob takes no source token");
+
+        let given: Url = "https://other.blob.core.windows.net/c/b?sig=x".parse().unwrap();
+        assert_eq!(CopySource::Url(given.clone()).resolve(true).await.unwrap(), (given, None));
+    }
+}
