@@ -15,7 +15,8 @@ use azblob_testkit::{Emulator, EmulatorOptions};
 use crate::{cargo, run_step};
 
 const MIB: u64 = 1024 * 1024;
-const WORKLOADS: &[&str] = &["upload-file", "upload-memory", "download-file", "download-memory", "small-put-get"];
+const WORKLOADS: &[&str] =
+    &["upload-file", "upload-memory", "download-file", "download-memory", "small-put-get", "list-5000"];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let size_mib: u64 = match args {
@@ -121,6 +122,7 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
                 "tmpfs file".into()
             }
             "small-put-get" => return small_put_get(&client).await,
+            "list-5000" => return list_5000(&client).await,
             other => return Err(format!("unknown workload {other}")),
         };
         print_line(workload, size, started, cpu0, &note)
@@ -170,6 +172,37 @@ async fn small_put_get(client: &BlobServiceClient) -> Result<(), String> {
             ms(&mut puts, 0.99),
             ms(&mut gets, 0.99)
         )
+    );
+    Ok(())
+}
+
+/// Lists 5,000 blobs (created first, not measured), following every page.
+async fn list_5000(client: &BlobServiceClient) -> Result<(), String> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let container = client.container("bench");
+    futures_util::stream::iter(0..5000)
+        .map(|i| {
+            let blob = container.blob(format!("list/{i:05}"));
+            async move { blob.put(bytes::Bytes::from_static(b"x")).await.map(|_| ()) }
+        })
+        .buffer_unordered(32)
+        .try_collect::<()>()
+        .await
+        .map_err(|e| e.to_string())?;
+    let options = azblob::ListBlobsOptions { prefix: Some("list/".into()), ..Default::default() };
+    let started = Instant::now();
+    let count = container
+        .list_blobs(options)
+        .try_fold(0usize, |n, _| async move { Ok(n + 1) })
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{:<16} {:>10} {:>12} {:>12.0} {:>14}",
+        "list 5,000",
+        "-",
+        "-",
+        peak_rss_mib(),
+        format!("{count} in {:.3} s", started.elapsed().as_secs_f64())
     );
     Ok(())
 }

@@ -205,8 +205,15 @@ fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
 /// List Blobs of the container in the path, one page of everything.
 fn list(out: &mut TcpStream, head: &Head, store: &Mutex<Store>) -> std::io::Result<()> {
     let prefix = format!("{}/", head.path.trim_end_matches('/'));
+    let name_prefix = head.query.get("prefix").cloned().unwrap_or_default();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs>");
-    for (path, size) in store.lock().unwrap().blobs.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+    for (path, size) in store
+        .lock()
+        .unwrap()
+        .blobs
+        .iter()
+        .filter(|(p, _)| p.starts_with(&prefix) && p[prefix.len()..].starts_with(&name_prefix))
+    {
         xml.push_str(&format!(
             "<Blob><Name>{}</Name><Properties><Last-Modified>Mon, 23 Nov 2026 10:00:00 GMT</Last-Modified>\
              <Etag>0x8DBENCH</Etag><Content-Length>{size}</Content-Length><BlobType>BlockBlob</BlobType></Properties></Blob>",
