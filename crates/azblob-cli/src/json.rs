@@ -1,7 +1,6 @@
 //! The `--json` shapes of listed blobs and blob properties: stable field names, one object each.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
+use azblob::auth::iso8601;
 use azblob::{BlobItem, BlobProperties, CopyState, ListItem, Metadata};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -77,35 +76,4 @@ pub(crate) fn copy_state(c: &CopyState) -> Value {
 /// Metadata as a JSON object.
 pub(crate) fn metadata(m: &Metadata) -> Value {
     Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
-}
-
-/// `YYYY-MM-DDThh:mm:ssZ` (UTC), the time format of every `--json` field.
-pub(crate) fn iso8601(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn times_are_iso8601_utc() {
-        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(1_795_428_000)), "2026-11-23T10:00:00Z");
-        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(1_709_208_000)), "2024-02-29T12:00:00Z");
-    }
 }

@@ -55,7 +55,7 @@ fn human(item: &ListItem) -> String {
     match item {
         ListItem::Prefix(p) => format!("{:>12}  {:20}  {p}", "DIR", ""),
         ListItem::Blob(b) => {
-            let when = b.last_modified.map(json::iso8601).unwrap_or_default();
+            let when = b.last_modified.map(azblob::auth::iso8601).unwrap_or_default();
             let mut line = format!("{:>12}  {when:20}  {}", b.content_length, b.name);
             if let Some(s) = &b.snapshot {
                 line.push_str(&format!("  snapshot={s}"));

@@ -7,6 +7,7 @@ mod token;
 
 pub use self::sas::{AccountSas, SasProtocol, SasToken, ServiceSas};
 pub use self::shared_key::SharedKeyCredential;
+pub use self::time::iso8601;
 pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, STORAGE_SCOPE};
 
 use std::sync::Arc;

@@ -2,8 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `YYYY-MM-DDThh:mm:ssZ`, as SAS `st`/`se` fields want it.
-pub(crate) fn iso8601(t: SystemTime) -> String {
+/// `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds), as SAS `st`/`se` fields and
+/// the CLI's `--json` output want it.
+pub fn iso8601(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
