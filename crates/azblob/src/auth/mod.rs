@@ -1,5 +1,9 @@
 //! Credentials and the signing of requests: Shared Key, SAS and bearer tokens.
+//!
+//! Bearer tokens come from a [`TokenCredential`]; the Microsoft Entra ID
+//! flows that implement it are in [`entra`].
 
+pub mod entra;
 mod sas;
 mod shared_key;
 mod time;
