@@ -27,7 +27,10 @@ mod ops;
 mod redact;
 pub mod transport;
 
-pub use crate::auth::{Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential};
+pub use crate::auth::{
+    Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential, UserDelegationKey,
+    UserDelegationSas,
+};
 pub use crate::client::{BlobClient, BlobServiceClient, ContainerClient, GetBlobResponse};
 pub use crate::config::{ClientBuilder, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
 pub use crate::error::{Error, ErrorKind, Result};

@@ -6,12 +6,15 @@
 pub mod entra;
 mod sas;
 mod shared_key;
-mod time;
+pub(crate) mod time;
 mod token;
+mod user_delegation_sas;
 
 pub use self::sas::{AccountSas, SasProtocol, SasToken, ServiceSas};
 pub use self::shared_key::SharedKeyCredential;
 pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, STORAGE_SCOPE};
+pub use self::user_delegation_sas::UserDelegationSas;
+pub use crate::ops::user_delegation_key::UserDelegationKey;
 
 use std::sync::Arc;
 

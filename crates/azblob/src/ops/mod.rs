@@ -15,3 +15,4 @@ pub(crate) mod models;
 pub(crate) mod names;
 pub(crate) mod put_blob;
 pub(crate) mod request_util;
+pub(crate) mod user_delegation_key;
