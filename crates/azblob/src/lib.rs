@@ -32,7 +32,7 @@ pub use crate::auth::{
     UserDelegationSas,
 };
 pub use crate::client::{BlobClient, BlobServiceClient, ContainerClient, GetBlobResponse};
-pub use crate::config::{ClientBuilder, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
+pub use crate::config::{ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::ops::blob_properties::BlobSelector;
 pub use crate::ops::conditions::Conditions;
