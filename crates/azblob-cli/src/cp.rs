@@ -35,14 +35,14 @@ pub(crate) struct CpArgs {
     no_progress: bool,
 }
 
-pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result<()> {
+pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
     let bytes = match (&src, &dst) {
         (Location::Blob(_), Location::Blob(_)) => bail!("server-side copies between blobs are not supported yet"),
-        (Location::Blob(from), to) => download(from, to, connection_string).await?,
-        (from, Location::Blob(to)) => upload(from, to, &args, connection_string).await?,
+        (Location::Blob(from), to) => download(from, to, connection).await?,
+        (from, Location::Blob(to)) => upload(from, to, &args, connection).await?,
         _ => bail!("one side of cp must be a blob (az://CONTAINER/BLOB or a blob URL)"),
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -61,7 +61,7 @@ pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result
     Ok(())
 }
 
-async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, cs: Option<&str>) -> Result<u64> {
+async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, cs: &crate::Connection) -> Result<u64> {
     let data: Bytes = match from {
         Location::Local(path) => {
             tokio::fs::read(path).await.with_context(|| format!("cannot read {}", path.display()))?.into()
@@ -90,7 +90,7 @@ async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, cs: Option<&s
     Ok(len)
 }
 
-async fn download(from: &BlobLocation, to: &Location, cs: Option<&str>) -> Result<u64> {
+async fn download(from: &BlobLocation, to: &Location, cs: &crate::Connection) -> Result<u64> {
     let client = crate::client_for(from, cs)?;
     let data = client.blob(&from.container, &from.blob).download().await?;
     match to {

@@ -14,7 +14,7 @@ use azblob::auth::entra::ClientSecretCredential;
 use azblob::auth::UserDelegationSas;
 use azblob::transport::{Method, Request, RetryOptions};
 use azblob::{BlobServiceClient, ClientBuilder, ContainerClient, ErrorKind, StaticTokenCredential, DEV_ACCOUNT};
-use azblob_testkit::{generate_certificate, scratch_dir, Emulator, EmulatorOptions};
+use azblob_testkit::{start_oauth, Emulator};
 use token_server::{mint_jwt, TokenServer, CLIENT_ID, CLIENT_SECRET, OBJECT_ID, STORAGE_AUDIENCE, TENANT};
 
 struct OAuthEmulator {
@@ -27,10 +27,8 @@ fn emulator() -> &'static OAuthEmulator {
     static EMULATOR: OnceLock<OAuthEmulator> = OnceLock::new();
     EMULATOR.get_or_init(|| {
         let start = || -> std::io::Result<OAuthEmulator> {
-            let cert = generate_certificate(&scratch_dir().join(format!("oauth-tls-{}", std::process::id())))?;
-            let ca_pem = std::fs::read(&cert.cert_path)?;
-            let emulator = Emulator::start(&EmulatorOptions { tls: Some(cert), oauth: true })?;
-            Ok(OAuthEmulator { emulator, ca_pem })
+            let (emulator, ca_path) = start_oauth()?;
+            Ok(OAuthEmulator { emulator, ca_pem: std::fs::read(ca_path)? })
         };
         start().unwrap_or_else(|e| {
             panic!(
