@@ -1,8 +1,9 @@
 //! azblob: a fast, thin, test-friendly Azure Blob Storage client.
 //!
 //! It speaks the Blob REST API (`x-ms-version` 2023-11-03 by default) over
-//! reqwest and rustls, with Shared Key, SAS and bearer-token authorization,
-//! typed errors and retries that know which requests are safe to repeat.
+//! reqwest and rustls, with Microsoft Entra ID ([`auth::entra`]), Shared Key
+//! and SAS authorization, typed errors and retries that know which requests
+//! are safe to repeat.
 //!
 //! ```no_run
 //! # async fn demo() -> azblob::Result<()> {

@@ -109,6 +109,9 @@ pub const MANAGED_IDENTITY: &str = "managed identity";
 /// See [`ENVIRONMENT`].
 pub const AZURE_CLI: &str = "Azure CLI";
 
+/// Where the builder reads variables: the process environment or a test's map.
+type VarSource = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Builds the default chain from environment variables.
 ///
 /// | Link | Variables |
@@ -120,7 +123,7 @@ pub const AZURE_CLI: &str = "Azure CLI";
 ///
 /// An `http://` authority host is accepted only on loopback (test servers).
 pub struct DefaultAzureCredentialBuilder {
-    vars: Box<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    vars: VarSource,
     azure_cli: Option<AzureCliCredential>,
     exclude_managed_identity: bool,
     exclude_azure_cli: bool,

@@ -1,6 +1,6 @@
 //! Microsoft Entra ID: the flows that produce bearer tokens, their cache, and the default chain.
 //!
-//! Every flow implements [`TokenCredential`](crate::TokenCredential) and
+//! Every flow implements [`TokenCredential`] and
 //! caches its tokens in a [`TokenCache`] (refresh 5 minutes ahead, single
 //! flight, a still-valid token survives a failed refresh). Every endpoint is
 //! configurable, and plain `http://` is accepted only on loopback (and, for
