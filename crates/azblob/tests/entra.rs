@@ -25,6 +25,11 @@ fn client_secret(server: &TokenServer, secret: &str) -> ClientSecretCredential {
         .retry(RetryOptions::none())
 }
 
+/// A cache that refreshes a token inside the margin on every call (no spacing between refreshes).
+fn eager_cache() -> TokenCache {
+    TokenCache::new().min_refresh_interval(Duration::ZERO)
+}
+
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir =
         azblob_testkit::scratch_dir().join(format!("entra-{name}-{}-{:?}", std::process::id(), SystemTime::now()));
@@ -100,13 +105,14 @@ async fn server_errors_are_retried() {
 #[tokio::test]
 async fn workload_identity_rereads_the_token_file() {
     let server = TokenServer::start();
-    // Tokens inside the refresh margin: every call refreshes.
+    // Tokens inside the refresh margin and a cache without spacing: every call refreshes.
     server.reply(Reply::Token { lifetime_secs: 120 });
     let file = scratch("wi").join("token");
     std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.first.sig\n").unwrap();
     let cred = WorkloadIdentityCredential::with_authority(&server.url(), TENANT, CLIENT_ID, &file)
         .unwrap()
-        .retry(RetryOptions::none());
+        .retry(RetryOptions::none())
+        .cache(eager_cache());
     cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.second.sig").unwrap();
     cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
@@ -142,6 +148,27 @@ async fn imds_request_shape() {
     assert_eq!(r.query("api-version"), Some("2018-02-01"));
     assert_eq!(r.query("resource"), Some("https://storage.azure.com"));
     assert_eq!(r.query("client_id"), Some("user-assigned-id"));
+}
+
+#[tokio::test]
+async fn imds_is_probed_without_retries_until_it_answers() {
+    // Off Azure nothing answers: the probe fails at once instead of retrying,
+    // so the default chain moves on quickly.
+    let closed = format!("http://127.0.0.1:{}/metadata/identity/oauth2/token", azblob_testkit::free_port().unwrap());
+    let started = std::time::Instant::now();
+    let err = ManagedIdentityCredential::imds_at(&closed).unwrap().get_token(&[STORAGE_SCOPE]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(started.elapsed() < Duration::from_millis(350), "no retry backoff: {:?}", started.elapsed());
+
+    // Once IMDS has answered, failures are retried as usual.
+    let server = TokenServer::start();
+    server.reply(Reply::Token { lifetime_secs: 240 });
+    let retry = RetryOptions { max_retries: 2, initial_backoff: Duration::from_millis(1), ..RetryOptions::default() };
+    let cred = ManagedIdentityCredential::imds_at(&server.imds_endpoint()).unwrap().retry(retry).cache(eager_cache());
+    let first = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
+    server.reply(Reply::Error { status: 503, body: "{}".into() });
+    assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token, first.token, "kept while valid");
+    assert_eq!(server.count(), 4, "one probe, then a refresh with two retries");
 }
 
 #[tokio::test]
@@ -188,7 +215,8 @@ async fn concurrent_callers_cause_one_token_request() {
 async fn tokens_are_refreshed_before_they_expire() {
     let server = TokenServer::start();
     server.reply(Reply::Token { lifetime_secs: 4 });
-    let cred = client_secret(&server, CLIENT_SECRET).cache(TokenCache::with_refresh_margin(Duration::from_secs(2)));
+    let cache = TokenCache::with_refresh_margin(Duration::from_secs(2)).min_refresh_interval(Duration::from_secs(1));
+    let cred = client_secret(&server, CLIENT_SECRET).cache(cache);
     let first = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token, first.token, "cached");
     assert_eq!(server.count(), 1);
@@ -201,11 +229,22 @@ async fn tokens_are_refreshed_before_they_expire() {
 }
 
 #[tokio::test]
+async fn refreshes_of_a_valid_token_are_spaced() {
+    let server = TokenServer::start();
+    server.reply(Reply::Token { lifetime_secs: 240 });
+    let cred = client_secret(&server, CLIENT_SECRET);
+    for _ in 0..5 {
+        cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
+    }
+    assert_eq!(server.count(), 1, "a short-lived token does not cost a request per call");
+}
+
+#[tokio::test]
 async fn a_failed_refresh_keeps_a_valid_token() {
     let server = TokenServer::start();
     // Valid for 4 minutes: inside the default 5-minute margin, so each call wants a refresh.
     server.reply(Reply::Token { lifetime_secs: 240 });
-    let cred = client_secret(&server, CLIENT_SECRET);
+    let cred = client_secret(&server, CLIENT_SECRET).cache(eager_cache());
     let first = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     server.reply(Reply::Error { status: 503, body: "{}".into() });
     let again = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
@@ -420,7 +459,7 @@ fn secrets_never_reach_logs_errors_or_debug() {
         client.blob("c1c", "b").put("x").await.unwrap();
         // A refresh that fails while the old token is valid is logged as a warning.
         server.reply(Reply::Error { status: 503, body: "{}".into() });
-        let short = client_secret(&server, CLIENT_SECRET);
+        let short = client_secret(&server, CLIENT_SECRET).cache(eager_cache());
         server.reply(Reply::Token { lifetime_secs: 240 });
         short.get_token(&[STORAGE_SCOPE]).await.unwrap();
         server.reply(Reply::Error { status: 503, body: "{}".into() });

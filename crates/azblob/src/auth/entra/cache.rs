@@ -8,8 +8,11 @@
 //!   and take the new token (single flight); callers that waited for a
 //!   refresh that failed get that failure instead of starting another;
 //! - a failed refresh of a token that is still valid is logged and the old
-//!   token is used; further attempts wait a back-off, so an outage of the
-//!   identity provider is not hammered by every blob request.
+//!   token is used;
+//! - while the cached token is still valid, refreshes are at least
+//!   [`DEFAULT_MIN_REFRESH_INTERVAL`] apart, so neither an outage of the
+//!   identity provider nor tokens shorter-lived than the margin make every
+//!   blob request ask for a token.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,12 +28,13 @@ use crate::error::{Error, ErrorKind, Result};
 /// How long before its expiry a token is refreshed, by default.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
-/// How long after a failed refresh the cache keeps serving a still-valid token without trying again.
-const FAILURE_BACKOFF: Duration = Duration::from_secs(30);
+/// The shortest time between two refreshes of a token that is still valid, by default.
+pub const DEFAULT_MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Cached tokens per scope list, with single-flight refresh; see the module docs.
 pub struct TokenCache {
     refresh_margin: Duration,
+    min_refresh_interval: Duration,
     state: Mutex<HashMap<String, Entry>>,
     // Held across the token request: this is what makes the refresh single flight.
     refresh: tokio::sync::Mutex<()>,
@@ -41,7 +45,8 @@ struct Entry {
     token: Option<AccessToken>,
     // Counts finished refresh attempts, so a waiter can tell that one happened meanwhile.
     attempts: u64,
-    last_failure: Option<(Instant, ErrorKind, String)>,
+    last_attempt: Option<Instant>,
+    last_failure: Option<(ErrorKind, String)>,
 }
 
 impl TokenCache {
@@ -52,7 +57,20 @@ impl TokenCache {
 
     /// An empty cache that refreshes tokens `margin` before they expire.
     pub fn with_refresh_margin(margin: Duration) -> Self {
-        TokenCache { refresh_margin: margin, state: Mutex::new(HashMap::new()), refresh: tokio::sync::Mutex::new(()) }
+        TokenCache {
+            refresh_margin: margin,
+            min_refresh_interval: DEFAULT_MIN_REFRESH_INTERVAL,
+            state: Mutex::new(HashMap::new()),
+            refresh: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The shortest time between two refreshes while the cached token is
+    /// still valid (default [`DEFAULT_MIN_REFRESH_INTERVAL`]); an expired
+    /// token is always refreshed.
+    pub fn min_refresh_interval(mut self, interval: Duration) -> Self {
+        self.min_refresh_interval = interval;
+        self
     }
 
     /// The cached token for `scopes`, or a fresh one from `fetch`.
@@ -81,7 +99,7 @@ impl TokenCache {
                     return Ok(token);
                 }
                 if entry.attempts > seen_attempts {
-                    if let Some((_, kind, message)) = &entry.last_failure {
+                    if let Some((kind, message)) = &entry.last_failure {
                         return Err(Error::new(*kind, message.clone()));
                     }
                 }
@@ -91,6 +109,7 @@ impl TokenCache {
         let mut state = self.state.lock().expect("token cache lock");
         let entry = state.entry(key).or_default();
         entry.attempts += 1;
+        entry.last_attempt = Some(Instant::now());
         match result {
             Ok(token) => {
                 entry.token = Some(token.clone());
@@ -98,7 +117,7 @@ impl TokenCache {
                 Ok(token)
             }
             Err(err) => {
-                entry.last_failure = Some((Instant::now(), err.kind(), err.message().to_owned()));
+                entry.last_failure = Some((err.kind(), err.message().to_owned()));
                 match entry.token.as_ref().filter(|t| t.expires_on > SystemTime::now()) {
                     Some(still_valid) => {
                         tracing::warn!(error = %err, "token refresh failed; using the cached token until it expires");
@@ -110,14 +129,14 @@ impl TokenCache {
         }
     }
 
-    /// The cached token if it needs no refresh, or if a refresh failed recently and it is still valid.
+    /// The cached token if it needs no refresh, or if it is still valid and the last attempt was recent.
     fn usable(&self, entry: &Entry) -> Option<AccessToken> {
         let token = entry.token.as_ref()?;
         if !token.expires_within(self.refresh_margin) {
             return Some(token.clone());
         }
-        let backing_off = entry.last_failure.as_ref().is_some_and(|(at, _, _)| at.elapsed() < FAILURE_BACKOFF);
-        (backing_off && token.expires_on > SystemTime::now()).then(|| token.clone())
+        let recent = entry.last_attempt.is_some_and(|at| at.elapsed() < self.min_refresh_interval);
+        (recent && token.expires_on > SystemTime::now()).then(|| token.clone())
     }
 }
 
@@ -130,7 +149,11 @@ impl Default for TokenCache {
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cached = self.state.lock().map(|s| s.values().filter(|e| e.token.is_some()).count()).unwrap_or(0);
-        f.debug_struct("TokenCache").field("refresh_margin", &self.refresh_margin).field("cached", &cached).finish()
+        f.debug_struct("TokenCache")
+            .field("refresh_margin", &self.refresh_margin)
+            .field("min_refresh_interval", &self.min_refresh_interval)
+            .field("cached", &cached)
+            .finish()
     }
 }
 
@@ -149,9 +172,9 @@ impl CachedTokenCredential {
         CachedTokenCredential { inner, cache: TokenCache::new() }
     }
 
-    /// Caches the tokens of `inner`, refreshing them `margin` before expiry.
-    pub fn with_refresh_margin(inner: Arc<dyn TokenCredential>, margin: Duration) -> Self {
-        CachedTokenCredential { inner, cache: TokenCache::with_refresh_margin(margin) }
+    /// Caches the tokens of `inner` in `cache` (another margin or refresh interval).
+    pub fn with_cache(inner: Arc<dyn TokenCredential>, cache: TokenCache) -> Self {
+        CachedTokenCredential { inner, cache }
     }
 }
 
@@ -203,6 +226,12 @@ mod tests {
         Arc::new(CachedTokenCredential::new(Arc::clone(source) as Arc<dyn TokenCredential>))
     }
 
+    /// A cache that refreshes a token inside the margin on every call.
+    fn eager(source: &Arc<Counting>) -> Arc<CachedTokenCredential> {
+        let cache = TokenCache::new().min_refresh_interval(Duration::ZERO);
+        Arc::new(CachedTokenCredential::with_cache(Arc::clone(source) as Arc<dyn TokenCredential>, cache))
+    }
+
     #[tokio::test]
     async fn concurrent_callers_share_one_request() {
         let source = Counting::new(Duration::from_secs(3600));
@@ -225,32 +254,43 @@ mod tests {
 
     #[tokio::test]
     async fn tokens_inside_the_margin_are_refreshed_early() {
-        // Valid for 4 minutes: inside the 5-minute margin at once, so every call refreshes.
+        // Valid for 4 minutes: inside the 5-minute margin at once.
         let source = Counting::new(Duration::from_secs(240));
-        let cred = cached(&source);
+        let cred = eager(&source);
         assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
         assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-2");
         // With a 1-minute margin the same token is kept.
         let source = Counting::new(Duration::from_secs(240));
-        let cred = CachedTokenCredential::with_refresh_margin(
-            Arc::clone(&source) as Arc<dyn TokenCredential>,
-            Duration::from_secs(60),
-        );
+        let cache = TokenCache::with_refresh_margin(Duration::from_secs(60)).min_refresh_interval(Duration::ZERO);
+        let cred = CachedTokenCredential::with_cache(Arc::clone(&source) as Arc<dyn TokenCredential>, cache);
         cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
         cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
         assert_eq!(source.calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
-    async fn a_failed_refresh_keeps_the_valid_token_and_backs_off() {
+    async fn refreshes_of_a_valid_token_are_spaced() {
+        // Tokens shorter-lived than the margin would otherwise cost a request per call.
         let source = Counting::new(Duration::from_secs(240));
         let cred = cached(&source);
+        for _ in 0..5 {
+            assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
+        }
+        assert_eq!(source.calls.load(Ordering::SeqCst), 1);
+        // An expired token is refreshed however recent the last attempt.
+        let source = Counting::new(Duration::ZERO);
+        let cred = cached(&source);
+        cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
+        assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-2");
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_valid_token() {
+        let source = Counting::new(Duration::from_secs(240));
+        let cred = eager(&source);
         assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
         source.fail.store(true, Ordering::SeqCst);
         // The refresh fails; the old token is still valid for minutes, so it is used.
-        assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
-        assert_eq!(source.calls.load(Ordering::SeqCst), 2);
-        // During the back-off no new attempt is made.
         assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
         assert_eq!(source.calls.load(Ordering::SeqCst), 2);
     }

@@ -106,7 +106,7 @@ fn refusal(flow: &'static str, origin: &str, status: StatusCode, request_id: Opt
     // throttling and server failures keep their usual kinds.
     let kind = match status.as_u16() {
         400 | 401 | 403 => ErrorKind::Unauthenticated,
-        other => error_map::classify(StatusCode::from_u16(other).unwrap_or(status), None),
+        _ => error_map::classify(status, None),
     };
     let mut message = format!("{flow}: the token endpoint {origin} refused the request");
     if let Some(code) = &parsed.code {

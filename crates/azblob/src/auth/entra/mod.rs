@@ -28,7 +28,7 @@ mod workload_identity;
 use std::sync::Arc;
 
 pub use self::azure_cli::AzureCliCredential;
-pub use self::cache::{CachedTokenCredential, TokenCache, DEFAULT_REFRESH_MARGIN};
+pub use self::cache::{CachedTokenCredential, TokenCache, DEFAULT_MIN_REFRESH_INTERVAL, DEFAULT_REFRESH_MARGIN};
 pub use self::chain::{
     ChainedTokenCredential, DefaultAzureCredentialBuilder, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
 };
