@@ -14,6 +14,27 @@
 //!
 //! Authorize with Microsoft Entra ID:
 //! <https://learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory>
+//!
+//! ```no_run
+//! # async fn demo() -> azblob::Result<()> {
+//! use std::sync::Arc;
+//! use std::time::{Duration, SystemTime};
+//! use azblob::auth::entra::{default_credential, ClientSecretCredential};
+//!
+//! // The SDKs' default chain, from the environment ...
+//! let client = azblob::ClientBuilder::new().account("myaccount").token_credential(default_credential()).build()?;
+//! // ... or one flow explicitly.
+//! let secret = ClientSecretCredential::new("my-tenant-id", "my-client-id", "my-client-secret")?;
+//! let client = azblob::ClientBuilder::new().account("myaccount").token_credential(Arc::new(secret)).build()?;
+//!
+//! // A read-only link to one blob, valid for an hour, signed by a user delegation key.
+//! let now = SystemTime::now();
+//! let key = client.user_delegation_key(now, now + Duration::from_secs(3600)).await?;
+//! let sas = azblob::UserDelegationSas::blob("reports", "q4.pdf", "r", now + Duration::from_secs(3600))?
+//!     .sign(client.account(), &key)?;
+//! let link = format!("{}?{}", client.blob("reports", "q4.pdf").url()?, sas.to_query());
+//! # let _ = link; Ok(()) }
+//! ```
 
 mod azure_cli;
 mod cache;
