@@ -201,7 +201,7 @@ impl DefaultAzureCredentialBuilder {
         chain = push(chain, WORKLOAD_IDENTITY, federated);
 
         if !self.exclude_managed_identity {
-            let managed = managed_identity(&get).map(|mut m| {
+            let managed = ManagedIdentityCredential::from_vars(&get).map(|mut m| {
                 if let Some(client) = &client {
                     m = m.client_id(client.clone());
                 }
@@ -234,20 +234,6 @@ fn push(
     match link {
         Ok(credential) => chain.with(name, credential),
         Err(reason) => chain.unavailable(name, reason),
-    }
-}
-
-/// The App Service endpoint, IMDS at `AZURE_POD_IDENTITY_AUTHORITY_HOST`, or IMDS.
-fn managed_identity(get: &dyn Fn(&str) -> Option<String>) -> Result<ManagedIdentityCredential> {
-    if let (Some(endpoint), Some(header)) = (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
-        return ManagedIdentityCredential::app_service(&endpoint, header);
-    }
-    match get("AZURE_POD_IDENTITY_AUTHORITY_HOST") {
-        Some(host) => ManagedIdentityCredential::imds_at(&format!(
-            "{}/metadata/identity/oauth2/token",
-            host.trim_end_matches('/')
-        )),
-        None => ManagedIdentityCredential::imds(),
     }
 }
 

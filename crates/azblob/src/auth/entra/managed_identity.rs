@@ -73,15 +73,22 @@ impl ManagedIdentityCredential {
         ManagedIdentityCredential::with_source(Source::AppService { endpoint, header: identity_header.into() })
     }
 
-    /// The App Service endpoint if `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are set, else IMDS.
+    /// The App Service endpoint if `IDENTITY_ENDPOINT` and `IDENTITY_HEADER` are set, else IMDS
+    /// (at `AZURE_POD_IDENTITY_AUTHORITY_HOST` if set, as in the Azure SDKs).
     pub fn from_env() -> Result<Self> {
-        ManagedIdentityCredential::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        ManagedIdentityCredential::from_vars(&|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 
-    pub(crate) fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
-            (Some(endpoint), Some(header)) => ManagedIdentityCredential::app_service(&endpoint, header),
-            _ => ManagedIdentityCredential::imds(),
+    pub(crate) fn from_vars(get: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        if let (Some(endpoint), Some(header)) = (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
+            return ManagedIdentityCredential::app_service(&endpoint, header);
+        }
+        match get("AZURE_POD_IDENTITY_AUTHORITY_HOST") {
+            Some(host) => ManagedIdentityCredential::imds_at(&format!(
+                "{}/metadata/identity/oauth2/token",
+                host.trim_end_matches('/')
+            )),
+            None => ManagedIdentityCredential::imds(),
         }
     }
 
@@ -208,7 +215,7 @@ mod tests {
 
     #[test]
     fn app_service_request_shape_and_debug() {
-        let cred = ManagedIdentityCredential::from_vars(|name| match name {
+        let cred = ManagedIdentityCredential::from_vars(&|name| match name {
             "IDENTITY_ENDPOINT" => Some("http://localhost:42356/msi/token".into()),
             "IDENTITY_HEADER" => Some("header-secret-value".into()),
             _ => None,
@@ -223,6 +230,17 @@ mod tests {
         assert!(r.headers.get("x-identity-header").unwrap().is_sensitive());
         assert_eq!(r.header("metadata"), None);
         assert!(!format!("{cred:?}").contains("header-secret-value"));
+    }
+
+    #[test]
+    fn imds_can_be_moved_as_in_the_sdks() {
+        let cred = ManagedIdentityCredential::from_vars(&|name| {
+            (name == "AZURE_POD_IDENTITY_AUTHORITY_HOST").then(|| "http://127.0.0.1:1234/".to_owned())
+        })
+        .unwrap();
+        let r = cred.build_request(&[STORAGE_SCOPE]).unwrap();
+        assert!(r.url.as_str().starts_with("http://127.0.0.1:1234/metadata/identity/oauth2/token?"), "{}", r.url);
+        assert_eq!(r.header("metadata"), Some("true"));
     }
 
     #[test]
