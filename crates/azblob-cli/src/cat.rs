@@ -21,8 +21,8 @@ pub(crate) struct CatArgs {
     version_id: Option<String>,
 }
 
-pub(crate) async fn run(args: CatArgs, connection_string: Option<&str>) -> Result<()> {
-    let blob = target::blob(&args.blob, connection_string)?;
+pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result<()> {
+    let blob = target::blob(&args.blob, connection)?;
     let options = GetBlobOptions {
         range: args.range.as_deref().map(parse_range).transpose()?,
         selector: BlobSelector { snapshot: None, version_id: args.version_id },

@@ -39,10 +39,10 @@ pub(crate) async fn run(
     mode: Mode,
     json_output: bool,
     progress: bool,
-    connection_string: Option<&str>,
+    connection: &crate::Connection,
 ) -> Result<()> {
-    let source = crate::client_for(from, connection_string)?.blob(&from.container, &from.blob);
-    let target = crate::client_for(to, connection_string)?.blob(&to.container, &to.blob);
+    let source = crate::client_for(from, connection)?.blob(&from.container, &from.blob);
+    let target = crate::client_for(to, connection)?.blob(&to.container, &to.blob);
     let started = Instant::now();
     let size = source.properties().await?.content_length;
     let sync = match mode {

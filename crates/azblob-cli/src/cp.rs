@@ -62,18 +62,18 @@ struct Figures {
     resumed_blocks: u64,
 }
 
-pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result<()> {
+pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
     if let (Location::Blob(from), Location::Blob(to)) = (&src, &dst) {
         let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
-        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, connection_string).await;
+        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, connection).await;
     }
     let bar = Bar::new(!args.no_progress, if matches!(dst, Location::Blob(_)) { "upload" } else { "download" });
     let figures = match (&src, &dst) {
-        (Location::Blob(from), to) => download(from, to, &args, &bar, connection_string).await,
-        (from, Location::Blob(to)) => upload(from, to, &args, &bar, connection_string).await,
+        (Location::Blob(from), to) => download(from, to, &args, &bar, connection).await,
+        (from, Location::Blob(to)) => upload(from, to, &args, &bar, connection).await,
         _ => bail!("one side of cp must be a blob (az://CONTAINER/BLOB or a blob URL)"),
     };
     bar.finish();
@@ -94,7 +94,13 @@ pub(crate) async fn run(args: CpArgs, connection_string: Option<&str>) -> Result
     Ok(())
 }
 
-async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, bar: &Bar, cs: Option<&str>) -> Result<Figures> {
+async fn upload(
+    from: &Location,
+    to: &BlobLocation,
+    args: &CpArgs,
+    bar: &Bar,
+    cs: &crate::Connection,
+) -> Result<Figures> {
     let mut options = UploadOptions {
         block_size: args.block_size,
         concurrency: args.concurrency,
@@ -116,8 +122,12 @@ async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, bar: &Bar, cs
     let report = match from {
         Location::Local(path) => {
             // Every block upload keeps a checkpoint until it commits, so a
-            // later `--resume` can continue it.
-            options.checkpoint = Some(checkpoint_path(path, &blob.url()?)?);
+            // later `--resume` can continue it. Without a state directory
+            // (no HOME) an upload still works, it just cannot be resumed.
+            options.checkpoint = checkpoint_path(path, &blob.url()?)?;
+            if options.checkpoint.is_none() && args.resume {
+                bail!("--resume needs a state directory: set XDG_STATE_HOME or HOME");
+            }
             options.resume = args.resume;
             blob.upload_file(path).options(options).await?
         }
@@ -132,7 +142,13 @@ async fn upload(from: &Location, to: &BlobLocation, args: &CpArgs, bar: &Bar, cs
     Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks })
 }
 
-async fn download(from: &BlobLocation, to: &Location, args: &CpArgs, bar: &Bar, cs: Option<&str>) -> Result<Figures> {
+async fn download(
+    from: &BlobLocation,
+    to: &Location,
+    args: &CpArgs,
+    bar: &Bar,
+    cs: &crate::Connection,
+) -> Result<Figures> {
     if args.resume {
         bail!("--resume applies to uploads");
     }
@@ -154,14 +170,14 @@ async fn download(from: &BlobLocation, to: &Location, args: &CpArgs, bar: &Bar, 
 }
 
 /// `$XDG_STATE_HOME/azblob/checkpoints/<hash>.json` (or `~/.local/state/...`),
-/// named by the file's absolute path and the blob's URL.
-fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<PathBuf> {
+/// named by the file's absolute path and the blob's URL; `None` without either variable.
+fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<Option<PathBuf>> {
     let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            let home = std::env::var_os("HOME").context("cannot find a state directory: set XDG_STATE_HOME or HOME")?;
-            PathBuf::from(home).join(".local").join("state")
-        }
+        None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => PathBuf::from(home).join(".local").join("state"),
+            None => return Ok(None),
+        },
     };
     let absolute = std::path::absolute(file).with_context(|| format!("cannot resolve {}", file.display()))?;
     let mut hasher = Sha256::new();
@@ -169,5 +185,5 @@ fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<PathBuf> {
     hasher.update(b"\n");
     hasher.update(blob_url.as_str().as_bytes());
     let name: String = hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
-    Ok(state.join("azblob").join("checkpoints").join(format!("{name}.json")))
+    Ok(Some(state.join("azblob").join("checkpoints").join(format!("{name}.json"))))
 }

@@ -26,8 +26,8 @@ pub(crate) struct LsArgs {
     json: bool,
 }
 
-pub(crate) async fn run(args: LsArgs, connection_string: Option<&str>) -> Result<()> {
-    let (container, prefix) = target::container(&args.location, connection_string)?;
+pub(crate) async fn run(args: LsArgs, connection: &crate::Connection) -> Result<()> {
+    let (container, prefix) = target::container(&args.location, connection)?;
     let options = ListBlobsOptions {
         prefix: (!prefix.is_empty()).then_some(prefix),
         delimiter: (!args.recursive).then(|| "/".to_owned()),

@@ -20,22 +20,63 @@ mod target;
 mod tier;
 mod versions;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use azblob::EnvAuth;
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Fast, thin Azure Blob Storage client.
 #[derive(Debug, Parser)]
 #[command(name = "azblob", version, about)]
 struct Cli {
-    /// Connection string (default: $AZURE_STORAGE_CONNECTION_STRING, then
-    /// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).
-    #[arg(long, global = true)]
-    connection_string: Option<String>,
+    #[command(flatten)]
+    connection: Connection,
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// How to reach and authorize against the account; shared by every command.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Connection {
+    /// Connection string (default: $AZURE_STORAGE_CONNECTION_STRING, then
+    /// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN
+    /// or Microsoft Entra ID).
+    #[arg(long, global = true)]
+    connection_string: Option<String>,
+
+    /// How to authorize (default: the key or SAS the environment sets, else entra).
+    /// entra uses AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET,
+    /// AZURE_FEDERATED_TOKEN_FILE, managed identity or `az login`.
+    #[arg(long, global = true, value_enum)]
+    auth: Option<Auth>,
+
+    /// Trust this extra root certificate (PEM file), e.g. an emulator's self-signed one.
+    #[arg(long, global = true, env = "AZBLOB_CA_CERT", value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+}
+
+/// The values of `--auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Auth {
+    /// Microsoft Entra ID (bearer tokens).
+    Entra,
+    /// Shared Key (account key).
+    Key,
+    /// Shared access signature.
+    Sas,
+}
+
+impl From<Auth> for EnvAuth {
+    fn from(auth: Auth) -> Self {
+        match auth {
+            Auth::Entra => EnvAuth::Entra,
+            Auth::Key => EnvAuth::SharedKey,
+            Auth::Sas => EnvAuth::Sas,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,7 +115,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let cs = cli.connection_string.as_deref();
+    let cs = &cli.connection;
     match cli.command {
         Command::Cp(args) => cp::run(args, cs).await,
         Command::Ls(args) => ls::run(args, cs).await,
@@ -105,15 +146,25 @@ fn fail(err: anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Builds the client for `location`, from the flag or the environment.
+/// Builds the client for `location`, from the flags or the environment.
 pub(crate) fn client_for(
     location: &location::BlobLocation,
-    connection_string: Option<&str>,
+    connection: &Connection,
 ) -> Result<azblob::BlobServiceClient> {
-    let builder = match (connection_string, &location.endpoint) {
-        (Some(cs), _) => azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?,
+    let auth = connection.auth.map(EnvAuth::from).unwrap_or_default();
+    let entra = || azblob::auth::entra::default_credential();
+    let builder = match (&connection.connection_string, &location.endpoint) {
+        (Some(cs), _) => {
+            let builder = azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?;
+            if auth == EnvAuth::Entra {
+                builder.token_credential(entra())
+            } else {
+                builder
+            }
+        }
         (None, Some(_)) if location.sas.is_some() => azblob::ClientBuilder::new(),
-        (None, _) => azblob::ClientBuilder::from_env().context("no credentials")?,
+        (None, Some(_)) if auth == EnvAuth::Entra => azblob::ClientBuilder::new().token_credential(entra()),
+        (None, _) => azblob::ClientBuilder::from_env_with(auth).context("no credentials")?,
     };
     let mut builder = match &location.endpoint {
         Some(endpoint) => builder.endpoint(endpoint.clone()),
@@ -121,6 +172,10 @@ pub(crate) fn client_for(
     };
     if let Some(sas) = &location.sas {
         builder = builder.sas_token(sas).context("invalid SAS in the URL")?;
+    }
+    if let Some(path) = &connection.ca_cert {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+        builder = builder.root_certificate_pem(pem);
     }
     builder.build().context("invalid client configuration")
 }

@@ -19,8 +19,8 @@ pub(crate) struct MetaArgs {
     json: bool,
 }
 
-pub(crate) async fn run(args: MetaArgs, connection_string: Option<&str>) -> Result<()> {
-    let blob = target::blob(&args.blob, connection_string)?;
+pub(crate) async fn run(args: MetaArgs, connection: &crate::Connection) -> Result<()> {
+    let blob = target::blob(&args.blob, connection)?;
     let metadata = if args.pairs.is_empty() {
         blob.properties().await?.metadata
     } else {

@@ -45,11 +45,11 @@ impl From<SnapshotsArg> for DeleteSnapshots {
     }
 }
 
-pub(crate) async fn run(args: RmArgs, connection_string: Option<&str>) -> Result<()> {
+pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<()> {
     if args.recursive {
-        return recursive(args, connection_string).await;
+        return recursive(args, connection).await;
     }
-    let blob = target::blob(&args.location, connection_string)?;
+    let blob = target::blob(&args.location, connection)?;
     let options = DeleteBlobOptions {
         selector: BlobSelector { snapshot: None, version_id: args.version_id.clone() },
         delete_snapshots: args.delete_snapshots.map(Into::into),
@@ -62,8 +62,8 @@ pub(crate) async fn run(args: RmArgs, connection_string: Option<&str>) -> Result
     Ok(())
 }
 
-async fn recursive(args: RmArgs, connection_string: Option<&str>) -> Result<()> {
-    let (container, prefix) = target::container(&args.location, connection_string)?;
+async fn recursive(args: RmArgs, connection: &crate::Connection) -> Result<()> {
+    let (container, prefix) = target::container(&args.location, connection)?;
     let options = ListBlobsOptions { prefix: (!prefix.is_empty()).then_some(prefix), ..ListBlobsOptions::default() };
     let names: Vec<String> = container.list_blobs(options).map_ok(|item| item.name().to_owned()).try_collect().await?;
     let options = BatchDeleteOptions { delete_snapshots: args.delete_snapshots.map(Into::into), ..Default::default() };

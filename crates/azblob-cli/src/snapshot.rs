@@ -16,8 +16,8 @@ pub(crate) struct SnapshotArgs {
     json: bool,
 }
 
-pub(crate) async fn run(args: SnapshotArgs, connection_string: Option<&str>) -> Result<()> {
-    let blob = target::blob(&args.blob, connection_string)?;
+pub(crate) async fn run(args: SnapshotArgs, connection: &crate::Connection) -> Result<()> {
+    let blob = target::blob(&args.blob, connection)?;
     let info = blob.create_snapshot().await?;
     if args.json {
         output::json_line(&json!({

@@ -22,8 +22,8 @@ pub(crate) struct StatArgs {
     json: bool,
 }
 
-pub(crate) async fn run(args: StatArgs, connection_string: Option<&str>) -> Result<()> {
-    let blob = target::blob(&args.blob, connection_string)?;
+pub(crate) async fn run(args: StatArgs, connection: &crate::Connection) -> Result<()> {
+    let blob = target::blob(&args.blob, connection)?;
     let selector = BlobSelector { snapshot: args.snapshot, version_id: args.version_id };
     let props = blob.properties_with(&selector, &Conditions::default()).await?;
     let value = json::properties(blob.container_name(), blob.name(), &props);

@@ -6,18 +6,18 @@ use azblob::{BlobClient, ContainerClient};
 use crate::location::{parse_container_prefix, Location};
 
 /// The blob named by `az://C/B` or a blob URL.
-pub(crate) fn blob(text: &str, connection_string: Option<&str>) -> Result<BlobClient> {
+pub(crate) fn blob(text: &str, connection: &crate::Connection) -> Result<BlobClient> {
     match Location::parse(text)? {
         Location::Blob(location) => {
-            Ok(crate::client_for(&location, connection_string)?.blob(&location.container, &location.blob))
+            Ok(crate::client_for(&location, connection)?.blob(&location.container, &location.blob))
         }
         _ => bail!("{text:?} is not a blob: expected az://CONTAINER/BLOB or a blob URL"),
     }
 }
 
 /// The container and the (possibly empty) prefix named by `az://C[/PREFIX]`.
-pub(crate) fn container(text: &str, connection_string: Option<&str>) -> Result<(ContainerClient, String)> {
+pub(crate) fn container(text: &str, connection: &crate::Connection) -> Result<(ContainerClient, String)> {
     let location = parse_container_prefix(text)?;
-    let client = crate::client_for(&location, connection_string)?;
+    let client = crate::client_for(&location, connection)?;
     Ok((client.container(&location.container), location.blob))
 }

@@ -35,9 +35,9 @@ pub(crate) enum PriorityArg {
     High,
 }
 
-pub(crate) async fn run(args: TierArgs, connection_string: Option<&str>) -> Result<()> {
+pub(crate) async fn run(args: TierArgs, connection: &crate::Connection) -> Result<()> {
     let tier: AccessTier = args.tier.parse()?;
-    let blob = target::blob(&args.blob, connection_string)?;
+    let blob = target::blob(&args.blob, connection)?;
     let options = SetTierOptions {
         selector: BlobSelector { snapshot: None, version_id: args.version_id },
         rehydrate_priority: args.rehydrate_priority.map(|p| match p {

@@ -15,8 +15,8 @@ pub(crate) struct VersionsArgs {
     json: bool,
 }
 
-pub(crate) async fn run(args: VersionsArgs, connection_string: Option<&str>) -> Result<()> {
-    let blob = target::blob(&args.blob, connection_string)?;
+pub(crate) async fn run(args: VersionsArgs, connection: &crate::Connection) -> Result<()> {
+    let blob = target::blob(&args.blob, connection)?;
     let versions = blob.list_versions().await?;
     if versions.is_empty() && !args.json {
         output::note("no versions (is versioning enabled on the account?)");

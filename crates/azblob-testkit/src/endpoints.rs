@@ -58,6 +58,16 @@ pub fn start_pair() -> io::Result<(Emulator, Emulator, Vec<u8>, std::path::PathB
     Ok((http, https, ca_pem, ca_path))
 }
 
+/// Starts an HTTPS emulator with OAuth on (`--oauth basic`) and a fresh certificate;
+/// returns it with the path of the root certificate to trust.
+pub fn start_oauth() -> io::Result<(Emulator, std::path::PathBuf)> {
+    let dir = scratch_dir().join(format!("oauth-tls-{}", std::process::id()));
+    let cert = generate_certificate(&dir)?;
+    let ca_path = cert.cert_path.clone();
+    let emulator = Emulator::start(&EmulatorOptions { tls: Some(cert), oauth: true })?;
+    Ok((emulator, ca_path))
+}
+
 fn start_own() -> io::Result<Endpoints> {
     let (http, https, ca_pem, _) = start_pair()?;
     Ok(Endpoints { http: http.endpoint(), https: https.endpoint(), ca_pem, _owned: vec![http, https] })

@@ -10,7 +10,7 @@ mod endpoints;
 mod tls;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
-pub use endpoints::{endpoints, start_pair, Endpoints};
+pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
 pub use tls::{generate_certificate, Certificate};
 
 use std::path::PathBuf;

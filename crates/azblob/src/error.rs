@@ -158,6 +158,18 @@ impl Error {
         self
     }
 
+    /// Prefixes the message with context, e.g. the credential that failed.
+    pub(crate) fn context(mut self, prefix: &str) -> Self {
+        self.inner.message =
+            if self.inner.message.is_empty() { prefix.to_owned() } else { format!("{prefix}: {}", self.inner.message) };
+        self
+    }
+
+    /// The message alone, without kind, status or request id.
+    pub(crate) fn message(&self) -> &str {
+        &self.inner.message
+    }
+
     pub(crate) fn with_request_id(mut self, request_id: Option<String>) -> Self {
         self.inner.request_id = request_id;
         self

@@ -1,8 +1,9 @@
 //! azblob: a fast, thin, test-friendly Azure Blob Storage client.
 //!
 //! It speaks the Blob REST API (`x-ms-version` 2023-11-03 by default) over
-//! reqwest and rustls, with Shared Key, SAS and bearer-token authorization,
-//! typed errors and retries that know which requests are safe to repeat.
+//! reqwest and rustls, with Microsoft Entra ID ([`auth::entra`]), Shared Key
+//! and SAS authorization, typed errors and retries that know which requests
+//! are safe to repeat.
 //!
 //! ```no_run
 //! # async fn demo() -> azblob::Result<()> {
@@ -28,12 +29,15 @@ mod redact;
 pub mod transfer;
 pub mod transport;
 
-pub use crate::auth::{Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential};
+pub use crate::auth::{
+    Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential, UserDelegationKey,
+    UserDelegationSas,
+};
 pub use crate::client::{
     BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobClient, BlobServiceClient, ContainerClient, CopyOperation,
     CopySource, GetBlobResponse,
 };
-pub use crate::config::{ClientBuilder, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
+pub use crate::config::{ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::ops::append_blob::{AppendOptions, CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES};
 pub use crate::ops::blob_batch::MAX_BATCH_SIZE;

@@ -1,14 +1,21 @@
 //! Credentials and the signing of requests: Shared Key, SAS and bearer tokens.
+//!
+//! Bearer tokens come from a [`TokenCredential`]; the Microsoft Entra ID
+//! flows that implement it are in [`entra`].
 
+pub mod entra;
 mod sas;
 mod shared_key;
-mod time;
+pub(crate) mod time;
 mod token;
+mod user_delegation_sas;
 
 pub use self::sas::{AccountSas, SasProtocol, SasToken, ServiceSas};
 pub use self::shared_key::SharedKeyCredential;
 pub use self::time::iso8601;
 pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, STORAGE_SCOPE};
+pub use self::user_delegation_sas::UserDelegationSas;
+pub use crate::ops::user_delegation_key::UserDelegationKey;
 
 use std::sync::Arc;
 

@@ -52,6 +52,11 @@ impl SasToken {
         url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.pairs).finish()
     }
 
+    /// A token from fields a signer produced, signature included.
+    pub(super) fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        SasToken { pairs }
+    }
+
     /// Appends the token's fields to `url`'s query.
     pub(crate) fn apply(&self, url: &mut url::Url) {
         url.query_pairs_mut().extend_pairs(&self.pairs);
@@ -82,7 +87,7 @@ pub enum SasProtocol {
 }
 
 impl SasProtocol {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             SasProtocol::Https => "https",
             SasProtocol::HttpsAndHttp => "https,http",
@@ -91,12 +96,12 @@ impl SasProtocol {
 }
 
 /// The permission letters a blob or container service SAS may carry, in the documented order.
-const SERVICE_PERMISSIONS: &str = "racwdxyltmeopi";
+pub(super) const SERVICE_PERMISSIONS: &str = "racwdxyltmeopi";
 /// The permission letters an account SAS may carry, in the documented order.
 const ACCOUNT_PERMISSIONS: &str = "rwdxylacuptfi";
 
 /// Validates `given` against `allowed` and returns it in the documented order.
-fn normalize_permissions(given: &str, allowed: &str) -> Result<String> {
+pub(super) fn normalize_permissions(given: &str, allowed: &str) -> Result<String> {
     if given.is_empty() {
         return Err(Error::invalid_input("a SAS needs at least one permission"));
     }

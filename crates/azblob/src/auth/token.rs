@@ -1,7 +1,8 @@
 //! Bearer tokens: the `TokenCredential` trait and a static implementation.
 //!
-//! The Microsoft Entra ID flows (client secret, workload identity, managed
-//! identity, Azure CLI) implement the same trait.
+//! The Microsoft Entra ID flows in [`entra`](super::entra) (client secret,
+//! workload identity, managed identity, Azure CLI, the default chain)
+//! implement the same trait and cache their tokens.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};

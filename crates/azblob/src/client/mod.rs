@@ -20,11 +20,13 @@ pub use self::container::ContainerClient;
 pub use self::copy::{CopyOperation, CopySource};
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use url::Url;
 
-use crate::auth::Credential;
-use crate::error::Result;
+use crate::auth::{Credential, UserDelegationKey};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::user_delegation_key::{build_user_delegation_key_request, parse_user_delegation_key};
 use crate::transport::{Pipeline, Request, Response};
 
 /// A client for one storage account's blob service.
@@ -69,6 +71,28 @@ impl BlobServiceClient {
     /// A client for one blob; shorthand for `container(c).blob(b)`.
     pub fn blob(&self, container: impl Into<String>, blob: impl Into<String>) -> BlobClient {
         self.container(container).blob(blob)
+    }
+
+    /// Gets a key for signing user delegation SAS, valid from `start` to
+    /// `expiry` (at most seven days from now), with
+    /// [Get User Delegation Key](https://learn.microsoft.com/rest/api/storageservices/get-user-delegation-key).
+    ///
+    /// Only a client authorized with a bearer token can ask for one; sign
+    /// SAS tokens with it through [`UserDelegationSas`](crate::auth::UserDelegationSas).
+    pub async fn user_delegation_key(&self, start: SystemTime, expiry: SystemTime) -> Result<UserDelegationKey> {
+        if !matches!(self.inner.credential, Credential::Token(_)) {
+            return Err(Error::invalid_input(
+                "Get User Delegation Key needs a bearer-token (Microsoft Entra ID) credential",
+            ));
+        }
+        let request = build_user_delegation_key_request(&self.inner.endpoint, start, expiry)?;
+        let response = self.inner.pipeline.execute(request).await?;
+        let body = response.body.bytes().await.map_err(|e| {
+            Error::new(ErrorKind::Transport, "the user delegation key response broke off")
+                .with_operation("GetUserDelegationKey")
+                .with_source(e)
+        })?;
+        parse_user_delegation_key(&body).map_err(|e| e.with_operation("GetUserDelegationKey"))
     }
 
     /// Sends a request the library does not model (e.g. Create Container in

@@ -3,6 +3,8 @@
 mod connection_string;
 mod env;
 
+pub use self::env::EnvAuth;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,9 +101,19 @@ impl ClientBuilder {
     /// Configures the client from the environment, as the Azure tools do:
     /// `AZURE_STORAGE_CONNECTION_STRING`, or `AZURE_STORAGE_ACCOUNT` with
     /// `AZURE_STORAGE_KEY` or `AZURE_STORAGE_SAS_TOKEN`; `AZURE_STORAGE_BLOB_ENDPOINT`
-    /// overrides the endpoint.
+    /// overrides the endpoint. An account (or endpoint) without a key or SAS
+    /// uses Microsoft Entra ID through the default chain
+    /// ([`DefaultAzureCredentialBuilder`](crate::auth::entra::DefaultAzureCredentialBuilder):
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`,
+    /// `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_AUTHORITY_HOST`, managed identity, Azure CLI).
     pub fn from_env() -> Result<Self> {
-        env::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        ClientBuilder::from_env_with(EnvAuth::Auto)
+    }
+
+    /// [`from_env`](Self::from_env) with the kind of credential chosen by the caller
+    /// (the CLI's `--auth entra|key|sas`).
+    pub fn from_env_with(auth: EnvAuth) -> Result<Self> {
+        env::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()), auth)
     }
 
     /// The storage account name (derived from the endpoint if not set).
@@ -131,13 +143,20 @@ impl ClientBuilder {
         Ok(self)
     }
 
+    /// The credential configured so far.
+    pub(crate) fn credential_ref(&self) -> &Credential {
+        &self.credential
+    }
+
     /// SAS authorization with a token (with or without its leading `?`).
     pub fn sas_token(mut self, token: &str) -> Result<Self> {
         self.credential = Credential::Sas(SasToken::parse(token)?);
         Ok(self)
     }
 
-    /// Bearer-token authorization (Microsoft Entra ID).
+    /// Bearer-token authorization (Microsoft Entra ID), e.g. with a flow from
+    /// [`auth::entra`](crate::auth::entra); tokens are only sent over HTTPS
+    /// (or to loopback hosts).
     pub fn token_credential(mut self, credential: Arc<dyn TokenCredential>) -> Self {
         self.credential = Credential::Token(credential);
         self

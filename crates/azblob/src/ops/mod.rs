@@ -25,3 +25,4 @@ pub(crate) mod put_blob;
 pub(crate) mod request_util;
 pub(crate) mod set_tier;
 pub(crate) mod snapshot;
+pub(crate) mod user_delegation_key;

@@ -16,6 +16,9 @@ pub enum TransportErrorKind {
     Io,
     /// A simulation cassette had no answer for the request.
     NoRecording,
+    /// The credential could not authorize the request (no bearer token); it
+    /// was never sent. The source is the credential's [`Error`](crate::Error).
+    Credential,
     /// Anything else (invalid request, TLS configuration, ...).
     Other,
 }
@@ -45,6 +48,11 @@ impl TransportError {
     /// Why no response was received.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
+    }
+
+    /// Takes the underlying error out, e.g. to recover a credential's typed error.
+    pub(crate) fn into_source(self) -> Option<Box<dyn std::error::Error + Send + Sync>> {
+        self.source
     }
 
     /// Whether the request certainly never reached the server.

@@ -42,6 +42,15 @@ impl Pipeline {
 }
 
 fn transport_error(err: TransportError, operation: &'static str) -> Error {
+    // A credential failure keeps its own kind (Unauthenticated, Timeout, ...),
+    // so callers can tell a refused token from a network failure.
+    if err.kind() == TransportErrorKind::Credential {
+        let message = err.to_string();
+        return match err.into_source().map(|s| s.downcast::<Error>()) {
+            Some(Ok(credential_error)) => credential_error.with_operation(operation),
+            _ => Error::new(ErrorKind::Unauthenticated, message).with_operation(operation),
+        };
+    }
     let kind = match err.kind() {
         TransportErrorKind::Timeout => ErrorKind::Timeout,
         _ => ErrorKind::Transport,

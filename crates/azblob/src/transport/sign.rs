@@ -12,6 +12,8 @@ use http::HeaderValue;
 
 use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
 use crate::auth::{Credential, STORAGE_SCOPE};
+use crate::config::is_loopback;
+use crate::error::Error;
 use crate::ops::headers;
 
 /// Signs every request with a [`Credential`] and forwards it.
@@ -37,12 +39,23 @@ impl HttpTransport for SignLayer {
                 Credential::SharedKey(key) => key.authorize(&mut request),
                 Credential::Sas(token) => token.apply(&mut request.url),
                 Credential::Token(source) => {
+                    // The builder refuses such endpoints; this also covers
+                    // `send_raw` requests aimed elsewhere.
+                    if request.url.scheme() != "https" && !is_loopback(&request.url) {
+                        let refusal = "a bearer token is only sent over https:// (or to loopback hosts)";
+                        return Err(TransportError::new(TransportErrorKind::Credential, refusal)
+                            .with_source(Error::invalid_input(refusal)));
+                    }
                     let token = source.get_token(&[STORAGE_SCOPE]).await.map_err(|err| {
-                        TransportError::new(TransportErrorKind::Other, "could not get a bearer token").with_source(err)
+                        TransportError::new(TransportErrorKind::Credential, "could not get a bearer token")
+                            .with_source(err)
                     })?;
                     let mut value =
                         HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
-                            TransportError::new(TransportErrorKind::Other, "the bearer token is not valid header text")
+                            TransportError::new(
+                                TransportErrorKind::Credential,
+                                "the bearer token is not valid header text",
+                            )
                         })?;
                     value.set_sensitive(true);
                     request.headers.insert(http::header::AUTHORIZATION, value);

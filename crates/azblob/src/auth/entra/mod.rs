@@ -1,0 +1,66 @@
+//! Microsoft Entra ID: the flows that produce bearer tokens, their cache, and the default chain.
+//!
+//! Every flow implements [`TokenCredential`] and
+//! caches its tokens in a [`TokenCache`] (refresh 5 minutes ahead, single
+//! flight, a still-valid token survives a failed refresh). Every endpoint is
+//! configurable, and plain `http://` is accepted only on loopback (and, for
+//! IMDS, at its link-local address), so tests run against local servers.
+//!
+//! - [`ClientSecretCredential`]: an app registration's secret.
+//! - [`WorkloadIdentityCredential`]: a federated token file (AKS workload identity).
+//! - [`ManagedIdentityCredential`]: IMDS, App Service and Container Apps.
+//! - [`AzureCliCredential`]: the developer's `az login`.
+//! - [`DefaultAzureCredentialBuilder`]: all of them in the SDKs' order.
+//!
+//! Authorize with Microsoft Entra ID:
+//! <https://learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory>
+//!
+//! ```no_run
+//! # async fn demo() -> azblob::Result<()> {
+//! use std::sync::Arc;
+//! use std::time::{Duration, SystemTime};
+//! use azblob::auth::entra::{default_credential, ClientSecretCredential};
+//!
+//! // The SDKs' default chain, from the environment ...
+//! let client = azblob::ClientBuilder::new().account("myaccount").token_credential(default_credential()).build()?;
+//! // ... or one flow explicitly.
+//! let secret = ClientSecretCredential::new("my-tenant-id", "my-client-id", "my-client-secret")?;
+//! let client = azblob::ClientBuilder::new().account("myaccount").token_credential(Arc::new(secret)).build()?;
+//!
+//! // A read-only link to one blob, valid for an hour, signed by a user delegation key.
+//! let now = SystemTime::now();
+//! let key = client.user_delegation_key(now, now + Duration::from_secs(3600)).await?;
+//! let sas = azblob::UserDelegationSas::blob("reports", "q4.pdf", "r", now + Duration::from_secs(3600))?
+//!     .sign(client.account(), &key)?;
+//! let link = format!("{}?{}", client.blob("reports", "q4.pdf").url()?, sas.to_query());
+//! # let _ = link; Ok(()) }
+//! ```
+
+mod azure_cli;
+mod cache;
+mod chain;
+mod client_credentials;
+mod client_secret;
+mod http;
+mod managed_identity;
+mod token_response;
+mod workload_identity;
+
+use std::sync::Arc;
+
+pub use self::azure_cli::AzureCliCredential;
+pub use self::cache::{CachedTokenCredential, TokenCache, DEFAULT_MIN_REFRESH_INTERVAL, DEFAULT_REFRESH_MARGIN};
+pub use self::chain::{
+    ChainedTokenCredential, DefaultAzureCredentialBuilder, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
+};
+pub use self::client_credentials::DEFAULT_AUTHORITY_HOST;
+pub use self::client_secret::ClientSecretCredential;
+pub use self::managed_identity::{ManagedIdentityCredential, IMDS_ENDPOINT};
+pub use self::workload_identity::WorkloadIdentityCredential;
+
+use crate::auth::TokenCredential;
+
+/// The default chain from the process environment; see [`DefaultAzureCredentialBuilder`].
+pub fn default_credential() -> Arc<dyn TokenCredential> {
+    Arc::new(DefaultAzureCredentialBuilder::new().build())
+}

@@ -1,0 +1,100 @@
+//! Secrets (client secrets, tokens) never reach logs, errors or `Debug` output.
+//!
+//! This file holds one test so that it runs in its own process: `tracing`
+//! caches per call site whether anyone listens, and a thread-local
+//! subscriber racing with other tests' threads can miss events.
+
+mod token_server;
+
+use std::sync::{Arc, Mutex};
+
+use azblob::auth::entra::{ClientSecretCredential, TokenCache};
+use azblob::auth::STORAGE_SCOPE;
+use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
+use azblob::{ClientBuilder, TokenCredential};
+use futures_util::future::BoxFuture;
+use std::time::Duration;
+use token_server::{Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
+
+fn client_secret(server: &TokenServer, secret: &str) -> ClientSecretCredential {
+    ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, secret)
+        .unwrap()
+        .retry(RetryOptions::none())
+}
+
+/// A cache that refreshes a token inside the margin on every call.
+fn eager_cache() -> TokenCache {
+    TokenCache::new().min_refresh_interval(Duration::ZERO)
+}
+
+/// A wire that answers 201 to everything.
+#[derive(Debug)]
+struct Created;
+
+impl HttpTransport for Created {
+    fn send(&self, _request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("etag", "\"0x1\"".parse().unwrap());
+        headers.insert("last-modified", "Mon, 23 Nov 2026 10:00:00 GMT".parse().unwrap());
+        Box::pin(async move { Ok(Response::new(http::StatusCode::CREATED, headers, "")) })
+    }
+}
+
+/// Collects everything the library logs.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn secrets_never_reach_logs_errors_or_debug() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let server = TokenServer::start();
+    let mut shown = String::new();
+    let mut token_text = String::new();
+    runtime.block_on(async {
+        let wire = Arc::new(Created);
+        let cred = Arc::new(client_secret(&server, CLIENT_SECRET));
+        let token = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
+        let client = ClientBuilder::new()
+            .endpoint("https://myaccount.blob.core.windows.net")
+            .token_credential(Arc::clone(&cred) as Arc<dyn TokenCredential>)
+            .transport(wire as Arc<dyn HttpTransport>)
+            .build()
+            .unwrap();
+        client.blob("c1c", "b").put("x").await.unwrap();
+        // A refresh that fails while the old token is valid is logged as a warning.
+        server.reply(Reply::Error { status: 503, body: "{}".into() });
+        let short = client_secret(&server, CLIENT_SECRET).cache(eager_cache());
+        server.reply(Reply::Token { lifetime_secs: 240 });
+        short.get_token(&[STORAGE_SCOPE]).await.unwrap();
+        server.reply(Reply::Error { status: 503, body: "{}".into() });
+        short.get_token(&[STORAGE_SCOPE]).await.unwrap();
+        let err = client_secret(&server, "another-secret-value").get_token(&[STORAGE_SCOPE]).await.unwrap_err();
+        shown = format!("{cred:?} {client:?} {token:?} {err} {err:?}");
+        token_text = token.token.expose().to_owned();
+    });
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("requesting a token"), "the test saw the logs: {logs}");
+    assert!(logs.contains("token refresh failed"), "{logs}");
+    for secret in [CLIENT_SECRET, "another-secret-value", token_text.as_str()] {
+        assert!(!logs.contains(secret), "{secret} in logs: {logs}");
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+}
