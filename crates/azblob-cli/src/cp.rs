@@ -162,7 +162,15 @@ async fn download(
     let client = crate::client_for(from, cs)?;
     let blob = client.blob(&from.container, &from.blob);
     let report = match to {
-        Location::Local(path) => blob.download_to_file(path, &options).await?,
+        Location::Local(path) => {
+            // `cp az://c/dir/file.bin ./out/` writes ./out/file.bin, as cp(1) does.
+            let path = if path.is_dir() {
+                path.join(from.blob.rsplit('/').next().unwrap_or(&from.blob))
+            } else {
+                path.clone()
+            };
+            blob.download_to_file(&path, &options).await?
+        }
         Location::Stdio => blob.download_to_writer(&mut tokio::io::stdout(), &options).await?,
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };

@@ -71,6 +71,12 @@ async fn cp_up_and_down_with_json() {
     let down = json(&azblob(&["cp", &target, out.to_str().unwrap(), "--json"]));
     assert_eq!(down["bytes"], 100_000);
     assert_eq!(std::fs::read(&out).unwrap(), data);
+
+    // Into a directory: the blob's base name is kept.
+    let into = dir.join("into");
+    std::fs::create_dir_all(&into).unwrap();
+    json(&azblob(&["cp", &target, into.to_str().unwrap(), "--json"]));
+    assert_eq!(std::fs::read(into.join("in.bin")).unwrap(), data);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
