@@ -15,7 +15,8 @@
 //!
 //! The layers every request passes through, outermost first: operation span,
 //! [`RetryLayer`](transport::RetryLayer), [`SignLayer`](transport::SignLayer),
-//! [`TraceLayer`](transport::TraceLayer), then the wire
+//! [`TraceLayer`](transport::TraceLayer), the simulation layer when
+//! recording or replaying ([`sim`]), then the wire
 //! ([`ReqwestTransport`](transport::ReqwestTransport) or your own
 //! [`HttpTransport`](transport::HttpTransport)).
 
@@ -25,6 +26,7 @@ mod config;
 mod error;
 mod ops;
 mod redact;
+pub mod sim;
 pub mod transfer;
 pub mod transport;
 
@@ -41,6 +43,7 @@ pub use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
 pub use crate::redact::Secret;
+pub use crate::sim::{SimulationMode, SimulationOptions};
 pub use crate::transfer::{
     DownloadOptions, DownloadReport, ProgressSink, TransferProgress, Upload, UploadOptions, UploadReport, UploadSource,
 };

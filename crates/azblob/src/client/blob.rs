@@ -81,6 +81,10 @@ impl BlobClient {
         BlobClient { service, container, name }
     }
 
+    pub(crate) fn service(&self) -> &ServiceInner {
+        &self.service
+    }
+
     pub(crate) fn pipeline(&self) -> &crate::transport::Pipeline {
         self.service.pipeline()
     }

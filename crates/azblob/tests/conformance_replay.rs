@@ -1,0 +1,28 @@
+//! The conformance suite in replay, from `testdata/cassettes/`: no server,
+//! no network, no credentials.
+//!
+//! The client points at a port nothing listens on and has no credential; the
+//! simulation layer answers every request, and each case must use every
+//! recorded exchange. Refresh the cassettes with `cargo xtask record`.
+
+mod conformance;
+
+use azblob::{ClientBuilder, SimulationMode};
+
+/// Nothing listens here: a request that reached the network would fail.
+const DEAD_ENDPOINT: &str = "http://127.0.0.1:9/devstoreaccount1";
+
+async fn run(case_name: &str, case: conformance::Case) {
+    let path = conformance::cassette_path(case_name);
+    let client = ClientBuilder::new()
+        .endpoint(DEAD_ENDPOINT)
+        .with_simulation(SimulationMode::Replay, &path)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));
+    let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;
+    case(container).await;
+    let stats = client.simulation_stats().unwrap();
+    assert_eq!(stats.unused, 0, "every recorded exchange of {} is replayed: {stats:?}", path.display());
+}
+
+conformance::conformance_suite!(run);
