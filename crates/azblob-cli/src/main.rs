@@ -7,6 +7,7 @@ mod cp;
 mod location;
 mod output;
 mod progress;
+mod simulate;
 mod size;
 
 use std::process::ExitCode;
@@ -23,6 +24,14 @@ struct Cli {
     #[arg(long, global = true)]
     connection_string: Option<String>,
 
+    /// Record every exchange with the service into a cassette in DIR (one per command line).
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "replay")]
+    record: Option<std::path::PathBuf>,
+
+    /// Answer from the cassette this command line recorded in DIR: no network, no credentials.
+    #[arg(long, global = true, value_name = "DIR")]
+    replay: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -36,11 +45,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    simulate::init(cli.record.as_deref(), cli.replay.as_deref(), &args);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => return fail(anyhow::Error::new(err).context("cannot start the async runtime")),
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli)).and_then(|()| simulate::finish()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(err),
     }
@@ -77,7 +88,12 @@ pub(crate) fn client_for(
     let builder = match (connection_string, &location.endpoint) {
         (Some(cs), _) => azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?,
         (None, Some(_)) if location.sas.is_some() => azblob::ClientBuilder::new(),
-        (None, _) => azblob::ClientBuilder::from_env().context("no credentials")?,
+        (None, _) => match azblob::ClientBuilder::from_env() {
+            Ok(builder) => builder,
+            // A replay needs no credential, only where the account is.
+            Err(_) if simulate::replaying() => replay_builder()?,
+            Err(err) => return Err(anyhow::Error::new(err).context("no credentials")),
+        },
     };
     let mut builder = match &location.endpoint {
         Some(endpoint) => builder.endpoint(endpoint.clone()),
@@ -86,5 +102,17 @@ pub(crate) fn client_for(
     if let Some(sas) = &location.sas {
         builder = builder.sas_token(sas).context("invalid SAS in the URL")?;
     }
-    builder.build().context("invalid client configuration")
+    let client = simulate::apply(builder).build().context("invalid client configuration")?;
+    simulate::register(&client);
+    Ok(client)
+}
+
+/// A client without credentials for `--replay`: the endpoint or account from the environment.
+fn replay_builder() -> Result<azblob::ClientBuilder> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (var("AZURE_STORAGE_BLOB_ENDPOINT"), var("AZURE_STORAGE_ACCOUNT")) {
+        (Some(endpoint), _) => Ok(azblob::ClientBuilder::new().endpoint(endpoint)),
+        (None, Some(account)) => Ok(azblob::ClientBuilder::new().account(account)),
+        (None, None) => anyhow::bail!("--replay needs AZURE_STORAGE_BLOB_ENDPOINT or AZURE_STORAGE_ACCOUNT"),
+    }
 }

@@ -369,12 +369,11 @@ impl State {
             Some((index, diffs)) => {
                 let closest = &self.prepared[index].request;
                 message.push_str(&format!(
-                    "; the closest unused is #{index} ({} {}), which differs in:",
-                    closest.method, closest.path
+                    "; the closest unused is #{index} ({} {}), which differs in {}",
+                    closest.method,
+                    closest.path,
+                    diffs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
                 ));
-                for diff in diffs {
-                    message.push_str(&format!("\n  - {diff}"));
-                }
             }
             None => message.push_str("; every recorded interaction was already used"),
         }
