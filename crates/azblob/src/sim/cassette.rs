@@ -68,7 +68,8 @@ pub struct CassetteRequest {
 pub struct CassetteResponse {
     /// The HTTP status code.
     pub status: u16,
-    /// Response headers by lower-case name; repeated headers joined with `", "`.
+    /// Response headers by lower-case name, without the hop-by-hop ones (see
+    /// [`DROPPED_RESPONSE_HEADERS`]); repeated headers joined with `", "`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// The response body.
@@ -146,6 +147,9 @@ pub const DROPPED_REQUEST_HEADERS: &[&str] = &[
     "content-length",
     "x-ms-copy-source-authorization",
 ];
+
+/// Response headers never recorded: they describe the connection, not the answer.
+pub const DROPPED_RESPONSE_HEADERS: &[&str] = &["connection", "keep-alive", "transfer-encoding"];
 
 impl Cassette {
     /// An empty cassette with a seed and matching settings.

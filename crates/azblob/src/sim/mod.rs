@@ -33,7 +33,7 @@ mod store;
 
 pub use self::cassette::{
     canonical_query, sidecar_dir, Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interaction,
-    CASSETTE_FORMAT, DROPPED_REQUEST_HEADERS,
+    CASSETTE_FORMAT, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS,
 };
 pub use self::matcher::{MatchFn, Matching};
 pub use self::sanitize::{find_secret, SecretFound, SecretKind, REDACTED};

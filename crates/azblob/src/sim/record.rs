@@ -3,7 +3,9 @@
 use bytes::Bytes;
 use http::HeaderMap;
 
-use super::cassette::{canonical_query, CassetteBody, CassetteRequest, CassetteResponse, DROPPED_REQUEST_HEADERS};
+use super::cassette::{
+    canonical_query, CassetteBody, CassetteRequest, CassetteResponse, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS,
+};
 use super::sanitize::Sanitizer;
 use super::store::{sha256_hex, BodyStore};
 use crate::transport::Request;
@@ -52,7 +54,7 @@ pub(crate) fn capture_response(
         }
         Err(_) => CassetteBody::Stored { sha256: store.put(body.clone()), len: body.len() as u64 },
     };
-    let mut captured = CassetteResponse { status, headers: header_map(headers, &[]), body };
+    let mut captured = CassetteResponse { status, headers: header_map(headers, DROPPED_RESPONSE_HEADERS), body };
     sanitizer.response_headers(&mut captured);
     captured
 }
