@@ -20,15 +20,18 @@ use futures_util::future::BoxFuture;
 
 const ENDPOINT: &str = "http://127.0.0.1:9/devstoreaccount1";
 
+/// One scripted answer: status, headers, body.
+type Answer = (u16, Vec<(&'static str, String)>, Bytes);
+
 /// A wire that answers from a script, in order, and counts what it was sent.
 #[derive(Debug, Default)]
 struct Script {
-    answers: Mutex<VecDeque<(u16, Vec<(&'static str, String)>, Bytes)>>,
+    answers: Mutex<VecDeque<Answer>>,
     sent: Mutex<Vec<String>>,
 }
 
 impl Script {
-    fn new(answers: Vec<(u16, Vec<(&'static str, String)>, Bytes)>) -> Arc<Script> {
+    fn new(answers: Vec<Answer>) -> Arc<Script> {
         Arc::new(Script { answers: Mutex::new(answers.into()), sent: Mutex::default() })
     }
     fn sent(&self) -> usize {

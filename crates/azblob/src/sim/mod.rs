@@ -309,6 +309,12 @@ impl Simulation {
 
 impl Drop for Simulation {
     fn drop(&mut self) {
+        // A thread unwinding from a panic (a failed test, a bug) would leave
+        // a half-recorded session: better no cassette than a wrong one.
+        if std::thread::panicking() {
+            tracing::warn!("not saving the simulation's recordings while panicking");
+            return;
+        }
         if self.mode.records() && self.lock().dirty {
             if let Err(err) = self.save() {
                 tracing::error!(error = %err, "could not save the simulation's recordings");

@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn detects_keys_signatures_and_jwts() {
         assert_eq!(find_secret(&format!("AccountKey={KEY};")), Some(SecretKind::AccountKey));
-        assert_eq!(find_secret(&KEY[..86].to_string()), None, "no padding, no key");
+        assert_eq!(find_secret(&KEY[..86]), None, "no padding, no key");
         assert_eq!(find_secret("https://a/c/b?sv=2023&sig=abc%2Bdef&sp=r"), Some(SecretKind::SasSignature));
         assert_eq!(find_secret("sig=abc"), Some(SecretKind::SasSignature));
         assert_eq!(find_secret(&format!("Bearer {JWT}")), Some(SecretKind::Jwt));
