@@ -51,7 +51,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(err) => return fail(anyhow::Error::new(err).context("cannot start the async runtime")),
     };
-    match runtime.block_on(run(cli)).and_then(|()| simulate::finish()) {
+    // A failing command is saved too: replaying it reproduces the failure.
+    let result = runtime.block_on(run(cli));
+    let saved = simulate::finish();
+    match result.and(saved) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(err),
     }

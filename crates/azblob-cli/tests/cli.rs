@@ -197,14 +197,18 @@ async fn commands_recorded_into_one_directory_each_replay_offline() {
     let download = ["cp", &target, out.to_str().unwrap(), "--json", "--no-progress"];
     let to_stdout = ["cp", &target, "-", "--no-progress"];
 
+    let missing_blob = format!("az://{}/missing.bin", container.name());
+    let missing = ["cp", &missing_blob, "-", "--no-progress"];
     for args in [&upload[..], &download[..], &to_stdout[..]] {
         let output = azblob_with_state(&[&["--record", record][..], args].concat(), &state);
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
+    let failed = azblob_with_state(&[&["--record", record][..], &missing[..]].concat(), &state);
+    assert!(!failed.status.success(), "the blob does not exist");
     let names = std::fs::read_dir(&cassettes)
         .unwrap()
         .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"));
-    assert_eq!(names.count(), 3, "one cassette per command line");
+    assert_eq!(names.count(), 4, "one cassette per command line, failed ones too");
     std::fs::remove_file(&out).unwrap();
 
     // Replays: the same command lines, no emulator, no credentials.
@@ -217,6 +221,11 @@ async fn commands_recorded_into_one_directory_each_replay_offline() {
     let piped = replay(&to_stdout);
     assert!(piped.status.success(), "{}", String::from_utf8_lossy(&piped.stderr));
     assert_eq!(piped.stdout, data);
+
+    // A recorded failure replays as the same failure.
+    let replayed_failure = replay(&missing);
+    assert!(!replayed_failure.status.success());
+    assert_eq!(String::from_utf8_lossy(&replayed_failure.stderr), String::from_utf8_lossy(&failed.stderr));
 
     // A command line never recorded has no cassette.
     let other = replay(&["cp", &format!("az://{}/other.bin", container.name()), "-", "--no-progress"]);

@@ -7,15 +7,30 @@
 
 mod conformance;
 
+use std::sync::Arc;
+
+use azblob::transport::{HttpTransport, Request, Response, TransportError};
 use azblob::{ClientBuilder, SimulationMode};
+use futures_util::future::BoxFuture;
 
 /// Nothing listens here: a request that reached the network would fail.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:9/devstoreaccount1";
+
+/// The wire of the replaying clients: reaching it is a bug, so it panics.
+#[derive(Debug)]
+struct NoNetwork;
+
+impl HttpTransport for NoNetwork {
+    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+        panic!("a replay reached the network: {request:?}")
+    }
+}
 
 async fn run(case_name: &str, case: conformance::Case) {
     let path = conformance::cassette_path(case_name);
     let client = ClientBuilder::new()
         .endpoint(DEAD_ENDPOINT)
+        .transport(Arc::new(NoNetwork))
         .with_simulation(SimulationMode::Replay, &path)
         .build()
         .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));

@@ -13,6 +13,13 @@
 //! [`ClientBuilder::with_simulation`](crate::ClientBuilder::with_simulation);
 //! the file format is specified in `docs/cassette-format.md`.
 //!
+//! Limits, on purpose: an attempt that got no response at all (a reset
+//! connection) is not recorded, so a replay shows only the attempts that
+//! were answered; a recording keeps its large response bodies in memory
+//! until it is saved (so nothing is written for a cassette refused for
+//! holding a secret); `ReplayOrRecord` waits between retries for real,
+//! because its misses go to the network.
+//!
 //! ```no_run
 //! # async fn demo() -> azblob::Result<()> {
 //! use azblob::sim::SimulationMode;
