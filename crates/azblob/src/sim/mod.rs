@@ -181,7 +181,9 @@ struct State {
 
 impl std::fmt::Debug for Simulation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulation").field("mode", &self.mode).field("path", &self.lock().path).finish()
+        // `try_lock`: printing a client must never wait on (or deadlock with) a replay in progress.
+        let path = self.state.try_lock().map(|s| s.path.display().to_string()).unwrap_or_else(|_| "<busy>".into());
+        f.debug_struct("Simulation").field("mode", &self.mode).field("path", &path).finish()
     }
 }
 
