@@ -445,3 +445,22 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
     let stats = replay.simulation_stats().unwrap();
     assert_eq!((stats.replayed, stats.unused), (18, 0), "16 blocks, the block list, the properties");
 }
+
+#[tokio::test]
+async fn load_recordings_switches_cassettes_and_live_clients_have_none() {
+    let client = replayer(&hand_cassette("put_get.json"), SimulationOptions::new());
+    client.load_recordings(hand_cassette("sequential_copy_poll.json")).unwrap();
+    let head = Request::new("GetBlobProperties", Method::HEAD, client.blob("cont", "copy").url().unwrap());
+    // The first unused matching interaction in recorded order answers: the
+    // first poll (the copy itself, a PUT, does not match).
+    let response = client.send_raw(head).await.unwrap();
+    assert_eq!(response.header("x-ms-copy-status"), Some("pending"));
+    assert_eq!(client.simulation_stats().unwrap().unused, 3);
+    assert!(client.load_recordings("/no/such/cassette.json").is_err());
+
+    let live = ClientBuilder::new().endpoint(ENDPOINT).build().unwrap();
+    assert!(live.simulation_stats().is_none());
+    assert_eq!(live.save_recordings().unwrap_err().kind(), ErrorKind::InvalidInput);
+    let err = ClientBuilder::new().endpoint(ENDPOINT).with_simulation(SimulationMode::Replay, "/no/such.json").build();
+    assert!(err.unwrap_err().to_string().contains("cannot read the cassette"));
+}
