@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod record;
 mod sink;
 mod test;
 
@@ -14,9 +15,12 @@ cargo xtask <command>
 
 Commands:
   test    install and start the pinned Azurite (HTTP and HTTPS), then run
-          rustfmt --check, clippy -D warnings and every test
+          rustfmt --check, clippy -D warnings and every test (the
+          conformance suite both live and in replay from its cassettes)
   demo    start Azurite, upload a generated file with `azblob cp`, download it
           back, compare hashes and print the figures  [--size-mib N]
+  record  start a fresh Azurite and re-record the conformance suite's
+          cassettes in testdata/cassettes/ (replayed by `test`)
   bench   throughput, CPU time and peak memory against a fast sink server
           and against Azurite (release build)          [--size-mib N]
   help    print this text
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("record") => record::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
         Some("sink") => {
             args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve)

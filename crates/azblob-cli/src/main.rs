@@ -13,6 +13,7 @@ mod meta;
 mod output;
 mod progress;
 mod rm;
+mod simulate;
 mod size;
 mod snapshot;
 mod stat;
@@ -33,6 +34,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(flatten)]
     connection: Connection,
+
+    /// Record every exchange with the service into a cassette in DIR (one per command line).
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "replay")]
+    record: Option<std::path::PathBuf>,
+
+    /// Answer from the cassette this command line recorded in DIR: no network, no credentials.
+    #[arg(long, global = true, value_name = "DIR")]
+    replay: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -104,11 +113,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    simulate::init(cli.record.as_deref(), cli.replay.as_deref(), &args);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => return fail(anyhow::Error::new(err).context("cannot start the async runtime")),
     };
-    match runtime.block_on(run(cli)) {
+    // A failing command is saved too: replaying it reproduces the failure.
+    let result = runtime.block_on(run(cli));
+    let saved = simulate::finish();
+    match result.and(saved) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(err),
     }
@@ -164,7 +178,12 @@ pub(crate) fn client_for(
         }
         (None, Some(_)) if location.sas.is_some() => azblob::ClientBuilder::new(),
         (None, Some(_)) if auth == EnvAuth::Entra => azblob::ClientBuilder::new().token_credential(entra()),
-        (None, _) => azblob::ClientBuilder::from_env_with(auth).context("no credentials")?,
+        (None, _) => match azblob::ClientBuilder::from_env_with(auth) {
+            Ok(builder) => builder,
+            // A replay needs no credential, only where the account is.
+            Err(_) if simulate::replaying() => replay_builder()?,
+            Err(err) => return Err(anyhow::Error::new(err).context("no credentials")),
+        },
     };
     let mut builder = match &location.endpoint {
         Some(endpoint) => builder.endpoint(endpoint.clone()),
@@ -177,5 +196,17 @@ pub(crate) fn client_for(
         let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
         builder = builder.root_certificate_pem(pem);
     }
-    builder.build().context("invalid client configuration")
+    let client = simulate::apply(builder).build().context("invalid client configuration")?;
+    simulate::register(&client);
+    Ok(client)
+}
+
+/// A client without credentials for `--replay`: the endpoint or account from the environment.
+fn replay_builder() -> Result<azblob::ClientBuilder> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (var("AZURE_STORAGE_BLOB_ENDPOINT"), var("AZURE_STORAGE_ACCOUNT")) {
+        (Some(endpoint), _) => Ok(azblob::ClientBuilder::new().endpoint(endpoint)),
+        (None, Some(account)) => Ok(azblob::ClientBuilder::new().account(account)),
+        (None, None) => anyhow::bail!("--replay needs AZURE_STORAGE_BLOB_ENDPOINT or AZURE_STORAGE_ACCOUNT"),
+    }
 }

@@ -173,3 +173,70 @@ async fn a_killed_upload_resumes_with_resume() {
     assert!(blob.download().await.unwrap() == data);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `azblob` with only an endpoint nobody listens on: no connection string, no key.
+fn offline(args: &[&str], state: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_azblob"))
+        .args(args)
+        .env_remove("AZURE_STORAGE_CONNECTION_STRING")
+        .env_remove("AZURE_STORAGE_ACCOUNT")
+        .env("AZURE_STORAGE_BLOB_ENDPOINT", "http://127.0.0.1:9/devstoreaccount1")
+        .env("XDG_STATE_HOME", state)
+        .output()
+        .expect("run azblob")
+}
+
+#[tokio::test]
+async fn commands_recorded_into_one_directory_each_replay_offline() {
+    let container = new_container(&support::client(), "clisim").await;
+    let dir = azblob_testkit::scratch_dir().join(support::unique_name("clisim"));
+    let cassettes = dir.join("cassettes");
+    let state = dir.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let source = dir.join("in.bin");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&source, &data).unwrap();
+    let target = format!("az://{}/in.bin", container.name());
+    let (src, out) = (source.to_str().unwrap(), dir.join("out.bin"));
+    let record = cassettes.to_str().unwrap();
+    let upload = ["cp", src, &target, "--block-size", "16KiB", "--concurrency", "4", "--json", "--no-progress"];
+    let download = ["cp", &target, out.to_str().unwrap(), "--json", "--no-progress"];
+    let to_stdout = ["cp", &target, "-", "--no-progress"];
+
+    let missing_blob = format!("az://{}/missing.bin", container.name());
+    let missing = ["cp", &missing_blob, "-", "--no-progress"];
+    for args in [&upload[..], &download[..], &to_stdout[..]] {
+        let output = azblob_with_state(&[&["--record", record][..], args].concat(), &state);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let failed = azblob_with_state(&[&["--record", record][..], &missing[..]].concat(), &state);
+    assert!(!failed.status.success(), "the blob does not exist");
+    let names = std::fs::read_dir(&cassettes)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "json"));
+    assert_eq!(names.count(), 4, "one cassette per command line, failed ones too");
+    std::fs::remove_file(&out).unwrap();
+
+    // Replays: the same command lines, no emulator, no credentials.
+    let replay = |args: &[&str]| offline(&[args, &["--replay", record][..]].concat(), &state);
+    let up = json(&replay(&upload));
+    assert_eq!((up["bytes"].as_u64(), up["blocks"].as_u64()), (Some(100_000), Some(7)));
+    let down = json(&replay(&download));
+    assert_eq!(down["bytes"], 100_000);
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    let piped = replay(&to_stdout);
+    assert!(piped.status.success(), "{}", String::from_utf8_lossy(&piped.stderr));
+    assert_eq!(piped.stdout, data);
+
+    // A recorded failure replays as the same failure.
+    let replayed_failure = replay(&missing);
+    assert!(!replayed_failure.status.success());
+    assert_eq!(String::from_utf8_lossy(&replayed_failure.stderr), String::from_utf8_lossy(&failed.stderr));
+
+    // A command line never recorded has no cassette.
+    let other = replay(&["cp", &format!("az://{}/other.bin", container.name()), "-", "--no-progress"]);
+    assert!(!other.status.success());
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(stderr.contains("cannot read the cassette") && stderr.lines().count() == 1, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -16,7 +16,8 @@
 //!
 //! The layers every request passes through, outermost first: operation span,
 //! [`RetryLayer`](transport::RetryLayer), [`SignLayer`](transport::SignLayer),
-//! [`TraceLayer`](transport::TraceLayer), then the wire
+//! [`TraceLayer`](transport::TraceLayer), the simulation layer when
+//! recording or replaying ([`sim`]), then the wire
 //! ([`ReqwestTransport`](transport::ReqwestTransport) or your own
 //! [`HttpTransport`](transport::HttpTransport)).
 
@@ -26,6 +27,7 @@ mod config;
 mod error;
 mod ops;
 mod redact;
+pub mod sim;
 pub mod transfer;
 pub mod transport;
 
@@ -55,6 +57,7 @@ pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
 pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
 pub use crate::ops::snapshot::SnapshotInfo;
 pub use crate::redact::Secret;
+pub use crate::sim::{SimulationMode, SimulationOptions};
 pub use crate::transfer::{
     DownloadOptions, DownloadReport, ProgressSink, TransferProgress, Upload, UploadOptions, UploadReport, UploadSource,
 };

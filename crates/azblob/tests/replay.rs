@@ -1,7 +1,7 @@
 //! What Azurite cannot show, replayed from documented wire exchanges: blob
 //! versions, a pending copy polled to success, and Abort Copy Blob.
 //!
-//! Each cassette in `testdata/cassettes` says why it is a replay (its `why`)
+//! Each cassette in `testdata/replay` says why it is a replay (its `why`)
 //! and where its exchanges come from (its `source`).
 
 #[path = "support/replay.rs"]

@@ -85,8 +85,8 @@ impl BlobClient {
         self.service.pipeline()
     }
 
-    /// The service state shared by all clients (for `blob_manage.rs`).
-    pub(super) fn service(&self) -> &Arc<ServiceInner> {
+    /// The service state shared by all clients (pipeline, endpoint, seeded randomness).
+    pub(crate) fn service(&self) -> &Arc<ServiceInner> {
         &self.service
     }
 

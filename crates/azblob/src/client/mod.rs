@@ -12,6 +12,7 @@ mod blob_transfer;
 mod container;
 mod copy;
 mod list;
+mod simulation;
 
 pub use self::batch::{BatchDeleteOptions, BatchItemResult, BatchOutcome};
 pub(crate) use self::blob::refine_if_not_exists;
@@ -41,11 +42,19 @@ pub(crate) struct ServiceInner {
     endpoint: Url,
     credential: Credential,
     pipeline: Pipeline,
+    /// The simulation, when recording or replaying.
+    simulation: Option<Arc<crate::sim::Simulation>>,
+    /// The client's randomness (upload session ids): seeded from the
+    /// cassette when simulating, so replays send the same block ids.
+    rng: std::sync::Mutex<fastrand::Rng>,
 }
 
 impl BlobServiceClient {
     pub(crate) fn new(account: String, endpoint: Url, credential: Credential, pipeline: Pipeline) -> Self {
-        BlobServiceClient { inner: Arc::new(ServiceInner { account, endpoint, credential, pipeline }) }
+        let rng = std::sync::Mutex::new(fastrand::Rng::new());
+        BlobServiceClient {
+            inner: Arc::new(ServiceInner { account, endpoint, credential, pipeline, simulation: None, rng }),
+        }
     }
 
     /// The storage account name.

@@ -2,6 +2,7 @@
 
 mod connection_string;
 mod env;
+mod simulation;
 
 pub use self::env::EnvAuth;
 
@@ -59,6 +60,7 @@ pub struct ClientBuilder {
     transport: Option<Arc<dyn HttpTransport>>,
     clock: Option<Arc<dyn Clock>>,
     rng: Option<Arc<dyn RetryRng>>,
+    simulation: Option<simulation::SimulationConfig>,
 }
 
 impl Default for ClientBuilder {
@@ -77,6 +79,7 @@ impl Default for ClientBuilder {
             transport: None,
             clock: None,
             rng: None,
+            simulation: None,
         }
     }
 }
@@ -266,15 +269,27 @@ impl ClientBuilder {
                 root_certificates_pem: self.root_certificates_pem,
             })?),
         };
+        let simulation = simulation::open(self.simulation.as_ref(), &account)?;
+        let wire = simulation::wrap(wire, simulation.as_ref());
         let traced: Arc<dyn HttpTransport> = Arc::new(TraceLayer::new(wire));
-        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, self.credential.clone()));
+        // A replay needs no credential: a token would have to come from Entra
+        // ID over the network first, so a replaying client does not ask for one.
+        // Keys and SAS tokens stay, as they sign offline and SAS fields are matched.
+        let signing = match (&self.credential, simulation.as_ref()) {
+            (Credential::Token(_), Some(sim)) if sim.is_replay() => Credential::Anonymous,
+            (credential, _) => credential.clone(),
+        };
+        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing));
         let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(
             signed,
             self.retry,
-            self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            self.clock
+                .or_else(|| simulation.as_ref().and_then(|sim| sim.clock()))
+                .unwrap_or_else(|| Arc::new(SystemClock)),
             self.rng.unwrap_or_else(|| Arc::new(crate::transport::retry::FastRng)),
         ));
-        Ok(BlobServiceClient::new(account, endpoint, self.credential, Pipeline::new(retried, api_version)))
+        Ok(BlobServiceClient::new(account, endpoint, self.credential, Pipeline::new(retried, api_version))
+            .with_simulation(simulation))
     }
 
     fn resolve_endpoint(&self) -> Result<Url> {

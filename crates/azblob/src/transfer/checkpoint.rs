@@ -47,8 +47,8 @@ pub(crate) struct Checkpoint {
 }
 
 impl Checkpoint {
-    pub(crate) fn new(blob: String, source: SourceIdentity, block_size: u64) -> Self {
-        Checkpoint { format: FORMAT.to_owned(), blob, source, block_size, session_id: new_session_id() }
+    pub(crate) fn new(blob: String, source: SourceIdentity, block_size: u64, session_id: String) -> Self {
+        Checkpoint { format: FORMAT.to_owned(), blob, source, block_size, session_id }
     }
 
     /// Reads a checkpoint; `Ok(None)` if the file does not exist.
@@ -109,11 +109,6 @@ pub(crate) fn block_id(session_id: &str, index: u64) -> String {
     BASE64.encode(format!("{session_id}-{index:06}"))
 }
 
-/// 16 hex digits of randomness.
-pub(crate) fn new_session_id() -> String {
-    format!("{:016x}", fastrand::u64(..))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,10 +128,10 @@ mod tests {
 
     #[test]
     fn save_load_and_refusals() {
-        let dir = std::env::temp_dir().join(format!("azblob-ckpt-{}", new_session_id()));
+        let dir = std::env::temp_dir().join(format!("azblob-ckpt-{:016x}", fastrand::u64(..)));
         let path = dir.join("upload.json");
         assert_eq!(Checkpoint::load(&path).unwrap(), None);
-        let ckpt = Checkpoint::new("http://h/acct/c/b".into(), identity(), 1024);
+        let ckpt = Checkpoint::new("http://h/acct/c/b".into(), identity(), 1024, "0123456789abcdef".into());
         ckpt.save(&path).unwrap();
         let loaded = Checkpoint::load(&path).unwrap().unwrap();
         assert_eq!(loaded, ckpt);

@@ -14,7 +14,7 @@ use http::StatusCode;
 use md5::Digest as _;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::checkpoint::{block_id, new_session_id, Checkpoint, SourceIdentity};
+use super::checkpoint::{block_id, Checkpoint, SourceIdentity};
 use super::gauge::{BufferGauge, GaugeGuard};
 use super::options::{plan_block_size, UploadOptions};
 use super::progress::{ProgressSink, ProgressTracker};
@@ -249,7 +249,8 @@ async fn upload_bytes(
         let end = (start + block_size as usize).min(data.len());
         BlockLoad::Ready(Block { index, data: data.slice(start..end), _guard: None })
     });
-    let session = Session { id: new_session_id(), block_size, count: Some(count), resumed: 0, checkpoint: None };
+    let session =
+        Session { id: blob.service().new_session_id(), block_size, count: Some(count), resumed: 0, checkpoint: None };
     upload_blocks(blob, session, loads.boxed(), Some(size), 0, md5, options, gauge).await
 }
 
@@ -302,7 +303,10 @@ async fn upload_file(
             present = staged_blocks(blob).await?;
             Some((existing, ckpt_path.clone()))
         }
-        (_, Some(ckpt_path)) => Some((Checkpoint::new(url.clone(), identity, block_size), ckpt_path.clone())),
+        (_, Some(ckpt_path)) => {
+            let session_id = blob.service().new_session_id();
+            Some((Checkpoint::new(url.clone(), identity, block_size, session_id), ckpt_path.clone()))
+        }
         (_, None) => None,
     };
     let count = size.div_ceil(block_size);
@@ -311,7 +315,8 @@ async fn upload_file(
             "{count} blocks of {block_size} bytes exceed the limit of {MAX_BLOCKS}"
         )));
     }
-    let session_id = checkpoint.as_ref().map(|(c, _)| c.session_id.clone()).unwrap_or_else(new_session_id);
+    let session_id =
+        checkpoint.as_ref().map(|(c, _)| c.session_id.clone()).unwrap_or_else(|| blob.service().new_session_id());
     if let Some((ckpt, ckpt_path)) = &checkpoint {
         // Saved before the first block leaves, so even a killed process can resume.
         ckpt.save(ckpt_path)?;
@@ -433,7 +438,8 @@ async fn upload_reader(
         };
         Some((load, s))
     });
-    let session = Session { id: new_session_id(), block_size, count: None, resumed: 0, checkpoint: None };
+    let session =
+        Session { id: blob.service().new_session_id(), block_size, count: None, resumed: 0, checkpoint: None };
     let tracker = ProgressTracker::new(options.progress.clone(), None);
     let sent = send_blocks(blob, &session, loads.boxed(), options, &tracker).await?;
     let md5 = *md5_out.lock().expect("md5 lock");

@@ -7,7 +7,8 @@
 //! `ops::error_map::error_from_response`.
 //!
 //! The stack, outermost first, is built by [`Pipeline`]:
-//! operation span → [`RetryLayer`] → [`SignLayer`] → [`TraceLayer`] → wire
+//! operation span → [`RetryLayer`] → [`SignLayer`] → [`TraceLayer`] → the
+//! simulation layer when recording or replaying ([`crate::sim`]) → wire
 //! ([`ReqwestTransport`] or any user transport).
 
 mod body;

@@ -1,7 +1,7 @@
 //! A minimal replay transport: answers from a cassette and asserts each request matches.
 //!
 //! It stands in for the simulation layer until that exists; the cassette
-//! shape is described in `testdata/cassettes/README.md`. Requests are matched
+//! shape is described in `testdata/replay/README.md`. Requests are matched
 //! in order: method, path, the exact set of query parameters, and any headers
 //! the cassette names. Everything the client sent is kept for further asserts.
 
@@ -62,9 +62,9 @@ pub struct CannedResponse {
     pub body: String,
 }
 
-/// Loads `testdata/cassettes/{name}`.
+/// Loads `testdata/replay/{name}`.
 pub fn load(name: &str) -> Cassette {
-    let path = azblob_testkit::workspace_root().join("testdata/cassettes").join(name);
+    let path = azblob_testkit::workspace_root().join("testdata/replay").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let cassette: Cassette = serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad cassette {name}: {e}"));
     assert_eq!(cassette.format, "azblob-replay/1", "{name}");

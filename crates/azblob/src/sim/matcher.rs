@@ -1,0 +1,362 @@
+//! Matching a request against recorded ones, and the diff shown when none matches.
+//!
+//! Replay picks the first *unused* interaction that matches, in recorded
+//! order: requests that differ only in the order they were sent (concurrent
+//! uploads) still find their own, and identical requests (retries, polls)
+//! get their answers in the order they were recorded.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use super::cassette::{CassetteBody, CassetteRequest};
+use super::store::sha256_hex;
+
+/// A user-supplied match: `(sent, recorded) -> matches`.
+pub type MatchFn = dyn Fn(&CassetteRequest, &CassetteRequest) -> bool + Send + Sync;
+
+/// How a sent request is matched with a recorded one.
+///
+/// Both sides are sanitized first, so credentials (`Authorization`, SAS
+/// `sig`) and per-attempt headers (`x-ms-date`, `x-ms-client-request-id`,
+/// `User-Agent`) never take part in any strategy.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Matching {
+    /// Method, path, canonical query, the recorded headers and the body's SHA-256.
+    Exact,
+    /// As `Exact`, but also ignoring the SAS validity window (`se`, `st`).
+    #[default]
+    IgnoreVolatile,
+    /// Method and path only: the n-th request with the same method and path
+    /// gets the n-th recorded response (retries, polling).
+    Sequential,
+    /// A closure `(sent, recorded) -> matches`; its name is stored as `custom`.
+    Custom(Arc<MatchFn>),
+}
+
+impl fmt::Debug for Matching {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Matching {
+    /// The strategy's name in a cassette's `matching` field.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Matching::Exact => "exact",
+            Matching::IgnoreVolatile => "ignore-volatile",
+            Matching::Sequential => "sequential",
+            Matching::Custom(_) => "custom",
+        }
+    }
+
+    /// The strategy named in a cassette; `custom` (a closure cannot be
+    /// stored) and unknown names fall back to `IgnoreVolatile`.
+    pub fn from_name(name: &str) -> Matching {
+        match name {
+            "exact" => Matching::Exact,
+            "sequential" => Matching::Sequential,
+            _ => Matching::IgnoreVolatile,
+        }
+    }
+
+    /// A custom strategy from a closure.
+    pub fn custom(f: impl Fn(&CassetteRequest, &CassetteRequest) -> bool + Send + Sync + 'static) -> Matching {
+        Matching::Custom(Arc::new(f))
+    }
+}
+
+/// Query keys `IgnoreVolatile` leaves out: the SAS validity window.
+const VOLATILE_QUERY: &[&str] = &["se", "st", "sig"];
+/// Headers `IgnoreVolatile` leaves out, should a hand-written cassette hold them.
+const VOLATILE_HEADERS: &[&str] = &["x-ms-date", "x-ms-client-request-id", "authorization", "user-agent", "date"];
+/// What an ignored block id compares as.
+const ANY_BLOCK_ID: &str = "*";
+
+/// A body's identity for matching: its hash and length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BodyDigest {
+    pub(crate) sha256: String,
+    pub(crate) len: u64,
+}
+
+impl BodyDigest {
+    pub(crate) fn of(body: &CassetteBody) -> BodyDigest {
+        match body {
+            CassetteBody::Text { text } => BodyDigest { sha256: sha256_hex(text.as_bytes()), len: text.len() as u64 },
+            CassetteBody::Stored { sha256, len } => BodyDigest { sha256: sha256.clone(), len: *len },
+        }
+    }
+}
+
+/// One way a sent request differs from a recorded one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Difference {
+    Method { recorded: String, sent: String },
+    Path { recorded: String, sent: String },
+    Query { key: String, recorded: Option<String>, sent: Option<String> },
+    Header { name: String, recorded: Option<String>, sent: Option<String> },
+    Body { recorded: BodyDigest, sent: BodyDigest },
+    Custom,
+}
+
+impl Difference {
+    /// How far apart this makes two requests: a different method or path is
+    /// a different operation altogether.
+    fn weight(&self) -> usize {
+        match self {
+            Difference::Method { .. } | Difference::Path { .. } => 10,
+            _ => 1,
+        }
+    }
+}
+
+fn show(value: &Option<String>) -> String {
+    match value {
+        Some(v) => format!("{v:?}"),
+        None => "(absent)".to_owned(),
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::Method { recorded, sent } => write!(f, "method: recorded {recorded}, sent {sent}"),
+            Difference::Path { recorded, sent } => write!(f, "path: recorded {recorded}, sent {sent}"),
+            Difference::Query { key, recorded, sent } => {
+                write!(f, "query {key}: recorded {}, sent {}", show(recorded), show(sent))
+            }
+            Difference::Header { name, recorded, sent } => {
+                write!(f, "header {name}: recorded {}, sent {}", show(recorded), show(sent))
+            }
+            Difference::Body { recorded, sent } => write!(
+                f,
+                "body sha256: recorded {} ({} bytes), sent {} ({} bytes)",
+                &recorded.sha256[..recorded.sha256.len().min(16)],
+                recorded.len,
+                &sent.sha256[..sent.sha256.len().min(16)],
+                sent.len
+            ),
+            Difference::Custom => f.write_str("the custom matcher said no"),
+        }
+    }
+}
+
+/// A request ready to be compared: the sanitized request and its body digest.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) request: CassetteRequest,
+    pub(crate) digest: BodyDigest,
+}
+
+impl Prepared {
+    pub(crate) fn new(request: CassetteRequest) -> Self {
+        let digest = BodyDigest::of(&request.body);
+        Prepared { request, digest }
+    }
+}
+
+/// The settings matching runs with.
+#[derive(Debug, Clone)]
+pub(crate) struct Matcher {
+    pub(crate) strategy: Matching,
+    pub(crate) ignore_block_ids: bool,
+}
+
+impl Matcher {
+    /// Whether `sent` matches `recorded`.
+    pub(crate) fn matches(&self, sent: &Prepared, recorded: &Prepared) -> bool {
+        match &self.strategy {
+            Matching::Custom(f) => f(&sent.request, &recorded.request),
+            _ => self.differences(sent, recorded).is_empty(),
+        }
+    }
+
+    /// Every difference that matters to this strategy (for `Custom`, the
+    /// differences `IgnoreVolatile` would see, to explain a refusal).
+    pub(crate) fn differences(&self, sent: &Prepared, recorded: &Prepared) -> Vec<Difference> {
+        let (s, r) = (&sent.request, &recorded.request);
+        let mut out = Vec::new();
+        if s.method != r.method {
+            out.push(Difference::Method { recorded: r.method.clone(), sent: s.method.clone() });
+        }
+        if s.path != r.path {
+            out.push(Difference::Path { recorded: r.path.clone(), sent: s.path.clone() });
+        }
+        if matches!(self.strategy, Matching::Sequential) {
+            return out;
+        }
+        let volatile = !matches!(self.strategy, Matching::Exact);
+        self.query_differences(s, r, volatile, &mut out);
+        header_differences(s, r, volatile, &mut out);
+        let (sent_body, recorded_body) = (self.body_digest(sent), self.body_digest(recorded));
+        if sent_body != recorded_body {
+            out.push(Difference::Body { recorded: recorded.digest.clone(), sent: sent.digest.clone() });
+        }
+        if out.is_empty() && matches!(self.strategy, Matching::Custom(_)) {
+            out.push(Difference::Custom);
+        }
+        out
+    }
+
+    fn query_differences(&self, s: &CassetteRequest, r: &CassetteRequest, volatile: bool, out: &mut Vec<Difference>) {
+        let group = |request: &CassetteRequest| {
+            let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (key, value) in request.query_pairs() {
+                if volatile && VOLATILE_QUERY.contains(&key.as_str()) {
+                    continue;
+                }
+                let value = if self.ignore_block_ids && key == "blockid" { ANY_BLOCK_ID.to_owned() } else { value };
+                map.entry(key).or_default().push(value);
+            }
+            map
+        };
+        let (sq, rq) = (group(s), group(r));
+        let keys: BTreeSet<&String> = sq.keys().chain(rq.keys()).collect();
+        for key in keys {
+            let (sv, rv) = (sq.get(key), rq.get(key));
+            if sv != rv {
+                out.push(Difference::Query {
+                    key: key.clone(),
+                    recorded: rv.map(|v| v.join(",")),
+                    sent: sv.map(|v| v.join(",")),
+                });
+            }
+        }
+    }
+
+    /// The body's digest as this matcher compares it: with block ids
+    /// ignored, a Put Block List body is compared without its ids.
+    fn body_digest(&self, prepared: &Prepared) -> BodyDigest {
+        match &prepared.request.body {
+            CassetteBody::Text { text } if self.ignore_block_ids && text.contains("<BlockList>") => {
+                BodyDigest::of(&CassetteBody::Text { text: strip_block_ids(text) })
+            }
+            _ => prepared.digest.clone(),
+        }
+    }
+}
+
+fn header_differences(s: &CassetteRequest, r: &CassetteRequest, volatile: bool, out: &mut Vec<Difference>) {
+    let names: BTreeSet<&String> = s.headers.keys().chain(r.headers.keys()).collect();
+    for name in names {
+        if volatile && VOLATILE_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        let (sv, rv) = (s.headers.get(name), r.headers.get(name));
+        if sv != rv {
+            out.push(Difference::Header { name: name.clone(), recorded: rv.cloned(), sent: sv.cloned() });
+        }
+    }
+}
+
+/// A Put Block List body with every block id replaced by `*`.
+fn strip_block_ids(text: &str) -> String {
+    let mut out = text.to_owned();
+    for tag in ["Latest", "Committed", "Uncommitted"] {
+        let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(start) = rest.find(&open) {
+            let content = start + open.len();
+            let Some(len) = rest[content..].find(&close) else { break };
+            result.push_str(&rest[..content]);
+            result.push_str(ANY_BLOCK_ID);
+            rest = &rest[content + len..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
+/// The closest candidate to `sent` among `candidates` (index, prepared):
+/// the one with the fewest (weighted) differences, the earliest on a tie.
+pub(crate) fn closest<'a>(
+    matcher: &Matcher,
+    sent: &Prepared,
+    candidates: impl Iterator<Item = (usize, &'a Prepared)>,
+) -> Option<(usize, Vec<Difference>)> {
+    candidates
+        .map(|(index, recorded)| (index, matcher.differences(sent, recorded)))
+        .min_by_key(|(index, diffs)| (diffs.iter().map(Difference::weight).sum::<usize>(), *index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::cassette::canonical_query;
+
+    fn request(method: &str, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &str) -> Prepared {
+        Prepared::new(CassetteRequest {
+            method: method.into(),
+            path: path.into(),
+            query: canonical_query(&query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>()),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: CassetteBody::Text { text: body.into() },
+        })
+    }
+
+    fn matcher(strategy: Matching, ignore_block_ids: bool) -> Matcher {
+        Matcher { strategy, ignore_block_ids }
+    }
+
+    #[test]
+    fn exact_compares_everything_and_ignore_volatile_skips_the_sas_window() {
+        let a = request("PUT", "/a/c/b", &[("se", "2030"), ("sp", "w")], &[("x-ms-meta-k", "1")], "x");
+        let b = request("PUT", "/a/c/b", &[("se", "2031"), ("sp", "w")], &[("x-ms-meta-k", "1")], "x");
+        assert!(!matcher(Matching::Exact, false).matches(&a, &b));
+        assert!(matcher(Matching::IgnoreVolatile, false).matches(&a, &b));
+        let c = request("PUT", "/a/c/b", &[("se", "2031"), ("sp", "r")], &[("x-ms-meta-k", "2")], "y");
+        let diffs = matcher(Matching::IgnoreVolatile, false).differences(&c, &a);
+        let text: Vec<String> = diffs.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 3, "{text:?}");
+        assert_eq!(text[0], r#"query sp: recorded "w", sent "r""#);
+        assert_eq!(text[1], r#"header x-ms-meta-k: recorded "1", sent "2""#);
+        assert!(
+            text[2].starts_with("body sha256: recorded 2d711642b726b044 (1 bytes), sent a1fce4363854ff88"),
+            "{}",
+            text[2]
+        );
+    }
+
+    #[test]
+    fn sequential_looks_at_method_and_path_only() {
+        let a = request("GET", "/a/c/b", &[], &[("x-ms-range", "bytes=0-1")], "");
+        let b = request("GET", "/a/c/b", &[("timeout", "5")], &[], "");
+        assert!(matcher(Matching::Sequential, false).matches(&a, &b));
+        let c = request("HEAD", "/a/c/b", &[], &[], "");
+        assert_eq!(matcher(Matching::Sequential, false).differences(&a, &c).len(), 1);
+    }
+
+    #[test]
+    fn block_ids_can_be_ignored_in_queries_and_block_lists() {
+        let list = |id: &str| {
+            format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>{id}</Latest></BlockList>")
+        };
+        let a = request("PUT", "/a/c/b", &[("blockid", "QUFB"), ("comp", "block")], &[], "data");
+        let b = request("PUT", "/a/c/b", &[("blockid", "QkJC"), ("comp", "block")], &[], "data");
+        assert!(!matcher(Matching::IgnoreVolatile, false).matches(&a, &b));
+        assert!(matcher(Matching::IgnoreVolatile, true).matches(&a, &b));
+        let la = request("PUT", "/a/c/b", &[("comp", "blocklist")], &[], &list("QUFB"));
+        let lb = request("PUT", "/a/c/b", &[("comp", "blocklist")], &[], &list("QkJC"));
+        assert!(!matcher(Matching::Exact, false).matches(&la, &lb));
+        assert!(matcher(Matching::Exact, true).matches(&la, &lb));
+    }
+
+    #[test]
+    fn custom_closures_decide_and_closest_prefers_the_same_operation() {
+        let only_path = matcher(Matching::custom(|s, r| s.path == r.path), false);
+        let a = request("PUT", "/a/c/b", &[], &[], "1");
+        let b = request("GET", "/a/c/b", &[], &[], "2");
+        assert!(only_path.matches(&a, &b));
+        let m = matcher(Matching::IgnoreVolatile, false);
+        let candidates =
+            [request("GET", "/a/c/other", &[], &[], ""), request("PUT", "/a/c/b", &[], &[("x-ms-meta-a", "1")], "1")];
+        let (index, diffs) = closest(&m, &a, candidates.iter().enumerate()).unwrap();
+        assert_eq!(index, 1);
+        assert_eq!(diffs[0].to_string(), r#"header x-ms-meta-a: recorded "1", sent (absent)"#);
+    }
+}

@@ -1,0 +1,43 @@
+//! The conformance suite in replay, from `testdata/cassettes/`: no server,
+//! no network, no credentials.
+//!
+//! The client points at a port nothing listens on and has no credential; the
+//! simulation layer answers every request, and each case must use every
+//! recorded exchange. Refresh the cassettes with `cargo xtask record`.
+
+mod conformance;
+
+use std::sync::Arc;
+
+use azblob::transport::{HttpTransport, Request, Response, TransportError};
+use azblob::{ClientBuilder, SimulationMode};
+use futures_util::future::BoxFuture;
+
+/// Nothing listens here: a request that reached the network would fail.
+const DEAD_ENDPOINT: &str = "http://127.0.0.1:9/devstoreaccount1";
+
+/// The wire of the replaying clients: reaching it is a bug, so it panics.
+#[derive(Debug)]
+struct NoNetwork;
+
+impl HttpTransport for NoNetwork {
+    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+        panic!("a replay reached the network: {request:?}")
+    }
+}
+
+async fn run(case_name: &str, case: conformance::Case) {
+    let path = conformance::cassette_path(case_name);
+    let client = ClientBuilder::new()
+        .endpoint(DEAD_ENDPOINT)
+        .transport(Arc::new(NoNetwork))
+        .with_simulation(SimulationMode::Replay, &path)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));
+    let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;
+    case(container).await;
+    let stats = client.simulation_stats().unwrap();
+    assert_eq!(stats.unused, 0, "every recorded exchange of {} is replayed: {stats:?}", path.display());
+}
+
+conformance::conformance_suite!(run);
