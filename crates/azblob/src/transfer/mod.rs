@@ -12,6 +12,7 @@ mod options;
 mod progress;
 mod source;
 mod upload;
+mod upload_builder;
 
 pub use self::download::DownloadReport;
 pub use self::options::{
@@ -19,6 +20,7 @@ pub use self::options::{
 };
 pub use self::progress::{ProgressSink, TransferProgress};
 pub use self::source::UploadSource;
-pub use self::upload::{Upload, UploadReport};
+pub use self::upload::UploadReport;
+pub use self::upload_builder::Upload;
 
 pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};

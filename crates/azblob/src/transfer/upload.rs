@@ -2,9 +2,7 @@
 //! resumable session and a final Put Block List.
 
 use std::collections::HashMap;
-use std::future::{Future, IntoFuture};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -17,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use super::checkpoint::{block_id, Checkpoint, SourceIdentity};
 use super::gauge::{BufferGauge, GaugeGuard};
 use super::options::{plan_block_size, UploadOptions};
-use super::progress::{ProgressSink, ProgressTracker};
+use super::progress::ProgressTracker;
 use super::source::UploadSource;
 use crate::client::BlobClient;
 use crate::error::{Error, ErrorKind, Result};
@@ -25,7 +23,7 @@ use crate::ops::block_blob::{
     build_get_uncommitted_blocks_request, build_put_block_list_request, build_put_block_request,
     parse_uncommitted_blocks, CommitOptions, MAX_BLOCKS,
 };
-use crate::ops::models::{AccessTier, ETag};
+use crate::ops::models::ETag;
 use crate::ops::put_blob::{parse_write_response, PutBlobOptions};
 use crate::ops::request_util::md5_digest;
 
@@ -49,124 +47,6 @@ pub struct UploadReport {
     pub content_md5: Option<[u8; 16]>,
     /// The most payload bytes the upload held in its own buffers at once.
     pub peak_buffer_bytes: u64,
-}
-
-/// An upload being configured; `.await` it (or call [`send`](Upload::send)) to run it.
-///
-/// ```no_run
-/// # async fn f(blob: azblob::BlobClient) -> azblob::Result<()> {
-/// let report = blob
-///     .upload_file("model.safetensors")
-///     .block_size(16 * 1024 * 1024)
-///     .concurrency(8)
-///     .resume("model.upload.json")
-///     .await?;
-/// println!("{} blocks, {} already there", report.blocks, report.resumed_blocks);
-/// # Ok(()) }
-/// ```
-#[must_use = "an upload does nothing until awaited"]
-#[derive(Debug)]
-pub struct Upload<'a> {
-    blob: &'a BlobClient,
-    source: UploadSource,
-    options: UploadOptions,
-}
-
-impl<'a> Upload<'a> {
-    pub(crate) fn new(blob: &'a BlobClient, source: UploadSource) -> Self {
-        Upload { blob, source, options: UploadOptions::default() }
-    }
-
-    /// Replaces all options at once.
-    pub fn options(mut self, options: UploadOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Bytes per block (default 8 MiB).
-    pub fn block_size(mut self, bytes: u64) -> Self {
-        self.options.block_size = bytes;
-        self
-    }
-
-    /// Blocks in flight (default 8).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.options.concurrency = n;
-        self
-    }
-
-    /// The largest upload sent as one Put Blob (default 256 MiB).
-    pub fn single_put_max(mut self, bytes: u64) -> Self {
-        self.options.single_put_max = bytes;
-        self
-    }
-
-    /// The blob's `Content-Type`.
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.options.content.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Adds one metadata pair.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.options.metadata.insert(key.into(), value.into());
-        self
-    }
-
-    /// The access tier.
-    pub fn tier(mut self, tier: AccessTier) -> Self {
-        self.options.tier = Some(tier);
-        self
-    }
-
-    /// Sends a transactional `Content-MD5` with every block.
-    pub fn transactional_md5(mut self, on: bool) -> Self {
-        self.options.transactional_md5 = on;
-        self
-    }
-
-    /// Computes and stores the whole blob's `Content-MD5`.
-    pub fn blob_md5(mut self, on: bool) -> Self {
-        self.options.blob_md5 = on;
-        self
-    }
-
-    /// Reports progress to `sink`.
-    pub fn progress(mut self, sink: Arc<dyn ProgressSink>) -> Self {
-        self.options.progress = Some(sink);
-        self
-    }
-
-    /// Keeps a checkpoint at `path` so an interrupted upload can be resumed;
-    /// an existing checkpoint there is replaced by a new session.
-    pub fn checkpoint(mut self, path: impl Into<PathBuf>) -> Self {
-        self.options.checkpoint = Some(path.into());
-        self.options.resume = false;
-        self
-    }
-
-    /// Continues the upload saved in the checkpoint at `path` if there is
-    /// one (only missing blocks are sent), else starts one and saves it there.
-    /// A checkpoint of another blob or of a source that changed is refused.
-    pub fn resume(mut self, path: impl Into<PathBuf>) -> Self {
-        self.options.checkpoint = Some(path.into());
-        self.options.resume = true;
-        self
-    }
-
-    /// Runs the upload.
-    pub async fn send(self) -> Result<UploadReport> {
-        run_upload(self.blob, self.source, self.options).await
-    }
-}
-
-impl<'a> IntoFuture for Upload<'a> {
-    type Output = Result<UploadReport>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<UploadReport>> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.send())
-    }
 }
 
 /// A block read and ready to send; its guard keeps it on the gauge.
