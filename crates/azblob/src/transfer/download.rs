@@ -55,10 +55,10 @@ pub(crate) struct RangeFetcher {
 
 impl RangeFetcher {
     /// Fills `buf` (empty, with room for `len`) with bytes `offset..offset+len`.
-    async fn fetch_into(&self, offset: u64, len: u64, mut buf: BytesMut) -> Result<BytesMut> {
+    async fn fetch_into<B: RangeBuf>(&self, offset: u64, len: u64, mut buf: B) -> Result<B> {
         let mut failures = 0;
-        while (buf.len() as u64) < len {
-            let have = buf.len() as u64;
+        while buf.filled() < len {
+            let have = buf.filled();
             let options = GetBlobOptions {
                 range: Some(BlobRange::new(offset + have, len - have)),
                 selector: self.selector.clone(),
@@ -79,21 +79,59 @@ impl RangeFetcher {
                     )
                     .with_operation("GetBlob"));
                 }
-                tracing::debug!(offset, have = buf.len(), "resuming a broken body");
+                tracing::debug!(offset, have = buf.filled(), "resuming a broken body");
             }
         }
         Ok(buf)
     }
 }
 
+/// Where a range's bytes collect while it is read.
+trait RangeBuf: Send {
+    /// Bytes collected so far.
+    fn filled(&self) -> u64;
+    /// Adds the next chunk of the body.
+    fn put(&mut self, chunk: Bytes);
+}
+
+/// One contiguous buffer: a download into memory fills its piece of the result.
+impl RangeBuf for BytesMut {
+    fn filled(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn put(&mut self, chunk: Bytes) {
+        self.extend_from_slice(&chunk);
+    }
+}
+
+/// The chunks as the connection delivered them, uncopied: writers and files
+/// take them one after another.
+#[derive(Default)]
+struct Chunks {
+    parts: Vec<Bytes>,
+    len: u64,
+}
+
+impl RangeBuf for Chunks {
+    fn filled(&self) -> u64 {
+        self.len
+    }
+
+    fn put(&mut self, chunk: Bytes) {
+        self.len += chunk.len() as u64;
+        self.parts.push(chunk);
+    }
+}
+
 /// Appends the body to `buf` up to `limit` bytes; `Err` if it broke off.
-async fn read_body(body: Body, buf: &mut BytesMut, limit: u64) -> Result<(), ()> {
+async fn read_body<B: RangeBuf>(body: Body, buf: &mut B, limit: u64) -> Result<(), ()> {
     let mut stream = body.into_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ())?;
-        let room = (limit - buf.len() as u64) as usize;
+        let room = (limit - buf.filled()) as usize;
         // More than asked for is the server's bug; keep what was asked.
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        buf.put(chunk.slice(..chunk.len().min(room)));
     }
     Ok(())
 }
@@ -266,16 +304,18 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     let mut pieces = stream::iter(ranges)
         .map(|(offset, len)| {
             let fetcher = Arc::clone(&start.fetcher);
-            async move { fetcher.fetch_into(offset, len, BytesMut::with_capacity(len as usize)).await }
+            async move { fetcher.fetch_into(offset, len, Chunks::default()).await }
         })
         .buffered(options.concurrency);
     while let Some(piece) = pieces.next().await {
         let piece = piece?;
-        if let Some(h) = hasher.as_mut() {
-            md5::Digest::update(h, &piece);
+        for part in &piece.parts {
+            if let Some(h) = hasher.as_mut() {
+                md5::Digest::update(h, part);
+            }
+            writer.write_all(part).await.map_err(write_error)?;
         }
-        writer.write_all(&piece).await.map_err(write_error)?;
-        tracker.advance(piece.len() as u64);
+        tracker.advance(piece.len);
     }
     writer.flush().await.map_err(write_error)?;
     if let (Some(expected), Some(h)) = (expected, hasher) {
@@ -325,7 +365,7 @@ async fn download_into_file(
     if let Some(h) = hasher.as_mut() {
         md5::Digest::update(h, &first);
     }
-    write_at(Arc::clone(&file), first.clone(), 0).await?;
+    write_at(Arc::clone(&file), vec![first.clone()], 0).await?;
     tracker.advance(first.len() as u64);
     let ranges = remaining_ranges(first.len() as u64, total, options.chunk_size);
     let chunks = 1 + ranges.len() as u64;
@@ -333,18 +373,19 @@ async fn download_into_file(
         .map(|(offset, len)| {
             let (file, fetcher, tracker) = (Arc::clone(&file), Arc::clone(&start.fetcher), tracker.clone());
             async move {
-                let piece = fetcher.fetch_into(offset, len, BytesMut::with_capacity(len as usize)).await?.freeze();
+                let piece = fetcher.fetch_into(offset, len, Chunks::default()).await?;
                 // Positional writes land out of order; only the hash needs order.
-                write_at(file, piece.clone(), offset).await?;
+                write_at(file, piece.parts.clone(), offset).await?;
                 tracker.advance(len);
-                Ok::<_, Error>(piece)
+                Ok::<_, Error>(piece.parts)
             }
         })
         .buffered(options.concurrency);
-    while let Some(piece) = written.next().await {
-        let piece = piece?;
-        if let Some(h) = hasher.as_mut() {
-            md5::Digest::update(h, &piece);
+    while let Some(parts) = written.next().await {
+        for part in parts? {
+            if let Some(h) = hasher.as_mut() {
+                md5::Digest::update(h, &part);
+            }
         }
     }
     if let (Some(expected), Some(h)) = (expected, hasher) {
@@ -353,11 +394,19 @@ async fn download_into_file(
     Ok(report(&start, total, chunks, expected.is_some()))
 }
 
-async fn write_at(file: Arc<std::fs::File>, data: Bytes, offset: u64) -> Result<()> {
-    tokio::task::spawn_blocking(move || positional_write(&file, &data, offset))
-        .await
-        .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e))
+/// Writes `parts` one after another from `offset`, in one blocking task.
+async fn write_at(file: Arc<std::fs::File>, parts: Vec<Bytes>, offset: u64) -> Result<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut at = offset;
+        for part in &parts {
+            positional_write(&file, part, at)?;
+            at += part.len() as u64;
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
+    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e))
 }
 
 #[cfg(unix)]
