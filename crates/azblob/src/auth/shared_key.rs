@@ -32,13 +32,19 @@ impl SharedKeyCredential {
     /// Fails with [`InvalidInput`](crate::ErrorKind::InvalidInput) if the key
     /// is not valid base64; the message never repeats the key.
     pub fn new(account: impl Into<String>, key: impl Into<String>) -> Result<Self> {
+        let account = account.into();
+        // Storage account names are 3 to 24 lowercase letters and digits;
+        // emulators accept more, so only what a header cannot carry is refused.
+        if account.is_empty() || !account.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(Error::invalid_input(format!("invalid storage account name {account:?}")));
+        }
         let key = key.into();
         let decoded =
             BASE64.decode(key.trim()).map_err(|_| Error::invalid_input("the account key is not valid base64"))?;
         if decoded.is_empty() {
             return Err(Error::invalid_input("the account key is empty"));
         }
-        Ok(SharedKeyCredential { account: account.into(), key: Secret::new(key), decoded })
+        Ok(SharedKeyCredential { account, key: Secret::new(key), decoded })
     }
 
     /// The storage account name.
@@ -277,6 +283,17 @@ mod tests {
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
         assert!(!err.to_string().contains("secretish"));
         assert!(!format!("{err:?}").contains("secretish"));
+    }
+
+    #[test]
+    fn account_names_that_a_header_cannot_carry_are_refused() {
+        for bad in ["", "acct\nx", "ünïcode", "a b", "a:b"] {
+            assert_eq!(
+                SharedKeyCredential::new(bad, KEY).unwrap_err().kind(),
+                crate::ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
