@@ -28,6 +28,10 @@ pub struct Cassette {
     /// Whether block ids (and so upload session ids) are ignored when matching.
     #[serde(default)]
     pub ignore_block_ids: bool,
+    /// A note for people reading the file: for a hand-written cassette, why
+    /// it is not recorded and where its exchanges come from. Replay ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The exchanges, in the order their responses arrived.
     #[serde(default)]
     pub interactions: Vec<Interaction>,
@@ -159,6 +163,7 @@ impl Cassette {
             seed: format_seed(seed),
             matching: matching.to_owned(),
             ignore_block_ids,
+            note: None,
             interactions: Vec::new(),
         }
     }
