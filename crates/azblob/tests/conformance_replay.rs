@@ -35,7 +35,7 @@ async fn run(case_name: &str, case: conformance::Case) {
         .build()
         .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));
     let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;
-    case(container).await;
+    case(client.clone(), container).await;
     let stats = client.simulation_stats().unwrap();
     assert_eq!(stats.unused, 0, "every recorded exchange of {} is replayed: {stats:?}", path.display());
 }
