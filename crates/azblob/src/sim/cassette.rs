@@ -254,6 +254,17 @@ mod tests {
     }
 
     #[test]
+    fn a_note_is_optional_and_kept() {
+        let mut cassette = Cassette::parse(r#"{"format":"azblob-cassette/1","seed":"0","matching":"exact"}"#).unwrap();
+        assert_eq!(cassette.note, None);
+        assert!(!cassette.to_json().contains("note"), "no note, no field");
+        cassette.note = Some("Why a replay: Azurite has no versions.".into());
+        let json = cassette.to_json();
+        assert!(json.contains("\"note\": \"Why a replay: Azurite has no versions.\""), "{json}");
+        assert_eq!(Cassette::parse(&json).unwrap(), cassette);
+    }
+
+    #[test]
     fn refuses_other_formats_and_bad_seeds() {
         let err = Cassette::parse(r#"{"format":"vcr/2","seed":"0","matching":"exact"}"#).unwrap_err();
         assert!(err.to_string().contains("vcr/2"), "{err}");
