@@ -18,12 +18,12 @@ async fn run(case_name: &str, case: conformance::Case) {
             .build()
             .unwrap();
         let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;
-        case(container).await;
+        case(client.clone(), container).await;
         client.save_recordings().unwrap();
     } else {
         let client = support::client();
         let container = support::new_container(&client, "conf").await;
-        case(container).await;
+        case(client.clone(), container).await;
     }
 }
 

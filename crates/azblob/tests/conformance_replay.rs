@@ -1,16 +1,18 @@
 //! The conformance suite in replay, from `testdata/cassettes/`: no server,
 //! no network, no credentials.
 //!
-//! The client points at a port nothing listens on and has no credential; the
-//! simulation layer answers every request, and each case must use every
-//! recorded exchange. Refresh the cassettes with `cargo xtask record`.
+//! The client points at a port nothing listens on and has no credential (or
+//! a token credential that panics if asked); the simulation layer answers
+//! every request, and each case must use every recorded exchange. Refresh the
+//! cassettes with `cargo xtask record`.
 
 mod conformance;
 
 use std::sync::Arc;
 
+use azblob::auth::AccessToken;
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
-use azblob::{ClientBuilder, SimulationMode};
+use azblob::{ClientBuilder, SimulationMode, TokenCredential};
 use futures_util::future::BoxFuture;
 
 /// Nothing listens here: a request that reached the network would fail.
@@ -26,18 +28,35 @@ impl HttpTransport for NoNetwork {
     }
 }
 
+/// A token credential that must never be asked: a token would need the network.
+#[derive(Debug)]
+struct NeverAskedToken;
+
+impl TokenCredential for NeverAskedToken {
+    fn get_token<'a>(&'a self, _scopes: &'a [&'a str]) -> BoxFuture<'a, azblob::Result<AccessToken>> {
+        panic!("a replaying client asked its token credential for a token")
+    }
+}
+
+/// Replays the case twice: with no credential, and with a token credential
+/// (Entra ID), which a replaying client never asks, not even for a batch's
+/// sub-requests or a copy's source.
 async fn run(case_name: &str, case: conformance::Case) {
     let path = conformance::cassette_path(case_name);
-    let client = ClientBuilder::new()
-        .endpoint(DEAD_ENDPOINT)
-        .transport(Arc::new(NoNetwork))
-        .with_simulation(SimulationMode::Replay, &path)
-        .build()
-        .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));
-    let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;
-    case(container).await;
-    let stats = client.simulation_stats().unwrap();
-    assert_eq!(stats.unused, 0, "every recorded exchange of {} is replayed: {stats:?}", path.display());
+    for token in [false, true] {
+        let mut builder = ClientBuilder::new().endpoint(DEAD_ENDPOINT).transport(Arc::new(NoNetwork));
+        if token {
+            builder = builder.token_credential(Arc::new(NeverAskedToken));
+        }
+        let client = builder
+            .with_simulation(SimulationMode::Replay, &path)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));
+        let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;
+        case(client.clone(), container).await;
+        let stats = client.simulation_stats().unwrap();
+        assert_eq!(stats.unused, 0, "every recorded exchange of {} is replayed: {stats:?}", path.display());
+    }
 }
 
 conformance::conformance_suite!(run);

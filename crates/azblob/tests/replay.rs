@@ -1,39 +1,107 @@
 //! What Azurite cannot show, replayed from documented wire exchanges: blob
 //! versions, a pending copy polled to success, and Abort Copy Blob.
 //!
-//! Each cassette in `testdata/replay` says why it is a replay (its `why`)
-//! and where its exchanges come from (its `source`).
+//! The cassettes are hand-written `azblob-cassette/1` files in
+//! `testdata/cassettes/hand/`; each one's `note` says why it is a replay and
+//! where its exchanges come from. The clients sign with Shared Key (so the
+//! copy source gets a generated read SAS) but never reach a network: the
+//! simulation layer answers every request, and each test uses every
+//! interaction of its cassette.
 
-#[path = "support/replay.rs"]
-mod replay;
-
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use azblob::transport::{HttpTransport, RetryOptions};
-use azblob::{BlobServiceClient, ClientBuilder, CopyOptions, CopySource, CopyStatus, ErrorKind, DEV_ACCOUNT_KEY};
-use replay::{load, ReplayTransport};
+use azblob::sim::{Cassette, CassetteRequest, Matching};
+use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
+use azblob::{
+    BlobServiceClient, ClientBuilder, CopyOptions, CopySource, CopyStatus, ErrorKind, SimulationMode,
+    SimulationOptions, DEV_ACCOUNT_KEY,
+};
+use futures_util::future::BoxFuture;
 
-/// A Shared Key client of the cassette's endpoint whose wire is the replay.
-fn client_for(cassette: &str) -> (BlobServiceClient, Arc<ReplayTransport>) {
-    let cassette = load(cassette);
-    let endpoint = cassette.endpoint.clone();
-    let transport = ReplayTransport::new(cassette);
-    let client = ClientBuilder::new()
-        .endpoint(endpoint)
+/// The endpoint the cassettes were written for (no account in the path).
+const ENDPOINT: &str = "https://fakestorageaccount.blob.core.windows.net";
+
+/// The wire below the simulation layer: a replay that reached it is a bug.
+#[derive(Debug)]
+struct NoNetwork;
+
+impl HttpTransport for NoNetwork {
+    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+        panic!("a replay reached the network: {request:?}")
+    }
+}
+
+fn cassette_path(name: &str) -> PathBuf {
+    azblob_testkit::workspace_root().join("testdata/cassettes/hand").join(name)
+}
+
+/// A Shared Key client replaying `testdata/cassettes/hand/{name}` with `matching`.
+fn client_for(name: &str, matching: Matching) -> BlobServiceClient {
+    let path = cassette_path(name);
+    let cassette = Cassette::load(&path).unwrap();
+    assert!(cassette.note.as_deref().is_some_and(|n| n.contains("Why a replay")), "{name} must say why it is a replay");
+    ClientBuilder::new()
+        .endpoint(ENDPOINT)
         .shared_key("fakestorageaccount", DEV_ACCOUNT_KEY)
         .unwrap()
         .retry(RetryOptions::none())
-        .transport(Arc::clone(&transport) as Arc<dyn HttpTransport>)
+        .transport(Arc::new(NoNetwork))
+        .with_simulation(SimulationMode::Replay, path)
+        .simulation_options(SimulationOptions::new().matching(matching))
         .build()
-        .unwrap();
-    (client, transport)
+        .unwrap()
 }
 
-/// Replay: Azurite ignores `versionid` and has no versions (see the cassette's `why`).
+/// Panics unless every interaction of the cassette was replayed.
+fn assert_done(client: &BlobServiceClient) {
+    let stats = client.simulation_stats().unwrap();
+    assert_eq!((stats.unused, stats.replayed), (0, stats.interactions), "{stats:?}");
+}
+
+/// The copy-source URL without its validity window (`st`, `se`), which
+/// follows the clock the SAS was generated at.
+fn without_window(copy_source: &str) -> String {
+    let mut url: url::Url = copy_source.parse().unwrap();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "st" && k != "se")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    url.to_string()
+}
+
+/// The copy cassettes' matching: as `Sequential` (the n-th request to a path
+/// gets the n-th answer, which is what polling needs), but stricter: the
+/// query and headers must match too, except the generated SAS's validity
+/// window. Every request it accepts is kept in `sent`, sanitized (the SAS
+/// signature reads `REDACTED`).
+fn sequential_keeping(sent: &Arc<Mutex<Vec<CassetteRequest>>>) -> Matching {
+    let sent = Arc::clone(sent);
+    Matching::custom(move |s, r| {
+        let headers = |req: &CassetteRequest| {
+            let mut h = req.headers.clone();
+            if let Some(v) = h.get_mut("x-ms-copy-source") {
+                *v = without_window(v);
+            }
+            h
+        };
+        let same = s.method == r.method && s.path == r.path && s.query == r.query && headers(s) == headers(r);
+        if same {
+            sent.lock().unwrap().push(s.clone());
+        }
+        same
+    })
+}
+
+/// Replay: Azurite ignores `versionid` and has no versions (see the cassette's `note`).
 #[tokio::test]
 async fn versions_list_get_and_delete_by_id() {
-    let (client, transport) = client_for("versions.json");
+    // `Exact`: every request must carry exactly the recorded query, so a
+    // read or delete without `versionid=` (or with another value) finds no answer.
+    let client = client_for("versions.json", Matching::Exact);
     let blob = client.blob("container159218742224703366", "blob159218742269309927");
 
     let versions = blob.list_versions().await.unwrap();
@@ -46,7 +114,7 @@ async fn versions_list_get_and_delete_by_id() {
     assert_eq!(versions[0].is_current_version, Some(true));
     assert_eq!(versions[1].content_length, 0);
 
-    // Every read and delete by id sends `versionid=` (the cassette checks the query exactly).
+    // Every read and delete by id sends `versionid=` (`Exact` matching checks the query).
     let oldest = blob.download_version("2020-06-15T02:17:02.7893828Z").await.unwrap();
     assert_eq!(&oldest[..], b"Hello World");
     let props = blob.version_properties("2020-06-15T02:17:03.0755841Z").await.unwrap();
@@ -61,13 +129,14 @@ async fn versions_list_get_and_delete_by_id() {
     assert_eq!(current.head.properties.is_current_version, Some(true));
     assert_eq!(current.head.properties.version_id.as_deref(), Some("2020-06-15T02:17:03.6740094Z"));
     assert_eq!(&current.bytes().await.unwrap()[..], b"Hello World");
-    transport.assert_done();
+    assert_done(&client);
 }
 
-/// Replay: Azurite completes every copy at once, never `pending` (see the cassette's `why`).
+/// Replay: Azurite completes every copy at once, never `pending` (see the cassette's `note`).
 #[tokio::test]
 async fn pending_copy_is_polled_to_success() {
-    let (client, transport) = client_for("copy-pending-to-success.json");
+    let sent = Arc::default();
+    let client = client_for("copy_pending_to_success.json", sequential_keeping(&sent));
     let source = client.blob("src", "big.bin");
     let target = client.blob("dst", "big-copy.bin");
 
@@ -88,21 +157,23 @@ async fn pending_copy_is_polled_to_success() {
     );
 
     // The source was authorized with a short-lived read SAS generated from the key.
-    let start = &transport.seen()[0];
-    let copy_source: url::Url = start.header("x-ms-copy-source").unwrap().parse().unwrap();
+    let start = sent.lock().unwrap()[0].clone();
+    let copy_source: url::Url = start.headers["x-ms-copy-source"].parse().unwrap();
     assert_eq!(copy_source.path(), "/src/big.bin");
     let sas: std::collections::BTreeMap<String, String> = copy_source.query_pairs().into_owned().collect();
     assert_eq!(sas.get("sp").map(String::as_str), Some("r"));
     assert_eq!(sas.get("sr").map(String::as_str), Some("b"));
     assert!(sas.contains_key("sig") && sas.contains_key("se"), "{sas:?}");
-    assert_eq!(start.header("x-ms-requires-sync"), None, "an asynchronous copy");
-    transport.assert_done();
+    assert_eq!(start.headers.get("x-ms-requires-sync"), None, "an asynchronous copy");
+    assert_eq!(sent.lock().unwrap().len(), 4);
+    assert_done(&client);
 }
 
-/// Replay: Abort Copy Blob needs a pending copy, which Azurite never has (see the cassette's `why`).
+/// Replay: Abort Copy Blob needs a pending copy, which Azurite never has (see the cassette's `note`).
 #[tokio::test]
 async fn pending_copy_is_aborted() {
-    let (client, transport) = client_for("copy-abort.json");
+    let sent = Arc::default();
+    let client = client_for("copy_abort.json", sequential_keeping(&sent));
     let target = client.blob("dst", "big-copy.bin");
     let source = CopySource::blob(&client.blob("src", "big.bin"));
     let mut copy = target.start_copy(&source, &CopyOptions::default()).await.unwrap();
@@ -120,5 +191,13 @@ async fn pending_copy_is_aborted() {
     // Aborting twice: the service has no pending copy left.
     let err = copy.abort().await.unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::Conflict, Some("NoPendingCopyOperation")));
-    transport.assert_done();
+    // Each abort named the copy (the matcher compared the query and headers).
+    let aborts: Vec<CassetteRequest> =
+        sent.lock().unwrap().iter().filter(|r| r.query.contains("comp=copy")).cloned().collect();
+    assert_eq!(aborts.len(), 2);
+    for abort in aborts {
+        assert_eq!(abort.query, "comp=copy&copyid=c6b8e4a0-4d2f-4f0e-9a3b-2b1f0c9d8e7a");
+        assert_eq!(abort.headers.get("x-ms-copy-action").map(String::as_str), Some("abort"));
+    }
+    assert_done(&client);
 }

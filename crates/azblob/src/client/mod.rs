@@ -67,7 +67,9 @@ impl BlobServiceClient {
         &self.inner.endpoint
     }
 
-    /// The credential requests are authorized with.
+    /// The credential requests are authorized with. A replaying client built
+    /// with a token credential has [`Credential::Anonymous`] here: it signs
+    /// nothing and never asks for a token, which would need the network.
     pub fn credential(&self) -> &Credential {
         &self.inner.credential
     }

@@ -273,13 +273,15 @@ impl ClientBuilder {
         let wire = simulation::wrap(wire, simulation.as_ref());
         let traced: Arc<dyn HttpTransport> = Arc::new(TraceLayer::new(wire));
         // A replay needs no credential: a token would have to come from Entra
-        // ID over the network first, so a replaying client does not ask for one.
+        // ID over the network first, so a replaying client does not ask for one,
+        // neither to sign requests nor for what the client authorizes itself
+        // (a batch's sub-requests, a copy's source): the service gets the same.
         // Keys and SAS tokens stay, as they sign offline and SAS fields are matched.
         let signing = match (&self.credential, simulation.as_ref()) {
             (Credential::Token(_), Some(sim)) if sim.is_replay() => Credential::Anonymous,
             (credential, _) => credential.clone(),
         };
-        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing));
+        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing.clone()));
         let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(
             signed,
             self.retry,
@@ -288,7 +290,7 @@ impl ClientBuilder {
                 .unwrap_or_else(|| Arc::new(SystemClock)),
             self.rng.unwrap_or_else(|| Arc::new(crate::transport::retry::FastRng)),
         ));
-        Ok(BlobServiceClient::new(account, endpoint, self.credential, Pipeline::new(retried, api_version))
+        Ok(BlobServiceClient::new(account, endpoint, signing, Pipeline::new(retried, api_version))
             .with_simulation(simulation))
     }
 

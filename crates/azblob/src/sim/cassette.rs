@@ -28,6 +28,10 @@ pub struct Cassette {
     /// Whether block ids (and so upload session ids) are ignored when matching.
     #[serde(default)]
     pub ignore_block_ids: bool,
+    /// A note for people reading the file: for a hand-written cassette, why
+    /// it is not recorded and where its exchanges come from. Replay ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The exchanges, in the order their responses arrived.
     #[serde(default)]
     pub interactions: Vec<Interaction>,
@@ -159,6 +163,7 @@ impl Cassette {
             seed: format_seed(seed),
             matching: matching.to_owned(),
             ignore_block_ids,
+            note: None,
             interactions: Vec::new(),
         }
     }
@@ -246,6 +251,17 @@ mod tests {
         assert!(!json.contains("\"body\": {\n        \"text\": \"\""), "empty bodies are left out: {json}");
         assert_eq!(Cassette::parse(&json).unwrap(), cassette);
         assert_eq!(cassette.seed_value().unwrap(), 0xfeed);
+    }
+
+    #[test]
+    fn a_note_is_optional_and_kept() {
+        let mut cassette = Cassette::parse(r#"{"format":"azblob-cassette/1","seed":"0","matching":"exact"}"#).unwrap();
+        assert_eq!(cassette.note, None);
+        assert!(!cassette.to_json().contains("note"), "no note, no field");
+        cassette.note = Some("Why a replay: Azurite has no versions.".into());
+        let json = cassette.to_json();
+        assert!(json.contains("\"note\": \"Why a replay: Azurite has no versions.\""), "{json}");
+        assert_eq!(Cassette::parse(&json).unwrap(), cassette);
     }
 
     #[test]

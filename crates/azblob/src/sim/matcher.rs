@@ -25,7 +25,9 @@ pub type MatchFn = dyn Fn(&CassetteRequest, &CassetteRequest) -> bool + Send + S
 pub enum Matching {
     /// Method, path, canonical query, the recorded headers and the body's SHA-256.
     Exact,
-    /// As `Exact`, but also ignoring the SAS validity window (`se`, `st`).
+    /// As `Exact`, but also ignoring the SAS validity window (`se`, `st`),
+    /// a copy source's SAS and emulator port, and a batch's boundary and
+    /// its sub-requests' `x-ms-date` and `Authorization` lines.
     #[default]
     IgnoreVolatile,
     /// Method and path only: the n-th request with the same method and path
@@ -190,8 +192,16 @@ impl Matcher {
         }
         let volatile = !matches!(self.strategy, Matching::Exact);
         self.query_differences(s, r, volatile, &mut out);
-        header_differences(s, r, volatile, &mut out);
-        let (sent_body, recorded_body) = (self.body_digest(sent), self.body_digest(recorded));
+        // A batch's boundary is random and its sub-requests carry their own
+        // dates and signatures: `IgnoreVolatile` compares batches without them.
+        let (s_batch, r_batch) =
+            if volatile { (without_batch_volatiles(s), without_batch_volatiles(r)) } else { (None, None) };
+        header_differences(s_batch.as_ref().unwrap_or(s), r_batch.as_ref().unwrap_or(r), volatile, &mut out);
+        let digest = |batch: &Option<CassetteRequest>, prepared: &Prepared| match batch {
+            Some(batch) => BodyDigest::of(&batch.body),
+            None => self.body_digest(prepared),
+        };
+        let (sent_body, recorded_body) = (digest(&s_batch, sent), digest(&r_batch, recorded));
         if sent_body != recorded_body {
             out.push(Difference::Body { recorded: recorded.digest.clone(), sent: sent.digest.clone() });
         }
@@ -245,11 +255,88 @@ fn header_differences(s: &CassetteRequest, r: &CassetteRequest, volatile: bool, 
         if volatile && VOLATILE_HEADERS.contains(&name.as_str()) {
             continue;
         }
-        let (sv, rv) = (s.headers.get(name), r.headers.get(name));
+        let (mut sv, mut rv) = (s.headers.get(name).cloned(), r.headers.get(name).cloned());
+        if volatile && name == COPY_SOURCE {
+            (sv, rv) = (sv.map(|v| copy_source_without_volatiles(&v)), rv.map(|v| copy_source_without_volatiles(&v)));
+        }
         if sv != rv {
-            out.push(Difference::Header { name: name.clone(), recorded: rv.cloned(), sent: sv.cloned() });
+            out.push(Difference::Header {
+                name: name.clone(),
+                recorded: r.headers.get(name).cloned(),
+                sent: s.headers.get(name).cloned(),
+            });
         }
     }
+}
+
+/// The header naming a copy's source URL.
+const COPY_SOURCE: &str = "x-ms-copy-source";
+
+/// The query keys of a SAS: the source's authorization, not its identity.
+const SAS_KEYS: &[&str] = &[
+    "sv", "ss", "srt", "sr", "sp", "st", "se", "sip", "spr", "si", "sig", "sdd", "ses", "skoid", "sktid", "skt", "ske",
+    "sks", "skv", "saoid", "suoid", "scid", "rscc", "rscd", "rsce", "rscl", "rsct",
+];
+
+/// A copy source as `IgnoreVolatile` compares it: without its SAS (the
+/// source's credential, generated afresh on each copy, and absent when a
+/// replaying client has no credential), and without the port of a loopback
+/// host (an emulator listens on a new port each run). A value that is not a
+/// URL compares as it is.
+fn copy_source_without_volatiles(value: &str) -> String {
+    let Ok(mut url) = url::Url::parse(value) else { return value.to_owned() };
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !SAS_KEYS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if loopback {
+        let _ = url.set_port(None);
+    }
+    url.to_string()
+}
+
+/// What replaces a batch's boundary when `IgnoreVolatile` compares batches.
+const ANY_BOUNDARY: &str = "*";
+
+/// A `multipart/mixed` request (a Blob Batch) without what changes on every
+/// send: the boundary (in `content-type` and the body) becomes `*`, and the
+/// sub-requests' `x-ms-date` and `authorization` lines are left out (a
+/// replaying client may have no credential, so it sends none). `None` for
+/// any other request, and for a body only kept as its hash.
+fn without_batch_volatiles(request: &CassetteRequest) -> Option<CassetteRequest> {
+    let content_type = request.headers.get("content-type")?;
+    let boundary = content_type
+        .strip_prefix("multipart/mixed")?
+        .split(';')
+        .find_map(|param| param.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let CassetteBody::Text { text } = &request.body else { return None };
+    if boundary.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = text
+        .split("\r\n")
+        .filter(|line| {
+            let name = line.split(':').next().unwrap_or("").trim();
+            !(name.eq_ignore_ascii_case("x-ms-date") || name.eq_ignore_ascii_case("authorization"))
+        })
+        .collect();
+    let mut normalized = request.clone();
+    normalized.body = CassetteBody::Text { text: lines.join("\r\n").replace(boundary, ANY_BOUNDARY) };
+    normalized.headers.insert("content-type".to_owned(), content_type.replace(boundary, ANY_BOUNDARY));
+    Some(normalized)
 }
 
 /// A Put Block List body with every block id replaced by `*`.
@@ -320,6 +407,50 @@ mod tests {
             "{}",
             text[2]
         );
+    }
+
+    #[test]
+    fn batches_match_without_their_boundary_dates_and_signatures() {
+        let batch = |boundary: &str, date: &str, auth: Option<&str>| {
+            let auth = auth.map(|a| format!("authorization: {a}\r\n")).unwrap_or_default();
+            let body = format!(
+                "--{boundary}\r\nContent-ID: 0\r\n\r\nDELETE /a/c/b HTTP/1.1\r\n{auth}x-ms-date: {date}\r\n\
+                 content-length: 0\r\n\r\n--{boundary}--\r\n"
+            );
+            let content_type = format!("multipart/mixed; boundary={boundary}");
+            request("POST", "/a/c", &[("comp", "batch")], &[("content-type", &content_type)], &body)
+        };
+        let recorded = batch("batch_1", "Mon, 23 Nov 2026 23:00:00 GMT", Some("SharedKey a:REDACTED"));
+        let sent = batch("batch_2", "Tue, 24 Nov 2026 00:00:00 GMT", None);
+        assert!(matcher(Matching::IgnoreVolatile, false).matches(&sent, &recorded));
+        assert!(!matcher(Matching::Exact, false).matches(&sent, &recorded));
+        let other = request(
+            "POST",
+            "/a/c",
+            &[("comp", "batch")],
+            &[("content-type", "multipart/mixed; boundary=batch_2")],
+            "--batch_2\r\nDELETE /a/c/other HTTP/1.1\r\n--batch_2--\r\n",
+        );
+        let diffs = matcher(Matching::IgnoreVolatile, false).differences(&other, &recorded);
+        assert_eq!(diffs.len(), 1, "only the body: {diffs:?}");
+        assert!(matches!(diffs[0], Difference::Body { .. }));
+    }
+
+    #[test]
+    fn copy_sources_match_without_their_sas_and_emulator_port() {
+        let copy = |source: &str| request("PUT", "/a/c/b", &[], &[("x-ms-copy-source", source)], "");
+        let recorded = copy("http://127.0.0.1:38851/a/c/s?snapshot=1&sv=2023&st=x&se=y&sr=b&sp=r&sig=REDACTED");
+        let sent = copy("http://127.0.0.1:9/a/c/s?snapshot=1");
+        assert!(matcher(Matching::IgnoreVolatile, false).matches(&sent, &recorded));
+        assert!(!matcher(Matching::Exact, false).matches(&sent, &recorded));
+        for other in [
+            "http://127.0.0.1:9/a/c/other?snapshot=1",
+            "http://127.0.0.1:9/a/c/s",
+            "https://x.example/a/c/s?snapshot=1",
+        ] {
+            let diffs = matcher(Matching::IgnoreVolatile, false).differences(&copy(other), &recorded);
+            assert_eq!(diffs.len(), 1, "{other}: {diffs:?}");
+        }
     }
 
     #[test]

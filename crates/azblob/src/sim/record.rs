@@ -23,14 +23,26 @@ pub(crate) fn capture_request(request: &Request, sanitizer: &Sanitizer, inline_l
         path: request.url.path().to_owned(),
         query: canonical_query(&query),
         headers: header_map(&request.headers, DROPPED_REQUEST_HEADERS),
-        // Request bodies are only ever compared, so a large one keeps its hash alone.
+        // Request bodies are only ever compared, so a large one keeps its hash
+        // alone; a batch stays inline whatever its size, as replay compares it
+        // without its random boundary, dates and signatures.
         body: match std::str::from_utf8(&request.body) {
-            Ok(text) if text.len() <= inline_limit => CassetteBody::Text { text: text.to_owned() },
+            Ok(text) if text.len() <= inline_limit || is_multipart(&request.headers) => {
+                CassetteBody::Text { text: text.to_owned() }
+            }
             _ => CassetteBody::Stored { sha256: sha256_hex(&request.body), len: request.body.len() as u64 },
         },
     };
     sanitizer.request(&mut captured);
     captured
+}
+
+/// Whether a request carries a `multipart/mixed` body (a Blob Batch).
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/mixed"))
 }
 
 /// The response as the cassette holds it; a body that is not small text goes to the sidecar store.
@@ -101,6 +113,18 @@ mod tests {
         assert_eq!(captured.query, "blockid=QUFB%3D&comp=block&sv=2022", "sorted, without sig");
         assert_eq!(captured.headers.keys().collect::<Vec<_>>(), ["x-ms-version"]);
         assert!(matches!(captured.body, CassetteBody::Stored { len: 3, .. }));
+    }
+
+    #[test]
+    fn batch_bodies_stay_inline_whatever_their_size() {
+        let url = "http://127.0.0.1:1/acct/c?restype=container&comp=batch".parse().unwrap();
+        let mut request = Request::new("BlobBatch", Method::POST, url);
+        request.headers.insert("content-type", HeaderValue::from_static("multipart/mixed; boundary=batch_1"));
+        request.body = Bytes::from(format!("--batch_1\r\n{}\r\n--batch_1--\r\n", "x".repeat(100)));
+        let captured = capture_request(&request, &Sanitizer::default(), 10);
+        assert!(matches!(captured.body, CassetteBody::Text { .. }), "{:?}", captured.body);
+        request.headers.insert("content-type", HeaderValue::from_static("text/plain"));
+        assert!(matches!(capture_request(&request, &Sanitizer::default(), 10).body, CassetteBody::Stored { .. }));
     }
 
     #[test]

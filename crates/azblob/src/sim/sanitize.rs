@@ -24,6 +24,9 @@ pub enum SecretKind {
     SasSignature,
     /// A JSON Web Token (a bearer token): `eyJ…` in three dot-separated base64url parts.
     Jwt,
+    /// A Shared Key signature, `SharedKey account:signature` (or `SharedKeyLite`),
+    /// as in the `Authorization` lines of a batch's sub-requests.
+    SharedKeySignature,
 }
 
 impl fmt::Display for SecretKind {
@@ -32,6 +35,7 @@ impl fmt::Display for SecretKind {
             SecretKind::AccountKey => "an account key",
             SecretKind::SasSignature => "a SAS signature",
             SecretKind::Jwt => "a JWT (bearer token)",
+            SecretKind::SharedKeySignature => "a Shared Key signature",
         })
     }
 }
@@ -83,7 +87,11 @@ fn secret_spans(text: &str) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(span) = jwt_at(bytes, i).or_else(|| key_at(bytes, i)).or_else(|| sig_at(bytes, i)) {
+        let span = jwt_at(bytes, i)
+            .or_else(|| shared_key_at(bytes, i))
+            .or_else(|| key_at(bytes, i))
+            .or_else(|| sig_at(bytes, i));
+        if let Some(span) = span {
             i = span.end.max(i + 1);
             spans.push(span);
         } else {
@@ -112,6 +120,36 @@ fn jwt_at(bytes: &[u8], i: usize) -> Option<Span> {
         }
     }
     (end - i >= 16).then_some(Span { start: i, end, kind: SecretKind::Jwt })
+}
+
+/// A Shared Key signature's value at `i`: `SharedKey ` or `SharedKeyLite `
+/// (not inside a word), an account name, `:`, then base64 other than
+/// [`REDACTED`]. The span covers the signature only, so the account stays readable.
+fn shared_key_at(bytes: &[u8], i: usize) -> Option<Span> {
+    if i > 0 && bytes[i - 1].is_ascii_alphanumeric() {
+        return None;
+    }
+    let rest = &bytes[i..];
+    let scheme = [&b"SharedKey "[..], &b"SharedKeyLite "[..]].into_iter().find(|s| rest.starts_with(s))?;
+    let mut end = i + scheme.len();
+    let account = end;
+    while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+        end += 1;
+    }
+    if end == account || bytes.get(end) != Some(&b':') {
+        return None;
+    }
+    let start = end + 1;
+    end = start;
+    while end < bytes.len() && (is_b64(bytes[end]) || bytes[end] == b'=') {
+        end += 1;
+    }
+    let value = &bytes[start..end];
+    (!value.is_empty() && value != REDACTED.as_bytes()).then_some(Span {
+        start,
+        end,
+        kind: SecretKind::SharedKeySignature,
+    })
 }
 
 /// An account key starting at `i`: a whole base64 token of 86 to 88 characters ending in `=`.
@@ -328,6 +366,21 @@ mod tests {
             redact_text("<Value>kept outside a delegation key</Value>"),
             "<Value>kept outside a delegation key</Value>"
         );
+    }
+
+    #[test]
+    fn shared_key_signatures_in_batch_bodies_are_found_and_redacted() {
+        let body = "--batch_1\r\nDELETE /devstoreaccount1/c/b HTTP/1.1\r\n\
+                    authorization: SharedKey devstoreaccount1:9e4mqHBYdZHcXN1WsUKj7Zr6/Th0/6nU7zBNBGnq7ek=\r\n\
+                    x-ms-date: Mon, 23 Nov 2026 23:00:00 GMT\r\n";
+        assert_eq!(find_secret(body), Some(SecretKind::SharedKeySignature));
+        let redacted = redact_text(body);
+        assert!(redacted.contains("authorization: SharedKey devstoreaccount1:REDACTED\r\n"), "{redacted}");
+        assert_eq!(find_secret(&redacted), None);
+        assert_eq!(find_secret("SharedKeyLite acct:c2ln"), Some(SecretKind::SharedKeySignature));
+        for clean in ["SharedKey acct:REDACTED", "SharedKey acct", "NotSharedKey acct:c2ln", "SharedKey :c2ln"] {
+            assert_eq!(find_secret(clean), None, "{clean}");
+        }
     }
 
     #[test]

@@ -13,15 +13,18 @@ use std::path::PathBuf;
 
 use azblob::transport::{Method, Request};
 use azblob::{
-    AccessTier, AppendOptions, BlobRange, BlobServiceClient, BlobType, Conditions, ContainerClient, ContentHeaders,
-    CreateAppendBlobOptions, DownloadOptions, ETag, ErrorKind, GetBlobOptions, PutBlobOptions, SimulationOptions,
-    UploadOptions,
+    AccessTier, AppendOptions, BatchDeleteOptions, BatchOutcome, BlobRange, BlobServiceClient, BlobType, Conditions,
+    ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyStatus, CreateAppendBlobOptions, DeleteBlobOptions,
+    DeleteSnapshots, DownloadOptions, ETag, ErrorKind, GetBlobOptions, ListBlobsOptions, ListInclude, ListItem,
+    PutBlobOptions, SimulationOptions, UploadOptions,
 };
 use futures_util::future::BoxFuture;
+use futures_util::TryStreamExt;
 use md5::Digest as _;
 
-/// A case of the suite.
-pub type Case = fn(ContainerClient) -> BoxFuture<'static, ()>;
+/// A case of the suite: the client (to create another container, named after
+/// the case's) and the case's container.
+pub type Case = fn(BlobServiceClient, ContainerClient) -> BoxFuture<'static, ()>;
 
 /// Declares one `#[tokio::test]` per case, each calling `$run(name, case)`.
 macro_rules! conformance_suite {
@@ -35,6 +38,11 @@ macro_rules! conformance_suite {
         conformance::case!($run, transfer_resume);
         conformance::case!($run, transfer_append);
         conformance::case!($run, transfer_parallel_download);
+        conformance::case!($run, manage_list_prefix_delimiter_pages);
+        conformance::case!($run, manage_batch_delete_with_a_missing_name);
+        conformance::case_with_client!($run, manage_sync_copy_across_containers);
+        conformance::case!($run, manage_set_tier_reads_back);
+        conformance::case!($run, manage_snapshot_create_and_delete_with_snapshots);
     };
 }
 
@@ -42,12 +50,21 @@ macro_rules! case {
     ($run:ident, $name:ident) => {
         #[tokio::test]
         async fn $name() {
-            $run(stringify!($name), |container| Box::pin(conformance::$name(container))).await;
+            $run(stringify!($name), |_client, container| Box::pin(conformance::$name(container))).await;
         }
     };
 }
 
-pub(crate) use {case, conformance_suite};
+macro_rules! case_with_client {
+    ($run:ident, $name:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            $run(stringify!($name), |client, container| Box::pin(conformance::$name(client, container))).await;
+        }
+    };
+}
+
+pub(crate) use {case, case_with_client, conformance_suite};
 
 /// The cassette of a case: `testdata/cassettes/<case>.json`.
 pub fn cassette_path(case: &str) -> PathBuf {
@@ -292,4 +309,126 @@ pub async fn transfer_parallel_download(container: ContainerClient) {
     blob.download_to_file(&path, &options).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), content);
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn listed_names(container: &ContainerClient, options: ListBlobsOptions) -> Vec<String> {
+    container.list_blobs(options).map_ok(|i| i.name().to_owned()).try_collect().await.unwrap()
+}
+
+pub async fn manage_list_prefix_delimiter_pages(container: ContainerClient) {
+    let names = ["list/0", "list/1", "list/2", "list/3", "list/4", "list/sub/x", "top"];
+    for name in names {
+        container.blob(name).put(name).await.unwrap();
+    }
+
+    // Flat, 3 a page: 3 pages, every name once, in order.
+    let options = ListBlobsOptions { max_results: Some(3), ..Default::default() };
+    let pages: Vec<_> = container.list_blob_pages(options.clone()).try_collect().await.unwrap();
+    assert_eq!(pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(), [3, 3, 1]);
+    assert!(pages[..2].iter().all(|p| p.next_marker.is_some()) && pages[2].next_marker.is_none());
+    let listed: Vec<&str> = pages.iter().flat_map(|p| p.items.iter().map(|i| i.name())).collect();
+    assert_eq!(listed, names);
+
+    // A prefix and a delimiter, still 3 a page: the blobs under list/ and one virtual directory.
+    let options = ListBlobsOptions {
+        prefix: Some("list/".into()),
+        delimiter: Some("/".into()),
+        max_results: Some(3),
+        ..Default::default()
+    };
+    let items: Vec<ListItem> = container.list_blobs(options).try_collect().await.unwrap();
+    let prefixes: Vec<&str> =
+        items.iter().filter_map(|i| if let ListItem::Prefix(p) = i { Some(p.as_str()) } else { None }).collect();
+    assert_eq!(prefixes, ["list/sub/"]);
+    assert_eq!(items.len(), 6, "{items:?}");
+
+    // The container's root by delimiter.
+    let root = listed_names(&container, ListBlobsOptions { delimiter: Some("/".into()), ..Default::default() }).await;
+    assert_eq!(root, ["list/", "top"]);
+}
+
+pub async fn manage_batch_delete_with_a_missing_name(container: ContainerClient) {
+    for name in ["b0", "b1", "b 2"] {
+        container.blob(name).put(name).await.unwrap();
+    }
+    let results = container.delete_blobs(["b0", "missing", "b 2"], &BatchDeleteOptions::default()).await.unwrap();
+    let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["b0", "missing", "b 2"], "results keep the input order");
+    assert!(matches!(results[0].outcome, BatchOutcome::Done), "{:?}", results[0].outcome);
+    assert!(matches!(results[1].outcome, BatchOutcome::NotFound), "{:?}", results[1].outcome);
+    assert!(matches!(results[2].outcome, BatchOutcome::Done), "{:?}", results[2].outcome);
+    assert_eq!(listed_names(&container, ListBlobsOptions::default()).await, ["b1"]);
+}
+
+pub async fn manage_sync_copy_across_containers(client: BlobServiceClient, container: ContainerClient) {
+    let target_container = create_container(&client, &format!("{}-dst", container.name())).await;
+    let source = container.blob("data/source.txt");
+    let content = text(3000, 11);
+    let options = PutBlobOptions {
+        metadata: [("origin".to_owned(), "source".to_owned())].into(),
+        content: ContentHeaders { content_type: Some("text/x-test".into()), ..Default::default() },
+        ..Default::default()
+    };
+    source.put_with(content.clone(), &options).await.unwrap();
+
+    let target = target_container.blob("copy of source.txt");
+    let done = target.copy_from_sync(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+    assert_eq!(done.status, CopyStatus::Success);
+    assert!(target.download().await.unwrap() == content.as_bytes());
+    let props = target.properties().await.unwrap();
+    assert_eq!(props.metadata.get("origin").map(String::as_str), Some("source"));
+    assert_eq!(props.content.content_type.as_deref(), Some("text/x-test"));
+    assert_eq!(props.content_length, 3000);
+
+    // A missing source is a typed error.
+    let missing = CopySource::blob(&container.blob("missing"));
+    let err = target_container.blob("never").copy_from_sync(&missing, &CopyOptions::default()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
+pub async fn manage_set_tier_reads_back(container: ContainerClient) {
+    let blob = container.blob("tiered");
+    blob.put("some bytes").await.unwrap();
+    for tier in [AccessTier::Cool, AccessTier::Cold, AccessTier::Hot] {
+        blob.set_tier(&tier).await.unwrap();
+        let props = blob.properties().await.unwrap();
+        assert_eq!(props.access_tier, Some(tier.clone()));
+        assert!(!props.access_tier_inferred);
+    }
+    blob.set_tier(&AccessTier::Archive).await.unwrap();
+    assert_eq!(blob.properties().await.unwrap().access_tier, Some(AccessTier::Archive));
+    let err = blob.download().await.unwrap_err();
+    assert_eq!((err.kind(), err.error_code()), (ErrorKind::Archived, Some("BlobArchived")), "{err}");
+}
+
+async fn snapshot_count(container: &ContainerClient) -> usize {
+    let include = ListInclude { snapshots: true, ..ListInclude::default() };
+    let items: Vec<ListItem> =
+        container.list_blobs(ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
+    items.iter().filter(|i| matches!(i, ListItem::Blob(b) if b.snapshot.is_some())).count()
+}
+
+pub async fn manage_snapshot_create_and_delete_with_snapshots(container: ContainerClient) {
+    let blob = container.blob("snapped");
+    blob.put("version one").await.unwrap();
+    let first = blob.create_snapshot().await.unwrap();
+    blob.put("version two").await.unwrap();
+    blob.create_snapshot().await.unwrap();
+    assert_eq!(snapshot_count(&container).await, 2);
+    let at_first = GetBlobOptions { selector: azblob::BlobSelector::snapshot(&first.snapshot), ..Default::default() };
+    let old = blob.get(&at_first).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&old[..], b"version one");
+
+    // Without x-ms-delete-snapshots: a typed error, nothing deleted.
+    let err = blob.delete().await.unwrap_err();
+    assert_eq!((err.kind(), err.error_code()), (ErrorKind::Conflict, Some("SnapshotsPresent")), "{err}");
+    blob.delete_snapshot(&first.snapshot).await.unwrap();
+    assert_eq!(snapshot_count(&container).await, 1);
+
+    // `include`: the blob and its snapshots go together.
+    blob.delete_with(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(!blob.exists().await.unwrap());
+    assert_eq!(snapshot_count(&container).await, 0);
 }
