@@ -38,3 +38,17 @@ pub fn scratch_dir() -> PathBuf {
 pub fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
+
+/// Deterministic pseudo-random bytes (xorshift), so tests generate large
+/// payloads from a seed instead of committing them.
+pub fn pseudo_random_bytes(len: u64, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}

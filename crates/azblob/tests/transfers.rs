@@ -17,15 +17,7 @@ const MIB: u64 = 1024 * 1024;
 
 /// Deterministic pseudo-random bytes.
 fn data(len: u64, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
+    azblob_testkit::pseudo_random_bytes(len, seed)
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {

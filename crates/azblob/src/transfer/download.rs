@@ -211,6 +211,33 @@ fn check_md5(expected: [u8; 16], actual: [u8; 16]) -> Result<()> {
     }
 }
 
+/// Hashes a download in order, when the caller asked and the blob has an MD5.
+struct Md5Check {
+    expected: Option<[u8; 16]>,
+    hasher: Option<md5::Md5>,
+}
+
+impl Md5Check {
+    fn new(options: &DownloadOptions, properties: &BlobProperties) -> Self {
+        let expected = expected_md5(options, properties);
+        Md5Check { expected, hasher: expected.map(|_| md5_hasher()) }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        if let Some(h) = self.hasher.as_mut() {
+            md5::Digest::update(h, bytes);
+        }
+    }
+
+    /// Compares the digest; `Ok(true)` when a check was made.
+    fn finish(self) -> Result<bool> {
+        match (self.expected, self.hasher) {
+            (Some(expected), Some(h)) => check_md5(expected, md5::Digest::finalize(h).into()).map(|()| true),
+            _ => Ok(false),
+        }
+    }
+}
+
 fn report(start: &Start, bytes: u64, chunks: u64, md5_verified: bool) -> DownloadReport {
     DownloadReport {
         bytes,
@@ -289,14 +316,11 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     let start = start(blob, options).await?;
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
-    let expected = expected_md5(options, &start.properties);
-    let mut hasher = expected.map(|_| md5_hasher());
+    let mut md5 = Md5Check::new(options, &start.properties);
     let write_error =
         |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e);
     let first_len = start.first.len() as u64;
-    if let Some(h) = hasher.as_mut() {
-        md5::Digest::update(h, &start.first);
-    }
+    md5.update(&start.first);
     writer.write_all(&start.first).await.map_err(write_error)?;
     tracker.advance(first_len);
     let ranges = remaining_ranges(first_len, total, options.chunk_size);
@@ -310,18 +334,14 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     while let Some(piece) = pieces.next().await {
         let piece = piece?;
         for part in &piece.parts {
-            if let Some(h) = hasher.as_mut() {
-                md5::Digest::update(h, part);
-            }
+            md5.update(part);
             writer.write_all(part).await.map_err(write_error)?;
         }
         tracker.advance(piece.len);
     }
     writer.flush().await.map_err(write_error)?;
-    if let (Some(expected), Some(h)) = (expected, hasher) {
-        check_md5(expected, md5::Digest::finalize(h).into())?;
-    }
-    Ok(report(&start, total, chunks, expected.is_some()))
+    let verified = md5.finish()?;
+    Ok(report(&start, total, chunks, verified))
 }
 
 /// Downloads the blob into a file at `path` through a temporary file in the
@@ -358,13 +378,10 @@ async fn download_into_file(
     let start = start(blob, options).await?;
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
-    let expected = expected_md5(options, &start.properties);
-    let mut hasher = expected.map(|_| md5_hasher());
+    let mut md5 = Md5Check::new(options, &start.properties);
     file.set_len(total).map_err(|e| Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source(e))?;
     let first = start.first.clone().freeze();
-    if let Some(h) = hasher.as_mut() {
-        md5::Digest::update(h, &first);
-    }
+    md5.update(&first);
     write_at(Arc::clone(&file), vec![first.clone()], 0).await?;
     tracker.advance(first.len() as u64);
     let ranges = remaining_ranges(first.len() as u64, total, options.chunk_size);
@@ -383,15 +400,11 @@ async fn download_into_file(
         .buffered(options.concurrency);
     while let Some(parts) = written.next().await {
         for part in parts? {
-            if let Some(h) = hasher.as_mut() {
-                md5::Digest::update(h, &part);
-            }
+            md5.update(&part);
         }
     }
-    if let (Some(expected), Some(h)) = (expected, hasher) {
-        check_md5(expected, md5::Digest::finalize(h).into())?;
-    }
-    Ok(report(&start, total, chunks, expected.is_some()))
+    let verified = md5.finish()?;
+    Ok(report(&start, total, chunks, verified))
 }
 
 /// Writes `parts` one after another from `offset`, in one blocking task.
@@ -438,6 +451,37 @@ fn md5_hasher() -> md5::Md5 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn properties_with_md5(md5: &[u8]) -> BlobProperties {
+        use base64::Engine as _;
+        let mut h = http::HeaderMap::new();
+        h.insert("etag", "\"0x1\"".parse().unwrap());
+        h.insert("last-modified", "Mon, 23 Nov 2026 10:00:00 GMT".parse().unwrap());
+        h.insert("x-ms-blob-type", "BlockBlob".parse().unwrap());
+        h.insert("content-length", "3".parse().unwrap());
+        let b64 = base64::engine::general_purpose::STANDARD.encode(md5);
+        h.insert("content-md5", b64.parse().unwrap());
+        crate::ops::blob_properties::parse_blob_properties(&h).unwrap()
+    }
+
+    #[test]
+    fn md5_check_hashes_parts_in_order_and_reports_mismatches() {
+        let props = properties_with_md5(&md5_digest(b"abc"));
+        let verify = DownloadOptions { verify_md5: true, ..DownloadOptions::default() };
+
+        let mut check = Md5Check::new(&verify, &props);
+        check.update(b"ab");
+        check.update(b"c");
+        assert!(check.finish().unwrap());
+
+        let mut check = Md5Check::new(&verify, &props);
+        check.update(b"abd");
+        assert_eq!(check.finish().unwrap_err().kind(), ErrorKind::IntegrityMismatch);
+
+        let mut unasked = Md5Check::new(&DownloadOptions::default(), &props);
+        unasked.update(b"anything");
+        assert!(!unasked.finish().unwrap(), "no check unless asked");
+    }
 
     #[test]
     fn ranges_cover_the_rest_exactly() {
