@@ -16,6 +16,9 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// Builds the error for a non-2xx `response`, reading (at most 64 KiB of) its body.
 pub(crate) async fn error_from_response(response: Response, operation: &'static str) -> Error {
     let status = response.status;
+    if let Some(err) = redirect_error(status, response.header(headers::LOCATION)) {
+        return err.with_operation(operation);
+    }
     let header_code = response.header(headers::X_MS_ERROR_CODE).map(str::to_owned);
     let request_id = response.header(headers::X_MS_REQUEST_ID).map(str::to_owned);
     let mut body = Vec::new();
@@ -28,6 +31,29 @@ pub(crate) async fn error_from_response(response: Response, operation: &'static 
         }
     }
     error_from_parts(status, header_code, request_id, &body, operation)
+}
+
+/// The error for a redirect (a 3xx other than 304), or `None` for any other status.
+///
+/// The library never follows redirects (the Blob service and the token
+/// endpoints do not send them, and a followed one would carry credentials and
+/// bodies elsewhere), so a 3xx is an unexpected answer. The message names
+/// where it pointed by scheme, host and port only: a `Location` may carry a SAS.
+pub(crate) fn redirect_error(status: StatusCode, location: Option<&str>) -> Option<Error> {
+    if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    let target = match location.map(url::Url::parse) {
+        Some(Ok(url)) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("to {}://{host}:{port}", url.scheme()),
+            (Some(host), None) => format!("to {}://{host}", url.scheme()),
+            (None, _) => "to a location without a host".to_owned(),
+        },
+        Some(Err(_)) => "to a relative or malformed location".to_owned(),
+        None => "without a Location".to_owned(),
+    };
+    let message = format!("the server redirected (HTTP {}) {target}; redirects are never followed", status.as_u16());
+    Some(Error::new(ErrorKind::InvalidResponse, message).with_status(status))
 }
 
 /// The pure part of [`error_from_response`], for tests.
@@ -163,6 +189,19 @@ mod tests {
         ] {
             assert_eq!(error(status, None, "").kind(), kind, "status {status}");
         }
+    }
+
+    #[test]
+    fn redirects_name_the_host_but_not_the_query() {
+        let status = StatusCode::TEMPORARY_REDIRECT;
+        let err = redirect_error(status, Some("https://evil.example:8443/c/b?sv=1&sig=secret")).unwrap();
+        assert_eq!((err.kind(), err.status()), (ErrorKind::InvalidResponse, Some(status)));
+        let text = err.to_string();
+        assert!(text.contains("https://evil.example:8443") && text.contains("307"), "{text}");
+        assert!(!text.contains("secret") && !text.contains("/c/b"), "{text}");
+        assert!(redirect_error(StatusCode::FOUND, Some("/elsewhere?sig=x")).unwrap().to_string().contains("relative"));
+        assert!(redirect_error(StatusCode::NOT_MODIFIED, None).is_none(), "304 answers a conditional GET");
+        assert!(redirect_error(StatusCode::OK, None).is_none());
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub(crate) const IF_MATCH: &str = "if-match";
 pub(crate) const IF_NONE_MATCH: &str = "if-none-match";
 /// `If-Unmodified-Since`.
 pub(crate) const IF_UNMODIFIED_SINCE: &str = "if-unmodified-since";
+/// `Location`: where a redirect points (never followed).
+pub(crate) const LOCATION: &str = "location";
 /// `Range`.
 pub(crate) const RANGE: &str = "range";
 /// `Retry-After`.

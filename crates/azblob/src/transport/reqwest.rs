@@ -33,6 +33,13 @@ impl ReqwestTransport {
             .pool_idle_timeout(options.pool_idle_timeout)
             .tcp_nodelay(true)
             .http1_only()
+            // The Blob service and the token endpoints never redirect, and a
+            // followed redirect would carry copy-source SAS tokens, source
+            // bearer tokens, identity headers and request bodies (blob data,
+            // client secrets) to whatever host the `Location` names: reqwest
+            // only drops `Authorization` and cookies. A 3xx is returned as a
+            // response, and `error_map` makes it an error naming that host.
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .user_agent(concat!("azblob-rs/", env!("CARGO_PKG_VERSION")));
         for pem in &options.root_certificates_pem {
@@ -56,6 +63,10 @@ impl ReqwestTransport {
     }
 
     /// A transport over a reqwest client configured by the caller.
+    ///
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: reqwest
+    /// follows redirects by default, and a followed redirect carries
+    /// copy-source credentials and request bodies to another host.
     pub fn from_client(client: reqwest::Client) -> Self {
         ReqwestTransport { client }
     }

@@ -80,6 +80,9 @@ impl TokenHttp {
             Error::new(kind, format!("{flow}: could not reach the token endpoint {origin}: {err}")).with_source(err)
         })?;
         let status = response.status;
+        if let Some(err) = error_map::redirect_error(status, response.header(headers::LOCATION)) {
+            return Err(err.context(&format!("{flow}: the token endpoint {origin}")));
+        }
         let request_id = response.header(headers::X_MS_REQUEST_ID).map(str::to_owned);
         let mut body = Vec::new();
         let mut stream = response.body.into_stream();

@@ -1,0 +1,59 @@
+//! Credentials go only to the account they belong to: redirects are never
+//! followed, nothing is signed for another host, and a retried batch signs
+//! its sub-requests afresh.
+//!
+//! Local listeners stand in for the service, a token endpoint and a foreign
+//! ("evil") host; each records what it received, so the tests can prove that
+//! no key signature, SAS or token arrived where it must not.
+
+mod support;
+
+use azblob::auth::entra::ClientSecretCredential;
+use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
+use support::listener::{response, Listener};
+
+/// A listener answering every request with a 307 to `target`, whose query carries a SAS.
+fn redirecting_to(target: &Listener) -> Listener {
+    let location = format!("http://localhost:{}/{DEV_ACCOUNT}/c/b?sv=2023-11-03&sig=leaked-signature", target.port());
+    Listener::start(move |_, _| response(307, &[("Location", &location)], b""))
+}
+
+#[tokio::test]
+async fn a_blob_request_is_never_redirected() {
+    let elsewhere = Listener::ok();
+    let service = redirecting_to(&elsewhere);
+    let client = ClientBuilder::new()
+        .endpoint(format!("http://127.0.0.1:{}/{DEV_ACCOUNT}", service.port()))
+        .shared_key(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
+        .unwrap()
+        .build()
+        .unwrap();
+    let err = client.blob("ctr", "b").put("blob data that must stay here").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
+    let text = err.to_string();
+    assert!(text.contains(&format!("localhost:{}", elsewhere.port())), "names the Location's host: {text}");
+    assert!(!text.contains("leaked-signature"), "never the Location's query: {text}");
+    assert_eq!(service.received().len(), 1, "a redirect is not retried");
+    assert_eq!(elsewhere.connections(), 0, "the redirect target is never contacted");
+}
+
+#[tokio::test]
+async fn a_token_request_is_never_redirected() {
+    let elsewhere = Listener::ok();
+    let authority = redirecting_to(&elsewhere);
+    let credential = ClientSecretCredential::with_authority(
+        &format!("http://127.0.0.1:{}", authority.port()),
+        "tenant",
+        "client-id",
+        "client-secret-value",
+    )
+    .unwrap();
+    let err = azblob::TokenCredential::get_token(&credential, &[azblob::auth::STORAGE_SCOPE]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("localhost:{}", elsewhere.port())), "{text}");
+    assert!(!text.contains("leaked-signature") && !text.contains("client-secret-value"), "{text}");
+    assert_eq!(authority.received().len(), 1);
+    assert_eq!(elsewhere.connections(), 0, "the client secret never travels to the redirect target");
+}
