@@ -89,11 +89,14 @@ impl ConnectionString {
         }
         let endpoint = match (&self.blob_endpoint, &self.account_name) {
             (Some(endpoint), _) => endpoint.clone(),
-            (None, Some(account)) => format!(
-                "{}://{account}.blob.{}",
-                self.protocol.as_deref().unwrap_or("https"),
-                self.endpoint_suffix.as_deref().unwrap_or("core.windows.net")
-            ),
+            (None, Some(account)) => {
+                crate::ops::names::validate_account_name(account)?;
+                format!(
+                    "{}://{account}.blob.{}",
+                    self.protocol.as_deref().unwrap_or("https"),
+                    self.endpoint_suffix.as_deref().unwrap_or("core.windows.net")
+                )
+            }
             (None, None) => {
                 return Err(Error::invalid_input("the connection string needs AccountName or BlobEndpoint"))
             }

@@ -135,6 +135,33 @@ mod tests {
     }
 
     #[test]
+    fn an_account_name_that_is_not_one_is_refused() {
+        // The name becomes the host: `evil.com/` would send the token or SAS to evil.com.
+        for bad in ["evil.com/", "evil.com#", "acct.evil", "Acct", "ab", "a23456789012345678901234x"] {
+            for vars in [
+                vec![("AZURE_STORAGE_ACCOUNT", bad)],
+                vec![("AZURE_STORAGE_ACCOUNT", bad), ("AZURE_STORAGE_SAS_TOKEN", "sv=2023-11-03&sp=r&sig=x")],
+            ] {
+                let err = with(&vars).unwrap_err();
+                assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+                assert!(err.to_string().contains("account name"), "{err}");
+            }
+        }
+        let cs = "AccountName=evil.com/;SharedAccessSignature=sv=2023-11-03&sp=r&sig=x";
+        let err = with(&[("AZURE_STORAGE_CONNECTION_STRING", cs)]).unwrap_err();
+        assert!(err.to_string().contains("account name"), "{err}");
+        // An explicit endpoint is the escape hatch: the name is not made into a host.
+        let c = with(&[
+            ("AZURE_STORAGE_ACCOUNT", "Custom.Name"),
+            ("AZURE_STORAGE_BLOB_ENDPOINT", "https://blobs.example.com"),
+            ("AZURE_STORAGE_SAS_TOKEN", "sv=2023-11-03&sp=r&sig=x"),
+        ])
+        .unwrap();
+        assert_eq!(c.endpoint().host_str(), Some("blobs.example.com"));
+        assert!(with(&[("AZURE_STORAGE_ACCOUNT", "abc123")]).is_ok());
+    }
+
+    #[test]
     fn an_account_alone_means_entra_id() {
         // Building the chain sends nothing; the credential is only asked for a token on the first request.
         let c = with(&[("AZURE_STORAGE_ACCOUNT", "acct")]).unwrap();

@@ -297,7 +297,13 @@ impl ClientBuilder {
     fn resolve_endpoint(&self) -> Result<Url> {
         let text = match (&self.endpoint, &self.account) {
             (Some(e), _) => e.clone(),
-            (None, Some(account)) => format!("https://{account}.blob.core.windows.net"),
+            // The account becomes the host name, so it must be one the service
+            // could have issued; an explicit endpoint is the escape hatch for
+            // emulators and custom domains.
+            (None, Some(account)) => {
+                crate::ops::names::validate_account_name(account)?;
+                format!("https://{account}.blob.core.windows.net")
+            }
             (None, None) => return Err(Error::invalid_input("set an endpoint or an account name")),
         };
         let url = Url::parse(&text).map_err(|e| Error::invalid_input(format!("invalid endpoint {text:?}: {e}")))?;

@@ -16,6 +16,23 @@ const BLOB_PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(
 /// The longest blob name the service accepts, in characters.
 const MAX_BLOB_NAME_CHARS: usize = 1024;
 
+/// Checks a storage account name as the service defines it: 3 to 24
+/// lowercase letters and digits. An account name becomes part of a host name
+/// (`{account}.blob.core.windows.net`), so anything else (a dot, a slash)
+/// would send requests, and the credential with them, to another host.
+/// <https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftstorage>
+pub(crate) fn validate_account_name(name: &str) -> Result<()> {
+    let ok = (3..=24).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "invalid storage account name {name:?}: account names are 3 to 24 lowercase letters and digits \
+             (set the endpoint explicitly for an emulator or a custom domain)"
+        )))
+    }
+}
+
 /// Checks a container name: 3 to 63 lowercase letters, digits and single
 /// hyphens, starting and ending with a letter or digit; or `$root`, `$logs`, `$web`.
 pub(crate) fn validate_container_name(name: &str) -> Result<()> {
