@@ -8,8 +8,12 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
 use azblob::auth::entra::ClientSecretCredential;
-use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
+use azblob::transport::{Method, Request};
+use azblob::{ClientBuilder, Credential, ErrorKind, SasToken, StaticTokenCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::listener::{response, Listener};
 
 /// A listener answering every request with a 307 to `target`, whose query carries a SAS.
@@ -56,4 +60,53 @@ async fn a_token_request_is_never_redirected() {
     assert!(!text.contains("leaked-signature") && !text.contains("client-secret-value"), "{text}");
     assert_eq!(authority.received().len(), 1);
     assert_eq!(elsewhere.connections(), 0, "the client secret never travels to the redirect target");
+}
+
+/// A token credential that never expires within a test.
+fn token() -> Credential {
+    Credential::Token(Arc::new(StaticTokenCredential::new(
+        "bearer-token-value",
+        SystemTime::now() + Duration::from_secs(3600),
+    )))
+}
+
+/// The three kinds of credential, each of which belongs to one account.
+fn credentials() -> Vec<Credential> {
+    vec![
+        Credential::SharedKey(azblob::SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap()),
+        Credential::Sas(SasToken::parse("sv=2023-11-03&ss=b&srt=sco&sp=rwdl&sig=environment-signature").unwrap()),
+        token(),
+    ]
+}
+
+#[tokio::test]
+async fn send_raw_never_signs_for_another_host_or_account() {
+    let service = Listener::ok();
+    let evil = Listener::ok();
+    for credential in credentials() {
+        let kind = credential.kind_name();
+        let client = ClientBuilder::new()
+            .endpoint(format!("http://127.0.0.1:{}/{DEV_ACCOUNT}", service.port()))
+            .credential(credential)
+            .build()
+            .unwrap();
+        for url in [
+            // Another host (loopback by another name): the stand-in for evil.example.
+            format!("http://localhost:{}/{DEV_ACCOUNT}/ctr/b", evil.port()),
+            // Another port of the same host.
+            format!("http://127.0.0.1:{}/{DEV_ACCOUNT}/ctr/b", evil.port()),
+            // Another account on the same (path-style) host.
+            format!("http://127.0.0.1:{}/otheraccount/ctr/b", service.port()),
+        ] {
+            let request = Request::new("Probe", Method::GET, url.parse().unwrap());
+            let err = client.send_raw(request).await.expect_err(&format!("{kind} to {url}"));
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind} to {url}: {err}");
+            assert!(err.to_string().contains("refusing to send"), "{err}");
+        }
+        // Under the endpoint the credential is used as before.
+        let own = format!("http://127.0.0.1:{}/{DEV_ACCOUNT}/ctr/b", service.port());
+        client.send_raw(Request::new("Probe", Method::GET, own.parse().unwrap())).await.unwrap();
+    }
+    assert_eq!(evil.connections(), 0, "nothing reached the other host: {:?}", evil.received());
+    assert_eq!(service.received().len(), 3, "only the requests for the configured account reached it");
 }

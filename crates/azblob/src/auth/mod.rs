@@ -5,12 +5,14 @@
 
 pub mod entra;
 mod sas;
+mod scope;
 mod shared_key;
 pub(crate) mod time;
 mod token;
 mod user_delegation_sas;
 
 pub use self::sas::{AccountSas, SasProtocol, SasToken, ServiceSas};
+pub use self::scope::{CredentialScope, AZURE_STORAGE_SUFFIXES};
 pub use self::shared_key::SharedKeyCredential;
 pub use self::time::iso8601;
 pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, STORAGE_SCOPE};

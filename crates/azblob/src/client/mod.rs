@@ -25,7 +25,7 @@ use std::time::SystemTime;
 
 use url::Url;
 
-use crate::auth::{Credential, UserDelegationKey};
+use crate::auth::{Credential, CredentialScope, UserDelegationKey};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::user_delegation_key::{build_user_delegation_key_request, parse_user_delegation_key};
 use crate::transport::{Pipeline, Request, Response};
@@ -41,6 +41,8 @@ pub(crate) struct ServiceInner {
     account: String,
     endpoint: Url,
     credential: Credential,
+    /// Where the credential may be sent (the endpoint, trusted hosts).
+    scope: CredentialScope,
     pipeline: Pipeline,
     /// The simulation, when recording or replaying.
     simulation: Option<Arc<crate::sim::Simulation>>,
@@ -50,10 +52,16 @@ pub(crate) struct ServiceInner {
 }
 
 impl BlobServiceClient {
-    pub(crate) fn new(account: String, endpoint: Url, credential: Credential, pipeline: Pipeline) -> Self {
+    pub(crate) fn new(
+        account: String,
+        endpoint: Url,
+        credential: Credential,
+        scope: CredentialScope,
+        pipeline: Pipeline,
+    ) -> Self {
         let rng = std::sync::Mutex::new(fastrand::Rng::new());
         BlobServiceClient {
-            inner: Arc::new(ServiceInner { account, endpoint, credential, pipeline, simulation: None, rng }),
+            inner: Arc::new(ServiceInner { account, endpoint, credential, scope, pipeline, simulation: None, rng }),
         }
     }
 
@@ -109,8 +117,11 @@ impl BlobServiceClient {
     /// Sends a request the library does not model (e.g. Create Container in
     /// test setup) through the full stack: signed, retried and traced.
     ///
-    /// The request's URL must be under this client's endpoint. A non-2xx
-    /// answer is returned as an [`Error`](crate::Error).
+    /// The client's credential is attached only if the request's URL is under
+    /// this client's endpoint (or, for a token, on a trusted Azure host);
+    /// for any other URL the request is refused with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) before
+    /// anything is sent. A non-2xx answer is returned as an [`Error`](crate::Error).
     pub async fn send_raw(&self, request: Request) -> Result<Response> {
         self.inner.pipeline.execute(request).await
     }
@@ -127,6 +138,10 @@ impl ServiceInner {
 
     pub(crate) fn credential(&self) -> &Credential {
         &self.credential
+    }
+
+    pub(crate) fn scope(&self) -> &CredentialScope {
+        &self.scope
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use http::HeaderValue;
 use url::{Host, Url};
 
-use crate::auth::{Credential, SasToken, SharedKeyCredential, TokenCredential};
+use crate::auth::{Credential, CredentialScope, SasToken, SharedKeyCredential, TokenCredential};
 use crate::client::BlobServiceClient;
 use crate::error::{Error, Result};
 use crate::transport::reqwest::WireOptions;
@@ -57,6 +57,7 @@ pub struct ClientBuilder {
     pool_idle_timeout: Option<Duration>,
     root_certificates_pem: Vec<Vec<u8>>,
     allow_http: bool,
+    trusted_suffixes: Vec<String>,
     transport: Option<Arc<dyn HttpTransport>>,
     clock: Option<Arc<dyn Clock>>,
     rng: Option<Arc<dyn RetryRng>>,
@@ -76,6 +77,7 @@ impl Default for ClientBuilder {
             pool_idle_timeout: None,
             root_certificates_pem: Vec::new(),
             allow_http: false,
+            trusted_suffixes: Vec::new(),
             transport: None,
             clock: None,
             rng: None,
@@ -210,6 +212,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts Azure storage hosts under these suffixes (e.g.
+    /// `blob.core.windows.net`) with this client's bearer token, for requests
+    /// to other accounts than the configured one. Keys and SAS tokens are
+    /// never sent to another account, and by default neither are tokens.
+    /// Only Azure's own suffixes ([`AZURE_STORAGE_SUFFIXES`](crate::auth::AZURE_STORAGE_SUFFIXES))
+    /// and their subdomains are accepted; [`build`](Self::build) refuses others.
+    pub fn trusted_suffixes<I, S>(mut self, suffixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_suffixes.extend(suffixes.into_iter().map(Into::into));
+        self
+    }
+
     /// Replaces the wire transport (reqwest) with another one, e.g. a test
     /// double or a fault injector. Retry, signing and tracing still wrap it.
     pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
@@ -254,6 +271,7 @@ impl ClientBuilder {
                 )));
             }
         }
+        let scope = CredentialScope::new(&endpoint).trust_suffixes(&self.trusted_suffixes)?;
         let api_version = HeaderValue::from_str(&self.api_version)
             .map_err(|_| Error::invalid_input("the API version is not valid header text"))?;
         let wire: Arc<dyn HttpTransport> = match self.transport {
@@ -281,7 +299,7 @@ impl ClientBuilder {
             (Credential::Token(_), Some(sim)) if sim.is_replay() => Credential::Anonymous,
             (credential, _) => credential.clone(),
         };
-        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing.clone()));
+        let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing.clone(), scope.clone()));
         let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(
             signed,
             self.retry,
@@ -290,7 +308,7 @@ impl ClientBuilder {
                 .unwrap_or_else(|| Arc::new(SystemClock)),
             self.rng.unwrap_or_else(|| Arc::new(crate::transport::retry::FastRng)),
         ));
-        Ok(BlobServiceClient::new(account, endpoint, signing, Pipeline::new(retried, api_version))
+        Ok(BlobServiceClient::new(account, endpoint, signing, scope, Pipeline::new(retried, api_version))
             .with_simulation(simulation))
     }
 

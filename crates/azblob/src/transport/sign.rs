@@ -1,5 +1,9 @@
 //! `SignLayer` authorizes each attempt: a fresh `x-ms-date`, then Shared Key, SAS or a bearer token.
 //!
+//! A credential is attached only to requests its [`CredentialScope`] covers
+//! (the configured account's endpoint, or a trusted Azure host for a token);
+//! a request for any other host, e.g. a `send_raw` URL, is refused unsent.
+//!
 //! It sits inside [`RetryLayer`](super::RetryLayer), so a retried request is
 //! signed again with a new date and a token that may have been refreshed, and
 //! above the simulation layer, so recordings see the request as sent and
@@ -11,7 +15,7 @@ use futures_util::future::BoxFuture;
 use http::HeaderValue;
 
 use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
-use crate::auth::{Credential, STORAGE_SCOPE};
+use crate::auth::{Credential, CredentialScope, STORAGE_SCOPE};
 use crate::config::is_loopback;
 use crate::error::Error;
 use crate::ops::headers;
@@ -21,12 +25,13 @@ use crate::ops::headers;
 pub struct SignLayer {
     inner: Arc<dyn HttpTransport>,
     credential: Credential,
+    scope: CredentialScope,
 }
 
 impl SignLayer {
-    /// Wraps `inner`, authorizing requests with `credential`.
-    pub fn new(inner: Arc<dyn HttpTransport>, credential: Credential) -> Self {
-        SignLayer { inner, credential }
+    /// Wraps `inner`, authorizing requests with `credential` where `scope` allows it.
+    pub fn new(inner: Arc<dyn HttpTransport>, credential: Credential, scope: CredentialScope) -> Self {
+        SignLayer { inner, credential, scope }
     }
 }
 
@@ -35,6 +40,10 @@ impl HttpTransport for SignLayer {
         Box::pin(async move {
             let now = httpdate::fmt_http_date(std::time::SystemTime::now());
             request.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
+            if let Err(refusal) = self.scope.check(&self.credential, &request.url) {
+                return Err(TransportError::new(TransportErrorKind::Credential, refusal.message().to_owned())
+                    .with_source(refusal));
+            }
             match &self.credential {
                 Credential::SharedKey(key) => key.authorize(&mut request),
                 Credential::Sas(token) => token.apply(&mut request.url),
