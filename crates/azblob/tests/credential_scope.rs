@@ -110,3 +110,25 @@ async fn send_raw_never_signs_for_another_host_or_account() {
     assert_eq!(evil.connections(), 0, "nothing reached the other host: {:?}", evil.received());
     assert_eq!(service.received().len(), 3, "only the requests for the configured account reached it");
 }
+
+#[tokio::test]
+async fn a_copy_never_hands_the_source_sas_or_token_to_another_host() {
+    let service = Listener::ok();
+    let evil = Listener::ok();
+    let endpoint = format!("http://127.0.0.1:{}/{DEV_ACCOUNT}", service.port());
+    let destination =
+        ClientBuilder::new().endpoint(format!("http://localhost:{}/{DEV_ACCOUNT}", evil.port())).build().unwrap();
+    let target = destination.blob("ctr", "copy");
+    for credential in [credentials().remove(1), token()] {
+        let kind = credential.kind_name();
+        let source = ClientBuilder::new().endpoint(&endpoint).credential(credential).build().unwrap();
+        let copy_source = azblob::CopySource::blob(&source.blob("ctr", "source"));
+        let err = target.copy_from_sync(&copy_source, &azblob::CopyOptions::default()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind}: {err}");
+        if kind == "sas" {
+            let err = target.start_copy(&copy_source, &azblob::CopyOptions::default()).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind}: {err}");
+        }
+    }
+    assert_eq!(evil.connections(), 0, "no copy request carried the source's SAS or token: {:?}", evil.received());
+}

@@ -110,8 +110,9 @@ impl BlobClient {
     /// the call returns when the copy is done. The source must be a block
     /// blob of at most 256 MiB ([`MAX_SYNC_COPY_BYTES`](crate::MAX_SYNC_COPY_BYTES)).
     pub async fn copy_from_sync(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyStarted> {
-        let (source_url, bearer) = source.resolve(true).await?;
-        let request = build_copy_request(self.url()?, &source_url, bearer.as_deref(), true, options)?;
+        let destination = self.url()?;
+        let (source_url, bearer) = source.resolve(true, &destination).await?;
+        let request = build_copy_request(destination, &source_url, bearer.as_deref(), true, options)?;
         let response = self.service().pipeline().execute(request).await?;
         let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlobFromUrl"))?;
         if started.status != CopyStatus::Success {
@@ -128,8 +129,9 @@ impl BlobClient {
     /// [Copy Blob](https://learn.microsoft.com/rest/api/storageservices/copy-blob);
     /// the returned [`CopyOperation`] polls, waits for or aborts it.
     pub async fn start_copy(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyOperation> {
-        let (source_url, _) = source.resolve(false).await?;
-        let request = build_copy_request(self.url()?, &source_url, None, false, options)?;
+        let destination = self.url()?;
+        let (source_url, _) = source.resolve(false, &destination).await?;
+        let request = build_copy_request(destination, &source_url, None, false, options)?;
         let response = self.service().pipeline().execute(request).await?;
         let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlob"))?;
         Ok(CopyOperation::new(self.clone(), started.copy_id, started.status))

@@ -56,12 +56,29 @@ impl CopySource {
 
     /// The source URL with its authorization, and a bearer token for
     /// `x-ms-copy-source-authorization` when the source client uses tokens.
-    pub(crate) async fn resolve(&self, sync: bool) -> Result<(Url, Option<String>)> {
+    ///
+    /// `destination` is the URL the copy request goes to: it receives the
+    /// source's authorization, so the source client's SAS or token is only
+    /// passed on where that client's [`CredentialScope`](crate::auth::CredentialScope)
+    /// would send it itself. A Shared Key client hands out a fresh read-only
+    /// SAS for the one blob instead of its key, to any destination: that is
+    /// what the caller asked the destination to read.
+    pub(crate) async fn resolve(&self, sync: bool, destination: &Url) -> Result<(Url, Option<String>)> {
         let (blob, selector) = match self {
             CopySource::Url(url) => return Ok((url.clone(), None)),
             CopySource::Blob { blob, selector } => (blob, selector),
         };
         let service = blob.service();
+        let passed_on = match service.credential() {
+            credential @ Credential::Sas(_) => Some(credential),
+            credential @ Credential::Token(_) if sync => Some(credential),
+            _ => None,
+        };
+        if let Some(credential) = passed_on {
+            service.scope().check(credential, destination).map_err(|err| {
+                err.context("the copy source's credential stays with its account; pass a source URL with its own SAS")
+            })?;
+        }
         let mut url = names::blob_url(service.endpoint(), blob.container_name(), blob.name())?;
         selector.apply_to_url(&mut url)?;
         match service.credential() {
@@ -229,6 +246,10 @@ mod tests {
 
     const ENDPOINT: &str = "https://acct.blob.core.windows.net";
 
+    fn dest() -> Url {
+        Url::parse(&format!("{ENDPOINT}/dst/copy")).unwrap()
+    }
+
     fn query(url: &Url) -> BTreeMap<String, String> {
         url.query_pairs().into_owned().collect()
     }
@@ -238,7 +259,7 @@ mod tests {
         let client =
             ClientBuilder::new().endpoint(ENDPOINT).shared_key("acct", DEV_ACCOUNT_KEY).unwrap().build().unwrap();
         let source = CopySource::snapshot(&client.blob("src", "a b.txt"), "2026-11-23T10:00:00.0000000Z");
-        let (url, bearer) = source.resolve(true).await.unwrap();
+        let (url, bearer) = source.resolve(true, &dest()).await.unwrap();
         assert_eq!(bearer, None);
         assert_eq!(url.path(), "/src/a%20b.txt");
         let q = query(&url);
@@ -251,19 +272,19 @@ mod tests {
     async fn sas_and_token_sources() {
         let sas =
             ClientBuilder::new().endpoint(ENDPOINT).sas_token("sv=2023-11-03&sp=r&sig=abc").unwrap().build().unwrap();
-        let (url, bearer) = CopySource::blob(&sas.blob("ctr", "b")).resolve(false).await.unwrap();
+        let (url, bearer) = CopySource::blob(&sas.blob("ctr", "b")).resolve(false, &dest()).await.unwrap();
         assert_eq!((query(&url)["sig"].as_str(), bearer), ("abc", None));
 
         let token = Arc::new(StaticTokenCredential::new("tok", SystemTime::now() + Duration::from_secs(600)));
         let client = ClientBuilder::new().endpoint(ENDPOINT).token_credential(token).build().unwrap();
         let source = CopySource::version(&client.blob("ctr", "b"), "2026-01-01T00:00:00.0000000Z");
-        let (url, bearer) = source.resolve(true).await.unwrap();
+        let (url, bearer) = source.resolve(true, &dest()).await.unwrap();
         assert_eq!(bearer.as_deref(), Some("tok"), "a synchronous copy passes the token for its source");
         assert_eq!(query(&url).keys().collect::<Vec<_>>(), ["versionid"]);
-        let (_, bearer) = source.resolve(false).await.unwrap();
+        let (_, bearer) = source.resolve(false, &dest()).await.unwrap();
         assert_eq!(bearer, None, "Copy Blob takes no source token");
 
         let given: Url = "https://other.blob.core.windows.net/c/b?sig=x".parse().unwrap();
-        assert_eq!(CopySource::Url(given.clone()).resolve(true).await.unwrap(), (given, None));
+        assert_eq!(CopySource::Url(given.clone()).resolve(true, &dest()).await.unwrap(), (given, None));
     }
 }
