@@ -132,3 +132,67 @@ async fn a_copy_never_hands_the_source_sas_or_token_to_another_host() {
     }
     assert_eq!(evil.connections(), 0, "no copy request carried the source's SAS or token: {:?}", evil.received());
 }
+
+/// A token credential that mints a new token on every call, so a test can
+/// tell which attempt a signature belongs to.
+#[derive(Debug, Default)]
+struct MintingCredential {
+    minted: std::sync::atomic::AtomicUsize,
+}
+
+impl azblob::TokenCredential for MintingCredential {
+    fn get_token<'a>(
+        &'a self,
+        _scopes: &'a [&'a str],
+    ) -> futures_util::future::BoxFuture<'a, azblob::Result<azblob::auth::AccessToken>> {
+        let n = self.minted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let token = azblob::auth::AccessToken {
+            token: azblob::Secret::new(format!("minted-token-{n}")),
+            expires_on: SystemTime::now() + Duration::from_secs(3600),
+        };
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// A retry clock that does not sleep, so a retried batch costs no time.
+#[derive(Debug)]
+struct NoSleep;
+
+impl azblob::transport::Clock for NoSleep {
+    fn sleep(&self, _duration: Duration) -> futures_util::future::BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+}
+
+const BATCH_ANSWER: &str = "--batchresponse_1\r\nContent-Type: application/http\r\nContent-ID: 0\r\n\r\n\
+    HTTP/1.1 202 Accepted\r\nx-ms-request-id: sub-1\r\n\r\n\r\n--batchresponse_1--\r\n";
+
+#[tokio::test]
+async fn a_retried_batch_signs_its_sub_requests_afresh() {
+    // The first attempt meets a 503, the second is answered.
+    let service = Listener::start(|index, _| match index {
+        0 => response(503, &[], b""),
+        _ => response(202, &[("Content-Type", "multipart/mixed; boundary=batchresponse_1")], BATCH_ANSWER.as_bytes()),
+    });
+    let client = ClientBuilder::new()
+        .endpoint(format!("http://127.0.0.1:{}/{DEV_ACCOUNT}", service.port()))
+        .token_credential(Arc::new(MintingCredential::default()))
+        .clock(Arc::new(NoSleep))
+        .build()
+        .unwrap();
+    let results =
+        client.container("ctr").delete_blobs(["gone.txt"], &azblob::BatchDeleteOptions::default()).await.unwrap();
+    assert!(matches!(results[0].outcome, azblob::BatchOutcome::Done), "{:?}", results[0]);
+
+    let attempts = service.received();
+    assert_eq!(attempts.len(), 2, "one 503, one retry");
+    for (n, attempt) in attempts.iter().enumerate() {
+        let token = format!("Bearer minted-token-{}", n + 1);
+        assert_eq!(attempt.header("authorization").as_deref(), Some(token.as_str()), "the batch itself");
+        let body = String::from_utf8(attempt.body.clone()).unwrap();
+        assert!(body.contains(&format!("authorization: {token}\r\n")), "attempt {n}'s sub-request: {body}");
+        assert!(body.contains("x-ms-date: "), "{body}");
+        let length: usize = attempt.header("content-length").unwrap().parse().unwrap();
+        assert_eq!(length, attempt.body.len());
+    }
+}

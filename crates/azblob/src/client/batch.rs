@@ -1,10 +1,9 @@
-//! Batch delete and batch set-tier over Blob Batch: split, sign each sub-request, a few batches in flight.
+//! Batch delete and batch set-tier over Blob Batch: split, a few batches in flight, one outcome per blob.
 
 use futures_util::stream::{self, StreamExt};
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 
 use super::{read_body, ContainerClient};
-use crate::auth::{Credential, STORAGE_SCOPE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_batch::{
     build_batch_request, encode_batch_body, new_boundary, parse_batch_response, SubResponse, MAX_BATCH_SIZE,
@@ -15,7 +14,7 @@ use crate::ops::models::AccessTier;
 use crate::ops::names;
 use crate::ops::set_tier::{build_set_tier_request, SetTierOptions};
 use crate::ops::{headers, request_util};
-use crate::transport::Request;
+use crate::transport::SubRequests;
 
 /// Options of [`ContainerClient::delete_blobs`] and [`ContainerClient::set_blob_tiers`].
 #[derive(Debug, Clone)]
@@ -135,6 +134,10 @@ impl ContainerClient {
     }
 
     /// Sends one batch; the outcomes are in the order of `names`.
+    ///
+    /// The sub-requests travel unsigned in the request: `SignLayer` signs
+    /// each of them on every attempt, as it signs the batch itself, since
+    /// the service checks each one on its own.
     async fn send_batch(
         &self,
         container_url: url::Url,
@@ -144,42 +147,22 @@ impl ContainerClient {
         let mut subs = Vec::with_capacity(names.len());
         for name in names {
             let url = names::blob_url(self.service().endpoint(), self.name(), name)?;
-            let mut sub = match operation {
+            subs.push(match operation {
                 SubOperation::Delete(options) => build_delete_blob_request(url, options)?,
                 SubOperation::SetTier(tier, options) => build_set_tier_request(url, tier, options)?,
-            };
-            self.authorize_sub_request(&mut sub).await?;
-            subs.push(sub);
+            });
         }
         let operation_name = subs[0].operation;
         let boundary = new_boundary();
+        // Encoding the unsigned parts once checks them before anything is sent.
         let body = encode_batch_body(&boundary, &subs)?;
-        let request = build_batch_request(container_url, &boundary, body)?;
+        let mut request = build_batch_request(container_url, &boundary, body)?;
+        request.sub_requests = Some(SubRequests { boundary, parts: subs.into(), encode: encode_batch_body });
         let response = self.service().pipeline().execute(request).await?;
         let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
         let body = read_body(response, "BlobBatch").await?;
         let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
         Ok(match_outcomes(names.len(), parts, operation_name))
-    }
-
-    /// Authorizes one sub-request the way the client authorizes its own requests:
-    /// each sub-request is checked on its own by the service.
-    async fn authorize_sub_request(&self, sub: &mut Request) -> Result<()> {
-        let now = httpdate::fmt_http_date(std::time::SystemTime::now());
-        sub.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
-        match self.service().credential() {
-            Credential::SharedKey(key) => key.authorize(sub),
-            Credential::Sas(token) => token.apply(&mut sub.url),
-            Credential::Token(source) => {
-                let token = source.get_token(&[STORAGE_SCOPE]).await?;
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
-                    .map_err(|_| Error::invalid_input("the bearer token is not valid header text"))?;
-                value.set_sensitive(true);
-                sub.headers.insert(http::header::AUTHORIZATION, value);
-            }
-            Credential::Anonymous => {}
-        }
-        Ok(())
     }
 }
 

@@ -3,7 +3,8 @@
 //! <https://learn.microsoft.com/rest/api/storageservices/blob-batch>
 //!
 //! The body is a list of complete HTTP requests, each authorized on its own
-//! (the caller signs them before [`encode_batch_body`]); the answer is a list
+//! (the signing layer signs them on every attempt, then calls
+//! [`encode_batch_body`]); the answer is a list
 //! of complete HTTP responses, one per sub-request, matched by `Content-ID`.
 
 use bytes::Bytes;
@@ -69,9 +70,9 @@ pub(crate) fn build_batch_request(container_url: Url, boundary: &str, body: Byte
     let content_type = HeaderValue::from_str(&format!("multipart/mixed; boundary={boundary}"))
         .map_err(|_| Error::invalid_input("invalid batch boundary"))?;
     request.headers.insert(headers::CONTENT_TYPE, content_type);
-    // Each sub-request is signed with its own date and is harmless to repeat
-    // (a second delete answers 404 per blob), so the whole POST may be retried
-    // within the signatures' 15-minute validity.
+    // Each sub-request is harmless to repeat (a second delete answers 404 per
+    // blob), and the signing layer signs them afresh on every attempt, so the
+    // whole POST may be retried.
     request.idempotent = true;
     request.body = body;
     Ok(request)

@@ -18,6 +18,7 @@ mod request;
 pub(crate) mod reqwest;
 pub(crate) mod retry;
 mod sign;
+mod sub_requests;
 mod trace;
 
 pub use self::body::{Body, Response};
@@ -27,6 +28,7 @@ pub use self::request::Request;
 pub use self::reqwest::ReqwestTransport;
 pub use self::retry::{Clock, RetryLayer, RetryOptions, RetryRng, SystemClock};
 pub use self::sign::SignLayer;
+pub(crate) use self::sub_requests::SubRequests;
 pub use self::trace::TraceLayer;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 

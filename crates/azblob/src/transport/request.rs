@@ -4,6 +4,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
+use super::sub_requests::SubRequests;
 use crate::redact::RedactedUrl;
 
 /// One HTTP request, as built by an operation and signed by the stack.
@@ -25,12 +26,22 @@ pub struct Request {
     pub operation: &'static str,
     /// Whether sending the request twice has the same effect as once.
     pub idempotent: bool,
+    /// Sub-requests the signing layer signs and encodes into the body (Blob Batch).
+    pub(crate) sub_requests: Option<SubRequests>,
 }
 
 impl Request {
     /// A request with no headers and an empty body, idempotent by default.
     pub fn new(operation: &'static str, method: Method, url: Url) -> Self {
-        Request { method, url, headers: HeaderMap::new(), body: Bytes::new(), operation, idempotent: true }
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            operation,
+            idempotent: true,
+            sub_requests: None,
+        }
     }
 
     /// Sets a header, replacing any earlier value.

@@ -39,39 +39,77 @@ impl HttpTransport for SignLayer {
     fn send(&self, mut request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
         Box::pin(async move {
             let now = httpdate::fmt_http_date(std::time::SystemTime::now());
-            request.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
-            if let Err(refusal) = self.scope.check(&self.credential, &request.url) {
-                return Err(TransportError::new(TransportErrorKind::Credential, refusal.message().to_owned())
-                    .with_source(refusal));
+            let date = HeaderValue::from_str(&now).expect("HTTP dates are ASCII");
+            // A batch's sub-requests are checked and signed like the request
+            // itself, on every attempt, so a retry never resends stale dates,
+            // signatures or tokens.
+            let subs = request.sub_requests.take();
+            let mut parts: Vec<Request> = subs.as_ref().map(|s| s.parts.to_vec()).unwrap_or_default();
+            self.check(&request)?;
+            for part in &parts {
+                self.check(part)?;
             }
-            match &self.credential {
-                Credential::SharedKey(key) => key.authorize(&mut request),
-                Credential::Sas(token) => token.apply(&mut request.url),
-                Credential::Token(source) => {
-                    // The builder refuses such endpoints; this also covers
-                    // `send_raw` requests aimed elsewhere.
-                    if request.url.scheme() != "https" && !is_loopback(&request.url) {
-                        let refusal = "a bearer token is only sent over https:// (or to loopback hosts)";
-                        return Err(TransportError::new(TransportErrorKind::Credential, refusal)
-                            .with_source(Error::invalid_input(refusal)));
-                    }
-                    let token = source.get_token(&[STORAGE_SCOPE]).await.map_err(|err| {
-                        TransportError::new(TransportErrorKind::Credential, "could not get a bearer token")
-                            .with_source(err)
-                    })?;
-                    let mut value =
-                        HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
-                            TransportError::new(
-                                TransportErrorKind::Credential,
-                                "the bearer token is not valid header text",
-                            )
-                        })?;
-                    value.set_sensitive(true);
-                    request.headers.insert(http::header::AUTHORIZATION, value);
+            let bearer = self.bearer().await?;
+            if let Some(subs) = subs {
+                for part in &mut parts {
+                    self.apply(part, &date, bearer.as_ref());
                 }
-                Credential::Anonymous => {}
+                request.body = (subs.encode)(&subs.boundary, &parts).map_err(|err| {
+                    TransportError::new(TransportErrorKind::Credential, "could not encode the signed sub-requests")
+                        .with_source(err)
+                })?;
             }
+            self.apply(&mut request, &date, bearer.as_ref());
             self.inner.send(request).await
         })
+    }
+}
+
+impl SignLayer {
+    /// Refuses, before anything is sent, a request the credential must not go
+    /// to: outside the scope, or a bearer token over plain HTTP to a remote host.
+    fn check(&self, request: &Request) -> Result<(), TransportError> {
+        let refused =
+            |err: Error| TransportError::new(TransportErrorKind::Credential, err.message().to_owned()).with_source(err);
+        self.scope.check(&self.credential, &request.url).map_err(refused)?;
+        // The builder refuses such endpoints; a trusted host or a `send_raw`
+        // URL is checked here.
+        if matches!(self.credential, Credential::Token(_))
+            && request.url.scheme() != "https"
+            && !is_loopback(&request.url)
+        {
+            return Err(refused(Error::invalid_input(
+                "a bearer token is only sent over https:// (or to loopback hosts)",
+            )));
+        }
+        Ok(())
+    }
+
+    /// The `Authorization` value of a token credential, fetched once per attempt.
+    async fn bearer(&self) -> Result<Option<HeaderValue>, TransportError> {
+        let Credential::Token(source) = &self.credential else { return Ok(None) };
+        let token = source.get_token(&[STORAGE_SCOPE]).await.map_err(|err| {
+            TransportError::new(TransportErrorKind::Credential, "could not get a bearer token").with_source(err)
+        })?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
+            TransportError::new(TransportErrorKind::Credential, "the bearer token is not valid header text")
+        })?;
+        value.set_sensitive(true);
+        Ok(Some(value))
+    }
+
+    /// Stamps the date and authorizes one (sub-)request with the credential.
+    fn apply(&self, request: &mut Request, date: &HeaderValue, bearer: Option<&HeaderValue>) {
+        request.headers.insert(headers::X_MS_DATE, date.clone());
+        match &self.credential {
+            Credential::SharedKey(key) => key.authorize(request),
+            Credential::Sas(token) => token.apply(&mut request.url),
+            Credential::Token(_) => {
+                if let Some(value) = bearer {
+                    request.headers.insert(http::header::AUTHORIZATION, value.clone());
+                }
+            }
+            Credential::Anonymous => {}
+        }
     }
 }
