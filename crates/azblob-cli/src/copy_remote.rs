@@ -50,7 +50,18 @@ pub(crate) async fn run(
         Mode::Async => false,
         Mode::Auto => size <= MAX_SYNC_COPY_BYTES,
     };
-    let copy_source = CopySource::blob(&source);
+    // A SAS written in the source URL is the user's to pass on: it goes to
+    // the destination as part of the URL. Otherwise the source client
+    // authorizes the read, and the library passes its credential on only
+    // where that credential belongs.
+    let copy_source = match &from.sas {
+        Some(sas) => {
+            let mut url = source.url()?;
+            url.set_query(Some(sas));
+            CopySource::Url(url)
+        }
+        None => CopySource::blob(&source),
+    };
     let copy_id = if sync {
         target.copy_from_sync(&copy_source, &CopyOptions::default()).await?.copy_id
     } else {

@@ -65,6 +65,12 @@ pub(crate) struct Connection {
     /// Trust this extra root certificate (PEM file), e.g. an emulator's self-signed one.
     #[arg(long, global = true, env = "AZBLOB_CA_CERT", value_name = "PEM")]
     ca_cert: Option<PathBuf>,
+
+    /// Also send the Entra ID token to blob URLs of other accounts on these
+    /// Azure suffixes, e.g. blob.core.windows.net (comma-separated; none by
+    /// default). Keys and SAS tokens only ever go to the configured account.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "SUFFIXES")]
+    trusted_suffixes: Vec<String>,
 }
 
 /// The values of `--auth`.
@@ -161,37 +167,44 @@ fn fail(err: anyhow::Error) -> ExitCode {
 }
 
 /// Builds the client for `location`, from the flags or the environment.
+///
+/// The configured credential (`--connection-string` or the environment) is
+/// used only for the configured account's endpoint; a URL naming another
+/// host gets only the SAS written in the URL, or anonymous access, or the
+/// Entra ID token where `--trusted-suffixes` trusts its host
+/// ([`azblob::ClientBuilder::for_endpoint`] applies that rule).
 pub(crate) fn client_for(
     location: &location::BlobLocation,
     connection: &Connection,
 ) -> Result<azblob::BlobServiceClient> {
     let auth = connection.auth.map(EnvAuth::from).unwrap_or_default();
-    let entra = || azblob::auth::entra::default_credential();
-    let builder = match (&connection.connection_string, &location.endpoint) {
-        (Some(cs), _) => {
-            let builder = azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?;
-            if auth == EnvAuth::Entra {
-                builder.token_credential(entra())
-            } else {
-                builder
-            }
-        }
-        (None, Some(_)) if location.sas.is_some() => azblob::ClientBuilder::new(),
-        (None, Some(_)) if auth == EnvAuth::Entra => azblob::ClientBuilder::new().token_credential(entra()),
-        (None, _) => match azblob::ClientBuilder::from_env_with(auth) {
+    let configured = configured_builder(connection, auth);
+    let builder = match &location.endpoint {
+        None => match configured {
             Ok(builder) => builder,
             // A replay needs no credential, only where the account is.
             Err(_) if simulate::replaying() => replay_builder()?,
-            Err(err) => return Err(anyhow::Error::new(err).context("no credentials")),
+            Err(err) => return Err(err),
         },
+        Some(endpoint) => {
+            let builder = match configured {
+                Ok(builder) => builder,
+                // Without a usable configuration a URL still works with its
+                // own SAS, anonymously, or with Entra ID on a trusted host.
+                Err(_) if connection.connection_string.is_none() => {
+                    let builder = azblob::ClientBuilder::new().trusted_suffixes(connection.trusted_suffixes.clone());
+                    if auth == EnvAuth::Entra {
+                        builder.token_credential(azblob::auth::entra::default_credential())
+                    } else {
+                        builder
+                    }
+                }
+                Err(err) => return Err(err),
+            };
+            builder.for_endpoint(endpoint, location.sas.as_deref()).context("invalid blob URL")?
+        }
     };
-    let mut builder = match &location.endpoint {
-        Some(endpoint) => builder.endpoint(endpoint.clone()),
-        None => builder,
-    };
-    if let Some(sas) = &location.sas {
-        builder = builder.sas_token(sas).context("invalid SAS in the URL")?;
-    }
+    let mut builder = builder;
     if let Some(path) = &connection.ca_cert {
         let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
         builder = builder.root_certificate_pem(pem);
@@ -199,6 +212,23 @@ pub(crate) fn client_for(
     let client = simulate::apply(builder).build().context("invalid client configuration")?;
     simulate::register(&client);
     Ok(client)
+}
+
+/// The builder for the configured account: `--connection-string`, else the environment.
+fn configured_builder(connection: &Connection, auth: EnvAuth) -> Result<azblob::ClientBuilder> {
+    let builder = match &connection.connection_string {
+        Some(cs) => {
+            let builder = azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?;
+            if auth == EnvAuth::Entra {
+                builder.token_credential(azblob::auth::entra::default_credential())
+            } else {
+                builder
+            }
+        }
+        None => azblob::ClientBuilder::from_env_with(auth)
+            .map_err(|err| anyhow::Error::new(err).context("no credentials"))?,
+    };
+    Ok(builder.trusted_suffixes(connection.trusted_suffixes.clone()))
 }
 
 /// A client without credentials for `--replay`: the endpoint or account from the environment.

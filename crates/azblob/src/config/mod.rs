@@ -246,6 +246,38 @@ impl ClientBuilder {
         self
     }
 
+    /// The builder for the account at `endpoint` (e.g. taken from a URL a
+    /// user typed), which keeps this builder's credential only where it belongs.
+    ///
+    /// - `endpoint` is this builder's own endpoint (same scheme, host, port
+    ///   and, path-style, account): this builder, with `sas` (a SAS written in
+    ///   the URL) replacing its credential if given.
+    /// - Any other endpoint gets `sas` if given, else this builder's bearer
+    ///   token if its host is under a [trusted suffix](Self::trusted_suffixes),
+    ///   else no credential at all. A key or a SAS configured here never goes
+    ///   to another account, and neither does a token unless trusted.
+    ///
+    /// Every other setting (timeouts, retry, TLS roots, transport, simulation,
+    /// trusted suffixes) carries over.
+    pub fn for_endpoint(mut self, endpoint: &str, sas: Option<&str>) -> Result<Self> {
+        let target = ClientBuilder::new().endpoint(endpoint).resolve_endpoint()?;
+        let own = self.resolve_endpoint().ok();
+        let same_account = own.as_ref().is_some_and(|own| CredentialScope::new(own).covers(&target));
+        if !same_account {
+            let trusts = CredentialScope::new(&target).trust_suffixes(&self.trusted_suffixes)?;
+            let keep_token = matches!(self.credential, Credential::Token(_)) && trusts.trusts_with_token(&target);
+            if !keep_token {
+                self.credential = Credential::Anonymous;
+            }
+            self.account = None;
+            self.endpoint = Some(endpoint.to_owned());
+        }
+        match sas {
+            Some(sas) => self.sas_token(sas),
+            None => Ok(self),
+        }
+    }
+
     /// Validates the configuration and assembles the transport stack.
     pub fn build(self) -> Result<BlobServiceClient> {
         let endpoint = self.resolve_endpoint()?;
@@ -366,6 +398,13 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
 mod tests {
     use super::*;
 
+    impl ClientBuilder {
+        /// Builds, allowing plain HTTP to remote hosts, for tests of http:// URLs.
+        fn build_allowing_http(self) -> BlobServiceClient {
+            self.allow_http(true).build().unwrap()
+        }
+    }
+
     #[test]
     fn path_and_host_style_endpoints_give_the_account() {
         let c = ClientBuilder::new().endpoint("http://127.0.0.1:10000/devstoreaccount1").build().unwrap();
@@ -395,6 +434,54 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("bearer"), "{err}");
+    }
+
+    fn token() -> Arc<dyn TokenCredential> {
+        Arc::new(crate::StaticTokenCredential::new("t", std::time::SystemTime::now()))
+    }
+
+    #[test]
+    fn a_url_of_another_account_gets_only_its_own_sas_or_nothing() {
+        let keyed = || ClientBuilder::new().shared_key("mine", DEV_ACCOUNT_KEY).unwrap();
+        let own = keyed().for_endpoint("https://mine.blob.core.windows.net", None).unwrap().build().unwrap();
+        assert_eq!(own.credential().kind_name(), "shared-key");
+        let own_with_sas = keyed().for_endpoint("https://mine.blob.core.windows.net/", Some("sv=1&sig=x")).unwrap();
+        assert_eq!(own_with_sas.build().unwrap().credential().kind_name(), "sas");
+        for other in
+            ["https://evil.example/mine", "https://other.blob.core.windows.net", "http://mine.blob.core.windows.net"]
+        {
+            let c = keyed().for_endpoint(other, None).unwrap().build_allowing_http();
+            assert_eq!(c.credential().kind_name(), "anonymous", "{other}");
+            let c = keyed().for_endpoint(other, Some("sv=1&sig=url")).unwrap().build_allowing_http();
+            assert_eq!(c.credential().kind_name(), "sas", "{other}");
+        }
+        let sas = ClientBuilder::new().account("mine").sas_token("sv=1&sig=env").unwrap();
+        let c = sas.for_endpoint("https://evil.example/mine", None).unwrap().build().unwrap();
+        assert_eq!(c.credential().kind_name(), "anonymous");
+        let path_style =
+            ClientBuilder::new().endpoint(DEV_BLOB_ENDPOINT).shared_key(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
+        let c = path_style.clone().for_endpoint("http://127.0.0.1:10000/otheraccount", None).unwrap().build().unwrap();
+        assert_eq!((c.credential().kind_name(), c.account()), ("anonymous", "otheraccount"));
+        let c = path_style.for_endpoint("http://127.0.0.1:10000/devstoreaccount1/", None).unwrap().build().unwrap();
+        assert_eq!(c.credential().kind_name(), "shared-key");
+    }
+
+    #[test]
+    fn a_token_goes_to_other_azure_accounts_only_when_trusted() {
+        let other = "https://other.blob.core.windows.net";
+        let entra = || ClientBuilder::new().account("mine").token_credential(token());
+        let c = entra().for_endpoint(other, None).unwrap().build().unwrap();
+        assert_eq!(c.credential().kind_name(), "anonymous", "not trusted by default");
+        let trusting = || entra().trusted_suffixes(["blob.core.windows.net"]);
+        let c = trusting().for_endpoint(other, None).unwrap().build().unwrap();
+        assert_eq!(c.credential().kind_name(), "token");
+        let c = trusting().for_endpoint("https://other.blob.core.usgovcloudapi.net", None).unwrap().build().unwrap();
+        assert_eq!(c.credential().kind_name(), "anonymous", "only the suffixes trusted");
+        let c = trusting().for_endpoint("https://evil.example/other", None).unwrap().build().unwrap();
+        assert_eq!(c.credential().kind_name(), "anonymous");
+        let err = entra().trusted_suffixes(["evil.example"]).build().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(ClientBuilder::new().trusted_suffixes(["evil.example"]).for_endpoint(other, None).is_err());
     }
 
     #[test]

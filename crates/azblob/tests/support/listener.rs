@@ -1,6 +1,8 @@
 //! A local HTTP server that records what it receives: it stands in for a host
 //! that must never see a credential, or scripts answers such as a redirect.
 
+#![allow(dead_code, unreachable_pub)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};

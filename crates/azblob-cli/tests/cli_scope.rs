@@ -1,0 +1,131 @@
+//! The `azblob` binary sends the configured credential only to the configured
+//! account: a blob URL naming another host gets the SAS written in the URL,
+//! or nothing.
+//!
+//! No emulator is needed: a local listener stands in for the configured
+//! account (`127.0.0.1:PORT/devstoreaccount1`) and another for a foreign host
+//! (`localhost:PORT2`, a distinct host and port), and each records what it
+//! received. `PATH` is emptied and IMDS pointed at the token server, so no
+//! link of the Entra ID chain reaches a Microsoft endpoint.
+
+#[path = "../../azblob/tests/support/listener.rs"]
+mod listener;
+#[path = "../../azblob/tests/token_server/mod.rs"]
+mod token_server;
+
+use std::process::{Command, Output};
+
+use listener::{response, Listener, Received};
+use token_server::{TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
+
+const ENV_SIGNATURE: &str = "environment-signature";
+
+/// Answers every request with a 404 and the service's error code.
+fn not_found() -> Listener {
+    Listener::start(|_, _| response(404, &[("x-ms-error-code", "BlobNotFound")], b""))
+}
+
+/// The binary with a clean environment plus `vars`.
+fn azblob(args: &[&str], vars: &[(&str, String)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
+    command.args(args).env_clear().env("PATH", "/nonexistent");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command.output().expect("run azblob")
+}
+
+fn endpoint(service: &Listener) -> String {
+    format!("http://127.0.0.1:{}/{}", service.port(), azblob::DEV_ACCOUNT)
+}
+
+fn evil_url(evil: &Listener) -> String {
+    format!("http://localhost:{}/{}/ctr/blob.txt", evil.port(), azblob::DEV_ACCOUNT)
+}
+
+/// Asserts that nothing `received` carries a credential.
+fn assert_no_credential(received: &[Received], secrets: &[&str]) {
+    for request in received {
+        assert_eq!(request.header("authorization"), None, "{}", request.head);
+        let text = request.text();
+        assert!(!text.contains("sig="), "{text}");
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+}
+
+#[test]
+fn a_key_from_the_connection_string_stays_with_its_account() {
+    let (service, evil) = (not_found(), not_found());
+    let cs = format!(
+        "AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        endpoint(&service)
+    );
+    let out = azblob(&["--connection-string", &cs, "stat", &evil_url(&evil)], &[]);
+    assert!(!out.status.success());
+    assert_eq!(evil.received().len(), 1, "the URL's host is asked, anonymously");
+    assert_no_credential(&evil.received(), &[]);
+
+    // The configured account's own URL is signed as before.
+    let own = format!("{}/ctr/blob.txt", endpoint(&service));
+    let out = azblob(&["--connection-string", &cs, "stat", &own], &[]);
+    assert!(!out.status.success());
+    let signed = service.received();
+    assert_eq!(signed.len(), 1);
+    assert!(signed[0].header("authorization").is_some_and(|v| v.starts_with("SharedKey ")), "{}", signed[0].head);
+}
+
+#[test]
+fn an_environment_sas_stays_with_its_account_and_a_url_keeps_its_own() {
+    let (service, evil) = (not_found(), not_found());
+    let vars = [
+        ("AZURE_STORAGE_ACCOUNT", azblob::DEV_ACCOUNT.to_owned()),
+        ("AZURE_STORAGE_BLOB_ENDPOINT", endpoint(&service)),
+        ("AZURE_STORAGE_SAS_TOKEN", format!("sv=2023-11-03&ss=b&srt=sco&sp=rwdl&sig={ENV_SIGNATURE}")),
+    ];
+    azblob(&["stat", &evil_url(&evil)], &vars);
+    azblob(&["cat", &evil_url(&evil)], &vars);
+    assert_eq!(evil.received().len(), 2);
+    assert_no_credential(&evil.received(), &[ENV_SIGNATURE]);
+
+    // A SAS written in the URL is the one the URL's host gets.
+    let with_sas = format!("{}?sv=2023-11-03&sp=r&sig=url-signature", evil_url(&evil));
+    azblob(&["stat", &with_sas], &vars);
+    let last = evil.received().pop().unwrap();
+    assert!(last.head.contains("sig=url-signature"), "{}", last.head);
+    assert!(!last.text().contains(ENV_SIGNATURE), "{}", last.head);
+    assert!(service.received().is_empty(), "the configured account was never involved");
+}
+
+#[test]
+fn an_entra_token_stays_with_its_account() {
+    let (service, evil) = (not_found(), not_found());
+    let server = TokenServer::start();
+    let vars = [
+        ("AZURE_STORAGE_ACCOUNT", azblob::DEV_ACCOUNT.to_owned()),
+        ("AZURE_STORAGE_BLOB_ENDPOINT", endpoint(&service)),
+        ("AZURE_TENANT_ID", TENANT.to_owned()),
+        ("AZURE_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("AZURE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("AZURE_AUTHORITY_HOST", server.url()),
+        ("AZURE_POD_IDENTITY_AUTHORITY_HOST", server.url()),
+    ];
+    // Entra ID by default (an account without a key), and asked for explicitly.
+    azblob(&["stat", &evil_url(&evil)], &vars);
+    azblob(&["--auth", "entra", "stat", &evil_url(&evil)], &vars);
+    assert_eq!(evil.received().len(), 2);
+    assert_no_credential(&evil.received(), &["eyJ"]);
+    // Another host cannot be trusted with the token: only Azure's own suffixes can.
+    let out = azblob(&["--auth", "entra", "--trusted-suffixes", "localhost", "stat", &evil_url(&evil)], &vars);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an Azure storage host suffix"));
+    assert_eq!(evil.received().len(), 2);
+
+    // The configured account gets the token.
+    let own = format!("{}/ctr/blob.txt", endpoint(&service));
+    azblob(&["stat", &own], &vars);
+    let signed = service.received();
+    assert!(signed[0].header("authorization").is_some_and(|v| v.starts_with("Bearer eyJ")), "{}", signed[0].head);
+}
