@@ -57,7 +57,7 @@ pub(crate) async fn run(
     let copy_source = match &from.sas {
         Some(sas) => {
             let mut url = source.url()?;
-            url.set_query(Some(sas));
+            url.set_query(Some(sas.expose()));
             CopySource::Url(url)
         }
         None => CopySource::blob(&source),

@@ -1,6 +1,10 @@
 //! Parsing of `az://CONTAINER/BLOB`, blob URLs and local paths.
+//!
+//! Errors show an argument through [`shown`]: a URL's SAS signature never
+//! reaches the terminal.
 
 use anyhow::{bail, Result};
+use azblob::Secret;
 
 /// A blob named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,8 +13,8 @@ pub(crate) struct BlobLocation {
     pub(crate) endpoint: Option<String>,
     pub(crate) container: String,
     pub(crate) blob: String,
-    /// A SAS carried in the URL's query.
-    pub(crate) sas: Option<String>,
+    /// A SAS carried in the URL's query (redacted in `Debug`).
+    pub(crate) sas: Option<Secret>,
 }
 
 /// One side of a copy.
@@ -33,45 +37,67 @@ impl Location {
             let (container, blob) = split_container(rest, text)?;
             return Ok(Location::Blob(BlobLocation { endpoint: None, container, blob, sas: None }));
         }
-        if text.starts_with("https://") || text.starts_with("http://") {
-            return parse_url(text).map(Location::Blob);
+        if is_url(text) {
+            let url = parse_url(text)?;
+            let (container, blob) = split_container(&url.path, text)?;
+            return Ok(Location::Blob(BlobLocation { endpoint: Some(url.endpoint), container, blob, sas: url.sas }));
         }
         Ok(Location::Local(text.into()))
     }
 }
 
 /// Parses `az://CONTAINER[/PREFIX]` or a container URL (with an optional
-/// prefix); the prefix lands in `blob` and may be empty.
+/// prefix and a SAS); the prefix lands in `blob` and may be empty.
 pub(crate) fn parse_container_prefix(text: &str) -> Result<BlobLocation> {
-    let with_slash = if text.starts_with("az://") && !text["az://".len()..].contains('/') {
-        format!("{text}/")
+    let (endpoint, path, sas) = if let Some(rest) = text.strip_prefix("az://") {
+        (None, rest.to_owned(), None)
+    } else if is_url(text) {
+        let url = parse_url(text)?;
+        (Some(url.endpoint), url.path, url.sas)
     } else {
-        text.to_owned()
+        bail!("{} names no container: expected az://CONTAINER[/PREFIX] or a container URL", shown(text));
     };
-    let (endpoint, container, prefix, sas) = match Location::parse(&with_slash) {
-        Ok(Location::Blob(b)) => (b.endpoint, b.container, b.blob, b.sas),
-        // `az://C/` and `https://host/acct/C/` name a container without a prefix.
-        _ => match with_slash.strip_prefix("az://").and_then(|r| r.strip_suffix('/')) {
-            Some(container) if !container.is_empty() && !container.contains('/') => {
-                (None, container.to_owned(), String::new(), None)
-            }
-            _ => bail!("{text:?} names no container: expected az://CONTAINER[/PREFIX]"),
+    let (container, prefix) = path.split_once('/').unwrap_or((&path, ""));
+    if container.is_empty() {
+        bail!("{} names no container: expected az://CONTAINER[/PREFIX] or a container URL", shown(text));
+    }
+    Ok(BlobLocation { endpoint, container: container.to_owned(), blob: prefix.to_owned(), sas })
+}
+
+/// An argument as messages show it: a URL with its secret query values
+/// redacted (text that does not parse as a URL loses its whole query).
+pub(crate) fn shown(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(url) => format!("{:?}", azblob::redact_url(&url)),
+        Err(_) => match text.split_once('?') {
+            Some((before, _)) => format!("{:?}", format!("{before}?REDACTED")),
+            None => format!("{text:?}"),
         },
-    };
-    Ok(BlobLocation { endpoint, container, blob: prefix, sas })
+    }
+}
+
+fn is_url(text: &str) -> bool {
+    text.starts_with("https://") || text.starts_with("http://")
 }
 
 fn split_container(rest: &str, whole: &str) -> Result<(String, String)> {
     match rest.split_once('/') {
         Some((c, b)) if !c.is_empty() && !b.is_empty() => Ok((c.to_owned(), b.to_owned())),
-        _ => bail!("{whole:?} names no blob: expected az://CONTAINER/BLOB"),
+        _ => bail!("{} names no blob: expected az://CONTAINER/BLOB or a blob URL", shown(whole)),
     }
+}
+
+/// A URL split into the account's endpoint, the (decoded) path below it, and its SAS.
+struct ParsedUrl {
+    endpoint: String,
+    path: String,
+    sas: Option<Secret>,
 }
 
 /// Host-style (`https://acct.blob.core.windows.net/c/b`) or path-style
 /// (`http://127.0.0.1:10000/acct/c/b`) URL.
-fn parse_url(text: &str) -> Result<BlobLocation> {
-    let url = url::Url::parse(text).map_err(|e| anyhow::anyhow!("invalid URL: {e}"))?;
+fn parse_url(text: &str) -> Result<ParsedUrl> {
+    let url = url::Url::parse(text).map_err(|e| anyhow::anyhow!("invalid URL {}: {e}", shown(text)))?;
     let host = url.host_str().unwrap_or_default().to_owned();
     let decoded: Vec<String> = url
         .path_segments()
@@ -81,13 +107,15 @@ fn parse_url(text: &str) -> Result<BlobLocation> {
     let (endpoint, rest) = if host_style {
         (format!("{}://{}", url.scheme(), url.authority()), &decoded[..])
     } else {
-        let Some((account, rest)) = decoded.split_first() else { bail!("{text:?} names no account") };
-        (format!("{}://{}/{account}", url.scheme(), url.authority()), rest)
+        match decoded.split_first() {
+            Some((account, rest)) if !account.is_empty() => {
+                (format!("{}://{}/{account}", url.scheme(), url.authority()), rest)
+            }
+            _ => bail!("{} names no account", shown(text)),
+        }
     };
-    let joined = rest.join("/");
-    let (container, blob) = split_container(&joined, text)?;
-    let sas = url.query().filter(|q| q.contains("sig=")).map(str::to_owned);
-    Ok(BlobLocation { endpoint: Some(endpoint), container, blob, sas })
+    let sas = url.query().filter(|q| q.contains("sig=")).map(Secret::new);
+    Ok(ParsedUrl { endpoint, path: rest.join("/"), sas })
 }
 
 #[cfg(test)]
@@ -109,7 +137,8 @@ mod tests {
         let b = blob("https://acct.blob.core.windows.net/data/a%20b.txt?sv=2023-11-03&sig=abc");
         assert_eq!(b.endpoint.as_deref(), Some("https://acct.blob.core.windows.net"));
         assert_eq!((b.container.as_str(), b.blob.as_str()), ("data", "a b.txt"));
-        assert_eq!(b.sas.as_deref(), Some("sv=2023-11-03&sig=abc"));
+        assert_eq!(b.sas.as_ref().map(Secret::expose), Some("sv=2023-11-03&sig=abc"));
+        assert!(!format!("{b:?}").contains("abc"), "the SAS is redacted in Debug");
 
         let b = blob("http://127.0.0.1:10000/devstoreaccount1/c1/x/y");
         assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:10000/devstoreaccount1"));
@@ -129,6 +158,40 @@ mod tests {
         assert_eq!((b.container.as_str(), b.blob.as_str()), ("data", "logs/2026"));
         assert!(parse_container_prefix("az://").is_err());
         assert!(parse_container_prefix("./local").is_err());
+    }
+
+    #[test]
+    fn container_urls_with_a_sas() {
+        for (text, prefix) in [
+            ("https://acct.blob.core.windows.net/c/?sv=2023-11-03&sp=rl&sig=abc", ""),
+            ("https://acct.blob.core.windows.net/c?sv=2023-11-03&sp=rl&sig=abc", ""),
+            ("https://acct.blob.core.windows.net/c/logs/2026?sv=2023-11-03&sp=rl&sig=abc", "logs/2026"),
+        ] {
+            let b = parse_container_prefix(text).unwrap();
+            assert_eq!(b.endpoint.as_deref(), Some("https://acct.blob.core.windows.net"), "{text}");
+            assert_eq!((b.container.as_str(), b.blob.as_str()), ("c", prefix), "{text}");
+            assert_eq!(b.sas.as_ref().map(Secret::expose), Some("sv=2023-11-03&sp=rl&sig=abc"));
+        }
+        let b = parse_container_prefix("http://127.0.0.1:10000/devstoreaccount1/c1/").unwrap();
+        assert_eq!(b.endpoint.as_deref(), Some("http://127.0.0.1:10000/devstoreaccount1"));
+        assert_eq!((b.container.as_str(), b.blob.as_str()), ("c1", ""));
+    }
+
+    #[test]
+    fn errors_never_show_a_signature() {
+        for bad in [
+            "https://acct.blob.core.windows.net/?sv=2023-11-03&sig=secret-signature",
+            "https://acct.blob.core.windows.net/c/?sv=2023-11-03&sig=secret-signature",
+            "http://127.0.0.1:10000/?sig=secret-signature",
+            "https://[bad/c/b?sig=secret-signature",
+        ] {
+            let err = Location::parse(bad).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(!text.contains("secret-signature"), "{text}");
+        }
+        let err = parse_container_prefix("https://acct.blob.core.windows.net/?sig=secret-signature").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(!text.contains("secret-signature") && text.contains("sig=REDACTED"), "{text}");
     }
 
     #[test]

@@ -201,7 +201,9 @@ pub(crate) fn client_for(
                 }
                 Err(err) => return Err(err),
             };
-            builder.for_endpoint(endpoint, location.sas.as_deref()).context("invalid blob URL")?
+            builder
+                .for_endpoint(endpoint, location.sas.as_ref().map(azblob::Secret::expose))
+                .context("invalid blob URL")?
         }
     };
     let mut builder = builder;

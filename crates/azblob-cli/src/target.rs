@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use azblob::{BlobClient, ContainerClient};
 
-use crate::location::{parse_container_prefix, Location};
+use crate::location::{parse_container_prefix, shown, Location};
 
 /// The blob named by `az://C/B` or a blob URL.
 pub(crate) fn blob(text: &str, connection: &crate::Connection) -> Result<BlobClient> {
@@ -11,7 +11,7 @@ pub(crate) fn blob(text: &str, connection: &crate::Connection) -> Result<BlobCli
         Location::Blob(location) => {
             Ok(crate::client_for(&location, connection)?.blob(&location.container, &location.blob))
         }
-        _ => bail!("{text:?} is not a blob: expected az://CONTAINER/BLOB or a blob URL"),
+        _ => bail!("{} is not a blob: expected az://CONTAINER/BLOB or a blob URL", shown(text)),
     }
 }
 

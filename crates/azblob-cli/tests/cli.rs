@@ -240,3 +240,34 @@ async fn commands_recorded_into_one_directory_each_replay_offline() {
     assert!(stderr.contains("cannot read the cassette") && stderr.lines().count() == 1, "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn ls_a_container_url_with_its_own_sas() {
+    let container = new_container(&support::client(), "clisas").await;
+    for name in ["a.txt", "dir/b.txt"] {
+        container.blob(name).put("x").await.unwrap();
+    }
+    let key = azblob::SharedKeyCredential::new(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY).unwrap();
+    let expiry = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
+    let sas = azblob::auth::ServiceSas::container(container.name(), "rl", expiry).unwrap().sign(&key);
+    let url = format!("{}/{}/?{}", endpoints().http, container.name(), sas.to_query());
+    // No configured credential at all: the URL's SAS is the only one.
+    let output = Command::new(env!("CARGO_BIN_EXE_azblob"))
+        .args(["ls", "--recursive", &url])
+        .env_clear()
+        .env("XDG_STATE_HOME", azblob_testkit::scratch_dir().join("cli-state"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("a.txt") && stdout.contains("dir/b.txt"), "{stdout}");
+
+    // A URL that names no container fails without showing the signature.
+    let signature = sas.get("sig").unwrap().to_owned();
+    let bad = format!("{}/?{}", endpoints().http, sas.to_query());
+    let output = Command::new(env!("CARGO_BIN_EXE_azblob")).args(["ls", &bad]).env_clear().output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("names no container") && !stderr.contains(&signature), "{stderr}");
+    assert!(stderr.contains("sig=REDACTED"), "{stderr}");
+}

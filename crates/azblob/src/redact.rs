@@ -59,8 +59,9 @@ impl fmt::Debug for RedactedUrl<'_> {
     }
 }
 
-/// The URL as text with secret query values replaced by `REDACTED`.
-pub(crate) fn redact_url(url: &Url) -> String {
+/// The URL as text with secret query values (a SAS signature) replaced by
+/// `REDACTED`, for messages and logs.
+pub fn redact_url(url: &Url) -> String {
     if !url.query_pairs().any(|(k, _)| is_secret_param(&k)) {
         return url.as_str().to_owned();
     }
