@@ -123,9 +123,17 @@ fn an_entra_token_stays_with_its_account() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an Azure storage host suffix"));
     assert_eq!(evil.received().len(), 2);
 
-    // The configured account gets the token.
+    // The configured account gets the token, directly: a proxy named in the
+    // environment would see a token sent over plain http.
     let own = format!("{}/ctr/blob.txt", endpoint(&service));
-    azblob(&["stat", &own], &vars);
+    let proxy = format!("http://127.0.0.1:{}", evil.port());
+    let with_proxy: Vec<(&str, String)> = vars
+        .iter()
+        .cloned()
+        .chain(["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].map(|name| (name, proxy.clone())))
+        .collect();
+    azblob(&["stat", &own], &with_proxy);
+    assert_eq!(evil.received().len(), 2, "the proxy saw nothing");
     let signed = service.received();
     assert!(signed[0].header("authorization").is_some_and(|v| v.starts_with("Bearer eyJ")), "{}", signed[0].head);
 }

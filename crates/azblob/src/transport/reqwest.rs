@@ -40,6 +40,9 @@ impl ReqwestTransport {
             // only drops `Authorization` and cookies. A 3xx is returned as a
             // response, and `error_map` makes it an error naming that host.
             .redirect(reqwest::redirect::Policy::none())
+            // Proxies from the environment are not used: a bearer token sent
+            // over plain http (allowed to loopback endpoints) would cross an
+            // http proxy in clear. Proxy support must keep tokens off it.
             .no_proxy()
             .user_agent(concat!("azblob-rs/", env!("CARGO_PKG_VERSION")));
         for pem in &options.root_certificates_pem {
