@@ -50,6 +50,9 @@ pub(crate) fn build_create_append_blob_request(url: Url, options: &CreateAppendB
     set_content_headers(&mut request, &options.content)?;
     set_metadata(&mut request, &options.metadata)?;
     options.conditions.apply(&mut request)?;
+    // Not idempotent: without conditions a repeat would empty a blob that
+    // another writer appended to meanwhile; with `If-None-Match: *` it would
+    // answer a spurious AlreadyExists.
     Ok(request)
 }
 
@@ -83,6 +86,8 @@ pub(crate) fn build_seal_request(url: Url, conditions: &Conditions) -> Result<Re
     let mut request = Request::new("SealAppendBlob", Method::PUT, url);
     add_query(&mut request, "comp", "seal");
     conditions.apply(&mut request)?;
+    // Sealing a sealed blob changes nothing.
+    request.idempotent = conditions.survive_own_write();
     Ok(request)
 }
 

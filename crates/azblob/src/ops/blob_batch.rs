@@ -70,8 +70,10 @@ pub(crate) fn build_batch_request(container_url: Url, boundary: &str, body: Byte
         .map_err(|_| Error::invalid_input("invalid batch boundary"))?;
     request.headers.insert(headers::CONTENT_TYPE, content_type);
     // Each sub-request is signed with its own date and is harmless to repeat
-    // (a second delete answers 404 per blob), so the whole POST may be retried
-    // within the signatures' 15-minute validity.
+    // (deletes and tier changes leave the same state twice over), so the whole
+    // POST may be retried within the signatures' 15-minute validity. A
+    // repeated batch answers 404 for the blobs the lost first attempt
+    // deleted; `client::batch` reads those as deleted.
     request.idempotent = true;
     request.body = body;
     Ok(request)
