@@ -50,6 +50,10 @@ pub enum ErrorKind {
     InvalidResponse,
     /// A local I/O error (reading a source file, writing a destination).
     Io,
+    /// An upload's source file changed while it was read or since its
+    /// checkpoint was written (size, modification time, inode or change
+    /// time differ); nothing was committed.
+    SourceChanged,
     /// Any other failure.
     Other,
 }
@@ -75,6 +79,7 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::InvalidResponse => "invalid response",
             ErrorKind::Io => "I/O error",
+            ErrorKind::SourceChanged => "source changed",
             ErrorKind::Other => "error",
         }
     }

@@ -8,7 +8,9 @@
 mod checkpoint;
 mod download;
 mod gauge;
+mod identity;
 mod options;
+mod ordered_md5;
 mod progress;
 mod source;
 mod upload;
