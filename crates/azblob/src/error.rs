@@ -40,6 +40,9 @@ pub enum ErrorKind {
     BadRequest,
     /// Data did not match its checksum (Content-MD5 or CRC64).
     IntegrityMismatch,
+    /// A check was required but cannot be made: the blob has no stored
+    /// checksum to verify against. Nothing was written.
+    Unverifiable,
     /// No response: connection refused, reset, TLS failure, DNS failure.
     Transport,
     /// The request or the service timed out (client timeout, HTTP 408, 504).
@@ -74,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Archived => "blob archived",
             ErrorKind::BadRequest => "bad request",
             ErrorKind::IntegrityMismatch => "integrity mismatch",
+            ErrorKind::Unverifiable => "unverifiable",
             ErrorKind::Transport => "transport error",
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidInput => "invalid input",

@@ -13,6 +13,7 @@ mod options;
 mod ordered_md5;
 mod progress;
 mod source;
+mod temp_file;
 mod upload;
 mod upload_builder;
 
