@@ -42,13 +42,15 @@ pub struct UploadOptions {
     pub conditions: Conditions,
     /// Send a transactional `Content-MD5` with every block (the service checks it).
     pub transactional_md5: bool,
-    /// Compute the whole blob's MD5 and store it as its `Content-MD5`.
+    /// Compute the whole blob's MD5 from the bytes sent, in order, and store
+    /// it as its `Content-MD5`.
     pub blob_md5: bool,
     /// Where progress goes.
     pub progress: Option<Arc<dyn ProgressSink>>,
     /// A checkpoint file that makes a block upload resumable; deleted after the commit.
     pub checkpoint: Option<PathBuf>,
-    /// Continue from `checkpoint` if it exists (and matches the source).
+    /// Continue from `checkpoint` if it exists (and matches the source: see
+    /// the README's "What an upload notices about its source file").
     pub resume: bool,
 }
 
