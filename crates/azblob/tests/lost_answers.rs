@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azblob::transport::{Clock, HttpTransport, RetryOptions};
-use azblob::{BatchDeleteOptions, BatchOutcome, BlobServiceClient, CreateAppendBlobOptions, ErrorKind, PutBlobOptions};
+use azblob::{
+    AppendOptions, BatchDeleteOptions, BatchOutcome, BlobServiceClient, CreateAppendBlobOptions, ErrorKind,
+    PutBlobOptions,
+};
 use futures_util::future::BoxFuture;
 use support::hook::{Action, Hook};
 use support::{builder, client, new_container};
@@ -106,4 +109,21 @@ async fn an_unconditional_put_whose_answer_was_lost_is_repeated() {
     let (hook, lossy) = losing_first("PutBlob");
     lossy.container(container.name()).blob("b").put("data").await.unwrap();
     assert_eq!(hook.count("PutBlob"), 2);
+}
+
+#[tokio::test]
+async fn an_append_at_a_position_whose_answer_was_lost_is_found_in_place() {
+    let container = new_container(&client(), "lost-appendpos").await;
+    container.blob("log").create_append_blob(&CreateAppendBlobOptions::default()).await.unwrap();
+    let (hook, lossy) = losing_first("AppendBlock");
+    let blob = lossy.container(container.name()).blob("log");
+    let at = |position| AppendOptions { append_position: Some(position), ..AppendOptions::default() };
+    blob.append("first line\n", &at(0)).await.expect("the repeat finds the block in place");
+    assert_eq!(hook.count("AppendBlock"), 2, "repeated once, appended once");
+    blob.append("second\n", &at(11)).await.unwrap();
+    assert_eq!(&container.blob("log").download().await.unwrap()[..], b"first line\nsecond\n");
+
+    // A position mismatch that is not the echo of a lost answer still fails.
+    let err = blob.append("late\n", &at(0)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
 }
