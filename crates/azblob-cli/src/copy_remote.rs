@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use azblob::{CopyOptions, CopySource, CopyStatus, MAX_SYNC_COPY_BYTES};
+use azblob::{Conditions, CopyOptions, CopySource, CopyStatus, MAX_SYNC_COPY_BYTES};
 use serde_json::json;
 
 use crate::location::BlobLocation;
@@ -39,6 +39,7 @@ pub(crate) async fn run(
     mode: Mode,
     json_output: bool,
     progress: bool,
+    no_clobber: bool,
     connection: &crate::Connection,
 ) -> Result<()> {
     let source = crate::client_for(from, connection)?.blob(&from.container, &from.blob);
@@ -62,10 +63,27 @@ pub(crate) async fn run(
         }
         None => CopySource::blob(&source),
     };
-    let copy_id = if sync {
-        target.copy_from_sync(&copy_source, &CopyOptions::default()).await?.copy_id
+    // --no-clobber: the service refuses a destination that exists.
+    let options = CopyOptions {
+        conditions: if no_clobber { Conditions::if_not_exists() } else { Conditions::default() },
+        ..CopyOptions::default()
+    };
+    let started_copy = if sync {
+        target.copy_from_sync(&copy_source, &options).await.map(|c| (c.copy_id, None))
     } else {
-        let mut copy = target.start_copy(&copy_source, &CopyOptions::default()).await?;
+        target.start_copy(&copy_source, &options).await.map(|c| (c.copy_id().to_owned(), Some(c)))
+    };
+    let (copy_id, pending) = match started_copy {
+        // The service answers If-None-Match: * with 409 or 412 depending on the operation.
+        Err(e)
+            if no_clobber
+                && matches!(e.kind(), azblob::ErrorKind::AlreadyExists | azblob::ErrorKind::PreconditionFailed) =>
+        {
+            anyhow::bail!("az://{}/{} exists; not overwritten (--no-clobber)", to.container, to.blob)
+        }
+        other => other?,
+    };
+    let copy_id = if let Some(mut copy) = pending {
         let show = progress && !json_output;
         let state = copy
             .wait_with(ASYNC_COPY_TIMEOUT, |state| {
@@ -82,6 +100,8 @@ pub(crate) async fn run(
             bail!("the copy ended {}: {why}", state.status);
         }
         state.id
+    } else {
+        copy_id
     };
     let seconds = started.elapsed().as_secs_f64();
     if json_output {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{DownloadOptions, UploadOptions};
+use azblob::{Conditions, DownloadOptions, ErrorKind, UploadOptions};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -38,9 +38,14 @@ pub(crate) struct CpArgs {
     /// Access tier of an uploaded blob (Hot, Cool, Cold, Archive).
     #[arg(long)]
     tier: Option<String>,
-    /// Upload: send per-block MD5s and store the blob's MD5. Download: verify it.
+    /// Upload: send per-block MD5s and store the blob's MD5. Download: verify
+    /// it, and fail (writing nothing) if the blob has none.
     #[arg(long)]
     md5: bool,
+    /// Do not replace an existing local file or blob: fail and write nothing
+    /// (by default, like cp, the destination is overwritten).
+    #[arg(long, short = 'n')]
+    no_clobber: bool,
     /// Do not show the progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -56,10 +61,12 @@ pub(crate) struct CpArgs {
 }
 
 /// The figures of one transfer.
-struct Figures {
-    bytes: u64,
-    blocks: u64,
-    resumed_blocks: u64,
+pub(crate) struct Figures {
+    pub(crate) bytes: u64,
+    pub(crate) blocks: u64,
+    pub(crate) resumed_blocks: u64,
+    /// How the content was checked end to end: `Some("md5")` or not at all.
+    pub(crate) verified: Option<&'static str>,
 }
 
 pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
@@ -68,7 +75,8 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     let started = Instant::now();
     if let (Location::Blob(from), Location::Blob(to)) = (&src, &dst) {
         let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
-        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, connection).await;
+        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, args.no_clobber, connection)
+            .await;
     }
     let bar = Bar::new(!args.no_progress, if matches!(dst, Location::Blob(_)) { "upload" } else { "download" });
     let figures = match (&src, &dst) {
@@ -81,15 +89,14 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     let seconds = started.elapsed().as_secs_f64();
     let mb_per_s = if seconds > 0.0 { figures.bytes as f64 / 1e6 / seconds } else { 0.0 };
     if args.json {
-        output::json_line(&serde_json::json!({
-            "bytes": figures.bytes,
-            "seconds": seconds,
-            "mb_per_s": mb_per_s,
-            "blocks": figures.blocks,
-            "resumed_blocks": figures.resumed_blocks,
-        }))?;
+        output::json_line(&crate::json::transfer(&figures, seconds, mb_per_s))?;
     } else if !args.no_progress {
-        output::note(&format!("copied {} bytes in {seconds:.2} s ({mb_per_s:.1} MB/s)", figures.bytes));
+        let verified = match figures.verified {
+            Some("md5") => "MD5 verified".to_owned(),
+            Some(how) => format!("{how} verified"),
+            None => "not verified; --md5 checks the content".to_owned(),
+        };
+        output::note(&format!("copied {} bytes in {seconds:.2} s ({mb_per_s:.1} MB/s), {verified}", figures.bytes));
     }
     Ok(())
 }
@@ -119,6 +126,14 @@ async fn upload(
     }
     let client = crate::client_for(to, cs)?;
     let blob = client.blob(&to.container, &to.blob);
+    if args.no_clobber {
+        // Checked first so nothing is sent in vain; the condition on the
+        // commit refuses a blob that appears meanwhile.
+        if blob.exists().await? {
+            bail!("{} exists; not overwritten (--no-clobber)", args.dst);
+        }
+        options.conditions = Conditions::if_not_exists();
+    }
     let report = match from {
         Location::Local(path) => {
             // Every block upload keeps a checkpoint until it commits, so a
@@ -129,17 +144,25 @@ async fn upload(
                 bail!("--resume needs a state directory: set XDG_STATE_HOME or HOME");
             }
             options.resume = args.resume;
-            blob.upload_file(path).options(options).await?
+            blob.upload_file(path).options(options).await
         }
         Location::Stdio => {
             if args.resume {
                 bail!("--resume needs a file source, not stdin");
             }
-            blob.upload_reader(tokio::io::stdin()).options(options).await?
+            blob.upload_reader(tokio::io::stdin()).options(options).await
         }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
-    Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks })
+    let report = match report {
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && args.no_clobber => {
+            bail!("{} appeared during the upload; not overwritten (--no-clobber)", args.dst)
+        }
+        other => other?,
+    };
+    // With --md5 the service checked every block's MD5 as it arrived.
+    let verified = args.md5.then_some("md5");
+    Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks, verified })
 }
 
 async fn download(
@@ -156,6 +179,10 @@ async fn download(
         chunk_size: args.block_size,
         concurrency: args.concurrency,
         verify_md5: args.md5,
+        // --md5 is a demand: a blob with nothing to check against fails
+        // before a byte is written, rather than passing unchecked.
+        require_md5: args.md5,
+        overwrite: !args.no_clobber,
         progress: Some(bar.sink()),
         ..DownloadOptions::default()
     };
@@ -169,12 +196,27 @@ async fn download(
             } else {
                 path.clone()
             };
-            blob.download_to_file(&path, &options).await?
+            blob.download_to_file(&path, &options).await.map_err(|e| match e.kind() {
+                ErrorKind::AlreadyExists => {
+                    anyhow::anyhow!("{} exists; not overwritten (--no-clobber)", path.display())
+                }
+                _ => download_error(e),
+            })?
         }
-        Location::Stdio => blob.download_to_writer(&mut tokio::io::stdout(), &options).await?,
+        Location::Stdio => blob.download_to_writer(&mut tokio::io::stdout(), &options).await.map_err(download_error)?,
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
-    Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0 })
+    let verified = report.md5_verified.then_some("md5");
+    Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0, verified })
+}
+
+/// Says what --md5 could not do in the user's terms.
+fn download_error(e: azblob::Error) -> anyhow::Error {
+    if e.kind() == ErrorKind::Unverifiable {
+        anyhow::anyhow!("--md5: cannot verify: the blob has no stored MD5; nothing was written")
+    } else {
+        e.into()
+    }
 }
 
 /// `$XDG_STATE_HOME/azblob/checkpoints/<hash>.json` (or `~/.local/state/...`),

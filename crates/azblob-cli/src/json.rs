@@ -1,10 +1,28 @@
-//! The `--json` shapes of listed blobs and blob properties: stable field names, one object each.
+//! The `--json` shapes of listed blobs, blob properties and transfers: stable field names, one object each.
 
 use azblob::auth::iso8601;
 use azblob::{BlobItem, BlobProperties, CopyState, ListItem, Metadata};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::{json, Value};
+
+/// The line `azblob cp --json` prints after an upload or a download:
+/// `bytes`, `seconds`, `mb_per_s`, `blocks` (blocks or ranged GETs),
+/// `resumed_blocks`, and `verified`: `"md5"` when the content was checked
+/// end to end (a download compared with the blob's stored MD5; an upload's
+/// blocks each checked by the service against their MD5), `null` when it
+/// was not (no `--md5`). `--md5` on a blob without a stored MD5 fails
+/// instead of printing `null`.
+pub(crate) fn transfer(figures: &crate::cp::Figures, seconds: f64, mb_per_s: f64) -> Value {
+    json!({
+        "bytes": figures.bytes,
+        "seconds": seconds,
+        "mb_per_s": mb_per_s,
+        "blocks": figures.blocks,
+        "resumed_blocks": figures.resumed_blocks,
+        "verified": figures.verified,
+    })
+}
 
 /// A listing entry: `kind` is `blob` or `prefix`.
 pub(crate) fn list_item(item: &ListItem) -> Value {

@@ -13,6 +13,7 @@ mod meta;
 mod output;
 mod progress;
 mod rm;
+mod signals;
 mod simulate;
 mod size;
 mod snapshot;
@@ -125,8 +126,24 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(err) => return fail(anyhow::Error::new(err).context("cannot start the async runtime")),
     };
+    // On SIGINT or SIGTERM the command's future is dropped here, so its
+    // cleanup runs (no `.partial` file is left) before the process exits.
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = run(cli) => Ok(result),
+            signal = signals::interrupted() => Err(signal),
+        }
+    });
+    let result = match outcome {
+        Ok(result) => result,
+        Err(signal) => {
+            // An interrupted command is not saved as a recording: replaying
+            // it could not reproduce the interruption.
+            output::note("azblob: interrupted");
+            return ExitCode::from(signal.exit_code());
+        }
+    };
     // A failing command is saved too: replaying it reproduces the failure.
-    let result = runtime.block_on(run(cli));
     let saved = simulate::finish();
     match result.and(saved) {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,6 +40,9 @@ pub enum ErrorKind {
     BadRequest,
     /// Data did not match its checksum (Content-MD5 or CRC64).
     IntegrityMismatch,
+    /// A check was required but cannot be made: the blob has no stored
+    /// checksum to verify against. Nothing was written.
+    Unverifiable,
     /// No response: connection refused, reset, TLS failure, DNS failure.
     Transport,
     /// The request or the service timed out (client timeout, HTTP 408, 504).
@@ -50,6 +53,10 @@ pub enum ErrorKind {
     InvalidResponse,
     /// A local I/O error (reading a source file, writing a destination).
     Io,
+    /// An upload's source file changed while it was read or since its
+    /// checkpoint was written (size, modification time, inode or change
+    /// time differ); nothing was committed.
+    SourceChanged,
     /// Any other failure.
     Other,
 }
@@ -70,11 +77,13 @@ impl ErrorKind {
             ErrorKind::Archived => "blob archived",
             ErrorKind::BadRequest => "bad request",
             ErrorKind::IntegrityMismatch => "integrity mismatch",
+            ErrorKind::Unverifiable => "unverifiable",
             ErrorKind::Transport => "transport error",
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::InvalidResponse => "invalid response",
             ErrorKind::Io => "I/O error",
+            ErrorKind::SourceChanged => "source changed",
             ErrorKind::Other => "error",
         }
     }

@@ -94,7 +94,8 @@ fn replayer(path: &Path, options: SimulationOptions) -> BlobServiceClient {
 }
 
 fn get(client: &BlobServiceClient, blob: &str) -> Request {
-    Request::new("GetBlob", Method::GET, client.blob("cont", blob).url().unwrap())
+    // A read: safe to retry, as the library's own Get Blob says.
+    Request::new("GetBlob", Method::GET, client.blob("cont", blob).url().unwrap()).idempotent()
 }
 
 async fn body(client: &BlobServiceClient, request: Request) -> azblob::Result<Bytes> {
@@ -144,7 +145,7 @@ async fn sequential_replays_a_retry_and_a_copy_poll() {
     // the recorded 503 among them is retried (without sleeping).
     let mut statuses = Vec::new();
     loop {
-        let mut poll = Request::new("GetBlobProperties", Method::HEAD, blob.url().unwrap());
+        let mut poll = Request::new("GetBlobProperties", Method::HEAD, blob.url().unwrap()).idempotent();
         // Sequential looks at method and path only: this header is not in the cassette.
         poll.headers.insert("x-ms-client-poll", statuses.len().to_string().parse().unwrap());
         let response = client.send_raw(poll).await.unwrap();

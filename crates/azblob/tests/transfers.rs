@@ -116,19 +116,44 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
     let counting = Hook::counting();
     let second = client_with(&counting);
     let blob = second.blob(container.name(), "big");
-    let report = blob.upload_file(&path).block_size(MIB).concurrency(4).resume(&checkpoint).await.unwrap();
+    let report =
+        blob.upload_file(&path).block_size(MIB).concurrency(4).resume(&checkpoint).blob_md5(true).await.unwrap();
     assert_eq!(report.blocks, 21);
     assert_eq!(report.resumed_blocks, 8);
     assert_eq!(report.block_size, 256 * KIB, "the checkpoint's block size wins");
     assert_eq!(counting.count("PutBlock"), 13);
     assert_eq!(counting.count("GetBlockList"), 1);
-    assert_eq!(blob.download().await.unwrap(), bytes);
+    // The whole blob's MD5 covers the staged blocks too, read but not resent.
+    let verify = DownloadOptions { verify_md5: true, ..DownloadOptions::default() };
+    let (downloaded, download) = blob.download_with(&verify).await.unwrap();
+    assert_eq!(downloaded, bytes);
+    assert!(download.md5_verified);
     assert!(!checkpoint.exists(), "the checkpoint is deleted after the commit");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Rewrites `path` in place with other bytes of the same size and puts its
+/// modification time back, as `cp -p`, `rsync -t` or `tar x` leave a file;
+/// returns once the inode change time moved (file times tick coarsely).
+#[cfg(unix)]
+fn rewrite_with_the_same_size_and_mtime(path: &std::path::Path, seed: u64) {
+    use std::os::unix::fs::MetadataExt;
+    let before = std::fs::metadata(path).unwrap();
+    let bytes = data(before.len(), seed);
+    loop {
+        std::fs::write(path, &bytes).unwrap();
+        std::fs::File::options().write(true).open(path).unwrap().set_modified(before.modified().unwrap()).unwrap();
+        let after = std::fs::metadata(path).unwrap();
+        assert_eq!((after.len(), after.modified().unwrap()), (before.len(), before.modified().unwrap()));
+        if (after.ctime(), after.ctime_nsec()) != (before.ctime(), before.ctime_nsec()) {
+            return;
+        }
+    }
+}
+
+#[cfg(unix)]
 #[tokio::test]
-async fn a_checkpoint_of_a_changed_file_is_refused() {
+async fn a_checkpoint_of_a_file_rewritten_with_its_mtime_restored_is_refused() {
     let container = new_container(&client(), "changed").await;
     let dir = scratch("changed");
     let path = dir.join("f.bin");
@@ -142,8 +167,8 @@ async fn a_checkpoint_of_a_changed_file_is_refused() {
     let blob1 = client1.blob(container.name(), "f");
     assert!(blob1.upload_file(&path).block_size(64 * KIB).concurrency(1).resume(&checkpoint).await.is_err());
 
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    std::fs::write(&path, data(4 * 64 * KIB + 1, 2)).unwrap();
+    // Same path, size and mtime: only the inode change time tells.
+    rewrite_with_the_same_size_and_mtime(&path, 2);
     let err = client()
         .blob(container.name(), "f")
         .upload_file(&path)
@@ -151,9 +176,42 @@ async fn a_checkpoint_of_a_changed_file_is_refused() {
         .resume(&checkpoint)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.kind(), ErrorKind::SourceChanged, "{err}");
     assert!(err.to_string().contains("changed"), "{err}");
     assert!(!container.blob("f").exists().await.unwrap(), "nothing was committed");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_file_rewritten_during_the_upload_is_not_committed() {
+    let container = new_container(&client(), "torn").await;
+    let dir = scratch("torn");
+    let path = dir.join("f.bin");
+    std::fs::write(&path, data(4 * 64 * KIB, 1)).unwrap();
+    // Before the third block is sent, the file is rewritten in place, so the
+    // blocks already sent hold the old bytes and the rest the new ones.
+    let target = path.clone();
+    let editing = Hook::new(move |r, seen| {
+        if r.operation == "PutBlock" && seen == 2 {
+            let target = target.clone();
+            Action::Before(Box::pin(async move { rewrite_with_the_same_size_and_mtime(&target, 2) }))
+        } else {
+            Action::Forward
+        }
+    });
+    let client = client_with(&editing);
+    let err = client
+        .blob(container.name(), "f")
+        .upload_file(&path)
+        .block_size(64 * KIB)
+        .concurrency(1)
+        .blob_md5(true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SourceChanged, "{err}");
+    assert_eq!(editing.count("PutBlockList"), 0, "no commit was attempted");
+    assert!(!container.blob("f").exists().await.unwrap(), "no torn blob");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

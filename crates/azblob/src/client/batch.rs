@@ -66,7 +66,9 @@ impl ContainerClient {
     /// Names are validated before anything is sent. A sub-request that fails
     /// does not fail the call: each blob gets its own [`BatchOutcome`]. If a
     /// whole batch fails (no answer, or the batch itself refused), every blob
-    /// of that batch reports the batch's error.
+    /// of that batch reports the batch's error. A batch whose answer was lost
+    /// is sent again, and in the repeat's answer a blob not found counts as
+    /// deleted ([`BatchOutcome::Done`]): the lost attempt deleted it.
     pub async fn delete_blobs<I, S>(&self, names: I, options: &BatchDeleteOptions) -> Result<Vec<BatchItemResult>>
     where
         I: IntoIterator<Item = S>,
@@ -159,10 +161,15 @@ impl ContainerClient {
         let mut request = build_batch_request(container_url, &boundary, body)?;
         request.sub_requests = Some(SubRequests { boundary, parts: subs.into(), encode: encode_batch_body });
         let response = self.service().pipeline().execute(request).await?;
+        let repeated = response.repeated;
         let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
         let body = read_body(response, "BlobBatch").await?;
         let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
-        Ok(match_outcomes(names.len(), parts, operation_name))
+        let mut outcomes = match_outcomes(names.len(), parts, operation_name);
+        if repeated && matches!(operation, SubOperation::Delete(_)) {
+            deleted_by_earlier_attempt(&mut outcomes);
+        }
+        Ok(outcomes)
     }
 }
 
@@ -196,6 +203,17 @@ fn match_outcomes(count: usize, parts: Vec<SubResponse>, operation: &'static str
             })
         })
         .collect()
+}
+
+/// In the answer to a repeated batch of deletes, a blob not found was deleted
+/// by the earlier attempt whose answer was lost (or never existed: either
+/// way it is gone, as asked).
+fn deleted_by_earlier_attempt(outcomes: &mut [BatchOutcome]) {
+    for outcome in outcomes {
+        if matches!(outcome, BatchOutcome::NotFound) {
+            *outcome = BatchOutcome::Done;
+        }
+    }
 }
 
 fn outcome_of(part: &SubResponse, operation: &'static str) -> BatchOutcome {
@@ -244,6 +262,15 @@ mod tests {
         }
         assert!(matches!(outcomes[2], BatchOutcome::NotFound));
         assert!(matches!(&outcomes[3], BatchOutcome::Failed(e) if e.kind() == ErrorKind::InvalidResponse));
+    }
+
+    #[test]
+    fn a_repeated_batch_reads_not_found_as_deleted() {
+        let parts = vec![part(Some(0), 404, Some("BlobNotFound")), part(Some(1), 409, Some("SnapshotsPresent"))];
+        let mut outcomes = match_outcomes(2, parts, "DeleteBlob");
+        deleted_by_earlier_attempt(&mut outcomes);
+        assert!(matches!(outcomes[0], BatchOutcome::Done));
+        assert!(matches!(outcomes[1], BatchOutcome::Failed(_)), "other failures stay failures");
     }
 
     #[test]

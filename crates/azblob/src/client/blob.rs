@@ -13,7 +13,7 @@ use crate::ops::blob_properties::{
     BlobSelector,
 };
 use crate::ops::conditions::Conditions;
-use crate::ops::delete_blob::{build_delete_blob_request, DeleteBlobOptions};
+use crate::ops::delete_blob::{build_delete_blob_request, deleted_by_earlier_attempt, DeleteBlobOptions};
 use crate::ops::get_blob::{build_get_blob_request, parse_get_blob_response, GetBlobHead, GetBlobOptions};
 use crate::ops::models::{BlobProperties, BlobRange, ContentHeaders, Metadata};
 use crate::ops::names;
@@ -202,6 +202,10 @@ impl BlobClient {
     }
 
     /// Deletes the blob with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob).
+    ///
+    /// A delete whose answer was lost is repeated; if the repeat finds the
+    /// blob gone (404 `BlobNotFound`), the first attempt deleted it and the
+    /// call succeeds.
     pub async fn delete(&self) -> Result<()> {
         self.delete_with(&DeleteBlobOptions::default()).await
     }
@@ -209,7 +213,10 @@ impl BlobClient {
     /// Delete Blob of a snapshot or version, with snapshot handling and conditions.
     pub async fn delete_with(&self, options: &DeleteBlobOptions) -> Result<()> {
         let request = build_delete_blob_request(self.url()?, options)?;
-        self.service.pipeline().execute(request).await?;
-        Ok(())
+        let response = self.service.pipeline().send(request).await?;
+        if response.status.is_success() || deleted_by_earlier_attempt(&response) {
+            return Ok(());
+        }
+        Err(crate::ops::error_map::error_from_response(response, "DeleteBlob").await)
     }
 }

@@ -4,12 +4,15 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use super::BlobClient;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::ops::append_blob::{
-    build_append_block_request, build_create_append_blob_request, build_seal_request, AppendOptions,
-    CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES,
+    build_append_block_request, build_create_append_blob_request, build_seal_request, may_have_appended_earlier,
+    AppendOptions, CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES,
 };
 use crate::ops::conditions::Conditions;
+use crate::ops::error_map::error_from_response;
+use crate::ops::get_blob::GetBlobOptions;
+use crate::ops::models::BlobRange;
 use crate::ops::put_blob::{parse_write_response, WriteResult};
 
 impl BlobClient {
@@ -28,7 +31,9 @@ impl BlobClient {
     /// With `append_position`, each block is conditioned on the blob's length
     /// (advanced block by block), so a retry cannot append twice and is safe;
     /// without it, a failed block is not retried after it may have been sent.
-    /// A position that does not match fails with `PreconditionFailed`.
+    /// A position that does not match fails with `PreconditionFailed`,
+    /// except when a repeat finds the blob already holding this very block
+    /// at that position: the attempt whose answer was lost appended it.
     pub async fn append(&self, data: impl Into<Bytes>, options: &AppendOptions) -> Result<WriteResult> {
         let data = data.into();
         let url = self.url()?;
@@ -36,10 +41,19 @@ impl BlobClient {
         let mut offset = 0usize;
         loop {
             let end = (offset + MAX_APPEND_BLOCK_BYTES as usize).min(data.len());
-            let request = build_append_block_request(url.clone(), data.slice(offset..end), &options)?;
-            let response = self.pipeline().execute(request).await?;
-            let written =
-                parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("AppendBlock"))?;
+            let block = data.slice(offset..end);
+            let request = build_append_block_request(url.clone(), block.clone(), &options)?;
+            let response = self.pipeline().send(request).await?;
+            let written = if response.status.is_success() {
+                parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("AppendBlock"))?
+            } else {
+                let earlier = options.append_position.filter(|_| may_have_appended_earlier(&response));
+                let error = error_from_response(response, "AppendBlock").await;
+                match earlier {
+                    Some(position) => self.appended_earlier(position, &block).await?.ok_or(error)?,
+                    None => return Err(error),
+                }
+            };
             if let Some(position) = options.append_position.as_mut() {
                 *position += (end - offset) as u64;
             }
@@ -48,6 +62,34 @@ impl BlobClient {
                 return Ok(written);
             }
         }
+    }
+
+    /// Whether the blob holds `block` at `position`, read back; the blob's
+    /// state then stands for the lost answer of the append that put it there.
+    async fn appended_earlier(&self, position: u64, block: &Bytes) -> Result<Option<WriteResult>> {
+        let range = GetBlobOptions { range: Some(BlobRange::new(position, block.len() as u64)), ..Default::default() };
+        let response = match self.get(&range).await {
+            Ok(response) => response,
+            // Shorter than the position plus the block: it did not land.
+            Err(e) if e.kind() == ErrorKind::InvalidRange => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let head = response.head;
+        let read = response.body.bytes().await.map_err(|e| {
+            Error::new(ErrorKind::Transport, "the read-back of an append broke off")
+                .with_operation("GetBlob")
+                .with_source(e)
+        })?;
+        if read != *block {
+            return Ok(None);
+        }
+        let p = head.properties;
+        Ok(Some(WriteResult {
+            etag: p.etag,
+            last_modified: Some(p.last_modified),
+            version_id: p.version_id,
+            content_md5: None,
+        }))
     }
 
     /// Seals an append blob with [Append Blob Seal](https://learn.microsoft.com/rest/api/storageservices/append-blob-seal):

@@ -15,7 +15,7 @@ use super::headers;
 use super::models::{ContentHeaders, Metadata};
 use super::request_util::{add_query, md5_digest, set_content_headers, set_header, set_metadata};
 use crate::error::{Error, Result};
-use crate::transport::Request;
+use crate::transport::{Request, Response};
 
 /// The largest block one Append Block accepts (100 MiB, version 2022-11-02 and later).
 pub const MAX_APPEND_BLOCK_BYTES: u64 = 100 * 1024 * 1024;
@@ -50,6 +50,9 @@ pub(crate) fn build_create_append_blob_request(url: Url, options: &CreateAppendB
     set_content_headers(&mut request, &options.content)?;
     set_metadata(&mut request, &options.metadata)?;
     options.conditions.apply(&mut request)?;
+    // Not idempotent: without conditions a repeat would empty a blob that
+    // another writer appended to meanwhile; with `If-None-Match: *` it would
+    // answer a spurious AlreadyExists.
     Ok(request)
 }
 
@@ -73,9 +76,21 @@ pub(crate) fn build_append_block_request(url: Url, body: Bytes, options: &Append
     if options.transactional_md5 {
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
     }
+    // With a position a repeat cannot append twice: if the first attempt
+    // landed, the repeat fails the position check instead, which
+    // `may_have_appended_earlier` lets the caller look into.
     request.idempotent = options.append_position.is_some();
     request.body = body;
     Ok(request)
+}
+
+/// Whether a failed Append Block answer may hide an earlier attempt of the
+/// same block that landed: a repeat whose position no longer matches (412
+/// `AppendPositionConditionNotMet`), as it would not after its own append.
+pub(crate) fn may_have_appended_earlier(response: &Response) -> bool {
+    response.repeated
+        && response.status == http::StatusCode::PRECONDITION_FAILED
+        && response.header(headers::X_MS_ERROR_CODE) == Some("AppendPositionConditionNotMet")
 }
 
 /// Builds Append Blob Seal, after which the blob is read-only.
@@ -83,6 +98,8 @@ pub(crate) fn build_seal_request(url: Url, conditions: &Conditions) -> Result<Re
     let mut request = Request::new("SealAppendBlob", Method::PUT, url);
     add_query(&mut request, "comp", "seal");
     conditions.apply(&mut request)?;
+    // Sealing a sealed blob changes nothing.
+    request.idempotent = conditions.survive_own_write();
     Ok(request)
 }
 
@@ -122,5 +139,20 @@ mod tests {
         assert!(r.body.is_empty());
         let r = build_seal_request(url(), &Conditions::default()).unwrap();
         assert_eq!(r.url.query(), Some("comp=seal"));
+    }
+
+    #[test]
+    fn only_a_repeated_position_mismatch_may_hide_an_earlier_append() {
+        let answer = |status: u16, code: &str, repeated: bool| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("x-ms-error-code", code.parse().unwrap());
+            let mut response = Response::new(http::StatusCode::from_u16(status).unwrap(), headers, "");
+            response.repeated = repeated;
+            response
+        };
+        assert!(may_have_appended_earlier(&answer(412, "AppendPositionConditionNotMet", true)));
+        assert!(!may_have_appended_earlier(&answer(412, "AppendPositionConditionNotMet", false)));
+        assert!(!may_have_appended_earlier(&answer(412, "MaxBlobSizeConditionNotMet", true)));
+        assert!(!may_have_appended_earlier(&answer(409, "BlobIsSealed", true)));
     }
 }

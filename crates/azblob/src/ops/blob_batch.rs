@@ -70,9 +70,11 @@ pub(crate) fn build_batch_request(container_url: Url, boundary: &str, body: Byte
     let content_type = HeaderValue::from_str(&format!("multipart/mixed; boundary={boundary}"))
         .map_err(|_| Error::invalid_input("invalid batch boundary"))?;
     request.headers.insert(headers::CONTENT_TYPE, content_type);
-    // Each sub-request is harmless to repeat (a second delete answers 404 per
-    // blob), and the signing layer signs them afresh on every attempt, so the
-    // whole POST may be retried.
+    // Each sub-request is harmless to repeat (deletes and tier changes leave
+    // the same state twice over), and the signing layer signs them afresh on
+    // every attempt, so the whole POST may be retried. A repeated batch
+    // answers 404 for the blobs the lost first attempt deleted;
+    // `client::batch` reads those as deleted.
     request.idempotent = true;
     request.body = body;
     Ok(request)

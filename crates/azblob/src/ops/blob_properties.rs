@@ -68,7 +68,8 @@ pub(crate) fn build_get_properties_request(
     let mut request = Request::new("GetBlobProperties", Method::HEAD, url);
     selector.apply(&mut request)?;
     conditions.apply(&mut request)?;
-    Ok(request)
+    // A read changes nothing.
+    Ok(request.idempotent())
 }
 
 /// Builds Set Blob Metadata, which replaces all of the blob's metadata.
@@ -77,6 +78,8 @@ pub(crate) fn build_set_metadata_request(url: Url, metadata: &Metadata, conditio
     add_query(&mut request, "comp", "metadata");
     set_metadata(&mut request, metadata)?;
     conditions.apply(&mut request)?;
+    // Setting the same metadata twice leaves the same blob.
+    request.idempotent = conditions.survive_own_write();
     Ok(request)
 }
 
@@ -91,6 +94,8 @@ pub(crate) fn build_set_http_headers_request(
     add_query(&mut request, "comp", "properties");
     set_content_headers(&mut request, content)?;
     conditions.apply(&mut request)?;
+    // Setting the same headers twice leaves the same blob.
+    request.idempotent = conditions.survive_own_write();
     Ok(request)
 }
 

@@ -87,8 +87,10 @@ pub(crate) fn build_put_block_list_request(
     if let Some(conditions) = options.conditions {
         conditions.apply(&mut request)?;
     }
-    // Committing the same list twice gives the same blob.
-    request.idempotent = true;
+    // Committing the same list twice gives the same blob (`Latest` finds the
+    // blocks among the committed ones the second time), unless a condition
+    // the first commit invalidates would make the repeat fail.
+    request.idempotent = options.conditions.is_none_or(Conditions::survive_own_write);
     request.body = Bytes::from(body);
     Ok(request)
 }
@@ -99,7 +101,8 @@ pub(crate) fn build_get_uncommitted_blocks_request(url: Url) -> Request {
     let mut request = Request::new("GetBlockList", Method::GET, url);
     add_query(&mut request, "comp", "blocklist");
     add_query(&mut request, "blocklisttype", "uncommitted");
-    request
+    // A read changes nothing.
+    request.idempotent()
 }
 
 /// A block the service holds: its base64 id and size.

@@ -36,6 +36,17 @@ impl Conditions {
         Conditions { if_match: Some(etag), ..Conditions::default() }
     }
 
+    /// Whether a write under these conditions can be repeated after its
+    /// answer was lost: false when the write itself would make a repeat fail
+    /// (`If-Match` an ETag the write replaces, `If-None-Match: *` on a blob
+    /// the write created, `If-Unmodified-Since` a time before the write), so
+    /// a repeat would report a spurious conflict for a write that succeeded.
+    pub(crate) fn survive_own_write(&self) -> bool {
+        let specific_if_match = self.if_match.as_ref().is_some_and(|e| e.0 != "*");
+        let if_not_exists = self.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
+        !(specific_if_match || if_not_exists || self.if_unmodified_since.is_some())
+    }
+
     pub(crate) fn apply(&self, request: &mut Request) -> Result<()> {
         if let Some(etag) = &self.if_match {
             set_header(request, headers::IF_MATCH, &etag.0)?;
@@ -50,5 +61,24 @@ impl Conditions {
             set_header(request, headers::IF_UNMODIFIED_SINCE, &httpdate::fmt_http_date(t))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_conditions_a_write_invalidates_forbid_repeating_it() {
+        assert!(Conditions::default().survive_own_write());
+        assert!(Conditions::if_match(ETag("*".into())).survive_own_write(), "the blob still exists");
+        assert!(!Conditions::if_match(ETag("\"0x1\"".into())).survive_own_write());
+        assert!(!Conditions::if_not_exists().survive_own_write());
+        let other_etag = Conditions { if_none_match: Some(ETag("\"0x1\"".into())), ..Conditions::default() };
+        assert!(other_etag.survive_own_write(), "the new ETag still differs");
+        let since = Conditions { if_modified_since: Some(SystemTime::UNIX_EPOCH), ..Conditions::default() };
+        assert!(since.survive_own_write());
+        let unmodified = Conditions { if_unmodified_since: Some(SystemTime::UNIX_EPOCH), ..Conditions::default() };
+        assert!(!unmodified.survive_own_write());
     }
 }

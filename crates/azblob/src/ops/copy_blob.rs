@@ -80,10 +80,12 @@ pub(crate) fn build_copy_request(
         set_header(&mut request, headers::X_MS_ACCESS_TIER, tier.as_str())?;
     }
     options.conditions.apply(&mut request)?;
-    // A synchronous copy replaces the destination as a whole, like Put Blob.
+    // A synchronous copy replaces the destination as a whole, like Put Blob
+    // (and like it, not under a condition the first copy invalidates).
     // An asynchronous one that reached the service but lost its answer would,
-    // if repeated, collide with itself (409 PendingCopyOperation).
-    request.idempotent = sync;
+    // if repeated, collide with itself (409 PendingCopyOperation) or start a
+    // second copy under a new id.
+    request.idempotent = sync && options.conditions.survive_own_write();
     Ok(request)
 }
 
@@ -110,6 +112,9 @@ pub(crate) fn build_abort_copy_request(url: Url, copy_id: &str) -> Result<Reques
     add_query(&mut request, "comp", "copy");
     add_query(&mut request, "copyid", copy_id);
     request.headers.insert(headers::X_MS_COPY_ACTION, HeaderValue::from_static("abort"));
+    // Not idempotent: a repeat of an abort that worked answers 409
+    // NoPendingCopyOperation, which cannot be told from a copy that finished
+    // before the abort arrived.
     Ok(request)
 }
 
@@ -144,7 +149,7 @@ mod tests {
         assert_eq!(r.header("x-ms-meta-origin"), Some("copy"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Cool"));
         assert_eq!(r.header("if-none-match"), Some("*"));
-        assert!(r.idempotent);
+        assert!(!r.idempotent, "a repeat of a create-if-absent copy that succeeded would answer AlreadyExists");
         assert!(!format!("{r:?}").contains("c2VjcmV0"), "the source SAS never shows");
 
         let r = build_copy_request(dest(), &source(), None, false, &CopyOptions::default()).unwrap();

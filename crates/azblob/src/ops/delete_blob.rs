@@ -9,7 +9,7 @@ use super::blob_properties::BlobSelector;
 use super::conditions::Conditions;
 use super::headers;
 use crate::error::Result;
-use crate::transport::Request;
+use crate::transport::{Request, Response};
 
 /// What to do with a blob's snapshots when deleting it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +57,17 @@ pub(crate) fn build_delete_blob_request(url: Url, options: &DeleteBlobOptions) -
         request.headers.insert(headers::X_MS_DELETE_SNAPSHOTS, HeaderValue::from_static(mode.as_str()));
     }
     options.conditions.apply(&mut request)?;
-    Ok(request)
+    // Deleting twice leaves the same state as deleting once; only the second
+    // answer differs (404), which `deleted_by_earlier_attempt` accounts for.
+    Ok(request.idempotent())
+}
+
+/// Whether a failed Delete Blob answer means an earlier attempt, whose answer
+/// was lost, already deleted the blob: a 404 `BlobNotFound` to a repeat.
+pub(crate) fn deleted_by_earlier_attempt(response: &Response) -> bool {
+    response.repeated
+        && response.status == http::StatusCode::NOT_FOUND
+        && response.header(headers::X_MS_ERROR_CODE) == Some("BlobNotFound")
 }
 
 #[cfg(test)]
@@ -73,6 +83,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.method, Method::DELETE);
+        assert!(r.idempotent, "repeating a delete is safe; its 404 is read as success");
         assert_eq!(r.header("x-ms-delete-snapshots"), Some("include"));
         assert_eq!(r.url.query(), None);
 
@@ -90,5 +101,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(build_delete_blob_request(url, &both).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn only_a_repeated_blob_not_found_counts_as_deleted() {
+        let answer = |status: u16, code: &str, repeated: bool| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("x-ms-error-code", code.parse().unwrap());
+            let mut response = Response::new(http::StatusCode::from_u16(status).unwrap(), headers, "");
+            response.repeated = repeated;
+            response
+        };
+        assert!(deleted_by_earlier_attempt(&answer(404, "BlobNotFound", true)));
+        assert!(!deleted_by_earlier_attempt(&answer(404, "BlobNotFound", false)), "a first 404 is NotFound");
+        assert!(!deleted_by_earlier_attempt(&answer(404, "ContainerNotFound", true)));
+        assert!(!deleted_by_earlier_attempt(&answer(409, "SnapshotsPresent", true)));
     }
 }

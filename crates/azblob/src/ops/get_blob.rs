@@ -44,7 +44,8 @@ pub(crate) fn build_get_blob_request(url: Url, options: &GetBlobOptions) -> Resu
         set_header(&mut request, headers::X_MS_RANGE, &range.to_header()?)?;
     }
     options.conditions.apply(&mut request)?;
-    Ok(request)
+    // A read changes nothing.
+    Ok(request.idempotent())
 }
 
 /// Parses the status and headers of a Get Blob answer.

@@ -99,7 +99,8 @@ pub(crate) fn build_list_blobs_request(
     if let Some(include) = options.include.to_query() {
         add_query(&mut request, "include", &include);
     }
-    Ok(request)
+    // A read changes nothing.
+    Ok(request.idempotent())
 }
 
 /// Parses a List Blobs body.

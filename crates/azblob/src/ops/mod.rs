@@ -16,6 +16,8 @@ pub(crate) mod delete_blob;
 pub(crate) mod error_map;
 pub(crate) mod get_blob;
 pub(crate) mod headers;
+#[cfg(test)]
+mod idempotency_tests;
 pub(crate) mod list_blobs;
 pub(crate) mod list_models;
 mod list_xml;

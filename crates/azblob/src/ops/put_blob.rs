@@ -66,8 +66,9 @@ pub(crate) fn build_put_blob_request(url: Url, body: Bytes, options: &PutBlobOpt
     if options.transactional_md5 {
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
     }
-    // Put Blob replaces the whole blob, so repeating it is safe.
-    request.idempotent = true;
+    // Put Blob replaces the whole blob, so repeating it is safe, unless a
+    // condition the first write invalidates would make the repeat fail.
+    request.idempotent = options.conditions.survive_own_write();
     request.body = body;
     Ok(request)
 }
@@ -126,7 +127,9 @@ mod tests {
         assert_eq!(r.header("x-ms-access-tier"), Some("Cool"));
         assert_eq!(r.header("if-none-match"), Some("*"));
         assert_eq!(&r.body[..], b"hello");
-        assert!(r.idempotent);
+        assert!(!r.idempotent, "a repeat of a create-if-absent that succeeded would answer AlreadyExists");
+        let plain = build_put_blob_request(url(), Bytes::new(), &PutBlobOptions::default()).unwrap();
+        assert!(plain.idempotent, "an unconditional Put Blob replaces the blob: safe to repeat");
     }
 
     #[test]

@@ -49,7 +49,8 @@ pub(crate) fn build_set_tier_request(url: Url, tier: &AccessTier, options: &SetT
     if let Some(priority) = options.rehydrate_priority {
         request.headers.insert(headers::X_MS_REHYDRATE_PRIORITY, HeaderValue::from_static(priority.as_str()));
     }
-    Ok(request)
+    // Asking for the same tier again leaves the same tier.
+    Ok(request.idempotent())
 }
 
 #[cfg(test)]

@@ -28,8 +28,9 @@ pub(crate) fn build_snapshot_request(url: Url, metadata: &Metadata) -> Result<Re
     let mut request = Request::new("SnapshotBlob", Method::PUT, url);
     add_query(&mut request, "comp", "snapshot");
     set_metadata(&mut request, metadata)?;
-    // Repeating it makes a second snapshot, which is harmless.
-    request.idempotent = true;
+    // Not idempotent: a repeat after a lost answer would leave a second
+    // snapshot the caller never hears of, which blocks a plain delete of the
+    // blob (SnapshotsPresent) and is billed.
     Ok(request)
 }
 

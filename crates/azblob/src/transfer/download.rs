@@ -6,7 +6,7 @@
 //! with [`PreconditionFailed`](crate::ErrorKind::PreconditionFailed) and a
 //! message that says so.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::options::DownloadOptions;
 use super::progress::ProgressTracker;
+use super::temp_file::{self, TempFile};
 use crate::client::BlobClient;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_properties::BlobSelector;
@@ -169,6 +170,14 @@ async fn start(blob: &BlobClient, options: &DownloadOptions) -> Result<Start> {
         Err(e) => return Err(e),
     };
     let properties = response.head.properties.clone();
+    if options.require_md5 && expected_md5(options, &properties).is_none() {
+        // Refused before the first byte reaches a writer or a file.
+        return Err(Error::new(
+            ErrorKind::Unverifiable,
+            "the blob has no stored Content-MD5 (of 16 bytes), so the download cannot be verified as required",
+        )
+        .with_operation("GetBlob"));
+    }
     let first_len = response.head.body_length;
     let fetcher = Arc::new(RangeFetcher {
         blob: blob.clone(),
@@ -197,7 +206,7 @@ fn remaining_ranges(first_len: u64, total: u64, chunk: u64) -> Vec<(u64, u64)> {
 }
 
 fn expected_md5(options: &DownloadOptions, properties: &BlobProperties) -> Option<[u8; 16]> {
-    if !options.verify_md5 {
+    if !options.verify_md5 && !options.require_md5 {
         return None;
     }
     properties.content.content_md5.as_deref().and_then(|m| <[u8; 16]>::try_from(m).ok())
@@ -345,29 +354,22 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
 }
 
 /// Downloads the blob into a file at `path` through a temporary file in the
-/// same directory, renamed into place only on success.
+/// same directory, moved into place only on success and removed otherwise,
+/// also when this future is dropped (see `temp_file`).
 pub(crate) async fn download_to_file(
     blob: &BlobClient,
     path: &Path,
     options: &DownloadOptions,
 ) -> Result<DownloadReport> {
     options.validate()?;
-    let temp = temp_path(path);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write {}: {e}", path.display())).with_source(e))?;
-    let result = download_into_file(blob, Arc::new(file), options).await;
-    let result = result.and_then(|report| {
-        std::fs::rename(&temp, path)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write {}: {e}", path.display())).with_source(e))?;
-        Ok(report)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+    if !options.overwrite && std::fs::symlink_metadata(path).is_ok() {
+        // Refused before a byte is fetched; `persist` checks again at the end.
+        return Err(temp_file::exists(path));
     }
-    result
+    let (temp, file) = TempFile::create_beside(path)?;
+    let report = download_into_file(blob, Arc::new(file), options).await?;
+    temp.persist(path, options.overwrite)?;
+    Ok(report)
 }
 
 async fn download_into_file(
@@ -437,13 +439,6 @@ fn positional_write(file: &std::fs::File, mut data: &[u8], mut offset: u64) -> s
     Ok(())
 }
 
-/// `.{name}.azblob-{random}.partial` beside `path`.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "download".into());
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    dir.join(format!(".{name}.azblob-{:08x}.partial", fastrand::u32(..)))
-}
-
 fn md5_hasher() -> md5::Md5 {
     <md5::Md5 as md5::Digest>::new()
 }
@@ -488,13 +483,5 @@ mod tests {
         assert_eq!(remaining_ranges(4, 4, 4), vec![]);
         assert_eq!(remaining_ranges(4, 10, 4), vec![(4, 4), (8, 2)]);
         assert_eq!(remaining_ranges(0, 0, 4), vec![]);
-    }
-
-    #[test]
-    fn temp_files_sit_beside_the_target() {
-        let t = temp_path(Path::new("/data/out.bin"));
-        assert_eq!(t.parent(), Some(Path::new("/data")));
-        assert!(t.file_name().unwrap().to_string_lossy().starts_with(".out.bin.azblob-"));
-        assert_eq!(temp_path(Path::new("plain")).parent(), Some(Path::new(".")));
     }
 }

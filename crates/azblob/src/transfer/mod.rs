@@ -8,9 +8,12 @@
 mod checkpoint;
 mod download;
 mod gauge;
+mod identity;
 mod options;
+mod ordered_md5;
 mod progress;
 mod source;
+mod temp_file;
 mod upload;
 mod upload_builder;
 

@@ -42,13 +42,15 @@ pub struct UploadOptions {
     pub conditions: Conditions,
     /// Send a transactional `Content-MD5` with every block (the service checks it).
     pub transactional_md5: bool,
-    /// Compute the whole blob's MD5 and store it as its `Content-MD5`.
+    /// Compute the whole blob's MD5 from the bytes sent, in order, and store
+    /// it as its `Content-MD5`.
     pub blob_md5: bool,
     /// Where progress goes.
     pub progress: Option<Arc<dyn ProgressSink>>,
     /// A checkpoint file that makes a block upload resumable; deleted after the commit.
     pub checkpoint: Option<PathBuf>,
-    /// Continue from `checkpoint` if it exists (and matches the source).
+    /// Continue from `checkpoint` if it exists (and matches the source: see
+    /// the README's "What an upload notices about its source file").
     pub resume: bool,
 }
 
@@ -127,8 +129,18 @@ pub struct DownloadOptions {
     pub chunk_size: u64,
     /// Ranged GETs in flight (default 8).
     pub concurrency: usize,
-    /// Check the blob's stored `Content-MD5`, when it has one.
+    /// Check the blob's stored `Content-MD5`, when it has one; whether a
+    /// check was made is [`DownloadReport::md5_verified`](crate::DownloadReport::md5_verified).
     pub verify_md5: bool,
+    /// Fail with [`Unverifiable`](crate::ErrorKind::Unverifiable) when the
+    /// blob has no stored `Content-MD5`, before anything is written (implies
+    /// `verify_md5`).
+    pub require_md5: bool,
+    /// Replace an existing file in [`download_to_file`](crate::BlobClient::download_to_file)
+    /// (default `true`, like `cp`); `false` refuses with
+    /// [`AlreadyExists`](crate::ErrorKind::AlreadyExists) before downloading,
+    /// and again, atomically, if the file appeared meanwhile.
+    pub overwrite: bool,
     /// Read a snapshot or version instead of the current blob.
     pub selector: BlobSelector,
     /// Where progress goes.
@@ -141,6 +153,8 @@ impl Default for DownloadOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
             verify_md5: false,
+            require_md5: false,
+            overwrite: true,
             selector: BlobSelector::default(),
             progress: None,
         }
@@ -153,6 +167,8 @@ impl fmt::Debug for DownloadOptions {
             .field("chunk_size", &self.chunk_size)
             .field("concurrency", &self.concurrency)
             .field("verify_md5", &self.verify_md5)
+            .field("require_md5", &self.require_md5)
+            .field("overwrite", &self.overwrite)
             .field("selector", &self.selector)
             .finish_non_exhaustive()
     }

@@ -12,9 +12,11 @@ use http::StatusCode;
 use md5::Digest as _;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::checkpoint::{block_id, Checkpoint, SourceIdentity};
+use super::checkpoint::{block_id, Checkpoint};
 use super::gauge::{BufferGauge, GaugeGuard};
+use super::identity::SourceIdentity;
 use super::options::{plan_block_size, UploadOptions};
+use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
 use super::source::UploadSource;
 use crate::client::BlobClient;
@@ -53,6 +55,9 @@ pub struct UploadReport {
 struct Block {
     index: u64,
     data: Bytes,
+    /// False for a block a resumed upload finds already staged: it is read
+    /// only to feed the whole blob's MD5.
+    send: bool,
     _guard: Option<GaugeGuard>,
 }
 
@@ -62,7 +67,7 @@ enum BlockLoad {
     /// Already in memory (a slice of a bytes source, or read from a stream).
     Ready(Block),
     /// To be read from a file at `index * block_size`.
-    File { path: Arc<PathBuf>, index: u64, offset: u64, len: u64, guard: GaugeGuard },
+    File { path: Arc<PathBuf>, index: u64, offset: u64, len: u64, send: bool, guard: GaugeGuard },
     /// Reading the stream failed.
     Failed(Error),
 }
@@ -71,11 +76,11 @@ impl BlockLoad {
     async fn load(self) -> Result<Block> {
         match self {
             BlockLoad::Ready(block) => Ok(block),
-            BlockLoad::File { path, index, offset, len, guard } => {
+            BlockLoad::File { path, index, offset, len, send, guard } => {
                 let data = tokio::task::spawn_blocking(move || read_block(&path, offset, len))
                     .await
                     .map_err(|e| Error::new(ErrorKind::Other, format!("a read task failed: {e}")))??;
-                Ok(Block { index, data, _guard: Some(guard) })
+                Ok(Block { index, data, send, _guard: Some(guard) })
             }
             BlockLoad::Failed(err) => Err(err),
         }
@@ -118,8 +123,8 @@ async fn upload_bytes(
 ) -> Result<UploadReport> {
     refuse_checkpoint_without_file(options)?;
     let size = data.len() as u64;
-    let md5 = if options.blob_md5 { Some(md5_blocking(data.clone()).await?) } else { None };
     if size <= options.single_put_max {
+        let md5 = if options.blob_md5 { Some(md5_blocking(data.clone()).await?) } else { None };
         return single_put(blob, data, options, md5, gauge).await;
     }
     let block_size = plan_block_size(size, options.block_size)?;
@@ -127,11 +132,18 @@ async fn upload_bytes(
     let loads = stream::iter(0..count).map(move |index| {
         let start = (index * block_size) as usize;
         let end = (start + block_size as usize).min(data.len());
-        BlockLoad::Ready(Block { index, data: data.slice(start..end), _guard: None })
+        BlockLoad::Ready(Block { index, data: data.slice(start..end), send: true, _guard: None })
     });
-    let session =
-        Session { id: blob.service().new_session_id(), block_size, count: Some(count), resumed: 0, checkpoint: None };
-    upload_blocks(blob, session, loads.boxed(), Some(size), 0, md5, options, gauge).await
+    let session = Session {
+        id: blob.service().new_session_id(),
+        block_size,
+        count: Some(count),
+        resumed: 0,
+        checkpoint: None,
+        source: None,
+        md5: options.blob_md5.then(|| Arc::new(OrderedMd5::new())),
+    };
+    upload_blocks(blob, session, loads.boxed(), Some(size), 0, options, gauge).await
 }
 
 async fn upload_file(
@@ -147,10 +159,6 @@ async fn upload_file(
         return Err(Error::invalid_input(format!("{} is not a regular file", path.display())));
     }
     let size = metadata.len();
-    let md5_task = options.blob_md5.then(|| {
-        let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || md5_of_file(&path))
-    });
     let url = blob.url()?.to_string();
     let identity = SourceIdentity::of(path, &metadata);
     // A checkpoint to resume from is checked first, whatever the size: one
@@ -168,7 +176,10 @@ async fn upload_file(
     if existing.is_none() && size <= single_put_threshold(options) {
         let guard = gauge.hold(size);
         let data = Bytes::from(tokio::fs::read(path).await.map_err(io_error)?);
-        let md5 = join_md5(md5_task).await?;
+        // The bytes read are what goes out: a change during the read could
+        // have torn them, so the file must still be the one first seen.
+        check_unchanged(path, &identity)?;
+        let md5 = if options.blob_md5 { Some(md5_blocking(data.clone()).await?) } else { None };
         let report = single_put(blob, data, options, md5, gauge).await;
         drop(guard);
         return report;
@@ -185,7 +196,7 @@ async fn upload_file(
         }
         (_, Some(ckpt_path)) => {
             let session_id = blob.service().new_session_id();
-            Some((Checkpoint::new(url.clone(), identity, block_size, session_id), ckpt_path.clone()))
+            Some((Checkpoint::new(url.clone(), identity.clone(), block_size, session_id), ckpt_path.clone()))
         }
         (_, None) => None,
     };
@@ -207,17 +218,45 @@ async fn upload_file(
     let resumed = count - missing.len() as u64;
     let resumed_bytes = size - missing.iter().map(|&i| block_len(i)).sum::<u64>();
 
+    let source = Some((path.to_path_buf(), identity));
     let path = Arc::new(path.to_path_buf());
     let gauge_for_loads = Arc::clone(gauge);
-    let loads = stream::iter(missing).map(move |index| {
+    // With a whole-blob MD5 every block is read in order (the staged ones
+    // only to be hashed), so the digest covers the file as this run reads it.
+    let indices: Vec<(u64, bool)> = if options.blob_md5 {
+        (0..count).map(|i| (i, missing.binary_search(&i).is_ok())).collect()
+    } else {
+        missing.into_iter().map(|i| (i, true)).collect()
+    };
+    let loads = stream::iter(indices).map(move |(index, send)| {
         let len = block_len(index);
         // Counted from now: the buffer is allocated when the block is read.
         let guard = gauge_for_loads.hold(len);
-        BlockLoad::File { path: Arc::clone(&path), index, offset: index * block_size, len, guard }
+        BlockLoad::File { path: Arc::clone(&path), index, offset: index * block_size, len, send, guard }
     });
-    let session = Session { id: session_id, block_size, count: Some(count), resumed, checkpoint };
-    let md5 = join_md5(md5_task).await?;
-    upload_blocks(blob, session, loads.boxed(), Some(size), resumed_bytes, md5, options, gauge).await
+    let session = Session {
+        id: session_id,
+        block_size,
+        count: Some(count),
+        resumed,
+        checkpoint,
+        source,
+        md5: options.blob_md5.then(|| Arc::new(OrderedMd5::new())),
+    };
+    upload_blocks(blob, session, loads.boxed(), Some(size), resumed_bytes, options, gauge).await
+}
+
+/// Refuses to go on when the file at `path` is no longer the one first seen.
+fn check_unchanged(path: &Path, identity: &SourceIdentity) -> Result<()> {
+    let now = SourceIdentity::read(path)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e))?;
+    match identity.difference(&now) {
+        None => Ok(()),
+        Some(what) => Err(Error::new(
+            ErrorKind::SourceChanged,
+            format!("{} changed during the upload ({what}); nothing was committed", path.display()),
+        )),
+    }
 }
 
 /// Reads `len` bytes at `offset` with its own file handle, so parallel reads
@@ -314,12 +353,20 @@ async fn upload_reader(
                 s.block_size
             )))
         } else {
-            BlockLoad::Ready(Block { index, data, _guard: Some(guard) })
+            BlockLoad::Ready(Block { index, data, send: true, _guard: Some(guard) })
         };
         Some((load, s))
     });
-    let session =
-        Session { id: blob.service().new_session_id(), block_size, count: None, resumed: 0, checkpoint: None };
+    // The stream is hashed as it is read, which is already in order.
+    let session = Session {
+        id: blob.service().new_session_id(),
+        block_size,
+        count: None,
+        resumed: 0,
+        checkpoint: None,
+        source: None,
+        md5: None,
+    };
     let tracker = ProgressTracker::new(options.progress.clone(), None);
     let sent = send_blocks(blob, &session, loads.boxed(), options, &tracker).await?;
     let md5 = *md5_out.lock().expect("md5 lock");
@@ -388,16 +435,19 @@ struct Session {
     count: Option<u64>,
     resumed: u64,
     checkpoint: Option<(Checkpoint, PathBuf)>,
+    /// The source file and its identity when the upload started, checked
+    /// again before the commit.
+    source: Option<(PathBuf, SourceIdentity)>,
+    /// The whole blob's MD5, fed by the blocks as they are sent.
+    md5: Option<Arc<OrderedMd5>>,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn upload_blocks(
     blob: &BlobClient,
     session: Session,
     loads: BoxStream<'static, BlockLoad>,
     size: Option<u64>,
     resumed_bytes: u64,
-    md5: Option<[u8; 16]>,
     options: &UploadOptions,
     gauge: &Arc<BufferGauge>,
 ) -> Result<UploadReport> {
@@ -406,6 +456,7 @@ async fn upload_blocks(
         tracker.advance(resumed_bytes);
     }
     let sent = send_blocks(blob, &session, loads, options, &tracker).await?;
+    let md5 = session.md5.as_deref().map(OrderedMd5::finish);
     commit(blob, &session, sent, size.unwrap_or(0), md5, options, gauge).await
 }
 
@@ -426,19 +477,27 @@ async fn send_blocks(
     let highest = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
     let (owned_blob, owned_tracker, owned_id) = (blob.clone(), tracker.clone(), session.id.clone());
-    let (all_highest, all_sent) = (Arc::clone(&highest), Arc::clone(&sent));
+    let (all_highest, all_sent, all_md5) = (Arc::clone(&highest), Arc::clone(&sent), session.md5.clone());
     loads
         .map(move |load: BlockLoad| {
             let (url, blob, tracker) = (url.clone(), owned_blob.clone(), owned_tracker.clone());
             let (highest, sent, session_id) = (Arc::clone(&all_highest), Arc::clone(&all_sent), owned_id.clone());
+            let whole_md5 = all_md5.clone();
             async move {
                 let block = load.load().await?;
+                if let Some(whole_md5) = whole_md5 {
+                    // Hashed before it is sent, from the very bytes sent.
+                    whole_md5.add(block.index, block.data.clone()).await?;
+                }
+                highest.fetch_max(block.index + 1, Ordering::SeqCst);
+                if !block.send {
+                    return Ok(());
+                }
                 let len = block.data.len() as u64;
                 let id = block_id(&session_id, block.index);
                 let digest = md5.then(|| md5_digest(&block.data));
                 let request = build_put_block_request(url, &id, block.data.clone(), digest)?;
                 blob.pipeline().execute(request).await?;
-                highest.fetch_max(block.index + 1, Ordering::SeqCst);
                 sent.fetch_add(1, Ordering::SeqCst);
                 drop(block);
                 tracker.advance(len);
@@ -463,6 +522,10 @@ async fn commit(
 ) -> Result<UploadReport> {
     let count = session.count.unwrap_or(highest).max(highest);
     debug_assert_eq!(sent + session.resumed, count);
+    if let Some((path, identity)) = &session.source {
+        // The last moment to refuse: after Put Block List the blob is public.
+        check_unchanged(path, identity)?;
+    }
     let ids: Vec<String> = (0..count).map(|i| block_id(&session.id, i)).collect();
     let mut content = options.content.clone();
     if let Some(md5) = md5 {
@@ -523,29 +586,4 @@ async fn md5_blocking(data: Bytes) -> Result<[u8; 16]> {
     tokio::task::spawn_blocking(move || md5_digest(&data))
         .await
         .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))
-}
-
-fn md5_of_file(path: &Path) -> Result<[u8; 16]> {
-    use std::io::Read;
-    let io_error =
-        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e);
-    let mut file = std::fs::File::open(path).map_err(io_error)?;
-    let mut hasher = md5::Md5::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(io_error)?;
-        if n == 0 {
-            return Ok(hasher.finalize().into());
-        }
-        hasher.update(&buf[..n]);
-    }
-}
-
-async fn join_md5(task: Option<tokio::task::JoinHandle<Result<[u8; 16]>>>) -> Result<Option<[u8; 16]>> {
-    match task {
-        None => Ok(None),
-        Some(task) => {
-            task.await.map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?.map(Some)
-        }
-    }
 }

@@ -87,7 +87,7 @@ impl<'a> Upload<'a> {
         self
     }
 
-    /// Computes and stores the whole blob's `Content-MD5`.
+    /// Computes the whole blob's `Content-MD5` from the bytes sent and stores it.
     pub fn blob_md5(mut self, on: bool) -> Self {
         self.options.blob_md5 = on;
         self
@@ -109,7 +109,9 @@ impl<'a> Upload<'a> {
 
     /// Continues the upload saved in the checkpoint at `path` if there is
     /// one (only missing blocks are sent), else starts one and saves it there.
-    /// A checkpoint of another blob or of a source that changed is refused.
+    /// A checkpoint of another blob is refused ([`InvalidInput`](crate::ErrorKind::InvalidInput)),
+    /// one of a source that changed too ([`SourceChanged`](crate::ErrorKind::SourceChanged)):
+    /// size, modification time and, on Unix, inode and change time must match.
     pub fn resume(mut self, path: impl Into<PathBuf>) -> Self {
         self.options.checkpoint = Some(path.into());
         self.options.resume = true;

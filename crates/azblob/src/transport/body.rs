@@ -81,12 +81,23 @@ pub struct Response {
     pub headers: HeaderMap,
     /// The body.
     pub body: Body,
+    /// Whether this answers a repeat of the request sent after an earlier
+    /// attempt reached the service and its outcome stayed unknown (the answer
+    /// was lost, or was a transient error the service may have acted on).
+    /// Set by [`RetryLayer`](super::RetryLayer). A 404 to a repeated delete
+    /// may then be the echo of the first attempt's success.
+    pub repeated: bool,
 }
 
 impl Response {
     /// A response with a body already in memory.
     pub fn new(status: StatusCode, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
-        Response { status, headers, body: Body::full(body) }
+        Response::with_body(status, headers, Body::full(body))
+    }
+
+    /// A response with any body, not (yet) marked [`repeated`](Self::repeated).
+    pub fn with_body(status: StatusCode, headers: HeaderMap, body: Body) -> Self {
+        Response { status, headers, body, repeated: false }
     }
 
     /// The value of a header as text, if present and valid UTF-8.

@@ -24,17 +24,26 @@ impl Pipeline {
 
     /// Sends `request` through the stack; a non-2xx answer becomes an error
     /// with its kind, status, service code and request id.
-    pub(crate) async fn execute(&self, mut request: Request) -> Result<Response> {
+    pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
+        let operation = request.operation;
+        let response = self.send(request).await?;
+        if response.status.is_success() {
+            return Ok(response);
+        }
+        Err(error_map::error_from_response(response, operation).await)
+    }
+
+    /// Sends `request` through the stack and returns the answer whatever its
+    /// status, for operations that read meaning into an error status (a
+    /// delete that answers 404 to a [repeated](Response::repeated) attempt).
+    pub(crate) async fn send(&self, mut request: Request) -> Result<Response> {
         let operation = request.operation;
         request.headers.insert(headers::X_MS_VERSION, self.api_version.clone());
         let span = tracing::info_span!("azblob.operation", operation, status = tracing::field::Empty);
         async move {
             let response = self.transport.send(request).await.map_err(|e| transport_error(e, operation))?;
             tracing::Span::current().record("status", response.status.as_u16());
-            if response.status.is_success() {
-                return Ok(response);
-            }
-            Err(error_map::error_from_response(response, operation).await)
+            Ok(response)
         }
         .instrument(span)
         .await

@@ -11,7 +11,9 @@ use crate::redact::RedactedUrl;
 ///
 /// The body is [`Bytes`], so a retry or a recording can resend it without
 /// copying. `idempotent` is set by the operation that built the request,
-/// because only it knows whether repeating it is safe.
+/// because only it knows whether repeating it is safe; it is `false` unless
+/// the operation says otherwise, so a forgotten flag costs a retry, never a
+/// request carried out twice.
 #[derive(Clone)]
 pub struct Request {
     /// The HTTP method.
@@ -24,14 +26,17 @@ pub struct Request {
     pub body: Bytes,
     /// The REST operation's name, e.g. `PutBlob`, for spans and errors.
     pub operation: &'static str,
-    /// Whether sending the request twice has the same effect as once.
+    /// Whether sending the request twice has the same effect as once, so the
+    /// retry layer may repeat it after its answer was lost (default `false`).
     pub idempotent: bool,
     /// Sub-requests the signing layer signs and encodes into the body (Blob Batch).
     pub(crate) sub_requests: Option<SubRequests>,
 }
 
 impl Request {
-    /// A request with no headers and an empty body, idempotent by default.
+    /// A request with no headers and an empty body, not idempotent: the
+    /// operation that builds it sets [`idempotent`](Self::idempotent) when
+    /// repeating it is safe.
     pub fn new(operation: &'static str, method: Method, url: Url) -> Self {
         Request {
             method,
@@ -39,9 +44,15 @@ impl Request {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             operation,
-            idempotent: true,
+            idempotent: false,
             sub_requests: None,
         }
+    }
+
+    /// The same request marked safe to repeat.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
     }
 
     /// Sets a header, replacing any earlier value.

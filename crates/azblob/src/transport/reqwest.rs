@@ -92,7 +92,7 @@ impl HttpTransport for ReqwestTransport {
             let status = response.status();
             let headers = response.headers().clone();
             let stream = response.bytes_stream().map(|chunk| chunk.map_err(map_reqwest_error));
-            Ok(Response { status, headers, body: Body::from_stream(stream.boxed()) })
+            Ok(Response::with_body(status, headers, Body::from_stream(stream.boxed())))
         })
     }
 }

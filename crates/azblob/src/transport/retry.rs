@@ -5,6 +5,10 @@
 //! Decisions are made on types only: the transport error's kind, the HTTP
 //! status, the service's retry hint and the request's `idempotent` flag,
 //! which the operation that built the request sets.
+//!
+//! A repeat that follows an attempt the service may have acted on marks its
+//! answer [`Response::repeated`], so the operation can tell "not found" from
+//! "already done by the attempt whose answer was lost".
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,8 +107,13 @@ impl HttpTransport for RetryLayer {
     fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
         Box::pin(async move {
             let mut retries = 0;
+            // Whether an earlier attempt may have reached the service.
+            let mut sent_before = false;
             loop {
-                let result = self.inner.send(request.clone()).await;
+                let result = self.inner.send(request.clone()).await.map(|mut response| {
+                    response.repeated = sent_before;
+                    response
+                });
                 let Some(hint) = retry_decision(&result, request.idempotent) else {
                     return result;
                 };
@@ -127,6 +136,9 @@ impl HttpTransport for RetryLayer {
                     %reason,
                     "retrying request"
                 );
+                // A refused connection never carried the request; anything
+                // else (a reset, a timeout, a 500) may follow a service that acted.
+                sent_before |= !matches!(&result, Err(err) if err.is_connect());
                 drop(result);
                 self.clock.sleep(delay).await;
                 retries += 1;
@@ -259,11 +271,39 @@ mod tests {
     }
 
     async fn run(answers: Vec<Scripted>, idempotent: bool) -> (Result<u16, TransportErrorKind>, u32, Vec<Duration>) {
+        let (result, attempts, sleeps) = run_full(answers, idempotent).await;
+        (result.map(|r| r.status.as_u16()).map_err(|e| e.kind()), attempts, sleeps)
+    }
+
+    async fn run_full(
+        answers: Vec<Scripted>,
+        idempotent: bool,
+    ) -> (Result<Response, TransportError>, u32, Vec<Duration>) {
         let script = Script::new(answers);
         let clock = Arc::new(FakeClock::default());
         let result = layer(&script, &clock).send(request(idempotent)).await;
         let sleeps = clock.0.lock().unwrap().clone();
-        (result.map(|r| r.status.as_u16()).map_err(|e| e.kind()), script.attempts(), sleeps)
+        (result, script.attempts(), sleeps)
+    }
+
+    #[tokio::test]
+    async fn answers_after_an_attempt_that_may_have_acted_are_marked_repeated() {
+        let repeated = |answers| async move { run_full(answers, true).await.0.unwrap().repeated };
+        assert!(!repeated(vec![Ok((404, vec![]))]).await, "a first answer is not a repeat");
+        assert!(repeated(vec![Err(TransportErrorKind::Io), Ok((404, vec![]))]).await, "the answer was lost");
+        assert!(repeated(vec![Err(TransportErrorKind::Timeout), Ok((404, vec![]))]).await);
+        assert!(repeated(vec![Ok((500, vec![])), Ok((404, vec![]))]).await, "a 500 may follow an act");
+        assert!(
+            !repeated(vec![Err(TransportErrorKind::Connect), Ok((404, vec![]))]).await,
+            "a refused connection never carried the request"
+        );
+    }
+
+    #[test]
+    fn requests_are_not_idempotent_unless_marked() {
+        let r = Request::new("Test", http::Method::GET, "http://127.0.0.1/a".parse().unwrap());
+        assert!(!r.idempotent);
+        assert!(r.idempotent().idempotent);
     }
 
     #[tokio::test]

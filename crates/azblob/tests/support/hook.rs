@@ -17,6 +17,9 @@ pub enum Action {
     TruncateBody(usize),
     /// Run this first (e.g. overwrite the blob), then send the request.
     Before(BoxFuture<'static, ()>),
+    /// Send it and let the service act, then lose the answer (a broken
+    /// connection), as when a response never makes it back.
+    LoseAnswer,
 }
 
 type HookFn = dyn Fn(&Request, usize) -> Action + Send + Sync;
@@ -72,6 +75,12 @@ impl HttpTransport for Hook {
                     azblob::transport::HeaderMap::new(),
                     "",
                 )),
+                Action::LoseAnswer => {
+                    let response = self.inner.send(request).await?;
+                    // Read the answer to the end so the service has finished acting.
+                    let _ = response.body.bytes().await;
+                    Err(TransportError::new(azblob::transport::TransportErrorKind::Io, "answer lost by the test"))
+                }
                 Action::Before(first) => {
                     first.await;
                     self.inner.send(request).await
@@ -84,11 +93,7 @@ impl HttpTransport for Hook {
                         Ok(kept),
                         Err(TransportError::new(azblob::transport::TransportErrorKind::Io, "cut off by the test")),
                     ]);
-                    Ok(Response {
-                        status: response.status,
-                        headers: response.headers,
-                        body: Body::from_stream(Box::pin(stream)),
-                    })
+                    Ok(Response::with_body(response.status, response.headers, Body::from_stream(Box::pin(stream))))
                 }
             }
         })

@@ -144,7 +144,8 @@ impl ManagedIdentityCredential {
         if let Some(client_id) = &self.client_id {
             url.query_pairs_mut().append_pair("client_id", client_id);
         }
-        let mut request = Request::new("GetToken", Method::GET, url);
+        // Asking for a token changes nothing: safe to repeat.
+        let mut request = Request::new("GetToken", Method::GET, url).idempotent();
         match &self.source {
             Source::Imds { .. } => {
                 request.headers.insert(HeaderName::from_static(METADATA), HeaderValue::from_static("true"));

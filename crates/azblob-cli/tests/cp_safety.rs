@@ -1,0 +1,173 @@
+//! `azblob cp` does not tear, lose or silently clobber data (against Azurite):
+//! an interrupted download leaves no `.partial` file, `--no-clobber` writes
+//! nothing over an existing file or blob, and `--md5` says whether it verified.
+
+#[path = "../../azblob/tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use support::{endpoints, new_container};
+
+const KIB: u64 = 1024;
+
+/// The `azblob` binary with the emulator's connection string.
+fn command(args: &[&str], dir: &Path) -> Command {
+    let cs = format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        endpoints().http
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
+    command
+        .args(args)
+        .env("AZURE_STORAGE_CONNECTION_STRING", cs)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env_remove("AZURE_STORAGE_ACCOUNT");
+    command
+}
+
+fn run(args: &[&str], dir: &Path) -> Output {
+    command(args, dir).output().expect("run azblob")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = azblob_testkit::scratch_dir().join(support::unique_name(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn partials(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
+/// Puts `len` bytes from blocks, so the blob has no stored MD5.
+async fn blob_without_md5(blob: &azblob::BlobClient, len: u64) -> Vec<u8> {
+    let bytes = azblob_testkit::pseudo_random_bytes(len, len);
+    blob.upload(bytes.clone()).block_size(64 * KIB).single_put_max(0).await.unwrap();
+    bytes
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_interrupted_download_leaves_no_partial_file() {
+    use std::io::BufRead;
+    let container = new_container(&support::client(), "cliint").await;
+    // 256 ranged GETs one at a time: far longer than a signal takes.
+    blob_without_md5(&container.blob("big"), 16 * 1024 * KIB).await;
+    let source = format!("az://{}/big", container.name());
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = scratch("cliint");
+        let target = dir.join("out.bin");
+        let args = ["cp", &source, target.to_str().unwrap(), "--block-size", "64KiB", "--concurrency", "1"];
+        let mut child = command(&args, &dir)
+            .env("AZBLOB_LOG", "azblob=debug")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The debug log shows each answer: after the third ranged GET the
+        // temporary file exists and holds data.
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut answered = 0;
+        while answered < 3 {
+            let line = lines.next().expect("the download logs its requests").unwrap();
+            if line.contains("GetBlob") && line.contains("response headers received") {
+                answered += 1;
+            }
+        }
+        assert_eq!(partials(&dir).len(), 1, "mid-download the data sits in a .partial file");
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+        // Drain the log so the process never blocks on a full pipe.
+        for line in lines {
+            drop(line);
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+        assert!(partials(&dir).is_empty(), "SIG{signal} left {:?}", partials(&dir));
+        assert!(!target.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn no_clobber_writes_nothing_over_a_file_or_a_blob() {
+    let container = new_container(&support::client(), "clinoclobber").await;
+    let bytes = blob_without_md5(&container.blob("b"), 64 * KIB).await;
+    let dir = scratch("clinoclobber");
+    let blob = format!("az://{}/b", container.name());
+
+    // Download over an existing file.
+    let local = dir.join("local.bin");
+    std::fs::write(&local, b"keep me").unwrap();
+    let out = run(&["cp", &blob, local.to_str().unwrap(), "--no-clobber"], &dir);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not overwritten (--no-clobber)"), "{out:?}");
+    assert_eq!(std::fs::read(&local).unwrap(), b"keep me");
+    assert!(partials(&dir).is_empty());
+    // Without the flag it is overwritten, as cp does.
+    json(&run(&["cp", &blob, local.to_str().unwrap(), "--json"], &dir));
+    assert_eq!(std::fs::read(&local).unwrap(), bytes);
+
+    // Upload over an existing blob.
+    std::fs::write(&local, b"other bytes").unwrap();
+    let out = run(&["cp", local.to_str().unwrap(), &blob, "-n"], &dir);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not overwritten (--no-clobber)"), "{out:?}");
+    assert_eq!(container.blob("b").download().await.unwrap(), bytes);
+    // To a new blob it goes through.
+    let fresh = format!("az://{}/fresh", container.name());
+    json(&run(&["cp", local.to_str().unwrap(), &fresh, "-n", "--json"], &dir));
+
+    // Blob to blob over an existing blob.
+    let out = run(&["cp", &fresh, &blob, "--no-clobber"], &dir);
+    assert!(!out.status.success(), "{out:?}");
+    assert_eq!(container.blob("b").download().await.unwrap(), bytes);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn md5_reports_verification_and_fails_when_it_cannot_verify() {
+    let container = new_container(&support::client(), "climd5").await;
+    blob_without_md5(&container.blob("plain"), 2 * 64 * KIB).await;
+    let dir = scratch("climd5");
+    let plain = format!("az://{}/plain", container.name());
+    let target = dir.join("out.bin");
+
+    let out = run(&["cp", &plain, target.to_str().unwrap(), "--md5", "--json"], &dir);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot verify: the blob has no stored MD5"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no JSON line for a failure");
+    assert!(!target.exists() && partials(&dir).is_empty(), "nothing written");
+
+    let unchecked = json(&run(&["cp", &plain, target.to_str().unwrap(), "--json"], &dir));
+    assert_eq!(unchecked["verified"], serde_json::Value::Null);
+
+    let source = dir.join("in.bin");
+    std::fs::write(&source, azblob_testkit::pseudo_random_bytes(3 * 64 * KIB, 3)).unwrap();
+    let hashed = format!("az://{}/hashed", container.name());
+    let up = json(&run(&["cp", source.to_str().unwrap(), &hashed, "--md5", "--block-size", "64KiB", "--json"], &dir));
+    assert_eq!(up["verified"], "md5");
+    let down = json(&run(&["cp", &hashed, target.to_str().unwrap(), "--md5", "--json"], &dir));
+    assert_eq!(down["verified"], "md5");
+
+    // The human line says it too.
+    let out = run(&["cp", &hashed, target.to_str().unwrap(), "--md5"], &dir);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MD5 verified"), "{out:?}");
+    let out = run(&["cp", &plain, target.to_str().unwrap()], &dir);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not verified"), "{out:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

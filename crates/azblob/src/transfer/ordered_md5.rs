@@ -1,0 +1,83 @@
+//! The whole blob's MD5 computed from the blocks as they are sent.
+//!
+//! Blocks are read and sent `concurrency` at a time and finish in any order,
+//! but an MD5 must see the bytes in order. Each block waits for its turn
+//! after it is read and before it is sent, so the digest covers exactly the
+//! bytes that go out, with no second pass over the source (which could read
+//! different bytes) and no buffer beyond the blocks already in flight.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use md5::Digest as _;
+use tokio::sync::watch;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// An MD5 fed by blocks `0, 1, 2, ...` in index order; see the module docs.
+#[derive(Debug)]
+pub(crate) struct OrderedMd5 {
+    /// The index of the next block to hash.
+    turn: watch::Sender<u64>,
+    hasher: Arc<Mutex<md5::Md5>>,
+}
+
+impl OrderedMd5 {
+    pub(crate) fn new() -> Self {
+        OrderedMd5 { turn: watch::Sender::new(0), hasher: Arc::new(Mutex::new(md5::Md5::new())) }
+    }
+
+    /// Waits until every block before `index` is hashed, then hashes `data`.
+    ///
+    /// Blocks must be handed out in index order with none skipped, so the
+    /// lowest block in flight can always go ahead and the others wait for it.
+    pub(crate) async fn add(&self, index: u64, data: Bytes) -> Result<()> {
+        let mut turn = self.turn.subscribe();
+        turn.wait_for(|&next| next == index)
+            .await
+            .map_err(|_| Error::new(ErrorKind::Other, "the MD5 of the upload was abandoned"))?;
+        let hasher = Arc::clone(&self.hasher);
+        // Hashing a large block takes milliseconds: off the async workers.
+        tokio::task::spawn_blocking(move || hasher.lock().unwrap_or_else(|p| p.into_inner()).update(&data))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?;
+        self.turn.send_modify(|next| *next += 1);
+        Ok(())
+    }
+
+    /// The digest of every block added.
+    pub(crate) fn finish(&self) -> [u8; 16] {
+        self.hasher.lock().unwrap_or_else(|p| p.into_inner()).clone().finalize().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+    use super::*;
+    use crate::ops::request_util::md5_digest;
+
+    #[tokio::test]
+    async fn blocks_finishing_out_of_order_hash_in_order() {
+        let blocks: Vec<Bytes> = (0..20u8).map(|i| Bytes::from(vec![i; 100 + i as usize])).collect();
+        let whole: Vec<u8> = blocks.iter().flat_map(|b| b.iter().copied()).collect();
+        let md5 = OrderedMd5::new();
+        // Later blocks are handed in first within each window of four.
+        stream::iter(blocks.into_iter().enumerate())
+            .map(|(i, data)| {
+                let md5 = &md5;
+                async move {
+                    if i % 4 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                    md5.add(i as u64, data).await
+                }
+            })
+            .buffer_unordered(4)
+            .try_collect::<()>()
+            .await
+            .unwrap();
+        assert_eq!(md5.finish(), md5_digest(&whole));
+    }
+}
