@@ -3,7 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 use http::{HeaderValue, StatusCode};
 
-use super::{read_body, ContainerClient};
+use super::{read_body, ContainerClient, MAX_BATCH_ANSWER_BYTES};
 use crate::auth::{Credential, STORAGE_SCOPE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_batch::{
@@ -157,7 +157,7 @@ impl ContainerClient {
         let request = build_batch_request(container_url, &boundary, body)?;
         let response = self.service().pipeline().execute(request).await?;
         let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
-        let body = read_body(response, "BlobBatch").await?;
+        let body = read_body(response, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
         let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
         Ok(match_outcomes(names.len(), parts, operation_name))
     }
