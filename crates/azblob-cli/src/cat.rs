@@ -57,6 +57,9 @@ mod tests {
     fn ranges() {
         assert_eq!(parse_range("0-9").unwrap(), BlobRange::new(0, 10));
         assert_eq!(parse_range("5-").unwrap(), BlobRange::from_offset(5));
+        // The largest END is past any blob's end: it reads to the end.
+        assert_eq!(parse_range("0-18446744073709551615").unwrap(), BlobRange::from_offset(0));
+        assert!(parse_range("0-18446744073709551616").is_err(), "past u64 is not a number");
         for bad in ["", "5", "a-b", "9-3", "-5"] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }
