@@ -39,7 +39,7 @@ pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result
 }
 
 /// Parses `START-END` (inclusive) or `START-`.
-fn parse_range(text: &str) -> Result<BlobRange> {
+pub(crate) fn parse_range(text: &str) -> Result<BlobRange> {
     let (start, end) = text.split_once('-').with_context(|| format!("--range {text:?} is not START-END"))?;
     let start: u64 = start.trim().parse().with_context(|| format!("--range {text:?}: START is not a number"))?;
     if end.trim().is_empty() {

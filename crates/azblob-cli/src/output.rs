@@ -38,13 +38,13 @@ pub(crate) fn progress(text: &str, done: u64, total: u64) {
 }
 
 /// How many characters wide a progress bar is.
-const BAR_WIDTH: usize = 30;
+pub(crate) const BAR_WIDTH: usize = 30;
 
 /// How many of the bar's characters are filled for `done` of `total`.
 ///
 /// The numbers come from the service (a copy's `x-ms-copy-progress`), so the
 /// product is taken in u128, where no u64 pair can overflow it.
-fn bar_fill(done: u64, total: u64) -> usize {
+pub(crate) fn bar_fill(done: u64, total: u64) -> usize {
     // An empty source is done at once: a full bar.
     let filled = (u128::from(done.min(total)) * BAR_WIDTH as u128).checked_div(u128::from(total));
     filled.map_or(BAR_WIDTH, |f| f as usize)

@@ -136,7 +136,7 @@ fn arguments(scopes: &[&str], tenant_id: Option<&str>) -> Result<Vec<String>> {
 }
 
 /// Parses the CLI's JSON; errors never repeat it, since it holds the token.
-fn parse_output(stdout: &[u8]) -> Result<AccessToken> {
+pub(super) fn parse_output(stdout: &[u8]) -> Result<AccessToken> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Output {
