@@ -179,6 +179,18 @@ async fn a_claimed_exabyte_blob_is_neither_planned_nor_allocated_up_front() {
     let err = memory.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Io | ErrorKind::ServerBusy), "{err}");
     assert_eq!(writer.unwrap_err().kind(), ErrorKind::ServerBusy);
+    // Into a file: sized to the claim (sparse, or refused by the file system), then the 503.
+    let dir = std::env::temp_dir().join(format!("azblob-hostile-{:016x}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("huge.bin");
+    let (blob, file_options) = (client.blob("cont", "b"), options(4 << 20));
+    let err = tokio::time::timeout(HANG, blob.download_to_file(&target, &file_options))
+        .await
+        .expect("the download into a file hung")
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Io | ErrorKind::ServerBusy), "{err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "a failed download leaves no file");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A List Blobs page holding one virtual directory and the given `NextMarker`.

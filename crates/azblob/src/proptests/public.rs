@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use super::{cases, mutated_text, number_text};
 use crate::auth::time::iso8601;
 use crate::sim::{Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interaction, Matching, SimulationMode};
-use crate::{BlobRange, ClientBuilder, SasToken, SimulationOptions};
+use crate::transport::Request;
+use crate::{BlobRange, ClientBuilder, Conditions, SasToken, SimulationOptions};
 
 const SAS: &str = "sv=2023-11-03&ss=b&srt=sco&sp=rwdlac&se=2030-01-01T00:00:00Z&st=2026-01-01T00:00:00Z&spr=https&sig=c2lnbmF0dXJlIGJ5dGVz";
 const PUT_GET: &str = include_str!("../../../../testdata/cassettes/hand/put_get.json");
@@ -153,9 +154,13 @@ proptest! {
     }
 
     #[test]
-    fn dates_and_ranges_never_panic(secs in any::<u64>(), offset in any::<u64>(), len in any::<u64>()) {
-        if let Some(t) = UNIX_EPOCH.checked_add(Duration::from_secs(secs)) {
+    fn dates_and_ranges_never_panic(secs in any::<u64>(), before in any::<bool>(), offset in any::<u64>(), len in any::<u64>()) {
+        let t = if before { UNIX_EPOCH.checked_sub(Duration::from_secs(secs)) } else { UNIX_EPOCH.checked_add(Duration::from_secs(secs)) };
+        if let Some(t) = t {
             prop_assert!(iso8601(t).ends_with('Z'));
+            let conditions = Conditions { if_modified_since: Some(t), if_unmodified_since: Some(t), ..Conditions::default() };
+            let url: url::Url = "https://acct.blob.core.windows.net/c/b".parse().unwrap();
+            let _ = conditions.apply(&mut Request::new("GetBlob", http::Method::GET, url));
         }
         let _ = BlobRange::new(offset, len).to_header();
         let _ = BlobRange::inclusive(offset, len).and_then(|r| r.to_header());
