@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use azblob::transport::{HeaderMap, HttpTransport, Request, Response, RetryOptions, StatusCode, TransportError};
+use azblob::transport::{Body, HeaderMap, HttpTransport, Request, Response, RetryOptions, StatusCode, TransportError};
 use azblob::{BlobServiceClient, ClientBuilder, DownloadOptions, ErrorKind, ListBlobsOptions};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -222,6 +222,24 @@ async fn an_oversized_list_page_is_refused() {
     // A valid page followed by 33 MiB of whitespace: parseable, but no page is that long.
     let client = client(|_, _| list_page("", 33 << 20));
     let err = client.container("cont").list_blobs_page(&ListBlobsOptions::default(), None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    assert!(err.to_string().contains("longer than"), "{err}");
+}
+
+#[tokio::test]
+async fn a_list_page_declared_over_the_cap_is_refused_before_reading() {
+    // The body never comes: only the declared length can refuse it.
+    let client = client(|_, _| {
+        let mut h = HeaderMap::new();
+        h.insert("content-length", (1u64 << 40).to_string().parse().unwrap());
+        let silent = futures_util::stream::pending::<Result<Bytes, TransportError>>();
+        Response { status: StatusCode::OK, headers: h, body: Body::from_stream(Box::pin(silent)) }
+    });
+    let (container, list_options) = (client.container("cont"), ListBlobsOptions::default());
+    let err = tokio::time::timeout(HANG, container.list_blobs_page(&list_options, None))
+        .await
+        .expect("the page was waited for")
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
     assert!(err.to_string().contains("longer than"), "{err}");
 }
