@@ -4,6 +4,7 @@
 
 mod bench;
 mod demo;
+mod fuzz;
 mod record;
 mod sink;
 mod test;
@@ -23,6 +24,9 @@ Commands:
           cassettes in testdata/cassettes/ (replayed by `test`)
   bench   throughput, CPU time and peak memory against a fast sink server
           and against Azurite (release build)          [--size-mib N]
+  fuzz    the property tests of every parser and the hostile-server tests
+          with PROPTEST_CASES raised (default 20000): minutes, not in CI
+                                                       [--cases N]
   help    print this text
 ";
 
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
         Some("sink") => {
             args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve)

@@ -39,7 +39,7 @@ pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result
 }
 
 /// Parses `START-END` (inclusive) or `START-`.
-fn parse_range(text: &str) -> Result<BlobRange> {
+pub(crate) fn parse_range(text: &str) -> Result<BlobRange> {
     let (start, end) = text.split_once('-').with_context(|| format!("--range {text:?} is not START-END"))?;
     let start: u64 = start.trim().parse().with_context(|| format!("--range {text:?}: START is not a number"))?;
     if end.trim().is_empty() {
@@ -57,6 +57,9 @@ mod tests {
     fn ranges() {
         assert_eq!(parse_range("0-9").unwrap(), BlobRange::new(0, 10));
         assert_eq!(parse_range("5-").unwrap(), BlobRange::from_offset(5));
+        // The largest END is past any blob's end: it reads to the end.
+        assert_eq!(parse_range("0-18446744073709551615").unwrap(), BlobRange::from_offset(0));
+        assert!(parse_range("0-18446744073709551616").is_err(), "past u64 is not a number");
         for bad in ["", "5", "a-b", "9-3", "-5"] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }

@@ -12,6 +12,8 @@ mod ls;
 mod meta;
 mod output;
 mod progress;
+#[cfg(test)]
+mod proptests;
 mod rm;
 mod signals;
 mod simulate;

@@ -26,6 +26,8 @@ mod client;
 mod config;
 mod error;
 mod ops;
+#[cfg(test)]
+mod proptests;
 mod redact;
 pub mod sim;
 pub mod transfer;

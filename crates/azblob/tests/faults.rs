@@ -109,6 +109,38 @@ async fn without_retries_the_broken_connection_is_a_transport_error() {
     assert!(err.status().is_none(), "no response: {err:?}");
 }
 
+/// A huge pool idle timeout once panicked in hyper's idle-connection task
+/// (`Instant + Duration`), a task the client spawns, so the request itself
+/// succeeded and only a panic hook could tell.
+#[tokio::test]
+async fn a_huge_pool_idle_timeout_panics_no_task() {
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, Ordering::SeqCst);
+        previous(info);
+    }));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let port = start_server(Arc::clone(&requests));
+    let client = ClientBuilder::new()
+        .endpoint(format!("http://127.0.0.1:{port}/{DEV_ACCOUNT}"))
+        .shared_key(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
+        .unwrap()
+        .pool_idle_timeout(Duration::MAX)
+        .read_timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    client.blob("faults", "b").put("first").await.unwrap();
+    // This test's runtime has one thread: each yield lets the tasks the
+    // connection spawned (the pool's idle timer among them) run to their
+    // first await, where the overflow happened.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0, "a spawned task panicked");
+}
+
 #[tokio::test]
 async fn a_refused_connection_is_a_transport_error_after_retries() {
     // Bind and drop to find a port nobody listens on.

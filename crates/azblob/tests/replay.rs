@@ -169,6 +169,21 @@ async fn pending_copy_is_polled_to_success() {
     assert_done(&client);
 }
 
+/// Replay: a wait with no practical deadline and enormous poll intervals
+/// neither overflows the deadline nor the doubling of the pause. The clock is
+/// paused, so tokio jumps over each pause instead of sleeping through it.
+#[tokio::test(start_paused = true)]
+async fn pending_copy_waits_with_huge_intervals_and_timeout() {
+    let client = client_for("copy_pending_to_success.json", sequential_keeping(&Arc::default()));
+    let source = client.blob("src", "big.bin");
+    let target = client.blob("dst", "big-copy.bin");
+    let copy = target.start_copy(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+    let mut copy = copy.with_poll_interval(Duration::MAX / 2, Duration::MAX);
+    let done = copy.wait(Duration::MAX).await.unwrap();
+    assert_eq!(done.status, CopyStatus::Success);
+    assert_done(&client);
+}
+
 /// Replay: Abort Copy Blob needs a pending copy, which Azurite never has (see the cassette's `note`).
 #[tokio::test]
 async fn pending_copy_is_aborted() {

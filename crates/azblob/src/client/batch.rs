@@ -3,7 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 use http::StatusCode;
 
-use super::{read_body, ContainerClient};
+use super::{read_body, ContainerClient, MAX_BATCH_ANSWER_BYTES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_batch::{
     build_batch_request, encode_batch_body, new_boundary, parse_batch_response, SubResponse, MAX_BATCH_SIZE,
@@ -163,7 +163,7 @@ impl ContainerClient {
         let response = self.service().pipeline().execute(request).await?;
         let repeated = response.repeated;
         let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
-        let body = read_body(response, "BlobBatch").await?;
+        let body = read_body(response, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
         let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
         let mut outcomes = match_outcomes(names.len(), parts, operation_name);
         if repeated && matches!(operation, SubOperation::Delete(_)) {

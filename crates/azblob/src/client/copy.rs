@@ -192,7 +192,8 @@ impl CopyOperation {
     /// aborted); fails with [`ErrorKind::Timeout`] if it is still pending
     /// after `timeout` (the copy itself goes on).
     pub async fn wait_with(&mut self, timeout: Duration, mut on_progress: impl FnMut(&CopyState)) -> Result<CopyState> {
-        let deadline = Instant::now() + timeout;
+        // A timeout past the end of the clock means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
         let mut pause = self.poll_interval;
         loop {
             let state = self.poll().await?.clone();
@@ -201,15 +202,16 @@ impl CopyOperation {
                 return Ok(state);
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|deadline| now >= deadline) {
                 let progress = state.progress.map(|(d, t)| format!(" ({d}/{t} bytes)")).unwrap_or_default();
                 return Err(Error::new(
                     ErrorKind::Timeout,
                     format!("copy {} still pending after {:?}{progress}", self.copy_id, timeout),
                 ));
             }
-            tokio::time::sleep(pause.min(deadline - now)).await;
-            pause = (pause * 2).min(self.max_poll_interval);
+            let left = deadline.map_or(pause, |deadline| deadline - now);
+            tokio::time::sleep(pause.min(left)).await;
+            pause = pause.saturating_mul(2).min(self.max_poll_interval);
         }
     }
 

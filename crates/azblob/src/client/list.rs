@@ -2,8 +2,10 @@
 
 use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
-use super::{read_body, ContainerClient};
-use crate::error::Result;
+use std::collections::HashSet;
+
+use super::{read_body, ContainerClient, MAX_LIST_PAGE_BYTES};
+use crate::error::{Error, Result};
 use crate::ops::list_blobs::{build_list_blobs_request, parse_list_blobs_response, ListBlobsOptions};
 use crate::ops::list_models::{ListBlobsPage, ListItem};
 
@@ -13,24 +15,38 @@ impl ContainerClient {
     pub async fn list_blobs_page(&self, options: &ListBlobsOptions, marker: Option<&str>) -> Result<ListBlobsPage> {
         let request = build_list_blobs_request(self.url()?, options, marker)?;
         let response = self.service().pipeline().execute(request).await?;
-        let body = read_body(response, "ListBlobs").await?;
+        let body = read_body(response, "ListBlobs", MAX_LIST_PAGE_BYTES).await?;
         parse_list_blobs_response(&body).map_err(|e| e.with_operation("ListBlobs"))
     }
 
     /// Every page of a [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)
     /// listing, following `NextMarker` until the service
     /// returns none. A page is requested only when the previous one is consumed.
+    ///
+    /// A `NextMarker` that was already followed would list the same pages
+    /// forever; it ends the stream with an
+    /// [`InvalidResponse`](crate::ErrorKind::InvalidResponse) error instead.
     pub fn list_blob_pages(&self, options: ListBlobsOptions) -> BoxStream<'static, Result<ListBlobsPage>> {
         let this = self.clone();
-        // The state is the next page's marker; `None` once the last page was returned.
-        stream::try_unfold(Some(None::<String>), move |state| {
+        // The state is the next page's marker (`None` once the last page was
+        // returned) and every marker followed so far.
+        let initial = (Some(None::<String>), HashSet::<String>::new());
+        stream::try_unfold(initial, move |(state, mut seen)| {
             let this = this.clone();
             let options = options.clone();
             async move {
                 let Some(marker) = state else { return Ok(None) };
                 let page = this.list_blobs_page(&options, marker.as_deref()).await?;
-                let next = page.next_marker.clone().map(Some);
-                Ok(Some((page, next)))
+                let next = match page.next_marker.clone() {
+                    Some(next) if !seen.insert(next.clone()) => {
+                        return Err(Error::invalid_response(format!(
+                            "the service repeated the NextMarker {next:?}: following it would list the same pages forever"
+                        ))
+                        .with_operation("ListBlobs"));
+                    }
+                    next => next.map(Some),
+                };
+                Ok(Some((page, (next, seen))))
             }
         })
         .boxed()

@@ -106,11 +106,7 @@ impl BlobServiceClient {
         }
         let request = build_user_delegation_key_request(&self.inner.endpoint, start, expiry)?;
         let response = self.inner.pipeline.execute(request).await?;
-        let body = response.body.bytes().await.map_err(|e| {
-            Error::new(ErrorKind::Transport, "the user delegation key response broke off")
-                .with_operation("GetUserDelegationKey")
-                .with_source(e)
-        })?;
+        let body = read_body(response, "GetUserDelegationKey", MAX_SMALL_ANSWER_BYTES).await?;
         parse_user_delegation_key(&body).map_err(|e| e.with_operation("GetUserDelegationKey"))
     }
 
@@ -145,11 +141,52 @@ impl ServiceInner {
     }
 }
 
-/// Reads a whole (small) response body, e.g. a listing or a batch answer.
-pub(crate) async fn read_body(response: Response, operation: &'static str) -> Result<bytes::Bytes> {
-    response.body.bytes().await.map_err(|e| {
-        crate::Error::new(crate::ErrorKind::Transport, "the answer's body broke off")
+/// The largest List Blobs page read: 5,000 entries with names of up to 1,024
+/// characters and metadata, tags and properties stay well under it.
+pub(crate) const MAX_LIST_PAGE_BYTES: usize = 32 * 1024 * 1024;
+
+/// The largest Blob Batch answer read: 256 short sub-responses need a few
+/// hundred KiB.
+pub(crate) const MAX_BATCH_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest answer of a small operation (a user delegation key is a few
+/// hundred bytes).
+pub(crate) const MAX_SMALL_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Reads a whole (small) response body, e.g. a listing or a batch answer, up
+/// to `max` bytes; a longer body is an [`InvalidResponse`](ErrorKind::InvalidResponse)
+/// rather than memory the server gets to decide.
+pub(crate) async fn read_body(response: Response, operation: &'static str, max: usize) -> Result<bytes::Bytes> {
+    use futures_util::StreamExt;
+    let broke =
+        |e| Error::new(ErrorKind::Transport, "the answer's body broke off").with_operation(operation).with_source(e);
+    let too_long = || {
+        Error::invalid_response(format!("the answer is longer than {max} bytes, the most this client reads"))
             .with_operation(operation)
-            .with_source(e)
-    })
+    };
+    let declared = response.header(crate::ops::headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(too_long());
+    }
+    let mut stream = response.body.into_stream();
+    let Some(first) = stream.next().await.transpose().map_err(broke)? else {
+        return Ok(bytes::Bytes::new());
+    };
+    if first.len() > max {
+        return Err(too_long());
+    }
+    // Most small answers arrive in one chunk: return it without copying.
+    let Some(second) = stream.next().await.transpose().map_err(broke)? else {
+        return Ok(first);
+    };
+    let mut buf = bytes::BytesMut::from(&first[..]);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        if buf.len() + chunk.len() > max {
+            return Err(too_long());
+        }
+        buf.extend_from_slice(&chunk);
+        next = stream.next().await.transpose().map_err(broke)?;
+    }
+    Ok(buf.freeze())
 }

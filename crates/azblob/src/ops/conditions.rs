@@ -2,12 +2,12 @@
 //!
 //! <https://learn.microsoft.com/rest/api/storageservices/specifying-conditional-headers-for-blob-service-operations>
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::headers;
 use super::models::ETag;
 use super::request_util::set_header;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::transport::Request;
 
 /// Conditions a request's target must meet; unmet ones fail with
@@ -55,18 +55,53 @@ impl Conditions {
             set_header(request, headers::IF_NONE_MATCH, &etag.0)?;
         }
         if let Some(t) = self.if_modified_since {
-            set_header(request, headers::IF_MODIFIED_SINCE, &httpdate::fmt_http_date(t))?;
+            set_header(request, headers::IF_MODIFIED_SINCE, &http_date(t)?)?;
         }
         if let Some(t) = self.if_unmodified_since {
-            set_header(request, headers::IF_UNMODIFIED_SINCE, &httpdate::fmt_http_date(t))?;
+            set_header(request, headers::IF_UNMODIFIED_SINCE, &http_date(t)?)?;
         }
         Ok(())
     }
 }
 
+/// The first instant an HTTP date cannot show: 10000-01-01T00:00:00Z.
+const YEAR_10000: Duration = Duration::from_secs(253_402_300_800);
+
+/// `t` as an HTTP date; `httpdate` panics outside 1970..=9999, so such an
+/// instant is the caller's invalid input instead.
+fn http_date(t: SystemTime) -> Result<String> {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(since) if since < YEAR_10000 => Ok(httpdate::fmt_http_date(t)),
+        _ => Err(Error::invalid_input("a condition's date must lie between 1970 and 9999")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use http::Method;
+
     use super::*;
+
+    #[test]
+    fn dates_outside_what_http_can_show_are_invalid_input() {
+        let url: url::Url = "https://a.blob.core.windows.net/c/b".parse().unwrap();
+        let far = UNIX_EPOCH + YEAR_10000;
+        let early = UNIX_EPOCH - Duration::from_secs(1);
+        for t in [far, early] {
+            for conditions in [
+                Conditions { if_modified_since: Some(t), ..Conditions::default() },
+                Conditions { if_unmodified_since: Some(t), ..Conditions::default() },
+            ] {
+                let mut request = Request::new("GetBlob", Method::GET, url.clone());
+                let err = conditions.apply(&mut request).unwrap_err();
+                assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+            }
+        }
+        let last = UNIX_EPOCH + YEAR_10000 - Duration::from_secs(1);
+        let mut request = Request::new("GetBlob", Method::GET, url);
+        Conditions { if_modified_since: Some(last), ..Conditions::default() }.apply(&mut request).unwrap();
+        assert_eq!(request.header("if-modified-since"), Some("Fri, 31 Dec 9999 23:59:59 GMT"));
+    }
 
     #[test]
     fn only_conditions_a_write_invalidates_forbid_repeating_it() {

@@ -152,6 +152,11 @@ impl BlobRange {
         if end < start {
             return Err(Error::invalid_input(format!("range end {end} is before its start {start}")));
         }
+        // An end of u64::MAX lies past the end of any blob, and `0-18446744073709551615`
+        // would span 2^64 bytes, one more than a u64 holds: read to the end instead.
+        if end == u64::MAX {
+            return Ok(BlobRange::from_offset(start));
+        }
         Ok(BlobRange::new(start, end - start + 1))
     }
 
@@ -214,6 +219,8 @@ mod tests {
         assert_eq!(BlobRange::from_offset(7).to_header().unwrap(), "bytes=7-");
         assert_eq!(BlobRange::inclusive(10, 19).unwrap(), BlobRange::new(10, 10));
         assert!(BlobRange::inclusive(10, 9).is_err());
+        assert_eq!(BlobRange::inclusive(0, u64::MAX).unwrap(), BlobRange::from_offset(0));
+        assert_eq!(BlobRange::inclusive(7, u64::MAX).unwrap(), BlobRange::from_offset(7));
         assert!(BlobRange::new(5, 0).to_header().is_err());
         assert!(BlobRange::new(u64::MAX, 2).to_header().is_err());
     }

@@ -220,6 +220,17 @@ fn parse_text(text: &str) -> std::result::Result<Cassette, String> {
     if u64::from_str_radix(&cassette.seed, 16).is_err() {
         return Err(format!("the seed {:?} is not 16 hex digits", cassette.seed));
     }
+    // A hand-edited hash is checked here, once, so no later code (matching,
+    // messages, sidecar paths) meets one that is not what it expects.
+    for (index, interaction) in cassette.interactions.iter().enumerate() {
+        for body in [&interaction.request.body, &interaction.response.body] {
+            if let CassetteBody::Stored { sha256, .. } = body {
+                if sha256.len() != 64 || !sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                    return Err(format!("interaction {index}: {sha256:?} is not a lower-case hex SHA-256"));
+                }
+            }
+        }
+    }
     Ok(cassette)
 }
 
@@ -270,6 +281,20 @@ mod tests {
         assert!(err.to_string().contains("vcr/2"), "{err}");
         let err = Cassette::parse(r#"{"format":"azblob-cassette/1","seed":"xyz","matching":"exact"}"#).unwrap_err();
         assert!(err.to_string().contains("seed"), "{err}");
+    }
+
+    #[test]
+    fn refuses_stored_bodies_whose_hash_is_not_hex() {
+        let accented = format!("a{}", "\u{e9}".repeat(8));
+        for sha in [accented.as_str(), "AB", &"g".repeat(64), &"A".repeat(64)] {
+            let json = format!(
+                r#"{{"format":"azblob-cassette/1","seed":"0","matching":"exact","interactions":[{{
+                "request":{{"method":"GET","path":"/a/c/b"}},
+                "response":{{"status":200,"body":{{"sha256":{sha:?},"len":1}}}}}}]}}"#
+            );
+            let err = Cassette::parse(&json).unwrap_err();
+            assert!(err.to_string().contains("SHA-256"), "{sha}: {err}");
+        }
     }
 
     #[test]

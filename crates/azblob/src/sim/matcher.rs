@@ -115,6 +115,12 @@ impl Difference {
     }
 }
 
+/// The first 16 characters of a hash, cut on a character boundary whatever
+/// a hand-written cassette holds.
+fn prefix(hash: &str) -> &str {
+    hash.char_indices().nth(16).map_or(hash, |(cut, _)| &hash[..cut])
+}
+
 fn show(value: &Option<String>) -> String {
     match value {
         Some(v) => format!("{v:?}"),
@@ -136,9 +142,9 @@ impl fmt::Display for Difference {
             Difference::Body { recorded, sent } => write!(
                 f,
                 "body sha256: recorded {} ({} bytes), sent {} ({} bytes)",
-                &recorded.sha256[..recorded.sha256.len().min(16)],
+                prefix(&recorded.sha256),
                 recorded.len,
-                &sent.sha256[..sent.sha256.len().min(16)],
+                prefix(&sent.sha256),
                 sent.len
             ),
             Difference::Custom => f.write_str("the custom matcher said no"),
@@ -374,6 +380,14 @@ pub(crate) fn closest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn body_differences_show_any_hash_without_panicking() {
+        let odd = BodyDigest { sha256: format!("a{}", "\u{e9}".repeat(10)), len: 1 };
+        let plain = BodyDigest { sha256: "0123456789abcdef0123".into(), len: 2 };
+        let text = Difference::Body { recorded: odd, sent: plain }.to_string();
+        assert!(text.contains("sent 0123456789abcdef (2 bytes)"), "{text}");
+    }
     use crate::sim::cassette::canonical_query;
 
     fn request(method: &str, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &str) -> Prepared {

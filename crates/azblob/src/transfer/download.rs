@@ -21,13 +21,17 @@ use crate::client::BlobClient;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_properties::BlobSelector;
 use crate::ops::conditions::Conditions;
-use crate::ops::get_blob::GetBlobOptions;
+use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
 use crate::ops::models::{BlobProperties, BlobRange, ETag};
 use crate::ops::request_util::md5_digest;
 use crate::transport::Body;
 
-/// How many times one range's body may break off and be resumed.
+/// How many times one range's body may break off (or end early) and be resumed.
 const MAX_BODY_RESUMES: u32 = 5;
+
+/// The most a first-chunk buffer reserves before bytes arrive; it grows past
+/// this only as the body actually delivers them.
+const INITIAL_CAPACITY: u64 = 8 * 1024 * 1024;
 
 /// What a download did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,41 +54,74 @@ pub struct DownloadReport {
 pub(crate) struct RangeFetcher {
     blob: BlobClient,
     etag: ETag,
+    /// The blob's size as the first answer gave it; every later answer must agree.
+    total: u64,
     selector: BlobSelector,
     resumes: AtomicU64,
 }
 
 impl RangeFetcher {
     /// Fills `buf` (empty, with room for `len`) with bytes `offset..offset+len`.
+    ///
+    /// Every attempt that ends before the range is full counts against
+    /// [`MAX_BODY_RESUMES`], whether its body broke off or ended early: a
+    /// server that keeps answering the right range with too few bytes (or
+    /// none) gets an error, not an endless loop.
     async fn fetch_into<B: RangeBuf>(&self, offset: u64, len: u64, mut buf: B) -> Result<B> {
         let mut failures = 0;
         while buf.filled() < len {
             let have = buf.filled();
+            let asked = BlobRange::new(offset + have, len - have);
             let options = GetBlobOptions {
-                range: Some(BlobRange::new(offset + have, len - have)),
+                range: Some(asked),
                 selector: self.selector.clone(),
                 conditions: Conditions::if_match(self.etag.clone()),
             };
             let response = self.blob.get(&options).await.map_err(changed_blob)?;
-            if response.head.range.map(|(start, _)| start) != Some(offset + have) {
-                return Err(Error::invalid_response("the service answered a different range than asked")
-                    .with_operation("GetBlob"));
-            }
-            if read_body(response.body, &mut buf, len).await.is_err() {
+            check_answer(&response.head, asked, Some(self.total))?;
+            let broke = read_body(response.body, &mut buf, len).await.is_err();
+            if buf.filled() < len {
                 failures += 1;
                 self.resumes.fetch_add(1, Ordering::Relaxed);
                 if failures > MAX_BODY_RESUMES {
+                    let how = if broke { "broke off" } else { "ended early" };
                     return Err(Error::new(
                         ErrorKind::Transport,
-                        format!("the body of bytes {offset}.. broke off {failures} times"),
+                        format!("the body of bytes {offset}.. {how} {failures} times"),
                     )
                     .with_operation("GetBlob"));
                 }
-                tracing::debug!(offset, have = buf.filled(), "resuming a broken body");
+                tracing::debug!(offset, have = buf.filled(), broke, "resuming an incomplete body");
             }
         }
         Ok(buf)
     }
+}
+
+/// Checks a ranged answer against what was asked: it must start at the
+/// asked offset, end within the asked range, and (after the first answer)
+/// report the same blob size. The server's numbers decide where bytes are
+/// written and how much is read, so none of them is taken on trust. A
+/// whole-blob answer (200) starts at byte 0 and is read only as far as asked.
+fn check_answer(head: &GetBlobHead, asked: BlobRange, total: Option<u64>) -> Result<()> {
+    let bad = |why: String| Error::invalid_response(why).with_operation("GetBlob");
+    let asked_end = asked.length.map(|len| asked.offset.saturating_add(len.saturating_sub(1)));
+    let (start, end) = head.range.unwrap_or((0, head.properties.content_length.saturating_sub(1)));
+    let overlong = head.range.is_some() && asked_end.is_some_and(|asked_end| end > asked_end);
+    if start != asked.offset || overlong {
+        return Err(bad(format!(
+            "the service answered bytes {start}-{end} to a request for bytes {}-{}",
+            asked.offset,
+            asked_end.map_or(String::new(), |e| e.to_string())
+        )));
+    }
+    if let Some(total) = total.filter(|&t| t != head.properties.content_length) {
+        return Err(bad(format!(
+            "the blob's size changed from {total} to {} bytes with the same ETag",
+            head.properties.content_length
+        )));
+    }
+    Ok(())
 }
 
 /// Where a range's bytes collect while it is read.
@@ -156,13 +193,14 @@ struct Start {
 
 async fn start(blob: &BlobClient, options: &DownloadOptions) -> Result<Start> {
     options.validate()?;
-    let first_range = GetBlobOptions {
-        range: Some(BlobRange::new(0, options.chunk_size)),
-        selector: options.selector.clone(),
-        conditions: Conditions::default(),
-    };
+    let asked = BlobRange::new(0, options.chunk_size);
+    let first_range =
+        GetBlobOptions { range: Some(asked), selector: options.selector.clone(), conditions: Conditions::default() };
     let response = match blob.get(&first_range).await {
-        Ok(response) => response,
+        Ok(response) => {
+            check_answer(&response.head, asked, None)?;
+            response
+        }
         // An empty blob has no byte 0: read it whole instead.
         Err(e) if e.kind() == ErrorKind::InvalidRange => {
             blob.get(&GetBlobOptions { selector: options.selector.clone(), ..GetBlobOptions::default() }).await?
@@ -178,14 +216,19 @@ async fn start(blob: &BlobClient, options: &DownloadOptions) -> Result<Start> {
         )
         .with_operation("GetBlob"));
     }
-    let first_len = response.head.body_length;
+    // A whole-blob answer (the empty-blob path) still yields at most one chunk
+    // here; whatever else the blob holds is read by the ranges that follow.
+    let first_len = response.head.body_length.min(options.chunk_size);
     let fetcher = Arc::new(RangeFetcher {
         blob: blob.clone(),
         etag: properties.etag.clone(),
+        total: properties.content_length,
         selector: options.selector.clone(),
         resumes: AtomicU64::new(0),
     });
-    let mut first = BytesMut::with_capacity(first_len as usize);
+    // The buffer grows with the bytes that arrive, not with the size the
+    // server claims, so a lying header cannot make it allocate a terabyte.
+    let mut first = BytesMut::with_capacity(first_len.min(INITIAL_CAPACITY) as usize);
     if read_body(response.body, &mut first, first_len).await.is_err() || (first.len() as u64) < first_len {
         fetcher.resumes.fetch_add(1, Ordering::Relaxed);
         first = fetcher.fetch_into(0, first_len, first).await?;
@@ -193,16 +236,38 @@ async fn start(blob: &BlobClient, options: &DownloadOptions) -> Result<Start> {
     Ok(Start { properties, first, fetcher })
 }
 
-/// The ranges after the first chunk.
-fn remaining_ranges(first_len: u64, total: u64, chunk: u64) -> Vec<(u64, u64)> {
-    let mut ranges = Vec::new();
-    let mut offset = first_len;
-    while offset < total {
-        let len = chunk.min(total - offset);
-        ranges.push((offset, len));
-        offset += len;
+/// The ranges after the first chunk, computed as they are needed: a list
+/// made up front would take 400 MB for a 190 TiB blob read in 8 MiB chunks.
+#[derive(Debug, Clone)]
+struct Ranges {
+    next: u64,
+    total: u64,
+    chunk: u64,
+}
+
+impl Ranges {
+    fn new(first_len: u64, total: u64, chunk: u64) -> Self {
+        Ranges { next: first_len, total, chunk: chunk.max(1) }
     }
-    ranges
+
+    /// How many ranges are left.
+    fn remaining(&self) -> u64 {
+        (self.total.saturating_sub(self.next)).div_ceil(self.chunk)
+    }
+}
+
+impl Iterator for Ranges {
+    type Item = (u64, u64);
+
+    fn next(&mut self) -> Option<(u64, u64)> {
+        if self.next >= self.total {
+            return None;
+        }
+        let len = self.chunk.min(self.total - self.next);
+        let range = (self.next, len);
+        self.next += len;
+        Some(range)
+    }
 }
 
 fn expected_md5(options: &DownloadOptions, properties: &BlobProperties) -> Option<[u8; 16]> {
@@ -267,22 +332,20 @@ pub(crate) async fn download_to_memory(
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
     let first_len = start.first.len() as u64;
     tracker.advance(first_len);
-    let ranges = remaining_ranges(first_len, total, options.chunk_size);
-    let chunks = 1 + ranges.len() as u64;
-    let whole = if ranges.is_empty() {
+    let ranges = Ranges::new(first_len, total, options.chunk_size);
+    let chunks = 1 + ranges.remaining();
+    let whole = if ranges.remaining() == 0 {
         start.first.clone()
     } else {
         // One allocation for the whole blob, split into disjoint pieces that
         // the ranges fill; joining them back in order copies nothing.
-        let mut whole = BytesMut::with_capacity(total as usize);
+        let mut whole = allocate_whole(total)?;
         whole.extend_from_slice(&start.first);
         let mut rest = whole.split_off(first_len as usize);
-        let mut pieces = Vec::with_capacity(ranges.len());
-        for &(offset, len) in &ranges {
+        let pieces = ranges.map(move |(offset, len)| {
             let tail = rest.split_off(len as usize);
-            pieces.push((offset, len, rest));
-            rest = tail;
-        }
+            (offset, len, std::mem::replace(&mut rest, tail))
+        });
         let filled: Vec<BytesMut> = stream::iter(pieces)
             .map(|(offset, len, piece)| {
                 let (fetcher, tracker) = (Arc::clone(&start.fetcher), tracker.clone());
@@ -316,6 +379,23 @@ pub(crate) async fn download_to_memory(
     Ok((bytes, report))
 }
 
+/// Reserves room for a whole blob of `total` bytes, or fails with a typed
+/// error when the machine cannot hold it (instead of aborting the process).
+fn allocate_whole(total: u64) -> Result<BytesMut> {
+    let too_big = || {
+        Error::new(ErrorKind::Io, format!("cannot hold a blob of {total} bytes in memory; download it to a file"))
+            .with_operation("GetBlob")
+    };
+    let size = usize::try_from(total).map_err(|_| too_big())?;
+    // `BytesMut` has no fallible allocation, so a `Vec` probes first; a large
+    // probe is mapped but never touched, so freeing it and allocating again
+    // costs no copying.
+    let mut probe = Vec::<u8>::new();
+    probe.try_reserve_exact(size).map_err(|_| too_big())?;
+    drop(probe);
+    Ok(BytesMut::with_capacity(size))
+}
+
 /// Downloads the blob into `writer` in order; memory stays within `chunk_size × concurrency`.
 pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     blob: &BlobClient,
@@ -332,8 +412,8 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     md5.update(&start.first);
     writer.write_all(&start.first).await.map_err(write_error)?;
     tracker.advance(first_len);
-    let ranges = remaining_ranges(first_len, total, options.chunk_size);
-    let chunks = 1 + ranges.len() as u64;
+    let ranges = Ranges::new(first_len, total, options.chunk_size);
+    let chunks = 1 + ranges.remaining();
     let mut pieces = stream::iter(ranges)
         .map(|(offset, len)| {
             let fetcher = Arc::clone(&start.fetcher);
@@ -386,8 +466,8 @@ async fn download_into_file(
     md5.update(&first);
     write_at(Arc::clone(&file), vec![first.clone()], 0).await?;
     tracker.advance(first.len() as u64);
-    let ranges = remaining_ranges(first.len() as u64, total, options.chunk_size);
-    let chunks = 1 + ranges.len() as u64;
+    let ranges = Ranges::new(first.len() as u64, total, options.chunk_size);
+    let chunks = 1 + ranges.remaining();
     let mut written = stream::iter(ranges)
         .map(|(offset, len)| {
             let (file, fetcher, tracker) = (Arc::clone(&file), Arc::clone(&start.fetcher), tracker.clone());
@@ -480,8 +560,12 @@ mod tests {
 
     #[test]
     fn ranges_cover_the_rest_exactly() {
-        assert_eq!(remaining_ranges(4, 4, 4), vec![]);
-        assert_eq!(remaining_ranges(4, 10, 4), vec![(4, 4), (8, 2)]);
-        assert_eq!(remaining_ranges(0, 0, 4), vec![]);
+        let list = |first, total, chunk| Ranges::new(first, total, chunk).collect::<Vec<_>>();
+        assert_eq!(list(4, 4, 4), vec![]);
+        assert_eq!(list(4, 10, 4), vec![(4, 4), (8, 2)]);
+        assert_eq!(list(0, 0, 4), vec![]);
+        assert_eq!(Ranges::new(4, 10, 4).remaining(), 2);
+        // 190 TiB in 8 MiB chunks: counted, not listed.
+        assert_eq!(Ranges::new(0, 190 << 40, 8 << 20).remaining(), 190 << 17);
     }
 }

@@ -6,6 +6,8 @@
 //! the blob's size.
 
 mod checkpoint;
+#[cfg(test)]
+mod checkpoint_proptests;
 mod download;
 mod gauge;
 mod identity;

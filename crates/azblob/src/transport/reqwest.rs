@@ -18,6 +18,11 @@ pub(crate) struct WireOptions {
     pub(crate) root_certificates_pem: Vec<Vec<u8>>,
 }
 
+/// The longest idle timeout handed to the connection pool: hyper adds it to
+/// `Instant::now()` in a task it spawns, which panics on overflow. A century
+/// means "never" to any process.
+const LONGEST_POOL_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// Sends requests over HTTP/1.1 with reqwest, TLS by rustls.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
@@ -30,7 +35,7 @@ impl ReqwestTransport {
             .use_rustls_tls()
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
-            .pool_idle_timeout(options.pool_idle_timeout)
+            .pool_idle_timeout(options.pool_idle_timeout.min(LONGEST_POOL_TIMER))
             .tcp_nodelay(true)
             .http1_only()
             // The Blob service and the token endpoints never redirect, and a

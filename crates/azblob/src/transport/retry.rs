@@ -190,7 +190,12 @@ pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
 pub(crate) fn backoff(options: &RetryOptions, retry: u32, random: f64) -> Duration {
     let exp = options.initial_backoff.saturating_mul(2u32.saturating_pow(retry.min(16)));
     let capped = exp.min(options.max_backoff);
-    capped.mul_f64(0.5 + 0.5 * random.clamp(0.0, 1.0))
+    // Half fixed plus half scaled by a factor below 1: `mul_f64` of the whole
+    // delay by a factor near 1 could round past `Duration::MAX` and panic
+    // when the caller sets an enormous `max_backoff`.
+    let half = capped / 2;
+    let random = if random.is_nan() { 0.0 } else { random.clamp(0.0, 1.0) };
+    half + half.mul_f64(random)
 }
 
 #[cfg(test)]
@@ -381,5 +386,11 @@ mod tests {
         assert_eq!(backoff(&o, 0, 0.0), Duration::from_millis(200));
         assert_eq!(backoff(&o, 0, 1.0), Duration::from_millis(400));
         assert_eq!(backoff(&o, 20, 1.0), o.max_backoff);
+        // Enormous delays and a broken random source stay within Duration.
+        let huge =
+            RetryOptions { initial_backoff: Duration::MAX, max_backoff: Duration::MAX, ..RetryOptions::default() };
+        for random in [0.0, 0.999_999, 1.0, 2.0, f64::NAN] {
+            assert!(backoff(&huge, 3, random) >= Duration::MAX / 2, "{random}");
+        }
     }
 }

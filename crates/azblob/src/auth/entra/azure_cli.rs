@@ -8,13 +8,13 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
 use super::cache::TokenCache;
-use super::token_response::number;
+use super::token_response::{expiry_at, number};
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
@@ -136,7 +136,7 @@ fn arguments(scopes: &[&str], tenant_id: Option<&str>) -> Result<Vec<String>> {
 }
 
 /// Parses the CLI's JSON; errors never repeat it, since it holds the token.
-fn parse_output(stdout: &[u8]) -> Result<AccessToken> {
+pub(super) fn parse_output(stdout: &[u8]) -> Result<AccessToken> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Output {
@@ -156,11 +156,14 @@ fn parse_output(stdout: &[u8]) -> Result<AccessToken> {
             "{FLOW}: the output of az has no expires_on; Azure CLI 2.54 or later is needed"
         ))
     })?;
-    Ok(AccessToken { token: Secret::new(token), expires_on: UNIX_EPOCH + Duration::from_secs(expires_on) })
+    let expires_on = expiry_at(expires_on).map_err(|e| e.context(FLOW))?;
+    Ok(AccessToken { token: Secret::new(token), expires_on })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use super::*;
     use crate::auth::STORAGE_SCOPE;
 
@@ -197,5 +200,7 @@ mod tests {
         assert!(err.to_string().contains("2.54"), "{err}");
         assert!(!err.to_string().contains("secret-token"));
         assert!(parse_output(b"Please run az login").is_err());
+        let huge = br#"{"accessToken":"t","expires_on":18446744073709551615}"#;
+        assert_eq!(parse_output(huge).unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
     }
 }

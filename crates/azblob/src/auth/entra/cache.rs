@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::future::BoxFuture;
@@ -83,7 +83,7 @@ impl TokenCache {
     {
         let key = scopes.join(" ");
         let seen_attempts = {
-            let state = self.state.lock().expect("token cache lock");
+            let state = self.lock_state();
             let entry = state.get(&key);
             if let Some(token) = entry.and_then(|e| self.usable(e)) {
                 return Ok(token);
@@ -92,7 +92,7 @@ impl TokenCache {
         };
         let _refreshing = self.refresh.lock().await;
         {
-            let state = self.state.lock().expect("token cache lock");
+            let state = self.lock_state();
             if let Some(entry) = state.get(&key) {
                 // Another caller refreshed while this one waited: share its outcome.
                 if let Some(token) = self.usable(entry) {
@@ -106,7 +106,7 @@ impl TokenCache {
             }
         }
         let result = fetch().await;
-        let mut state = self.state.lock().expect("token cache lock");
+        let mut state = self.lock_state();
         let entry = state.entry(key).or_default();
         entry.attempts += 1;
         entry.last_attempt = Some(Instant::now());
@@ -127,6 +127,13 @@ impl TokenCache {
                 }
             }
         }
+    }
+
+    /// The cache's state, even after a panic elsewhere poisoned the lock: every
+    /// update of an entry is a plain assignment, so the state is never half
+    /// written, and one panic must not make every later token request panic.
+    fn lock_state(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The cached token if it needs no refresh, or if it is still valid and the last attempt was recent.
@@ -282,6 +289,18 @@ mod tests {
         let cred = cached(&source);
         cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
         assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-2");
+    }
+
+    #[tokio::test]
+    async fn a_huge_refresh_margin_neither_panics_nor_poisons_the_cache() {
+        let source = Counting::new(Duration::from_secs(3600));
+        let cache = TokenCache::with_refresh_margin(Duration::MAX);
+        let cred = CachedTokenCredential::with_cache(Arc::clone(&source) as Arc<dyn TokenCredential>, cache);
+        for _ in 0..3 {
+            assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
+        }
+        // Every token is inside an endless margin, but refreshes are still spaced.
+        assert_eq!(source.calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

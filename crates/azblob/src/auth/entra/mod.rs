@@ -43,6 +43,8 @@ mod client_credentials;
 mod client_secret;
 mod http;
 mod managed_identity;
+#[cfg(test)]
+mod proptests;
 mod token_response;
 mod workload_identity;
 

@@ -37,13 +37,25 @@ pub(crate) fn parse_token_response(body: &[u8], now: SystemTime) -> Result<Acces
         .ok_or_else(|| Error::invalid_response("the token response has no access_token"))?;
     // An absolute expiry wins: it does not depend on how long the answer travelled.
     let expires_on = match (parsed.expires_on.as_ref().and_then(number), parsed.expires_in.as_ref().and_then(number)) {
-        (Some(at), _) => UNIX_EPOCH + Duration::from_secs(at),
-        (None, Some(secs)) => now + Duration::from_secs(secs),
+        (Some(at), _) => expiry_at(at)?,
+        (None, Some(secs)) => now.checked_add(Duration::from_secs(secs)).ok_or_else(out_of_range)?,
         (None, None) => {
             return Err(Error::invalid_response("the token response has neither expires_in nor expires_on"))
         }
     };
     Ok(AccessToken { token: Secret::new(token), expires_on })
+}
+
+/// The instant `secs` seconds after the Unix epoch, as a token's `expires_on`.
+///
+/// The number comes from an identity provider or the `az` command, so one too
+/// large for the platform's clock is an invalid answer, not a panic.
+pub(crate) fn expiry_at(secs: u64) -> Result<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs)).ok_or_else(out_of_range)
+}
+
+fn out_of_range() -> Error {
+    Error::invalid_response("the token's expiry is out of range")
 }
 
 /// A number of seconds given as a JSON number or a decimal string.
@@ -146,6 +158,19 @@ mod tests {
             let err = parse_token_response(body, now()).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::InvalidResponse);
             assert!(!format!("{err} {err:?}").contains("secret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn huge_expiries_are_invalid_responses_not_panics() {
+        for body in [
+            &br#"{"access_token":"t","expires_on":"18446744073709551615"}"#[..],
+            br#"{"access_token":"t","expires_on":1e20}"#,
+            br#"{"access_token":"t","expires_in":"18446744073709551615"}"#,
+            br#"{"access_token":"t","expires_in":1e20}"#,
+        ] {
+            let err = parse_token_response(body, now()).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidResponse, "{err}");
         }
     }
 
