@@ -572,9 +572,8 @@ async fn staged_blocks(blob: &BlobClient) -> Result<HashMap<String, u64>> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(e),
     };
-    let body = response.body.bytes().await.map_err(|e| {
-        Error::new(ErrorKind::Transport, "the block list broke off").with_operation("GetBlockList").with_source(e)
-    })?;
+    // 50,000 block ids of at most 64 characters fit well within a list page's cap.
+    let body = crate::client::read_body(response, "GetBlockList", crate::client::MAX_LIST_PAGE_BYTES).await?;
     Ok(parse_uncommitted_blocks(&body)?.into_iter().map(|b| (b.id, b.size)).collect())
 }
 
