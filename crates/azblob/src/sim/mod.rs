@@ -32,19 +32,22 @@
 //! ```
 
 mod cassette;
+mod detect;
 mod matcher;
 mod record;
 mod replay;
 mod sanitize;
 mod session;
+mod shapes;
 mod store;
 
 pub use self::cassette::{
     canonical_query, sidecar_dir, Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interaction,
     CASSETTE_FORMAT, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS,
 };
+pub use self::detect::{find_secret, SecretFound, SecretKind};
 pub use self::matcher::{MatchFn, Matching};
-pub use self::sanitize::{find_secret, SecretFound, SecretKind, REDACTED};
+pub use self::sanitize::REDACTED;
 
 use std::sync::Arc;
 
