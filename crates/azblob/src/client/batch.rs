@@ -168,7 +168,7 @@ impl ContainerClient {
         let now = httpdate::fmt_http_date(std::time::SystemTime::now());
         sub.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
         match self.service().credential() {
-            Credential::SharedKey(key) => key.authorize(sub),
+            Credential::SharedKey(key) => key.authorize(sub)?,
             Credential::Sas(token) => token.apply(&mut sub.url),
             Credential::Token(source) => {
                 let token = source.get_token(&[STORAGE_SCOPE]).await?;

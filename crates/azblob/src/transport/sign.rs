@@ -36,7 +36,9 @@ impl HttpTransport for SignLayer {
             let now = httpdate::fmt_http_date(std::time::SystemTime::now());
             request.headers.insert(headers::X_MS_DATE, HeaderValue::from_str(&now).expect("HTTP dates are ASCII"));
             match &self.credential {
-                Credential::SharedKey(key) => key.authorize(&mut request),
+                Credential::SharedKey(key) => key.authorize(&mut request).map_err(|err| {
+                    TransportError::new(TransportErrorKind::Credential, "the request cannot be signed").with_source(err)
+                })?,
                 Credential::Sas(token) => token.apply(&mut request.url),
                 Credential::Token(source) => {
                     // The builder refuses such endpoints; this also covers
