@@ -151,4 +151,41 @@ mod tests {
         let url = Url::parse("http://127.0.0.1:10000/devstoreaccount1/c/b?comp=list").unwrap();
         assert_eq!(redact_url(&url), url.as_str());
     }
+
+    mod props {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Arbitrary query pairs, among them a signature (`sig` in any case) at any position.
+        fn url_with_signature() -> impl Strategy<Value = (Url, String)> {
+            let pairs = proptest::collection::vec((any::<String>(), any::<String>()), 0..5);
+            let sig = (any::<String>(), prop_oneof![Just("sig"), Just("SIG"), Just("Sig")]);
+            (pairs, sig, any::<prop::sample::Index>()).prop_map(|(mut pairs, (tail, key), at)| {
+                // A marker no arbitrary text holds, so finding it means the secret leaked.
+                let secret = format!("Qz7{tail}");
+                pairs.insert(at.index(pairs.len() + 1), (key.to_owned(), secret.clone()));
+                let mut url = Url::parse("https://user:pass@a.example/c/b").unwrap();
+                url.query_pairs_mut().extend_pairs(pairs);
+                (url, secret)
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn redact_url_never_shows_the_signature((url, secret) in url_with_signature()) {
+                let shown = redact_url(&url);
+                let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+                prop_assert!(!shown.contains(&secret) && !shown.contains(&encoded), "{shown}");
+                prop_assert!(!shown.contains(":pass@"), "{shown}");
+                let again = redact_url_text(url.as_str());
+                prop_assert!(!again.contains(&secret) && !again.contains(&encoded), "{again}");
+            }
+
+            #[test]
+            fn redact_url_text_never_panics(text in any::<String>()) {
+                let _ = redact_url_text(&text);
+            }
+        }
+    }
 }

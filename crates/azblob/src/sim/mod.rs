@@ -34,6 +34,8 @@
 mod cassette;
 mod detect;
 mod matcher;
+#[cfg(test)]
+mod props;
 mod record;
 mod replay;
 mod sanitize;
