@@ -11,8 +11,14 @@ pub(crate) fn blob(text: &str, connection: &crate::Connection) -> Result<BlobCli
         Location::Blob(location) => {
             Ok(crate::client_for(&location, connection)?.blob(&location.container, &location.blob))
         }
-        _ => bail!("{text:?} is not a blob: expected az://CONTAINER/BLOB or a blob URL"),
+        _ => bail!("{:?} is not a blob: expected az://CONTAINER/BLOB or a blob URL", without_query(text)),
     }
+}
+
+/// The argument as an error may show it: up to its query, which may be a
+/// SAS (a mistyped scheme makes a URL look like a local path).
+fn without_query(text: &str) -> &str {
+    text.split_once('?').map_or(text, |(before, _)| before)
 }
 
 /// The container and the (possibly empty) prefix named by `az://C[/PREFIX]`.

@@ -165,10 +165,15 @@ fn named_value(rest: &[u8]) -> Option<&[u8]> {
 }
 
 /// The length of the value at the start of `rest`, up to a blank, a quote or
-/// a separator; a backslash ends it too, as in the escapes of JSON text.
+/// a separator; a backslash (the escapes of JSON text) and a control
+/// character (the colours of a terminal log) end it too.
 fn value_len(rest: &[u8]) -> usize {
     rest.iter()
-        .take_while(|&&b| !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'&' | b';' | b',' | b'<' | b'\\')))
+        .take_while(|&&b| {
+            !(b.is_ascii_whitespace()
+                || b.is_ascii_control()
+                || matches!(b, b'"' | b'\'' | b'&' | b';' | b',' | b'<' | b'\\'))
+        })
         .count()
 }
 
@@ -255,6 +260,7 @@ mod tests {
             "design=1&signal=2",
             "eyJ not a token",
             "100%",
+            "url=https://a/c?sig=REDACTED\u{1b}[1m}",
         ] {
             assert_eq!(find_secret(clean), None, "{clean}");
         }

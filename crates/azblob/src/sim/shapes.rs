@@ -211,9 +211,10 @@ fn sig_at(bytes: &[u8], i: usize) -> Option<Span> {
     (!value.is_empty() && value != REDACTED.as_bytes()).then_some(Span { start, end, kind: SecretKind::SasSignature })
 }
 
-/// Whether `b` ends a value in a query, a header line or a connection string.
+/// Whether `b` ends a value in a query, a header line or a connection
+/// string; a control character (a terminal's colour codes in a log) too.
 fn ends_value(b: u8) -> bool {
-    b.is_ascii_whitespace() || matches!(b, b'&' | b'"' | b'\'' | b'<' | b'#' | b';' | b',')
+    b.is_ascii_whitespace() || b.is_ascii_control() || matches!(b, b'&' | b'"' | b'\'' | b'<' | b'#' | b';' | b',')
 }
 
 /// `text` with every secret replaced by [`REDACTED`], and the `<Value>` of a
