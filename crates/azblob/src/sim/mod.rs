@@ -57,6 +57,7 @@ use futures_util::future::BoxFuture;
 
 use self::matcher::Prepared;
 pub(crate) use self::session::Simulation;
+pub(crate) use self::shapes::redact_text;
 use crate::transport::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
 
 /// What the simulation layer does with each request.
