@@ -39,8 +39,13 @@ mod tests {
     #[test]
     fn debug_and_endpoint_errors_hide_passwords_and_signatures() {
         let with_sas = format!("https://a.blob.core.windows.net/?sv=2023-11-03&sig={SIG}");
-        let with_password = "https://user:hunter2@10.0.0.1/";
-        for endpoint in [with_sas.clone(), with_password.to_owned(), format!("ftp://h/acct?sig={SIG}")] {
+        let endpoints = [
+            with_sas.clone(),
+            "https://user:hunter2@10.0.0.1/".to_owned(),
+            "https://user:hunter2@acct.blob.core.windows.net/".to_owned(),
+            format!("ftp://h/acct?sig={SIG}"),
+        ];
+        for endpoint in endpoints {
             let builder = ClientBuilder::new().endpoint(endpoint.clone());
             let debug = format!("{builder:?}");
             let err = builder.build().unwrap_err();

@@ -307,6 +307,11 @@ impl ClientBuilder {
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(Error::invalid_input(format!("invalid endpoint {shown:?}: expected http(s)://host[/account]")));
         }
+        // A user name or password would travel with every request and show in
+        // every `Debug` of the client; storage endpoints take neither.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid_input("the endpoint must not carry a user name or password"));
+        }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::invalid_input(
                 "the endpoint must not carry a query or fragment; pass a SAS with sas_token()",
