@@ -165,21 +165,23 @@ fn named_value(rest: &[u8]) -> Option<&[u8]> {
 }
 
 /// The length of the value at the start of `rest`, up to a blank, a quote or
-/// a separator; a backslash (the escapes of JSON text) and a control
-/// character (the colours of a terminal log) end it too.
+/// a separator; a backslash (the escapes of JSON text), a control character
+/// (the colours of a terminal log) and a closing bracket end it too.
 fn value_len(rest: &[u8]) -> usize {
     rest.iter()
         .take_while(|&&b| {
             !(b.is_ascii_whitespace()
                 || b.is_ascii_control()
-                || matches!(b, b'"' | b'\'' | b'&' | b';' | b',' | b'<' | b'\\'))
+                || matches!(b, b'"' | b'\'' | b'&' | b';' | b',' | b'<' | b'>' | b'\\' | b')' | b']' | b'}'))
         })
         .count()
 }
 
-/// Whether the value at the start of `rest` is exactly [`REDACTED`].
+/// Whether the value at the start of `rest` holds nothing: empty, exactly
+/// [`REDACTED`], or `None`/`null` (an absent value in `Debug` or JSON text).
 fn is_redacted(rest: &[u8]) -> bool {
-    value_len(rest) == 0 || &rest[..value_len(rest)] == REDACTED.as_bytes()
+    let value = &rest[..value_len(rest)];
+    value.is_empty() || [REDACTED.as_bytes(), b"None", b"null"].contains(&value)
 }
 
 /// The first secret in the cassette's text: paths, query values, headers and
@@ -261,6 +263,9 @@ mod tests {
             "eyJ not a token",
             "100%",
             "url=https://a/c?sig=REDACTED\u{1b}[1m}",
+            r#"Url { username: "", password: None }"#,
+            r#"Url(\"https://a/c?sig=REDACTED\")"#,
+            "azblob.attempt{url=https://a/c?sig=REDACTED}: connected",
         ] {
             assert_eq!(find_secret(clean), None, "{clean}");
         }

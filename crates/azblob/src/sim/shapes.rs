@@ -212,9 +212,13 @@ fn sig_at(bytes: &[u8], i: usize) -> Option<Span> {
 }
 
 /// Whether `b` ends a value in a query, a header line or a connection
-/// string; a control character (a terminal's colour codes in a log) too.
+/// string; a control character (a terminal's colour codes in a log), a
+/// backslash (an escape in JSON or `Debug` text) and a closing bracket (the
+/// end of a log's span fields) too: none of them is part of a signature.
 fn ends_value(b: u8) -> bool {
-    b.is_ascii_whitespace() || b.is_ascii_control() || matches!(b, b'&' | b'"' | b'\'' | b'<' | b'#' | b';' | b',')
+    b.is_ascii_whitespace()
+        || b.is_ascii_control()
+        || matches!(b, b'&' | b'"' | b'\'' | b'<' | b'>' | b'#' | b';' | b',' | b'\\' | b')' | b']' | b'}')
 }
 
 /// `text` with every secret replaced by [`REDACTED`], and the `<Value>` of a
