@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod hook;
+pub mod scan;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
