@@ -48,7 +48,9 @@ struct Cli {
 }
 
 /// How to reach and authorize against the account; shared by every command.
-#[derive(Debug, clap::Args)]
+///
+/// `Debug` leaves out the connection string, which holds a key or a SAS.
+#[derive(clap::Args)]
 pub(crate) struct Connection {
     /// Connection string (default: $AZURE_STORAGE_CONNECTION_STRING, then
     /// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN
@@ -65,6 +67,16 @@ pub(crate) struct Connection {
     /// Trust this extra root certificate (PEM file), e.g. an emulator's self-signed one.
     #[arg(long, global = true, env = "AZBLOB_CA_CERT", value_name = "PEM")]
     ca_cert: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("connection_string", &self.connection_string.as_ref().map(|_| "REDACTED"))
+            .field("auth", &self.auth)
+            .field("ca_cert", &self.ca_cert)
+            .finish()
+    }
 }
 
 /// The values of `--auth`.
@@ -208,5 +220,19 @@ fn replay_builder() -> Result<azblob::ClientBuilder> {
         (Some(endpoint), _) => Ok(azblob::ClientBuilder::new().endpoint(endpoint)),
         (None, Some(account)) => Ok(azblob::ClientBuilder::new().account(account)),
         (None, None) => anyhow::bail!("--replay needs AZURE_STORAGE_BLOB_ENDPOINT or AZURE_STORAGE_ACCOUNT"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_command_line_hides_the_connection_string() {
+        let key = azblob::DEV_ACCOUNT_KEY;
+        let cs = format!("AccountName=a;AccountKey={key}");
+        let cli = Cli::parse_from(["azblob", "--connection-string", &cs, "stat", "az://c/b"]);
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains(&key[..20]) && shown.contains("REDACTED"), "{shown}");
     }
 }
