@@ -123,7 +123,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     simulate::init(cli.record.as_deref(), cli.replay.as_deref(), &args);
@@ -167,9 +170,23 @@ fn init_logging() {
 
 #[allow(clippy::print_stderr)]
 fn fail(err: anyhow::Error) -> ExitCode {
-    // One line: the chain of causes, joined.
-    eprintln!("azblob: error: {err:#}");
+    // One line: the chain of causes, joined. Messages may quote what the
+    // user typed or the service sent (a URL with its SAS, a connection
+    // string), so the line is redacted as a recording would be.
+    eprintln!("azblob: error: {}", azblob::sim::redact_text(&format!("{err:#}")));
     ExitCode::FAILURE
+}
+
+/// Prints a command-line usage error, redacted: clap quotes the arguments it
+/// could not place, and a misplaced blob URL carries its SAS.
+#[allow(clippy::print_stderr)]
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        err.exit();
+    }
+    eprint!("{}", azblob::sim::redact_text(&err.render().to_string()));
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }
 
 /// Builds the client for `location`, from the flags or the environment.

@@ -230,7 +230,8 @@ async fn no_secret_prints_with_a_sas() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// URL arguments the CLI cannot use are echoed in its errors; their SAS must not be.
+/// URL arguments the CLI cannot use are echoed in its errors (and in clap's
+/// usage errors); their SAS must not be.
 #[tokio::test]
 async fn no_secret_prints_from_a_url_argument_in_an_error() {
     let dir = scratch("scanargs");
@@ -246,6 +247,8 @@ async fn no_secret_prints_from_a_url_argument_in_an_error() {
         (vec!["stat".to_owned(), format!("{http}?{q}")], "an account URL"),
         (vec!["cat".to_owned(), format!("htps://a.blob.core.windows.net/c/b?{q}")], "a mistyped scheme"),
         (vec!["ls".to_owned(), format!("https://[::1/c?{q}")], "a URL that does not parse"),
+        (vec!["cat".to_owned(), format!("{http}/c/b?{q}"), format!("{http}/c/b2?{q}")], "a misplaced argument"),
+        (vec!["cp".to_owned(), format!("{http}/c/b?{q}"), "-".to_owned(), "--tier".to_owned()], "a flag without value"),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = scan.run(with_key(&args, &state), what);

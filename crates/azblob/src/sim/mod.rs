@@ -50,6 +50,7 @@ pub use self::cassette::{
 pub use self::detect::{find_secret, SecretFound, SecretKind};
 pub use self::matcher::{MatchFn, Matching};
 pub use self::sanitize::REDACTED;
+pub use self::shapes::redact_text;
 
 use std::sync::Arc;
 
@@ -57,7 +58,6 @@ use futures_util::future::BoxFuture;
 
 use self::matcher::Prepared;
 pub(crate) use self::session::Simulation;
-pub(crate) use self::shapes::redact_text;
 use crate::transport::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
 
 /// What the simulation layer does with each request.

@@ -223,7 +223,15 @@ fn ends_value(b: u8) -> bool {
 
 /// `text` with every secret replaced by [`REDACTED`], and the `<Value>` of a
 /// user delegation key (a signing key in a response body) redacted too.
-pub(crate) fn redact_text(text: &str) -> Cow<'_, str> {
+///
+/// This is the redaction every recording gets; programs that print text
+/// they did not make (the `azblob` command's error lines) can use it too.
+///
+/// ```
+/// let line = "cannot read https://a.blob.core.windows.net/c/b?sv=2023-11-03&sig=c2ln%3D";
+/// assert_eq!(azblob::sim::redact_text(line), "cannot read https://a.blob.core.windows.net/c/b?sv=2023-11-03&sig=REDACTED");
+/// ```
+pub fn redact_text(text: &str) -> Cow<'_, str> {
     let spans = secret_spans(text);
     let mut out = if spans.is_empty() {
         Cow::Borrowed(text)
