@@ -31,6 +31,7 @@ const WRONG_KEY: &str = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleVd
 const WRONG_CLIENT_SECRET: &str = "wrong-client-secret~planted";
 /// The signature part of every token the token server mints.
 const TOKEN_SIGNATURE: &str = "bm90LWEtc2lnbmF0dXJl";
+
 /// The `azblob` binary with a clean environment: logs at trace level, its own state directory.
 fn azblob(args: &[&str], state: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
