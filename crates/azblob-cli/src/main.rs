@@ -51,7 +51,9 @@ struct Cli {
 }
 
 /// How to reach and authorize against the account; shared by every command.
-#[derive(Debug, clap::Args)]
+///
+/// `Debug` leaves out the connection string, which holds a key or a SAS.
+#[derive(clap::Args)]
 pub(crate) struct Connection {
     /// Connection string (default: $AZURE_STORAGE_CONNECTION_STRING, then
     /// AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN
@@ -74,6 +76,16 @@ pub(crate) struct Connection {
     /// default). Keys and SAS tokens only ever go to the configured account.
     #[arg(long, global = true, value_delimiter = ',', value_name = "SUFFIXES")]
     trusted_suffixes: Vec<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("connection_string", &self.connection_string.as_ref().map(|_| "REDACTED"))
+            .field("auth", &self.auth)
+            .field("ca_cert", &self.ca_cert)
+            .finish()
+    }
 }
 
 /// The values of `--auth`.
@@ -120,7 +132,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
     init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     simulate::init(cli.record.as_deref(), cli.replay.as_deref(), &args);
@@ -180,9 +195,23 @@ fn init_logging() {
 
 #[allow(clippy::print_stderr)]
 fn fail(err: anyhow::Error) -> ExitCode {
-    // One line: the chain of causes, joined.
-    eprintln!("azblob: error: {err:#}");
+    // One line: the chain of causes, joined. Messages may quote what the
+    // user typed or the service sent (a URL with its SAS, a connection
+    // string), so the line is redacted as a recording would be.
+    eprintln!("azblob: error: {}", azblob::sim::redact_text(&format!("{err:#}")));
     ExitCode::FAILURE
+}
+
+/// Prints a command-line usage error, redacted: clap quotes the arguments it
+/// could not place, and a misplaced blob URL carries its SAS.
+#[allow(clippy::print_stderr)]
+fn usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        err.exit();
+    }
+    eprint!("{}", azblob::sim::redact_text(&err.render().to_string()));
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }
 
 /// Builds the client for `location`, from the flags or the environment.
@@ -259,5 +288,19 @@ fn replay_builder() -> Result<azblob::ClientBuilder> {
         (Some(endpoint), _) => Ok(azblob::ClientBuilder::new().endpoint(endpoint)),
         (None, Some(account)) => Ok(azblob::ClientBuilder::new().account(account)),
         (None, None) => anyhow::bail!("--replay needs AZURE_STORAGE_BLOB_ENDPOINT or AZURE_STORAGE_ACCOUNT"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_the_command_line_hides_the_connection_string() {
+        let key = azblob::DEV_ACCOUNT_KEY;
+        let cs = format!("AccountName=a;AccountKey={key}");
+        let cli = Cli::parse_from(["azblob", "--connection-string", &cs, "stat", "az://c/b"]);
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains(&key[..20]) && shown.contains("REDACTED"), "{shown}");
     }
 }

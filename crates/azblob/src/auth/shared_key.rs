@@ -66,13 +66,48 @@ impl SharedKeyCredential {
 
     /// Adds `Authorization: SharedKey account:signature` to a request that
     /// already carries its `x-ms-date` and `x-ms-version`.
-    pub(crate) fn authorize(&self, request: &mut Request) {
+    ///
+    /// Fails with [`InvalidInput`](crate::ErrorKind::InvalidInput), before
+    /// anything is sent, if a header the signature covers is not ASCII text:
+    /// the string-to-sign cannot hold it as the service reads it, so the
+    /// request would only come back as a 403.
+    pub(crate) fn authorize(&self, request: &mut Request) -> Result<()> {
+        check_signable(request)?;
         let signature = self.sign(&string_to_sign(request, &self.account));
         let value = format!("SharedKey {}:{}", self.account, signature);
         let mut value = http::HeaderValue::from_str(&value).expect("account names are ASCII");
         value.set_sensitive(true);
         request.headers.insert(http::header::AUTHORIZATION, value);
+        Ok(())
     }
+}
+
+/// The standard headers the string-to-sign covers, in their documented order
+/// (`Content-Length` comes from the body, `Date` is never sent).
+const SIGNED_STANDARD_HEADERS: [&str; 9] = [
+    headers::CONTENT_ENCODING,
+    headers::CONTENT_LANGUAGE,
+    headers::CONTENT_MD5,
+    headers::CONTENT_TYPE,
+    headers::IF_MODIFIED_SINCE,
+    headers::IF_MATCH,
+    headers::IF_NONE_MATCH,
+    headers::IF_UNMODIFIED_SINCE,
+    headers::RANGE,
+];
+
+/// Refuses a request with a signed header whose value is not visible ASCII
+/// (bytes such as UTF-8 `é` are valid on the wire but have no text form here).
+fn check_signable(request: &Request) -> Result<()> {
+    for (name, value) in &request.headers {
+        let signed = name.as_str().starts_with("x-ms-") || SIGNED_STANDARD_HEADERS.contains(&name.as_str());
+        if signed && value.to_str().is_err() {
+            return Err(Error::invalid_input(format!(
+                "the {name} header holds characters other than printable ASCII, so it cannot be sent signed"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Debug for SharedKeyCredential {
@@ -294,6 +329,25 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn headers_that_cannot_be_signed_are_refused_before_sending() {
+        let cred = SharedKeyCredential::new("myaccount", KEY).unwrap();
+        let url = "https://myaccount.blob.core.windows.net/c/b";
+        for (name, value) in [("content-type", "text/x\u{e9}"), ("x-ms-blob-content-type", "\u{fc}ber")] {
+            let mut r = request(Method::PUT, url, &[], b"x");
+            r.headers
+                .insert(http::HeaderName::from_static(name), http::HeaderValue::from_bytes(value.as_bytes()).unwrap());
+            let err = cred.authorize(&mut r).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{name}");
+            assert!(err.to_string().contains(name), "{err}");
+            assert!(r.headers.get("authorization").is_none(), "not signed");
+        }
+        let mut r = request(Method::PUT, url, &[("x-custom", "ok")], b"x");
+        r.headers.insert("x-other", http::HeaderValue::from_bytes("\u{e9}".as_bytes()).unwrap());
+        cred.authorize(&mut r).unwrap();
+        assert!(r.headers.get("authorization").is_some(), "an unsigned header does not matter");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Server-side copies: where a copy reads from, and the poller of an asynchronous copy.
 
+use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
 use url::Url;
@@ -12,6 +13,7 @@ use crate::ops::conditions::Conditions;
 use crate::ops::copy_blob::build_abort_copy_request;
 use crate::ops::copy_state::{CopyState, CopyStatus};
 use crate::ops::names;
+use crate::redact::RedactedUrl;
 
 /// How long the read SAS generated for a synchronous copy's source lives.
 const SYNC_SOURCE_SAS_LIFETIME: Duration = Duration::from_secs(15 * 60);
@@ -23,7 +25,9 @@ const SAS_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 
 /// What a copy reads: a blob (or one of its snapshots or versions) known to
 /// this library, or any URL the service can read.
-#[derive(Debug, Clone)]
+///
+/// `Debug` prints a URL source with its SAS signature redacted.
+#[derive(Clone)]
 pub enum CopySource {
     /// A blob, authorized with its client's credential: Shared Key clients
     /// generate a short-lived read SAS, SAS clients append their token, token
@@ -110,6 +114,18 @@ impl CopySource {
                 Ok((url, Some(token.token.expose().to_owned())))
             }
             Credential::Token(_) | Credential::Anonymous => Ok((url, None)),
+        }
+    }
+}
+
+impl fmt::Debug for CopySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CopySource::Blob { blob, selector } => {
+                f.debug_struct("Blob").field("blob", blob).field("selector", selector).finish()
+            }
+            // A URL source usually carries a SAS, which authorizes reads on its own.
+            CopySource::Url(url) => f.debug_tuple("Url").field(&RedactedUrl(url)).finish(),
         }
     }
 }
@@ -288,5 +304,13 @@ mod tests {
 
         let given: Url = "https://other.blob.core.windows.net/c/b?sig=x".parse().unwrap();
         assert_eq!(CopySource::Url(given.clone()).resolve(true, &dest()).await.unwrap(), (given, None));
+    }
+
+    #[test]
+    fn debug_hides_a_url_sources_signature() {
+        let given: Url =
+            "https://other.blob.core.windows.net/c/b?sv=2023-11-03&sig=c2VjcmV0LXNpZw%3D%3D".parse().unwrap();
+        let shown = format!("{:?}", CopySource::Url(given));
+        assert_eq!(shown, r#"Url("https://other.blob.core.windows.net/c/b?sv=2023-11-03&sig=REDACTED")"#);
     }
 }

@@ -34,14 +34,15 @@ pub(super) fn parse(text: &str) -> Result<ConnectionString> {
             return Err(Error::invalid_input(format!("connection string segment {} is not Key=Value", index + 1)));
         };
         let key = key.trim();
+        let shown = shown_key(key, index);
         let lower = key.to_ascii_lowercase();
         if seen.contains(&lower) {
-            return Err(Error::invalid_input(format!("connection string sets {key} twice")));
+            return Err(Error::invalid_input(format!("connection string sets {shown} twice")));
         }
         seen.push(lower.clone());
         let value = value.trim().to_owned();
         if value.is_empty() {
-            return Err(Error::invalid_input(format!("connection string has an empty {key}")));
+            return Err(Error::invalid_input(format!("connection string has an empty {shown}")));
         }
         match lower.as_str() {
             "accountname" => cs.account_name = Some(value),
@@ -60,13 +61,26 @@ pub(super) fn parse(text: &str) -> Result<ConnectionString> {
                 return Err(Error::invalid_input("DevelopmentStorageProxyUri is not supported"))
             }
             k if IGNORED_KEYS.contains(&k) => {}
-            _ => return Err(Error::invalid_input(format!("unknown connection string key {key:?}"))),
+            _ => return Err(Error::invalid_input(format!("unknown connection string key {shown}"))),
         }
     }
     if seen.is_empty() {
         return Err(Error::invalid_input("the connection string is empty"));
     }
     Ok(cs)
+}
+
+/// How an error names the key of segment `index`: the key itself when it
+/// looks like a setting's name (letters only, short), else only its position.
+///
+/// A key pasted without `AccountKey=` splits at its base64 padding, so what
+/// sits before the first `=` is most of the secret; it must not be printed.
+fn shown_key(key: &str, index: usize) -> String {
+    if !key.is_empty() && key.len() <= 32 && key.bytes().all(|b| b.is_ascii_alphabetic()) {
+        key.to_owned()
+    } else {
+        format!("key of segment {}", index + 1)
+    }
 }
 
 impl ConnectionString {
@@ -164,6 +178,24 @@ mod tests {
         let c = build("BlobEndpoint=https://acct.blob.core.windows.net/;SharedAccessSignature=sv=2023-11-03&ss=b&srt=co&sp=rl&se=2030-01-01T00:00:00Z&sig=abc%3D").unwrap();
         assert_eq!(c.account(), "acct");
         assert!(matches!(c.credential(), Credential::Sas(_)));
+    }
+
+    #[test]
+    fn a_key_pasted_without_its_name_is_never_printed() {
+        for cs in [
+            format!("AccountName=acct;{DEV_ACCOUNT_KEY}"),
+            format!("AccountName=acct;{DEV_ACCOUNT_KEY};{DEV_ACCOUNT_KEY}"),
+            format!("AccountName=acct;{}", &DEV_ACCOUNT_KEY[..87]),
+        ] {
+            let err = build(&cs).err().unwrap_or_else(|| panic!("{cs:?} should fail"));
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains("segment 2"), "{shown}");
+            // No run of 16 characters of the key shows, not even its start.
+            for window in DEV_ACCOUNT_KEY.as_bytes().windows(16) {
+                assert!(!shown.contains(std::str::from_utf8(window).unwrap()), "{shown}");
+            }
+        }
     }
 
     #[test]

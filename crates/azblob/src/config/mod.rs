@@ -1,6 +1,7 @@
 //! `ClientBuilder`: account, endpoint, credential, API version, retry, timeouts and TLS.
 
 mod connection_string;
+mod debug;
 mod env;
 mod simulation;
 
@@ -45,7 +46,7 @@ pub const DEV_BLOB_ENDPOINT: &str = "http://127.0.0.1:10000/devstoreaccount1";
 /// assert_eq!(client.account(), "devstoreaccount1");
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     account: Option<String>,
     endpoint: Option<String>,
@@ -356,9 +357,16 @@ impl ClientBuilder {
             }
             (None, None) => return Err(Error::invalid_input("set an endpoint or an account name")),
         };
-        let url = Url::parse(&text).map_err(|e| Error::invalid_input(format!("invalid endpoint {text:?}: {e}")))?;
+        // The text may carry a SAS or a password, which this refuses: never echo them.
+        let shown = crate::redact::redact_url_text(&text);
+        let url = Url::parse(&text).map_err(|e| Error::invalid_input(format!("invalid endpoint {shown:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(Error::invalid_input(format!("invalid endpoint {text:?}: expected http(s)://host[/account]")));
+            return Err(Error::invalid_input(format!("invalid endpoint {shown:?}: expected http(s)://host[/account]")));
+        }
+        // A user name or password would travel with every request and show in
+        // every `Debug` of the client; storage endpoints take neither.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid_input("the endpoint must not carry a user name or password"));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::invalid_input(
@@ -379,7 +387,8 @@ fn account_from_endpoint(url: &Url) -> Result<String> {
     match url.host() {
         Some(Host::Domain(domain)) if domain.contains('.') => Ok(domain.split('.').next().unwrap_or("").to_owned()),
         _ => Err(Error::invalid_input(format!(
-            "cannot tell the account name from endpoint {url}; set it with account()"
+            "cannot tell the account name from endpoint {}; set it with account()",
+            crate::redact::RedactedUrl(url)
         ))),
     }
 }

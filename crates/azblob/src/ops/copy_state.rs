@@ -10,6 +10,7 @@ use http::HeaderMap;
 use super::headers;
 use super::request_util as ru;
 use crate::error::{Error, Result};
+use crate::redact::redact_url_text;
 
 /// Where a copy operation stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +72,14 @@ pub struct CopyState {
     pub status: CopyStatus,
     /// Bytes copied so far and the total (`x-ms-copy-progress: copied/total`).
     pub progress: Option<(u64, u64)>,
-    /// The source URL (the service strips its SAS signature).
+    /// The source URL, with the value of its SAS signature (`sig`) replaced
+    /// by `REDACTED`.
+    ///
+    /// The service echoes the source URL as the copy was started, SAS
+    /// included, and an asynchronous copy's source SAS stays valid for
+    /// hours; so the signature is dropped when the answer is parsed, and no
+    /// `Debug`, log or printout of this state can show it. A source that
+    /// is not a URL loses its whole query.
     pub source: Option<String>,
     /// Why the copy failed or was aborted, if it did.
     pub status_description: Option<String>,
@@ -99,7 +107,7 @@ pub(crate) fn parse_copy_headers(h: &HeaderMap) -> Result<Option<CopyState>> {
         id: id.to_owned(),
         status: CopyStatus::parse(status),
         progress: ru::header(h, headers::X_MS_COPY_PROGRESS).map(parse_progress).transpose()?,
-        source: ru::header(h, headers::X_MS_COPY_SOURCE).map(str::to_owned),
+        source: ru::header(h, headers::X_MS_COPY_SOURCE).map(redact_url_text),
         status_description: ru::header(h, headers::X_MS_COPY_STATUS_DESCRIPTION).map(str::to_owned),
         completed_on: ru::date(h, headers::X_MS_COPY_COMPLETION_TIME)?,
     }))
@@ -130,5 +138,18 @@ mod tests {
         h.insert("x-ms-copy-progress", "lots".parse().unwrap());
         assert_eq!(parse_copy_headers(&h).unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
         assert_eq!(parse_copy_headers(&HeaderMap::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn the_echoed_source_sas_signature_is_redacted() {
+        let mut h = HeaderMap::new();
+        let source = "https://a.blob.core.windows.net/c/b?sv=2023-11-03&sr=b&sp=r&sig=c2VjcmV0LXNpZw%3D%3D";
+        for (k, v) in [("x-ms-copy-id", "id-1"), ("x-ms-copy-status", "success"), ("x-ms-copy-source", source)] {
+            h.insert(k, v.parse().unwrap());
+        }
+        let state = parse_copy_headers(&h).unwrap().unwrap();
+        let shown = state.source.clone().unwrap();
+        assert_eq!(shown, "https://a.blob.core.windows.net/c/b?sv=2023-11-03&sr=b&sp=r&sig=REDACTED");
+        assert!(!format!("{state:?}").contains("c2VjcmV0"), "{state:?}");
     }
 }

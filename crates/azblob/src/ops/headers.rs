@@ -107,3 +107,21 @@ pub(crate) const X_MS_COPY_COMPLETION_TIME: &str = "x-ms-copy-completion-time";
 pub(crate) const X_MS_COPY_ACTION: &str = "x-ms-copy-action";
 /// `Content-ID`: numbers the parts of a Blob Batch body.
 pub(crate) const CONTENT_ID: &str = "content-id";
+/// `x-ms-encryption-key`: a customer-provided key (base64 AES-256), a secret.
+pub(crate) const X_MS_ENCRYPTION_KEY: &str = "x-ms-encryption-key";
+/// `x-ms-source-encryption-key`: the customer-provided key of a copy's source, a secret.
+pub(crate) const X_MS_SOURCE_ENCRYPTION_KEY: &str = "x-ms-source-encryption-key";
+/// `Authorization`.
+pub(crate) const AUTHORIZATION: &str = "authorization";
+/// `Proxy-Authorization`.
+pub(crate) const PROXY_AUTHORIZATION: &str = "proxy-authorization";
+
+/// Headers whose whole value is a credential: recordings never keep them as
+/// they are, and logs never print them.
+pub(crate) const CREDENTIAL_HEADERS: &[&str] = &[
+    AUTHORIZATION,
+    PROXY_AUTHORIZATION,
+    X_MS_COPY_SOURCE_AUTHORIZATION,
+    X_MS_ENCRYPTION_KEY,
+    X_MS_SOURCE_ENCRYPTION_KEY,
+];

@@ -15,6 +15,7 @@ use super::list_xml::{Entry, EnumerationResults, RawBlob, RawName};
 use super::models::{AccessTier, BlobType, ContentHeaders, ETag};
 use super::request_util::add_query;
 use crate::error::{Error, Result};
+use crate::redact::redact_url_text;
 use crate::transport::Request;
 
 /// The most entries one List Blobs page holds.
@@ -164,7 +165,7 @@ fn convert_blob(raw: RawBlob) -> Result<BlobItem> {
             id,
             status: CopyStatus::parse(&status),
             progress: non_empty(p.copy_progress).map(|v| parse_progress(&v)).transpose()?,
-            source: non_empty(p.copy_source),
+            source: non_empty(p.copy_source).map(|s| redact_url_text(&s)),
             status_description: non_empty(p.copy_status_description),
             completed_on: date(p.copy_completion_time, "CopyCompletionTime")?,
         }),
@@ -306,6 +307,17 @@ mod tests {
         assert_eq!(second.version_id.as_deref(), Some("2026-11-21T10:00:00.0000000Z"));
         assert_eq!(second.is_current_version, Some(true));
         assert_eq!(page.items[3], ListItem::Prefix("dir/sub/".into()));
+    }
+
+    #[test]
+    fn a_listed_copy_source_loses_its_sas_signature() {
+        let body = "<EnumerationResults><Blobs><Blob><Name>b</Name><Properties><CopyId>id</CopyId>\
+            <CopyStatus>success</CopyStatus><CopySource>https://a.blob.core.windows.net/c/s?sv=2023-11-03&amp;\
+            sig=c2VjcmV0LXNpZw%3D%3D</CopySource></Properties></Blob></Blobs></EnumerationResults>";
+        let page = parse_list_blobs_response(body.as_bytes()).unwrap();
+        let ListItem::Blob(blob) = &page.items[0] else { panic!("{:?}", page.items) };
+        let source = blob.copy.as_ref().and_then(|c| c.source.as_deref());
+        assert_eq!(source, Some("https://a.blob.core.windows.net/c/s?sv=2023-11-03&sig=REDACTED"));
     }
 
     #[test]

@@ -11,10 +11,19 @@ use super::models::{ContentHeaders, ETag, Metadata};
 use crate::error::{Error, Result};
 use crate::transport::Request;
 
-/// Sets a header from caller-supplied text, rejecting values that are not valid header text.
+/// Sets a header from caller-supplied text, rejecting values that are not
+/// printable ASCII.
+///
+/// `http` would take other bytes (UTF-8 `é` is "obs-text"), but the service
+/// reads header values as ASCII and a Shared Key signature cannot cover
+/// them, so such a value would only come back as a 403.
 pub(crate) fn set_header(request: &mut Request, name: &'static str, value: &str) -> Result<()> {
-    let value = HeaderValue::from_str(value)
-        .map_err(|_| Error::invalid_input(format!("the value for {name} is not valid header text: {value:?}")))?;
+    let bad =
+        || Error::invalid_input(format!("the value for {name} must be printable ASCII (headers carry nothing else)"));
+    if !value.chars().all(|c| c == ' ' || c == '\t' || c.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    let value = HeaderValue::from_str(value).map_err(|_| bad())?;
     request.headers.insert(HeaderName::from_static(name), value);
     Ok(())
 }
@@ -137,4 +146,25 @@ pub(crate) fn metadata(headers: &HeaderMap) -> Metadata {
             Some((key.to_owned(), value.to_str().ok()?.to_owned()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Method;
+
+    use super::*;
+
+    #[test]
+    fn non_ascii_content_headers_are_refused_before_sending() {
+        let url = "https://a.blob.core.windows.net/c/b".parse().unwrap();
+        let mut request = Request::new("PutBlob", Method::PUT, url);
+        let content = ContentHeaders { content_type: Some("text/x\u{e9}".into()), ..Default::default() };
+        let err = set_content_headers(&mut request, &content).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("x-ms-blob-content-type"), "{err}");
+        for bad in ["a\nb", "tab\u{7f}"] {
+            assert!(set_header(&mut request, headers::CONTENT_TYPE, bad).is_err(), "{bad:?}");
+        }
+        set_header(&mut request, headers::CONTENT_TYPE, "text/plain; charset=utf-8").unwrap();
+    }
 }

@@ -32,19 +32,25 @@
 //! ```
 
 mod cassette;
+mod detect;
 mod matcher;
+#[cfg(test)]
+mod props;
 mod record;
 mod replay;
 mod sanitize;
 mod session;
+mod shapes;
 mod store;
 
 pub use self::cassette::{
     canonical_query, sidecar_dir, Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interaction,
     CASSETTE_FORMAT, DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS,
 };
+pub use self::detect::{find_secret, SecretFound, SecretKind};
 pub use self::matcher::{MatchFn, Matching};
-pub use self::sanitize::{find_secret, SecretFound, SecretKind, REDACTED};
+pub use self::sanitize::REDACTED;
+pub use self::shapes::redact_text;
 
 use std::sync::Arc;
 

@@ -8,10 +8,11 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use super::cassette::{sidecar_dir, Cassette, CassetteBody, Interaction};
+use super::detect::scan_cassette;
 use super::matcher::{closest, Matcher, Matching, Prepared};
 use super::record;
 use super::replay;
-use super::sanitize::{scan_cassette, Sanitizer};
+use super::sanitize::Sanitizer;
 use super::store::BodyStore;
 use super::{SimulationMode, SimulationOptions, SimulationStats};
 use crate::error::{Error, Result};

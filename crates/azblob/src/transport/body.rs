@@ -73,7 +73,9 @@ impl fmt::Debug for Body {
 }
 
 /// An HTTP response: status, headers and a body that may still be streaming.
-#[derive(Debug)]
+///
+/// `Debug` redacts secrets in header values: the service echoes a copy's
+/// source URL, SAS included, in `x-ms-copy-source`.
 pub struct Response {
     /// The HTTP status.
     pub status: StatusCode,
@@ -87,6 +89,28 @@ pub struct Response {
     /// Set by [`RetryLayer`](super::RetryLayer). A 404 to a repeated delete
     /// may then be the echo of the first attempt's success.
     pub repeated: bool,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let text = if value.is_sensitive() {
+                    crate::sim::REDACTED.to_owned()
+                } else {
+                    crate::sim::redact_text(&String::from_utf8_lossy(value.as_bytes())).into_owned()
+                };
+                (name.as_str(), text)
+            })
+            .collect();
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 impl Response {
@@ -103,5 +127,21 @@ impl Response {
     /// The value of a header as text, if present and valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_an_echoed_copy_source_signature() {
+        let mut headers = HeaderMap::new();
+        let source = "https://a.blob.core.windows.net/c/s?sv=2023-11-03&sig=c2VjcmV0LXNpZw%3D%3D";
+        headers.insert("x-ms-copy-source", source.parse().unwrap());
+        headers.insert("x-ms-request-id", "rid-1".parse().unwrap());
+        let shown = format!("{:?}", Response::new(StatusCode::OK, headers, "body"));
+        assert!(!shown.contains("c2VjcmV0") && shown.contains("sig=REDACTED"), "{shown}");
+        assert!(shown.contains("rid-1") && shown.contains("Body(4 bytes)"), "{shown}");
     }
 }

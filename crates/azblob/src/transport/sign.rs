@@ -52,14 +52,14 @@ impl HttpTransport for SignLayer {
             let bearer = self.bearer().await?;
             if let Some(subs) = subs {
                 for part in &mut parts {
-                    self.apply(part, &date, bearer.as_ref());
+                    self.apply(part, &date, bearer.as_ref())?;
                 }
                 request.body = (subs.encode)(&subs.boundary, &parts).map_err(|err| {
                     TransportError::new(TransportErrorKind::Credential, "could not encode the signed sub-requests")
                         .with_source(err)
                 })?;
             }
-            self.apply(&mut request, &date, bearer.as_ref());
+            self.apply(&mut request, &date, bearer.as_ref())?;
             self.inner.send(request).await
         })
     }
@@ -99,10 +99,17 @@ impl SignLayer {
     }
 
     /// Stamps the date and authorizes one (sub-)request with the credential.
-    fn apply(&self, request: &mut Request, date: &HeaderValue, bearer: Option<&HeaderValue>) {
+    fn apply(
+        &self,
+        request: &mut Request,
+        date: &HeaderValue,
+        bearer: Option<&HeaderValue>,
+    ) -> Result<(), TransportError> {
         request.headers.insert(headers::X_MS_DATE, date.clone());
         match &self.credential {
-            Credential::SharedKey(key) => key.authorize(request),
+            Credential::SharedKey(key) => key.authorize(request).map_err(|err| {
+                TransportError::new(TransportErrorKind::Credential, "the request cannot be signed").with_source(err)
+            })?,
             Credential::Sas(token) => token.apply(&mut request.url),
             Credential::Token(_) => {
                 if let Some(value) = bearer {
@@ -111,5 +118,6 @@ impl SignLayer {
             }
             Credential::Anonymous => {}
         }
+        Ok(())
     }
 }
