@@ -203,7 +203,15 @@ async fn download(
                 _ => download_error(e),
             })?
         }
-        Location::Stdio => blob.download_to_writer(&mut tokio::io::stdout(), &options).await.map_err(download_error)?,
+        Location::Stdio => {
+            let mut out = output::Stdout::new();
+            match blob.download_to_writer(&mut out, &options).await {
+                Ok(report) => report,
+                // `| head -c1`: the reader took what it wanted.
+                Err(_) if out.reader_gone => return Err(output::ReaderGone.into()),
+                Err(e) => return Err(download_error(e)),
+            }
+        }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
     let verified = report.md5_verified.then_some("md5");

@@ -149,6 +149,8 @@ fn main() -> ExitCode {
     let saved = simulate::finish();
     match result.and(saved) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout stopped early (`| head`): not a failure.
+        Err(err) if output::is_reader_gone(&err) => ExitCode::SUCCESS,
         Err(err) => fail(err),
     }
 }
@@ -178,10 +180,10 @@ fn init_logging() {
     }
 }
 
-#[allow(clippy::print_stderr)]
 fn fail(err: anyhow::Error) -> ExitCode {
-    // One line: the chain of causes, joined.
-    eprintln!("azblob: error: {err:#}");
+    // One line: the chain of causes, joined. Written without `eprintln!`,
+    // which panics when stderr is a closed pipe.
+    output::note(&format!("azblob: error: {err:#}"));
     ExitCode::FAILURE
 }
 

@@ -171,3 +171,27 @@ async fn md5_reports_verification_and_fails_when_it_cannot_verify() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not verified"), "{out:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_reader_that_stops_early_ends_cat_and_cp_quietly() {
+    use std::io::Read;
+    let container = new_container(&support::client(), "clipipe").await;
+    // Far more than a pipe holds, so the writes meet the closed pipe.
+    blob_without_md5(&container.blob("big"), 4 * 1024 * KIB).await;
+    let source = format!("az://{}/big", container.name());
+    let dir = scratch("clipipe");
+    for args in [vec!["cat", source.as_str()], vec!["cp", source.as_str(), "-", "--no-progress"]] {
+        let mut child = command(&args, &dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        // `| head -c1`: the reader goes away after one byte.
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{args:?} exited {:?}: {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?}: a closed pipe is not an error to report: {stderr}");
+    }
+}
