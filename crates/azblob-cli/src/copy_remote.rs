@@ -44,6 +44,12 @@ pub(crate) async fn run(
 ) -> Result<()> {
     let source = crate::client_for(from, connection)?.blob(&from.container, &from.blob);
     let target = crate::client_for(to, connection)?.blob(&to.container, &to.blob);
+    // A copy onto itself rewrites the blob from itself and replaces its
+    // metadata with the copy's (none): data unchanged, properties lost.
+    // Refused before anything is sent, however the two were spelt.
+    if source.url()? == target.url()? {
+        bail!("the source and the destination are the same blob (az://{}/{}); nothing copied", to.container, to.blob);
+    }
     let started = Instant::now();
     let size = source.properties().await?.content_length;
     let sync = match mode {

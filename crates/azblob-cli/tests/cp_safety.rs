@@ -172,6 +172,34 @@ async fn md5_reports_verification_and_fails_when_it_cannot_verify() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[tokio::test]
+async fn cp_of_a_blob_onto_itself_is_refused_and_changes_nothing() {
+    let container = new_container(&support::client(), "cliself").await;
+    let blob = container.blob("same.txt");
+    blob.put(b"keep me".to_vec()).await.unwrap();
+    let metadata: azblob::Metadata = [("owner".to_owned(), "ana".to_owned())].into();
+    blob.set_metadata(&metadata).await.unwrap();
+    let before = blob.properties().await.unwrap();
+    let dir = scratch("cliself");
+    let same = format!("az://{}/same.txt", container.name());
+    // Spelt the same way, and once as the emulator's URL of the same blob.
+    let url = blob.url().unwrap().to_string();
+    for (from, to) in [(&same, &same), (&same, &url)] {
+        for mode in [&[][..], &["--sync"][..], &["--async"][..]] {
+            let mut args = vec!["cp", from.as_str(), to.as_str(), "--no-progress"];
+            args.extend_from_slice(mode);
+            let out = run(&args, &dir);
+            assert!(!out.status.success(), "{args:?} succeeded");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("same blob"), "{args:?}: {stderr}");
+        }
+    }
+    let after = blob.properties().await.unwrap();
+    assert_eq!(after.metadata, metadata, "a copy onto itself would replace the metadata");
+    assert_eq!(after.etag, before.etag, "nothing was written");
+    assert_eq!(blob.download().await.unwrap(), &b"keep me"[..]);
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn a_reader_that_stops_early_ends_cat_and_cp_quietly() {
