@@ -200,6 +200,23 @@ async fn cp_of_a_blob_onto_itself_is_refused_and_changes_nothing() {
     assert_eq!(blob.download().await.unwrap(), &b"keep me"[..]);
 }
 
+#[tokio::test]
+async fn rm_recursive_of_a_prefix_deletes_that_directory_only() {
+    let container = new_container(&support::client(), "clirmdir").await;
+    for name in ["logs", "logs/a", "logs/deep/b", "logs-old/c", "logsfoo"] {
+        container.blob(name).put(name.as_bytes().to_vec()).await.unwrap();
+    }
+    let dir = scratch("clirmdir");
+    let out = run(&["rm", "--recursive", &format!("az://{}/logs", container.name()), "--json"], &dir);
+    assert_eq!(json(&out)["deleted"], 3, "logs, logs/a and logs/deep/b");
+    for name in ["logs-old/c", "logsfoo"] {
+        assert!(container.blob(name).exists().await.unwrap(), "{name} is not under logs/ and must stay");
+    }
+    for name in ["logs", "logs/a", "logs/deep/b"] {
+        assert!(!container.blob(name).exists().await.unwrap(), "{name} is deleted");
+    }
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn a_reader_that_stops_early_ends_cat_and_cp_quietly() {
