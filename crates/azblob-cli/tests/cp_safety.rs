@@ -1,6 +1,8 @@
 //! `azblob cp` does not tear, lose or silently clobber data (against Azurite):
 //! an interrupted download leaves no `.partial` file, `--no-clobber` writes
-//! nothing over an existing file or blob, and `--md5` says whether it verified.
+//! nothing over an existing file or blob, `--md5` says whether it verified,
+//! a copy onto itself is refused, `rm --recursive` stays in its directory,
+//! and a reader that closes stdout early ends the command quietly.
 
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
