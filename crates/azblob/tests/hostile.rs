@@ -131,6 +131,30 @@ async fn a_206_with_the_right_start_and_an_empty_body_ends_in_an_error() {
 }
 
 #[tokio::test]
+async fn an_empty_etag_cannot_guard_the_ranges_that_follow() {
+    // The later ranges are read `If-Match` the first answer's ETag; an empty
+    // one is no condition, so a blob replaced meanwhile would be stitched
+    // from two blobs without a word.
+    let client = client(|request, _| {
+        let (start, end) = asked(request).unwrap();
+        let data = b"abcdefgh";
+        let end = end.unwrap_or(7).min(7);
+        let mut answer = blob_answer(
+            Some(format!("bytes {start}-{end}/8")),
+            8,
+            Bytes::copy_from_slice(&data[start as usize..=end as usize]),
+        );
+        answer.headers.insert("etag", "".parse().unwrap());
+        answer
+    });
+    for result in both_downloads(&client, 4).await {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+        assert!(err.to_string().contains("ETag"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn a_claimed_terabyte_range_is_refused_not_allocated() {
     let client = client(|_, _| blob_answer(Some("bytes 0-1099511627775/1099511627776".into()), 1 << 40, "abc"));
     for result in both_downloads(&client, 8 << 20).await {

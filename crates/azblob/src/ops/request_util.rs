@@ -100,8 +100,15 @@ pub(crate) fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str
 }
 
 /// The `ETag` header.
+///
+/// An empty one is a lie, not an ETag: as `If-Match` it would be no
+/// condition, so a download's later ranges could come from another blob.
 pub(crate) fn etag(headers: &HeaderMap) -> Result<ETag> {
-    required(headers, headers::ETAG).map(|v| ETag(v.to_owned()))
+    let value = required(headers, headers::ETAG)?;
+    if value.trim().is_empty() {
+        return Err(Error::invalid_response("the response's ETag header is empty"));
+    }
+    Ok(ETag(value.to_owned()))
 }
 
 /// An HTTP-date header such as `Last-Modified`.
