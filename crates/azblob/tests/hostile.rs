@@ -155,6 +155,24 @@ async fn an_empty_etag_cannot_guard_the_ranges_that_follow() {
 }
 
 #[tokio::test]
+async fn an_append_position_past_the_largest_length_is_refused_not_overflowed() {
+    // A server that accepts every append: only the position's arithmetic
+    // stands between the caller's number and an overflow.
+    let client = client(|_, _| {
+        let mut h = HeaderMap::new();
+        h.insert("etag", "\"0x1\"".parse().unwrap());
+        h.insert("last-modified", "Mon, 23 Nov 2026 10:00:00 GMT".parse().unwrap());
+        Response::new(StatusCode::CREATED, h, "")
+    });
+    let blob = client.blob("cont", "b");
+    let options = azblob::AppendOptions { append_position: Some(u64::MAX - 2), ..Default::default() };
+    let err = blob.append(&b"0123456789"[..], &options).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let fits = azblob::AppendOptions { append_position: Some(u64::MAX - 10), ..Default::default() };
+    blob.append(&b"0123456789"[..], &fits).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_claimed_terabyte_range_is_refused_not_allocated() {
     let client = client(|_, _| blob_answer(Some("bytes 0-1099511627775/1099511627776".into()), 1 << 40, "abc"));
     for result in both_downloads(&client, 8 << 20).await {
