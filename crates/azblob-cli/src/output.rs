@@ -87,15 +87,30 @@ pub(crate) fn json_line(value: &serde_json::Value) -> anyhow::Result<()> {
 
 /// Prints a human-readable line to stderr, keeping stdout for data.
 pub(crate) fn note(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(line));
 }
 
 /// Prints one line of text to stdout.
 pub(crate) fn line(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    out.write_all(printable(text).as_bytes()).map_err(stdout_error)?;
     out.write_all(b"\n").map_err(stdout_error)?;
     Ok(())
+}
+
+/// `text` with its control characters escaped (`\n`, `\r`, `\u{1b}`).
+///
+/// Names and headers come from the service, which stores names any other
+/// tool wrote: a raw newline would split one name into two lines for
+/// `ls | xargs rm`, and an escape sequence would reach the terminal.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
 }
 
 /// Shows progress on stderr: one line redrawn in place on a terminal, a line per update otherwise.
@@ -137,6 +152,12 @@ pub(crate) fn progress_done() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_print_escaped() {
+        assert_eq!(printable("plain name ü"), "plain name ü");
+        assert_eq!(printable("a\nb\rc\u{1b}[2J\t"), "a\\nb\\rc\\u{1b}[2J\\t");
+    }
 
     #[test]
     fn bars_fill_in_proportion_whatever_the_numbers() {

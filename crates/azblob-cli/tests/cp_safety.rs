@@ -242,3 +242,23 @@ async fn a_reader_that_stops_early_ends_cat_and_cp_quietly() {
         assert!(stderr.is_empty(), "{args:?}: a closed pipe is not an error to report: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn ls_shows_control_characters_in_names_escaped_one_name_per_line() {
+    let client = support::client();
+    let container = new_container(&client, "clictl").await;
+    // The library refuses such names, so the blob is put with a raw request,
+    // as another tool could.
+    let mut url = container.blob("x").url().unwrap();
+    url.set_path(&format!("{}/evil%0Arm%20me%0Dok", container.url().unwrap().path()));
+    let mut put = azblob::transport::Request::new("PutBlob", azblob::transport::Method::PUT, url);
+    put.headers.insert("x-ms-blob-type", "BlockBlob".parse().unwrap());
+    client.send_raw(put).await.unwrap();
+    let dir = scratch("clictl");
+    let out = run(&["ls", &format!("az://{}", container.name())], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains('\r'), "a raw carriage return reaches the terminal: {stdout:?}");
+    assert_eq!(stdout.lines().count(), 1, "one blob, one line: {stdout:?}");
+    assert!(stdout.contains(r"evil\nrm me\rok"), "{stdout:?}");
+}
