@@ -173,6 +173,27 @@ async fn an_append_position_past_the_largest_length_is_refused_not_overflowed() 
 }
 
 #[tokio::test]
+async fn a_range_read_answered_with_other_bytes_is_refused() {
+    // A server (or proxy) that ignores the range and sends the whole blob, or
+    // serves a range other than the one asked: those bytes are not the range.
+    let lies: [fn() -> Response; 3] = [
+        || blob_answer(None, 10, "abcdefghij"),
+        || blob_answer(Some("bytes 0-9/10".into()), 10, "abcdefghij"),
+        || blob_answer(Some("bytes 2-9/10".into()), 10, "cdefghij"),
+    ];
+    for lie in lies {
+        let service = client(move |_, _| lie());
+        let err = service.blob("cont", "b").download_range(azblob::BlobRange::new(2, 3)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    }
+    // The honest answer, and a whole blob that lies within the range asked.
+    let service = client(|_, _| blob_answer(Some("bytes 2-4/10".into()), 10, "cde"));
+    assert_eq!(service.blob("cont", "b").download_range(azblob::BlobRange::new(2, 3)).await.unwrap(), "cde");
+    let service = client(|_, _| blob_answer(None, 3, "abc"));
+    assert_eq!(service.blob("cont", "b").download_range(azblob::BlobRange::new(0, 10)).await.unwrap(), "abc");
+}
+
+#[tokio::test]
 async fn a_claimed_terabyte_range_is_refused_not_allocated() {
     let client = client(|_, _| blob_answer(Some("bytes 0-1099511627775/1099511627776".into()), 1 << 40, "abc"));
     for result in both_downloads(&client, 8 << 20).await {
