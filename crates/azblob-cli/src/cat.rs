@@ -29,6 +29,10 @@ pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result
         ..GetBlobOptions::default()
     };
     let response = blob.get(&options).await?;
+    // A server that ignored the range would print other bytes as the range.
+    if let Some(range) = options.range {
+        response.head.check_range(range)?;
+    }
     let mut out = tokio::io::stdout();
     let mut body = response.body.into_stream();
     while let Some(chunk) = body.try_next().await.context("the blob's body broke off")? {

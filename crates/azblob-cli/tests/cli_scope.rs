@@ -1,6 +1,7 @@
 //! The `azblob` binary sends the configured credential only to the configured
 //! account: a blob URL naming another host gets the SAS written in the URL,
-//! or nothing; and a URL under the configured endpoint addresses the blob it names.
+//! or nothing; a URL under the configured endpoint addresses the blob it
+//! names; and `cat --range` prints only the range asked for.
 //!
 //! No emulator is needed: a local listener stands in for the configured
 //! account (`127.0.0.1:PORT/devstoreaccount1`) and another for a foreign host
@@ -167,4 +168,31 @@ fn a_url_under_the_configured_endpoint_addresses_the_blob_it_names() {
         assert!(path_of(request).starts_with("/data/dir/file.txt"), "another blob was addressed: {}", request.head);
         assert!(request.header("authorization").is_some_and(|v| v.starts_with("SharedKey ")), "{}", request.head);
     }
+}
+
+#[test]
+fn cat_of_a_range_refuses_an_answer_with_other_bytes() {
+    // A server that ignores the range and answers the whole blob.
+    let service = Listener::start(|_, _| {
+        response(
+            200,
+            &[("etag", "\"0x1\""), ("last-modified", "Mon, 23 Nov 2026 10:00:00 GMT"), ("x-ms-blob-type", "BlockBlob")],
+            b"abcdefghij",
+        )
+    });
+    let cs = format!(
+        "AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        endpoint(&service)
+    );
+    let own = format!("{}/ctr/blob.txt", endpoint(&service));
+    let out = azblob(&["--connection-string", &cs, "cat", &own, "--range", "2-4"], &[]);
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "other bytes were printed as the range: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("answered bytes 0-9"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
