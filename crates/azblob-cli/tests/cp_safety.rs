@@ -262,3 +262,20 @@ async fn ls_shows_control_characters_in_names_escaped_one_name_per_line() {
     assert_eq!(stdout.lines().count(), 1, "one blob, one line: {stdout:?}");
     assert!(stdout.contains(r"evil\nrm me\rok"), "{stdout:?}");
 }
+
+#[tokio::test]
+async fn cp_of_a_file_to_a_directory_url_names_the_blob_after_the_file() {
+    let container = new_container(&support::client(), "clidir").await;
+    let dir = scratch("clidir");
+    let file = dir.join("report.txt");
+    std::fs::write(&file, b"quarterly").unwrap();
+    let target = format!("az://{}/reports/", container.name());
+    let out = run(&["cp", file.to_str().unwrap(), &target, "--no-progress"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(container.blob("reports/report.txt").download().await.unwrap(), &b"quarterly"[..]);
+    assert!(!container.blob("reports/").exists().await.unwrap(), "no blob named like a directory");
+    // Standard input has no name to give the blob.
+    let out = command(&["cp", "-", &target, "--no-progress"], &dir).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!container.blob("reports/").exists().await.unwrap());
+}
