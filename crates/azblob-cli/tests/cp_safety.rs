@@ -274,6 +274,13 @@ async fn cp_of_a_file_to_a_directory_url_names_the_blob_after_the_file() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(container.blob("reports/report.txt").download().await.unwrap(), &b"quarterly"[..]);
     assert!(!container.blob("reports/").exists().await.unwrap(), "no blob named like a directory");
+    // A blob-to-blob copy into a "directory" keeps the source's last segment.
+    let archive = format!("az://{}/archive/", container.name());
+    let source = format!("az://{}/reports/report.txt", container.name());
+    let out = run(&["cp", &source, &archive, "--no-progress"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(container.blob("archive/report.txt").download().await.unwrap(), &b"quarterly"[..]);
+    assert!(!container.blob("archive/").exists().await.unwrap());
     // Standard input has no name to give the blob.
     let out = command(&["cp", "-", &target, "--no-progress"], &dir).stdin(Stdio::null()).output().unwrap();
     assert!(!out.status.success());
