@@ -6,7 +6,7 @@ use clap::Args;
 use futures_util::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::target;
+use crate::{output, target};
 
 /// Arguments of `azblob cat`.
 #[derive(Debug, Args)]
@@ -29,12 +29,16 @@ pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result
         ..GetBlobOptions::default()
     };
     let response = blob.get(&options).await?;
+    // A server that ignored the range would print other bytes as the range.
+    if let Some(range) = options.range {
+        response.head.check_range(range)?;
+    }
     let mut out = tokio::io::stdout();
     let mut body = response.body.into_stream();
     while let Some(chunk) = body.try_next().await.context("the blob's body broke off")? {
-        out.write_all(&chunk).await?;
+        out.write_all(&chunk).await.map_err(output::stdout_error)?;
     }
-    out.flush().await?;
+    out.flush().await.map_err(output::stdout_error)?;
     Ok(())
 }
 

@@ -43,7 +43,19 @@ pub(crate) async fn run(
     connection: &crate::Connection,
 ) -> Result<()> {
     let source = crate::client_for(from, connection)?.blob(&from.container, &from.blob);
-    let target = crate::client_for(to, connection)?.blob(&to.container, &to.blob);
+    // Into a "directory" (`az://c/dir/`) the copy keeps the source's name, as cp does.
+    let name = if to.blob.ends_with('/') {
+        format!("{}{}", to.blob, from.blob.rsplit('/').next().unwrap_or(&from.blob))
+    } else {
+        to.blob.clone()
+    };
+    let target = crate::client_for(to, connection)?.blob(&to.container, &name);
+    // A copy onto itself rewrites the blob from itself and replaces its
+    // metadata with the copy's (none): data unchanged, properties lost.
+    // Refused before anything is sent, however the two were spelt.
+    if source.url()? == target.url()? {
+        bail!("the source and the destination are the same blob (az://{}/{name}); nothing copied", to.container);
+    }
     let started = Instant::now();
     let size = source.properties().await?.content_length;
     let sync = match mode {
@@ -79,7 +91,7 @@ pub(crate) async fn run(
             if no_clobber
                 && matches!(e.kind(), azblob::ErrorKind::AlreadyExists | azblob::ErrorKind::PreconditionFailed) =>
         {
-            anyhow::bail!("az://{}/{} exists; not overwritten (--no-clobber)", to.container, to.blob)
+            anyhow::bail!("az://{}/{name} exists; not overwritten (--no-clobber)", to.container)
         }
         other => other?,
     };

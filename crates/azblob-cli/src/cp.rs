@@ -18,7 +18,8 @@ use crate::size::parse_size;
 pub(crate) struct CpArgs {
     /// Source: a local path, `-` for stdin, `az://CONTAINER/BLOB` or a blob URL.
     src: String,
-    /// Destination: a local path, `-` for stdout, `az://CONTAINER/BLOB` or a blob URL.
+    /// Destination: a local path, `-` for stdout, `az://CONTAINER/BLOB` or a blob URL
+    /// (ending in `/`: the file's name is appended, as cp does into a directory).
     dst: String,
     /// Block (upload) or chunk (download) size: bytes, or with a unit (4MiB, 512KiB, 8M).
     #[arg(long, value_parser = parse_size, default_value = "8MiB")]
@@ -125,7 +126,17 @@ async fn upload(
         options.tier = Some(tier.parse()?);
     }
     let client = crate::client_for(to, cs)?;
-    let blob = client.blob(&to.container, &to.blob);
+    // `cp report.txt az://c/reports/` writes reports/report.txt, as cp(1)
+    // does into a directory, rather than a blob named like a directory.
+    let name = match (to.blob.ends_with('/'), from) {
+        (false, _) => to.blob.clone(),
+        (true, Location::Local(path)) => match path.file_name().and_then(|f| f.to_str()) {
+            Some(file) => format!("{}{file}", to.blob),
+            None => bail!("{} has no UTF-8 file name to give the blob under {}", path.display(), args.dst),
+        },
+        (true, _) => bail!("{} ends with '/': name the blob to write standard input to", args.dst),
+    };
+    let blob = client.blob(&to.container, &name);
     if args.no_clobber {
         // Checked first so nothing is sent in vain; the condition on the
         // commit refuses a blob that appears meanwhile.
@@ -203,7 +214,15 @@ async fn download(
                 _ => download_error(e),
             })?
         }
-        Location::Stdio => blob.download_to_writer(&mut tokio::io::stdout(), &options).await.map_err(download_error)?,
+        Location::Stdio => {
+            let mut out = output::Stdout::new();
+            match blob.download_to_writer(&mut out, &options).await {
+                Ok(report) => report,
+                // `| head -c1`: the reader took what it wanted.
+                Err(_) if out.reader_gone => return Err(output::ReaderGone.into()),
+                Err(e) => return Err(download_error(e)),
+            }
+        }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
     let verified = report.md5_verified.then_some("md5");

@@ -99,10 +99,25 @@ struct ParsedUrl {
 fn parse_url(text: &str) -> Result<ParsedUrl> {
     let url = url::Url::parse(text).map_err(|e| anyhow::anyhow!("invalid URL {}: {e}", shown(text)))?;
     let host = url.host_str().unwrap_or_default().to_owned();
-    let decoded: Vec<String> = url
-        .path_segments()
-        .map(|s| s.map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned()).collect())
-        .unwrap_or_default();
+    // A URL that selects a snapshot or a version names something the
+    // commands would not address (they act on the current blob): `rm` of a
+    // snapshot's URL would delete the blob itself.
+    if let Some((key, _)) = url.query_pairs().find(|(k, _)| matches!(k.as_ref(), "snapshot" | "versionid")) {
+        bail!(
+            "{} selects a {}; azblob acts on the current blob of a URL (use --version-id where a command offers it)",
+            shown(text),
+            if key == "snapshot" { "snapshot" } else { "version" }
+        );
+    }
+    // Names are UTF-8: bytes that are not would be replaced by U+FFFD and
+    // name another blob.
+    let decoded: Vec<String> = match url.path_segments() {
+        Some(segments) => segments
+            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8().map(std::borrow::Cow::into_owned))
+            .collect::<Result<_, _>>()
+            .map_err(|_| anyhow::anyhow!("{}: the path is not UTF-8 once decoded", shown(text)))?,
+        None => Vec::new(),
+    };
     let host_style = host.contains(".blob.");
     let (endpoint, rest) = if host_style {
         (format!("{}://{}", url.scheme(), url.authority()), &decoded[..])
@@ -192,6 +207,20 @@ mod tests {
         let err = parse_container_prefix("https://acct.blob.core.windows.net/?sig=secret-signature").unwrap_err();
         let text = format!("{err:#}");
         assert!(!text.contains("secret-signature") && text.contains("sig=REDACTED"), "{text}");
+    }
+
+    #[test]
+    fn rejects_urls_that_name_something_else() {
+        for (bad, why) in [
+            ("https://acct.blob.core.windows.net/c/b?snapshot=2026-01-01T00:00:00.0000000Z", "snapshot"),
+            ("https://acct.blob.core.windows.net/c/b?versionid=2026-01-01T00:00:00.0000000Z", "version"),
+            ("https://acct.blob.core.windows.net/c/b?snapshot=2026-01-01T00:00:00Z&sv=2023-11-03&sig=abc", "snapshot"),
+            ("https://acct.blob.core.windows.net/c/%ff%fe", "UTF-8"),
+        ] {
+            let err = Location::parse(bad).unwrap_err();
+            assert!(format!("{err:#}").contains(why), "{bad}: {err:#}");
+        }
+        assert!(parse_container_prefix("https://acct.blob.core.windows.net/c/%ff").is_err());
     }
 
     #[test]

@@ -164,6 +164,8 @@ fn main() -> ExitCode {
     let saved = simulate::finish();
     match result.and(saved) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout stopped early (`| head`): not a failure.
+        Err(err) if output::is_reader_gone(&err) => ExitCode::SUCCESS,
         Err(err) => fail(err),
     }
 }
@@ -193,12 +195,12 @@ fn init_logging() {
     }
 }
 
-#[allow(clippy::print_stderr)]
 fn fail(err: anyhow::Error) -> ExitCode {
     // One line: the chain of causes, joined. Messages may quote what the
     // user typed or the service sent (a URL with its SAS, a connection
-    // string), so the line is redacted as a recording would be.
-    eprintln!("azblob: error: {}", azblob::sim::redact_text(&format!("{err:#}")));
+    // string), so the line is redacted as a recording would be. It is written
+    // without `eprintln!`, which panics when stderr is a closed pipe.
+    output::note(&format!("azblob: error: {}", azblob::sim::redact_text(&format!("{err:#}"))));
     ExitCode::FAILURE
 }
 

@@ -1,26 +1,116 @@
 //! Printing results: one JSON line with `--json`, a human line otherwise.
 
 use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::AsyncWrite;
+
+/// Stdout's reader went away (`azblob cat ... | head -c1`): the reader has
+/// all it wanted, so `main` ends the command quietly and successfully, as
+/// cat(1) does, rather than reporting "Broken pipe" as a failure.
+///
+/// Only writes to stdout are turned into this error, so a broken pipe on the
+/// network (a failed upload) still fails the command.
+#[derive(Debug)]
+pub(crate) struct ReaderGone;
+
+impl std::fmt::Display for ReaderGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the reader of standard output went away")
+    }
+}
+
+impl std::error::Error for ReaderGone {}
+
+/// Turns an error writing to stdout into [`ReaderGone`] when the pipe was closed.
+pub(crate) fn stdout_error(err: std::io::Error) -> anyhow::Error {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        anyhow::Error::new(ReaderGone)
+    } else {
+        anyhow::Error::new(err).context("cannot write to standard output")
+    }
+}
+
+/// Whether `err` is stdout's reader going away rather than a failure.
+pub(crate) fn is_reader_gone(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.is::<ReaderGone>())
+}
+
+/// Tokio's stdout, remembering whether a write met a closed pipe, so a
+/// download into it can tell that from a failure of the download itself
+/// (the library reports both as an I/O error).
+#[derive(Debug)]
+pub(crate) struct Stdout {
+    inner: tokio::io::Stdout,
+    pub(crate) reader_gone: bool,
+}
+
+impl Stdout {
+    pub(crate) fn new() -> Self {
+        Stdout { inner: tokio::io::stdout(), reader_gone: false }
+    }
+
+    fn watch<T>(&mut self, poll: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(Err(err)) = &poll {
+            self.reader_gone |= err.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        poll
+    }
+}
+
+impl AsyncWrite for Stdout {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(poll)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(poll)
+    }
+}
 
 /// Prints one JSON object on its own line to stdout.
 pub(crate) fn json_line(value: &serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
-    out.write_all(b"\n")?;
+    let mut line = serde_json::to_vec(value)?;
+    line.push(b'\n');
+    out.write_all(&line).map_err(stdout_error)?;
     Ok(())
 }
 
 /// Prints a human-readable line to stderr, keeping stdout for data.
 pub(crate) fn note(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", printable(line));
 }
 
 /// Prints one line of text to stdout.
 pub(crate) fn line(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.write_all(b"\n")?;
+    out.write_all(printable(text).as_bytes()).map_err(stdout_error)?;
+    out.write_all(b"\n").map_err(stdout_error)?;
     Ok(())
+}
+
+/// `text` with its control characters escaped (`\n`, `\r`, `\u{1b}`).
+///
+/// Names and headers come from the service, which stores names any other
+/// tool wrote: a raw newline would split one name into two lines for
+/// `ls | xargs rm`, and an escape sequence would reach the terminal.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
 }
 
 /// Shows progress on stderr: one line redrawn in place on a terminal, a line per update otherwise.
@@ -62,6 +152,12 @@ pub(crate) fn progress_done() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_print_escaped() {
+        assert_eq!(printable("plain name ü"), "plain name ü");
+        assert_eq!(printable("a\nb\rc\u{1b}[2J\t"), "a\\nb\\rc\\u{1b}[2J\\t");
+    }
 
     #[test]
     fn bars_fill_in_proportion_whatever_the_numbers() {

@@ -1,4 +1,4 @@
-//! `azblob rm`: delete a blob, a version or snapshots; `--recursive` deletes a prefix with Blob Batch.
+//! `azblob rm`: delete a blob, a version or snapshots; `--recursive` deletes a directory with Blob Batch.
 
 use anyhow::{bail, Result};
 use azblob::{BatchDeleteOptions, BatchOutcome, BlobSelector, DeleteBlobOptions, DeleteSnapshots, ListBlobsOptions};
@@ -11,7 +11,8 @@ use crate::{output, target};
 /// Arguments of `azblob rm`.
 #[derive(Debug, Args)]
 pub(crate) struct RmArgs {
-    /// `az://CONTAINER/BLOB`, or with `--recursive` `az://CONTAINER[/PREFIX]`.
+    /// `az://CONTAINER/BLOB`, or with `--recursive` `az://CONTAINER[/DIR]`: DIR and everything
+    /// under DIR/ (not DIR-old/...).
     location: String,
     /// Delete every blob under the prefix (Blob Batch, 256 per request).
     #[arg(long, short = 'r')]
@@ -64,8 +65,14 @@ pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<
 
 async fn recursive(args: RmArgs, connection: &crate::Connection) -> Result<()> {
     let (container, prefix) = target::container(&args.location, connection)?;
-    let options = ListBlobsOptions { prefix: (!prefix.is_empty()).then_some(prefix), ..ListBlobsOptions::default() };
-    let names: Vec<String> = container.list_blobs(options).map_ok(|item| item.name().to_owned()).try_collect().await?;
+    let options =
+        ListBlobsOptions { prefix: (!prefix.is_empty()).then_some(prefix.clone()), ..ListBlobsOptions::default() };
+    let names: Vec<String> = container
+        .list_blobs(options)
+        .map_ok(|item| item.name().to_owned())
+        .try_filter(|name| std::future::ready(in_directory(name, &prefix)))
+        .try_collect()
+        .await?;
     let options = BatchDeleteOptions { delete_snapshots: args.delete_snapshots.map(Into::into), ..Default::default() };
     let results = if names.is_empty() { Vec::new() } else { container.delete_blobs(names, &options).await? };
     let (mut deleted, mut not_found, mut failures) = (0, 0, Vec::new());
@@ -98,4 +105,33 @@ async fn recursive(args: RmArgs, connection: &crate::Connection) -> Result<()> {
         bail!("{} of {} blobs could not be deleted", failures.len(), results.len());
     }
     Ok(())
+}
+
+/// Whether `rm --recursive` of `dir` deletes `name`: the blob `dir` itself and
+/// everything under `dir/`, as `rm -r dir` would, but not `dir-old/x` or
+/// `dirfoo`, which a bare string prefix also matches. A `dir` ending in `/`
+/// (or empty: the whole container) is already a directory.
+fn in_directory(name: &str, dir: &str) -> bool {
+    if dir.is_empty() || dir.ends_with('/') {
+        return name.starts_with(dir);
+    }
+    name == dir || name.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_directory;
+
+    #[test]
+    fn a_recursive_delete_stays_in_its_directory() {
+        for name in ["logs", "logs/a", "logs/deep/b"] {
+            assert!(in_directory(name, "logs"), "{name}");
+        }
+        for name in ["logs-old/c", "logsfoo", "log"] {
+            assert!(!in_directory(name, "logs"), "{name}");
+        }
+        assert!(in_directory("logs/a", "logs/"));
+        assert!(!in_directory("logs", "logs/"));
+        assert!(in_directory("anything", ""));
+    }
 }

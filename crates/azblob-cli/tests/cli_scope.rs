@@ -1,6 +1,7 @@
 //! The `azblob` binary sends the configured credential only to the configured
 //! account: a blob URL naming another host gets the SAS written in the URL,
-//! or nothing.
+//! or nothing; a URL under the configured endpoint addresses the blob it
+//! names; and `cat --range` prints only the range asked for.
 //!
 //! No emulator is needed: a local listener stands in for the configured
 //! account (`127.0.0.1:PORT/devstoreaccount1`) and another for a foreign host
@@ -136,4 +137,62 @@ fn an_entra_token_stays_with_its_account() {
     assert_eq!(evil.received().len(), 2, "the proxy saw nothing");
     let signed = service.received();
     assert!(signed[0].header("authorization").is_some_and(|v| v.starts_with("Bearer eyJ")), "{}", signed[0].head);
+}
+
+/// The path of a request as it arrived.
+fn path_of(request: &Received) -> String {
+    request.head.split_whitespace().nth(1).unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_url_under_the_configured_endpoint_addresses_the_blob_it_names() {
+    // An endpoint without the account in its path, as a custom domain has:
+    // the URL's first segment is its container, not an account.
+    let service = not_found();
+    let cs = format!(
+        "AccountName={};AccountKey={};BlobEndpoint=http://127.0.0.1:{}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        service.port()
+    );
+    let url = format!("http://127.0.0.1:{}/data/dir/file.txt", service.port());
+    for args in [vec!["rm", url.as_str()], vec!["stat", url.as_str()]] {
+        let mut full = vec!["--connection-string", cs.as_str()];
+        full.extend(args.iter().copied());
+        let out = azblob(&full, &[]);
+        assert!(!out.status.success(), "the listener answers 404");
+    }
+    let received = service.received();
+    assert_eq!(received.len(), 2);
+    for request in &received {
+        assert!(path_of(request).starts_with("/data/dir/file.txt"), "another blob was addressed: {}", request.head);
+        assert!(request.header("authorization").is_some_and(|v| v.starts_with("SharedKey ")), "{}", request.head);
+    }
+}
+
+#[test]
+fn cat_of_a_range_refuses_an_answer_with_other_bytes() {
+    // A server that ignores the range and answers the whole blob.
+    let service = Listener::start(|_, _| {
+        response(
+            200,
+            &[("etag", "\"0x1\""), ("last-modified", "Mon, 23 Nov 2026 10:00:00 GMT"), ("x-ms-blob-type", "BlockBlob")],
+            b"abcdefghij",
+        )
+    });
+    let cs = format!(
+        "AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        endpoint(&service)
+    );
+    let own = format!("{}/ctr/blob.txt", endpoint(&service));
+    let out = azblob(&["--connection-string", &cs, "cat", &own, "--range", "2-4"], &[]);
+    assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "other bytes were printed as the range: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("answered bytes 0-9"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

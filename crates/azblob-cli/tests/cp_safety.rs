@@ -1,6 +1,8 @@
 //! `azblob cp` does not tear, lose or silently clobber data (against Azurite):
 //! an interrupted download leaves no `.partial` file, `--no-clobber` writes
-//! nothing over an existing file or blob, and `--md5` says whether it verified.
+//! nothing over an existing file or blob, `--md5` says whether it verified,
+//! a copy onto itself is refused, `rm --recursive` stays in its directory,
+//! and a reader that closes stdout early ends the command quietly.
 
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
@@ -170,4 +172,117 @@ async fn md5_reports_verification_and_fails_when_it_cannot_verify() {
     let out = run(&["cp", &plain, target.to_str().unwrap()], &dir);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not verified"), "{out:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn cp_of_a_blob_onto_itself_is_refused_and_changes_nothing() {
+    let container = new_container(&support::client(), "cliself").await;
+    let blob = container.blob("same.txt");
+    blob.put(b"keep me".to_vec()).await.unwrap();
+    let metadata: azblob::Metadata = [("owner".to_owned(), "ana".to_owned())].into();
+    blob.set_metadata(&metadata).await.unwrap();
+    let before = blob.properties().await.unwrap();
+    let dir = scratch("cliself");
+    let same = format!("az://{}/same.txt", container.name());
+    // Spelt the same way, and once as the emulator's URL of the same blob.
+    let url = blob.url().unwrap().to_string();
+    for (from, to) in [(&same, &same), (&same, &url)] {
+        for mode in [&[][..], &["--sync"][..], &["--async"][..]] {
+            let mut args = vec!["cp", from.as_str(), to.as_str(), "--no-progress"];
+            args.extend_from_slice(mode);
+            let out = run(&args, &dir);
+            assert!(!out.status.success(), "{args:?} succeeded");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("same blob"), "{args:?}: {stderr}");
+        }
+    }
+    let after = blob.properties().await.unwrap();
+    assert_eq!(after.metadata, metadata, "a copy onto itself would replace the metadata");
+    assert_eq!(after.etag, before.etag, "nothing was written");
+    assert_eq!(blob.download().await.unwrap(), &b"keep me"[..]);
+}
+
+#[tokio::test]
+async fn rm_recursive_of_a_prefix_deletes_that_directory_only() {
+    let container = new_container(&support::client(), "clirmdir").await;
+    for name in ["logs", "logs/a", "logs/deep/b", "logs-old/c", "logsfoo"] {
+        container.blob(name).put(name.as_bytes().to_vec()).await.unwrap();
+    }
+    let dir = scratch("clirmdir");
+    let out = run(&["rm", "--recursive", &format!("az://{}/logs", container.name()), "--json"], &dir);
+    assert_eq!(json(&out)["deleted"], 3, "logs, logs/a and logs/deep/b");
+    for name in ["logs-old/c", "logsfoo"] {
+        assert!(container.blob(name).exists().await.unwrap(), "{name} is not under logs/ and must stay");
+    }
+    for name in ["logs", "logs/a", "logs/deep/b"] {
+        assert!(!container.blob(name).exists().await.unwrap(), "{name} is deleted");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_reader_that_stops_early_ends_cat_and_cp_quietly() {
+    use std::io::Read;
+    let container = new_container(&support::client(), "clipipe").await;
+    // Far more than a pipe holds, so the writes meet the closed pipe.
+    blob_without_md5(&container.blob("big"), 4 * 1024 * KIB).await;
+    let source = format!("az://{}/big", container.name());
+    let dir = scratch("clipipe");
+    for args in [vec!["cat", source.as_str()], vec!["cp", source.as_str(), "-", "--no-progress"]] {
+        let mut child = command(&args, &dir).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        // `| head -c1`: the reader goes away after one byte.
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(out.status.success(), "{args:?} exited {:?}: {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?}: a closed pipe is not an error to report: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn ls_shows_control_characters_in_names_escaped_one_name_per_line() {
+    let client = support::client();
+    let container = new_container(&client, "clictl").await;
+    // The library refuses such names, so the blob is put with a raw request,
+    // as another tool could.
+    let mut url = container.blob("x").url().unwrap();
+    url.set_path(&format!("{}/evil%0Arm%20me%0Dok", container.url().unwrap().path()));
+    let mut put = azblob::transport::Request::new("PutBlob", azblob::transport::Method::PUT, url);
+    put.headers.insert("x-ms-blob-type", "BlockBlob".parse().unwrap());
+    client.send_raw(put).await.unwrap();
+    let dir = scratch("clictl");
+    let out = run(&["ls", &format!("az://{}", container.name())], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains('\r'), "a raw carriage return reaches the terminal: {stdout:?}");
+    assert_eq!(stdout.lines().count(), 1, "one blob, one line: {stdout:?}");
+    assert!(stdout.contains(r"evil\nrm me\rok"), "{stdout:?}");
+}
+
+#[tokio::test]
+async fn cp_of_a_file_to_a_directory_url_names_the_blob_after_the_file() {
+    let container = new_container(&support::client(), "clidir").await;
+    let dir = scratch("clidir");
+    let file = dir.join("report.txt");
+    std::fs::write(&file, b"quarterly").unwrap();
+    let target = format!("az://{}/reports/", container.name());
+    let out = run(&["cp", file.to_str().unwrap(), &target, "--no-progress"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(container.blob("reports/report.txt").download().await.unwrap(), &b"quarterly"[..]);
+    assert!(!container.blob("reports/").exists().await.unwrap(), "no blob named like a directory");
+    // A blob-to-blob copy into a "directory" keeps the source's last segment.
+    let archive = format!("az://{}/archive/", container.name());
+    let source = format!("az://{}/reports/report.txt", container.name());
+    let out = run(&["cp", &source, &archive, "--no-progress"], &dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(container.blob("archive/report.txt").download().await.unwrap(), &b"quarterly"[..]);
+    assert!(!container.blob("archive/").exists().await.unwrap());
+    // Standard input has no name to give the blob.
+    let out = command(&["cp", "-", &target, "--no-progress"], &dir).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!container.blob("reports/").exists().await.unwrap());
 }

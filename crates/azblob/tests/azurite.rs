@@ -169,6 +169,27 @@ async fn conditional_writes_and_reads() {
 }
 
 #[tokio::test]
+async fn an_empty_etag_condition_is_refused_not_dropped() {
+    let client = client();
+    let container = new_container(&client, "condempty").await;
+    let blob = container.blob("c");
+    blob.put("v1").await.unwrap();
+    // An empty `If-Match` is no condition to the service: the write it was
+    // meant to guard would overwrite whatever is there.
+    for blank in ["", " "] {
+        for conditions in [
+            Conditions::if_match(ETag(blank.into())),
+            Conditions { if_none_match: Some(ETag(blank.into())), ..Conditions::default() },
+        ] {
+            let options = PutBlobOptions { conditions, ..Default::default() };
+            let err = blob.put_with("v2", &options).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{blank:?}: {err}");
+        }
+    }
+    assert_eq!(&blob.download().await.unwrap()[..], b"v1", "nothing overwritten");
+}
+
+#[tokio::test]
 async fn wrong_key_is_unauthenticated() {
     let container = new_container(&client(), "auth").await;
     let wrong = ClientBuilder::new()

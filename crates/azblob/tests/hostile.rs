@@ -131,6 +131,69 @@ async fn a_206_with_the_right_start_and_an_empty_body_ends_in_an_error() {
 }
 
 #[tokio::test]
+async fn an_empty_etag_cannot_guard_the_ranges_that_follow() {
+    // The later ranges are read `If-Match` the first answer's ETag; an empty
+    // one is no condition, so a blob replaced meanwhile would be stitched
+    // from two blobs without a word.
+    let client = client(|request, _| {
+        let (start, end) = asked(request).unwrap();
+        let data = b"abcdefgh";
+        let end = end.unwrap_or(7).min(7);
+        let mut answer = blob_answer(
+            Some(format!("bytes {start}-{end}/8")),
+            8,
+            Bytes::copy_from_slice(&data[start as usize..=end as usize]),
+        );
+        answer.headers.insert("etag", "".parse().unwrap());
+        answer
+    });
+    for result in both_downloads(&client, 4).await {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+        assert!(err.to_string().contains("ETag"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn an_append_position_past_the_largest_length_is_refused_not_overflowed() {
+    // A server that accepts every append: only the position's arithmetic
+    // stands between the caller's number and an overflow.
+    let client = client(|_, _| {
+        let mut h = HeaderMap::new();
+        h.insert("etag", "\"0x1\"".parse().unwrap());
+        h.insert("last-modified", "Mon, 23 Nov 2026 10:00:00 GMT".parse().unwrap());
+        Response::new(StatusCode::CREATED, h, "")
+    });
+    let blob = client.blob("cont", "b");
+    let options = azblob::AppendOptions { append_position: Some(u64::MAX - 2), ..Default::default() };
+    let err = blob.append(&b"0123456789"[..], &options).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let fits = azblob::AppendOptions { append_position: Some(u64::MAX - 10), ..Default::default() };
+    blob.append(&b"0123456789"[..], &fits).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_range_read_answered_with_other_bytes_is_refused() {
+    // A server (or proxy) that ignores the range and sends the whole blob, or
+    // serves a range other than the one asked: those bytes are not the range.
+    let lies: [fn() -> Response; 3] = [
+        || blob_answer(None, 10, "abcdefghij"),
+        || blob_answer(Some("bytes 0-9/10".into()), 10, "abcdefghij"),
+        || blob_answer(Some("bytes 2-9/10".into()), 10, "cdefghij"),
+    ];
+    for lie in lies {
+        let service = client(move |_, _| lie());
+        let err = service.blob("cont", "b").download_range(azblob::BlobRange::new(2, 3)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    }
+    // The honest answer, and a whole blob that lies within the range asked.
+    let service = client(|_, _| blob_answer(Some("bytes 2-4/10".into()), 10, "cde"));
+    assert_eq!(service.blob("cont", "b").download_range(azblob::BlobRange::new(2, 3)).await.unwrap(), "cde");
+    let service = client(|_, _| blob_answer(None, 3, "abc"));
+    assert_eq!(service.blob("cont", "b").download_range(azblob::BlobRange::new(0, 10)).await.unwrap(), "abc");
+}
+
+#[tokio::test]
 async fn a_claimed_terabyte_range_is_refused_not_allocated() {
     let client = client(|_, _| blob_answer(Some("bytes 0-1099511627775/1099511627776".into()), 1 << 40, "abc"));
     for result in both_downloads(&client, 8 << 20).await {

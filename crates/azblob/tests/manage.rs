@@ -406,3 +406,21 @@ async fn fixme_azurite_accepts_unauthorized_copy_sources() {
     container.blob("dst").copy_from_sync(&CopySource::Url(bare), &CopyOptions::default()).await.unwrap();
     assert_eq!(&container.blob("dst").download().await.unwrap()[..], b"data");
 }
+
+#[tokio::test]
+async fn an_empty_snapshot_or_version_id_never_reaches_the_base_blob() {
+    let container = new_container(&client(), "emptysel").await;
+    let blob = container.blob("base.txt");
+    blob.put(&b"the current blob"[..]).await.unwrap();
+    // An empty `snapshot=` or `versionid=` is no selector at all to the
+    // service: the delete (or read) would hit the current blob.
+    for blank in ["", " "] {
+        let err = blob.delete_snapshot(blank).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        let err = blob.delete_version(blank).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        let err = blob.download_version(blank).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert_eq!(blob.download().await.unwrap(), &b"the current blob"[..], "the current blob is untouched");
+}

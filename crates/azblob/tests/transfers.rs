@@ -436,3 +436,29 @@ async fn transactional_md5_is_checked_by_the_service() {
     let err = client().send_raw(request).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::IntegrityMismatch, "{err}");
 }
+
+#[tokio::test]
+async fn a_checkpoint_that_would_overwrite_the_source_file_is_refused() {
+    let container = new_container(&client(), "ckptsrc").await;
+    let dir = scratch("ckptsrc");
+    let original = data(4 * 64 * KIB, 3);
+    // The checkpoint itself, or the `.tmp` file it is written through, is
+    // the file being uploaded: saving it would overwrite the source.
+    for (source, checkpoint) in [("f.json", "f.json"), ("f.tmp", "f.json")] {
+        let path = dir.join(source);
+        std::fs::write(&path, &original).unwrap();
+        let blob = container.blob("f");
+        let err = blob
+            .upload_file(&path)
+            .block_size(64 * KIB)
+            .single_put_max(0)
+            .checkpoint(dir.join(checkpoint))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{source}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), original, "{source}: the source file is intact");
+        assert!(!blob.exists().await.unwrap(), "nothing was committed");
+        std::fs::remove_file(&path).unwrap();
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -144,8 +144,13 @@ impl BlobClient {
     /// Reads a byte range into memory. A range that starts past the end of the
     /// blob fails with [`ErrorKind::InvalidRange`]; one that runs past the end
     /// returns the bytes that exist.
+    ///
+    /// An answer that serves other bytes than `range` (a server that ignored
+    /// it) is an [`ErrorKind::InvalidResponse`], never returned as the range.
     pub async fn download_range(&self, range: BlobRange) -> Result<Bytes> {
-        self.get(&GetBlobOptions { range: Some(range), ..GetBlobOptions::default() }).await?.bytes().await
+        let response = self.get(&GetBlobOptions { range: Some(range), ..GetBlobOptions::default() }).await?;
+        response.head.check_range(range)?;
+        response.bytes().await
     }
 
     /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)

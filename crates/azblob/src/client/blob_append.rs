@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use super::BlobClient;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::ops::append_blob::{
     build_append_block_request, build_create_append_blob_request, build_seal_request, may_have_appended_earlier,
     AppendOptions, CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES,
@@ -37,6 +37,16 @@ impl BlobClient {
     pub async fn append(&self, data: impl Into<Bytes>, options: &AppendOptions) -> Result<WriteResult> {
         let data = data.into();
         let url = self.url()?;
+        // The position advances block by block; one past u64 could only
+        // overflow, so it is refused before anything is sent.
+        if let Some(position) = options.append_position {
+            position.checked_add(data.len() as u64).ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "append position {position} plus {} bytes is past any blob's length",
+                    data.len()
+                ))
+            })?;
+        }
         let mut options = options.clone();
         let mut offset = 0usize;
         loop {

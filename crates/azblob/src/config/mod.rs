@@ -251,8 +251,11 @@ impl ClientBuilder {
     /// user typed), which keeps this builder's credential only where it belongs.
     ///
     /// - `endpoint` is this builder's own endpoint (same scheme, host, port
-    ///   and, path-style, account): this builder, with `sas` (a SAS written in
-    ///   the URL) replacing its credential if given.
+    ///   and, path-style, account), or a path under it: this builder, with
+    ///   `sas` (a SAS written in the URL) replacing its credential if given.
+    ///   Requests go to `endpoint`, under this builder's account name, so a
+    ///   container under `https://custom.example.com` read from a URL as
+    ///   `https://custom.example.com/container` still names that container.
     /// - Any other endpoint gets `sas` if given, else this builder's bearer
     ///   token if its host is under a [trusted suffix](Self::trusted_suffixes),
     ///   else no credential at all. A key or a SAS configured here never goes
@@ -264,6 +267,15 @@ impl ClientBuilder {
         let target = ClientBuilder::new().endpoint(endpoint).resolve_endpoint()?;
         let own = self.resolve_endpoint().ok();
         let same_account = own.as_ref().is_some_and(|own| CredentialScope::new(own).covers(&target));
+        if let (true, Some(own)) = (same_account, &own) {
+            // The caller splits its URL after `endpoint`; addressing blobs
+            // from the shorter configured endpoint would shift that split
+            // and name another container and blob.
+            if self.account.is_none() {
+                self.account = Some(account_from_endpoint(own)?);
+            }
+            self.endpoint = Some(endpoint.to_owned());
+        }
         if !same_account {
             let trusts = CredentialScope::new(&target).trust_suffixes(&self.trusted_suffixes)?;
             let keep_token = matches!(self.credential, Credential::Token(_)) && trusts.trusts_with_token(&target);

@@ -49,6 +49,14 @@ impl BlobSelector {
         if self.snapshot.is_some() && self.version_id.is_some() {
             return Err(Error::invalid_input("a request can select a snapshot or a version, not both"));
         }
+        // The service reads an empty `snapshot=` or `versionid=` as no
+        // selector at all, so a delete of "the snapshot ''" would delete the
+        // current blob.
+        for (what, value) in [("snapshot", &self.snapshot), ("version id", &self.version_id)] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(Error::invalid_input(format!("the {what} to select is empty")));
+            }
+        }
         if let Some(snapshot) = &self.snapshot {
             url.query_pairs_mut().append_pair("snapshot", snapshot);
         }

@@ -48,6 +48,13 @@ impl Conditions {
     }
 
     pub(crate) fn apply(&self, request: &mut Request) -> Result<()> {
+        // An empty If-Match or If-None-Match is no condition at all to the
+        // service, so the write it was meant to guard would go through.
+        for (name, etag) in [(headers::IF_MATCH, &self.if_match), (headers::IF_NONE_MATCH, &self.if_none_match)] {
+            if etag.as_ref().is_some_and(|e| e.0.trim().is_empty()) {
+                return Err(Error::invalid_input(format!("the ETag for {name} is empty")));
+            }
+        }
         if let Some(etag) = &self.if_match {
             set_header(request, headers::IF_MATCH, &etag.0)?;
         }

@@ -36,6 +36,34 @@ pub struct GetBlobHead {
     pub body_length: u64,
 }
 
+impl GetBlobHead {
+    /// Checks that this answer serves the range `asked` and nothing else:
+    /// it starts at the asked offset and ends within the asked range (a
+    /// `200` whole-blob answer passes only where the whole blob is within it).
+    ///
+    /// A server or proxy that ignores or bends `x-ms-range` would otherwise
+    /// hand out other bytes as the ones asked for; that is an
+    /// [`InvalidResponse`](crate::ErrorKind::InvalidResponse).
+    pub fn check_range(&self, asked: BlobRange) -> Result<()> {
+        let served = match self.range {
+            Some(range) => Some(range),
+            None => self.properties.content_length.checked_sub(1).map(|end| (0, end)),
+        };
+        // An empty 200 serves no byte, so nothing outside the range.
+        let Some((start, end)) = served else { return Ok(()) };
+        let asked_end = asked.length.map(|len| asked.offset.saturating_add(len.saturating_sub(1)));
+        if start != asked.offset || asked_end.is_some_and(|asked_end| end > asked_end) {
+            return Err(Error::invalid_response(format!(
+                "the service answered bytes {start}-{end} to a request for bytes {}-{}",
+                asked.offset,
+                asked_end.map_or(String::new(), |e| e.to_string())
+            ))
+            .with_operation("GetBlob"));
+        }
+        Ok(())
+    }
+}
+
 /// Builds Get Blob. The range goes in `x-ms-range`, which every API version understands.
 pub(crate) fn build_get_blob_request(url: Url, options: &GetBlobOptions) -> Result<Request> {
     let mut request = Request::new("GetBlob", Method::GET, url);

@@ -48,6 +48,14 @@ pub(crate) fn set_metadata(request: &mut Request, metadata: &Metadata) -> Result
         }
         let header = HeaderName::from_bytes(format!("{}{name}", headers::X_MS_META_PREFIX).as_bytes())
             .map_err(|_| Error::invalid_input(format!("invalid metadata name {name:?}")))?;
+        // Header names are case-insensitive (and lowercased here), so `Owner`
+        // and `owner` would become one header and one value would be lost
+        // without a word.
+        if request.headers.contains_key(&header) {
+            return Err(Error::invalid_input(format!(
+                "metadata names differ only in case ({name:?} and another): the service keeps one of them"
+            )));
+        }
         let value = HeaderValue::from_str(value.trim())
             .map_err(|_| Error::invalid_input(format!("invalid metadata value for {name:?}")))?;
         request.headers.insert(header, value);
@@ -101,8 +109,15 @@ pub(crate) fn required<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str
 }
 
 /// The `ETag` header.
+///
+/// An empty one is a lie, not an ETag: as `If-Match` it would be no
+/// condition, so a download's later ranges could come from another blob.
 pub(crate) fn etag(headers: &HeaderMap) -> Result<ETag> {
-    required(headers, headers::ETAG).map(|v| ETag(v.to_owned()))
+    let value = required(headers, headers::ETAG)?;
+    if value.trim().is_empty() {
+        return Err(Error::invalid_response("the response's ETag header is empty"));
+    }
+    Ok(ETag(value.to_owned()))
 }
 
 /// An HTTP-date header such as `Last-Modified`.
@@ -153,6 +168,26 @@ mod tests {
     use http::Method;
 
     use super::*;
+
+    fn request() -> Request {
+        Request::new("SetBlobMetadata", Method::PUT, "https://a.blob.core.windows.net/c/b".parse().unwrap())
+    }
+
+    #[test]
+    fn metadata_names_that_differ_only_in_case_are_refused() {
+        let metadata: Metadata =
+            [("Owner".to_owned(), "ana".to_owned()), ("owner".to_owned(), "bob".to_owned())].into();
+        let err = set_metadata(&mut request(), &metadata).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("case"), "{err}");
+
+        let distinct: Metadata =
+            [("owner".to_owned(), "ana".to_owned()), ("stage".to_owned(), "prod".to_owned())].into();
+        let mut r = request();
+        set_metadata(&mut r, &distinct).unwrap();
+        assert_eq!(r.headers.get("x-ms-meta-owner").unwrap(), "ana");
+        assert_eq!(r.headers.get("x-ms-meta-stage").unwrap(), "prod");
+    }
 
     #[test]
     fn non_ascii_content_headers_are_refused_before_sending() {

@@ -11,7 +11,7 @@
 //! malformed block ids or resume the wrong session, with a typed error
 //! naming the field.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -152,7 +152,7 @@ impl Checkpoint {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = path.with_extension("tmp");
+        let tmp = temp_path(path);
         // A path that is not UTF-8 cannot be written as JSON text.
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::invalid_input(format!("cannot write the upload checkpoint: {e}")))?;
@@ -186,6 +186,37 @@ impl Checkpoint {
 }
 
 /// The base64 of `{session}-{index:06}`: every id of a session has the same length.
+/// The files saving a checkpoint at `path` writes: the checkpoint and the
+/// temporary file it is written through before the rename.
+fn written_paths(path: &Path) -> [PathBuf; 2] {
+    [path.to_path_buf(), temp_path(path)]
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    path.with_extension("tmp")
+}
+
+/// Whether saving a checkpoint at `checkpoint` would write over the file
+/// whose metadata is `source` (the same path, a link to it, or the same
+/// `.tmp` name), which would destroy the data being uploaded.
+pub(crate) fn would_overwrite(checkpoint: &Path, source_path: &Path, source: &std::fs::Metadata) -> bool {
+    written_paths(checkpoint).iter().any(|written| match std::fs::metadata(written) {
+        Ok(meta) => same_file(&meta, source) || written == source_path,
+        Err(_) => false,
+    })
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &std::fs::Metadata, _b: &std::fs::Metadata) -> bool {
+    false
+}
+
 pub(crate) fn block_id(session_id: &str, index: u64) -> String {
     BASE64.encode(format!("{session_id}-{index:06}"))
 }

@@ -12,7 +12,7 @@ use http::StatusCode;
 use md5::Digest as _;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::checkpoint::{block_id, Checkpoint};
+use super::checkpoint::{block_id, would_overwrite, Checkpoint};
 use super::gauge::{BufferGauge, GaugeGuard};
 use super::identity::SourceIdentity;
 use super::options::{plan_block_size, UploadOptions};
@@ -157,6 +157,15 @@ async fn upload_file(
     let metadata = tokio::fs::metadata(path).await.map_err(io_error)?;
     if !metadata.is_file() {
         return Err(Error::invalid_input(format!("{} is not a regular file", path.display())));
+    }
+    if let Some(checkpoint) = &options.checkpoint {
+        if would_overwrite(checkpoint, path, &metadata) {
+            return Err(Error::invalid_input(format!(
+                "the checkpoint {} would be written over the file being uploaded, {}",
+                checkpoint.display(),
+                path.display()
+            )));
+        }
     }
     let size = metadata.len();
     let url = blob.url()?.to_string();
