@@ -140,6 +140,11 @@ pub struct CopyOperation {
     max_poll_interval: Duration,
 }
 
+/// The shortest first pause between polls of a copy (it then doubles).
+const MIN_FIRST_POLL: Duration = Duration::from_millis(1);
+/// The shortest longest pause between polls of a copy.
+const MIN_LONGEST_POLL: Duration = Duration::from_millis(100);
+
 impl CopyOperation {
     pub(crate) fn new(blob: BlobClient, copy_id: String, status: CopyStatus) -> Self {
         let last = CopyState {
@@ -160,10 +165,12 @@ impl CopyOperation {
     }
 
     /// The first and the longest pause between two polls of [`wait`](Self::wait)
-    /// (defaults: 500 ms, doubling up to 5 s).
+    /// (defaults: 500 ms, doubling up to 5 s). The first pause is at least
+    /// 1 ms and the longest at least 100 ms: with no pause, a copy that takes
+    /// hours would poll the service as fast as it answers.
     pub fn with_poll_interval(mut self, first: Duration, max: Duration) -> Self {
-        self.poll_interval = first;
-        self.max_poll_interval = max.max(first);
+        self.poll_interval = first.max(MIN_FIRST_POLL);
+        self.max_poll_interval = max.max(MIN_LONGEST_POLL).max(self.poll_interval);
         self
     }
 
@@ -270,6 +277,17 @@ mod tests {
 
     fn query(url: &Url) -> BTreeMap<String, String> {
         url.query_pairs().into_owned().collect()
+    }
+
+    #[test]
+    fn poll_intervals_of_zero_still_pause_and_grow() {
+        let client = ClientBuilder::new().endpoint(ENDPOINT).build().unwrap();
+        let copy = CopyOperation::new(client.blob("c", "b"), "id".into(), CopyStatus::Pending)
+            .with_poll_interval(Duration::ZERO, Duration::ZERO);
+        assert_eq!(copy.poll_interval, MIN_FIRST_POLL);
+        assert_eq!(copy.max_poll_interval, MIN_LONGEST_POLL);
+        let copy = copy.with_poll_interval(Duration::from_secs(2), Duration::from_secs(1));
+        assert_eq!((copy.poll_interval, copy.max_poll_interval), (Duration::from_secs(2), Duration::from_secs(2)));
     }
 
     #[tokio::test]
