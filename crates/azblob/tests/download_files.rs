@@ -5,20 +5,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use azblob::{BlobClient, DownloadOptions, ErrorKind};
 use support::hook::{Action, Hook};
-use support::{client, client_with, new_container, unique_name};
+use support::{client, client_with, new_container, scratch};
 
 const KIB: u64 = 1024;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = azblob_testkit::scratch_dir().join(unique_name(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn partials(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
