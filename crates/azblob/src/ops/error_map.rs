@@ -125,6 +125,18 @@ fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
     quick_xml::de::from_str(text).ok()
 }
 
+/// A failed answer with the service's error `code`, as a retry marks it when
+/// `repeated`: what the operations that read a repeat's failure as an
+/// earlier attempt's success are tested on.
+#[cfg(test)]
+pub(crate) fn error_answer(status: u16, code: &str, repeated: bool) -> Response {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(headers::X_MS_ERROR_CODE, code.parse().unwrap());
+    let mut response = Response::new(StatusCode::from_u16(status).unwrap(), headers, "");
+    response.repeated = repeated;
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
