@@ -19,7 +19,6 @@ use std::time::{Duration, SystemTime};
 
 use azblob::auth::entra::ClientSecretCredential;
 use azblob::auth::ServiceSas;
-use azblob::transport::{Method, Request};
 use azblob::{SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::scan::Scan;
 use support::{connection_string, endpoints, new_container, scratch};
@@ -259,10 +258,7 @@ async fn no_secret_prints_with_entra_id() {
         .token_credential(Arc::new(credential))
         .build()
         .unwrap();
-    let container = client.container(support::unique_name("scanentra"));
-    let mut create = container.url().unwrap();
-    create.query_pairs_mut().append_pair("restype", "container");
-    client.send_raw(Request::new("CreateContainer", Method::PUT, create)).await.unwrap();
+    let container = new_container(&client, "scanentra").await;
     let c = container.name().to_owned();
     let dir = scratch("scanentra");
     let (state, cassettes) = (dir.join("state"), dir.join("cassettes"));
