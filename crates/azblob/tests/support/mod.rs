@@ -4,6 +4,7 @@
 
 pub mod hook;
 pub mod listener;
+pub mod logs;
 pub mod scan;
 
 use std::sync::atomic::{AtomicU32, Ordering};
