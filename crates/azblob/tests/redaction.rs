@@ -4,7 +4,8 @@
 //! caches per call site whether anyone listens, and a thread-local
 //! subscriber racing with other tests' threads can miss events.
 
-mod support;
+#[path = "support/logs.rs"]
+mod logs;
 mod token_server;
 
 use std::sync::Arc;
@@ -14,8 +15,8 @@ use azblob::auth::STORAGE_SCOPE;
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
 use azblob::{ClientBuilder, TokenCredential};
 use futures_util::future::BoxFuture;
+use logs::LogBuffer;
 use std::time::Duration;
-use support::logs::LogBuffer;
 use token_server::{Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
 
 fn client_secret(server: &TokenServer, secret: &str) -> ClientSecretCredential {

@@ -8,6 +8,8 @@
 //! One test in its own process: `tracing` caches per call site whether
 //! anyone listens, so the subscriber is installed before anything logs.
 
+#[path = "support/logs.rs"]
+mod logs;
 mod support;
 
 use std::fmt::Debug;
@@ -22,7 +24,7 @@ use azblob::{
     DEV_ACCOUNT_KEY,
 };
 use futures_util::StreamExt;
-use support::logs::LogBuffer;
+use logs::LogBuffer;
 use support::scan::Scan;
 use support::{endpoints, new_container};
 

@@ -1,5 +1,10 @@
 //! A `tracing` subscriber at TRACE level that keeps everything the library
 //! logs, for the tests that scan logs for secrets.
+//!
+//! Not a module of `support/mod.rs`: the CLI's tests include that, and the
+//! CLI does not depend on `tracing`.
+
+#![allow(dead_code, unreachable_pub)]
 
 use std::sync::{Arc, Mutex};
 

@@ -4,7 +4,6 @@
 
 pub mod hook;
 pub mod listener;
-pub mod logs;
 pub mod scan;
 
 use std::sync::atomic::{AtomicU32, Ordering};
