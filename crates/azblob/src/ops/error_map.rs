@@ -44,11 +44,8 @@ pub(crate) fn redirect_error(status: StatusCode, location: Option<&str>) -> Opti
         return None;
     }
     let target = match location.map(url::Url::parse) {
-        Some(Ok(url)) => match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("to {}://{host}:{port}", url.scheme()),
-            (Some(host), None) => format!("to {}://{host}", url.scheme()),
-            (None, _) => "to a location without a host".to_owned(),
-        },
+        Some(Ok(url)) if url.host_str().is_some() => format!("to {}", crate::auth::origin(&url)),
+        Some(Ok(_)) => "to a location without a host".to_owned(),
         Some(Err(_)) => "to a relative or malformed location".to_owned(),
         None => "without a Location".to_owned(),
     };
