@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use binary::emulator_command;
-use support::{new_container, scratch};
+use support::{new_container, partials, scratch};
 
 const KIB: u64 = 1024;
 
@@ -30,14 +30,6 @@ fn run(args: &[&str], dir: &Path) -> Output {
 fn json(output: &Output) -> serde_json::Value {
     assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn partials(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".partial"))
-        .collect()
 }
 
 /// Puts `len` bytes from blocks, so the blob has no stored MD5.

@@ -43,6 +43,16 @@ pub fn scratch(prefix: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The names of the `.partial` files in `dir`: what a download to a file
+/// leaves behind while it runs, and must not leave after it ends.
+pub fn partials(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
 /// A unique container name for one test.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
