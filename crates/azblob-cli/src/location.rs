@@ -64,16 +64,11 @@ pub(crate) fn parse_container_prefix(text: &str) -> Result<BlobLocation> {
     Ok(BlobLocation { endpoint, container: container.to_owned(), blob: prefix.to_owned(), sas })
 }
 
-/// An argument as messages show it: a URL with its secret query values
-/// redacted (text that does not parse as a URL loses its whole query).
+/// An argument as messages show it: quoted, and redacted by
+/// [`azblob::redact_url_text`] (text that does not parse as a URL loses its
+/// whole query).
 pub(crate) fn shown(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(url) => format!("{:?}", azblob::redact_url(&url)),
-        Err(_) => match text.split_once('?') {
-            Some((before, _)) => format!("{:?}", format!("{before}?REDACTED")),
-            None => format!("{text:?}"),
-        },
-    }
+    format!("{:?}", azblob::redact_url_text(text))
 }
 
 fn is_url(text: &str) -> bool {

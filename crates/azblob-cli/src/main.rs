@@ -84,6 +84,7 @@ impl std::fmt::Debug for Connection {
             .field("connection_string", &self.connection_string.as_ref().map(|_| "REDACTED"))
             .field("auth", &self.auth)
             .field("ca_cert", &self.ca_cert)
+            .field("trusted_suffixes", &self.trusted_suffixes)
             .finish()
     }
 }
@@ -229,7 +230,7 @@ pub(crate) fn client_for(
 ) -> Result<azblob::BlobServiceClient> {
     let auth = connection.auth.map(EnvAuth::from).unwrap_or_default();
     let configured = configured_builder(connection, auth);
-    let builder = match &location.endpoint {
+    let mut builder = match &location.endpoint {
         None => match configured {
             Ok(builder) => builder,
             // A replay needs no credential, only where the account is.
@@ -242,12 +243,7 @@ pub(crate) fn client_for(
                 // Without a usable configuration a URL still works with its
                 // own SAS, anonymously, or with Entra ID on a trusted host.
                 Err(_) if connection.connection_string.is_none() => {
-                    let builder = azblob::ClientBuilder::new().trusted_suffixes(connection.trusted_suffixes.clone());
-                    if auth == EnvAuth::Entra {
-                        builder.token_credential(azblob::auth::entra::default_credential())
-                    } else {
-                        builder
-                    }
+                    with_entra(azblob::ClientBuilder::new(), auth).trusted_suffixes(connection.trusted_suffixes.clone())
                 }
                 Err(err) => return Err(err),
             };
@@ -256,7 +252,6 @@ pub(crate) fn client_for(
                 .context("invalid blob URL")?
         }
     };
-    let mut builder = builder;
     if let Some(path) = &connection.ca_cert {
         let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
         builder = builder.root_certificate_pem(pem);
@@ -270,17 +265,21 @@ pub(crate) fn client_for(
 fn configured_builder(connection: &Connection, auth: EnvAuth) -> Result<azblob::ClientBuilder> {
     let builder = match &connection.connection_string {
         Some(cs) => {
-            let builder = azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?;
-            if auth == EnvAuth::Entra {
-                builder.token_credential(azblob::auth::entra::default_credential())
-            } else {
-                builder
-            }
+            with_entra(azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?, auth)
         }
         None => azblob::ClientBuilder::from_env_with(auth)
             .map_err(|err| anyhow::Error::new(err).context("no credentials"))?,
     };
     Ok(builder.trusted_suffixes(connection.trusted_suffixes.clone()))
+}
+
+/// `builder` with the default Entra ID chain as its credential when `--auth entra` asks for it.
+fn with_entra(builder: azblob::ClientBuilder, auth: EnvAuth) -> azblob::ClientBuilder {
+    if auth == EnvAuth::Entra {
+        builder.token_credential(azblob::auth::entra::default_credential())
+    } else {
+        builder
+    }
 }
 
 /// A client without credentials for `--replay`: the endpoint or account from the environment.

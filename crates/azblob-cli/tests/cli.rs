@@ -1,26 +1,18 @@
 //! The `azblob` binary against Azurite: `cp` up and down, JSON output, errors.
 
+mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Output};
 
+use binary::emulator_command;
 use support::{endpoints, new_container};
 
 /// The `azblob` binary with the emulator's connection string and its own state directory.
 fn command(args: &[&str], state: &std::path::Path) -> Command {
-    let cs = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        endpoints().http
-    );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
-    command
-        .args(args)
-        .env("AZURE_STORAGE_CONNECTION_STRING", cs)
-        .env("XDG_STATE_HOME", state)
-        .env_remove("AZURE_STORAGE_ACCOUNT");
+    let mut command = emulator_command(args);
+    command.env("XDG_STATE_HOME", state);
     command
 }
 

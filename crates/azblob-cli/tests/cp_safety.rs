@@ -4,30 +4,22 @@
 //! a copy onto itself is refused, `rm --recursive` stays in its directory,
 //! and a reader that closes stdout early ends the command quietly.
 
+mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::{endpoints, new_container};
+use binary::emulator_command;
+use support::{new_container, partials, scratch};
 
 const KIB: u64 = 1024;
 
-/// The `azblob` binary with the emulator's connection string.
+/// The `azblob` binary with the emulator's connection string and its state under `dir`.
 fn command(args: &[&str], dir: &Path) -> Command {
-    let cs = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        endpoints().http
-    );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
-    command
-        .args(args)
-        .env("AZURE_STORAGE_CONNECTION_STRING", cs)
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env_remove("AZURE_STORAGE_ACCOUNT");
+    let mut command = emulator_command(args);
+    command.env("XDG_STATE_HOME", dir.join("state"));
     command
 }
 
@@ -38,20 +30,6 @@ fn run(args: &[&str], dir: &Path) -> Output {
 fn json(output: &Output) -> serde_json::Value {
     assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = azblob_testkit::scratch_dir().join(support::unique_name(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn partials(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".partial"))
-        .collect()
 }
 
 /// Puts `len` bytes from blocks, so the blob has no stored MD5.

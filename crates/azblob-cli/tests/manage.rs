@@ -1,28 +1,19 @@
 //! The management commands against Azurite: ls, stat, cat, rm, cp between blobs, tier, meta,
 //! snapshot and versions, with their `--json` output parsed.
 
+mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use azblob::{ContainerClient, ContentHeaders, PutBlobOptions};
+use binary::emulator_command;
 use serde_json::Value;
-use support::{endpoints, new_container};
+use support::new_container;
 
 fn azblob(args: &[&str]) -> Output {
-    let cs = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        endpoints().http
-    );
-    Command::new(env!("CARGO_BIN_EXE_azblob"))
-        .args(args)
-        .env("AZURE_STORAGE_CONNECTION_STRING", cs)
-        .env_remove("AZURE_STORAGE_ACCOUNT")
-        .output()
-        .expect("run azblob")
+    emulator_command(args).output().expect("run azblob")
 }
 
 fn ok(output: &Output) -> String {

@@ -12,17 +12,16 @@ mod support;
 #[path = "../../azblob/tests/token_server/mod.rs"]
 mod token_server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azblob::auth::entra::ClientSecretCredential;
 use azblob::auth::ServiceSas;
-use azblob::transport::{Method, Request};
 use azblob::{SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::scan::Scan;
-use support::{endpoints, new_container};
+use support::{connection_string, endpoints, new_container, scratch};
 use token_server::{TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
 
 /// A well-formed account key that is not the emulator's: requests signed with it get 403.
@@ -46,13 +45,6 @@ fn with_key(args: &[&str], state: &Path) -> Command {
     command
 }
 
-fn connection_string(key: &str) -> String {
-    format!(
-        "DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={key};BlobEndpoint={}",
-        endpoints().http
-    )
-}
-
 fn succeeded(output: &Output, what: &str) {
     assert!(output.status.success(), "{what}: {}", String::from_utf8_lossy(&output.stderr));
 }
@@ -63,12 +55,6 @@ fn failed(output: &Output, what: &str, expected: &str) {
     // Trace logs surround it; the error itself is one line.
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("azblob: error:")).collect();
     assert!(errors.len() == 1 && errors[0].contains(expected), "{what}: {stderr}");
-}
-
-fn scratch(prefix: &str) -> PathBuf {
-    let dir = azblob_testkit::scratch_dir().join(support::unique_name(prefix));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A container SAS with `permissions`, signed with the emulator's key.
@@ -272,10 +258,7 @@ async fn no_secret_prints_with_entra_id() {
         .token_credential(Arc::new(credential))
         .build()
         .unwrap();
-    let container = client.container(support::unique_name("scanentra"));
-    let mut create = container.url().unwrap();
-    create.query_pairs_mut().append_pair("restype", "container");
-    client.send_raw(Request::new("CreateContainer", Method::PUT, create)).await.unwrap();
+    let container = new_container(&client, "scanentra").await;
     let c = container.name().to_owned();
     let dir = scratch("scanentra");
     let (state, cassettes) = (dir.join("state"), dir.join("cassettes"));

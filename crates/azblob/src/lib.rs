@@ -58,7 +58,7 @@ pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, Co
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
 pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
 pub use crate::ops::snapshot::SnapshotInfo;
-pub use crate::redact::{redact_url, Secret};
+pub use crate::redact::{redact_url, redact_url_text, Secret};
 pub use crate::sim::{SimulationMode, SimulationOptions};
 pub use crate::transfer::{
     DownloadOptions, DownloadReport, ProgressSink, TransferProgress, Upload, UploadOptions, UploadReport, UploadSource,

@@ -92,7 +92,7 @@ pub fn redact_url(url: &Url) -> String {
 /// `text`, a URL the service or a user gave, with its secrets redacted as
 /// [`redact_url`] does; text that does not parse as a URL loses its whole
 /// query, because nothing tells which part of it is secret.
-pub(crate) fn redact_url_text(text: &str) -> String {
+pub fn redact_url_text(text: &str) -> String {
     match Url::parse(text) {
         Ok(url) => redact_url(&url),
         Err(_) => match text.split_once('?') {
@@ -102,8 +102,9 @@ pub(crate) fn redact_url_text(text: &str) -> String {
     }
 }
 
-/// What replaces a secret in printed text.
-const REDACTED: &str = "REDACTED";
+/// What replaces a secret in printed text, and in recordings
+/// ([`crate::sim::REDACTED`] is this one).
+pub(crate) const REDACTED: &str = "REDACTED";
 
 fn is_secret_param(name: &str) -> bool {
     SECRET_QUERY_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))

@@ -5,28 +5,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use azblob::{BlobClient, DownloadOptions, ErrorKind};
 use support::hook::{Action, Hook};
-use support::{client, client_with, new_container, unique_name};
+use support::{client, client_with, new_container, partials, scratch};
 
 const KIB: u64 = 1024;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = azblob_testkit::scratch_dir().join(unique_name(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn partials(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".partial"))
-        .collect()
-}
 
 /// A blob of `len` bytes committed from blocks, so it has no stored MD5.
 async fn blob_without_md5(blob: &BlobClient, len: u64) -> Vec<u8> {

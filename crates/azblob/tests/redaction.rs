@@ -4,15 +4,18 @@
 //! caches per call site whether anyone listens, and a thread-local
 //! subscriber racing with other tests' threads can miss events.
 
+#[path = "support/logs.rs"]
+mod logs;
 mod token_server;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use azblob::auth::entra::{ClientSecretCredential, TokenCache};
 use azblob::auth::STORAGE_SCOPE;
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
 use azblob::{ClientBuilder, TokenCredential};
 use futures_util::future::BoxFuture;
+use logs::LogBuffer;
 use std::time::Duration;
 use token_server::{Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
 
@@ -40,30 +43,10 @@ impl HttpTransport for Created {
     }
 }
 
-/// Collects everything the library logs.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn secrets_never_reach_logs_errors_or_debug() {
     let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let server = TokenServer::start();
     let mut shown = String::new();
@@ -90,7 +73,7 @@ fn secrets_never_reach_logs_errors_or_debug() {
         shown = format!("{cred:?} {client:?} {token:?} {err} {err:?}");
         token_text = token.token.expose().to_owned();
     });
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(logs.contains("requesting a token"), "the test saw the logs: {logs}");
     assert!(logs.contains("token refresh failed"), "{logs}");
     for secret in [CLIENT_SECRET, "another-secret-value", token_text.as_str()] {

@@ -8,10 +8,11 @@
 //! One test in its own process: `tracing` caches per call site whether
 //! anyone listens, so the subscriber is installed before anything logs.
 
+#[path = "support/logs.rs"]
+mod logs;
 mod support;
 
 use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use azblob::auth::ServiceSas;
@@ -23,25 +24,12 @@ use azblob::{
     DEV_ACCOUNT_KEY,
 };
 use futures_util::StreamExt;
+use logs::LogBuffer;
 use support::scan::Scan;
 use support::{endpoints, new_container};
 
 /// A well-formed account key that is not the emulator's.
 const WRONG_KEY: &str = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleQ==";
-
-/// Collects everything the library logs.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Everything shown: `Debug` of each result, and `Display` too for errors.
 #[derive(Default)]
@@ -141,13 +129,7 @@ async fn drive(
 #[test]
 fn no_secret_prints_from_any_library_operation() {
     let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    tracing::subscriber::set_global_default(logs.subscriber()).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = azblob_testkit::scratch_dir().join(support::unique_name("libscan"));
     std::fs::create_dir_all(&dir).unwrap();
@@ -200,7 +182,7 @@ fn no_secret_prints_from_any_library_operation() {
         shown.add("refused upload", &refused.checkpoint(dir.join("refused-ckpt.json")).send().await);
     });
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     std::fs::write(dir.join("logs.txt"), &logs).unwrap();
     assert!(logs.contains("azblob.attempt") && logs.contains("GetBlobProperties"), "the test saw the logs");
     assert!(shown.0.iter().any(|s| s.contains("sig=REDACTED")), "a copy source shows, without its signature");

@@ -10,7 +10,7 @@ use azblob::{
     AppendOptions, BlobClient, Conditions, CreateAppendBlobOptions, DownloadOptions, ErrorKind, TransferProgress,
 };
 use support::hook::{Action, Hook};
-use support::{client, client_with, new_container, unique_name};
+use support::{client, client_with, new_container, scratch};
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * 1024;
@@ -18,12 +18,6 @@ const MIB: u64 = 1024 * 1024;
 /// Deterministic pseudo-random bytes.
 fn data(len: u64, seed: u64) -> Vec<u8> {
     azblob_testkit::pseudo_random_bytes(len, seed)
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = azblob_testkit::scratch_dir().join(unique_name(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Committed blocks, counted from Get Block List.

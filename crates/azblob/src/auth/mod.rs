@@ -12,6 +12,7 @@ mod token;
 mod user_delegation_sas;
 
 pub use self::sas::{AccountSas, SasProtocol, SasToken, ServiceSas};
+pub(crate) use self::scope::origin;
 pub use self::scope::{CredentialScope, AZURE_STORAGE_SUFFIXES};
 pub use self::shared_key::SharedKeyCredential;
 pub use self::time::iso8601;

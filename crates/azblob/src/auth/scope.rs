@@ -65,12 +65,15 @@ impl CredentialScope {
     /// Whether `url` is under the endpoint: the same scheme, host and port,
     /// and a path at or below the endpoint's (the account of a path-style endpoint).
     pub fn covers(&self, url: &Url) -> bool {
+        // Every request is checked (every block of a transfer), so the path
+        // test allocates nothing: `path` is `base` or `base/...`.
         let base = self.endpoint.path().trim_end_matches('/');
-        let path = url.path();
+        let under_base = base.is_empty()
+            || url.path().strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
         url.scheme() == self.endpoint.scheme()
             && url.host() == self.endpoint.host()
             && url.port_or_known_default() == self.endpoint.port_or_known_default()
-            && (base.is_empty() || path == base || path.starts_with(&format!("{base}/")))
+            && under_base
     }
 
     /// Whether a bearer token may go to `url` although it is not under the

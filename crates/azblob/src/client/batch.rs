@@ -167,7 +167,7 @@ impl ContainerClient {
         let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
         let mut outcomes = match_outcomes(names.len(), parts, operation_name);
         if repeated && matches!(operation, SubOperation::Delete(_)) {
-            deleted_by_earlier_attempt(&mut outcomes);
+            not_found_as_deleted(&mut outcomes);
         }
         Ok(outcomes)
     }
@@ -208,7 +208,11 @@ fn match_outcomes(count: usize, parts: Vec<SubResponse>, operation: &'static str
 /// In the answer to a repeated batch of deletes, a blob not found was deleted
 /// by the earlier attempt whose answer was lost (or never existed: either
 /// way it is gone, as asked).
-fn deleted_by_earlier_attempt(outcomes: &mut [BatchOutcome]) {
+///
+/// The batch counterpart of [`deleted_by_earlier_attempt`](crate::ops::delete_blob::deleted_by_earlier_attempt),
+/// which reads a single Delete Blob answer; here the whole batch was repeated,
+/// so every sub-request's not-found counts.
+fn not_found_as_deleted(outcomes: &mut [BatchOutcome]) {
     for outcome in outcomes {
         if matches!(outcome, BatchOutcome::NotFound) {
             *outcome = BatchOutcome::Done;
@@ -268,7 +272,7 @@ mod tests {
     fn a_repeated_batch_reads_not_found_as_deleted() {
         let parts = vec![part(Some(0), 404, Some("BlobNotFound")), part(Some(1), 409, Some("SnapshotsPresent"))];
         let mut outcomes = match_outcomes(2, parts, "DeleteBlob");
-        deleted_by_earlier_attempt(&mut outcomes);
+        not_found_as_deleted(&mut outcomes);
         assert!(matches!(outcomes[0], BatchOutcome::Done));
         assert!(matches!(outcomes[1], BatchOutcome::Failed(_)), "other failures stay failures");
     }

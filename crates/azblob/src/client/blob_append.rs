@@ -86,9 +86,7 @@ impl BlobClient {
         };
         let head = response.head;
         // A server that answers with more than the range asked is not believed either.
-        let body =
-            crate::transport::Response::with_body(StatusCode::PARTIAL_CONTENT, Default::default(), response.body);
-        let read = super::read_body(body, "GetBlob", block.len()).await?;
+        let read = super::read_capped(response.body, None, "GetBlob", block.len()).await?;
         if read != *block {
             return Ok(None);
         }

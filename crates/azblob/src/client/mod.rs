@@ -28,7 +28,7 @@ use url::Url;
 use crate::auth::{Credential, CredentialScope, UserDelegationKey};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::user_delegation_key::{build_user_delegation_key_request, parse_user_delegation_key};
-use crate::transport::{Pipeline, Request, Response};
+use crate::transport::{Body, Pipeline, Request, Response};
 
 /// A client for one storage account's blob service.
 #[derive(Debug, Clone)]
@@ -157,6 +157,18 @@ pub(crate) const MAX_SMALL_ANSWER_BYTES: usize = 64 * 1024;
 /// to `max` bytes; a longer body is an [`InvalidResponse`](ErrorKind::InvalidResponse)
 /// rather than memory the server gets to decide.
 pub(crate) async fn read_body(response: Response, operation: &'static str, max: usize) -> Result<bytes::Bytes> {
+    let declared = response.header(crate::ops::headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+    read_capped(response.body, declared, operation, max).await
+}
+
+/// Reads `body`, whose `Content-Length` is `declared` if known, up to `max`
+/// bytes, as [`read_body`] does.
+pub(crate) async fn read_capped(
+    body: Body,
+    declared: Option<u64>,
+    operation: &'static str,
+    max: usize,
+) -> Result<bytes::Bytes> {
     use futures_util::StreamExt;
     let broke =
         |e| Error::new(ErrorKind::Transport, "the answer's body broke off").with_operation(operation).with_source(e);
@@ -164,11 +176,10 @@ pub(crate) async fn read_body(response: Response, operation: &'static str, max: 
         Error::invalid_response(format!("the answer is longer than {max} bytes, the most this client reads"))
             .with_operation(operation)
     };
-    let declared = response.header(crate::ops::headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max as u64) {
         return Err(too_long());
     }
-    let mut stream = response.body.into_stream();
+    let mut stream = body.into_stream();
     let Some(first) = stream.next().await.transpose().map_err(broke)? else {
         return Ok(bytes::Bytes::new());
     };

@@ -22,6 +22,7 @@ impl fmt::Debug for ClientBuilder {
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("root_certificates", &self.root_certificates_pem.len())
             .field("allow_http", &self.allow_http)
+            .field("trusted_suffixes", &self.trusted_suffixes)
             .field("transport", &self.transport)
             .field("clock", &self.clock)
             .field("rng", &self.rng)

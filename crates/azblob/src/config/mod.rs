@@ -265,26 +265,26 @@ impl ClientBuilder {
     /// trusted suffixes) carries over.
     pub fn for_endpoint(mut self, endpoint: &str, sas: Option<&str>) -> Result<Self> {
         let target = ClientBuilder::new().endpoint(endpoint).resolve_endpoint()?;
-        let own = self.resolve_endpoint().ok();
-        let same_account = own.as_ref().is_some_and(|own| CredentialScope::new(own).covers(&target));
-        if let (true, Some(own)) = (same_account, &own) {
-            // The caller splits its URL after `endpoint`; addressing blobs
-            // from the shorter configured endpoint would shift that split
-            // and name another container and blob.
-            if self.account.is_none() {
-                self.account = Some(account_from_endpoint(own)?);
+        let own = self.resolve_endpoint().ok().filter(|own| CredentialScope::new(own).covers(&target));
+        match own {
+            Some(own) => {
+                // The caller splits its URL after `endpoint`; addressing blobs
+                // from the shorter configured endpoint would shift that split
+                // and name another container and blob.
+                if self.account.is_none() {
+                    self.account = Some(account_from_endpoint(&own)?);
+                }
             }
-            self.endpoint = Some(endpoint.to_owned());
-        }
-        if !same_account {
-            let trusts = CredentialScope::new(&target).trust_suffixes(&self.trusted_suffixes)?;
-            let keep_token = matches!(self.credential, Credential::Token(_)) && trusts.trusts_with_token(&target);
-            if !keep_token {
-                self.credential = Credential::Anonymous;
+            None => {
+                let trusts = CredentialScope::new(&target).trust_suffixes(&self.trusted_suffixes)?;
+                let keep_token = matches!(self.credential, Credential::Token(_)) && trusts.trusts_with_token(&target);
+                if !keep_token {
+                    self.credential = Credential::Anonymous;
+                }
+                self.account = None;
             }
-            self.account = None;
-            self.endpoint = Some(endpoint.to_owned());
         }
+        self.endpoint = Some(endpoint.to_owned());
         match sas {
             Some(sas) => self.sas_token(sas),
             None => Ok(self),

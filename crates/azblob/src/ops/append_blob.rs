@@ -106,6 +106,7 @@ pub(crate) fn build_seal_request(url: Url, conditions: &Conditions) -> Result<Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::error_map::error_answer as answer;
 
     fn url() -> Url {
         "https://a.blob.core.windows.net/c/log".parse().unwrap()
@@ -143,13 +144,6 @@ mod tests {
 
     #[test]
     fn only_a_repeated_position_mismatch_may_hide_an_earlier_append() {
-        let answer = |status: u16, code: &str, repeated: bool| {
-            let mut headers = http::HeaderMap::new();
-            headers.insert("x-ms-error-code", code.parse().unwrap());
-            let mut response = Response::new(http::StatusCode::from_u16(status).unwrap(), headers, "");
-            response.repeated = repeated;
-            response
-        };
         assert!(may_have_appended_earlier(&answer(412, "AppendPositionConditionNotMet", true)));
         assert!(!may_have_appended_earlier(&answer(412, "AppendPositionConditionNotMet", false)));
         assert!(!may_have_appended_earlier(&answer(412, "MaxBlobSizeConditionNotMet", true)));

@@ -73,6 +73,7 @@ pub(crate) fn deleted_by_earlier_attempt(response: &Response) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::error_map::error_answer as answer;
 
     #[test]
     fn builds_delete_with_snapshots_and_version() {
@@ -105,13 +106,6 @@ mod tests {
 
     #[test]
     fn only_a_repeated_blob_not_found_counts_as_deleted() {
-        let answer = |status: u16, code: &str, repeated: bool| {
-            let mut headers = http::HeaderMap::new();
-            headers.insert("x-ms-error-code", code.parse().unwrap());
-            let mut response = Response::new(http::StatusCode::from_u16(status).unwrap(), headers, "");
-            response.repeated = repeated;
-            response
-        };
         assert!(deleted_by_earlier_attempt(&answer(404, "BlobNotFound", true)));
         assert!(!deleted_by_earlier_attempt(&answer(404, "BlobNotFound", false)), "a first 404 is NotFound");
         assert!(!deleted_by_earlier_attempt(&answer(404, "ContainerNotFound", true)));

@@ -44,11 +44,8 @@ pub(crate) fn redirect_error(status: StatusCode, location: Option<&str>) -> Opti
         return None;
     }
     let target = match location.map(url::Url::parse) {
-        Some(Ok(url)) => match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("to {}://{host}:{port}", url.scheme()),
-            (Some(host), None) => format!("to {}://{host}", url.scheme()),
-            (None, _) => "to a location without a host".to_owned(),
-        },
+        Some(Ok(url)) if url.host_str().is_some() => format!("to {}", crate::auth::origin(&url)),
+        Some(Ok(_)) => "to a location without a host".to_owned(),
         Some(Err(_)) => "to a relative or malformed location".to_owned(),
         None => "without a Location".to_owned(),
     };
@@ -123,6 +120,18 @@ fn parse_error_body(body: &[u8]) -> Option<ErrorBody> {
         return None;
     }
     quick_xml::de::from_str(text).ok()
+}
+
+/// A failed answer with the service's error `code`, as a retry marks it when
+/// `repeated`: what the operations that read a repeat's failure as an
+/// earlier attempt's success are tested on.
+#[cfg(test)]
+pub(crate) fn error_answer(status: u16, code: &str, repeated: bool) -> Response {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(headers::X_MS_ERROR_CODE, code.parse().unwrap());
+    let mut response = Response::new(StatusCode::from_u16(status).unwrap(), headers, "");
+    response.repeated = repeated;
+    response
 }
 
 #[cfg(test)]

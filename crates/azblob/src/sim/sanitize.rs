@@ -8,8 +8,8 @@ use super::cassette::{canonical_query, CassetteBody, CassetteRequest, CassetteRe
 use super::shapes::redact_text;
 use crate::ops::headers::CREDENTIAL_HEADERS;
 
-/// What replaces a secret in recorded text.
-pub const REDACTED: &str = "REDACTED";
+/// What replaces a secret in recorded text: the same marker as in errors and logs.
+pub const REDACTED: &str = crate::redact::REDACTED;
 
 /// Redacts what record time must never keep; with an account placeholder,
 /// also replaces the account name (and puts it back in replayed responses).

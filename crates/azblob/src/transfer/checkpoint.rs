@@ -185,7 +185,6 @@ impl Checkpoint {
     }
 }
 
-/// The base64 of `{session}-{index:06}`: every id of a session has the same length.
 /// The files saving a checkpoint at `path` writes: the checkpoint and the
 /// temporary file it is written through before the rename.
 fn written_paths(path: &Path) -> [PathBuf; 2] {
@@ -217,6 +216,7 @@ fn same_file(_a: &std::fs::Metadata, _b: &std::fs::Metadata) -> bool {
     false
 }
 
+/// The base64 of `{session}-{index:06}`: every id of a session has the same length.
 pub(crate) fn block_id(session_id: &str, index: u64) -> String {
     BASE64.encode(format!("{session_id}-{index:06}"))
 }

@@ -31,9 +31,7 @@ impl TempFile {
     /// Creates the temporary file beside `target`.
     pub(crate) fn create_beside(target: &Path) -> Result<(TempFile, File)> {
         let path = temp_path(target);
-        let io_error = |e: std::io::Error| {
-            Error::new(ErrorKind::Io, format!("cannot write {}: {e}", target.display())).with_source(e)
-        };
+        let io_error = |e| write_error(target, e);
         let file = OpenOptions::new().write(true).create_new(true).open(&path).map_err(io_error)?;
         let mut temp = TempFile { path, new_file_permissions: None, armed: true };
         temp.narrow(&file).map_err(io_error)?;
@@ -58,9 +56,7 @@ impl TempFile {
     /// during the download: the file is linked into place, which fails
     /// rather than replace anything.
     pub(crate) fn persist(mut self, target: &Path, overwrite: bool) -> Result<()> {
-        let io_error = |e: std::io::Error| {
-            Error::new(ErrorKind::Io, format!("cannot write {}: {e}", target.display())).with_source(e)
-        };
+        let io_error = |e| write_error(target, e);
         let permissions = match std::fs::metadata(target) {
             Ok(_) if !overwrite => return Err(exists(target)),
             Ok(existing) => Some(existing.permissions()),
@@ -93,6 +89,12 @@ impl Drop for TempFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// The error for a failed write on the way to `target`, named after the
+/// target: the temporary file's name means nothing to the caller.
+fn write_error(target: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot write {}: {e}", target.display())).with_source(e)
 }
 
 /// The refusal of a download that would replace an existing file.

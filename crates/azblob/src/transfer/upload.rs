@@ -152,8 +152,7 @@ async fn upload_file(
     options: &UploadOptions,
     gauge: &Arc<BufferGauge>,
 ) -> Result<UploadReport> {
-    let io_error =
-        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e);
+    let io_error = |e| read_error(path, e);
     let metadata = tokio::fs::metadata(path).await.map_err(io_error)?;
     if !metadata.is_file() {
         return Err(Error::invalid_input(format!("{} is not a regular file", path.display())));
@@ -257,8 +256,7 @@ async fn upload_file(
 
 /// Refuses to go on when the file at `path` is no longer the one first seen.
 fn check_unchanged(path: &Path, identity: &SourceIdentity) -> Result<()> {
-    let now = SourceIdentity::read(path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e))?;
+    let now = SourceIdentity::read(path).map_err(|e| read_error(path, e))?;
     match identity.difference(&now) {
         None => Ok(()),
         Some(what) => Err(Error::new(
@@ -268,12 +266,16 @@ fn check_unchanged(path: &Path, identity: &SourceIdentity) -> Result<()> {
     }
 }
 
+/// The error for a failed read of the source file at `path`.
+fn read_error(path: &Path, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e)
+}
+
 /// Reads `len` bytes at `offset` with its own file handle, so parallel reads
 /// share no file position.
 fn read_block(path: &Path, offset: u64, len: u64) -> Result<Bytes> {
     use std::io::{Read, Seek, SeekFrom};
-    let io_error =
-        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e);
+    let io_error = |e| read_error(path, e);
     let mut file = std::fs::File::open(path).map_err(io_error)?;
     file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
     let mut buf = Vec::with_capacity(len as usize);

@@ -28,6 +28,31 @@ pub fn client_with(hook: &std::sync::Arc<hook::Hook>) -> BlobServiceClient {
     builder().transport(wire).build().unwrap()
 }
 
+/// The plain-HTTP emulator's connection string, for the development account with `key`.
+pub fn connection_string(key: &str) -> String {
+    format!(
+        "DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};AccountKey={key};BlobEndpoint={}",
+        endpoints().http
+    )
+}
+
+/// A fresh directory under the test kit's scratch directory, named for one test.
+pub fn scratch(prefix: &str) -> std::path::PathBuf {
+    let dir = azblob_testkit::scratch_dir().join(unique_name(prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The names of the `.partial` files in `dir`: what a download to a file
+/// leaves behind while it runs, and must not leave after it ends.
+pub fn partials(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
 /// A unique container name for one test.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
