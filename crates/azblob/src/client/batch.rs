@@ -165,11 +165,8 @@ impl ContainerClient {
         let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
         let body = read_body(response, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
         let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
-        let mut outcomes = match_outcomes(names.len(), parts, operation_name);
-        if repeated && matches!(operation, SubOperation::Delete(_)) {
-            not_found_as_deleted(&mut outcomes);
-        }
-        Ok(outcomes)
+        let repeated_delete = repeated && matches!(operation, SubOperation::Delete(_));
+        Ok(match_outcomes(names.len(), parts, operation_name, repeated_delete))
     }
 }
 
@@ -177,11 +174,22 @@ impl ContainerClient {
 ///
 /// A part without a `Content-ID` is the service refusing the batch as a
 /// whole; its error then stands for every sub-request left unanswered.
-fn match_outcomes(count: usize, parts: Vec<SubResponse>, operation: &'static str) -> Vec<BatchOutcome> {
+///
+/// In a repeated batch of deletes (`repeated_delete`), a sub-request's 404
+/// `BlobNotFound` means the lost first attempt deleted the blob, as
+/// [`deleted_by_earlier_attempt`](crate::ops::delete_blob::deleted_by_earlier_attempt)
+/// reads a single Delete Blob answer; any other not-found (a container gone)
+/// stays what it is.
+fn match_outcomes(
+    count: usize,
+    parts: Vec<SubResponse>,
+    operation: &'static str,
+    repeated_delete: bool,
+) -> Vec<BatchOutcome> {
     let mut outcomes: Vec<Option<BatchOutcome>> = (0..count).map(|_| None).collect();
     let mut batch_error: Option<Error> = None;
     for part in parts {
-        let outcome = outcome_of(&part, operation);
+        let outcome = outcome_of(&part, operation, repeated_delete);
         match part.content_id {
             Some(id) if id < count => outcomes[id] = Some(outcome),
             _ => {
@@ -205,26 +213,14 @@ fn match_outcomes(count: usize, parts: Vec<SubResponse>, operation: &'static str
         .collect()
 }
 
-/// In the answer to a repeated batch of deletes, a blob not found was deleted
-/// by the earlier attempt whose answer was lost (or never existed: either
-/// way it is gone, as asked).
-///
-/// The batch counterpart of [`deleted_by_earlier_attempt`](crate::ops::delete_blob::deleted_by_earlier_attempt),
-/// which reads a single Delete Blob answer; here the whole batch was repeated,
-/// so every sub-request's not-found counts.
-fn not_found_as_deleted(outcomes: &mut [BatchOutcome]) {
-    for outcome in outcomes {
-        if matches!(outcome, BatchOutcome::NotFound) {
-            *outcome = BatchOutcome::Done;
-        }
-    }
-}
-
-fn outcome_of(part: &SubResponse, operation: &'static str) -> BatchOutcome {
+fn outcome_of(part: &SubResponse, operation: &'static str, repeated_delete: bool) -> BatchOutcome {
     if part.status.is_success() {
         return BatchOutcome::Done;
     }
     let code = request_util::header(&part.headers, headers::X_MS_ERROR_CODE).map(str::to_owned);
+    if repeated_delete && part.status == StatusCode::NOT_FOUND && code.as_deref() == Some("BlobNotFound") {
+        return BatchOutcome::Done;
+    }
     let request_id = request_util::header(&part.headers, headers::X_MS_REQUEST_ID).map(str::to_owned);
     let err = error_from_parts(part.status, code, request_id, &part.body, operation);
     if part.status == StatusCode::NOT_FOUND && err.kind() == ErrorKind::NotFound {
@@ -256,7 +252,7 @@ mod tests {
             part(Some(0), 202, None),
             part(Some(1), 409, Some("SnapshotsPresent")),
         ];
-        let outcomes = match_outcomes(4, parts, "DeleteBlob");
+        let outcomes = match_outcomes(4, parts, "DeleteBlob", false);
         assert!(matches!(outcomes[0], BatchOutcome::Done));
         match &outcomes[1] {
             BatchOutcome::Failed(e) => {
@@ -270,16 +266,24 @@ mod tests {
 
     #[test]
     fn a_repeated_batch_reads_not_found_as_deleted() {
-        let parts = vec![part(Some(0), 404, Some("BlobNotFound")), part(Some(1), 409, Some("SnapshotsPresent"))];
-        let mut outcomes = match_outcomes(2, parts, "DeleteBlob");
-        not_found_as_deleted(&mut outcomes);
+        let parts = || {
+            vec![
+                part(Some(0), 404, Some("BlobNotFound")),
+                part(Some(1), 409, Some("SnapshotsPresent")),
+                part(Some(2), 404, Some("ContainerNotFound")),
+            ]
+        };
+        let outcomes = match_outcomes(3, parts(), "DeleteBlob", true);
         assert!(matches!(outcomes[0], BatchOutcome::Done));
         assert!(matches!(outcomes[1], BatchOutcome::Failed(_)), "other failures stay failures");
+        assert!(matches!(outcomes[2], BatchOutcome::NotFound), "only a blob's absence stands for its deletion");
+        let first = match_outcomes(3, parts(), "DeleteBlob", false);
+        assert!(matches!(first[0], BatchOutcome::NotFound), "a first attempt's 404 is NotFound");
     }
 
     #[test]
     fn a_part_without_content_id_fails_the_rest() {
-        let outcomes = match_outcomes(2, vec![part(None, 403, Some("AuthorizationFailure"))], "DeleteBlob");
+        let outcomes = match_outcomes(2, vec![part(None, 403, Some("AuthorizationFailure"))], "DeleteBlob", false);
         for o in outcomes {
             assert!(matches!(&o, BatchOutcome::Failed(e) if e.kind() == ErrorKind::PermissionDenied), "{o:?}");
         }
