@@ -384,13 +384,20 @@ impl HttpTransport for Recording {
     }
 }
 
+/// The client secret flow on a wire of its own: a client's wire offered later
+/// is not adopted, so a scripted client wire sees the blob requests only.
+fn client_secret_on_own_wire(server: &TokenServer, secret: &str) -> ClientSecretCredential {
+    let own = azblob::transport::ReqwestTransport::with_defaults().unwrap();
+    client_secret(server, secret).transport(Arc::new(own))
+}
+
 #[tokio::test]
 async fn blob_requests_carry_the_token_and_credential_errors_stay_typed() {
     let server = TokenServer::start();
     let wire = Arc::new(Recording::default());
     let client = ClientBuilder::new()
         .endpoint("https://myaccount.blob.core.windows.net")
-        .token_credential(Arc::new(client_secret(&server, CLIENT_SECRET)))
+        .token_credential(Arc::new(client_secret_on_own_wire(&server, CLIENT_SECRET)))
         .transport(Arc::clone(&wire) as Arc<dyn HttpTransport>)
         .build()
         .unwrap();
@@ -403,7 +410,7 @@ async fn blob_requests_carry_the_token_and_credential_errors_stay_typed() {
 
     let refused = ClientBuilder::new()
         .endpoint("https://myaccount.blob.core.windows.net")
-        .token_credential(Arc::new(client_secret(&server, "wrong-secret-value")))
+        .token_credential(Arc::new(client_secret_on_own_wire(&server, "wrong-secret-value")))
         .transport(Arc::clone(&wire) as Arc<dyn HttpTransport>)
         .build()
         .unwrap();

@@ -16,7 +16,7 @@ pub(crate) use self::scope::origin;
 pub use self::scope::{CredentialScope, AZURE_STORAGE_SUFFIXES};
 pub use self::shared_key::SharedKeyCredential;
 pub use self::time::iso8601;
-pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, STORAGE_SCOPE};
+pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, TokenWire, STORAGE_SCOPE};
 pub use self::user_delegation_sas::UserDelegationSas;
 pub use crate::ops::user_delegation_key::UserDelegationKey;
 

@@ -7,10 +7,14 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use futures_util::future::BoxFuture;
 
 use crate::error::Result;
 use crate::redact::Secret;
+use crate::transport::proxy::ProxyConfig;
+use crate::transport::HttpTransport;
 
 /// The OAuth scope of Azure Storage.
 pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
@@ -48,6 +52,27 @@ impl fmt::Debug for AccessToken {
 pub trait TokenCredential: Send + Sync + fmt::Debug {
     /// A token valid for `scopes` (the library asks for [`STORAGE_SCOPE`]).
     fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken>>;
+
+    /// Offers the credential the wire of the client it was given to.
+    ///
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) calls it, so that
+    /// token requests take the same proxy, root certificates and transport as
+    /// the client's requests. The flows of [`entra`](super::entra) adopt the
+    /// first wire offered unless they were given a transport of their own;
+    /// IMDS never does, since it is reached directly. The default ignores it,
+    /// as a credential that sends no HTTP requests may.
+    fn use_wire(&self, wire: &TokenWire) {
+        let _ = wire;
+    }
+}
+
+/// A client's wire, offered to its credential by [`TokenCredential::use_wire`].
+#[derive(Clone, Debug)]
+pub struct TokenWire {
+    pub(crate) transport: Arc<dyn HttpTransport>,
+    // Which proxy a plain-http token request would cross; `Off` when a custom
+    // transport decides that itself.
+    pub(crate) proxy: ProxyConfig,
 }
 
 /// A fixed token supplied by the caller (from another library or a test).

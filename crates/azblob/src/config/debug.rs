@@ -21,6 +21,7 @@ impl fmt::Debug for ClientBuilder {
             .field("read_timeout", &self.read_timeout)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("root_certificates", &self.root_certificates_pem.len())
+            .field("proxy", &self.proxy)
             .field("allow_http", &self.allow_http)
             .field("trusted_suffixes", &self.trusted_suffixes)
             .field("transport", &self.transport)

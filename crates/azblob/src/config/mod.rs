@@ -16,6 +16,7 @@ use url::{Host, Url};
 use crate::auth::{Credential, CredentialScope, SasToken, SharedKeyCredential, TokenCredential};
 use crate::client::BlobServiceClient;
 use crate::error::{Error, Result};
+use crate::transport::proxy::ProxyConfig;
 use crate::transport::reqwest::WireOptions;
 use crate::transport::{
     Clock, HttpTransport, Pipeline, ReqwestTransport, RetryLayer, RetryOptions, RetryRng, SignLayer, SystemClock,
@@ -57,6 +58,8 @@ pub struct ClientBuilder {
     read_timeout: Duration,
     pool_idle_timeout: Option<Duration>,
     root_certificates_pem: Vec<Vec<u8>>,
+    // `None` reads the process environment at `build`.
+    proxy: Option<ProxyConfig>,
     allow_http: bool,
     trusted_suffixes: Vec<String>,
     transport: Option<Arc<dyn HttpTransport>>,
@@ -77,6 +80,7 @@ impl Default for ClientBuilder {
             read_timeout: Duration::from_secs(60),
             pool_idle_timeout: None,
             root_certificates_pem: Vec::new(),
+            proxy: None,
             allow_http: false,
             trusted_suffixes: Vec::new(),
             transport: None,
@@ -206,6 +210,34 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through the proxy at `url` (`http://[user:password@]host:port`,
+    /// or `https://...`; a bare `host:port` means `http://`), instead of the
+    /// proxies named by the environment. An `https://` request crosses an
+    /// `http://` proxy as a `CONNECT` tunnel, so TLS stays end to end. The
+    /// password never appears in `Debug` output, errors or logs.
+    ///
+    /// Fails with [`InvalidInput`](crate::ErrorKind::InvalidInput) for a URL
+    /// that is not an http(s) proxy.
+    pub fn proxy(mut self, url: &str) -> Result<Self> {
+        self.proxy = Some(ProxyConfig::explicit(url)?);
+        Ok(self)
+    }
+
+    /// Connects directly, ignoring the proxies named by the environment.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = Some(ProxyConfig::Off);
+        self
+    }
+
+    /// Reads the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`, each also in lowercase, which wins) through `vars` instead
+    /// of the process environment, which [`build`](Self::build) reads by
+    /// default. For tests and for settings kept elsewhere than the environment.
+    pub fn proxy_from_vars(mut self, vars: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        self.proxy = Some(ProxyConfig::from_vars(&vars)?);
+        Ok(self)
+    }
+
     /// Allows plain `http://` to non-loopback hosts (off by default: HTTP
     /// exposes data, and Shared Key signatures can be replayed).
     pub fn allow_http(mut self, allow: bool) -> Self {
@@ -316,10 +348,23 @@ impl ClientBuilder {
                 )));
             }
         }
+        let proxy = match self.proxy.clone() {
+            Some(proxy) => proxy,
+            None => ProxyConfig::from_env()?,
+        };
+        // The endpoint may be plain http only on loopback, but a proxy
+        // elsewhere would still read every request in clear.
+        let proxied = self.transport.is_none() && proxy.exposes_plain_http(&endpoint);
+        if matches!(self.credential, Credential::Token(_)) && proxied {
+            return Err(Error::invalid_input(
+                "bearer tokens are not sent over plain http:// through a proxy on another host; \
+                 use https://, a proxy on this machine, no_proxy() or NO_PROXY",
+            ));
+        }
         let scope = CredentialScope::new(&endpoint).trust_suffixes(&self.trusted_suffixes)?;
         let api_version = HeaderValue::from_str(&self.api_version)
             .map_err(|_| Error::invalid_input("the API version is not valid header text"))?;
-        let wire: Arc<dyn HttpTransport> = match self.transport {
+        let wire: Arc<dyn HttpTransport> = match self.transport.clone() {
             Some(t) => t,
             None => Arc::new(ReqwestTransport::new(&WireOptions {
                 connect_timeout: self.connect_timeout,
@@ -330,8 +375,15 @@ impl ClientBuilder {
                     Duration::from_secs(50)
                 }),
                 root_certificates_pem: self.root_certificates_pem,
+                proxy: proxy.clone(),
             })?),
         };
+        if let Credential::Token(credential) = &self.credential {
+            // Token requests take the client's proxy, roots and transport;
+            // never the simulation above it: tokens are not recorded.
+            let proxy = if self.transport.is_some() { ProxyConfig::Off } else { proxy };
+            credential.use_wire(&crate::auth::TokenWire { transport: Arc::clone(&wire), proxy });
+        }
         let simulation = simulation::open(self.simulation.as_ref(), &account)?;
         let wire = simulation::wrap(wire, simulation.as_ref());
         let traced: Arc<dyn HttpTransport> = Arc::new(TraceLayer::new(wire));
@@ -455,6 +507,35 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(err.to_string().contains("bearer"), "{err}");
+    }
+
+    #[test]
+    fn bearer_tokens_never_cross_a_remote_proxy_in_clear() {
+        let local = || ClientBuilder::new().endpoint(DEV_BLOB_ENDPOINT).token_credential(token());
+        let err = local().proxy("http://user:hunter2@proxy.corp:3128").unwrap().build().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("proxy") && !err.to_string().contains("hunter2"), "{err}");
+        let from_env = |vars: &'static [(&'static str, &'static str)]| {
+            local().proxy_from_vars(move |n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string()))
+        };
+        assert!(from_env(&[("HTTP_PROXY", "http://proxy.corp:3128")]).unwrap().build().is_err());
+        assert!(from_env(&[("HTTP_PROXY", "proxy.corp:3128"), ("NO_PROXY", "127.0.0.1")]).unwrap().build().is_ok());
+        assert!(from_env(&[("HTTPS_PROXY", "http://proxy.corp:3128")]).unwrap().build().is_ok(), "https only");
+        assert!(local().proxy("http://127.0.0.1:3128").unwrap().build().is_ok(), "a proxy on this machine");
+        assert!(local().proxy("http://proxy.corp:3128").unwrap().no_proxy().build().is_ok());
+        let https = ClientBuilder::new().account("acct").token_credential(token());
+        assert!(https.proxy("http://proxy.corp:3128").unwrap().build().is_ok(), "tunnelled, TLS end to end");
+        let keyed = ClientBuilder::new().endpoint(DEV_BLOB_ENDPOINT).shared_key(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
+        assert!(keyed.proxy("http://proxy.corp:3128").unwrap().build().is_ok());
+    }
+
+    #[test]
+    fn the_proxy_password_never_prints() {
+        let builder = ClientBuilder::new().account("acct").proxy("http://user:hunter2@proxy.corp:3128").unwrap();
+        let shown = format!("{builder:?}");
+        assert!(shown.contains("proxy.corp") && !shown.contains("hunter2"), "{shown}");
+        let err = ClientBuilder::new().proxy("socks5://user:hunter2@proxy.corp:1080").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     fn token() -> Arc<dyn TokenCredential> {

@@ -14,6 +14,7 @@
 mod body;
 mod error;
 mod pipeline;
+pub(crate) mod proxy;
 mod request;
 pub(crate) mod reqwest;
 pub(crate) mod retry;

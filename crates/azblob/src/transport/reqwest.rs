@@ -5,6 +5,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 
+use super::proxy::ProxyConfig;
 use super::{Body, HttpTransport, Request, Response, TransportError, TransportErrorKind};
 use crate::error::{Error, Result};
 
@@ -16,6 +17,7 @@ pub(crate) struct WireOptions {
     pub(crate) read_timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) root_certificates_pem: Vec<Vec<u8>>,
+    pub(crate) proxy: ProxyConfig,
 }
 
 /// The longest idle timeout handed to the connection pool: hyper adds it to
@@ -45,11 +47,17 @@ impl ReqwestTransport {
             // only drops `Authorization` and cookies. A 3xx is returned as a
             // response, and `error_map` makes it an error naming that host.
             .redirect(reqwest::redirect::Policy::none())
-            // Proxies from the environment are not used: a bearer token sent
-            // over plain http (allowed to loopback endpoints) would cross an
-            // http proxy in clear. Proxy support must keep tokens off it.
+            // reqwest's own reading of the environment is off: the library
+            // resolves proxies itself (`ProxyConfig`), so that the client can
+            // tell before sending a credential over plain http whether a proxy
+            // would read it. An `https://` target goes through an http proxy
+            // as a `CONNECT` tunnel, so TLS stays end to end.
             .no_proxy()
             .user_agent(concat!("azblob-rs/", env!("CARGO_PKG_VERSION")));
+        if let ProxyConfig::Rules(_) = &options.proxy {
+            let proxy = options.proxy.clone();
+            builder = builder.proxy(reqwest::Proxy::custom(move |url| proxy.proxy_for(url).cloned()));
+        }
         for pem in &options.root_certificates_pem {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| Error::invalid_input(format!("invalid root certificate: {e}")))?;
@@ -59,7 +67,8 @@ impl ReqwestTransport {
         Ok(ReqwestTransport { client })
     }
 
-    /// A transport with the library's default timeouts and pool settings, for
+    /// A transport with the library's default timeouts and pool settings and
+    /// the proxies of the environment (`HTTPS_PROXY`, `NO_PROXY`, ...), for
     /// wrapping in a custom layer (tests, fault injection).
     pub fn with_defaults() -> Result<Self> {
         ReqwestTransport::new(&WireOptions {
@@ -67,6 +76,7 @@ impl ReqwestTransport {
             read_timeout: Duration::from_secs(60),
             pool_idle_timeout: Duration::from_secs(4),
             root_certificates_pem: Vec::new(),
+            proxy: ProxyConfig::from_env()?,
         })
     }
 

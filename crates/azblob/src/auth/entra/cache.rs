@@ -189,6 +189,10 @@ impl TokenCredential for CachedTokenCredential {
     fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(self.cache.get_or_fetch(scopes, || self.inner.get_token(scopes)))
     }
+
+    fn use_wire(&self, wire: &crate::auth::TokenWire) {
+        self.inner.use_wire(wire);
+    }
 }
 
 #[cfg(test)]

@@ -98,6 +98,12 @@ impl TokenCredential for ChainedTokenCredential {
     fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(self.first_token(scopes))
     }
+
+    fn use_wire(&self, wire: &crate::auth::TokenWire) {
+        for credential in self.links.iter().filter_map(|link| link.credential.as_ref().ok()) {
+            credential.use_wire(wire);
+        }
+    }
 }
 
 /// The names of the default chain's links, as they appear in errors.

@@ -15,6 +15,7 @@ use super::http::TokenHttp;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::Result;
 use crate::redact::Secret;
+use crate::transport::proxy::ProxyConfig;
 use crate::transport::{HttpTransport, RetryOptions};
 
 const FLOW: &str = "client secret credential";
@@ -52,12 +53,13 @@ impl ClientSecretCredential {
             endpoint: token_endpoint(authority_host, tenant_id)?,
             client_id: client_id.into(),
             secret: secret.into(),
-            http: TokenHttp::new(Duration::from_secs(10))?,
+            http: TokenHttp::new(Duration::from_secs(10), ProxyConfig::from_env()?)?,
             cache: Arc::new(TokenCache::new()),
         })
     }
 
-    /// Sends token requests through `transport` instead of reqwest.
+    /// Sends token requests through `transport` instead of reqwest, also
+    /// when the credential is given to a client with a wire of its own.
     pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
         self.http.set_transport(transport);
         self
@@ -89,6 +91,10 @@ impl ClientSecretCredential {
 impl TokenCredential for ClientSecretCredential {
     fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(self.cache.get_or_fetch(scopes, || self.fetch(scopes)))
+    }
+
+    fn use_wire(&self, wire: &crate::auth::TokenWire) {
+        self.http.adopt(wire);
     }
 }
 

@@ -7,7 +7,7 @@
 //! logged. Failures become typed [`Error`]s whose messages name the flow and
 //! the endpoint's origin, never the body.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
@@ -15,10 +15,11 @@ use http::StatusCode;
 use url::{Host, Url};
 
 use super::token_response::{parse_error_body, parse_token_response};
-use crate::auth::AccessToken;
+use crate::auth::{AccessToken, TokenWire};
 use crate::config::is_loopback;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{error_map, headers};
+use crate::transport::proxy::ProxyConfig;
 use crate::transport::reqwest::WireOptions;
 use crate::transport::retry::FastRng;
 use crate::transport::{
@@ -29,27 +30,58 @@ use crate::transport::{
 const MAX_TOKEN_BODY: usize = 256 * 1024;
 
 /// The transport and retry policy of one flow's token requests.
+///
+/// The wire is the flow's own until a client offers its wire
+/// ([`adopt`](Self::adopt)); a wire set with
+/// [`set_transport`](Self::set_transport) is kept whatever is offered.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenHttp {
-    wire: Arc<dyn HttpTransport>,
+    own: TokenWire,
+    keeps_own: bool,
+    adopted: OnceLock<TokenWire>,
     retry: RetryOptions,
 }
 
 impl TokenHttp {
-    /// A reqwest wire with the given connect timeout and the default retry policy.
-    pub(crate) fn new(connect_timeout: Duration) -> Result<Self> {
+    /// A reqwest wire with the given connect timeout and proxies, and the default retry policy.
+    pub(crate) fn new(connect_timeout: Duration, proxy: ProxyConfig) -> Result<Self> {
         let wire = ReqwestTransport::new(&WireOptions {
             connect_timeout,
             read_timeout: Duration::from_secs(30),
             pool_idle_timeout: Duration::from_secs(30),
             root_certificates_pem: Vec::new(),
+            proxy: proxy.clone(),
         })?;
-        Ok(TokenHttp { wire: Arc::new(wire), retry: RetryOptions::default() })
+        Ok(TokenHttp {
+            own: TokenWire { transport: Arc::new(wire), proxy },
+            keeps_own: false,
+            adopted: OnceLock::new(),
+            retry: RetryOptions::default(),
+        })
     }
 
-    /// Replaces the wire, e.g. with a test double.
+    /// Replaces the wire, e.g. with a test double, for good: a client's wire is not adopted.
     pub(crate) fn set_transport(&mut self, wire: Arc<dyn HttpTransport>) {
-        self.wire = wire;
+        self.own = TokenWire { transport: wire, proxy: ProxyConfig::Off };
+        self.keeps_own = true;
+    }
+
+    /// Keeps this flow's own wire whatever a client offers (IMDS).
+    pub(crate) fn keep_own_wire(&mut self) {
+        self.keeps_own = true;
+    }
+
+    /// Uses a client's wire from now on, unless this flow keeps its own or
+    /// already took another client's (a credential shared by two clients
+    /// stays on the first one's wire).
+    pub(crate) fn adopt(&self, wire: &TokenWire) {
+        if !self.keeps_own {
+            let _ = self.adopted.set(wire.clone());
+        }
+    }
+
+    fn wire(&self) -> &TokenWire {
+        self.adopted.get().unwrap_or(&self.own)
     }
 
     /// Replaces the retry policy.
@@ -70,7 +102,17 @@ impl TokenHttp {
         retry: &RetryOptions,
     ) -> Result<AccessToken> {
         let origin = request.url.origin().ascii_serialization();
-        let stack = RetryLayer::new(Arc::clone(&self.wire), retry.clone(), Arc::new(SystemClock), Arc::new(FastRng));
+        let wire = self.wire();
+        // Plain http is accepted only to loopback token endpoints; a proxy on
+        // another host would read the client secret or identity header.
+        if wire.proxy.exposes_plain_http(&request.url) {
+            return Err(Error::invalid_input(format!(
+                "{flow}: not sending credentials to the plain http:// token endpoint {origin} through a proxy \
+                 on another host; add it to NO_PROXY"
+            )));
+        }
+        let stack =
+            RetryLayer::new(Arc::clone(&wire.transport), retry.clone(), Arc::new(SystemClock), Arc::new(FastRng));
         tracing::debug!(flow, endpoint = %origin, "requesting a token");
         let response = stack.send(request).await.map_err(|err| {
             let kind = match err.kind() {

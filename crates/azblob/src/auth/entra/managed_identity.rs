@@ -26,6 +26,7 @@ use super::http::{check_endpoint, parse_endpoint, TokenHttp};
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
+use crate::transport::proxy::ProxyConfig;
 use crate::transport::{HttpTransport, Request, RetryOptions};
 
 /// The instance metadata service's token endpoint.
@@ -93,12 +94,23 @@ impl ManagedIdentityCredential {
     }
 
     fn with_source(source: Source) -> Result<Self> {
+        // IMDS is a link-local address on the host's own network, which no
+        // proxy can reach: it never goes through one, nor through a client's
+        // wire. The App Service endpoint is an ordinary URL and takes both.
+        let (proxy, adopts) = match source {
+            Source::Imds { .. } => (ProxyConfig::Off, false),
+            Source::AppService { .. } => (ProxyConfig::from_env()?, true),
+        };
+        let mut http = TokenHttp::new(Duration::from_secs(1), proxy)?;
+        if !adopts {
+            http.keep_own_wire();
+        }
         Ok(ManagedIdentityCredential {
             source,
             client_id: None,
             // The endpoints are on the host or link-local: a connection either
             // opens at once or not at all.
-            http: TokenHttp::new(Duration::from_secs(1))?,
+            http,
             cache: Arc::new(TokenCache::new()),
             reachable: AtomicBool::new(false),
         })
@@ -110,7 +122,8 @@ impl ManagedIdentityCredential {
         self
     }
 
-    /// Sends token requests through `transport` instead of reqwest.
+    /// Sends token requests through `transport` instead of reqwest, also
+    /// when the credential is given to a client with a wire of its own.
     pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
         self.http.set_transport(transport);
         self
@@ -179,6 +192,10 @@ impl ManagedIdentityCredential {
 impl TokenCredential for ManagedIdentityCredential {
     fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(self.cache.get_or_fetch(scopes, || self.fetch(scopes)))
+    }
+
+    fn use_wire(&self, wire: &crate::auth::TokenWire) {
+        self.http.adopt(wire);
     }
 }
 

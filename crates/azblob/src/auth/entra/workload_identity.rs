@@ -17,6 +17,7 @@ use super::http::TokenHttp;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
+use crate::transport::proxy::ProxyConfig;
 use crate::transport::{HttpTransport, RetryOptions};
 
 const FLOW: &str = "workload identity credential";
@@ -51,12 +52,13 @@ impl WorkloadIdentityCredential {
             endpoint: token_endpoint(authority_host, tenant_id)?,
             client_id: client_id.into(),
             token_file: token_file.into(),
-            http: TokenHttp::new(Duration::from_secs(10))?,
+            http: TokenHttp::new(Duration::from_secs(10), ProxyConfig::from_env()?)?,
             cache: Arc::new(TokenCache::new()),
         })
     }
 
-    /// Sends token requests through `transport` instead of reqwest.
+    /// Sends token requests through `transport` instead of reqwest, also
+    /// when the credential is given to a client with a wire of its own.
     pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
         self.http.set_transport(transport);
         self
@@ -96,6 +98,10 @@ impl WorkloadIdentityCredential {
 impl TokenCredential for WorkloadIdentityCredential {
     fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, Result<AccessToken>> {
         Box::pin(self.cache.get_or_fetch(scopes, || self.fetch(scopes)))
+    }
+
+    fn use_wire(&self, wire: &crate::auth::TokenWire) {
+        self.http.adopt(wire);
     }
 }
 
