@@ -2,15 +2,18 @@
 //!
 //! It installs the pinned Azurite emulator (`tools/azurite`, `npm ci`),
 //! starts it on a free loopback port with in-memory persistence, and makes
-//! throwaway TLS certificates. It has no dependencies beyond `std`, so the
+//! throwaway TLS certificates, and runs a forward proxy that records what
+//! passes through it. It has no dependencies beyond `std`, so the
 //! tooling builds fast.
 
 mod emulator;
 mod endpoints;
+mod proxy;
 mod tls;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
+pub use proxy::{ForwardProxy, Seen};
 pub use tls::{generate_certificate, Certificate};
 
 use std::path::PathBuf;
