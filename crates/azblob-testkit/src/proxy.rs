@@ -71,7 +71,8 @@ fn serve(client: TcpStream, log: &Mutex<Vec<Seen>>) -> io::Result<()> {
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     let mut parts = request_line.split_whitespace();
-    let (method, target, version) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (method, target, version) =
+        (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let (mut headers, mut proxy_authorization) = (String::new(), None);
     loop {
         let mut line = String::new();
@@ -89,7 +90,8 @@ fn serve(client: TcpStream, log: &Mutex<Vec<Seen>>) -> io::Result<()> {
     }
     let index = {
         let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-        let seen = Seen { method: method.to_owned(), target: target.to_owned(), proxy_authorization, first_tunnel_byte: None };
+        let seen =
+            Seen { method: method.to_owned(), target: target.to_owned(), proxy_authorization, first_tunnel_byte: None };
         log.push(seen);
         log.len() - 1
     };

@@ -12,7 +12,7 @@ mod token_server;
 use std::sync::{Arc, Mutex};
 
 use azblob::auth::entra::{ClientSecretCredential, ManagedIdentityCredential};
-use azblob::transport::{HttpTransport, ReqwestTransport, Request, Response, RetryOptions, TransportError};
+use azblob::transport::{HttpTransport, Request, ReqwestTransport, Response, RetryOptions, TransportError};
 use azblob::{BlobServiceClient, ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use azblob_testkit::{ForwardProxy, Seen};
 use base64::Engine;
