@@ -76,6 +76,16 @@ pub(crate) struct Connection {
     /// default). Keys and SAS tokens only ever go to the configured account.
     #[arg(long, global = true, value_delimiter = ',', value_name = "SUFFIXES")]
     trusted_suffixes: Vec<String>,
+
+    /// Send requests, token requests included, through this proxy:
+    /// http://[USER:PASSWORD@]HOST:PORT (default: HTTPS_PROXY, HTTP_PROXY,
+    /// ALL_PROXY and NO_PROXY, as curl reads them).
+    #[arg(long, global = true, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+
+    /// Connect directly, ignoring the proxy variables of the environment.
+    #[arg(long, global = true)]
+    no_proxy: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -85,6 +95,8 @@ impl std::fmt::Debug for Connection {
             .field("auth", &self.auth)
             .field("ca_cert", &self.ca_cert)
             .field("trusted_suffixes", &self.trusted_suffixes)
+            .field("proxy", &self.proxy.as_deref().map(azblob::redact_url_text))
+            .field("no_proxy", &self.no_proxy)
             .finish()
     }
 }
@@ -256,6 +268,12 @@ pub(crate) fn client_for(
         let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
         builder = builder.root_certificate_pem(pem);
     }
+    if connection.no_proxy {
+        builder = builder.no_proxy();
+    } else if let Some(proxy) = &connection.proxy {
+        // The library's error never repeats the password; the URL is not repeated here either.
+        builder = builder.proxy(proxy).context("invalid --proxy")?;
+    }
     let client = simulate::apply(builder).build().context("invalid client configuration")?;
     simulate::register(&client);
     Ok(client)
@@ -303,5 +321,8 @@ mod tests {
         let cli = Cli::parse_from(["azblob", "--connection-string", &cs, "stat", "az://c/b"]);
         let shown = format!("{cli:?}");
         assert!(!shown.contains(&key[..20]) && shown.contains("REDACTED"), "{shown}");
+        let cli = Cli::parse_from(["azblob", "--proxy", "http://user:hunter2@proxy.corp:3128", "stat", "az://c/b"]);
+        let shown = format!("{cli:?}");
+        assert!(shown.contains("proxy.corp") && !shown.contains("hunter2"), "{shown}");
     }
 }
