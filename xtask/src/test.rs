@@ -15,11 +15,20 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     // The emulators stop when these values drop, whether the tests pass or not.
     let (http, https, _, ca_path) = start_pair().map_err(|e| format!("cannot start Azurite: {e}"))?;
     eprintln!("xtask: Azurite on {} and {}", http.endpoint(), https.endpoint());
+    // Clients honour the proxy variables by default; the caller's proxy, if
+    // any, cannot reach the loopback emulators and the local token server.
+    // Tests of proxies choose theirs through the builder or clear these.
+    let no_proxy = match std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")) {
+        Ok(existing) if !existing.trim().is_empty() => format!("{existing},127.0.0.1,localhost,::1"),
+        _ => "127.0.0.1,localhost,::1".to_owned(),
+    };
     run_step(
         "cargo test",
         cargo()
             .args(["test", "--workspace"])
             .args(extra)
+            .env("NO_PROXY", &no_proxy)
+            .env("no_proxy", &no_proxy)
             .env(ENV_ENDPOINT, http.endpoint())
             .env(ENV_TLS_ENDPOINT, https.endpoint())
             .env(ENV_CA_CERT, &ca_path),
