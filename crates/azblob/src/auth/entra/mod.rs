@@ -5,6 +5,11 @@
 //! flight, a still-valid token survives a failed refresh). Every endpoint is
 //! configurable, and plain `http://` is accepted only on loopback (and, for
 //! IMDS, at its link-local address), so tests run against local servers.
+//! Token requests honour the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...);
+//! a credential given to a [`ClientBuilder`](crate::ClientBuilder) then takes
+//! the client's proxy, root certificates and transport
+//! ([`TokenCredential::use_wire`](crate::TokenCredential::use_wire)), except
+//! IMDS, which is always reached directly.
 //!
 //! - [`ClientSecretCredential`]: an app registration's secret.
 //! - [`WorkloadIdentityCredential`]: a federated token file (AKS workload identity).
