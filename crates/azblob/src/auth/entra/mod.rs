@@ -8,7 +8,7 @@
 //! Token requests honour the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...);
 //! a credential given to a [`ClientBuilder`](crate::ClientBuilder) then takes
 //! the client's proxy, root certificates and transport
-//! ([`TokenCredential::use_wire`](crate::TokenCredential::use_wire)), except
+//! ([`TokenCredential::use_wire`]), except
 //! IMDS, which is always reached directly.
 //!
 //! - [`ClientSecretCredential`]: an app registration's secret.
