@@ -124,17 +124,23 @@ fn an_entra_token_stays_with_its_account() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an Azure storage host suffix"));
     assert_eq!(evil.received().len(), 2);
 
-    // The configured account gets the token, directly: a proxy named in the
-    // environment would see a token sent over plain http.
+    // A proxy on another host named in the environment would read a token
+    // sent over plain http: the command is refused before anything is sent
+    // (192.0.2.1 is a documentation address, never connected to).
     let own = format!("{}/ctr/blob.txt", endpoint(&service));
-    let proxy = format!("http://127.0.0.1:{}", evil.port());
     let with_proxy: Vec<(&str, String)> = vars
         .iter()
         .cloned()
-        .chain(["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"].map(|name| (name, proxy.clone())))
+        .chain(["HTTP_PROXY", "ALL_PROXY"].map(|name| (name, "http://192.0.2.1:3128".to_owned())))
         .collect();
-    azblob(&["stat", &own], &with_proxy);
-    assert_eq!(evil.received().len(), 2, "the proxy saw nothing");
+    let out = azblob(&["stat", &own], &with_proxy);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("through a proxy on another host"), "{out:?}");
+    assert!(service.received().is_empty() && server.count() == 0, "nothing was sent");
+    // NO_PROXY names the endpoint and the token server: the token goes to the account directly.
+    let bypass: Vec<(&str, String)> = with_proxy.into_iter().chain([("NO_PROXY", "127.0.0.1".to_owned())]).collect();
+    azblob(&["stat", &own], &bypass);
+    assert_eq!(evil.received().len(), 2);
     let signed = service.received();
     assert!(signed[0].header("authorization").is_some_and(|v| v.starts_with("Bearer eyJ")), "{}", signed[0].head);
 }
