@@ -49,14 +49,16 @@ fn vars(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
 #[tokio::test]
 async fn plain_http_requests_are_forwarded_by_the_proxy() {
     let proxy = ForwardProxy::start().unwrap();
-    let client = support::builder().proxy(&proxy.url()).unwrap().build().unwrap();
+    let with_password = format!("http://proxy-user:proxy-secret@127.0.0.1:{}", proxy.port());
+    let client = support::builder().proxy(&with_password).unwrap().build().unwrap();
     round_trip(&client).await;
     let seen = proxy.seen();
     assert!(seen.len() >= 3, "create, put and get went through: {seen:?}");
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("proxy-user:proxy-secret"));
     for s in &seen {
         assert_ne!(s.method, "CONNECT", "{s:?}");
         assert!(s.target.starts_with(&endpoints().http), "absolute form to Azurite: {s:?}");
-        assert_eq!(s.proxy_authorization, None);
+        assert_eq!(s.proxy_authorization.as_deref(), Some(basic.as_str()), "{s:?}");
     }
 }
 
