@@ -19,6 +19,9 @@ use logs::LogBuffer;
 use std::time::Duration;
 use token_server::{Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
 
+/// The password of the proxies the test goes through.
+const PROXY_PASSWORD: &str = "proxy-password-value";
+
 fn client_secret(server: &TokenServer, secret: &str) -> ClientSecretCredential {
     ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, secret)
         .unwrap()
@@ -71,12 +74,32 @@ fn secrets_never_reach_logs_errors_or_debug() {
         short.get_token(&[STORAGE_SCOPE]).await.unwrap();
         let err = client_secret(&server, "another-secret-value").get_token(&[STORAGE_SCOPE]).await.unwrap_err();
         shown = format!("{cred:?} {client:?} {token:?} {err} {err:?}");
+
+        // A proxy's password: through a working proxy, and through one that refuses connections.
+        let proxy = azblob_testkit::ForwardProxy::start().unwrap();
+        let dead_port = azblob_testkit::free_port().unwrap();
+        for port in [proxy.port(), dead_port] {
+            let via_proxy = Arc::new(client_secret(&server, CLIENT_SECRET));
+            let builder = ClientBuilder::new()
+                .account("myaccount")
+                .token_credential(Arc::clone(&via_proxy) as Arc<dyn TokenCredential>)
+                .proxy(&format!("http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:{port}"))
+                .unwrap();
+            shown.push_str(&format!(" {builder:?}"));
+            let client = builder.build().unwrap();
+            match via_proxy.get_token(&[STORAGE_SCOPE]).await {
+                Ok(_) => assert_eq!(port, proxy.port()),
+                Err(err) => shown.push_str(&format!(" {err} {err:?} {client:?}")),
+            }
+        }
+        assert_eq!(proxy.seen().len(), 1, "the token request went through the working proxy");
+        assert!(shown.contains("could not reach the token endpoint"), "the dead proxy failed: {shown}");
         token_text = token.token.expose().to_owned();
     });
     let logs = logs.text();
     assert!(logs.contains("requesting a token"), "the test saw the logs: {logs}");
     assert!(logs.contains("token refresh failed"), "{logs}");
-    for secret in [CLIENT_SECRET, "another-secret-value", token_text.as_str()] {
+    for secret in [CLIENT_SECRET, "another-secret-value", token_text.as_str(), PROXY_PASSWORD] {
         assert!(!logs.contains(secret), "{secret} in logs: {logs}");
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
