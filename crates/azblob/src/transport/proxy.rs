@@ -55,8 +55,21 @@ impl ProxyConfig {
         let var = |names: &[&'static str]| {
             names.iter().find_map(|&name| get(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v)))
         };
+        // A variable set for other tools (say `ALL_PROXY=socks5://...`) is an
+        // error rather than ignored: ignoring it would connect directly where
+        // the user meant a proxy. The error says how to opt out.
         let parse = |found: Option<(&'static str, String)>| -> Result<Option<Url>> {
-            found.map(|(name, value)| parse_proxy_url(&value, name)).transpose()
+            found
+                .map(|(name, value)| {
+                    parse_proxy_url(&value, name).map_err(|err| {
+                        Error::invalid_input(format!(
+                            "{} (proxy variables are read by default; unset {name}, or choose explicitly with \
+                             ClientBuilder::proxy or no_proxy, --proxy or --no-proxy)",
+                            err.message()
+                        ))
+                    })
+                })
+                .transpose()
         };
         let all = parse(var(&["all_proxy", "ALL_PROXY"]))?;
         let https = parse(var(&["https_proxy", "HTTPS_PROXY"]))?.or_else(|| all.clone());
@@ -283,6 +296,7 @@ mod tests {
             assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
             let text = err.to_string();
             assert!(text.contains("HTTPS_PROXY") && !text.contains("hunter2"), "{text}");
+            assert!(text.contains("unset HTTPS_PROXY") && text.contains("--no-proxy"), "says how to opt out: {text}");
         }
     }
 
