@@ -6,6 +6,8 @@
 mod support;
 mod token_server;
 
+use std::sync::Arc;
+
 use azblob::auth::entra::ClientSecretCredential;
 use azblob::auth::STORAGE_SCOPE;
 use azblob::transport::RetryOptions;
@@ -50,6 +52,20 @@ async fn the_environment_names_the_proxy_and_no_proxy_bypasses_it() {
     let err = support::builder().build().unwrap_err();
     assert_eq!(err.kind(), azblob::ErrorKind::InvalidInput);
     assert!(err.to_string().contains("HTTP_PROXY") && !err.to_string().contains("hunter2"), "{err}");
+
+    // The bad variable fails neither a client that chooses explicitly nor the
+    // token flow it was given, which takes the client's wire.
+    let credential = || {
+        ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET)
+            .unwrap()
+            .retry(RetryOptions::none())
+    };
+    let alone = credential().get_token(&[STORAGE_SCOPE]).await.unwrap_err();
+    assert_eq!(alone.kind(), azblob::ErrorKind::InvalidInput, "a flow on its own reads the environment: {alone}");
+    assert!(!alone.to_string().contains("hunter2"), "{alone}");
+    let given = Arc::new(credential());
+    let _client = support::builder().token_credential(Arc::clone(&given) as _).no_proxy().build().unwrap();
+    given.get_token(&[STORAGE_SCOPE]).await.unwrap();
     for name in VARS {
         std::env::remove_var(name);
     }

@@ -15,7 +15,6 @@ use super::http::TokenHttp;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::Result;
 use crate::redact::Secret;
-use crate::transport::proxy::ProxyConfig;
 use crate::transport::{HttpTransport, RetryOptions};
 
 const FLOW: &str = "client secret credential";
@@ -53,7 +52,7 @@ impl ClientSecretCredential {
             endpoint: token_endpoint(authority_host, tenant_id)?,
             client_id: client_id.into(),
             secret: secret.into(),
-            http: TokenHttp::new(Duration::from_secs(10), ProxyConfig::from_env()?)?,
+            http: TokenHttp::new(Duration::from_secs(10)),
             cache: Arc::new(TokenCache::new()),
         })
     }

@@ -31,57 +31,70 @@ const MAX_TOKEN_BODY: usize = 256 * 1024;
 
 /// The transport and retry policy of one flow's token requests.
 ///
-/// The wire is the flow's own until a client offers its wire
-/// ([`adopt`](Self::adopt)); a wire set with
-/// [`set_transport`](Self::set_transport) is kept whatever is offered.
+/// The wire is, in order: one set with [`set_transport`](Self::set_transport);
+/// a client's, offered through [`adopt`](Self::adopt); else the flow's own
+/// reqwest wire, built at the first request with the environment's proxies
+/// (so a proxy variable the client overrides never fails the flow).
 #[derive(Debug, Clone)]
 pub(crate) struct TokenHttp {
-    own: TokenWire,
-    keeps_own: bool,
+    connect_timeout: Duration,
+    // IMDS: no proxy and no client's wire, ever.
+    direct: bool,
+    explicit: Option<Arc<dyn HttpTransport>>,
     adopted: OnceLock<TokenWire>,
+    own: OnceLock<TokenWire>,
     retry: RetryOptions,
 }
 
 impl TokenHttp {
-    /// A reqwest wire with the given connect timeout and proxies, and the default retry policy.
-    pub(crate) fn new(connect_timeout: Duration, proxy: ProxyConfig) -> Result<Self> {
-        let wire = ReqwestTransport::new(&WireOptions {
+    /// Token requests with the given connect timeout and the default retry policy.
+    pub(crate) fn new(connect_timeout: Duration) -> Self {
+        TokenHttp {
             connect_timeout,
+            direct: false,
+            explicit: None,
+            adopted: OnceLock::new(),
+            own: OnceLock::new(),
+            retry: RetryOptions::default(),
+        }
+    }
+
+    /// Replaces the wire, e.g. with a test double, for good: a client's wire is not adopted.
+    pub(crate) fn set_transport(&mut self, wire: Arc<dyn HttpTransport>) {
+        self.explicit = Some(wire);
+    }
+
+    /// Connects directly, without proxies, whatever a client offers (IMDS).
+    pub(crate) fn direct(&mut self) {
+        self.direct = true;
+    }
+
+    /// Uses a client's wire from now on, unless this flow has its own
+    /// transport, connects directly, or already took another client's (a
+    /// credential shared by two clients stays on the first one's wire).
+    pub(crate) fn adopt(&self, wire: &TokenWire) {
+        if self.explicit.is_none() && !self.direct {
+            let _ = self.adopted.set(wire.clone());
+        }
+    }
+
+    fn wire(&self) -> Result<TokenWire> {
+        if let Some(transport) = &self.explicit {
+            return Ok(TokenWire { transport: Arc::clone(transport), proxy: ProxyConfig::Off });
+        }
+        if let Some(wire) = self.adopted.get().or_else(|| self.own.get()) {
+            return Ok(wire.clone());
+        }
+        let proxy = if self.direct { ProxyConfig::Off } else { ProxyConfig::from_env()? };
+        let transport = ReqwestTransport::new(&WireOptions {
+            connect_timeout: self.connect_timeout,
             read_timeout: Duration::from_secs(30),
             pool_idle_timeout: Duration::from_secs(30),
             root_certificates_pem: Vec::new(),
             proxy: proxy.clone(),
         })?;
-        Ok(TokenHttp {
-            own: TokenWire { transport: Arc::new(wire), proxy },
-            keeps_own: false,
-            adopted: OnceLock::new(),
-            retry: RetryOptions::default(),
-        })
-    }
-
-    /// Replaces the wire, e.g. with a test double, for good: a client's wire is not adopted.
-    pub(crate) fn set_transport(&mut self, wire: Arc<dyn HttpTransport>) {
-        self.own = TokenWire { transport: wire, proxy: ProxyConfig::Off };
-        self.keeps_own = true;
-    }
-
-    /// Keeps this flow's own wire whatever a client offers (IMDS).
-    pub(crate) fn keep_own_wire(&mut self) {
-        self.keeps_own = true;
-    }
-
-    /// Uses a client's wire from now on, unless this flow keeps its own or
-    /// already took another client's (a credential shared by two clients
-    /// stays on the first one's wire).
-    pub(crate) fn adopt(&self, wire: &TokenWire) {
-        if !self.keeps_own {
-            let _ = self.adopted.set(wire.clone());
-        }
-    }
-
-    fn wire(&self) -> &TokenWire {
-        self.adopted.get().unwrap_or(&self.own)
+        // Two first requests at once may both build one; either will do.
+        Ok(self.own.get_or_init(|| TokenWire { transport: Arc::new(transport), proxy }).clone())
     }
 
     /// Replaces the retry policy.
@@ -102,7 +115,7 @@ impl TokenHttp {
         retry: &RetryOptions,
     ) -> Result<AccessToken> {
         let origin = request.url.origin().ascii_serialization();
-        let wire = self.wire();
+        let wire = self.wire().map_err(|err| Error::invalid_input(format!("{flow}: {}", err.message())))?;
         // Plain http is accepted only to loopback token endpoints; a proxy on
         // another host would read the client secret or identity header.
         if wire.proxy.exposes_plain_http(&request.url) {

@@ -26,7 +26,6 @@ use super::http::{check_endpoint, parse_endpoint, TokenHttp};
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
-use crate::transport::proxy::ProxyConfig;
 use crate::transport::{HttpTransport, Request, RetryOptions};
 
 /// The instance metadata service's token endpoint.
@@ -97,13 +96,9 @@ impl ManagedIdentityCredential {
         // IMDS is a link-local address on the host's own network, which no
         // proxy can reach: it never goes through one, nor through a client's
         // wire. The App Service endpoint is an ordinary URL and takes both.
-        let (proxy, adopts) = match source {
-            Source::Imds { .. } => (ProxyConfig::Off, false),
-            Source::AppService { .. } => (ProxyConfig::from_env()?, true),
-        };
-        let mut http = TokenHttp::new(Duration::from_secs(1), proxy)?;
-        if !adopts {
-            http.keep_own_wire();
+        let mut http = TokenHttp::new(Duration::from_secs(1));
+        if let Source::Imds { .. } = source {
+            http.direct();
         }
         Ok(ManagedIdentityCredential {
             source,

@@ -17,7 +17,6 @@ use super::http::TokenHttp;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
-use crate::transport::proxy::ProxyConfig;
 use crate::transport::{HttpTransport, RetryOptions};
 
 const FLOW: &str = "workload identity credential";
@@ -52,7 +51,7 @@ impl WorkloadIdentityCredential {
             endpoint: token_endpoint(authority_host, tenant_id)?,
             client_id: client_id.into(),
             token_file: token_file.into(),
-            http: TokenHttp::new(Duration::from_secs(10), ProxyConfig::from_env()?)?,
+            http: TokenHttp::new(Duration::from_secs(10)),
             cache: Arc::new(TokenCache::new()),
         })
     }
