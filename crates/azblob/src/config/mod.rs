@@ -212,7 +212,8 @@ impl ClientBuilder {
 
     /// Sends every request through the proxy at `url` (`http://[user:password@]host:port`,
     /// or `https://...`; a bare `host:port` means `http://`), instead of the
-    /// proxies named by the environment. An `https://` request crosses an
+    /// proxies named by the environment (`NO_PROXY` does not apply to it).
+    /// Token requests of the client's credential take it too. An `https://` request crosses an
     /// `http://` proxy as a `CONNECT` tunnel, so TLS stays end to end. The
     /// password never appears in `Debug` output, errors or logs.
     ///
