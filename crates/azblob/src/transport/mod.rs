@@ -19,6 +19,7 @@ pub(crate) mod reqwest;
 pub(crate) mod retry;
 mod sign;
 mod sub_requests;
+mod timeout;
 mod trace;
 
 pub use self::body::{Body, Response};
@@ -29,6 +30,8 @@ pub use self::reqwest::ReqwestTransport;
 pub use self::retry::{Clock, RetryLayer, RetryOptions, RetryRng, SystemClock};
 pub use self::sign::SignLayer;
 pub(crate) use self::sub_requests::SubRequests;
+pub use self::timeout::TimeoutKind;
+pub(crate) use self::timeout::{timeout_error, TimedStream};
 pub use self::trace::TraceLayer;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 

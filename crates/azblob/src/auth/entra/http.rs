@@ -40,7 +40,7 @@ impl TokenHttp {
     pub(crate) fn new(connect_timeout: Duration) -> Result<Self> {
         let wire = ReqwestTransport::new(&WireOptions {
             connect_timeout,
-            read_timeout: Duration::from_secs(30),
+            inactivity_timeout: Duration::from_secs(30),
             pool_idle_timeout: Duration::from_secs(30),
             root_certificates_pem: Vec::new(),
         })?;
