@@ -1,16 +1,19 @@
 //! Test tooling shared by `cargo xtask` and the integration tests.
 //!
 //! It installs the pinned Azurite emulator (`tools/azurite`, `npm ci`),
-//! starts it on a free loopback port with in-memory persistence, and makes
-//! throwaway TLS certificates. It has no dependencies beyond `std`, so the
+//! starts it on a free loopback port with in-memory persistence, makes
+//! throwaway TLS certificates, and relays connections through a [`Relay`]
+//! that throttles or stalls them. It has no dependencies beyond `std`, so the
 //! tooling builds fast.
 
 mod emulator;
 mod endpoints;
+mod relay;
 mod tls;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
+pub use relay::{Fault, Relay};
 pub use tls::{generate_certificate, Certificate};
 
 use std::path::PathBuf;
