@@ -3,8 +3,8 @@
 //! It installs the pinned Azurite emulator (`tools/azurite`, `npm ci`),
 //! starts it on a free loopback port with in-memory persistence, makes
 //! throwaway TLS certificates, and relays connections through a [`Relay`]
-//! that throttles or stalls them. It has no dependencies beyond `std`, so the
-//! tooling builds fast.
+//! that throttles or stalls them. It has no dependencies beyond `std` and `socket2`
+//! (to size the relay's socket buffers), so the tooling builds fast.
 
 mod emulator;
 mod endpoints;

@@ -58,7 +58,7 @@ impl Relay {
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the upstream address resolves to nothing"))?;
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener = small_buffered_listener()?;
         let port = listener.local_addr()?.port();
         let connections = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -113,6 +113,34 @@ impl Drop for Relay {
         // Wakes the accept loop so it sees the flag.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
+}
+
+/// The most the relay's kernel buffers hold for a client connection. A
+/// throttle is a slow link only if the client cannot hand the kernel
+/// megabytes at once: loopback buffers grow to tens of MiB, so a whole block
+/// would be "sent" in an instant and then wait, silent, for the relay to
+/// trickle it on. 64 KiB is what a real path of a few Mbit/s holds in flight.
+const LINK_BUFFER: usize = 64 * 1024;
+
+/// The segment size the relay advertises, an Ethernet path's. Loopback's
+/// 64 KiB segments make the client's kernel size its send buffer to
+/// megabytes (it scales with the segment size), another buffer no real
+/// slow link has.
+const LINK_MSS: u32 = 1460;
+
+/// A listener on a free port of 127.0.0.1 whose connections have
+/// [`LINK_BUFFER`]-sized buffers and a [`LINK_MSS`] segment size (set
+/// before `listen`, so the TCP handshake negotiates with them).
+fn small_buffered_listener() -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_recv_buffer_size(LINK_BUFFER)?;
+    socket.set_send_buffer_size(LINK_BUFFER)?;
+    #[cfg(unix)]
+    socket.set_tcp_mss(LINK_MSS)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 /// Serves one client connection according to `fault`.
