@@ -6,6 +6,7 @@
 mod cat;
 mod copy_remote;
 mod cp;
+mod duration;
 mod json;
 mod location;
 mod ls;
@@ -76,6 +77,17 @@ pub(crate) struct Connection {
     /// default). Keys and SAS tokens only ever go to the configured account.
     #[arg(long, global = true, value_delimiter = ',', value_name = "SUFFIXES")]
     trusted_suffixes: Vec<String>,
+
+    /// Give up on a request after this long without a byte moving either way
+    /// (default 60s): a slow link that keeps moving is fine, a silent one is
+    /// retried. Written like 500ms, 5s, 2m.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration::parse_duration)]
+    timeout: Option<std::time::Duration>,
+
+    /// Give up on each request, retries included, after this long in all
+    /// (default: no deadline). Written like 30s, 10m, 1h.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration::parse_duration)]
+    deadline: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -85,6 +97,8 @@ impl std::fmt::Debug for Connection {
             .field("auth", &self.auth)
             .field("ca_cert", &self.ca_cert)
             .field("trusted_suffixes", &self.trusted_suffixes)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -256,6 +270,12 @@ pub(crate) fn client_for(
         let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
         builder = builder.root_certificate_pem(pem);
     }
+    if let Some(timeout) = connection.timeout {
+        builder = builder.inactivity_timeout(timeout);
+    }
+    if let Some(deadline) = connection.deadline {
+        builder = builder.deadline(deadline);
+    }
     let client = simulate::apply(builder).build().context("invalid client configuration")?;
     simulate::register(&client);
     Ok(client)
@@ -303,5 +323,21 @@ mod tests {
         let cli = Cli::parse_from(["azblob", "--connection-string", &cs, "stat", "az://c/b"]);
         let shown = format!("{cli:?}");
         assert!(!shown.contains(&key[..20]) && shown.contains("REDACTED"), "{shown}");
+    }
+
+    #[test]
+    fn timeout_and_deadline_take_durations_anywhere_on_the_line() {
+        let cli = Cli::parse_from(["azblob", "stat", "az://c/b", "--timeout", "500ms", "--deadline", "2m"]);
+        assert_eq!(cli.connection.timeout, Some(std::time::Duration::from_millis(500)));
+        assert_eq!(cli.connection.deadline, Some(std::time::Duration::from_secs(120)));
+        let cli = Cli::parse_from(["azblob", "stat", "az://c/b"]);
+        assert_eq!((cli.connection.timeout, cli.connection.deadline), (None, None));
+    }
+
+    #[test]
+    fn a_bad_duration_is_a_usage_error_naming_the_units() {
+        let err = Cli::try_parse_from(["azblob", "--timeout", "5", "stat", "az://c/b"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("needs a unit"), "{err}");
     }
 }
