@@ -125,6 +125,28 @@ async fn a_silent_server_fails_within_the_inactivity_timeout_after_retries() {
     assert!(took >= Duration::from_secs(3) && took < Duration::from_secs(6), "{took:?}");
 }
 
+/// A Put Block whose connection goes silent is retried like a lost answer
+/// (staging a block twice is harmless), and the upload completes.
+#[tokio::test]
+async fn a_block_that_times_out_is_retried_and_the_upload_completes() {
+    let direct = support::client();
+    let container = support::new_container(&direct, "slow-retry").await;
+    let relay = Relay::to_url(&support::endpoints().http, |n| if n == 0 { Fault::Stall } else { Fault::Pass }).unwrap();
+    let client = through(&relay).inactivity_timeout(Duration::from_secs(1)).clock(Arc::new(NoSleep)).build().unwrap();
+    let data = pseudo_random_bytes(MIB, 25);
+    let report = client
+        .blob(container.name(), "b")
+        .upload(data.clone())
+        .block_size(MIB / 2)
+        .concurrency(1)
+        .single_put_max(0)
+        .await
+        .expect("the silent attempt is retried on a new connection");
+    assert_eq!(report.blocks, 2);
+    assert!(relay.connections() >= 2, "the first connection stalled, a retry took another");
+    assert_eq!(direct.blob(container.name(), "b").download().await.unwrap(), data);
+}
+
 /// The overall deadline ends an operation, retries included, and says so.
 #[tokio::test]
 async fn the_deadline_bounds_an_operation_and_its_retries() {
