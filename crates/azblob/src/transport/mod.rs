@@ -6,7 +6,7 @@
 //! [`ErrorKind`](crate::ErrorKind) in exactly one place,
 //! `ops::error_map::error_from_response`.
 //!
-//! The stack, outermost first, is built by [`Pipeline`]:
+//! The stack, outermost first, is built by `Pipeline` (crate-private):
 //! operation span → [`RetryLayer`] → [`SignLayer`] → [`TraceLayer`] → the
 //! simulation layer when recording or replaying ([`crate::sim`]) → wire
 //! ([`ReqwestTransport`] or any user transport).
