@@ -6,6 +6,7 @@
 mod cat;
 mod copy_remote;
 mod cp;
+mod duration;
 mod json;
 mod location;
 mod ls;
@@ -86,6 +87,17 @@ pub(crate) struct Connection {
     /// Connect directly, ignoring the proxy variables of the environment.
     #[arg(long, global = true)]
     no_proxy: bool,
+
+    /// Give up on a request after this long without a byte moving either way
+    /// (default 60s): a slow link that keeps moving is fine, a silent one is
+    /// retried. Written like 500ms, 5s, 2m.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration::parse_duration)]
+    timeout: Option<std::time::Duration>,
+
+    /// Give up on each request, retries included, after this long in all
+    /// (default: no deadline). Written like 30s, 10m, 1h.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = duration::parse_duration)]
+    deadline: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -97,6 +109,8 @@ impl std::fmt::Debug for Connection {
             .field("trusted_suffixes", &self.trusted_suffixes)
             .field("proxy", &self.proxy.as_deref().map(azblob::redact_url_text))
             .field("no_proxy", &self.no_proxy)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -274,6 +288,12 @@ pub(crate) fn client_for(
         // The library's error never repeats the password; the URL is not repeated here either.
         builder = builder.proxy(proxy).context("invalid --proxy")?;
     }
+    if let Some(timeout) = connection.timeout {
+        builder = builder.inactivity_timeout(timeout);
+    }
+    if let Some(deadline) = connection.deadline {
+        builder = builder.deadline(deadline);
+    }
     let client = simulate::apply(builder).build().context("invalid client configuration")?;
     simulate::register(&client);
     Ok(client)
@@ -324,5 +344,21 @@ mod tests {
         let cli = Cli::parse_from(["azblob", "--proxy", "http://user:hunter2@proxy.corp:3128", "stat", "az://c/b"]);
         let shown = format!("{cli:?}");
         assert!(shown.contains("proxy.corp") && !shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn timeout_and_deadline_take_durations_anywhere_on_the_line() {
+        let cli = Cli::parse_from(["azblob", "stat", "az://c/b", "--timeout", "500ms", "--deadline", "2m"]);
+        assert_eq!(cli.connection.timeout, Some(std::time::Duration::from_millis(500)));
+        assert_eq!(cli.connection.deadline, Some(std::time::Duration::from_secs(120)));
+        let cli = Cli::parse_from(["azblob", "stat", "az://c/b"]);
+        assert_eq!((cli.connection.timeout, cli.connection.deadline), (None, None));
+    }
+
+    #[test]
+    fn a_bad_duration_is_a_usage_error_naming_the_units() {
+        let err = Cli::try_parse_from(["azblob", "--timeout", "5", "stat", "az://c/b"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("needs a unit"), "{err}");
     }
 }

@@ -1,19 +1,22 @@
 //! Test tooling shared by `cargo xtask` and the integration tests.
 //!
 //! It installs the pinned Azurite emulator (`tools/azurite`, `npm ci`),
-//! starts it on a free loopback port with in-memory persistence, and makes
-//! throwaway TLS certificates, and runs a forward proxy that records what
-//! passes through it. It has no dependencies beyond `std`, so the
-//! tooling builds fast.
+//! starts it on a free loopback port with in-memory persistence, makes
+//! throwaway TLS certificates, runs a forward proxy that records what passes
+//! through it, and relays connections through a [`Relay`] that throttles or
+//! stalls them. It has no dependencies beyond `std` and `socket2` (to size
+//! the relay's socket buffers), so the tooling builds fast.
 
 mod emulator;
 mod endpoints;
 mod proxy;
+mod relay;
 mod tls;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
 pub use proxy::{ForwardProxy, Seen};
+pub use relay::{Fault, Relay};
 pub use tls::{generate_certificate, Certificate};
 
 use std::path::PathBuf;

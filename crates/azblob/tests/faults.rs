@@ -127,7 +127,8 @@ async fn a_huge_pool_idle_timeout_panics_no_task() {
         .shared_key(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
         .unwrap()
         .pool_idle_timeout(Duration::MAX)
-        .read_timeout(Duration::MAX)
+        .inactivity_timeout(Duration::MAX)
+        .deadline(Duration::MAX)
         .connect_timeout(Duration::MAX)
         .build()
         .unwrap();

@@ -55,7 +55,8 @@ pub struct ClientBuilder {
     api_version: String,
     retry: RetryOptions,
     connect_timeout: Duration,
-    read_timeout: Duration,
+    inactivity_timeout: Duration,
+    deadline: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
     root_certificates_pem: Vec<Vec<u8>>,
     // `None` reads the process environment at `build`.
@@ -77,7 +78,8 @@ impl Default for ClientBuilder {
             api_version: DEFAULT_API_VERSION.to_owned(),
             retry: RetryOptions::default(),
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(60),
+            inactivity_timeout: Duration::from_secs(60),
+            deadline: None,
             pool_idle_timeout: None,
             root_certificates_pem: Vec::new(),
             proxy: None,
@@ -190,9 +192,35 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest wait for response headers and then for each body chunk (default 60 s).
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
+    /// The longest time without a byte moving in either direction (default
+    /// 60 s): while the request body is written, while the service prepares
+    /// its answer, and between chunks of the response body. A slow link that
+    /// keeps moving never trips it; a silent one does. An attempt it ends is
+    /// retried like any lost answer when the request is safe to repeat.
+    ///
+    /// The client sees bytes leave when the operating system takes them, so
+    /// on a very slow link the timeout must also cover draining the socket's
+    /// send buffer (a few hundred KiB to a few MiB): keep it in seconds, not
+    /// milliseconds.
+    pub fn inactivity_timeout(mut self, timeout: Duration) -> Self {
+        self.inactivity_timeout = timeout;
+        self
+    }
+
+    /// The former name of [`inactivity_timeout`](Self::inactivity_timeout),
+    /// which it now sets: unlike reqwest's read timeout, the wait no longer
+    /// includes the time spent sending the request body.
+    pub fn read_timeout(self, timeout: Duration) -> Self {
+        self.inactivity_timeout(timeout)
+    }
+
+    /// An overall deadline for each operation (one REST call), retries,
+    /// backoff and reading the response body included (default: none).
+    /// When it passes, the operation fails with
+    /// [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) and is not retried.
+    /// A transfer's download resumes a body cut by it with a new call.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -369,7 +397,7 @@ impl ClientBuilder {
             Some(t) => t,
             None => Arc::new(ReqwestTransport::new(&WireOptions {
                 connect_timeout: self.connect_timeout,
-                read_timeout: self.read_timeout,
+                inactivity_timeout: self.inactivity_timeout,
                 pool_idle_timeout: self.pool_idle_timeout.unwrap_or(if loopback {
                     Duration::from_secs(4)
                 } else {
@@ -406,8 +434,14 @@ impl ClientBuilder {
                 .unwrap_or_else(|| Arc::new(SystemClock)),
             self.rng.unwrap_or_else(|| Arc::new(crate::transport::retry::FastRng)),
         ));
-        Ok(BlobServiceClient::new(account, endpoint, signing, scope, Pipeline::new(retried, api_version))
-            .with_simulation(simulation))
+        Ok(BlobServiceClient::new(
+            account,
+            endpoint,
+            signing,
+            scope,
+            Pipeline::new(retried, api_version).with_deadline(self.deadline),
+        )
+        .with_simulation(simulation))
     }
 
     fn resolve_endpoint(&self) -> Result<Url> {

@@ -53,6 +53,16 @@ impl Body {
         }
     }
 
+    /// The same body, failing with a deadline error if it is still being
+    /// read at `at` (`after` the operation started). A body already in
+    /// memory cannot be late and stays as it is.
+    pub(crate) fn with_deadline(self, at: tokio::time::Instant, after: std::time::Duration) -> Self {
+        match self.0 {
+            Inner::Full(bytes) => Body::full(bytes),
+            Inner::Stream(stream) => Body::from_stream(super::TimedStream::deadline(stream, at, after).boxed()),
+        }
+    }
+
     /// Reads the body as a stream of chunks.
     pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, TransportError>> {
         match self.0 {

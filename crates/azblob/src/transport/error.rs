@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::TimeoutKind;
+
 /// Why no response was received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -9,7 +11,8 @@ pub enum TransportErrorKind {
     /// The connection could not be established; the request was never sent,
     /// so retrying is always safe.
     Connect,
-    /// The request or response timed out.
+    /// The request or response timed out; [`TransportError::timeout`] says
+    /// which timeout fired.
     Timeout,
     /// The connection broke while sending the request or reading the
     /// response (reset, closed keep-alive connection, truncated body).
@@ -30,19 +33,33 @@ pub enum TransportErrorKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
+    timeout: Option<TimeoutKind>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl TransportError {
     /// A transport error of `kind` with a message that must not contain secrets.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        TransportError { kind, message: message.into(), source: None }
+        TransportError { kind, message: message.into(), timeout: None, source: None }
     }
 
     /// Attaches the underlying error (which must not contain secrets).
     pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         self.source = Some(source.into());
         self
+    }
+
+    /// Marks the error as caused by the `kind` timeout.
+    pub(crate) fn with_timeout(mut self, kind: TimeoutKind) -> Self {
+        self.timeout = Some(kind);
+        self
+    }
+
+    /// Which timeout fired, if a timeout caused the error. A connect timeout
+    /// has kind [`TransportErrorKind::Connect`] (the request was never sent);
+    /// inactivity and deadline timeouts have kind [`TransportErrorKind::Timeout`].
+    pub fn timeout(&self) -> Option<TimeoutKind> {
+        self.timeout
     }
 
     /// Why no response was received.
@@ -75,7 +92,11 @@ impl fmt::Display for TransportError {
 
 impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportError").field("kind", &self.kind).field("message", &self.to_string()).finish()
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("timeout", &self.timeout)
+            .field("message", &self.to_string())
+            .finish()
     }
 }
 

@@ -6,7 +6,7 @@
 //! [`ErrorKind`](crate::ErrorKind) in exactly one place,
 //! `ops::error_map::error_from_response`.
 //!
-//! The stack, outermost first, is built by [`Pipeline`]:
+//! The stack, outermost first, is built by `Pipeline` (crate-private):
 //! operation span → [`RetryLayer`] → [`SignLayer`] → [`TraceLayer`] → the
 //! simulation layer when recording or replaying ([`crate::sim`]) → wire
 //! ([`ReqwestTransport`] or any user transport).
@@ -20,6 +20,7 @@ pub(crate) mod reqwest;
 pub(crate) mod retry;
 mod sign;
 mod sub_requests;
+mod timeout;
 mod trace;
 
 pub use self::body::{Body, Response};
@@ -30,6 +31,8 @@ pub use self::reqwest::ReqwestTransport;
 pub use self::retry::{Clock, RetryLayer, RetryOptions, RetryRng, SystemClock};
 pub use self::sign::SignLayer;
 pub(crate) use self::sub_requests::SubRequests;
+pub use self::timeout::TimeoutKind;
+pub(crate) use self::timeout::{timeout_error, TimedStream};
 pub use self::trace::TraceLayer;
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 

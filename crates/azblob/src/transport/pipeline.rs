@@ -2,11 +2,12 @@
 //! operation span, and turns transport failures and error statuses into [`Error`]s.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderValue;
 use tracing::Instrument;
 
-use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
+use super::{timeout_error, HttpTransport, Request, Response, TimeoutKind, TransportError, TransportErrorKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{error_map, headers};
 
@@ -15,11 +16,20 @@ use crate::ops::{error_map, headers};
 pub(crate) struct Pipeline {
     transport: Arc<dyn HttpTransport>,
     api_version: HeaderValue,
+    /// The overall deadline of one operation, retries and body included.
+    deadline: Option<Duration>,
 }
 
 impl Pipeline {
     pub(crate) fn new(transport: Arc<dyn HttpTransport>, api_version: HeaderValue) -> Self {
-        Pipeline { transport, api_version }
+        Pipeline { transport, api_version, deadline: None }
+    }
+
+    /// The same pipeline with an overall deadline per operation. It sits
+    /// here, above the retry layer, because it bounds the retries too.
+    pub(crate) fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// Sends `request` through the stack; a non-2xx answer becomes an error
@@ -41,7 +51,21 @@ impl Pipeline {
         request.headers.insert(headers::X_MS_VERSION, self.api_version.clone());
         let span = tracing::info_span!("azblob.operation", operation, status = tracing::field::Empty);
         async move {
-            let response = self.transport.send(request).await.map_err(|e| transport_error(e, operation))?;
+            // A deadline past the end of the clock is no deadline.
+            let deadline =
+                self.deadline.and_then(|after| Some((tokio::time::Instant::now().checked_add(after)?, after)));
+            let sent = self.transport.send(request);
+            let result = match deadline {
+                None => sent.await,
+                Some((at, after)) => match tokio::time::timeout_at(at, sent).await {
+                    Ok(result) => result,
+                    Err(_) => Err(timeout_error(TimeoutKind::Deadline, after)),
+                },
+            };
+            let mut response = result.map_err(|e| transport_error(e, operation))?;
+            if let Some((at, after)) = deadline {
+                response.body = response.body.with_deadline(at, after);
+            }
             tracing::Span::current().record("status", response.status.as_u16());
             Ok(response)
         }

@@ -1,20 +1,24 @@
 //! The wire: `ReqwestTransport` sends requests with reqwest over rustls.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 
 use super::proxy::ProxyConfig;
-use super::{Body, HttpTransport, Request, Response, TransportError, TransportErrorKind};
+use super::timeout::{marking_body, timeout_error, Activity, TimeoutKind};
+use super::{Body, HttpTransport, Request, Response, TimedStream, TransportError, TransportErrorKind};
 use crate::error::{Error, Result};
 
 /// Settings of the HTTP connection pool and TLS.
 #[derive(Debug, Clone)]
 pub(crate) struct WireOptions {
     pub(crate) connect_timeout: Duration,
-    /// Longest wait for the response headers, and then for each body chunk.
-    pub(crate) read_timeout: Duration,
+    /// Longest time without a byte moving in either direction: while the
+    /// request body is written, while the service works on the answer, and
+    /// between chunks of the response body.
+    pub(crate) inactivity_timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) root_certificates_pem: Vec<Vec<u8>>,
     pub(crate) proxy: ProxyConfig,
@@ -29,6 +33,8 @@ const LONGEST_POOL_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    connect_timeout: Duration,
+    inactivity_timeout: Duration,
 }
 
 impl ReqwestTransport {
@@ -36,7 +42,10 @@ impl ReqwestTransport {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(options.connect_timeout)
-            .read_timeout(options.read_timeout)
+            // No `read_timeout` nor `timeout`: reqwest's read timeout runs from
+            // the request's creation until the response headers, so writing
+            // the body counts against it, and a large block on a slow uplink
+            // times out however steadily it flows. `send` measures inactivity.
             .pool_idle_timeout(options.pool_idle_timeout.min(LONGEST_POOL_TIMER))
             .tcp_nodelay(true)
             .http1_only()
@@ -64,7 +73,11 @@ impl ReqwestTransport {
             builder = builder.add_root_certificate(cert);
         }
         let client = builder.build().map_err(|e| Error::invalid_input(format!("cannot build the HTTP client: {e}")))?;
-        Ok(ReqwestTransport { client })
+        Ok(ReqwestTransport {
+            client,
+            connect_timeout: options.connect_timeout,
+            inactivity_timeout: options.inactivity_timeout,
+        })
     }
 
     /// A transport with the library's default timeouts and pool settings and
@@ -73,20 +86,32 @@ impl ReqwestTransport {
     pub fn with_defaults() -> Result<Self> {
         ReqwestTransport::new(&WireOptions {
             connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(60),
+            inactivity_timeout: Duration::from_secs(60),
             pool_idle_timeout: Duration::from_secs(4),
             root_certificates_pem: Vec::new(),
             proxy: ProxyConfig::from_env()?,
         })
     }
 
-    /// A transport over a reqwest client configured by the caller.
+    /// A transport over a reqwest client configured by the caller, with the
+    /// default inactivity timeout (60 s) on top of the client's own timeouts.
     ///
     /// Build it with `redirect(reqwest::redirect::Policy::none())`: reqwest
     /// follows redirects by default, and a followed redirect carries
     /// copy-source credentials and request bodies to another host.
     pub fn from_client(client: reqwest::Client) -> Self {
-        ReqwestTransport { client }
+        ReqwestTransport {
+            client,
+            connect_timeout: Duration::from_secs(10),
+            inactivity_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The same transport with another inactivity timeout: the longest time
+    /// without a byte moving in either direction.
+    pub fn inactivity_timeout(mut self, timeout: Duration) -> Self {
+        self.inactivity_timeout = timeout;
+        self
     }
 }
 
@@ -100,20 +125,36 @@ impl HttpTransport for ReqwestTransport {
                 headers.insert(http::header::CONTENT_LENGTH, http::HeaderValue::from_static("0"));
             }
             let mut builder = self.client.request(request.method, request.url).headers(headers);
+            let activity = Activity::new();
             if !request.body.is_empty() {
-                builder = builder.body(request.body);
+                // A streamed body has no length of its own: hyper would send
+                // it chunked, which the service refuses for blocks and blobs.
+                builder = builder
+                    .header(http::header::CONTENT_LENGTH, request.body.len())
+                    .body(marking_body(request.body, Arc::clone(&activity)));
             }
-            let response = builder.send().await.map_err(map_reqwest_error)?;
+            let response = tokio::select! {
+                sent = builder.send() => sent.map_err(|e| map_reqwest_error(e, self.connect_timeout))?,
+                () = activity.idle_for(self.inactivity_timeout) => {
+                    return Err(timeout_error(TimeoutKind::Inactivity, self.inactivity_timeout));
+                }
+            };
             let status = response.status();
             let headers = response.headers().clone();
-            let stream = response.bytes_stream().map(|chunk| chunk.map_err(map_reqwest_error));
-            Ok(Response::with_body(status, headers, Body::from_stream(stream.boxed())))
+            let connect_timeout = self.connect_timeout;
+            let stream =
+                response.bytes_stream().map(move |chunk| chunk.map_err(|e| map_reqwest_error(e, connect_timeout)));
+            let body = TimedStream::idle(stream.boxed(), self.inactivity_timeout);
+            Ok(Response::with_body(status, headers, Body::from_stream(body.boxed())))
         })
     }
 }
 
 /// Turns a reqwest error into a transport error, dropping its URL (it may carry a SAS).
-fn map_reqwest_error(err: reqwest::Error) -> TransportError {
+fn map_reqwest_error(err: reqwest::Error, connect_timeout: Duration) -> TransportError {
+    if err.is_connect() && err.is_timeout() {
+        return timeout_error(TimeoutKind::Connect, connect_timeout).with_source(err.without_url());
+    }
     let kind = if err.is_connect() {
         TransportErrorKind::Connect
     } else if err.is_timeout() {

@@ -88,7 +88,7 @@ impl TokenHttp {
         let proxy = if self.direct { ProxyConfig::Off } else { ProxyConfig::from_env()? };
         let transport = ReqwestTransport::new(&WireOptions {
             connect_timeout: self.connect_timeout,
-            read_timeout: Duration::from_secs(30),
+            inactivity_timeout: Duration::from_secs(30),
             pool_idle_timeout: Duration::from_secs(30),
             root_certificates_pem: Vec::new(),
             proxy: proxy.clone(),
