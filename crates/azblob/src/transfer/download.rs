@@ -406,8 +406,9 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
     let mut md5 = Md5Check::new(options, &start.properties);
-    let write_error =
-        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e);
+    let write_error = |e: std::io::Error| {
+        Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source_in_message(e)
+    };
     let first_len = start.first.len() as u64;
     md5.update(&start.first);
     writer.write_all(&start.first).await.map_err(write_error)?;
@@ -461,7 +462,8 @@ async fn download_into_file(
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
     let mut md5 = Md5Check::new(options, &start.properties);
-    file.set_len(total).map_err(|e| Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source(e))?;
+    file.set_len(total)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e))?;
     let first = start.first.clone().freeze();
     md5.update(&first);
     write_at(Arc::clone(&file), vec![first.clone()], 0).await?;
@@ -501,7 +503,7 @@ async fn write_at(file: Arc<std::fs::File>, parts: Vec<Bytes>, offset: u64) -> R
     })
     .await
     .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
-    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e))
+    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source_in_message(e))
 }
 
 #[cfg(unix)]

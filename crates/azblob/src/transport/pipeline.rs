@@ -40,8 +40,10 @@ impl Pipeline {
         let operation = request.operation;
         request.headers.insert(headers::X_MS_VERSION, self.api_version.clone());
         let span = tracing::info_span!("azblob.operation", operation, status = tracing::field::Empty);
+        // Scheme, host and port only: the path and query may carry a SAS.
+        let endpoint = request.url.origin().ascii_serialization();
         async move {
-            let response = self.transport.send(request).await.map_err(|e| transport_error(e, operation))?;
+            let response = self.transport.send(request).await.map_err(|e| transport_error(e, operation, &endpoint))?;
             tracing::Span::current().record("status", response.status.as_u16());
             Ok(response)
         }
@@ -50,7 +52,9 @@ impl Pipeline {
     }
 }
 
-fn transport_error(err: TransportError, operation: &'static str) -> Error {
+/// Turns "no response" into an [`Error`] that names the endpoint it came
+/// from (`endpoint` is an origin, with no path or query, so no SAS).
+fn transport_error(err: TransportError, operation: &'static str, endpoint: &str) -> Error {
     // A credential failure keeps its own kind (Unauthenticated, Timeout, ...),
     // so callers can tell a refused token from a network failure.
     if err.kind() == TransportErrorKind::Credential {
@@ -64,5 +68,7 @@ fn transport_error(err: TransportError, operation: &'static str) -> Error {
         TransportErrorKind::Timeout => ErrorKind::Timeout,
         _ => ErrorKind::Transport,
     };
-    Error::new(kind, err.to_string()).with_operation(operation).with_source(err)
+    // The message spells out the whole chain of causes once; the transport
+    // error stays reachable through `Error::get_ref` for its kind.
+    Error::new(kind, format!("{endpoint}: {err}")).with_operation(operation).with_source_in_message(err)
 }
