@@ -23,7 +23,6 @@ use crate::ops::blob_properties::BlobSelector;
 use crate::ops::conditions::Conditions;
 use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
 use crate::ops::models::{BlobProperties, BlobRange, ETag};
-use crate::ops::request_util::md5_digest;
 use crate::transport::Body;
 
 /// How many times one range's body may break off (or end early) and be resumed.
@@ -366,10 +365,8 @@ pub(crate) async fn download_to_memory(
     let bytes = whole.freeze();
     let verified = match expected_md5(options, &start.properties) {
         Some(expected) => {
-            let data = bytes.clone();
-            let actual = tokio::task::spawn_blocking(move || md5_digest(&data))
-                .await
-                .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?;
+            // Stops with this future: a whole blob can take seconds to hash.
+            let actual = super::hash::md5_off_thread(bytes.clone()).await?;
             check_md5(expected, actual)?;
             true
         }
@@ -528,6 +525,7 @@ fn md5_hasher() -> md5::Md5 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::request_util::md5_digest;
 
     fn properties_with_md5(md5: &[u8]) -> BlobProperties {
         use base64::Engine as _;

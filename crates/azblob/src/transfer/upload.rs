@@ -592,7 +592,5 @@ fn md5_hasher() -> md5::Md5 {
 }
 
 async fn md5_blocking(data: Bytes) -> Result<[u8; 16]> {
-    tokio::task::spawn_blocking(move || md5_digest(&data))
-        .await
-        .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))
+    super::hash::md5_off_thread(data).await
 }
