@@ -20,25 +20,37 @@ const PIECE: usize = 1024 * 1024;
 /// The MD5 of `data`, computed on a blocking thread that stops early when
 /// this future is dropped.
 pub(crate) async fn md5_off_thread(data: Bytes) -> Result<[u8; 16]> {
+    until_dropped(move |stop| {
+        let mut hasher = md5::Md5::new();
+        update_until_stopped(&mut hasher, &data, stop).then(|| hasher.finalize().into())
+    })
+    .await
+}
+
+/// Runs `work` on a blocking thread with a flag that is set when this future
+/// is dropped; `work` returns `None` when it saw the flag and stopped.
+pub(crate) async fn until_dropped<T: Send + 'static>(
+    work: impl FnOnce(&AtomicBool) -> Option<T> + Send + 'static,
+) -> Result<T> {
     let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
     let flag = Arc::clone(&stop.0);
-    let digest = tokio::task::spawn_blocking(move || md5_until_stopped(&data, &flag))
+    let done = tokio::task::spawn_blocking(move || work(&flag))
         .await
         .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?;
     // Only a drop sets the flag, and then nobody awaits this any more.
-    digest.ok_or_else(|| Error::new(ErrorKind::Other, "the MD5 task was stopped"))
+    done.ok_or_else(|| Error::new(ErrorKind::Other, "the MD5 task was stopped"))
 }
 
-/// The MD5 of `data`, or `None` if `stop` was set before the end.
-fn md5_until_stopped(data: &[u8], stop: &AtomicBool) -> Option<[u8; 16]> {
-    let mut hasher = md5::Md5::new();
+/// Feeds `data` to `hasher` a piece at a time; `false` if `stop` was set
+/// before the end (the hasher then holds a prefix and is of no use).
+pub(crate) fn update_until_stopped(hasher: &mut md5::Md5, data: &[u8], stop: &AtomicBool) -> bool {
     for piece in data.chunks(PIECE) {
         if stop.load(Ordering::Relaxed) {
-            return None;
+            return false;
         }
         hasher.update(piece);
     }
-    Some(hasher.finalize().into())
+    true
 }
 
 /// Sets its flag when dropped.
@@ -58,8 +70,10 @@ mod tests {
     #[test]
     fn hashes_in_pieces_and_stops_when_asked() {
         let data: Vec<u8> = (0..3 * PIECE + 7).map(|i| (i % 251) as u8).collect();
-        assert_eq!(md5_until_stopped(&data, &AtomicBool::new(false)), Some(md5_digest(&data)));
-        assert_eq!(md5_until_stopped(&data, &AtomicBool::new(true)), None);
+        let mut hasher = md5::Md5::new();
+        assert!(update_until_stopped(&mut hasher, &data, &AtomicBool::new(false)));
+        assert_eq!(<[u8; 16]>::from(hasher.finalize()), md5_digest(&data));
+        assert!(!update_until_stopped(&mut md5::Md5::new(), &data, &AtomicBool::new(true)));
     }
 
     #[test]
