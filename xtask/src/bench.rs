@@ -25,7 +25,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: cargo xtask bench [--size-mib N]".into()),
     };
     run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
-    let exe = azblob_testkit::workspace_root().join("target/release/xtask");
+    let exe = crate::target_dir()?.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     let dir = tmpfs_dir();
     let source = dir.join("bench-source.bin");
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;

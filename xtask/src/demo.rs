@@ -23,8 +23,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: cargo xtask demo [--size-mib N]".into()),
     };
     run_step("building azblob (release)", cargo().args(["build", "--release", "--quiet", "-p", "azblob-cli"]))?;
-    let root = azblob_testkit::workspace_root();
-    let exe = root.join("target/release/azblob");
+    let exe = crate::target_dir()?.join("release").join(format!("azblob{}", std::env::consts::EXE_SUFFIX));
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
     let connection_string = format!(
         "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",

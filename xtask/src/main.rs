@@ -72,7 +72,49 @@ fn run_step(name: &str, command: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR`, `build.target-dir`
+/// or `<workspace>/target`, as `cargo metadata` resolves them, so a release
+/// binary is found wherever the user's settings send it.
+fn target_dir() -> Result<std::path::PathBuf, String> {
+    target_dir_from(cargo())
+}
+
+/// [`target_dir`] as `cargo` (with its environment) reports it.
+fn target_dir_from(mut cargo: Command) -> Result<std::path::PathBuf, String> {
+    let output = cargo
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(azblob_testkit::workspace_root())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("cannot parse cargo metadata: {e}"))?;
+    metadata["target_directory"]
+        .as_str()
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| "cargo metadata names no target_directory".to_owned())
+}
+
 /// `cargo` as invoked by the user (`$CARGO` under `cargo xtask`).
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_dir_follows_cargo_target_dir() {
+        let elsewhere = std::env::temp_dir().join("azblob-xtask-target-probe");
+        let mut with_env = cargo();
+        with_env.env("CARGO_TARGET_DIR", &elsewhere);
+        assert_eq!(target_dir_from(with_env).unwrap(), elsewhere);
+
+        let mut without = cargo();
+        without.env_remove("CARGO_TARGET_DIR");
+        assert!(target_dir_from(without).unwrap().is_absolute());
+    }
 }

@@ -263,3 +263,24 @@ async fn ls_a_container_url_with_its_own_sas() {
     assert!(stderr.contains("names no container") && !stderr.contains(&signature), "{stderr}");
     assert!(stderr.contains("sig=REDACTED"), "{stderr}");
 }
+
+#[test]
+fn an_unreachable_endpoint_is_one_line_that_names_it_once() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let signature = "c2VjcmV0LXNpZ25hdHVyZQ";
+    let url = format!("http://127.0.0.1:{port}/devstoreaccount1/cont/?sv=2022-11-02&sr=c&sp=rl&sig={signature}");
+    let output = Command::new(env!("CARGO_BIN_EXE_azblob"))
+        .args(["ls", &url])
+        .env_clear()
+        .env("XDG_STATE_HOME", azblob_testkit::scratch_dir().join("cli-state"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&format!("http://127.0.0.1:{port}:")), "names the endpoint: {stderr}");
+    assert_eq!(stderr.matches("could not connect").count(), 1, "the cause once: {stderr}");
+    assert_eq!(stderr.matches("Connection refused").count(), 1, "the cause once: {stderr}");
+    assert!(!stderr.contains(signature) && !stderr.contains("devstoreaccount1/cont"), "no path or SAS: {stderr}");
+}

@@ -116,6 +116,9 @@ struct Inner {
     error_code: Option<String>,
     request_id: Option<String>,
     source: Option<BoxError>,
+    /// Whether `message` already spells out `source` (its whole chain), so
+    /// chain printers such as anyhow's `{:#}` must not print it again.
+    source_in_message: bool,
 }
 
 impl Error {
@@ -129,6 +132,7 @@ impl Error {
                 error_code: None,
                 request_id: None,
                 source: None,
+                source_in_message: false,
             }),
         }
     }
@@ -141,8 +145,21 @@ impl Error {
         Error::new(ErrorKind::InvalidResponse, message)
     }
 
+    /// Attaches the underlying error, whose text the message does not
+    /// include: [`source`](std::error::Error::source) hands it to chain printers.
     pub(crate) fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.inner.source = Some(source.into());
+        self.inner.source_in_message = false;
+        self
+    }
+
+    /// Attaches the underlying error whose text (with its own causes) the
+    /// message already includes. It stays reachable through
+    /// [`get_ref`](Error::get_ref), but `source()` does not return it, so a
+    /// chain printer (`{:#}`) shows the cause once, not twice.
+    pub(crate) fn with_source_in_message(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self.inner.source_in_message = true;
         self
     }
 
@@ -240,6 +257,16 @@ impl Error {
         self
     }
 
+    /// The underlying error, if any, e.g. a
+    /// [`TransportError`](crate::transport::TransportError) or an
+    /// [`std::io::Error`], for callers that want its type.
+    ///
+    /// Unlike [`source`](std::error::Error::source), this also returns an
+    /// underlying error whose text this error's message already includes.
+    pub fn get_ref(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.inner.source.as_deref()
+    }
+
     /// Whether the error is [`ErrorKind::NotFound`].
     pub fn is_not_found(&self) -> bool {
         self.inner.kind == ErrorKind::NotFound
@@ -294,14 +321,19 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {
+    /// The underlying error, unless the message already spells it out:
+    /// every cause appears once in `{:#}` (anyhow) or any other chain printer.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if self.inner.source_in_message {
+            return None;
+        }
         self.inner.source.as_ref().map(|e| &**e as _)
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
-        Error::new(ErrorKind::Io, err.to_string()).with_source(err)
+        Error::new(ErrorKind::Io, err.to_string()).with_source_in_message(err)
     }
 }
 
@@ -327,6 +359,29 @@ mod tests {
         );
         assert!(!err.is_retryable());
         assert!(err.is_not_found());
+    }
+
+    /// Every message and cause of the chain, as anyhow's `{:#}` prints it.
+    fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+        let mut text = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            text = format!("{text}: {cause}");
+            source = cause.source();
+        }
+        text
+    }
+
+    #[test]
+    fn a_cause_prints_once_whether_or_not_the_message_includes_it() {
+        let io = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let shown = Error::new(ErrorKind::Io, format!("cannot read x: {}", io())).with_source_in_message(io());
+        assert_eq!(chain(&shown), "I/O error: cannot read x: refused");
+        assert!(shown.get_ref().and_then(|e| e.downcast_ref::<std::io::Error>()).is_some(), "still typed");
+
+        let chained = Error::new(ErrorKind::Transport, "the body broke off").with_source(io());
+        assert_eq!(chain(&chained), "transport error: the body broke off: refused");
+        assert_eq!(chain(&Error::from(io())), "I/O error: refused");
     }
 
     #[test]

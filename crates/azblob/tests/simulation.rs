@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::VecDeque;
-use std::error::Error as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -183,7 +182,7 @@ async fn a_changed_request_fails_with_a_diff_naming_the_field() {
     let options = azblob::PutBlobOptions { metadata: [("run".into(), "8".into())].into(), ..Default::default() };
     let err = blob.put_with("hello", &options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport);
-    let source = err.source().and_then(|s| s.downcast_ref::<TransportError>()).expect("a transport error");
+    let source = err.get_ref().and_then(|s| s.downcast_ref::<TransportError>()).expect("a transport error");
     assert_eq!(source.kind(), TransportErrorKind::NoRecording);
     let message = err.to_string();
     assert!(message.contains("PUT /devstoreaccount1/hand/hello.txt"), "{message}");
@@ -229,7 +228,7 @@ async fn secrets_planted_in_a_recording_are_refused_at_save() {
         let client = replayer(&path, SimulationOptions::new());
         let err = client.save_recordings().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        let found = err.source().and_then(|s| s.downcast_ref::<SecretFound>()).expect("a SecretFound source");
+        let found = err.get_ref().and_then(|s| s.downcast_ref::<SecretFound>()).expect("a SecretFound source");
         assert_eq!((found.interaction, found.field.as_str(), found.kind), (interaction, field, kind), "{err}");
         assert!(err.to_string().contains(&format!("interaction #{interaction} field {field}")), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), planted, "nothing written");

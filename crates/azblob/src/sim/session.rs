@@ -114,7 +114,7 @@ impl Simulation {
                 state.path.display()
             ))
             .with_operation("SaveRecordings")
-            .with_source(found));
+            .with_source_in_message(found));
         }
         let io = |e: std::io::Error, path: &Path| {
             let message = format!("cannot write the cassette {}: {e}", path.display());

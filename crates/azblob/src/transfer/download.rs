@@ -23,7 +23,6 @@ use crate::ops::blob_properties::BlobSelector;
 use crate::ops::conditions::Conditions;
 use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
 use crate::ops::models::{BlobProperties, BlobRange, ETag};
-use crate::ops::request_util::md5_digest;
 use crate::transport::Body;
 
 /// How many times one range's body may break off (or end early) and be resumed.
@@ -366,10 +365,8 @@ pub(crate) async fn download_to_memory(
     let bytes = whole.freeze();
     let verified = match expected_md5(options, &start.properties) {
         Some(expected) => {
-            let data = bytes.clone();
-            let actual = tokio::task::spawn_blocking(move || md5_digest(&data))
-                .await
-                .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?;
+            // Stops with this future: a whole blob can take seconds to hash.
+            let actual = super::hash::md5_off_thread(bytes.clone()).await?;
             check_md5(expected, actual)?;
             true
         }
@@ -406,8 +403,9 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
     let mut md5 = Md5Check::new(options, &start.properties);
-    let write_error =
-        |e: std::io::Error| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e);
+    let write_error = |e: std::io::Error| {
+        Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source_in_message(e)
+    };
     let first_len = start.first.len() as u64;
     md5.update(&start.first);
     writer.write_all(&start.first).await.map_err(write_error)?;
@@ -461,7 +459,8 @@ async fn download_into_file(
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
     let mut md5 = Md5Check::new(options, &start.properties);
-    file.set_len(total).map_err(|e| Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source(e))?;
+    file.set_len(total)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e))?;
     let first = start.first.clone().freeze();
     md5.update(&first);
     write_at(Arc::clone(&file), vec![first.clone()], 0).await?;
@@ -501,7 +500,7 @@ async fn write_at(file: Arc<std::fs::File>, parts: Vec<Bytes>, offset: u64) -> R
     })
     .await
     .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
-    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source(e))
+    .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source_in_message(e))
 }
 
 #[cfg(unix)]
@@ -526,6 +525,7 @@ fn md5_hasher() -> md5::Md5 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::request_util::md5_digest;
 
     fn properties_with_md5(md5: &[u8]) -> BlobProperties {
         use base64::Engine as _;

@@ -10,6 +10,7 @@ mod checkpoint;
 mod checkpoint_proptests;
 mod download;
 mod gauge;
+mod hash;
 mod identity;
 mod options;
 mod ordered_md5;

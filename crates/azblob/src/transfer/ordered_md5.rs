@@ -12,6 +12,7 @@ use bytes::Bytes;
 use md5::Digest as _;
 use tokio::sync::watch;
 
+use super::hash::{until_dropped, update_until_stopped};
 use crate::error::{Error, ErrorKind, Result};
 
 /// An MD5 fed by blocks `0, 1, 2, ...` in index order; see the module docs.
@@ -37,10 +38,15 @@ impl OrderedMd5 {
             .await
             .map_err(|_| Error::new(ErrorKind::Other, "the MD5 of the upload was abandoned"))?;
         let hasher = Arc::clone(&self.hasher);
-        // Hashing a large block takes milliseconds: off the async workers.
-        tokio::task::spawn_blocking(move || hasher.lock().unwrap_or_else(|p| p.into_inner()).update(&data))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))?;
+        // Hashing a large block takes milliseconds (a 4000 MiB block,
+        // seconds): off the async workers, and stopped if the upload is
+        // dropped. A stopped hash leaves the digest unusable, but then no
+        // block after this one is ever hashed or committed.
+        until_dropped(move |stop| {
+            let mut hasher = hasher.lock().unwrap_or_else(|p| p.into_inner());
+            update_until_stopped(&mut hasher, &data, stop).then_some(())
+        })
+        .await?;
         self.turn.send_modify(|next| *next += 1);
         Ok(())
     }

@@ -94,7 +94,7 @@ impl Drop for TempFile {
 /// The error for a failed write on the way to `target`, named after the
 /// target: the temporary file's name means nothing to the caller.
 fn write_error(target: &Path, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot write {}: {e}", target.display())).with_source(e)
+    Error::new(ErrorKind::Io, format!("cannot write {}: {e}", target.display())).with_source_in_message(e)
 }
 
 /// The refusal of a download that would replace an existing file.

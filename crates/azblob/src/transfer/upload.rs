@@ -268,7 +268,7 @@ fn check_unchanged(path: &Path, identity: &SourceIdentity) -> Result<()> {
 
 /// The error for a failed read of the source file at `path`.
 fn read_error(path: &Path, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source(e)
+    Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source_in_message(e)
 }
 
 /// Reads `len` bytes at `offset` with its own file handle, so parallel reads
@@ -389,10 +389,9 @@ async fn upload_reader(
 async fn read_up_to(reader: &mut (dyn AsyncRead + Send + Unpin), limit: u64) -> Result<Bytes> {
     let mut buf = BytesMut::with_capacity(limit as usize);
     while (buf.len() as u64) < limit {
-        let n = reader
-            .read_buf(&mut buf)
-            .await
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read the upload stream: {e}")).with_source(e))?;
+        let n = reader.read_buf(&mut buf).await.map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot read the upload stream: {e}")).with_source_in_message(e)
+        })?;
         if n == 0 {
             break;
         }
@@ -593,7 +592,5 @@ fn md5_hasher() -> md5::Md5 {
 }
 
 async fn md5_blocking(data: Bytes) -> Result<[u8; 16]> {
-    tokio::task::spawn_blocking(move || md5_digest(&data))
-        .await
-        .map_err(|e| Error::new(ErrorKind::Other, format!("the MD5 task failed: {e}")))
+    super::hash::md5_off_thread(data).await
 }

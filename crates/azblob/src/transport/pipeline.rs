@@ -50,6 +50,8 @@ impl Pipeline {
         let operation = request.operation;
         request.headers.insert(headers::X_MS_VERSION, self.api_version.clone());
         let span = tracing::info_span!("azblob.operation", operation, status = tracing::field::Empty);
+        // Scheme, host and port only: the path and query may carry a SAS.
+        let endpoint = request.url.origin().ascii_serialization();
         async move {
             // A deadline past the end of the clock is no deadline.
             let deadline =
@@ -62,7 +64,7 @@ impl Pipeline {
                     Err(_) => Err(timeout_error(TimeoutKind::Deadline, after)),
                 },
             };
-            let mut response = result.map_err(|e| transport_error(e, operation))?;
+            let mut response = result.map_err(|e| transport_error(e, operation, &endpoint))?;
             if let Some((at, after)) = deadline {
                 response.body = response.body.with_deadline(at, after);
             }
@@ -74,7 +76,9 @@ impl Pipeline {
     }
 }
 
-fn transport_error(err: TransportError, operation: &'static str) -> Error {
+/// Turns "no response" into an [`Error`] that names the endpoint it came
+/// from (`endpoint` is an origin, with no path or query, so no SAS).
+fn transport_error(err: TransportError, operation: &'static str, endpoint: &str) -> Error {
     // A credential failure keeps its own kind (Unauthenticated, Timeout, ...),
     // so callers can tell a refused token from a network failure.
     if err.kind() == TransportErrorKind::Credential {
@@ -88,5 +92,7 @@ fn transport_error(err: TransportError, operation: &'static str) -> Error {
         TransportErrorKind::Timeout => ErrorKind::Timeout,
         _ => ErrorKind::Transport,
     };
-    Error::new(kind, err.to_string()).with_operation(operation).with_source(err)
+    // The message spells out the whole chain of causes once; the transport
+    // error stays reachable through `Error::get_ref` for its kind.
+    Error::new(kind, format!("{endpoint}: {err}")).with_operation(operation).with_source_in_message(err)
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use azblob::transport::{Body, HttpTransport, Request, ReqwestTransport, Response, TransportError};
 use futures_util::future::BoxFuture;
@@ -20,6 +21,9 @@ pub enum Action {
     /// Send it and let the service act, then lose the answer (a broken
     /// connection), as when a response never makes it back.
     LoseAnswer,
+    /// Never answer, as a server that stalls: the request stays in flight
+    /// until its future is dropped.
+    Stall,
 }
 
 type HookFn = dyn Fn(&Request, usize) -> Action + Send + Sync;
@@ -30,6 +34,27 @@ pub struct Hook {
     inner: ReqwestTransport,
     counts: Mutex<HashMap<&'static str, usize>>,
     decide: Box<HookFn>,
+    /// Requests whose exchange is not over: from `send` until the response
+    /// body is dropped (or the send future is, or it fails).
+    in_flight: Arc<tokio::sync::watch::Sender<usize>>,
+    /// Requests seen so far, of every operation.
+    started: tokio::sync::watch::Sender<usize>,
+}
+
+/// Counts one request in flight for as long as it lives.
+struct InFlight(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl InFlight {
+    fn new(counter: &Arc<tokio::sync::watch::Sender<usize>>) -> Self {
+        counter.send_modify(|n| *n += 1);
+        InFlight(Arc::clone(counter))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
 }
 
 impl std::fmt::Debug for Hook {
@@ -44,6 +69,8 @@ impl Hook {
             inner: ReqwestTransport::with_defaults().unwrap(),
             counts: Mutex::new(HashMap::new()),
             decide: Box::new(decide),
+            in_flight: Arc::new(tokio::sync::watch::Sender::new(0)),
+            started: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -56,6 +83,43 @@ impl Hook {
     pub fn count(&self, operation: &str) -> usize {
         self.counts.lock().unwrap().get(operation).copied().unwrap_or(0)
     }
+
+    /// How many requests were seen, of every operation.
+    pub fn total(&self) -> usize {
+        *self.started.borrow()
+    }
+
+    /// Whether another request starts within `within` (an assertion bound,
+    /// not a pause: it returns at once when one does).
+    pub async fn another_starts_within(&self, within: Duration) -> bool {
+        let mut watch = self.started.subscribe();
+        let now = *watch.borrow_and_update();
+        let started = tokio::time::timeout(within, watch.wait_for(|&n| n > now)).await.is_ok();
+        started
+    }
+
+    /// How many requests are in flight now.
+    pub fn in_flight(&self) -> usize {
+        *self.in_flight.borrow()
+    }
+
+    /// Waits until `ready` holds for the number of requests in flight, or
+    /// `within` passes; `false` if it passed.
+    pub async fn wait_in_flight(&self, within: Duration, ready: impl FnMut(&usize) -> bool) -> bool {
+        let mut watch = self.in_flight.subscribe();
+        let reached = tokio::time::timeout(within, watch.wait_for(ready)).await.is_ok();
+        reached
+    }
+}
+
+/// Keeps `guard` alive as long as the response body is.
+fn hold_until_body_dropped(response: Response, guard: InFlight) -> Response {
+    use futures_util::StreamExt as _;
+    let stream = response.body.into_stream().map(move |chunk| {
+        let _alive = &guard;
+        chunk
+    });
+    Response::with_body(response.status, response.headers, Body::from_stream(Box::pin(stream)))
 }
 
 impl HttpTransport for Hook {
@@ -67,8 +131,20 @@ impl HttpTransport for Hook {
             *n - 1
         };
         let action = (self.decide)(&request, seen);
+        let guard = InFlight::new(&self.in_flight);
+        self.started.send_modify(|n| *n += 1);
         Box::pin(async move {
+            let response = self.act(action, request).await?;
+            Ok(hold_until_body_dropped(response, guard))
+        })
+    }
+}
+
+impl Hook {
+    async fn act(&self, action: Action, request: Request) -> Result<Response, TransportError> {
+        {
             match action {
+                Action::Stall => std::future::pending().await,
                 Action::Forward => self.inner.send(request).await,
                 Action::Respond(status) => Ok(Response::new(
                     azblob::transport::StatusCode::from_u16(status).unwrap(),
@@ -96,6 +172,6 @@ impl HttpTransport for Hook {
                     Ok(Response::with_body(response.status, response.headers, Body::from_stream(Box::pin(stream))))
                 }
             }
-        })
+        }
     }
 }

@@ -132,7 +132,8 @@ impl TokenHttp {
                 TransportErrorKind::Timeout => ErrorKind::Timeout,
                 _ => ErrorKind::Transport,
             };
-            Error::new(kind, format!("{flow}: could not reach the token endpoint {origin}: {err}")).with_source(err)
+            Error::new(kind, format!("{flow}: could not reach the token endpoint {origin}: {err}"))
+                .with_source_in_message(err)
         })?;
         let status = response.status;
         if let Some(err) = error_map::redirect_error(status, response.header(headers::LOCATION)) {
