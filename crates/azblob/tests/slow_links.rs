@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::error::Error as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,7 +39,7 @@ fn through(relay: &Relay) -> ClientBuilder {
 
 /// Which timeout an error names, from its transport error source.
 fn timeout_of(err: &azblob::Error) -> Option<TimeoutKind> {
-    err.source()?.downcast_ref::<TransportError>()?.timeout()
+    err.get_ref()?.downcast_ref::<TransportError>()?.timeout()
 }
 
 /// 8 MiB in two 4 MiB blocks at 512 KiB/s per connection: each Put Block

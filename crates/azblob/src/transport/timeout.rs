@@ -25,8 +25,8 @@ use super::{TransportError, TransportErrorKind};
 /// Which timeout fired.
 ///
 /// [`TransportError::timeout`] returns it; from an [`Error`](crate::Error),
-/// downcast the source:
-/// `err.source().and_then(|s| s.downcast_ref::<TransportError>()).and_then(TransportError::timeout)`.
+/// downcast the underlying error:
+/// `err.get_ref().and_then(|s| s.downcast_ref::<TransportError>()).and_then(TransportError::timeout)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutKind {
