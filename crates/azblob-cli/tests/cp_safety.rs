@@ -17,6 +17,46 @@ use support::{new_container, partials, scratch};
 
 const KIB: u64 = 1024;
 
+/// A running `azblob` whose debug log is read line by line.
+#[cfg(unix)]
+struct Logged {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+}
+
+#[cfg(unix)]
+impl Logged {
+    fn spawn(mut command: Command) -> Logged {
+        use std::io::BufRead;
+        let mut child =
+            command.env("AZBLOB_LOG", "azblob=debug").stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+        let lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        Logged { child, lines }
+    }
+
+    /// Reads the log until `count` answers to `operation` have arrived.
+    fn wait_for_answers(&mut self, operation: &str, count: usize) {
+        let mut answered = 0;
+        while answered < count {
+            let line = self.lines.next().expect("the transfer logs its requests").unwrap();
+            if line.contains(operation) && line.contains("response headers received") {
+                answered += 1;
+            }
+        }
+    }
+
+    /// Sends SIG`signal` and waits for the exit, draining the log so the
+    /// process never blocks on a full pipe.
+    fn signal_and_wait(mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+        for line in self.lines {
+            drop(line);
+        }
+        self.child.wait().unwrap()
+    }
+}
+
 /// The `azblob` binary with the emulator's connection string and its state under `dir`.
 fn command(args: &[&str], dir: &Path) -> Command {
     let mut command = emulator_command(args);
@@ -43,7 +83,6 @@ async fn blob_without_md5(blob: &azblob::BlobClient, len: u64) -> Vec<u8> {
 #[cfg(unix)]
 #[tokio::test]
 async fn an_interrupted_download_leaves_no_partial_file() {
-    use std::io::BufRead;
     let container = new_container(&support::client(), "cliint").await;
     // 256 ranged GETs one at a time: far longer than a signal takes.
     blob_without_md5(&container.blob("big"), 16 * 1024 * KIB).await;
@@ -52,30 +91,12 @@ async fn an_interrupted_download_leaves_no_partial_file() {
         let dir = scratch("cliint");
         let target = dir.join("out.bin");
         let args = ["cp", &source, target.to_str().unwrap(), "--block-size", "64KiB", "--concurrency", "1"];
-        let mut child = command(&args, &dir)
-            .env("AZBLOB_LOG", "azblob=debug")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Logged::spawn(command(&args, &dir));
         // The debug log shows each answer: after the third ranged GET the
         // temporary file exists and holds data.
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut answered = 0;
-        while answered < 3 {
-            let line = lines.next().expect("the download logs its requests").unwrap();
-            if line.contains("GetBlob") && line.contains("response headers received") {
-                answered += 1;
-            }
-        }
+        child.wait_for_answers("GetBlob", 3);
         assert_eq!(partials(&dir).len(), 1, "mid-download the data sits in a .partial file");
-        let pid = child.id().to_string();
-        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
-        // Drain the log so the process never blocks on a full pipe.
-        for line in lines {
-            drop(line);
-        }
-        let status = child.wait().unwrap();
+        let status = child.signal_and_wait(signal);
         assert_eq!(status.code(), Some(code), "SIG{signal}");
         assert!(partials(&dir).is_empty(), "SIG{signal} left {:?}", partials(&dir));
         assert!(!target.exists());
@@ -86,7 +107,6 @@ async fn an_interrupted_download_leaves_no_partial_file() {
 #[cfg(unix)]
 #[tokio::test]
 async fn an_interrupted_upload_keeps_its_checkpoint_and_resumes_byte_exact() {
-    use std::io::BufRead;
     let container = new_container(&support::client(), "cliintup").await;
     for (signal, code) in [("INT", 130), ("TERM", 143)] {
         let dir = scratch("cliintup");
@@ -97,28 +117,11 @@ async fn an_interrupted_upload_keeps_its_checkpoint_and_resumes_byte_exact() {
         let name = format!("up-{signal}.bin");
         let target = format!("az://{}/{name}", container.name());
         let args = ["cp", source.to_str().unwrap(), &target, "--block-size", "64KiB", "--concurrency", "1", "--md5"];
-        let mut child = command(&args, &dir)
-            .env("AZBLOB_LOG", "azblob=debug")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Logged::spawn(command(&args, &dir));
         // The debug log shows each answer: after the third Put Block the
         // checkpoint is written and blocks are staged.
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut answered = 0;
-        while answered < 3 {
-            let line = lines.next().expect("the upload logs its requests").unwrap();
-            if line.contains("PutBlock") && line.contains("response headers received") {
-                answered += 1;
-            }
-        }
-        let pid = child.id().to_string();
-        assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
-        for line in lines {
-            drop(line);
-        }
-        let status = child.wait().unwrap();
+        child.wait_for_answers("PutBlock", 3);
+        let status = child.signal_and_wait(signal);
         assert_eq!(status.code(), Some(code), "SIG{signal}");
         let blob = container.blob(&name);
         assert!(!blob.exists().await.unwrap(), "SIG{signal}: interrupted before the commit");
