@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use azblob::transport::{Method, Request};
-use azblob::{BlobServiceClient, DownloadOptions};
+use azblob::BlobServiceClient;
 use azblob_testkit::{Emulator, EmulatorOptions};
 
 use crate::{cargo, run_step};
@@ -94,13 +94,13 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
         let blob = client.blob("bench", "big.bin");
         // Downloads need the blob in place first; that upload is not measured.
         if workload.starts_with("download") {
-            blob.upload_file(&source).await.map_err(|e| e.to_string())?;
+            blob.upload(azblob::UploadSource::file(&source)).await.map_err(|e| e.to_string())?;
         }
         let cpu0 = cpu_seconds();
         let started = Instant::now();
         let note = match workload.as_str() {
             "upload-file" => {
-                let r = blob.upload_file(&source).await.map_err(|e| e.to_string())?;
+                let r = blob.upload(azblob::UploadSource::file(&source)).await.map_err(|e| e.to_string())?;
                 format!("{} blocks", r.blocks)
             }
             "upload-memory" => {
@@ -108,7 +108,8 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
                 let data = bytes::Bytes::from(std::fs::read(&source).map_err(|e| e.to_string())?);
                 let cpu0 = cpu_seconds();
                 let started = Instant::now();
-                let r = blob.upload(data).single_put_max(0).await.map_err(|e| e.to_string())?;
+                let options = azblob::UploadOptions { single_put_max: 0, ..azblob::UploadOptions::default() };
+                let r = blob.upload_opts(data, &options).await.map_err(|e| e.to_string())?;
                 return print_line(workload, size, started, cpu0, &format!("{} blocks", r.blocks));
             }
             "download-memory" => {
@@ -117,7 +118,7 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
             }
             "download-file" => {
                 let path = source.with_extension("download");
-                blob.download_to_file(&path, &DownloadOptions::default()).await.map_err(|e| e.to_string())?;
+                blob.download_to_file(&path).await.map_err(|e| e.to_string())?;
                 let _ = std::fs::remove_file(&path);
                 "tmpfs file".into()
             }

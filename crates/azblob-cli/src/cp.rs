@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{Conditions, DownloadOptions, ErrorKind, UploadOptions};
+use azblob::{Conditions, DownloadOptions, ErrorKind, UploadOptions, UploadSource};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -155,13 +155,13 @@ async fn upload(
                 bail!("--resume needs a state directory: set XDG_STATE_HOME or HOME");
             }
             options.resume = args.resume;
-            blob.upload_file(path).options(options).await
+            blob.upload_opts(UploadSource::file(path), &options).await
         }
         Location::Stdio => {
             if args.resume {
                 bail!("--resume needs a file source, not stdin");
             }
-            blob.upload_reader(tokio::io::stdin()).options(options).await
+            blob.upload_opts(UploadSource::reader(tokio::io::stdin()), &options).await
         }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
@@ -207,7 +207,7 @@ async fn download(
             } else {
                 path.clone()
             };
-            blob.download_to_file(&path, &options).await.map_err(|e| match e.kind() {
+            blob.download_to_file_opts(&path, &options).await.map_err(|e| match e.kind() {
                 ErrorKind::AlreadyExists => {
                     anyhow::anyhow!("{} exists; not overwritten (--no-clobber)", path.display())
                 }
@@ -216,7 +216,7 @@ async fn download(
         }
         Location::Stdio => {
             let mut out = output::Stdout::new();
-            match blob.download_to_writer(&mut out, &options).await {
+            match blob.download_to_writer_opts(&mut out, &options).await {
                 Ok(report) => report,
                 // `| head -c1`: the reader took what it wanted.
                 Err(_) if out.reader_gone => return Err(output::ReaderGone.into()),

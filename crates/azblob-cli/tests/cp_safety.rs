@@ -9,6 +9,7 @@ mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
 
+use azblob::UploadOptions;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -76,7 +77,12 @@ fn json(output: &Output) -> serde_json::Value {
 /// Puts `len` bytes from blocks, so the blob has no stored MD5.
 async fn blob_without_md5(blob: &azblob::BlobClient, len: u64) -> Vec<u8> {
     let bytes = azblob_testkit::pseudo_random_bytes(len, len);
-    blob.upload(bytes.clone()).block_size(64 * KIB).single_put_max(0).await.unwrap();
+    blob.upload_opts(
+        bytes.clone(),
+        &UploadOptions { block_size: 64 * KIB, single_put_max: 0, ..UploadOptions::default() },
+    )
+    .await
+    .unwrap();
     bytes
 }
 

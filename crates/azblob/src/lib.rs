@@ -61,7 +61,7 @@ pub use crate::ops::snapshot::SnapshotInfo;
 pub use crate::redact::{redact_url, redact_url_text, Secret};
 pub use crate::sim::{SimulationMode, SimulationOptions};
 pub use crate::transfer::{
-    DownloadOptions, DownloadReport, ProgressSink, TransferProgress, Upload, UploadOptions, UploadReport, UploadSource,
+    DownloadOptions, DownloadReport, ProgressSink, TransferProgress, UploadOptions, UploadReport, UploadSource,
 };
 
 /// The README's example, compiled as a doctest so it cannot rot.

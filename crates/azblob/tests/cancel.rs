@@ -6,10 +6,11 @@
 
 mod support;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::time::Duration;
 
 use azblob::DownloadOptions;
+use azblob::{UploadOptions, UploadSource};
 use support::hook::{Action, Hook};
 use support::{client, client_with, new_container, partials, scratch};
 
@@ -53,7 +54,9 @@ async fn a_dropped_upload_of_bytes_stops_its_block_requests() {
     let client = client_with(&hook);
     let blob = client.blob(container.name(), "bytes.bin");
     let data = azblob_testkit::pseudo_random_bytes(1024 * KIB, 1);
-    let upload = blob.upload(data).block_size(64 * KIB).single_put_max(0).concurrency(CONCURRENCY).into_future();
+    let options =
+        UploadOptions { block_size: 64 * KIB, single_put_max: 0, concurrency: CONCURRENCY, ..UploadOptions::default() };
+    let upload = blob.upload_opts(data, &options);
     drop_mid_transfer(&hook, upload).await;
     assert!(!container.blob("bytes.bin").exists().await.unwrap(), "nothing committed");
 }
@@ -68,13 +71,14 @@ async fn a_dropped_upload_of_a_file_with_md5_and_checkpoint_stops() {
     let path = dir.join("source.bin");
     std::fs::write(&path, azblob_testkit::pseudo_random_bytes(1024 * KIB, 2)).unwrap();
     let checkpoint = dir.join("source.upload.json");
-    let upload = blob
-        .upload_file(&path)
-        .block_size(64 * KIB)
-        .concurrency(CONCURRENCY)
-        .blob_md5(true)
-        .checkpoint(&checkpoint)
-        .into_future();
+    let options = UploadOptions {
+        block_size: 64 * KIB,
+        concurrency: CONCURRENCY,
+        blob_md5: true,
+        checkpoint: Some(checkpoint.clone()),
+        ..UploadOptions::default()
+    };
+    let upload = blob.upload_opts(UploadSource::file(&path), &options);
     drop_mid_transfer(&hook, upload).await;
     assert!(checkpoint.exists(), "the checkpoint stays for a later resume");
 }
@@ -89,12 +93,13 @@ async fn a_dropped_download_stops_its_range_requests() {
     // The first GET learns the size; every range after it stalls.
     let hook = stalling("GetBlob", 1);
     let client = client_with(&hook);
-    drop_mid_transfer(&hook, client.blob(container.name(), name).download_with(&options)).await;
+    drop_mid_transfer(&hook, client.blob(container.name(), name).download_opts(&options)).await;
 
     let hook = stalling("GetBlob", 1);
     let client = client_with(&hook);
     let dir = scratch("canceldown");
-    drop_mid_transfer(&hook, client.blob(container.name(), name).download_to_file(dir.join("out.bin"), &options)).await;
+    drop_mid_transfer(&hook, client.blob(container.name(), name).download_to_file_opts(dir.join("out.bin"), &options))
+        .await;
     assert!(partials(&dir).is_empty(), "{:?}", partials(&dir));
     assert!(!dir.join("out.bin").exists());
 }

@@ -7,6 +7,7 @@ mod support;
 
 use std::sync::Mutex;
 
+use azblob::UploadOptions;
 use azblob::{BlobClient, DownloadOptions, ErrorKind};
 use support::hook::{Action, Hook};
 use support::{client, client_with, new_container, partials, scratch};
@@ -16,7 +17,12 @@ const KIB: u64 = 1024;
 /// A blob of `len` bytes committed from blocks, so it has no stored MD5.
 async fn blob_without_md5(blob: &BlobClient, len: u64) -> Vec<u8> {
     let bytes = azblob_testkit::pseudo_random_bytes(len, len);
-    blob.upload(bytes.clone()).block_size(64 * KIB).single_put_max(0).await.unwrap();
+    blob.upload_opts(
+        bytes.clone(),
+        &UploadOptions { block_size: 64 * KIB, single_put_max: 0, ..UploadOptions::default() },
+    )
+    .await
+    .unwrap();
     assert!(blob.properties().await.unwrap().content.content_md5.is_none());
     bytes
 }
@@ -49,7 +55,7 @@ async fn a_dropped_download_leaves_no_partial_file() {
     let stalled = client_with(&hook);
     let blob = stalled.blob(container.name(), "b");
     let options = small_chunks();
-    let mut download = Box::pin(blob.download_to_file(&target, &options));
+    let mut download = Box::pin(blob.download_to_file_opts(&target, &options));
     tokio::select! {
         result = &mut download => panic!("the download cannot finish: {result:?}"),
         _ = waiting.recv() => {}
@@ -71,7 +77,7 @@ async fn an_existing_private_file_stays_private() {
     let target = dir.join("secret.bin");
     std::fs::write(&target, b"old").unwrap();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
-    container.blob("b").download_to_file(&target, &small_chunks()).await.unwrap();
+    container.blob("b").download_to_file_opts(&target, &small_chunks()).await.unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), bytes);
     assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -87,13 +93,13 @@ async fn without_overwrite_an_existing_file_is_refused_before_downloading() {
     let hook = Hook::counting();
     let counted = client_with(&hook);
     let options = DownloadOptions { overwrite: false, ..small_chunks() };
-    let err = counted.blob(container.name(), "b").download_to_file(&target, &options).await.unwrap_err();
+    let err = counted.blob(container.name(), "b").download_to_file_opts(&target, &options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     assert_eq!(hook.count("GetBlob"), 0, "nothing was fetched");
     assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
 
     let fresh = dir.join("fresh.bin");
-    counted.blob(container.name(), "b").download_to_file(&fresh, &options).await.unwrap();
+    counted.blob(container.name(), "b").download_to_file_opts(&fresh, &options).await.unwrap();
     assert!(fresh.exists() && partials(&dir).is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -105,22 +111,29 @@ async fn a_required_md5_that_the_blob_lacks_fails_before_writing() {
     let dir = scratch("unverifiable");
     let target = dir.join("out.bin");
     let require = DownloadOptions { require_md5: true, ..small_chunks() };
-    let err = container.blob("plain").download_to_file(&target, &require).await.unwrap_err();
+    let err = container.blob("plain").download_to_file_opts(&target, &require).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unverifiable, "{err}");
     assert!(!target.exists() && partials(&dir).is_empty(), "nothing written");
     let mut sink = Vec::new();
-    let err = container.blob("plain").download_to_writer(&mut sink, &require).await.unwrap_err();
+    let err = container.blob("plain").download_to_writer_opts(&mut sink, &require).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unverifiable);
     assert!(sink.is_empty(), "not a byte reached the writer");
 
     // Asked, not required: it downloads and says it did not verify.
     let verify = DownloadOptions { verify_md5: true, ..small_chunks() };
-    let report = container.blob("plain").download_to_file(&target, &verify).await.unwrap();
+    let report = container.blob("plain").download_to_file_opts(&target, &verify).await.unwrap();
     assert!(!report.md5_verified);
 
     let bytes = azblob_testkit::pseudo_random_bytes(2 * 64 * KIB, 9);
-    container.blob("hashed").upload(bytes).blob_md5(true).block_size(64 * KIB).single_put_max(0).await.unwrap();
-    let report = container.blob("hashed").download_to_file(&target, &require).await.unwrap();
+    container
+        .blob("hashed")
+        .upload_opts(
+            bytes,
+            &UploadOptions { blob_md5: true, block_size: 64 * KIB, single_put_max: 0, ..UploadOptions::default() },
+        )
+        .await
+        .unwrap();
+    let report = container.blob("hashed").download_to_file_opts(&target, &require).await.unwrap();
     assert!(report.md5_verified);
     std::fs::remove_dir_all(&dir).unwrap();
 }

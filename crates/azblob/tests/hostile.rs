@@ -100,12 +100,12 @@ fn options(chunk_size: u64) -> DownloadOptions {
 /// Runs a download into memory and one into a writer, each under the hang bound.
 async fn both_downloads(client: &BlobServiceClient, chunk_size: u64) -> [azblob::Result<u64>; 2] {
     let blob = client.blob("cont", "b");
-    let memory = tokio::time::timeout(HANG, blob.download_with(&options(chunk_size)))
+    let memory = tokio::time::timeout(HANG, blob.download_opts(&options(chunk_size)))
         .await
         .expect("the download into memory hung")
-        .map(|(bytes, _)| bytes.len() as u64);
+        .map(|bytes| bytes.len() as u64);
     let mut sink = tokio::io::sink();
-    let writer = tokio::time::timeout(HANG, blob.download_to_writer(&mut sink, &options(chunk_size)))
+    let writer = tokio::time::timeout(HANG, blob.download_to_writer_opts(&mut sink, &options(chunk_size)))
         .await
         .expect("the download into a writer hung")
         .map(|report| report.bytes);
@@ -124,7 +124,7 @@ async fn a_206_with_the_right_start_and_an_empty_body_ends_in_an_error() {
         blob_answer(Some(format!("bytes {start}-{end}/8")), 8, "")
     });
     let blob = client.blob("cont", "b");
-    let result = tokio::time::timeout(HANG, blob.download_with(&options(4))).await.expect("the download hung");
+    let result = tokio::time::timeout(HANG, blob.download_opts(&options(4))).await.expect("the download hung");
     let err = result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
     assert!(err.to_string().contains("ended early"), "{err}");
@@ -247,7 +247,7 @@ async fn a_claimed_exabyte_blob_is_neither_planned_nor_allocated_up_front() {
     std::fs::create_dir_all(&dir).unwrap();
     let target = dir.join("huge.bin");
     let (blob, file_options) = (client.blob("cont", "b"), options(4 << 20));
-    let err = tokio::time::timeout(HANG, blob.download_to_file(&target, &file_options))
+    let err = tokio::time::timeout(HANG, blob.download_to_file_opts(&target, &file_options))
         .await
         .expect("the download into a file hung")
         .unwrap_err();

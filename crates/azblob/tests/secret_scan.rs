@@ -23,6 +23,7 @@ use azblob::{
     GetBlobOptions, ListBlobsOptions, ListInclude, PutBlobOptions, SetTierOptions, SharedKeyCredential, DEV_ACCOUNT,
     DEV_ACCOUNT_KEY,
 };
+use azblob::{UploadOptions, UploadSource};
 use futures_util::StreamExt;
 use logs::LogBuffer;
 use support::scan::Scan;
@@ -71,11 +72,17 @@ async fn drive(
     let file = dir.join("up.bin");
     std::fs::write(&file, azblob_testkit::pseudo_random_bytes(100 * 1024, 9)).unwrap();
     let big = container.blob("big.bin");
-    let upload = big.upload_file(&file).block_size(16 * 1024).single_put_max(0).checkpoint(dir.join("ckpt.json"));
-    shown.add("upload debug", &Ok::<_, azblob::Error>(format!("{upload:?}")));
-    shown.add("upload", &upload.send().await);
-    shown.add("download to file", &big.download_to_file(dir.join("down.bin"), &DownloadOptions::default()).await);
-    shown.add("download with", &big.download_with(&DownloadOptions::default()).await.map(|(_, r)| r));
+    let options = UploadOptions {
+        block_size: 16 * 1024,
+        single_put_max: 0,
+        checkpoint: Some(dir.join("ckpt.json")),
+        ..UploadOptions::default()
+    };
+    let source = UploadSource::file(&file);
+    shown.add("upload debug", &Ok::<_, azblob::Error>(format!("{options:?} {source:?}")));
+    shown.add("upload", &big.upload_opts(source, &options).await);
+    shown.add("download to file", &big.download_to_file(dir.join("down.bin")).await);
+    shown.add("download opts", &big.download_to_writer_opts(&mut Vec::new(), &DownloadOptions::default()).await);
 
     let append = container.blob("append.log");
     shown.add("create append", &append.create_append_blob(&CreateAppendBlobOptions::default()).await);
@@ -178,8 +185,14 @@ fn no_secret_prints_from_any_library_operation() {
         let read_only = ClientBuilder::new().endpoint(&endpoints().http).sas_token(&source_sas.to_query()).unwrap();
         let read_only = read_only.build().unwrap();
         let denied_blob = read_only.container(container.name()).blob("denied.bin");
-        let refused = denied_blob.upload_file(key_dir.join("up.bin")).single_put_max(0).block_size(16 * 1024);
-        shown.add("refused upload", &refused.checkpoint(dir.join("refused-ckpt.json")).send().await);
+        let refused = UploadOptions {
+            single_put_max: 0,
+            block_size: 16 * 1024,
+            checkpoint: Some(dir.join("refused-ckpt.json")),
+            ..UploadOptions::default()
+        };
+        let source = UploadSource::file(key_dir.join("up.bin"));
+        shown.add("refused upload", &denied_blob.upload_opts(source, &refused).await);
     });
 
     let logs = logs.text();

@@ -13,6 +13,7 @@ use azblob::sim::{find_secret, Cassette, Matching, SecretFound, SecretKind};
 use azblob::transport::{
     HeaderMap, HttpTransport, Method, Request, Response, RetryOptions, StatusCode, TransportError, TransportErrorKind,
 };
+use azblob::UploadOptions;
 use azblob::{BlobServiceClient, ClientBuilder, ErrorKind, SimulationMode, SimulationOptions};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -366,7 +367,14 @@ async fn a_replay_survives_a_changed_seed_when_block_ids_are_ignored() {
     let wire = Script::new(vec![ok(201), ok(201), ok(201)]);
     let client = recorder(&wire, &path, SimulationOptions::new());
     let data = vec![5u8; 2000];
-    client.blob("cont", "b").upload(data.clone()).block_size(1000).single_put_max(0).concurrency(2).await.unwrap();
+    client
+        .blob("cont", "b")
+        .upload_opts(
+            data.clone(),
+            &UploadOptions { block_size: 1000, single_put_max: 0, concurrency: 2, ..UploadOptions::default() },
+        )
+        .await
+        .unwrap();
     drop(client);
 
     // Another seed means other upload session ids, so other block ids.
@@ -374,10 +382,21 @@ async fn a_replay_survives_a_changed_seed_when_block_ids_are_ignored() {
     let seed = Cassette::load(&path).unwrap().seed;
     std::fs::write(&path, text.replace(&seed, "0123456789abcdef")).unwrap();
     let strict = replayer(&path, SimulationOptions::new());
-    let err = strict.blob("cont", "b").upload(data.clone()).block_size(1000).single_put_max(0).await.unwrap_err();
+    let err = strict
+        .blob("cont", "b")
+        .upload_opts(data.clone(), &UploadOptions { block_size: 1000, single_put_max: 0, ..UploadOptions::default() })
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("query blockid"), "{err}");
     let lenient = replayer(&path, SimulationOptions::new().ignore_block_ids(true));
-    lenient.blob("cont", "b").upload(data).block_size(1000).single_put_max(0).concurrency(2).await.unwrap();
+    lenient
+        .blob("cont", "b")
+        .upload_opts(
+            data,
+            &UploadOptions { block_size: 1000, single_put_max: 0, concurrency: 2, ..UploadOptions::default() },
+        )
+        .await
+        .unwrap();
 }
 
 #[test]
@@ -427,8 +446,19 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
 
     let recording = support::builder().with_simulation(SimulationMode::Record, &path).build().unwrap();
     let blob = recording.blob(container.name(), "big.bin");
-    let recorded =
-        blob.upload(data.clone()).block_size(4 * MIB).concurrency(8).single_put_max(0).blob_md5(true).await.unwrap();
+    let recorded = blob
+        .upload_opts(
+            data.clone(),
+            &UploadOptions {
+                block_size: 4 * MIB,
+                concurrency: 8,
+                single_put_max: 0,
+                blob_md5: true,
+                ..UploadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(recorded.blocks, 16);
     assert_eq!(blob.properties().await.unwrap().content.content_md5.as_deref(), Some(&md5[..]), "stored MD5");
     recording.save_recordings().unwrap();
@@ -440,7 +470,19 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
     // in whatever order the 8 uploaders send them.
     let replay = replayer(&path, SimulationOptions::new());
     let blob = replay.blob(container.name(), "big.bin");
-    let replayed = blob.upload(data).block_size(4 * MIB).concurrency(8).single_put_max(0).blob_md5(true).await.unwrap();
+    let replayed = blob
+        .upload_opts(
+            data,
+            &UploadOptions {
+                block_size: 4 * MIB,
+                concurrency: 8,
+                single_put_max: 0,
+                blob_md5: true,
+                ..UploadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!((replayed.etag, replayed.blocks, replayed.content_md5), (recorded.etag, 16, Some(md5)));
     assert_eq!(blob.properties().await.unwrap().content.content_md5.as_deref(), Some(&md5[..]));
     let stats = replay.simulation_stats().unwrap();

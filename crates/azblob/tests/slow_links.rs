@@ -9,8 +9,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azblob::transfer::DownloadOptions;
 use azblob::transport::{Clock, ReqwestTransport, RetryOptions, TimeoutKind, TransportError};
+use azblob::UploadOptions;
 use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use azblob_testkit::{pseudo_random_bytes, Fault, Relay};
 use futures_util::future::BoxFuture;
@@ -57,10 +57,10 @@ async fn a_throttled_upload_outlasting_the_inactivity_timeout_succeeds() {
     let started = Instant::now();
     let report = slow
         .blob(container.name(), "big")
-        .upload(data.clone())
-        .block_size(4 * MIB)
-        .concurrency(2)
-        .single_put_max(0)
+        .upload_opts(
+            data.clone(),
+            &UploadOptions { block_size: 4 * MIB, concurrency: 2, single_put_max: 0, ..UploadOptions::default() },
+        )
         .await
         .expect("a slow link that keeps moving is not a failure");
     let took = started.elapsed();
@@ -91,9 +91,10 @@ async fn the_old_read_timeout_fails_the_same_block() {
     let started = Instant::now();
     let err = old
         .blob(container.name(), "big")
-        .upload(pseudo_random_bytes(4 * MIB, 22))
-        .block_size(4 * MIB)
-        .single_put_max(0)
+        .upload_opts(
+            pseudo_random_bytes(4 * MIB, 22),
+            &UploadOptions { block_size: 4 * MIB, single_put_max: 0, ..UploadOptions::default() },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
@@ -135,10 +136,10 @@ async fn a_block_that_times_out_is_retried_and_the_upload_completes() {
     let data = pseudo_random_bytes(MIB, 25);
     let report = client
         .blob(container.name(), "b")
-        .upload(data.clone())
-        .block_size(MIB / 2)
-        .concurrency(1)
-        .single_put_max(0)
+        .upload_opts(
+            data.clone(),
+            &UploadOptions { block_size: MIB / 2, concurrency: 1, single_put_max: 0, ..UploadOptions::default() },
+        )
         .await
         .expect("the silent attempt is retried on a new connection");
     assert_eq!(report.blocks, 2);
@@ -190,8 +191,9 @@ async fn a_body_that_stops_midway_is_resumed() {
         .unwrap();
     let client = through(&relay).inactivity_timeout(Duration::from_secs(1)).build().unwrap();
     let started = Instant::now();
-    let (bytes, report) = client.blob(container.name(), "b").download_with(&DownloadOptions::default()).await.unwrap();
-    assert_eq!(bytes, data);
+    let mut bytes = Vec::new();
+    let report = client.blob(container.name(), "b").download_to_writer(&mut bytes).await.unwrap();
+    assert!(bytes == data);
     assert_eq!(report.body_resumes, 1, "{report:?}");
     assert_eq!(relay.connections(), 2);
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());

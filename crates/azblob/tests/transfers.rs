@@ -9,6 +9,7 @@ use azblob::transport::{Method, Request};
 use azblob::{
     AppendOptions, BlobClient, Conditions, CreateAppendBlobOptions, DownloadOptions, ErrorKind, TransferProgress,
 };
+use azblob::{UploadOptions, UploadSource};
 use support::hook::{Action, Hook};
 use support::{client, client_with, new_container, scratch};
 
@@ -36,8 +37,13 @@ async fn block_uploads_round_trip_at_edge_sizes() {
     for (size, concurrency) in [(0, 1), (1, 1), (block - 1, 8), (block, 8), (block + 1, 8), (5 * block + 7, 3)] {
         let blob = container.blob(format!("size-{size}-{concurrency}"));
         let bytes = data(size, size);
-        let report =
-            blob.upload(bytes.clone()).block_size(block).concurrency(concurrency).single_put_max(0).await.unwrap();
+        let report = blob
+            .upload_opts(
+                bytes.clone(),
+                &UploadOptions { block_size: block, concurrency, single_put_max: 0, ..UploadOptions::default() },
+            )
+            .await
+            .unwrap();
         let expected_blocks = if size == 0 { 0 } else { size.div_ceil(block) };
         assert_eq!(report.blocks, expected_blocks, "size {size}");
         assert_eq!(committed_blocks(&blob).await as u64, expected_blocks, "size {size}");
@@ -54,7 +60,13 @@ async fn forty_mib_from_file_and_stream_with_small_blocks() {
     std::fs::write(&path, &bytes).unwrap();
     for concurrency in [1, 8] {
         let blob = container.blob(format!("file-{concurrency}"));
-        let report = blob.upload_file(&path).block_size(MIB).concurrency(concurrency).await.unwrap();
+        let report = blob
+            .upload_opts(
+                UploadSource::file(&path),
+                &UploadOptions { block_size: MIB, concurrency, ..UploadOptions::default() },
+            )
+            .await
+            .unwrap();
         assert_eq!((report.blocks, report.bytes), (41, bytes.len() as u64));
         assert_eq!(committed_blocks(&blob).await, 41);
         assert_eq!(blob.download().await.unwrap(), bytes);
@@ -62,7 +74,13 @@ async fn forty_mib_from_file_and_stream_with_small_blocks() {
     // A stream of unknown length goes block by block too.
     let blob = container.blob("stream");
     let reader = std::io::Cursor::new(bytes.clone());
-    let report = blob.upload_reader(reader).block_size(MIB).concurrency(8).await.unwrap();
+    let report = blob
+        .upload_opts(
+            UploadSource::reader(reader),
+            &UploadOptions { block_size: MIB, concurrency: 8, ..UploadOptions::default() },
+        )
+        .await
+        .unwrap();
     assert_eq!(report.blocks, 41);
     assert_eq!(blob.download().await.unwrap(), bytes);
     std::fs::remove_dir_all(dir).unwrap();
@@ -74,9 +92,35 @@ async fn small_streams_and_files_use_one_put_blob() {
     let hook = Hook::counting();
     let client = client_with(&hook);
     let blob = client.blob(container.name(), "small");
-    let report = blob.upload_reader(std::io::Cursor::new(b"tiny".to_vec())).await.unwrap();
+    let report = blob.upload(UploadSource::reader(std::io::Cursor::new(b"tiny".to_vec()))).await.unwrap();
     assert_eq!((report.blocks, hook.count("PutBlob"), hook.count("PutBlock")), (0, 1, 0));
     assert_eq!(&blob.download().await.unwrap()[..], b"tiny");
+
+    // One rule for every source: a stream, a file and bytes of three blocks
+    // fit `block_size × concurrency` (four blocks), so each is one Put Blob;
+    // five blocks are not.
+    let options = UploadOptions {
+        block_size: 64 * KIB,
+        concurrency: 4,
+        single_put_max: 4 * 64 * KIB,
+        ..UploadOptions::default()
+    };
+    let three = data(3 * 64 * KIB, 3);
+    let dir = scratch("single");
+    let path = dir.join("three.bin");
+    std::fs::write(&path, &three).unwrap();
+    let sources: [UploadSource; 3] =
+        [UploadSource::reader(std::io::Cursor::new(three.clone())), UploadSource::file(&path), three.clone().into()];
+    for (n, source) in sources.into_iter().enumerate() {
+        let report = blob.upload_opts(source, &options).await.unwrap();
+        assert_eq!((report.blocks, hook.count("PutBlob"), hook.count("PutBlock")), (0, 2 + n, 0), "source {n}");
+        assert!(blob.download().await.unwrap() == three);
+    }
+    let five = data(5 * 64 * KIB, 5);
+    let report = blob.upload_opts(UploadSource::reader(std::io::Cursor::new(five.clone())), &options).await;
+    assert_eq!((report.unwrap().blocks, hook.count("PutBlob")), (5, 4));
+    assert!(blob.download().await.unwrap() == five);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -96,10 +140,16 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
     let first = client_with(&failing);
     let err = first
         .blob(container.name(), "big")
-        .upload_file(&path)
-        .block_size(256 * KIB)
-        .concurrency(1)
-        .resume(&checkpoint)
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions {
+                block_size: 256 * KIB,
+                concurrency: 1,
+                checkpoint: Some(checkpoint.clone()),
+                resume: true,
+                ..UploadOptions::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
@@ -110,8 +160,20 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
     let counting = Hook::counting();
     let second = client_with(&counting);
     let blob = second.blob(container.name(), "big");
-    let report =
-        blob.upload_file(&path).block_size(MIB).concurrency(4).resume(&checkpoint).blob_md5(true).await.unwrap();
+    let report = blob
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions {
+                block_size: MIB,
+                concurrency: 4,
+                checkpoint: Some(checkpoint.clone()),
+                resume: true,
+                blob_md5: true,
+                ..UploadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(report.blocks, 21);
     assert_eq!(report.resumed_blocks, 8);
     assert_eq!(report.block_size, 256 * KIB, "the checkpoint's block size wins");
@@ -119,8 +181,9 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
     assert_eq!(counting.count("GetBlockList"), 1);
     // The whole blob's MD5 covers the staged blocks too, read but not resent.
     let verify = DownloadOptions { verify_md5: true, ..DownloadOptions::default() };
-    let (downloaded, download) = blob.download_with(&verify).await.unwrap();
-    assert_eq!(downloaded, bytes);
+    let mut downloaded = Vec::new();
+    let download = blob.download_to_writer_opts(&mut downloaded, &verify).await.unwrap();
+    assert!(downloaded == bytes);
     assert!(download.md5_verified);
     assert!(!checkpoint.exists(), "the checkpoint is deleted after the commit");
     std::fs::remove_dir_all(dir).unwrap();
@@ -159,15 +222,33 @@ async fn a_checkpoint_of_a_file_rewritten_with_its_mtime_restored_is_refused() {
         );
     let client1 = client_with(&failing);
     let blob1 = client1.blob(container.name(), "f");
-    assert!(blob1.upload_file(&path).block_size(64 * KIB).concurrency(1).resume(&checkpoint).await.is_err());
+    assert!(blob1
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions {
+                block_size: 64 * KIB,
+                concurrency: 1,
+                checkpoint: Some(checkpoint.clone()),
+                resume: true,
+                ..UploadOptions::default()
+            }
+        )
+        .await
+        .is_err());
 
     // Same path, size and mtime: only the inode change time tells.
     rewrite_with_the_same_size_and_mtime(&path, 2);
     let err = client()
         .blob(container.name(), "f")
-        .upload_file(&path)
-        .block_size(64 * KIB)
-        .resume(&checkpoint)
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions {
+                block_size: 64 * KIB,
+                checkpoint: Some(checkpoint.clone()),
+                resume: true,
+                ..UploadOptions::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SourceChanged, "{err}");
@@ -197,10 +278,10 @@ async fn a_file_rewritten_during_the_upload_is_not_committed() {
     let client = client_with(&editing);
     let err = client
         .blob(container.name(), "f")
-        .upload_file(&path)
-        .block_size(64 * KIB)
-        .concurrency(1)
-        .blob_md5(true)
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions { block_size: 64 * KIB, concurrency: 1, blob_md5: true, ..UploadOptions::default() },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SourceChanged, "{err}");
@@ -253,21 +334,23 @@ async fn parallel_downloads_in_order_to_writer_memory_and_file() {
     let container = new_container(&client(), "down").await;
     let bytes = data(40 * MIB + 5, 9);
     let blob = container.blob("forty");
-    blob.upload(bytes.clone()).block_size(4 * MIB).blob_md5(true).await.unwrap();
+    blob.upload_opts(bytes.clone(), &UploadOptions { block_size: 4 * MIB, blob_md5: true, ..UploadOptions::default() })
+        .await
+        .unwrap();
     let options = DownloadOptions { chunk_size: MIB, concurrency: 8, verify_md5: true, ..DownloadOptions::default() };
 
     let mut out = Vec::new();
-    let report = blob.download_to_writer(&mut out, &options).await.unwrap();
+    let report = blob.download_to_writer_opts(&mut out, &options).await.unwrap();
     assert_eq!((report.bytes, report.chunks, report.md5_verified), (bytes.len() as u64, 41, true));
     assert!(out == bytes, "writer got the bytes in order");
 
-    let (memory, report) = blob.download_with(&options).await.unwrap();
+    // Into memory, the same engine verifies the same MD5: a mismatch would be an error.
+    let memory = blob.download_opts(&options).await.unwrap();
     assert!(memory == bytes);
-    assert!(report.md5_verified);
 
     let dir = scratch("down");
     let path = dir.join("forty.bin");
-    blob.download_to_file(&path, &options).await.unwrap();
+    blob.download_to_file_opts(&path, &options).await.unwrap();
     assert!(std::fs::read(&path).unwrap() == bytes);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left");
     std::fs::remove_dir_all(dir).unwrap();
@@ -280,7 +363,7 @@ async fn empty_blobs_download_everywhere() {
     blob.put(Vec::new()).await.unwrap();
     assert!(blob.download().await.unwrap().is_empty());
     let dir = scratch("emptydown");
-    blob.download_to_file(dir.join("e"), &DownloadOptions::default()).await.unwrap();
+    blob.download_to_file(dir.join("e")).await.unwrap();
     assert_eq!(std::fs::metadata(dir.join("e")).unwrap().len(), 0);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -297,7 +380,8 @@ async fn a_broken_body_resumes_from_the_last_byte() {
         );
     let client = client_with(&hook);
     let options = DownloadOptions { chunk_size: MIB, concurrency: 1, ..DownloadOptions::default() };
-    let (got, report) = client.blob(container.name(), "b").download_with(&options).await.unwrap();
+    let mut got = Vec::new();
+    let report = client.blob(container.name(), "b").download_to_writer_opts(&mut got, &options).await.unwrap();
     assert!(got == bytes);
     assert_eq!(report.body_resumes, 1);
     assert_eq!(hook.count("GetBlob"), 4, "three ranges and one resume");
@@ -322,7 +406,7 @@ async fn a_blob_overwritten_mid_download_fails_clearly_and_leaves_no_file() {
     let dir = scratch("overwrite");
     let path = dir.join("moving.bin");
     let options = DownloadOptions { chunk_size: MIB, concurrency: 1, ..DownloadOptions::default() };
-    let err = client.blob(container.name(), "moving").download_to_file(&path, &options).await.unwrap_err();
+    let err = client.blob(container.name(), "moving").download_to_file_opts(&path, &options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     assert!(err.to_string().contains("changed"), "{err}");
     assert!(!path.exists());
@@ -343,7 +427,14 @@ async fn memory_stays_within_block_size_times_concurrency() {
             f.write_all(&chunk).unwrap();
         }
     }
-    let report = container.blob("256").upload_file(&path).block_size(4 * MIB).concurrency(4).await.unwrap();
+    let report = container
+        .blob("256")
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions { block_size: 4 * MIB, concurrency: 4, ..UploadOptions::default() },
+        )
+        .await
+        .unwrap();
     assert_eq!(report.blocks, 64);
     assert!(report.peak_buffer_bytes > 0);
     assert!(report.peak_buffer_bytes <= 16 * MIB, "held {} bytes at most", report.peak_buffer_bytes);
@@ -361,10 +452,15 @@ async fn progress_is_reported_per_block() {
     let bytes = data(10 * 64 * KIB, 5);
     container
         .blob("p")
-        .upload(bytes.clone())
-        .block_size(64 * KIB)
-        .single_put_max(0)
-        .progress(Arc::new(sink))
+        .upload_opts(
+            bytes.clone(),
+            &UploadOptions {
+                block_size: 64 * KIB,
+                single_put_max: 0,
+                progress: Some(Arc::new(sink)),
+                ..UploadOptions::default()
+            },
+        )
         .await
         .unwrap();
     let seen = seen.lock().unwrap().clone();
@@ -374,7 +470,7 @@ async fn progress_is_reported_per_block() {
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let options = DownloadOptions { chunk_size: 64 * KIB, progress: Some(Arc::new(tx)), ..DownloadOptions::default() };
-    container.blob("p").download_with(&options).await.unwrap();
+    container.blob("p").download_opts(&options).await.unwrap();
     let mut last = 0;
     let mut updates = 0;
     while let Ok(p) = rx.try_recv() {
@@ -390,18 +486,27 @@ async fn bad_input_is_refused_before_sending() {
     let client = client_with(&hook);
     let blob = client.blob("any-container", "b");
     for (block_size, concurrency) in [(0, 1), (4001 * MIB, 1), (MIB, 0)] {
-        let err = blob.upload(vec![1u8; 10]).block_size(block_size).concurrency(concurrency).await.unwrap_err();
+        let err = blob
+            .upload_opts(vec![1u8; 10], &UploadOptions { block_size, concurrency, ..UploadOptions::default() })
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{block_size} x {concurrency}: {err}");
     }
-    let err = blob.upload_file("/no/such/file.bin").await.unwrap_err();
+    let err = blob.upload(UploadSource::file("/no/such/file.bin")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io, "{err}");
     assert!(err.to_string().contains("/no/such/file.bin"), "{err}");
-    let err = blob.download_with(&DownloadOptions { concurrency: 0, ..Default::default() }).await.unwrap_err();
+    let err = blob.download_opts(&DownloadOptions { concurrency: 0, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    let err = blob.download_to_file("/no/such/dir/out.bin", &DownloadOptions::default()).await.unwrap_err();
+    let err = blob.download_to_file("/no/such/dir/out.bin").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io, "{err}");
     assert!(!std::path::Path::new("/no/such/dir").exists());
-    let err = blob.upload(vec![1u8; 10]).checkpoint("/tmp/x.json").await.unwrap_err();
+    let err = blob
+        .upload_opts(
+            vec![1u8; 10],
+            &UploadOptions { checkpoint: Some("/tmp/x.json".into()), ..UploadOptions::default() },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "checkpoints need a file: {err}");
     assert_eq!(hook.count("PutBlob") + hook.count("PutBlock") + hook.count("GetBlob"), 0);
 }
@@ -412,11 +517,16 @@ async fn transactional_md5_is_checked_by_the_service() {
     let bytes = data(300 * KIB, 8);
     let blob = container.blob("m");
     let report = blob
-        .upload(bytes.clone())
-        .block_size(64 * KIB)
-        .single_put_max(0)
-        .transactional_md5(true)
-        .blob_md5(true)
+        .upload_opts(
+            bytes.clone(),
+            &UploadOptions {
+                block_size: 64 * KIB,
+                single_put_max: 0,
+                transactional_md5: true,
+                blob_md5: true,
+                ..UploadOptions::default()
+            },
+        )
         .await
         .unwrap();
     let stored = blob.properties().await.unwrap().content.content_md5.unwrap();
@@ -443,10 +553,15 @@ async fn a_checkpoint_that_would_overwrite_the_source_file_is_refused() {
         std::fs::write(&path, &original).unwrap();
         let blob = container.blob("f");
         let err = blob
-            .upload_file(&path)
-            .block_size(64 * KIB)
-            .single_put_max(0)
-            .checkpoint(dir.join(checkpoint))
+            .upload_opts(
+                UploadSource::file(&path),
+                &UploadOptions {
+                    block_size: 64 * KIB,
+                    single_put_max: 0,
+                    checkpoint: Some(dir.join(checkpoint)),
+                    ..UploadOptions::default()
+                },
+            )
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{source}: {err}");

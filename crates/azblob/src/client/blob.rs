@@ -56,26 +56,6 @@ impl GetBlobResponse {
     }
 }
 
-/// The service reports `If-None-Match: *` on an existing blob as 409
-/// BlobAlreadyExists; some servers answer 412 instead. For a write that asked
-/// "only if new", both mean the same, so both become `AlreadyExists`.
-pub(crate) fn refine_if_not_exists(err: Error, conditions: &Conditions) -> Error {
-    let if_not_exists = conditions.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
-    if if_not_exists && err.kind() == ErrorKind::PreconditionFailed {
-        let status = err.status().unwrap_or(StatusCode::PRECONDITION_FAILED);
-        let code = err.error_code().map(str::to_owned);
-        let request_id = err.request_id().map(str::to_owned);
-        let operation = err.operation().unwrap_or("PutBlob");
-        return Error::new(ErrorKind::AlreadyExists, "the blob already exists")
-            .with_operation(operation)
-            .with_status(status)
-            .with_error_code(code)
-            .with_request_id(request_id)
-            .with_source(err);
-    }
-    err
-}
-
 impl BlobClient {
     pub(crate) fn new(service: Arc<ServiceInner>, container: String, name: String) -> Self {
         BlobClient { service, container, name }

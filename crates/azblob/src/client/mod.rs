@@ -15,10 +15,10 @@ mod list;
 mod simulation;
 
 pub use self::batch::{BatchDeleteOptions, BatchItemResult, BatchOutcome};
-pub(crate) use self::blob::refine_if_not_exists;
 pub use self::blob::{BlobClient, GetBlobResponse};
 pub use self::container::ContainerClient;
 pub use self::copy::{CopyOperation, CopySource};
+pub(crate) use crate::ops::conditions::refine_if_not_exists;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -26,9 +26,9 @@ use std::time::SystemTime;
 use url::Url;
 
 use crate::auth::{Credential, CredentialScope, UserDelegationKey};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::ops::user_delegation_key::{build_user_delegation_key_request, parse_user_delegation_key};
-use crate::transport::{Body, Pipeline, Request, Response};
+use crate::transport::{Pipeline, Request, Response};
 
 /// A client for one storage account's blob service.
 #[derive(Debug, Clone)]
@@ -153,51 +153,4 @@ pub(crate) const MAX_BATCH_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// hundred bytes).
 pub(crate) const MAX_SMALL_ANSWER_BYTES: usize = 64 * 1024;
 
-/// Reads a whole (small) response body, e.g. a listing or a batch answer, up
-/// to `max` bytes; a longer body is an [`InvalidResponse`](ErrorKind::InvalidResponse)
-/// rather than memory the server gets to decide.
-pub(crate) async fn read_body(response: Response, operation: &'static str, max: usize) -> Result<bytes::Bytes> {
-    let declared = response.header(crate::ops::headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-    read_capped(response.body, declared, operation, max).await
-}
-
-/// Reads `body`, whose `Content-Length` is `declared` if known, up to `max`
-/// bytes, as [`read_body`] does.
-pub(crate) async fn read_capped(
-    body: Body,
-    declared: Option<u64>,
-    operation: &'static str,
-    max: usize,
-) -> Result<bytes::Bytes> {
-    use futures_util::StreamExt;
-    let broke =
-        |e| Error::new(ErrorKind::Transport, "the answer's body broke off").with_operation(operation).with_source(e);
-    let too_long = || {
-        Error::invalid_response(format!("the answer is longer than {max} bytes, the most this client reads"))
-            .with_operation(operation)
-    };
-    if declared.is_some_and(|len| len > max as u64) {
-        return Err(too_long());
-    }
-    let mut stream = body.into_stream();
-    let Some(first) = stream.next().await.transpose().map_err(broke)? else {
-        return Ok(bytes::Bytes::new());
-    };
-    if first.len() > max {
-        return Err(too_long());
-    }
-    // Most small answers arrive in one chunk: return it without copying.
-    let Some(second) = stream.next().await.transpose().map_err(broke)? else {
-        return Ok(first);
-    };
-    let mut buf = bytes::BytesMut::from(&first[..]);
-    let mut next = Some(second);
-    while let Some(chunk) = next {
-        if buf.len() + chunk.len() > max {
-            return Err(too_long());
-        }
-        buf.extend_from_slice(&chunk);
-        next = stream.next().await.transpose().map_err(broke)?;
-    }
-    Ok(buf.freeze())
-}
+pub(crate) use crate::transport::{read_body, read_capped};

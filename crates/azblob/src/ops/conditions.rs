@@ -74,6 +74,26 @@ impl Conditions {
 /// The first instant an HTTP date cannot show: 10000-01-01T00:00:00Z.
 const YEAR_10000: Duration = Duration::from_secs(253_402_300_800);
 
+/// The service reports `If-None-Match: *` on an existing blob as 409
+/// BlobAlreadyExists; some servers answer 412 instead. For a write that asked
+/// "only if new", both mean the same, so both become `AlreadyExists`.
+pub(crate) fn refine_if_not_exists(err: Error, conditions: &Conditions) -> Error {
+    let if_not_exists = conditions.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
+    if if_not_exists && err.kind() == crate::error::ErrorKind::PreconditionFailed {
+        let status = err.status().unwrap_or(http::StatusCode::PRECONDITION_FAILED);
+        let code = err.error_code().map(str::to_owned);
+        let request_id = err.request_id().map(str::to_owned);
+        let operation = err.operation().unwrap_or("PutBlob");
+        return Error::new(crate::error::ErrorKind::AlreadyExists, "the blob already exists")
+            .with_operation(operation)
+            .with_status(status)
+            .with_error_code(code)
+            .with_request_id(request_id)
+            .with_source(err);
+    }
+    err
+}
+
 /// `t` as an HTTP date; `httpdate` panics outside 1970..=9999, so such an
 /// instant is the caller's invalid input instead.
 fn http_date(t: SystemTime) -> Result<String> {

@@ -5,6 +5,7 @@
 //! `chunk_size × concurrency` (downloads to a writer or a file), whatever
 //! the blob's size.
 
+mod block_source;
 mod checkpoint;
 #[cfg(test)]
 mod checkpoint_proptests;
@@ -16,9 +17,11 @@ mod options;
 mod ordered_md5;
 mod progress;
 mod source;
+mod target;
 mod temp_file;
 mod upload;
-mod upload_builder;
+mod upload_blocks;
+mod upload_plan;
 
 pub use self::download::DownloadReport;
 pub use self::options::{
@@ -27,6 +30,7 @@ pub use self::options::{
 pub use self::progress::{ProgressSink, TransferProgress};
 pub use self::source::UploadSource;
 pub use self::upload::UploadReport;
-pub use self::upload_builder::Upload;
 
 pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};
+pub(crate) use self::target::BlobTarget;
+pub(crate) use self::upload::run_upload;

@@ -12,6 +12,7 @@
 //! ([`ReqwestTransport`] or any user transport).
 
 mod body;
+mod capped;
 mod error;
 mod pipeline;
 pub(crate) mod proxy;
@@ -24,6 +25,7 @@ mod timeout;
 mod trace;
 
 pub use self::body::{Body, Response};
+pub(crate) use self::capped::{read_body, read_capped};
 pub use self::error::{TransportError, TransportErrorKind};
 pub(crate) use self::pipeline::Pipeline;
 pub use self::request::Request;

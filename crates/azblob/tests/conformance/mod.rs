@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 use azblob::transport::{Method, Request};
+use azblob::UploadSource;
 use azblob::{
     AccessTier, AppendOptions, BatchDeleteOptions, BatchOutcome, BlobRange, BlobServiceClient, BlobType, Conditions,
     ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyStatus, CreateAppendBlobOptions, DeleteBlobOptions,
@@ -215,12 +216,17 @@ pub async fn transfer_block_upload_concurrent(container: ContainerClient) {
     let bytes = data(5 * 16 * KIB + 7, 5);
     let blob = container.blob("blocks.bin");
     let report = blob
-        .upload(bytes.clone())
-        .block_size(16 * KIB)
-        .concurrency(4)
-        .single_put_max(0)
-        .transactional_md5(true)
-        .blob_md5(true)
+        .upload_opts(
+            bytes.clone(),
+            &UploadOptions {
+                block_size: 16 * KIB,
+                concurrency: 4,
+                single_put_max: 0,
+                transactional_md5: true,
+                blob_md5: true,
+                ..UploadOptions::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!((report.blocks, report.bytes), (6, bytes.len() as u64));
@@ -234,7 +240,12 @@ pub async fn transfer_block_upload_concurrent(container: ContainerClient) {
 
     // A stream of unknown length goes block by block too.
     let streamed = container.blob("streamed.bin");
-    let report = streamed.upload_reader(std::io::Cursor::new(bytes.clone())).block_size(16 * KIB).concurrency(4).await;
+    let report = streamed
+        .upload_opts(
+            UploadSource::reader(std::io::Cursor::new(bytes.clone())),
+            &UploadOptions { block_size: 16 * KIB, concurrency: 4, ..UploadOptions::default() },
+        )
+        .await;
     assert_eq!(report.unwrap().blocks, 6);
     assert_eq!(streamed.properties().await.unwrap().content_length, bytes.len() as u64);
 }
@@ -255,12 +266,25 @@ pub async fn transfer_resume(container: ContainerClient) {
         conditions: Conditions::if_match(ETag(STALE.into())),
         ..UploadOptions::default()
     };
-    let err = blob.upload_file(&path).options(failing).resume(&checkpoint).await.unwrap_err();
+    let failing = UploadOptions { checkpoint: Some(checkpoint.clone()), resume: true, ..failing };
+    let err = blob.upload_opts(UploadSource::file(&path), &failing).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::PreconditionFailed | ErrorKind::NotFound), "{err}");
     assert!(checkpoint.exists());
 
     // Resuming finds every block staged and only commits.
-    let report = blob.upload_file(&path).block_size(16 * KIB).concurrency(3).resume(&checkpoint).await.unwrap();
+    let report = blob
+        .upload_opts(
+            UploadSource::file(&path),
+            &UploadOptions {
+                block_size: 16 * KIB,
+                concurrency: 3,
+                checkpoint: Some(checkpoint.clone()),
+                resume: true,
+                ..UploadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!((report.blocks, report.resumed_blocks), (7, 7));
     assert!(!checkpoint.exists());
     assert_eq!(blob.properties().await.unwrap().content_length, bytes.len() as u64);
@@ -286,19 +310,21 @@ pub async fn transfer_append(container: ContainerClient) {
 pub async fn transfer_parallel_download(container: ContainerClient) {
     let content = text(4 * 1024 + 5, 9);
     let blob = container.blob("text.txt");
-    blob.upload(content.clone().into_bytes()).blob_md5(true).await.unwrap();
+    blob.upload_opts(content.clone().into_bytes(), &UploadOptions { blob_md5: true, ..UploadOptions::default() })
+        .await
+        .unwrap();
     let options = DownloadOptions { chunk_size: 512, concurrency: 4, verify_md5: true, ..DownloadOptions::default() };
-    let (memory, report) = blob.download_with(&options).await.unwrap();
-    assert_eq!((report.chunks, report.md5_verified), (9, true));
+    let memory = blob.download_opts(&options).await.unwrap();
     assert!(memory == content.as_bytes());
 
     let mut out = Vec::new();
-    blob.download_to_writer(&mut out, &options).await.unwrap();
+    let report = blob.download_to_writer_opts(&mut out, &options).await.unwrap();
+    assert_eq!((report.chunks, report.md5_verified), (9, true));
     assert!(out == content.as_bytes(), "in order");
 
     let dir = scratch("download");
     let path = dir.join("text.txt");
-    blob.download_to_file(&path, &options).await.unwrap();
+    blob.download_to_file_opts(&path, &options).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), content);
     std::fs::remove_dir_all(dir).unwrap();
 }

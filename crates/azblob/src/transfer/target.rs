@@ -1,0 +1,49 @@
+//! `BlobTarget`: what a transfer needs of the blob it works on, handed down
+//! by the client so that `transfer` never imports `client`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::error::Result;
+use crate::transport::{Pipeline, Request, Response};
+
+/// The pipeline, the blob's URL, and where new upload session ids come from.
+#[derive(Clone)]
+pub(crate) struct BlobTarget {
+    pipeline: Pipeline,
+    url: Url,
+    /// Session ids come from the client's randomness, which a simulation
+    /// seeds, so replays send the same block ids. Asked only when a block
+    /// upload starts, so a single Put Blob draws nothing.
+    session_ids: Arc<dyn Fn() -> String + Send + Sync>,
+}
+
+impl BlobTarget {
+    pub(crate) fn new(pipeline: Pipeline, url: Url, session_ids: Arc<dyn Fn() -> String + Send + Sync>) -> Self {
+        BlobTarget { pipeline, url, session_ids }
+    }
+
+    /// The blob's URL, without credentials.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// A fresh upload session id.
+    pub(crate) fn new_session_id(&self) -> String {
+        (self.session_ids)()
+    }
+
+    /// Sends `request`; a non-2xx answer is an error.
+    pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
+        self.pipeline.execute(request).await
+    }
+}
+
+impl fmt::Debug for BlobTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL carries no credential: signing adds them later.
+        f.debug_struct("BlobTarget").field("url", &crate::redact::redact_url(&self.url)).finish_non_exhaustive()
+    }
+}

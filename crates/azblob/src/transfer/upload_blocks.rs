@@ -1,0 +1,167 @@
+//! The block half of the upload engine: Put Block with `concurrency` in
+//! flight, the whole blob's MD5 fed in order, then Put Block List.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use http::StatusCode;
+
+use super::block_source::{check_unchanged, BlockLoad};
+use super::checkpoint::{block_id, Checkpoint};
+use super::gauge::BufferGauge;
+use super::identity::SourceIdentity;
+use super::options::UploadOptions;
+use super::ordered_md5::OrderedMd5;
+use super::progress::ProgressTracker;
+use super::target::BlobTarget;
+use super::upload::UploadReport;
+use crate::error::{Error, Result};
+use crate::ops::block_blob::{build_put_block_list_request, build_put_block_request, CommitOptions};
+use crate::ops::conditions::refine_if_not_exists;
+use crate::ops::put_blob::parse_write_response;
+use crate::ops::request_util::md5_digest;
+
+/// An upload session: its id (the block id prefix) and what is known of its blocks.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) block_size: u64,
+    /// The number of blocks, when the size is known.
+    pub(crate) count: Option<u64>,
+    /// The size, when known before the blocks are read.
+    pub(crate) size: Option<u64>,
+    /// Blocks (and their bytes) a resumed upload found already staged.
+    pub(crate) resumed: u64,
+    pub(crate) resumed_bytes: u64,
+    pub(crate) checkpoint: Option<(Checkpoint, PathBuf)>,
+    /// The source file and its identity when the upload started, checked
+    /// again before the commit.
+    pub(crate) source: Option<(PathBuf, SourceIdentity)>,
+}
+
+/// What the blocks sent add up to.
+struct Sent {
+    /// Blocks staged by this run.
+    blocks: u64,
+    /// One past the highest index seen.
+    highest: u64,
+    /// Bytes of the blocks sent or read to be hashed.
+    bytes: u64,
+}
+
+/// Stages every block of `loads` and commits them in order.
+pub(crate) async fn upload_blocks(
+    target: &BlobTarget,
+    session: Session,
+    loads: BoxStream<'static, BlockLoad>,
+    options: &UploadOptions,
+    gauge: &Arc<BufferGauge>,
+) -> Result<UploadReport> {
+    let tracker = ProgressTracker::new(options.progress.clone(), session.size);
+    if session.resumed_bytes > 0 {
+        tracker.advance(session.resumed_bytes);
+    }
+    let md5 = options.blob_md5.then(|| Arc::new(OrderedMd5::new()));
+    let sent = send_blocks(target, &session.id, loads, md5.clone(), options, &tracker).await?;
+    let digest = md5.as_deref().map(OrderedMd5::finish);
+    let report = commit(target, &session, &sent, digest, options).await?;
+    Ok(UploadReport { peak_buffer_bytes: gauge.peak(), ..report })
+}
+
+/// Stages blocks with `concurrency` in flight.
+///
+/// Each block's future owns what it uses (cheap clones), so the whole
+/// upload future is `Send` and can be spawned.
+async fn send_blocks(
+    target: &BlobTarget,
+    session_id: &str,
+    loads: BoxStream<'static, BlockLoad>,
+    whole_md5: Option<Arc<OrderedMd5>>,
+    options: &UploadOptions,
+    tracker: &ProgressTracker,
+) -> Result<Sent> {
+    let transactional = options.transactional_md5;
+    let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+    let (target, tracker, session_id, all) =
+        (target.clone(), tracker.clone(), session_id.to_owned(), Arc::clone(&counters));
+    loads
+        .map(move |load: BlockLoad| {
+            let (target, tracker, session_id) = (target.clone(), tracker.clone(), session_id.clone());
+            let (counters, whole_md5) = (Arc::clone(&all), whole_md5.clone());
+            async move {
+                let block = load.load().await?;
+                if let Some(whole_md5) = whole_md5 {
+                    // Hashed before it is sent, from the very bytes sent.
+                    whole_md5.add(block.index, block.data.clone()).await?;
+                }
+                let len = block.data.len() as u64;
+                counters[1].fetch_max(block.index + 1, Ordering::SeqCst);
+                counters[2].fetch_add(len, Ordering::SeqCst);
+                if !block.send {
+                    return Ok(());
+                }
+                let id = block_id(&session_id, block.index);
+                let digest = transactional.then(|| md5_digest(&block.data));
+                let request = build_put_block_request(target.url().clone(), &id, block.data.clone(), digest)?;
+                target.execute(request).await?;
+                counters[0].fetch_add(1, Ordering::SeqCst);
+                drop(block);
+                tracker.advance(len);
+                Ok::<_, Error>(())
+            }
+        })
+        .buffer_unordered(options.concurrency)
+        .try_collect::<()>()
+        .await?;
+    let [blocks, highest, bytes] = counters.as_ref().each_ref().map(|c| c.load(Ordering::SeqCst));
+    Ok(Sent { blocks, highest, bytes })
+}
+
+/// Commits the blocks in order with Put Block List, then deletes the checkpoint.
+async fn commit(
+    target: &BlobTarget,
+    session: &Session,
+    sent: &Sent,
+    md5: Option<[u8; 16]>,
+    options: &UploadOptions,
+) -> Result<UploadReport> {
+    let count = session.count.unwrap_or(sent.highest).max(sent.highest);
+    debug_assert_eq!(sent.blocks + session.resumed, count);
+    if let Some((path, identity)) = &session.source {
+        // The last moment to refuse: after Put Block List the blob is public.
+        check_unchanged(path, identity)?;
+    }
+    let ids: Vec<String> = (0..count).map(|i| block_id(&session.id, i)).collect();
+    let mut content = options.content.clone();
+    if let Some(md5) = md5 {
+        content.content_md5 = Some(md5.to_vec());
+    }
+    let commit = CommitOptions {
+        content: Some(&content),
+        metadata: Some(&options.metadata),
+        tier: options.tier.as_ref(),
+        conditions: Some(&options.conditions),
+    };
+    let request = build_put_block_list_request(target.url().clone(), &ids, &commit)?;
+    let response = target.execute(request).await.map_err(|e| refine_if_not_exists(e, &options.conditions))?;
+    let written = parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlockList"))?;
+    if let Some((_, path)) = &session.checkpoint {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not delete the upload checkpoint"),
+        }
+    }
+    Ok(UploadReport {
+        bytes: session.size.unwrap_or(sent.bytes),
+        blocks: count,
+        resumed_blocks: session.resumed,
+        block_size: session.block_size,
+        etag: written.etag,
+        version_id: written.version_id,
+        content_md5: md5,
+        peak_buffer_bytes: 0,
+    })
+}
