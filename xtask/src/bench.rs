@@ -148,12 +148,7 @@ async fn small_put_get(client: &BlobServiceClient) -> Result<(), String> {
         blob.put(payload.clone()).await.map_err(|e| e.to_string())?;
         puts.push(t.elapsed());
         let t = Instant::now();
-        blob.get(&azblob::GetBlobOptions::default())
-            .await
-            .map_err(|e| e.to_string())?
-            .bytes()
-            .await
-            .map_err(|e| e.to_string())?;
+        blob.get().await.map_err(|e| e.to_string())?.bytes().await.map_err(|e| e.to_string())?;
         gets.push(t.elapsed());
     }
     let ms = |v: &mut Vec<Duration>, q: f64| {

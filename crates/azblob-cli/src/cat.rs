@@ -1,7 +1,7 @@
 //! `azblob cat az://C/B`: write a blob (or a byte range of it) to stdout as it streams in.
 
 use anyhow::{Context, Result};
-use azblob::{BlobRange, BlobSelector, GetBlobOptions};
+use azblob::{BlobRange, BlobSelector, GetOptions};
 use clap::Args;
 use futures_util::TryStreamExt;
 use tokio::io::AsyncWriteExt;
@@ -23,19 +23,19 @@ pub(crate) struct CatArgs {
 
 pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
-    let options = GetBlobOptions {
+    let options = GetOptions {
         range: args.range.as_deref().map(parse_range).transpose()?,
         selector: BlobSelector { snapshot: None, version_id: args.version_id },
-        ..GetBlobOptions::default()
+        ..GetOptions::default()
     };
-    let response = blob.get(&options).await?;
+    let response = blob.get_opts(&options).await?;
     // A server that ignored the range would print other bytes as the range.
     if let Some(range) = options.range {
         response.head.check_range(range)?;
     }
     let mut out = tokio::io::stdout();
-    let mut body = response.body.into_stream();
-    while let Some(chunk) = body.try_next().await.context("the blob's body broke off")? {
+    let mut body = response.body;
+    while let Some(chunk) = body.try_next().await? {
         out.write_all(&chunk).await.map_err(output::stdout_error)?;
     }
     out.flush().await.map_err(output::stdout_error)?;

@@ -38,8 +38,8 @@ pub use crate::auth::{
     UserDelegationSas,
 };
 pub use crate::client::{
-    BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobClient, BlobServiceClient, ContainerClient, CopyOperation,
-    CopySource, GetBlobResponse,
+    BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobBody, BlobClient, BlobServiceClient, ContainerClient,
+    CopyOperation, CopySource, GetBlobResponse,
 };
 pub use crate::config::{ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
 pub use crate::error::{Error, ErrorKind, Result};
@@ -51,7 +51,7 @@ pub use crate::ops::conditions::Conditions;
 pub use crate::ops::copy_blob::{CopyOptions, CopyStarted, MAX_SYNC_COPY_BYTES};
 pub use crate::ops::copy_state::{CopyState, CopyStatus};
 pub use crate::ops::delete_blob::{DeleteBlobOptions, DeleteSnapshots};
-pub use crate::ops::get_blob::{GetBlobHead, GetBlobOptions};
+pub use crate::ops::get_blob::{GetBlobHead, GetOptions};
 pub use crate::ops::list_blobs::{ListBlobsOptions, ListInclude, MAX_LIST_RESULTS};
 pub use crate::ops::list_models::{BlobItem, ListBlobsPage, ListItem};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use azblob::auth::{AccountSas, SasProtocol, ServiceSas};
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
 use azblob::{
-    AccessTier, BlobRange, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind, GetBlobOptions,
+    AccessTier, BlobRange, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind, GetOptions,
     PutBlobOptions, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use futures_util::future::BoxFuture;
@@ -83,7 +83,8 @@ async fn range_reads() {
     // A range running past the end returns what exists.
     assert_eq!(&blob.download_range(BlobRange::new(8, 100)).await.unwrap()[..], b"89");
 
-    let response = blob.get(&GetBlobOptions { range: Some(BlobRange::new(4, 2)), ..Default::default() }).await.unwrap();
+    let response =
+        blob.get_opts(&GetOptions { range: Some(BlobRange::new(4, 2)), ..Default::default() }).await.unwrap();
     assert_eq!(response.head.range, Some((4, 5)));
     assert_eq!(response.head.properties.content_length, 10, "the whole blob's size");
     assert_eq!(&response.bytes().await.unwrap()[..], b"45");
@@ -160,7 +161,7 @@ async fn conditional_writes_and_reads() {
     let err =
         blob.put_with("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
-    let err = blob.get(&GetBlobOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
+    let err = blob.get_opts(&GetOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
 
     let current = Conditions::if_match(first.etag);

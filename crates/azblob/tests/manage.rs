@@ -117,7 +117,7 @@ async fn list_includes_metadata_and_snapshots() {
 
     // The snapshot reads back as it was.
     let old = blob
-        .get(&azblob::GetBlobOptions {
+        .get_opts(&azblob::GetOptions {
             selector: azblob::BlobSelector::snapshot(&snapshot.snapshot),
             ..Default::default()
         })

@@ -125,7 +125,7 @@ async fn versions_list_get_and_delete_by_id() {
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::NotFound, Some("BlobNotFound")));
 
     // The current blob is untouched and says it is the current version.
-    let current = blob.get(&azblob::GetBlobOptions::default()).await.unwrap();
+    let current = blob.get().await.unwrap();
     assert_eq!(current.head.properties.is_current_version, Some(true));
     assert_eq!(current.head.properties.version_id.as_deref(), Some("2020-06-15T02:17:03.6740094Z"));
     assert_eq!(&current.bytes().await.unwrap()[..], b"Hello World");

@@ -20,8 +20,7 @@ use azblob::sim::SimulationMode;
 use azblob::{
     AccessTier, AppendOptions, BatchDeleteOptions, BlobClient, BlobRange, BlobSelector, BlobServiceClient,
     ClientBuilder, Conditions, ContentHeaders, CopyOptions, CopySource, CreateAppendBlobOptions, DownloadOptions,
-    GetBlobOptions, ListBlobsOptions, ListInclude, PutBlobOptions, SetTierOptions, SharedKeyCredential, DEV_ACCOUNT,
-    DEV_ACCOUNT_KEY,
+    ListBlobsOptions, ListInclude, PutBlobOptions, SetTierOptions, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use azblob::{UploadOptions, UploadSource};
 use futures_util::StreamExt;
@@ -57,7 +56,7 @@ async fn drive(
     let content = ContentHeaders { content_type: Some("text/plain".into()), ..Default::default() };
     let options = PutBlobOptions { content, metadata: [("k".into(), "v".into())].into(), ..Default::default() };
     shown.add("put", &blob.put_with("hello secrets", &options).await);
-    shown.add("get", &blob.get(&GetBlobOptions::default()).await.map(|r| format!("{r:?}")));
+    shown.add("get", &blob.get().await.map(|r| format!("{r:?}")));
     shown.add("download", &blob.download().await);
     shown.add("range", &blob.download_range(BlobRange::new(0, 4)).await);
     shown.add("properties", &blob.properties().await);

@@ -14,11 +14,10 @@ use crate::ops::blob_properties::{
 };
 use crate::ops::conditions::Conditions;
 use crate::ops::delete_blob::{build_delete_blob_request, deleted_by_earlier_attempt, DeleteBlobOptions};
-use crate::ops::get_blob::{build_get_blob_request, parse_get_blob_response, GetBlobHead, GetBlobOptions};
+use crate::ops::get_blob::GetOptions;
 use crate::ops::models::{BlobProperties, BlobRange, ContentHeaders, Metadata};
 use crate::ops::names;
 use crate::ops::put_blob::{build_put_blob_request, parse_write_response, PutBlobOptions, WriteResult};
-use crate::transport::{Body, TransportError, TransportErrorKind};
 
 /// A client for one blob.
 #[derive(Debug, Clone)]
@@ -26,34 +25,6 @@ pub struct BlobClient {
     service: Arc<ServiceInner>,
     container: String,
     name: String,
-}
-
-/// The answer of Get Blob: properties now, the body as it streams in.
-#[derive(Debug)]
-pub struct GetBlobResponse {
-    /// Properties, range and body length from the headers.
-    pub head: GetBlobHead,
-    /// The content, streaming.
-    pub body: Body,
-}
-
-impl GetBlobResponse {
-    /// Reads the whole body, failing if it is shorter or longer than announced.
-    pub async fn bytes(self) -> Result<Bytes> {
-        let expected = self.head.body_length;
-        let bytes = self.body.bytes().await.map_err(|e| {
-            Error::new(ErrorKind::Transport, "the blob's body broke off").with_operation("GetBlob").with_source(e)
-        })?;
-        if bytes.len() as u64 != expected {
-            return Err(Error::new(
-                ErrorKind::Transport,
-                format!("the body has {} bytes, the headers announced {expected}", bytes.len()),
-            )
-            .with_operation("GetBlob")
-            .with_source(TransportError::new(TransportErrorKind::Io, "length mismatch")));
-        }
-        Ok(bytes)
-    }
 }
 
 impl BlobClient {
@@ -112,15 +83,6 @@ impl BlobClient {
         }
     }
 
-    /// Starts [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob):
-    /// the headers are parsed, the body streams.
-    pub async fn get(&self, options: &GetBlobOptions) -> Result<GetBlobResponse> {
-        let request = build_get_blob_request(self.url()?, options)?;
-        let response = self.service.pipeline().execute(request).await?;
-        let head = parse_get_blob_response(&response).map_err(|e| e.with_operation("GetBlob"))?;
-        Ok(GetBlobResponse { head, body: response.body })
-    }
-
     /// Reads a byte range into memory. A range that starts past the end of the
     /// blob fails with [`ErrorKind::InvalidRange`]; one that runs past the end
     /// returns the bytes that exist.
@@ -128,7 +90,7 @@ impl BlobClient {
     /// An answer that serves other bytes than `range` (a server that ignored
     /// it) is an [`ErrorKind::InvalidResponse`], never returned as the range.
     pub async fn download_range(&self, range: BlobRange) -> Result<Bytes> {
-        let response = self.get(&GetBlobOptions { range: Some(range), ..GetBlobOptions::default() }).await?;
+        let response = self.get_opts(&GetOptions { range: Some(range), ..GetOptions::default() }).await?;
         response.head.check_range(range)?;
         response.bytes().await
     }

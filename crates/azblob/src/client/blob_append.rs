@@ -11,7 +11,7 @@ use crate::ops::append_blob::{
 };
 use crate::ops::conditions::Conditions;
 use crate::ops::error_map::error_from_response;
-use crate::ops::get_blob::GetBlobOptions;
+use crate::ops::get_blob::GetOptions;
 use crate::ops::models::BlobRange;
 use crate::ops::put_blob::{parse_write_response, WriteResult};
 
@@ -77,16 +77,21 @@ impl BlobClient {
     /// Whether the blob holds `block` at `position`, read back; the blob's
     /// state then stands for the lost answer of the append that put it there.
     async fn appended_earlier(&self, position: u64, block: &Bytes) -> Result<Option<WriteResult>> {
-        let range = GetBlobOptions { range: Some(BlobRange::new(position, block.len() as u64)), ..Default::default() };
-        let response = match self.get(&range).await {
+        let range = GetOptions { range: Some(BlobRange::new(position, block.len() as u64)), ..Default::default() };
+        let response = match self.get_opts(&range).await {
             Ok(response) => response,
             // Shorter than the position plus the block: it did not land.
             Err(e) if e.kind() == ErrorKind::InvalidRange => return Ok(None),
             Err(e) => return Err(e),
         };
-        let head = response.head;
-        // A server that answers with more than the range asked is not believed either.
-        let read = super::read_capped(response.body, None, "GetBlob", block.len()).await?;
+        // A server that answers with more than the range asked is not believed
+        // either; the body never runs past the length its headers announce.
+        if response.head.body_length > block.len() as u64 {
+            let why = format!("the answer is longer than {} bytes, the most this client reads", block.len());
+            return Err(crate::error::Error::invalid_response(why).with_operation("GetBlob"));
+        }
+        let head = response.head.clone();
+        let read = response.bytes().await?;
         if read != *block {
             return Ok(None);
         }

@@ -13,7 +13,7 @@ use crate::ops::conditions::Conditions;
 use crate::ops::copy_blob::{build_copy_request, parse_copy_response, CopyOptions, CopyStarted};
 use crate::ops::copy_state::CopyStatus;
 use crate::ops::delete_blob::DeleteBlobOptions;
-use crate::ops::get_blob::GetBlobOptions;
+use crate::ops::get_blob::GetOptions;
 use crate::ops::list_blobs::{ListBlobsOptions, ListInclude};
 use crate::ops::list_models::{BlobItem, ListItem};
 use crate::ops::models::{AccessTier, BlobProperties, Metadata};
@@ -29,7 +29,7 @@ impl BlobClient {
     /// Starts [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)
     /// of one version (`versionid=`).
     pub async fn get_version(&self, version_id: &str) -> Result<GetBlobResponse> {
-        self.get(&GetBlobOptions { selector: BlobSelector::version(version_id), ..GetBlobOptions::default() }).await
+        self.get_opts(&GetOptions { selector: BlobSelector::version(version_id), ..GetOptions::default() }).await
     }
 
     /// Reads one version into memory with [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)

@@ -13,7 +13,7 @@ use crate::transfer::{self, BlobTarget, DownloadOptions, DownloadReport, UploadO
 
 impl BlobClient {
     /// What the transfer engines need of this blob.
-    fn transfer_target(&self) -> Result<BlobTarget> {
+    pub(super) fn transfer_target(&self) -> Result<BlobTarget> {
         let service = Arc::clone(self.service());
         Ok(BlobTarget::new(self.pipeline().clone(), self.url()?, Arc::new(move || service.new_session_id())))
     }
@@ -70,7 +70,7 @@ impl BlobClient {
     /// [`DownloadReport`], download into a `Vec<u8>` with
     /// [`download_to_writer_opts`](BlobClient::download_to_writer_opts).
     pub async fn download_opts(&self, options: &DownloadOptions) -> Result<Bytes> {
-        Ok(transfer::download_to_memory(self, options).await?.0)
+        transfer::download_to_memory(&self.transfer_target()?, options).await
     }
 
     /// Streams the blob into `writer` in order, holding at most
@@ -88,7 +88,7 @@ impl BlobClient {
         writer: &mut W,
         options: &DownloadOptions,
     ) -> Result<DownloadReport> {
-        transfer::download_to_writer(self, writer, options).await
+        transfer::download_to_writer(&self.transfer_target()?, writer, options).await
     }
 
     /// Downloads the blob into a file with positional writes. The data goes
@@ -105,7 +105,7 @@ impl BlobClient {
         path: impl AsRef<Path>,
         options: &DownloadOptions,
     ) -> Result<DownloadReport> {
-        transfer::download_to_file(self, path.as_ref(), options).await
+        transfer::download_to_file(&self.transfer_target()?, path.as_ref(), options).await
     }
 }
 

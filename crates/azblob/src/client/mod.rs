@@ -11,14 +11,16 @@ mod blob_manage;
 mod blob_transfer;
 mod container;
 mod copy;
+mod get;
 mod list;
 mod simulation;
 
 pub use self::batch::{BatchDeleteOptions, BatchItemResult, BatchOutcome};
-pub use self::blob::{BlobClient, GetBlobResponse};
+pub use self::blob::BlobClient;
 pub use self::container::ContainerClient;
 pub use self::copy::{CopyOperation, CopySource};
 pub(crate) use crate::ops::conditions::refine_if_not_exists;
+pub use crate::transfer::{BlobBody, GetBlobResponse};
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -153,4 +155,4 @@ pub(crate) const MAX_BATCH_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// hundred bytes).
 pub(crate) const MAX_SMALL_ANSWER_BYTES: usize = 64 * 1024;
 
-pub(crate) use crate::transport::{read_body, read_capped};
+pub(crate) use crate::transport::read_body;

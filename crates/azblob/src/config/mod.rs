@@ -426,6 +426,7 @@ impl ClientBuilder {
             (credential, _) => credential.clone(),
         };
         let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing.clone(), scope.clone()));
+        let body_resumes = self.retry.max_retries;
         let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(
             signed,
             self.retry,
@@ -439,7 +440,7 @@ impl ClientBuilder {
             endpoint,
             signing,
             scope,
-            Pipeline::new(retried, api_version).with_deadline(self.deadline),
+            Pipeline::new(retried, api_version).with_deadline(self.deadline).with_body_resumes(body_resumes),
         )
         .with_simulation(simulation))
     }

@@ -13,9 +13,9 @@ use super::request_util::set_header;
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
-/// Options of Get Blob.
+/// Options of Get Blob ([`BlobClient::get_opts`](crate::BlobClient::get_opts)).
 #[derive(Debug, Clone, Default)]
-pub struct GetBlobOptions {
+pub struct GetOptions {
     /// A byte range; `None` reads the whole blob.
     pub range: Option<BlobRange>,
     /// A snapshot or version to read instead of the current blob.
@@ -65,7 +65,7 @@ impl GetBlobHead {
 }
 
 /// Builds Get Blob. The range goes in `x-ms-range`, which every API version understands.
-pub(crate) fn build_get_blob_request(url: Url, options: &GetBlobOptions) -> Result<Request> {
+pub(crate) fn build_get_blob_request(url: Url, options: &GetOptions) -> Result<Request> {
     let mut request = Request::new("GetBlob", Method::GET, url);
     options.selector.apply(&mut request)?;
     if let Some(range) = options.range {
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn builds_a_ranged_read_of_a_version() {
-        let options = GetBlobOptions {
+        let options = GetOptions {
             range: Some(BlobRange::new(10, 5)),
             selector: BlobSelector { version_id: Some("v1".into()), snapshot: None },
             conditions: Conditions::if_match(super::super::models::ETag("\"0x1\"".into())),

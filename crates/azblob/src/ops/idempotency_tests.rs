@@ -20,7 +20,7 @@ use super::block_blob::{
 use super::conditions::Conditions;
 use super::copy_blob::{build_abort_copy_request, build_copy_request, CopyOptions};
 use super::delete_blob::{build_delete_blob_request, DeleteBlobOptions};
-use super::get_blob::{build_get_blob_request, GetBlobOptions};
+use super::get_blob::{build_get_blob_request, GetOptions};
 use super::list_blobs::{build_list_blobs_request, ListBlobsOptions};
 use super::models::{AccessTier, ContentHeaders, ETag, Metadata};
 use super::put_blob::{build_put_blob_request, PutBlobOptions};
@@ -39,7 +39,7 @@ fn container() -> Url {
 #[test]
 fn reads_are_idempotent() {
     let none = Conditions::default();
-    assert!(build_get_blob_request(blob(), &GetBlobOptions::default()).unwrap().idempotent);
+    assert!(build_get_blob_request(blob(), &GetOptions::default()).unwrap().idempotent);
     assert!(build_get_properties_request(blob(), &BlobSelector::default(), &none).unwrap().idempotent);
     assert!(build_list_blobs_request(container(), &ListBlobsOptions::default(), None).unwrap().idempotent);
     assert!(build_get_uncommitted_blocks_request(blob()).idempotent);

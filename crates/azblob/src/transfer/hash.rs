@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use md5::Digest as _;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -16,16 +15,6 @@ use crate::error::{Error, ErrorKind, Result};
 /// How much is hashed between two looks at the stop flag: about a
 /// millisecond of work, so a drop stops the task within milliseconds.
 const PIECE: usize = 1024 * 1024;
-
-/// The MD5 of `data`, computed on a blocking thread that stops early when
-/// this future is dropped.
-pub(crate) async fn md5_off_thread(data: Bytes) -> Result<[u8; 16]> {
-    until_dropped(move |stop| {
-        let mut hasher = md5::Md5::new();
-        update_until_stopped(&mut hasher, &data, stop).then(|| hasher.finalize().into())
-    })
-    .await
-}
 
 /// Runs `work` on a blocking thread with a flag that is set when this future
 /// is dropped; `work` returns `None` when it saw the flag and stopped.
@@ -66,6 +55,7 @@ impl Drop for StopOnDrop {
 mod tests {
     use super::*;
     use crate::ops::request_util::md5_digest;
+    use bytes::Bytes;
 
     #[test]
     fn hashes_in_pieces_and_stops_when_asked() {
@@ -81,12 +71,6 @@ mod tests {
         let flag = Arc::new(AtomicBool::new(false));
         drop(StopOnDrop(Arc::clone(&flag)));
         assert!(flag.load(Ordering::Relaxed));
-    }
-
-    #[tokio::test]
-    async fn a_finished_hash_is_the_md5() {
-        let data = Bytes::from_static(b"The quick brown fox");
-        assert_eq!(md5_off_thread(data.clone()).await.unwrap(), md5_digest(&data));
     }
 
     /// Bytes that report when the last reference to them is gone.
@@ -110,7 +94,8 @@ mod tests {
         // them all would take seconds, even in a release build.
         let (done, released) = tokio::sync::oneshot::channel();
         let data = Bytes::from_owner(Watched(vec![0u8; 2 << 30], Some(done)));
-        let mut hash = Box::pin(md5_off_thread(data));
+        let md5 = super::super::ordered_md5::OrderedMd5::new();
+        let mut hash = Box::pin(md5.add(0, data));
         // Polled once, so the blocking task starts; then dropped.
         assert!(futures_util::FutureExt::now_or_never(&mut hash).is_none());
         drop(hash);

@@ -10,12 +10,15 @@ mod checkpoint;
 #[cfg(test)]
 mod checkpoint_proptests;
 mod download;
+mod download_sink;
 mod gauge;
+mod get_stream;
 mod hash;
 mod identity;
 mod options;
 mod ordered_md5;
 mod progress;
+mod range_fetch;
 mod source;
 mod target;
 mod temp_file;
@@ -24,6 +27,7 @@ mod upload_blocks;
 mod upload_plan;
 
 pub use self::download::DownloadReport;
+pub use self::get_stream::{BlobBody, GetBlobResponse};
 pub use self::options::{
     DownloadOptions, UploadOptions, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_SINGLE_PUT_MAX,
 };
@@ -32,5 +36,6 @@ pub use self::source::UploadSource;
 pub use self::upload::UploadReport;
 
 pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};
+pub(crate) use self::get_stream::get;
 pub(crate) use self::target::BlobTarget;
 pub(crate) use self::upload::run_upload;

@@ -1,4 +1,4 @@
-//! The whole blob's MD5 computed from the blocks as they are sent.
+//! The whole blob's MD5 computed from the blocks as they are sent or received.
 //!
 //! Blocks are read and sent `concurrency` at a time and finish in any order,
 //! but an MD5 must see the bytes in order. Each block waits for its turn
@@ -28,32 +28,52 @@ impl OrderedMd5 {
         OrderedMd5 { turn: watch::Sender::new(0), hasher: Arc::new(Mutex::new(md5::Md5::new())) }
     }
 
-    /// Waits until every block before `index` is hashed, then hashes `data`.
+    /// Waits until every block before `index` is hashed, then hashes `data`
+    /// and hands it back.
     ///
     /// Blocks must be handed out in index order with none skipped, so the
     /// lowest block in flight can always go ahead and the others wait for it.
-    pub(crate) async fn add(&self, index: u64, data: Bytes) -> Result<()> {
+    pub(crate) async fn add<T: HashParts>(&self, index: u64, data: T) -> Result<T> {
         let mut turn = self.turn.subscribe();
         turn.wait_for(|&next| next == index)
             .await
-            .map_err(|_| Error::new(ErrorKind::Other, "the MD5 of the upload was abandoned"))?;
+            .map_err(|_| Error::new(ErrorKind::Other, "the MD5 of the transfer was abandoned"))?;
         let hasher = Arc::clone(&self.hasher);
         // Hashing a large block takes milliseconds (a 4000 MiB block,
-        // seconds): off the async workers, and stopped if the upload is
+        // seconds): off the async workers, and stopped if the transfer is
         // dropped. A stopped hash leaves the digest unusable, but then no
         // block after this one is ever hashed or committed.
-        until_dropped(move |stop| {
+        let data = until_dropped(move |stop| {
             let mut hasher = hasher.lock().unwrap_or_else(|p| p.into_inner());
-            update_until_stopped(&mut hasher, &data, stop).then_some(())
+            let done = data.parts().iter().all(|part| update_until_stopped(&mut hasher, part, stop));
+            done.then_some(data)
         })
         .await?;
         self.turn.send_modify(|next| *next += 1);
-        Ok(())
+        Ok(data)
     }
 
     /// The digest of every block added.
     pub(crate) fn finish(&self) -> [u8; 16] {
         self.hasher.lock().unwrap_or_else(|p| p.into_inner()).clone().finalize().into()
+    }
+}
+
+/// A block's bytes, in one or more parts, moved to the hashing thread and back.
+pub(crate) trait HashParts: Send + 'static {
+    /// The parts, in order.
+    fn parts(&self) -> Vec<&[u8]>;
+}
+
+impl HashParts for Bytes {
+    fn parts(&self) -> Vec<&[u8]> {
+        vec![self]
+    }
+}
+
+impl HashParts for bytes::BytesMut {
+    fn parts(&self) -> Vec<&[u8]> {
+        vec![self]
     }
 }
 
@@ -77,7 +97,7 @@ mod tests {
                     if i % 4 == 0 {
                         tokio::task::yield_now().await;
                     }
-                    md5.add(i as u64, data).await
+                    md5.add(i as u64, data).await.map(drop)
                 }
             })
             .buffer_unordered(4)

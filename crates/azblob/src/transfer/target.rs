@@ -35,6 +35,11 @@ impl BlobTarget {
         (self.session_ids)()
     }
 
+    /// How many times a streamed body that broke off may be resumed.
+    pub(crate) fn body_resumes(&self) -> u32 {
+        self.pipeline.body_resumes()
+    }
+
     /// Sends `request`; a non-2xx answer is an error.
     pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
         self.pipeline.execute(request).await

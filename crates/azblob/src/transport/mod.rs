@@ -25,7 +25,7 @@ mod timeout;
 mod trace;
 
 pub use self::body::{Body, Response};
-pub(crate) use self::capped::{read_body, read_capped};
+pub(crate) use self::capped::read_body;
 pub use self::error::{TransportError, TransportErrorKind};
 pub(crate) use self::pipeline::Pipeline;
 pub use self::request::Request;

@@ -18,11 +18,14 @@ pub(crate) struct Pipeline {
     api_version: HeaderValue,
     /// The overall deadline of one operation, retries and body included.
     deadline: Option<Duration>,
+    /// How many times a streamed Get Blob body that broke off is resumed:
+    /// the retry options' count, since a resume is a retry of the rest.
+    body_resumes: u32,
 }
 
 impl Pipeline {
     pub(crate) fn new(transport: Arc<dyn HttpTransport>, api_version: HeaderValue) -> Self {
-        Pipeline { transport, api_version, deadline: None }
+        Pipeline { transport, api_version, deadline: None, body_resumes: 3 }
     }
 
     /// The same pipeline with an overall deadline per operation. It sits
@@ -30,6 +33,17 @@ impl Pipeline {
     pub(crate) fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// The same pipeline with `resumes` as the bound on resuming a streamed body.
+    pub(crate) fn with_body_resumes(mut self, resumes: u32) -> Self {
+        self.body_resumes = resumes;
+        self
+    }
+
+    /// How many times a streamed body that broke off may be resumed.
+    pub(crate) fn body_resumes(&self) -> u32 {
+        self.body_resumes
     }
 
     /// Sends `request` through the stack; a non-2xx answer becomes an error

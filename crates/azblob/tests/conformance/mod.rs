@@ -16,7 +16,7 @@ use azblob::UploadSource;
 use azblob::{
     AccessTier, AppendOptions, BatchDeleteOptions, BatchOutcome, BlobRange, BlobServiceClient, BlobType, Conditions,
     ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyStatus, CreateAppendBlobOptions, DeleteBlobOptions,
-    DeleteSnapshots, DownloadOptions, ETag, ErrorKind, GetBlobOptions, ListBlobsOptions, ListInclude, ListItem,
+    DeleteSnapshots, DownloadOptions, ETag, ErrorKind, GetOptions, ListBlobsOptions, ListInclude, ListItem,
     PutBlobOptions, SimulationOptions, UploadOptions,
 };
 use futures_util::future::BoxFuture;
@@ -152,7 +152,8 @@ pub async fn core_range_reads(container: ContainerClient) {
     assert_eq!(&blob.download_range(BlobRange::new(2, 3)).await.unwrap()[..], b"234");
     assert_eq!(&blob.download_range(BlobRange::from_offset(7)).await.unwrap()[..], b"789");
     assert_eq!(&blob.download_range(BlobRange::new(8, 100)).await.unwrap()[..], b"89");
-    let response = blob.get(&GetBlobOptions { range: Some(BlobRange::new(4, 2)), ..Default::default() }).await.unwrap();
+    let response =
+        blob.get_opts(&GetOptions { range: Some(BlobRange::new(4, 2)), ..Default::default() }).await.unwrap();
     assert_eq!(response.head.range, Some((4, 5)));
     assert_eq!(response.head.properties.content_length, 10);
     assert_eq!(&response.bytes().await.unwrap()[..], b"45");
@@ -205,7 +206,7 @@ pub async fn core_conditional_errors(container: ContainerClient) {
     let err =
         blob.put_with("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
-    let err = blob.get(&GetBlobOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
+    let err = blob.get_opts(&GetOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     let current = Conditions::if_match(first.etag);
     blob.put_with("v4", &PutBlobOptions { conditions: current, ..Default::default() }).await.unwrap();
@@ -433,8 +434,8 @@ pub async fn manage_snapshot_create_and_delete_with_snapshots(container: Contain
     blob.put("version two").await.unwrap();
     blob.create_snapshot().await.unwrap();
     assert_eq!(snapshot_count(&container).await, 2);
-    let at_first = GetBlobOptions { selector: azblob::BlobSelector::snapshot(&first.snapshot), ..Default::default() };
-    let old = blob.get(&at_first).await.unwrap().bytes().await.unwrap();
+    let at_first = GetOptions { selector: azblob::BlobSelector::snapshot(&first.snapshot), ..Default::default() };
+    let old = blob.get_opts(&at_first).await.unwrap().bytes().await.unwrap();
     assert_eq!(&old[..], b"version one");
 
     // Without x-ms-delete-snapshots: a typed error, nothing deleted.

@@ -1,0 +1,193 @@
+//! Where a download goes: memory, a writer, or a file. The download engine
+//! hands each sink the first chunk, then the other ranges in order; a file
+//! also takes each range as soon as it arrives, with a positional write.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::range_fetch::Piece;
+use crate::error::{Error, ErrorKind, Result};
+
+/// A download's destination.
+pub(crate) enum Sink<'w, W: AsyncWrite + Unpin + Send + ?Sized> {
+    /// One buffer for the whole blob, filled in place.
+    Memory(Option<BytesMut>),
+    /// A writer, fed in order.
+    Writer(&'w mut W),
+    /// A file sized up front, written at each range's offset.
+    File(Arc<std::fs::File>),
+}
+
+/// Hands out the buffers the ranges are read into, in order.
+pub(crate) enum Pieces {
+    /// The rest of a whole-blob buffer, split off range by range.
+    Split(BytesMut),
+    /// A fresh list of chunks per range.
+    Chunks,
+}
+
+impl Pieces {
+    pub(crate) fn next(&mut self, len: u64) -> Piece {
+        match self {
+            Pieces::Split(rest) => {
+                let tail = rest.split_off(len as usize);
+                Piece::Slice(std::mem::replace(rest, tail))
+            }
+            Pieces::Chunks => Piece::chunks(),
+        }
+    }
+}
+
+impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
+    /// Takes the first chunk, once the blob's size is known, and returns how
+    /// the other ranges get their buffers.
+    pub(crate) async fn begin(&mut self, total: u64, first: BytesMut, more: bool) -> Result<Pieces> {
+        match self {
+            Sink::Memory(whole) if !more => {
+                *whole = Some(first);
+                Ok(Pieces::Chunks)
+            }
+            Sink::Memory(whole) => {
+                // One allocation for the whole blob, split into disjoint
+                // pieces that the ranges fill; joining them back in order
+                // copies nothing.
+                let mut buf = allocate_whole(total)?;
+                buf.extend_from_slice(&first);
+                let rest = buf.split_off(first.len());
+                *whole = Some(buf);
+                Ok(Pieces::Split(rest))
+            }
+            Sink::Writer(writer) => {
+                writer.write_all(&first).await.map_err(write_error)?;
+                Ok(Pieces::Chunks)
+            }
+            Sink::File(file) => {
+                file.set_len(total).map_err(|e| {
+                    Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e)
+                })?;
+                write_at(Arc::clone(file), vec![first.freeze()], 0).await?;
+                Ok(Pieces::Chunks)
+            }
+        }
+    }
+
+    /// The file to write each range into as soon as it arrives, out of order.
+    pub(crate) fn positional(&self) -> Option<Arc<std::fs::File>> {
+        match self {
+            Sink::File(file) => Some(Arc::clone(file)),
+            _ => None,
+        }
+    }
+
+    /// Takes the next range, in order.
+    pub(crate) async fn deliver(&mut self, piece: Piece) -> Result<()> {
+        match (self, piece) {
+            (Sink::Memory(Some(whole)), Piece::Slice(piece)) => whole.unsplit(piece),
+            (Sink::Writer(writer), Piece::Chunks { parts, .. }) => {
+                for part in &parts {
+                    writer.write_all(part).await.map_err(write_error)?;
+                }
+            }
+            // A file already holds it (see `positional`).
+            (Sink::File(_), _) => {}
+            _ => return Err(Error::new(ErrorKind::Other, "a download piece went to the wrong sink")),
+        }
+        Ok(())
+    }
+
+    /// Flushes a writer; returns the whole blob of a memory sink.
+    pub(crate) async fn finish(self) -> Result<Bytes> {
+        match self {
+            Sink::Memory(whole) => Ok(whole.unwrap_or_default().freeze()),
+            Sink::Writer(writer) => writer.flush().await.map(|()| Bytes::new()).map_err(write_error),
+            Sink::File(_) => Ok(Bytes::new()),
+        }
+    }
+}
+
+fn write_error(e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Io, format!("cannot write the download: {e}")).with_source_in_message(e)
+}
+
+/// Reserves room for a whole blob of `total` bytes, or fails with a typed
+/// error when the machine cannot hold it (instead of aborting the process).
+fn allocate_whole(total: u64) -> Result<BytesMut> {
+    let too_big = || {
+        Error::new(ErrorKind::Io, format!("cannot hold a blob of {total} bytes in memory; download it to a file"))
+            .with_operation("GetBlob")
+    };
+    let size = usize::try_from(total).map_err(|_| too_big())?;
+    // `BytesMut` has no fallible allocation, so a `Vec` probes first; a large
+    // probe is mapped but never touched, so freeing it and allocating again
+    // costs no copying.
+    let mut probe = Vec::<u8>::new();
+    probe.try_reserve_exact(size).map_err(|_| too_big())?;
+    drop(probe);
+    Ok(BytesMut::with_capacity(size))
+}
+
+/// Writes `parts` one after another from `offset`, in one blocking task.
+pub(crate) async fn write_at(file: Arc<std::fs::File>, parts: Vec<Bytes>, offset: u64) -> Result<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut at = offset;
+        for part in &parts {
+            positional_write(&file, part, at)?;
+            at += part.len() as u64;
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await
+    .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
+    .map_err(write_error)
+}
+
+#[cfg(unix)]
+fn positional_write(file: &std::fs::File, data: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+#[cfg(windows)]
+fn positional_write(file: &std::fs::File, mut data: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !data.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, data, offset)?;
+        data = &data[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_pieces_join_back_in_order_without_copies() {
+        let mut sink: Sink<'_, tokio::io::Sink> = Sink::Memory(None);
+        let mut pieces = sink.begin(10, BytesMut::from(&b"abcd"[..]), true).await.unwrap();
+        let mut a = pieces.next(4);
+        let mut b = pieces.next(2);
+        let (Piece::Slice(sa), Piece::Slice(sb)) = (&mut a, &mut b) else { panic!("slices") };
+        sa.extend_from_slice(b"efgh");
+        sb.extend_from_slice(b"ij");
+        let start = sa.as_ptr();
+        sink.deliver(a).await.unwrap();
+        sink.deliver(b).await.unwrap();
+        let whole = sink.finish().await.unwrap();
+        assert_eq!(&whole[..], b"abcdefghij");
+        assert_eq!(whole[4..].as_ptr(), start, "filled in place");
+    }
+
+    #[tokio::test]
+    async fn a_writer_gets_the_first_chunk_then_each_piece() {
+        let mut out = Vec::new();
+        let mut sink = Sink::Writer(&mut out);
+        let mut pieces = sink.begin(5, BytesMut::from(&b"ab"[..]), true).await.unwrap();
+        let mut piece = pieces.next(3);
+        super::super::range_fetch::RangeBuf::put(&mut piece, Bytes::from_static(b"cde"));
+        sink.deliver(piece).await.unwrap();
+        sink.finish().await.unwrap();
+        assert_eq!(out, b"abcde");
+    }
+}
