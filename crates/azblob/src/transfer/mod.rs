@@ -1,5 +1,7 @@
 //! Large transfers: parallel block uploads that resume, parallel ranged
-//! downloads delivered in order, and progress reporting.
+//! downloads delivered in order, Get Blob's resuming body, and progress
+//! reporting. Nothing here imports `client`: the clients hand the engines a
+//! `BlobTarget` with what they need.
 //!
 //! Memory stays bounded by `block_size × concurrency` (uploads) and
 //! `chunk_size × concurrency` (downloads to a writer or a file), whatever

@@ -20,7 +20,8 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default largest upload sent as one Put Blob: 256 MiB.
 pub const DEFAULT_SINGLE_PUT_MAX: u64 = 256 * 1024 * 1024;
 
-/// How an upload is split and what is stored with the blob.
+/// How an upload is split and what is stored with the blob, for
+/// [`BlobClient::upload_opts`](crate::BlobClient::upload_opts).
 #[derive(Clone)]
 pub struct UploadOptions {
     /// Bytes per block (default 8 MiB), grown automatically so a blob needs
@@ -30,7 +31,8 @@ pub struct UploadOptions {
     pub concurrency: usize,
     /// Uploads up to this size go in one Put Blob (default 256 MiB). For
     /// file and stream sources the threshold is also capped at
-    /// `block_size × concurrency`, so memory stays within that bound.
+    /// `block_size × concurrency`, so memory stays within that bound; a
+    /// stream is read ahead up to that bound to learn whether it ends there.
     pub single_put_max: u64,
     /// Content headers stored with the blob.
     pub content: ContentHeaders,
@@ -122,7 +124,8 @@ pub(crate) fn plan_block_size(size: u64, requested: u64) -> Result<u64> {
     Ok(needed.div_ceil(MIB).saturating_mul(MIB).min(MAX_BLOCK_BYTES))
 }
 
-/// How a download is split.
+/// How a download is split and checked, for the `_opts` forms of
+/// [`BlobClient::download`](crate::BlobClient::download) and its siblings.
 #[derive(Clone)]
 pub struct DownloadOptions {
     /// Bytes per ranged GET (default 8 MiB).
@@ -136,7 +139,7 @@ pub struct DownloadOptions {
     /// blob has no stored `Content-MD5`, before anything is written (implies
     /// `verify_md5`).
     pub require_md5: bool,
-    /// Replace an existing file in [`download_to_file`](crate::BlobClient::download_to_file)
+    /// Replace an existing file in [`download_to_file_opts`](crate::BlobClient::download_to_file_opts)
     /// (default `true`, like `cp`); `false` refuses with
     /// [`AlreadyExists`](crate::ErrorKind::AlreadyExists) before downloading,
     /// and again, atomically, if the file appeared meanwhile.

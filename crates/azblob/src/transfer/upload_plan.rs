@@ -98,16 +98,27 @@ async fn plan_known(
         // Saved before the first block leaves, so even a killed process can resume.
         checkpoint.save(path)?;
     }
+    session.count = Some(count);
+    let wanted = wanted_blocks(&mut session, size, &present, options.blob_md5);
+    Ok((session, wanted))
+}
+
+/// The `(index, send)` pairs of a session of `size` bytes whose blocks in
+/// `present` are already staged; counts those as resumed.
+fn wanted_blocks(session: &mut Session, size: u64, present: &HashMap<String, u64>, blob_md5: bool) -> Vec<(u64, bool)> {
+    let block_size = session.block_size;
     let block_len = |index: u64| (size - index * block_size).min(block_size);
     let is_staged = |index: u64| present.get(&block_id(&session.id, index)) == Some(&block_len(index));
-    let wanted: Vec<(u64, bool)> = (0..count).map(|i| (i, !is_staged(i))).collect();
-    session.count = Some(count);
+    let wanted: Vec<(u64, bool)> = (0..size.div_ceil(block_size)).map(|i| (i, !is_staged(i))).collect();
     session.resumed = wanted.iter().filter(|(_, send)| !send).count() as u64;
     session.resumed_bytes = wanted.iter().filter(|(_, send)| !send).map(|&(i, _)| block_len(i)).sum();
     // With a whole-blob MD5 every block is read in order (the staged ones
     // only to be hashed), so the digest covers the source as this run reads it.
-    let wanted = if options.blob_md5 { wanted } else { wanted.into_iter().filter(|(_, send)| *send).collect() };
-    Ok((session, wanted))
+    if blob_md5 {
+        wanted
+    } else {
+        wanted.into_iter().filter(|(_, send)| *send).collect()
+    }
 }
 
 /// The uncommitted blocks the service holds for this blob, by id.
