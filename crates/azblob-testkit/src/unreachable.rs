@@ -28,7 +28,7 @@ impl Unreachable {
         let port = listener
             .local_addr()?
             .as_socket()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::Other, "the listener has no IP address"))?
+            .ok_or_else(|| io::Error::other("the listener has no IP address"))?
             .port();
         let filler = TcpStream::connect(("127.0.0.1", port))?;
         Ok(Unreachable { _listener: listener, _filler: filler, port })
