@@ -32,7 +32,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let tools = llvm_tools()?;
     ensure_cargo_llvm_cov()?;
     let root = azblob_testkit::workspace_root();
-    let report = crate::target_dir()?.join("coverage").join("lines.json");
+    let report_dir = crate::target_dir()?.join("coverage");
+    std::fs::create_dir_all(&report_dir).map_err(|e| format!("cannot create {}: {e}", report_dir.display()))?;
+    let report = report_dir.join("lines.json");
     let emulators = Emulators::start()?;
     let mut measure = cargo();
     measure
