@@ -138,7 +138,7 @@ impl ServiceSas {
             expiry,
             protocol: None,
             ip: None,
-            version: crate::config::DEFAULT_API_VERSION.to_owned(),
+            version: crate::headers::DEFAULT_API_VERSION.to_owned(),
             blob_point: None,
         })
     }
@@ -277,7 +277,7 @@ impl AccountSas {
             expiry,
             protocol: None,
             ip: None,
-            version: crate::config::DEFAULT_API_VERSION.to_owned(),
+            version: crate::headers::DEFAULT_API_VERSION.to_owned(),
         })
     }
 

@@ -13,8 +13,8 @@ use sha2::Sha256;
 use super::sas::{normalize_permissions, SasProtocol, SERVICE_PERMISSIONS};
 use super::time::iso8601;
 use super::SasToken;
+use super::UserDelegationKey;
 use crate::error::{Error, Result};
-use crate::ops::user_delegation_key::UserDelegationKey;
 
 /// The oldest signed version whose string-to-sign this file builds.
 const FIRST_VERSION: &str = "2020-12-06";
@@ -54,7 +54,7 @@ impl UserDelegationSas {
             expiry,
             protocol: None,
             ip: None,
-            version: crate::config::DEFAULT_API_VERSION.to_owned(),
+            version: crate::headers::DEFAULT_API_VERSION.to_owned(),
         })
     }
 

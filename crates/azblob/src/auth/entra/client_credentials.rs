@@ -7,9 +7,9 @@ use url::Url;
 
 use super::http::{check_endpoint, parse_endpoint};
 use crate::error::{Error, Result};
-use crate::ops::headers;
+use crate::headers;
 use crate::redact::Secret;
-use crate::transport::Request;
+use crate::wire::Request;
 
 /// The public cloud's authority host, used when `AZURE_AUTHORITY_HOST` is unset.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";

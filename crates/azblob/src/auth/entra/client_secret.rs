@@ -15,7 +15,7 @@ use super::http::TokenHttp;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::Result;
 use crate::redact::Secret;
-use crate::transport::{HttpTransport, RetryOptions};
+use crate::wire::{HttpTransport, RetryOptions};
 
 const FLOW: &str = "client secret credential";
 

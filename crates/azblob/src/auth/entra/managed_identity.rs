@@ -26,7 +26,7 @@ use super::http::{check_endpoint, parse_endpoint, TokenHttp};
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
-use crate::transport::{HttpTransport, Request, RetryOptions};
+use crate::wire::{HttpTransport, Request, RetryOptions};
 
 /// The instance metadata service's token endpoint.
 pub const IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";

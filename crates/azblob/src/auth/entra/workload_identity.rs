@@ -17,7 +17,7 @@ use super::http::TokenHttp;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
-use crate::transport::{HttpTransport, RetryOptions};
+use crate::wire::{HttpTransport, RetryOptions};
 
 const FLOW: &str = "workload identity credential";
 
