@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azblob::auth::entra::ClientSecretCredential;
-use azblob::auth::ServiceSas;
+use azblob::auth::Sas;
 use azblob::{SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::scan::Scan;
 use support::{connection_string, endpoints, new_container, scratch};
@@ -61,7 +61,7 @@ fn failed(output: &Output, what: &str, expected: &str) {
 fn container_sas(container: &str, permissions: &str) -> azblob::SasToken {
     let key = SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
     let expiry = SystemTime::now() + Duration::from_secs(3600);
-    ServiceSas::container(container, permissions, expiry).unwrap().sign(&key)
+    Sas::container(container, permissions, expiry).sign(&key).unwrap()
 }
 
 #[tokio::test]

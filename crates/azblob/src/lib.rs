@@ -40,7 +40,6 @@ mod wire;
 
 pub use crate::auth::{
     Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential, UserDelegationKey,
-    UserDelegationSas,
 };
 pub use crate::client::{
     BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobClient, BlobServiceClient, ContainerClient, CopyOperation,

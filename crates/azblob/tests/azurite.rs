@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use azblob::auth::{AccountSas, SasProtocol, ServiceSas};
+use azblob::auth::{Sas, SasProtocol};
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
 use azblob::{
     AccessTier, BlobRange, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind, GetBlobOptions,
@@ -220,17 +220,15 @@ async fn service_sas_grants_exactly_its_permissions() {
     container.blob("readable").put("data").await.unwrap();
     let hour = SystemTime::now() + Duration::from_secs(3600);
 
-    let read_only = ServiceSas::container(container.name(), "r", hour).unwrap().sign(&dev_key());
+    let read_only = Sas::container(container.name(), "r", hour).sign(&dev_key()).unwrap();
     let reader = sas_client(&read_only.to_query());
     assert_eq!(&reader.blob(container.name(), "readable").download().await.unwrap()[..], b"data");
     let err = reader.blob(container.name(), "new").put("nope").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     assert!(!container.blob("new").exists().await.unwrap());
 
-    let writer = ServiceSas::blob(container.name(), "new", "cw", hour)
-        .unwrap()
-        .protocol(SasProtocol::HttpsAndHttp)
-        .sign(&dev_key());
+    let writer =
+        Sas::blob(container.name(), "new", "cw", hour).protocol(SasProtocol::HttpsAndHttp).sign(&dev_key()).unwrap();
     sas_client(&writer.to_query()).blob(container.name(), "new").put("yes").await.unwrap();
     assert_eq!(&container.blob("new").download().await.unwrap()[..], b"yes");
 }
@@ -241,16 +239,14 @@ async fn expired_or_tampered_sas_is_rejected() {
     container.blob("b").put("data").await.unwrap();
 
     let past = SystemTime::now() - Duration::from_secs(60);
-    let expired = ServiceSas::container(container.name(), "r", past)
-        .unwrap()
-        .start(past - Duration::from_secs(3600))
-        .sign(&dev_key());
+    let expired =
+        Sas::container(container.name(), "r", past).start(past - Duration::from_secs(3600)).sign(&dev_key()).unwrap();
     let err = sas_client(&expired.to_query()).blob(container.name(), "b").download().await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Unauthenticated | ErrorKind::PermissionDenied), "{err}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
 
     let hour = SystemTime::now() + Duration::from_secs(3600);
-    let good = ServiceSas::container(container.name(), "r", hour).unwrap().sign(&dev_key());
+    let good = Sas::container(container.name(), "r", hour).sign(&dev_key()).unwrap();
     // Widen the permissions after signing: the signature no longer matches.
     let tampered = good.to_query().replace("sp=r", "sp=rw");
     let err = sas_client(&tampered).blob(container.name(), "tampered").put("x").await.unwrap_err();
@@ -263,7 +259,7 @@ async fn expired_or_tampered_sas_is_rejected() {
 #[tokio::test]
 async fn account_sas_round_trip() {
     let container = new_container(&client(), "acctsas").await;
-    let sas = AccountSas::new("co", "rwc", SystemTime::now() + Duration::from_secs(600)).unwrap().sign(&dev_key());
+    let sas = Sas::account("co", "rwc", SystemTime::now() + Duration::from_secs(600)).sign(&dev_key()).unwrap();
     let blob = sas_client(&sas.to_query()).blob(container.name(), "via-account-sas");
     blob.put("ok").await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"ok");
