@@ -10,7 +10,7 @@ mod token_server;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use azblob::auth::entra::ClientSecretCredential;
+use azblob::auth::entra::{ClientCredential, ClientProof};
 use azblob::auth::Sas;
 use azblob::transport::{Method, Request, RetryOptions};
 use azblob::{BlobServiceClient, ClientBuilder, ContainerClient, ErrorKind, StaticTokenCredential, DEV_ACCOUNT};
@@ -49,7 +49,8 @@ fn builder() -> ClientBuilder {
 
 /// A client authorized by the client secret flow against `server`.
 fn token_client(server: &TokenServer) -> BlobServiceClient {
-    let credential = ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET).unwrap();
+    let credential =
+        ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET)).unwrap();
     builder().token_credential(Arc::new(credential)).build().unwrap()
 }
 
