@@ -16,7 +16,7 @@ use url::{Host, Url};
 use crate::auth::{Credential, CredentialScope, SasToken, SharedKeyCredential, TokenCredential};
 use crate::client::BlobServiceClient;
 use crate::error::{Error, Result};
-pub(crate) use crate::net::is_loopback;
+use crate::net::is_loopback;
 use crate::transport::proxy::ProxyConfig;
 use crate::transport::reqwest::WireOptions;
 use crate::transport::{
