@@ -32,13 +32,13 @@ pub struct ChainedTokenCredential {
 }
 
 impl ChainedTokenCredential {
-    /// An empty chain; add links with [`with`](Self::with).
+    /// An empty chain; add links with [`link`](Self::link).
     pub fn new() -> Self {
         ChainedTokenCredential { links: Vec::new(), chosen: OnceLock::new() }
     }
 
     /// Appends a credential named `name` (the name appears in errors).
-    pub fn with(mut self, name: &'static str, credential: Arc<dyn TokenCredential>) -> Self {
+    pub fn link(mut self, name: &'static str, credential: Arc<dyn TokenCredential>) -> Self {
         self.links.push(Link { name, credential: Ok(credential) });
         self
     }
@@ -226,7 +226,7 @@ impl DefaultAzureCredentialBuilder {
             if let Some(tenant) = &tenant {
                 cli = cli.tenant_id(tenant.clone());
             }
-            chain = chain.with(AZURE_CLI, Arc::new(cli));
+            chain = chain.link(AZURE_CLI, Arc::new(cli));
         }
         chain
     }
@@ -257,7 +257,7 @@ fn push(
     link: std::result::Result<Arc<dyn TokenCredential>, String>,
 ) -> ChainedTokenCredential {
     match link {
-        Ok(credential) => chain.with(name, credential),
+        Ok(credential) => chain.link(name, credential),
         Err(reason) => chain.unavailable(name, reason),
     }
 }

@@ -60,6 +60,6 @@ impl CredentialOptions {
 
     /// A fresh cache with these settings.
     pub(super) fn cache(&self) -> Arc<TokenCache> {
-        Arc::new(TokenCache::with_refresh_margin(self.refresh_margin).min_refresh_interval(self.min_refresh_interval))
+        Arc::new(TokenCache::new().refresh_margin(self.refresh_margin).min_refresh_interval(self.min_refresh_interval))
     }
 }
