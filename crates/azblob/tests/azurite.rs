@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use azblob::auth::{Sas, SasProtocol};
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
 use azblob::{
-    AccessTier, BlobRange, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind, GetBlobOptions,
-    PutBlobOptions, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
+    AccessTier, BlobRange, BlobSelector, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind,
+    GetBlobOptions, PutBlobOptions, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use futures_util::future::BoxFuture;
 use support::{client, endpoints, new_container};
@@ -332,4 +332,35 @@ async fn idle_connections_closed_by_the_emulator_are_not_surfaced() {
     tokio::time::sleep(Duration::from_secs(7)).await;
     blob.put("second").await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"second");
+}
+
+#[tokio::test]
+async fn a_sas_of_a_snapshot_with_response_headers_reads_that_snapshot_only() {
+    let container = new_container(&client(), "sassnap").await;
+    let blob = container.blob("report.bin");
+    blob.put("first").await.unwrap();
+    let snapshot = blob.create_snapshot().await.unwrap().snapshot;
+    blob.put("second").await.unwrap();
+    let hour = SystemTime::now() + Duration::from_secs(3600);
+    let sas = Sas::blob(container.name(), "report.bin", "r", hour)
+        .snapshot(snapshot.clone())
+        .content_type("application/pdf")
+        .content_disposition("attachment; filename=q4.pdf")
+        .sign(&dev_key())
+        .unwrap();
+    let reader = sas_client(&sas.to_query()).blob(container.name(), "report.bin");
+    let at_snapshot = BlobSelector::snapshot(&snapshot);
+    let props = reader.properties_with(&at_snapshot, &Conditions::default()).await.unwrap();
+    // The service answers with the headers the SAS signed, not the blob's own.
+    assert_eq!(props.content.content_type.as_deref(), Some("application/pdf"));
+    assert_eq!(props.content.content_disposition.as_deref(), Some("attachment; filename=q4.pdf"));
+    let options = GetBlobOptions { selector: at_snapshot, ..GetBlobOptions::default() };
+    assert_eq!(&reader.get(&options).await.unwrap().bytes().await.unwrap()[..], b"first");
+    // The SAS grants the snapshot, not the blob, and its headers are signed.
+    let err = reader.download().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
+    let tampered = sas.to_query().replace("application%2Fpdf", "text%2Fhtml");
+    assert_ne!(tampered, sas.to_query());
+    let err = sas_client(&tampered).blob(container.name(), "report.bin").get(&options).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
 }
