@@ -5,8 +5,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::plan::RetryHint;
 
-/// The whole answer (head and body) for `status` with `hint`, as of `now`.
-pub(crate) fn status_answer(status: u16, hint: RetryHint, now: SystemTime) -> Vec<u8> {
+/// The whole answer for `status` with `hint`, as of `now`: head and body,
+/// or (`to_head`, an answer to HEAD) the head alone, which must announce
+/// the body's length but not send it.
+pub(crate) fn status_answer(status: u16, hint: RetryHint, now: SystemTime, to_head: bool) -> Vec<u8> {
     let (reason, code, message) = match status {
         500 => ("Internal Server Error", "InternalError", "The server encountered an internal error."),
         503 => ("Server Busy", "ServerBusy", "The server is currently unable to receive requests."),
@@ -23,12 +25,16 @@ pub(crate) fn status_answer(status: u16, hint: RetryHint, now: SystemTime) -> Ve
         RetryHint::Date(s) => format!("Retry-After: {}\r\n", http_date(now + Duration::from_secs(s))),
         RetryHint::Millis(ms) => format!("x-ms-retry-after-ms: {ms}\r\n"),
     };
-    format!(
+    let head = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\nx-ms-error-code: {code}\r\n\
-         x-ms-request-id: fault-proxy\r\n{hint}Content-Length: {}\r\n\r\n{body}",
+         x-ms-request-id: fault-proxy\r\n{hint}Content-Length: {}\r\n\r\n",
         body.len()
-    )
-    .into_bytes()
+    );
+    if to_head {
+        head.into_bytes()
+    } else {
+        (head + &body).into_bytes()
+    }
 }
 
 /// `time` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), whole seconds.
@@ -77,7 +83,7 @@ mod tests {
     #[test]
     fn a_status_answer_carries_its_hint_and_a_sized_xml_error() {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
-        let text = String::from_utf8(status_answer(503, RetryHint::Date(2), now)).unwrap();
+        let text = String::from_utf8(status_answer(503, RetryHint::Date(2), now, false)).unwrap();
         assert!(text.starts_with("HTTP/1.1 503 Server Busy\r\n"), "{text}");
         assert!(text.contains("Retry-After: Sun, 06 Nov 1994 08:49:39 GMT\r\n"), "{text}");
         assert!(text.contains("x-ms-error-code: ServerBusy\r\n"), "{text}");
@@ -85,9 +91,14 @@ mod tests {
         assert!(head.contains(&format!("Content-Length: {}", body.len())), "{text}");
         assert!(body.contains("<Code>ServerBusy</Code>"), "{body}");
 
-        let ms = String::from_utf8(status_answer(429, RetryHint::Millis(250), now)).unwrap();
+        let ms = String::from_utf8(status_answer(429, RetryHint::Millis(250), now, false)).unwrap();
         assert!(ms.starts_with("HTTP/1.1 429 ") && ms.contains("x-ms-retry-after-ms: 250\r\n"), "{ms}");
-        let secs = String::from_utf8(status_answer(500, RetryHint::Seconds(1), now)).unwrap();
+        let secs = String::from_utf8(status_answer(500, RetryHint::Seconds(1), now, false)).unwrap();
         assert!(secs.contains("Retry-After: 1\r\n") && secs.contains("<Code>InternalError</Code>"), "{secs}");
+        // An answer to HEAD announces a body it does not send, or the next
+        // answer on the connection would start with it.
+        let to_head = String::from_utf8(status_answer(500, RetryHint::None, now, true)).unwrap();
+        assert!(to_head.ends_with("\r\n\r\n") && !to_head.contains("<Error>"), "{to_head}");
+        assert!(!to_head.contains("Content-Length: 0\r\n"), "{to_head}");
     }
 }

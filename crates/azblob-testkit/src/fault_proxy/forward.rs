@@ -14,15 +14,28 @@ use super::http::{Conn, Framing, Head};
 use super::plan::{HttpFault, RequestInfo};
 use super::Shared;
 
+/// Whether a connection goes on to its next request.
+enum Next {
+    Request,
+    Close,
+}
+
+/// One client connection's state: its two ends and its pace.
+struct Link<'a> {
+    client: Conn,
+    upstream: Option<Conn>,
+    pace: Pace,
+    shared: &'a Shared,
+}
+
 /// Serves the client connection with index `index` until it closes, a fault
 /// ends it, or the proxy stops.
 pub(crate) fn serve(client: TcpStream, index: usize, shared: &Shared) -> io::Result<()> {
     client.set_nodelay(true)?;
-    let mut client = Conn::new(client, Arc::clone(&shared.stop));
-    let mut upstream: Option<Conn> = None;
-    let mut pace = Pace::new(shared.throttle);
+    let client = Conn::new(client, Arc::clone(&shared.stop));
+    let mut link = Link { client, upstream: None, pace: Pace::new(shared.throttle), shared };
     for on_connection in 0.. {
-        let Some(raw) = client.read_until(b"\r\n\r\n")? else { return Ok(()) };
+        let Some(raw) = link.client.read_until(b"\r\n\r\n")? else { return Ok(()) };
         let head = Head::parse(&raw)?;
         let framing = head.request_framing()?;
         let info = RequestInfo {
@@ -38,67 +51,97 @@ pub(crate) fn serve(client: TcpStream, index: usize, shared: &Shared) -> io::Res
             bytes_before: shared.bytes.load(Ordering::SeqCst),
         };
         let fault = shared.plan.fault(&info);
-        match fault {
-            HttpFault::Stall => {
-                shared.record(&info, fault);
-                return drain(&mut client);
+        let next = match fault {
+            HttpFault::Stall | HttpFault::Status { .. } | HttpFault::ResetRequestBody { .. } => {
+                link.answer_locally(&info, framing, fault)?
             }
-            HttpFault::Status { status, hint } => {
-                read_body(&mut client, framing, None)?;
-                shared.record(&info, fault);
-                send(&mut client.stream, &status_answer(status, hint, SystemTime::now()), &mut pace, shared)?;
-                continue;
-            }
-            HttpFault::ResetRequestBody { after } => {
-                read_body(&mut client, framing, Some(after))?;
-                shared.record(&info, fault);
-                return reset(&client.stream);
-            }
-            _ => {}
-        }
-        let up = match upstream.take().filter(is_alive) {
-            Some(up) => upstream.insert(up),
-            None => upstream.insert(Conn::new(TcpStream::connect(shared.upstream)?, Arc::clone(&shared.stop))),
+            _ => link.forward(&info, &raw, framing, fault)?,
         };
-        send(&mut up.stream, &raw, &mut pace, shared)?;
-        let body = read_body(&mut client, framing, None)?;
-        send(&mut up.stream, &body, &mut pace, shared)?;
-        let Some(raw_answer) = up.read_until(b"\r\n\r\n")? else { return reset(&client.stream) };
-        let answer = Head::parse(&raw_answer)?;
-        let answer_body = read_body(up, answer.response_framing(&info.method)?, None)?;
-        if answer.closes() || answer.response_framing(&info.method)? == Framing::UntilClose {
-            upstream = None;
-        }
-        match fault {
-            HttpFault::LoseResponse => {
-                shared.record(&info, fault);
-                return reset(&client.stream);
-            }
-            HttpFault::ResetResponseBody { after } | HttpFault::Truncate { after } => {
-                if let Some(cut) = cut_at(after, answer_body.len() as u64) {
-                    send(&mut client.stream, &raw_answer, &mut pace, shared)?;
-                    send(&mut client.stream, &answer_body[..cut as usize], &mut pace, shared)?;
-                }
-                shared.record(&info, fault);
-                return if matches!(fault, HttpFault::Truncate { .. }) {
-                    client.stream.shutdown(Shutdown::Both)
-                } else {
-                    reset(&client.stream)
-                };
-            }
-            _ => {}
-        }
-        send(&mut client.stream, &raw_answer, &mut pace, shared)?;
-        send(&mut client.stream, &answer_body, &mut pace, shared)?;
-        if fault == HttpFault::CloseIdle {
-            shared.record(&info, fault);
-            return client.stream.shutdown(Shutdown::Both);
-        }
-        if head.closes() || upstream.is_none() {
-            return client.stream.shutdown(Shutdown::Both);
+        if matches!(next, Next::Close) || head.closes() {
+            return Ok(());
         }
     }
     Ok(())
+}
+
+impl Link<'_> {
+    /// The faults the proxy acts out without the server: a stall, a made-up
+    /// status, a reset mid-request.
+    fn answer_locally(&mut self, info: &RequestInfo, framing: Framing, fault: HttpFault) -> io::Result<Next> {
+        self.shared.record(info, fault);
+        match fault {
+            HttpFault::Status { status, hint } => {
+                read_body(&mut self.client, framing, None)?;
+                let answer = status_answer(status, hint, SystemTime::now(), info.method == "HEAD");
+                send(&mut self.client.stream, &answer, &mut self.pace, self.shared)?;
+                Ok(Next::Request)
+            }
+            HttpFault::ResetRequestBody { after } => {
+                read_body(&mut self.client, framing, Some(after))?;
+                reset(&self.client.stream)?;
+                Ok(Next::Close)
+            }
+            _ => {
+                drain(&mut self.client)?;
+                Ok(Next::Close)
+            }
+        }
+    }
+
+    /// Forwards the request and reads the whole answer, then hands the
+    /// client the answer, part of it, or a reset, as `fault` says.
+    fn forward(&mut self, info: &RequestInfo, raw: &[u8], framing: Framing, fault: HttpFault) -> io::Result<Next> {
+        let shared = self.shared;
+        let up = match self.upstream.take().filter(is_alive) {
+            Some(up) => self.upstream.insert(up),
+            None => self.upstream.insert(Conn::new(TcpStream::connect(shared.upstream)?, Arc::clone(&shared.stop))),
+        };
+        send(&mut up.stream, raw, &mut self.pace, shared)?;
+        let body = read_body(&mut self.client, framing, None)?;
+        send(&mut up.stream, &body, &mut self.pace, shared)?;
+        let Some(raw_answer) = up.read_until(b"\r\n\r\n")? else {
+            reset(&self.client.stream)?;
+            return Ok(Next::Close);
+        };
+        let answer = Head::parse(&raw_answer)?;
+        let answer_framing = answer.response_framing(&info.method)?;
+        let answer_body = read_body(up, answer_framing, None)?;
+        let upstream_closes = answer.closes() || answer_framing == Framing::UntilClose;
+        if upstream_closes {
+            self.upstream = None;
+        }
+        let (cut, clean) = match fault {
+            HttpFault::LoseResponse => (Some(None), false),
+            HttpFault::ResetResponseBody { after } => (Some(cut_at(after, answer_body.len() as u64)), false),
+            HttpFault::Truncate { after } => (Some(cut_at(after, answer_body.len() as u64)), true),
+            _ => (None, true),
+        };
+        let client = &mut self.client.stream;
+        match cut {
+            Some(cut) => {
+                if let Some(cut) = cut {
+                    send(client, &raw_answer, &mut self.pace, shared)?;
+                    send(client, &answer_body[..cut as usize], &mut self.pace, shared)?;
+                }
+            }
+            None => {
+                send(client, &raw_answer, &mut self.pace, shared)?;
+                send(client, &answer_body, &mut self.pace, shared)?;
+                if fault != HttpFault::CloseIdle && !upstream_closes {
+                    return Ok(Next::Request);
+                }
+            }
+        }
+        if fault != HttpFault::Pass {
+            shared.record(info, fault);
+        }
+        if clean {
+            client.shutdown(Shutdown::Both)?;
+        } else {
+            reset(client)?;
+        }
+        Ok(Next::Close)
+    }
 }
 
 /// Where a cut `after` body bytes falls in a body of `len` bytes: at least
