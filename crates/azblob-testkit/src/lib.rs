@@ -19,7 +19,8 @@ mod tls;
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
 pub use fault_proxy::{
-    Every, FaultKind, FaultPlan, FaultProxy, HttpFault, Injected, ProxyOptions, RequestInfo, RetryHint, SeededPlan,
+    first_n, Every, FaultKind, FaultPlan, FaultProxy, HttpFault, Injected, ProxyOptions, RequestInfo, RetryHint,
+    SeededPlan,
 };
 pub use proxy::{ForwardProxy, Seen};
 pub use relay::{Fault, Relay};

@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ use azblob::{
     ListBlobsOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use azblob_testkit::{
-    pseudo_random_bytes, Every, FaultKind, FaultPlan, FaultProxy, HttpFault, ProxyOptions, RequestInfo, RetryHint,
+    first_n, pseudo_random_bytes, Every, FaultKind, FaultPlan, FaultProxy, HttpFault, ProxyOptions, RetryHint,
     SeededPlan,
 };
 use futures_util::future::BoxFuture;
@@ -56,27 +55,6 @@ fn through(proxy: &FaultProxy) -> ClientBuilder {
 /// [`through`] with a clock that never sleeps.
 fn quick(proxy: &FaultProxy) -> BlobServiceClient {
     through(proxy).clock(Arc::new(NoSleep)).build().unwrap()
-}
-
-/// A plan that gives the first `n` requests matching `filter` a fault from
-/// `kinds` (picked by the seed), and passes the rest.
-fn first_n(
-    n: usize,
-    seed: u64,
-    kinds: Vec<HttpFault>,
-    filter: impl Fn(&RequestInfo) -> bool + Send + Sync + 'static,
-) -> impl FaultPlan {
-    let seen = AtomicUsize::new(0);
-    move |r: &RequestInfo| {
-        if !filter(r) {
-            return HttpFault::Pass;
-        }
-        let k = seen.fetch_add(1, Ordering::SeqCst);
-        if k >= n {
-            return HttpFault::Pass;
-        }
-        kinds[(seed as usize + k) % kinds.len()]
-    }
 }
 
 /// 24 MiB up in 1 MiB blocks and down in 1 MiB chunks, with a fault of any

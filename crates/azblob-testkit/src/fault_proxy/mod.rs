@@ -16,7 +16,7 @@ mod forward;
 mod http;
 mod plan;
 
-pub use plan::{Every, FaultKind, FaultPlan, HttpFault, RequestInfo, RetryHint, SeededPlan};
+pub use plan::{first_n, Every, FaultKind, FaultPlan, HttpFault, RequestInfo, RetryHint, SeededPlan};
 
 use std::collections::BTreeMap;
 use std::io;

@@ -210,6 +210,29 @@ impl FaultPlan for SeededPlan {
     }
 }
 
+/// A plan that gives the first `n` requests passing `filter` a fault from
+/// `faults` (the `k`-th gets `faults[(seed + k) % len]`), and passes the rest:
+/// for scenarios that need a fault exactly where it matters, such as the
+/// first Put Block List or the first batch answer.
+pub fn first_n(
+    n: usize,
+    seed: u64,
+    faults: Vec<HttpFault>,
+    filter: impl Fn(&RequestInfo) -> bool + Send + Sync + 'static,
+) -> impl FaultPlan {
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    move |r: &RequestInfo| {
+        if faults.is_empty() || !filter(r) {
+            return HttpFault::Pass;
+        }
+        let k = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if k >= n {
+            return HttpFault::Pass;
+        }
+        faults[(seed as usize).wrapping_add(k) % faults.len()]
+    }
+}
+
 /// The distance to the next fault: between half and one and a half `every`.
 fn spacing(rng: &mut SplitMix64, every: Every) -> u64 {
     let n = match every {
@@ -309,6 +332,17 @@ mod tests {
             .only(|r| r.has_query("comp", "blocklist"));
         assert_eq!(plan.fault(&request(5, 0, "/a/c/b?comp=block&blockid=x")), HttpFault::Pass);
         assert_eq!(plan.fault(&request(6, 0, "/a/c/b?comp=blocklist")), HttpFault::LoseResponse);
+    }
+
+    #[test]
+    fn first_n_faults_the_first_matching_requests_only() {
+        let faults = vec![HttpFault::Stall, HttpFault::LoseResponse];
+        let plan = first_n(2, 1, faults, |r| r.has_query("comp", "list"));
+        let list = request(0, 0, "/a/c?restype=container&comp=list");
+        assert_eq!(plan.fault(&request(0, 0, "/a/c/b")), HttpFault::Pass);
+        assert_eq!(plan.fault(&list), HttpFault::LoseResponse);
+        assert_eq!(plan.fault(&list), HttpFault::Stall);
+        assert_eq!(plan.fault(&list), HttpFault::Pass);
     }
 
     #[test]
