@@ -7,6 +7,9 @@ mod demo;
 mod fuzz;
 mod record;
 mod sink;
+mod sink_store;
+mod soak;
+mod soak_scenarios;
 mod test;
 
 use std::process::{Command, ExitCode};
@@ -27,6 +30,12 @@ Commands:
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]
+  soak    every fault scenario through the test kit's FaultProxy with
+          seeds 1..N: a transfer of --size-mib (default 1024) up and down
+          against the sink (--store) with a fault every ~64 MiB, and
+          smaller scenarios against Azurite; prints seed, faults, retries,
+          outcome and bytes verified (release build)
+                                                [--seeds N] [--size-mib N]
   help    print this text
 ";
 
@@ -38,10 +47,10 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
-        Some("sink") => {
-            args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve)
-        }
+        Some("sink") => sink::main(&args[1..]),
+        Some("soak-run") => soak::run_here(&args[1..]),
         Some("bench-worker") => bench::worker_main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
