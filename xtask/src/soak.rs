@@ -21,27 +21,39 @@ use crate::soak_scenarios::{Outcome, Scenario, SCENARIOS};
 use crate::{cargo, run_step};
 
 /// What a run of the soak covers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct SoakOptions {
     /// Seeds 1 to this.
     pub(crate) seeds: u64,
     /// The size of the transfer against the sink.
     pub(crate) size_mib: u64,
+    /// Only the scenario of this name, if given.
+    pub(crate) only: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<SoakOptions, String> {
-    let mut options = SoakOptions { seeds: 20, size_mib: 1024 };
+    let usage = || format!("usage: cargo xtask soak [--seeds N] [--size-mib N] [--only {}] (N > 0)", names());
+    let mut options = SoakOptions { seeds: 20, size_mib: 1024, only: None };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        if flag == "--only" {
+            SCENARIOS.iter().find(|s| s.name() == value).ok_or_else(usage)?;
+            options.only = Some(value.clone());
+            continue;
+        }
         let n: u64 = value.parse().map_err(|_| format!("{flag} {value:?} is not a number"))?;
         match flag.as_str() {
             "--seeds" if n > 0 => options.seeds = n,
             "--size-mib" if n > 0 => options.size_mib = n,
-            _ => return Err("usage: cargo xtask soak [--seeds N] [--size-mib N] (N > 0)".into()),
+            _ => return Err(usage()),
         }
     }
     Ok(options)
+}
+
+fn names() -> String {
+    SCENARIOS.iter().map(|s| s.name()).collect::<Vec<_>>().join("|")
 }
 
 /// `cargo xtask soak`: builds the release binary and runs the soak in it.
@@ -55,7 +67,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 /// Retries seen since the last [`take_retries`].
 static RETRIES: AtomicU64 = AtomicU64::new(0);
 
-fn take_retries() -> u64 {
+/// The retries counted since the last call (scenarios call it after their
+/// setup, so the table counts only the retries of what went through the proxy).
+pub(crate) fn take_retries() -> u64 {
     RETRIES.swap(0, Ordering::SeqCst)
 }
 
@@ -92,18 +106,20 @@ pub(crate) fn run_here(args: &[String]) -> Result<(), String> {
     std::thread::spawn(move || crate::sink::serve(listener, true));
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let context = runtime.block_on(crate::soak_scenarios::Context::new(&sink, &emulator.endpoint(), options))?;
+    let context = runtime.block_on(crate::soak_scenarios::Context::new(&sink, &emulator.endpoint(), &options))?;
     println!(
-        "{:<14} {:>4} {:>6} {:>7} {:>8}  {:<16} outcome",
-        "scenario", "seed", "faults", "retries", "secs", "verified"
+        "{:<14} {:>4} {:>6} {:>7} {:>6} {:>7}  {:<16} outcome",
+        "scenario", "seed", "faults", "retries", "p-errs", "secs", "verified"
     );
     let (mut runs, mut bad) = (0, Vec::new());
-    for scenario in SCENARIOS {
+    let chosen = SCENARIOS.iter().filter(|s| options.only.as_deref().is_none_or(|only| s.name() == only));
+    for scenario in chosen {
         for seed in 1..=options.seeds {
             let started = Instant::now();
             take_retries();
-            let (faults, outcome) = runtime.block_on(context.run(*scenario, seed));
-            print_row(*scenario, seed, faults, take_retries(), started.elapsed().as_secs_f64(), &outcome);
+            let run = runtime.block_on(context.run(*scenario, seed));
+            print_row(*scenario, seed, &run, take_retries(), started.elapsed().as_secs_f64());
+            let (_, _, outcome) = run;
             runs += 1;
             if !matches!(outcome, Outcome::Verified(_)) {
                 bad.push(format!("{} seed {seed}", scenario.name()));
@@ -118,13 +134,23 @@ pub(crate) fn run_here(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn print_row(scenario: Scenario, seed: u64, faults: usize, retries: u64, secs: f64, outcome: &Outcome) {
-    let (verified, text) = match outcome {
+/// One line of the table; proxy errors (connections that broke mid-message
+/// without a fault) are counted, and the first one is shown.
+fn print_row(scenario: Scenario, seed: u64, run: &(usize, Vec<String>, Outcome), retries: u64, secs: f64) {
+    let (faults, errors, outcome) = run;
+    let (verified, mut text) = match outcome {
         Outcome::Verified(what) => (what.as_str(), "ok".to_owned()),
         Outcome::Error(message) => ("-", format!("typed error: {message}")),
         Outcome::Corrupt(message) => ("-", format!("CORRUPT: {message}")),
     };
-    println!("{:<14} {seed:>4} {faults:>6} {retries:>7} {secs:>8.1}  {verified:<16} {text}", scenario.name());
+    if let Some(first) = errors.first() {
+        text.push_str(&format!(" (proxy: {first})"));
+    }
+    let p_errs = errors.len();
+    println!(
+        "{:<14} {seed:>4} {faults:>6} {retries:>7} {p_errs:>6} {secs:>7.1}  {verified:<16} {text}",
+        scenario.name()
+    );
 }
 
 #[cfg(test)]
@@ -145,5 +171,7 @@ mod tests {
         assert!(parse(&args("--seeds")).is_err());
         assert!(parse(&args("--size-mib lots")).is_err());
         assert!(parse(&args("--other 1")).is_err());
+        assert_eq!(parse(&args("--only batch-cut")).unwrap().only.as_deref(), Some("batch-cut"));
+        assert!(parse(&args("--only nothing")).is_err());
     }
 }

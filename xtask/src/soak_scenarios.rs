@@ -89,7 +89,7 @@ type Run = Result<Outcome, azblob::Error>;
 impl Context {
     /// Generates the sources and prepares Azurite: the container, the blobs
     /// to list and the copy source.
-    pub(crate) async fn new(sink: &str, azurite: &str, options: SoakOptions) -> Result<Context, String> {
+    pub(crate) async fn new(sink: &str, azurite: &str, options: &SoakOptions) -> Result<Context, String> {
         let big = Bytes::from(pseudo_random_bytes(options.size_mib * MIB, 0x50A6));
         let small = Bytes::from(pseudo_random_bytes(options.size_mib.min(64) * MIB, 0x5A11));
         let names: Vec<String> = (0..LIST_BLOBS).map(|i| format!("list/{i:05}")).collect();
@@ -108,8 +108,9 @@ impl Context {
         Ok(Context { sink: sink.to_owned(), azurite: azurite.to_owned(), big, small, names })
     }
 
-    /// Runs `scenario` with `seed`: the faults injected and the outcome.
-    pub(crate) async fn run(&self, scenario: Scenario, seed: u64) -> (usize, Outcome) {
+    /// Runs `scenario` with `seed`: the faults injected, the proxy's
+    /// connection errors and the outcome.
+    pub(crate) async fn run(&self, scenario: Scenario, seed: u64) -> (usize, Vec<String>, Outcome) {
         let kinds = &FaultKind::ALL;
         let plan: Box<dyn FaultPlan> = match scenario {
             Scenario::SinkTransfer => Box::new(SeededPlan::new(seed, Every::Bytes(64 * MIB), kinds)),
@@ -132,7 +133,7 @@ impl Context {
         let plan = move |r: &RequestInfo| plan.fault(r);
         let proxy = match FaultProxy::to_url(endpoint, plan, ProxyOptions::default()) {
             Ok(proxy) => proxy,
-            Err(e) => return (0, Outcome::Error(format!("cannot start the fault proxy: {e}"))),
+            Err(e) => return (0, Vec::new(), Outcome::Error(format!("cannot start the fault proxy: {e}"))),
         };
         let client = ClientBuilder::new()
             .endpoint(proxy.url_for(endpoint))
@@ -153,7 +154,7 @@ impl Context {
             }
         };
         let outcome = result.unwrap_or_else(|e| Outcome::Error(format!("{:?}: {e}", e.kind())));
-        (proxy.injected().len(), outcome)
+        (proxy.injected().len(), proxy.errors(), outcome)
     }
 
     /// Uploads `data` (in blocks of `block`, or the library's choice if 0),
@@ -186,6 +187,7 @@ impl Context {
         for name in &names {
             direct.blob(CONTAINER, name).put("x").await?;
         }
+        crate::soak::take_retries();
         let results = client.container(CONTAINER).delete_blobs(&names, &BatchDeleteOptions::default()).await?;
         let done = results.iter().filter(|r| matches!(r.outcome, BatchOutcome::Done)).count();
         let prefix = ListBlobsOptions { prefix: Some(format!("batch-{seed}/")), ..Default::default() };

@@ -62,6 +62,7 @@ pub(crate) struct Shared {
     requests: AtomicUsize,
     bytes: AtomicU64,
     injected: Mutex<Vec<Injected>>,
+    errors: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -103,6 +104,7 @@ impl FaultProxy {
             requests: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
             injected: Mutex::new(Vec::new()),
+            errors: Mutex::new(Vec::new()),
         });
         let accepting = Arc::clone(&shared);
         thread::spawn(move || {
@@ -114,7 +116,12 @@ impl FaultProxy {
                 let index = accepting.connections.fetch_add(1, Ordering::SeqCst);
                 let shared = Arc::clone(&accepting);
                 thread::spawn(move || {
-                    let _ = forward::serve(client, index, &shared);
+                    if let Err(e) = forward::serve(client, index, &shared) {
+                        if !shared.stop.load(Ordering::SeqCst) {
+                            let message = format!("connection {index}: {e}");
+                            shared.errors.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+                        }
+                    }
                 });
             }
         });
@@ -158,6 +165,13 @@ impl FaultProxy {
     /// Every fault injected so far, in the order injected.
     pub fn injected(&self) -> Vec<Injected> {
         self.shared.injected.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Connections that ended in an error mid-message rather than by a
+    /// fault or a clean close (a peer gone mid-body, an unparsable head):
+    /// not injected faults, but what a report should show next to them.
+    pub fn errors(&self) -> Vec<String> {
+        self.shared.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// How many faults of each kind were injected, by [`HttpFault::name`].

@@ -80,6 +80,7 @@ fn requests_pass_on_one_keep_alive_connection() {
     }
     assert_eq!((received.load(Ordering::SeqCst), proxy.requests(), proxy.connections()), (2, 2, 1));
     assert!(proxy.injected().is_empty());
+    assert!(proxy.errors().is_empty());
 }
 
 #[test]
@@ -138,6 +139,22 @@ fn a_reset_mid_request_never_reaches_the_server() {
     client.write_all(REQUEST).unwrap();
     let (got, error) = read_to_end(&mut client);
     assert_eq!((got.len(), error), (0, Some(std::io::ErrorKind::ConnectionReset)));
+    assert_eq!(received.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_client_gone_mid_request_is_an_error_not_a_fault() {
+    let (proxy, mut client, received) = proxy(|_: &RequestInfo| HttpFault::Pass);
+    client.write_all(&REQUEST[..REQUEST.len() - 2]).unwrap();
+    drop(client);
+    // The proxy notices within its read poll; wait for it by polling the
+    // proxy's own record, not by a fixed sleep.
+    let started = std::time::Instant::now();
+    while proxy.errors().is_empty() && started.elapsed() < Duration::from_secs(5) {
+        thread::yield_now();
+    }
+    assert_eq!(proxy.errors().len(), 1, "{:?}", proxy.errors());
+    assert!(proxy.injected().is_empty());
     assert_eq!(received.load(Ordering::SeqCst), 0);
 }
 
