@@ -84,6 +84,22 @@ fn requests_pass_on_one_keep_alive_connection() {
 }
 
 #[test]
+fn a_throttled_connection_keeps_its_pace() {
+    let (address, _) = upstream();
+    let options = ProxyOptions::default().throttle(256);
+    let proxy = FaultProxy::start(&address, |_: &RequestInfo| HttpFault::Pass, options).unwrap();
+    let mut client = TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
+    let started = std::time::Instant::now();
+    client.write_all(REQUEST).unwrap();
+    let mut answer = vec![0u8; ANSWER_HEAD.len() + 100];
+    client.read_exact(&mut answer).unwrap();
+    // 66 bytes up and 140 down, paced together at 256 bytes/s: 0.8 s.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(700), "{took:?}");
+    assert_eq!(body_after_head(&answer), (0..100).collect::<Vec<u8>>());
+}
+
+#[test]
 fn a_status_fault_answers_without_forwarding() {
     let plan = |r: &RequestInfo| match r.index {
         0 => HttpFault::Status { status: 503, hint: RetryHint::Date(1) },
