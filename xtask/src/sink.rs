@@ -138,29 +138,7 @@ fn respond(
             store.blocks.insert((head.path.clone(), id), length);
             write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
         }
-        ("PUT", Some("blocklist")) => {
-            let text = String::from_utf8_lossy(&body);
-            let mut store = store.lock().unwrap();
-            if let Some(data) = store.data.as_mut() {
-                let Some(size) = data.commit(&head.path, &text) else {
-                    return write!(
-                        out,
-                        "HTTP/1.1 400 Bad Request\r\nx-ms-error-code: InvalidBlockList\r\nContent-Length: 0\r\n\r\n"
-                    );
-                };
-                store.blobs.insert(head.path.clone(), size);
-                return write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n");
-            }
-            let total: u64 = text
-                .split("<Latest>")
-                .skip(1)
-                .filter_map(|s| s.split("</Latest>").next())
-                .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
-                .sum();
-            store.blocks.retain(|(p, _), _| p != &head.path);
-            store.blobs.insert(head.path.clone(), total);
-            write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
-        }
+        ("PUT", Some("blocklist")) => commit(out, head, &body, store),
         ("PUT", _) => {
             let mut store = store.lock().unwrap();
             if let Some(data) = store.data.as_mut() {
@@ -170,44 +148,7 @@ fn respond(
             write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
         }
         ("GET", Some("list")) => list(out, head, store),
-        ("GET", _) | ("HEAD", _) => {
-            let (size, pieces) = {
-                let store = store.lock().unwrap();
-                (store.blobs.get(&head.path).copied(), store.data.as_ref().and_then(|d| d.pieces(&head.path)))
-            };
-            let Some(size) = size else {
-                return write!(
-                    out,
-                    "HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\nContent-Length: 0\r\n\r\n"
-                );
-            };
-            let range = head.headers.get("x-ms-range").or(head.headers.get("range")).and_then(|r| parse_range(r, size));
-            let (status, start, end) = match range {
-                Some((start, end)) => ("206 Partial Content", start, end),
-                None => ("200 OK", 0, size.saturating_sub(1)),
-            };
-            let len = if size == 0 { 0 } else { end - start + 1 };
-            let mut header = format!(
-                "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n"
-            );
-            if range.is_some() {
-                header.push_str(&format!("Content-Range: bytes {start}-{end}/{size}\r\n"));
-            }
-            header.push_str("\r\n");
-            out.write_all(header.as_bytes())?;
-            if let (true, Some(pieces)) = (head.method == "GET", pieces) {
-                return write_range(out, &pieces, start, len);
-            }
-            if head.method == "GET" {
-                let mut left = len;
-                while left > 0 {
-                    let n = left.min(pattern.len() as u64) as usize;
-                    out.write_all(&pattern[..n])?;
-                    left -= n as u64;
-                }
-            }
-            Ok(())
-        }
+        ("GET", _) | ("HEAD", _) => get(out, head, store, pattern),
         ("DELETE", _) => {
             let mut store = store.lock().unwrap();
             if let Some(data) = store.data.as_mut() {
@@ -218,6 +159,69 @@ fn respond(
         }
         _ => write!(out, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
     }
+}
+
+/// Put Block List: the blob is the listed blocks (sizes only, or the data with `--store`).
+fn commit(out: &mut TcpStream, head: &Head, body: &[u8], store: &Mutex<Store>) -> std::io::Result<()> {
+    let text = String::from_utf8_lossy(body);
+    let mut store = store.lock().unwrap();
+    if let Some(data) = store.data.as_mut() {
+        let Some(size) = data.commit(&head.path, &text) else {
+            return write!(
+                out,
+                "HTTP/1.1 400 Bad Request\r\nx-ms-error-code: InvalidBlockList\r\nContent-Length: 0\r\n\r\n"
+            );
+        };
+        store.blobs.insert(head.path.clone(), size);
+        return write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n");
+    }
+    let total: u64 = text
+        .split("<Latest>")
+        .skip(1)
+        .filter_map(|s| s.split("</Latest>").next())
+        .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
+        .sum();
+    store.blocks.retain(|(p, _), _| p != &head.path);
+    store.blobs.insert(head.path.clone(), total);
+    write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
+}
+
+/// Get Blob (with a range) and Get Blob Properties: the stored data with
+/// `--store`, the fixed pattern otherwise.
+fn get(out: &mut TcpStream, head: &Head, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
+    let (size, pieces) = {
+        let store = store.lock().unwrap();
+        (store.blobs.get(&head.path).copied(), store.data.as_ref().and_then(|d| d.pieces(&head.path)))
+    };
+    let Some(size) = size else {
+        return write!(out, "HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\nContent-Length: 0\r\n\r\n");
+    };
+    let range = head.headers.get("x-ms-range").or(head.headers.get("range")).and_then(|r| parse_range(r, size));
+    let (status, start, end) = match range {
+        Some((start, end)) => ("206 Partial Content", start, end),
+        None => ("200 OK", 0, size.saturating_sub(1)),
+    };
+    let len = if size == 0 { 0 } else { end - start + 1 };
+    let mut header = format!(
+        "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n"
+    );
+    if range.is_some() {
+        header.push_str(&format!("Content-Range: bytes {start}-{end}/{size}\r\n"));
+    }
+    header.push_str("\r\n");
+    out.write_all(header.as_bytes())?;
+    if let (true, Some(pieces)) = (head.method == "GET", pieces) {
+        return write_range(out, &pieces, start, len);
+    }
+    if head.method == "GET" {
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(pattern.len() as u64) as usize;
+            out.write_all(&pattern[..n])?;
+            left -= n as u64;
+        }
+    }
+    Ok(())
 }
 
 /// Decodes `%XX` escapes (block ids arrive percent-encoded in the query).
