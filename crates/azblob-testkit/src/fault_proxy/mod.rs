@@ -10,6 +10,13 @@
 //! throttled too. It counts the requests it saw and records each fault it
 //! injected, so tests and `cargo xtask soak` can report them. Plain HTTP
 //! only; std threads and `socket2` (for resets), like the relay.
+//!
+//! The proxy reads each body whole before passing it on (bodies here are
+//! blocks, pages and batch answers, a few MiB at most), which is what lets
+//! it cut an answer at any offset or lose it after the server finished; the
+//! client therefore sees an answer's first byte only once the server sent
+//! its last, so a server slower than the client's inactivity timeout
+//! shows up as a broken connection in [`FaultProxy::errors`].
 
 mod answer;
 mod forward;
