@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod coverage;
 mod demo;
 mod fuzz;
 mod record;
@@ -30,6 +31,9 @@ Commands:
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]
+  coverage  line coverage (cargo-llvm-cov over the whole suite) and
+          documentation coverage (nightly rustdoc) per crate; fails below
+          80% lines or 90% documented items (not part of `test`)
   soak    every fault scenario through the test kit's FaultProxy with
           seeds 1..N: a transfer of --size-mib (default 1024) up and down
           against the sink (--store) with a fault every ~64 MiB, and
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("coverage") => coverage::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
         Some("sink") => sink::main(&args[1..]),

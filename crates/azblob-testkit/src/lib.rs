@@ -4,8 +4,9 @@
 //! starts it on a free loopback port with in-memory persistence, makes
 //! throwaway TLS certificates, runs a forward proxy that records what passes
 //! through it, and relays connections through a [`Relay`] that throttles or
-//! stalls them, and puts a [`FaultProxy`] between a client and a server to
-//! inject HTTP faults request by request from a seeded plan. It has no
+//! stalls them, puts a [`FaultProxy`] between a client and a server to
+//! inject HTTP faults request by request from a seeded plan, and holds a
+//! port that never completes a connection ([`Unreachable`]). It has no
 //! dependencies beyond `std` and `socket2` (to size the relay's socket
 //! buffers and reset connections), so the tooling builds fast.
 
@@ -15,6 +16,7 @@ mod fault_proxy;
 mod proxy;
 mod relay;
 mod tls;
+mod unreachable;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
@@ -25,6 +27,7 @@ pub use fault_proxy::{
 pub use proxy::{ForwardProxy, Seen};
 pub use relay::{Fault, Relay};
 pub use tls::{generate_certificate, Certificate};
+pub use unreachable::Unreachable;
 
 use std::path::PathBuf;
 

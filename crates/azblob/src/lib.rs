@@ -25,6 +25,10 @@ pub mod auth;
 mod client;
 mod config;
 mod error;
+mod headers;
+#[cfg(test)]
+mod layering_tests;
+mod net;
 mod ops;
 #[cfg(test)]
 mod proptests;
@@ -32,10 +36,10 @@ mod redact;
 pub mod sim;
 pub mod transfer;
 pub mod transport;
+mod wire;
 
 pub use crate::auth::{
     Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential, UserDelegationKey,
-    UserDelegationSas,
 };
 pub use crate::client::{
     BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobClient, BlobServiceClient, ContainerClient, CopyOperation,
