@@ -14,7 +14,12 @@ pub(crate) async fn read_body(response: Response, operation: &'static str, max: 
 
 /// Reads `body`, whose `Content-Length` is `declared` if known, up to `max`
 /// bytes, as [`read_body`] does.
-async fn read_capped(body: Body, declared: Option<u64>, operation: &'static str, max: usize) -> Result<bytes::Bytes> {
+pub(crate) async fn read_capped(
+    body: Body,
+    declared: Option<u64>,
+    operation: &'static str,
+    max: usize,
+) -> Result<bytes::Bytes> {
     use futures_util::StreamExt;
     let broke =
         |e| Error::new(ErrorKind::Transport, "the answer's body broke off").with_operation(operation).with_source(e);
