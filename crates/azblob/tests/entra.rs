@@ -13,9 +13,10 @@ use azblob::auth::entra::{
     AzureCliCredential, ClientSecretCredential, DefaultAzureCredentialBuilder, ManagedIdentityCredential, TokenCache,
     WorkloadIdentityCredential, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
 };
+use azblob::auth::TokenCredential;
 use azblob::auth::STORAGE_SCOPE;
 use azblob::transport::{HttpTransport, Method, Request, Response, RetryOptions, TransportError};
-use azblob::{ClientBuilder, ErrorKind, TokenCredential};
+use azblob::{ClientBuilder, ErrorKind};
 use futures_util::future::BoxFuture;
 use token_server::{claims, Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, IDENTITY_HEADER, TENANT};
 

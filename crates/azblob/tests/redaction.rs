@@ -11,9 +11,10 @@ mod token_server;
 use std::sync::Arc;
 
 use azblob::auth::entra::{ClientSecretCredential, TokenCache};
+use azblob::auth::TokenCredential;
 use azblob::auth::STORAGE_SCOPE;
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
-use azblob::{ClientBuilder, TokenCredential};
+use azblob::ClientBuilder;
 use futures_util::future::BoxFuture;
 use logs::LogBuffer;
 use std::time::Duration;

@@ -9,8 +9,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azblob::transfer::DownloadOptions;
 use azblob::transport::{Clock, ReqwestTransport, RetryOptions, TimeoutKind, TransportError};
+use azblob::DownloadOptions;
 use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use azblob_testkit::{pseudo_random_bytes, Fault, Relay};
 use futures_util::future::BoxFuture;

@@ -14,11 +14,11 @@ mod copy;
 mod list;
 mod simulation;
 
-pub use self::batch::{BatchDeleteOptions, BatchItemResult, BatchOutcome};
+pub use self::batch::{BatchItemResult, BatchOutcome, DeleteBlobsOptions, SetBlobTiersOptions};
 pub(crate) use self::blob::refine_if_not_exists;
 pub use self::blob::{BlobClient, GetBlobResponse};
 pub use self::container::ContainerClient;
-pub use self::copy::{CopyOperation, CopySource};
+pub use self::copy::{CopyOperation, CopySource, WaitOptions};
 
 use std::sync::Arc;
 use std::time::SystemTime;

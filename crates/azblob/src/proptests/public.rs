@@ -8,9 +8,12 @@ use proptest::prelude::*;
 
 use super::{cases, mutated_text, number_text};
 use crate::auth::time::iso8601;
-use crate::sim::{Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interaction, Matching, SimulationMode};
+use crate::auth::SasToken;
+use crate::sim::{
+    Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interaction, Matching, SimulationMode, SimulationOptions,
+};
 use crate::transport::Request;
-use crate::{BlobRange, ClientBuilder, Conditions, SasToken, SimulationOptions};
+use crate::{BlobRange, ClientBuilder, Conditions};
 
 const SAS: &str = "sv=2023-11-03&ss=b&srt=sco&sp=rwdlac&se=2030-01-01T00:00:00Z&st=2026-01-01T00:00:00Z&spr=https&sig=c2lnbmF0dXJlIGJ5dGVz";
 const PUT_GET: &str = include_str!("../../../../testdata/cassettes/hand/put_get.json");
@@ -180,7 +183,7 @@ proptest! {
         std::fs::write(&path, cassette.to_json()).unwrap();
         let client = ClientBuilder::new()
             .endpoint(ENDPOINT)
-            .with_simulation(SimulationMode::Replay, &path)
+            .simulation(SimulationMode::Replay, &path)
             .simulation_options(SimulationOptions::new().matching(Matching::Sequential))
             .build();
         if let Ok(client) = client {

@@ -424,7 +424,7 @@ async fn single_put(
         transactional_md5: options.transactional_md5,
     };
     let tracker = ProgressTracker::new(options.progress.clone(), Some(size));
-    let written = blob.put_with(data, &put).await?;
+    let written = blob.put_opts(data, &put).await?;
     tracker.advance(size);
     Ok(UploadReport {
         bytes: size,

@@ -35,7 +35,7 @@
 //! // A read-only link to one blob, valid for an hour, signed by a user delegation key.
 //! let now = SystemTime::now();
 //! let key = client.user_delegation_key(now, now + Duration::from_secs(3600)).await?;
-//! let sas = azblob::UserDelegationSas::blob("reports", "q4.pdf", "r", now + Duration::from_secs(3600))?
+//! let sas = azblob::auth::UserDelegationSas::blob("reports", "q4.pdf", "r", now + Duration::from_secs(3600))?
 //!     .sign(client.account(), &key)?;
 //! let link = format!("{}?{}", client.blob("reports", "q4.pdf").url()?, sas.to_query());
 //! # let _ = link; Ok(()) }
