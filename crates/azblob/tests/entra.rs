@@ -388,7 +388,7 @@ impl HttpTransport for Recording {
 /// The client secret flow on a wire of its own: a client's wire offered later
 /// is not adopted, so a scripted client wire sees the blob requests only.
 fn client_secret_on_own_wire(server: &TokenServer, secret: &str) -> ClientSecretCredential {
-    let own = azblob::transport::ReqwestTransport::with_defaults().unwrap();
+    let own = azblob::transport::ReqwestTransport::from_env().unwrap();
     client_secret(server, secret).transport(Arc::new(own))
 }
 

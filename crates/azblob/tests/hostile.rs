@@ -296,7 +296,7 @@ async fn a_list_page_declared_over_the_cap_is_refused_before_reading() {
         let mut h = HeaderMap::new();
         h.insert("content-length", (1u64 << 40).to_string().parse().unwrap());
         let silent = futures_util::stream::pending::<Result<Bytes, TransportError>>();
-        Response::with_body(StatusCode::OK, h, Body::from_stream(Box::pin(silent)))
+        Response::from_body(StatusCode::OK, h, Body::from_stream(Box::pin(silent)))
     });
     let (container, list_options) = (client.container("cont"), ListBlobsOptions::default());
     let err = tokio::time::timeout(HANG, container.list_blobs_page_opts(None, &list_options))
