@@ -39,7 +39,9 @@ pub use crate::client::{
     BatchItemResult, BatchOutcome, BlobClient, BlobServiceClient, ContainerClient, CopyOperation, CopySource,
     DeleteBlobsOptions, GetBlobResponse, SetBlobTiersOptions, WaitOptions,
 };
-pub use crate::config::{ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
+pub use crate::config::{
+    BlobUrl, ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT,
+};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::ops::append_blob::{AppendOptions, CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES};
 pub use crate::ops::blob_batch::MAX_BATCH_SIZE;

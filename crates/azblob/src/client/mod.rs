@@ -11,6 +11,7 @@ mod blob_manage;
 mod blob_transfer;
 mod container;
 mod copy;
+mod from_url;
 mod list;
 mod simulation;
 

@@ -1,10 +1,12 @@
 //! `ClientBuilder`: account, endpoint, credential, API version, retry, timeouts and TLS.
 
+mod blob_url;
 mod connection_string;
 mod debug;
 mod env;
 mod simulation;
 
+pub use self::blob_url::BlobUrl;
 pub use self::env::EnvAuth;
 
 use std::sync::Arc;
