@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azblob::{
-    AccessTier, BatchOutcome, ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyState, CopyStatus,
-    DeleteBlobOptions, DeleteBlobsOptions, DeleteSnapshots, ErrorKind, ListBlobsOptions, ListInclude, ListItem,
-    PutBlobOptions, SetBlobTiersOptions, WaitOptions,
+    AccessTier, BatchOutcome, BlobSelector, ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyState,
+    CopyStatus, DeleteBlobOptions, DeleteBlobsOptions, DeleteSnapshots, ErrorKind, ListBlobsOptions, ListInclude,
+    ListItem, PutBlobOptions, SetBlobTiersOptions, WaitOptions,
 };
 use futures_util::{stream, StreamExt, TryStreamExt};
 use support::{client, new_container};
@@ -153,7 +153,9 @@ async fn delete_with_snapshots_include_and_only() {
     assert!(blob.exists().await.unwrap());
 
     // One snapshot by its timestamp.
-    blob.delete_snapshot(&first.snapshot).await.unwrap();
+    blob.delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(&first.snapshot), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(snapshot_count(&container).await, 1);
 
     // `only`: the snapshots go, the blob stays.
@@ -425,9 +427,15 @@ async fn an_empty_snapshot_or_version_id_never_reaches_the_base_blob() {
     // An empty `snapshot=` or `versionid=` is no selector at all to the
     // service: the delete (or read) would hit the current blob.
     for blank in ["", " "] {
-        let err = blob.delete_snapshot(blank).await.unwrap_err();
+        let err = blob
+            .delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(blank), ..Default::default() })
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-        let err = blob.delete_version(blank).await.unwrap_err();
+        let err = blob
+            .delete_opts(&DeleteBlobOptions { selector: BlobSelector::version(blank), ..Default::default() })
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         let err = blob.download_version(blank).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");

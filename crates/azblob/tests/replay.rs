@@ -16,7 +16,8 @@ use azblob::sim::{Cassette, CassetteRequest, Matching};
 use azblob::sim::{SimulationMode, SimulationOptions};
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
 use azblob::{
-    BlobServiceClient, ClientBuilder, CopySource, CopyState, CopyStatus, ErrorKind, WaitOptions, DEV_ACCOUNT_KEY,
+    BlobSelector, BlobServiceClient, ClientBuilder, CopySource, CopyState, CopyStatus, DeleteBlobOptions, ErrorKind,
+    PropertiesOptions, WaitOptions, DEV_ACCOUNT_KEY,
 };
 use futures_util::future::BoxFuture;
 
@@ -117,10 +118,21 @@ async fn versions_list_get_and_delete_by_id() {
     // Every read and delete by id sends `versionid=` (`Exact` matching checks the query).
     let oldest = blob.download_version("2020-06-15T02:17:02.7893828Z").await.unwrap();
     assert_eq!(&oldest[..], b"Hello World");
-    let props = blob.version_properties("2020-06-15T02:17:03.0755841Z").await.unwrap();
+    let props = blob
+        .properties_opts(&PropertiesOptions {
+            selector: BlobSelector::version("2020-06-15T02:17:03.0755841Z"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(props.content_length, 0);
     assert_eq!(props.version_id.as_deref(), Some("2020-06-15T02:17:03.0755841Z"));
-    blob.delete_version("2020-06-15T02:17:03.0755841Z").await.unwrap();
+    blob.delete_opts(&DeleteBlobOptions {
+        selector: BlobSelector::version("2020-06-15T02:17:03.0755841Z"),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let err = blob.download_version("2020-06-15T02:17:03.0755841Z").await.unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::NotFound, Some("BlobNotFound")));
 

@@ -20,8 +20,8 @@ use azblob::auth::SharedKeyCredential;
 use azblob::sim::SimulationMode;
 use azblob::{
     AccessTier, BlobClient, BlobRange, BlobSelector, BlobServiceClient, ClientBuilder, ContentHeaders, CopySource,
-    DownloadOptions, GetBlobOptions, ListBlobsOptions, ListInclude, PropertiesOptions, PutBlobOptions,
-    SetBlobTiersOptions, SetTierOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
+    DeleteBlobOptions, DownloadOptions, GetBlobOptions, ListBlobsOptions, ListInclude, PropertiesOptions,
+    PutBlobOptions, SetBlobTiersOptions, SetTierOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use futures_util::StreamExt;
 use logs::LogBuffer;
@@ -118,7 +118,15 @@ async fn drive(
     );
     shown.add("batch delete", &container.delete_blobs(names).await);
     if let Ok(snapshot) = &snapshot {
-        shown.add("delete snapshot", &blob.delete_snapshot(&snapshot.snapshot).await);
+        shown.add(
+            "delete snapshot",
+            &blob
+                .delete_opts(&DeleteBlobOptions {
+                    selector: BlobSelector::snapshot(&snapshot.snapshot),
+                    ..Default::default()
+                })
+                .await,
+        );
     }
 
     // Failures: missing blob and container, bad input, no pending copy.

@@ -8,14 +8,13 @@ use futures_util::TryStreamExt;
 use super::copy::{CopyOperation, CopySource};
 use super::{BlobClient, ContainerClient, GetBlobResponse};
 use crate::error::{Error, Result};
-use crate::ops::blob_properties::{BlobSelector, PropertiesOptions};
+use crate::ops::blob_properties::BlobSelector;
 use crate::ops::copy_blob::{build_copy_request, parse_copy_response, CopyOptions, CopyStarted};
 use crate::ops::copy_state::CopyStatus;
-use crate::ops::delete_blob::DeleteBlobOptions;
 use crate::ops::get_blob::GetBlobOptions;
 use crate::ops::list_blobs::{ListBlobsOptions, ListInclude};
 use crate::ops::list_models::{BlobItem, ListItem};
-use crate::ops::models::{AccessTier, BlobProperties};
+use crate::ops::models::AccessTier;
 use crate::ops::set_tier::{build_set_tier_request, SetTierOptions};
 use crate::ops::snapshot::{build_snapshot_request, parse_snapshot_response, SnapshotInfo, SnapshotOptions};
 
@@ -35,25 +34,6 @@ impl BlobClient {
     /// (`versionid=`).
     pub async fn download_version(&self, version_id: &str) -> Result<Bytes> {
         self.get_version(version_id).await?.bytes().await
-    }
-
-    /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)
-    /// of one version.
-    pub async fn version_properties(&self, version_id: &str) -> Result<BlobProperties> {
-        self.properties_opts(&PropertiesOptions { selector: BlobSelector::version(version_id), ..Default::default() })
-            .await
-    }
-
-    /// Deletes one version with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
-    /// (`versionid=`); the current blob and other versions stay.
-    pub async fn delete_version(&self, version_id: &str) -> Result<()> {
-        self.delete_opts(&DeleteBlobOptions { selector: BlobSelector::version(version_id), ..Default::default() }).await
-    }
-
-    /// Deletes one snapshot with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
-    /// (`snapshot=`).
-    pub async fn delete_snapshot(&self, snapshot: &str) -> Result<()> {
-        self.delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(snapshot), ..Default::default() }).await
     }
 
     /// Every version of this blob, newest first: [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)

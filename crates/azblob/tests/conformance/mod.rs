@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use azblob::sim::SimulationOptions;
 use azblob::transport::{Method, Request};
 use azblob::{
-    AccessTier, AppendOptions, BatchOutcome, BlobRange, BlobServiceClient, BlobType, Conditions, ContainerClient,
-    ContentHeaders, CopySource, CopyStatus, DeleteBlobOptions, DeleteSnapshots, DownloadOptions, ETag, ErrorKind,
-    GetBlobOptions, ListBlobsOptions, ListInclude, ListItem, PutBlobOptions, UploadOptions,
+    AccessTier, AppendOptions, BatchOutcome, BlobRange, BlobSelector, BlobServiceClient, BlobType, Conditions,
+    ContainerClient, ContentHeaders, CopySource, CopyStatus, DeleteBlobOptions, DeleteSnapshots, DownloadOptions, ETag,
+    ErrorKind, GetBlobOptions, ListBlobsOptions, ListInclude, ListItem, PutBlobOptions, UploadOptions,
 };
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt;
@@ -414,7 +414,9 @@ pub async fn manage_snapshot_create_and_delete_with_snapshots(container: Contain
     // Without x-ms-delete-snapshots: a typed error, nothing deleted.
     let err = blob.delete().await.unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::Conflict, Some("SnapshotsPresent")), "{err}");
-    blob.delete_snapshot(&first.snapshot).await.unwrap();
+    blob.delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(&first.snapshot), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(snapshot_count(&container).await, 1);
 
     // `include`: the blob and its snapshots go together.
