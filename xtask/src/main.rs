@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod coverage;
 mod demo;
 mod fuzz;
 mod record;
@@ -27,6 +28,9 @@ Commands:
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]
+  coverage  line coverage (cargo-llvm-cov over the whole suite) and
+          documentation coverage (nightly rustdoc) per crate; fails below
+          80% lines or 90% documented items (not part of `test`)
   help    print this text
 ";
 
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("coverage") => coverage::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
         Some("sink") => {
             args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve)

@@ -241,7 +241,7 @@ async fn ls_a_container_url_with_its_own_sas() {
     }
     let key = azblob::auth::SharedKeyCredential::new(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY).unwrap();
     let expiry = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
-    let sas = azblob::auth::ServiceSas::container(container.name(), "rl", expiry).unwrap().sign(&key);
+    let sas = azblob::auth::Sas::container(container.name(), "rl", expiry).sign(&key).unwrap();
     let url = format!("{}/{}/?{}", endpoints().http, container.name(), sas.to_query());
     // No configured credential at all: the URL's SAS is the only one.
     let output = Command::new(env!("CARGO_BIN_EXE_azblob"))

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use azblob::auth::entra::ClientSecretCredential;
+use azblob::auth::entra::{ClientCredential, ClientProof};
 use azblob::transport::{Method, Request};
 use token_server::{TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
 
@@ -46,7 +46,8 @@ async fn cp_with_entra_id_over_tls() {
     let server = TokenServer::start();
 
     // Setup: a container, created through the library with a token.
-    let credential = ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET).unwrap();
+    let credential =
+        ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET)).unwrap();
     let client = azblob::ClientBuilder::new()
         .endpoint(&endpoint)
         .root_certificate_pem(std::fs::read(&ca_path).unwrap())

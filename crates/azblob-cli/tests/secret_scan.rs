@@ -17,8 +17,8 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use azblob::auth::entra::ClientSecretCredential;
-use azblob::auth::ServiceSas;
+use azblob::auth::entra::{ClientCredential, ClientProof};
+use azblob::auth::Sas;
 use azblob::auth::SharedKeyCredential;
 use azblob::{DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::scan::Scan;
@@ -62,7 +62,7 @@ fn failed(output: &Output, what: &str, expected: &str) {
 fn container_sas(container: &str, permissions: &str) -> azblob::auth::SasToken {
     let key = SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
     let expiry = SystemTime::now() + Duration::from_secs(3600);
-    ServiceSas::container(container, permissions, expiry).unwrap().sign(&key)
+    Sas::container(container, permissions, expiry).sign(&key).unwrap()
 }
 
 #[tokio::test]
@@ -252,7 +252,8 @@ async fn no_secret_prints_with_entra_id() {
         .unwrap_or_else(|e| panic!("cannot start Azurite ({e}); run the tests with `cargo xtask test`"));
     let endpoint = emulator.endpoint();
     let server = TokenServer::start();
-    let credential = ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET).unwrap();
+    let credential =
+        ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET)).unwrap();
     let client = azblob::ClientBuilder::new()
         .endpoint(&endpoint)
         .root_certificate_pem(std::fs::read(&ca_path).unwrap())

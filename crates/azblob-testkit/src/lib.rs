@@ -4,7 +4,8 @@
 //! starts it on a free loopback port with in-memory persistence, makes
 //! throwaway TLS certificates, runs a forward proxy that records what passes
 //! through it, and relays connections through a [`Relay`] that throttles or
-//! stalls them. It has no dependencies beyond `std` and `socket2` (to size
+//! stalls them, and holds a port that never completes a connection
+//! ([`Unreachable`]). It has no dependencies beyond `std` and `socket2` (to size
 //! the relay's socket buffers), so the tooling builds fast.
 
 mod emulator;
@@ -12,12 +13,14 @@ mod endpoints;
 mod proxy;
 mod relay;
 mod tls;
+mod unreachable;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
 pub use proxy::{ForwardProxy, Seen};
 pub use relay::{Fault, Relay};
 pub use tls::{generate_certificate, Certificate};
+pub use unreachable::Unreachable;
 
 use std::path::PathBuf;
 

@@ -25,6 +25,10 @@ pub mod auth;
 mod client;
 mod config;
 mod error;
+mod headers;
+#[cfg(test)]
+mod layering_tests;
+mod net;
 mod ops;
 #[cfg(test)]
 mod proptests;
@@ -32,6 +36,7 @@ mod redact;
 pub mod sim;
 mod transfer;
 pub mod transport;
+mod wire;
 
 // The core API lives at the root, each name once; `auth`, `transport` and
 // `sim` keep their specialist items, which are not repeated here.

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azblob::auth::SharedKeyCredential;
-use azblob::auth::{AccountSas, SasProtocol, ServiceSas};
+use azblob::auth::{Sas, SasProtocol};
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
 use azblob::{
-    AccessTier, BlobRange, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind, GetBlobOptions,
-    PutBlobOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
+    AccessTier, BlobRange, BlobSelector, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind,
+    GetBlobOptions, PropertiesOptions, PutBlobOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use futures_util::future::BoxFuture;
 use support::{client, endpoints, new_container};
@@ -221,17 +221,15 @@ async fn service_sas_grants_exactly_its_permissions() {
     container.blob("readable").put("data").await.unwrap();
     let hour = SystemTime::now() + Duration::from_secs(3600);
 
-    let read_only = ServiceSas::container(container.name(), "r", hour).unwrap().sign(&dev_key());
+    let read_only = Sas::container(container.name(), "r", hour).sign(&dev_key()).unwrap();
     let reader = sas_client(&read_only.to_query());
     assert_eq!(&reader.blob(container.name(), "readable").download().await.unwrap()[..], b"data");
     let err = reader.blob(container.name(), "new").put("nope").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
     assert!(!container.blob("new").exists().await.unwrap());
 
-    let writer = ServiceSas::blob(container.name(), "new", "cw", hour)
-        .unwrap()
-        .protocol(SasProtocol::HttpsAndHttp)
-        .sign(&dev_key());
+    let writer =
+        Sas::blob(container.name(), "new", "cw", hour).protocol(SasProtocol::HttpsAndHttp).sign(&dev_key()).unwrap();
     sas_client(&writer.to_query()).blob(container.name(), "new").put("yes").await.unwrap();
     assert_eq!(&container.blob("new").download().await.unwrap()[..], b"yes");
 }
@@ -242,16 +240,14 @@ async fn expired_or_tampered_sas_is_rejected() {
     container.blob("b").put("data").await.unwrap();
 
     let past = SystemTime::now() - Duration::from_secs(60);
-    let expired = ServiceSas::container(container.name(), "r", past)
-        .unwrap()
-        .start(past - Duration::from_secs(3600))
-        .sign(&dev_key());
+    let expired =
+        Sas::container(container.name(), "r", past).start(past - Duration::from_secs(3600)).sign(&dev_key()).unwrap();
     let err = sas_client(&expired.to_query()).blob(container.name(), "b").download().await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Unauthenticated | ErrorKind::PermissionDenied), "{err}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
 
     let hour = SystemTime::now() + Duration::from_secs(3600);
-    let good = ServiceSas::container(container.name(), "r", hour).unwrap().sign(&dev_key());
+    let good = Sas::container(container.name(), "r", hour).sign(&dev_key()).unwrap();
     // Widen the permissions after signing: the signature no longer matches.
     let tampered = good.to_query().replace("sp=r", "sp=rw");
     let err = sas_client(&tampered).blob(container.name(), "tampered").put("x").await.unwrap_err();
@@ -264,7 +260,7 @@ async fn expired_or_tampered_sas_is_rejected() {
 #[tokio::test]
 async fn account_sas_round_trip() {
     let container = new_container(&client(), "acctsas").await;
-    let sas = AccountSas::new("co", "rwc", SystemTime::now() + Duration::from_secs(600)).unwrap().sign(&dev_key());
+    let sas = Sas::account("co", "rwc", SystemTime::now() + Duration::from_secs(600)).sign(&dev_key()).unwrap();
     let blob = sas_client(&sas.to_query()).blob(container.name(), "via-account-sas");
     blob.put("ok").await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"ok");
@@ -337,4 +333,38 @@ async fn idle_connections_closed_by_the_emulator_are_not_surfaced() {
     tokio::time::sleep(Duration::from_secs(7)).await;
     blob.put("second").await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"second");
+}
+
+#[tokio::test]
+async fn a_sas_of_a_snapshot_with_response_headers_reads_that_snapshot_only() {
+    let container = new_container(&client(), "sassnap").await;
+    let blob = container.blob("report.bin");
+    blob.put("first").await.unwrap();
+    let snapshot = blob.create_snapshot().await.unwrap().snapshot;
+    blob.put("second").await.unwrap();
+    let hour = SystemTime::now() + Duration::from_secs(3600);
+    let sas = Sas::blob(container.name(), "report.bin", "r", hour)
+        .snapshot(snapshot.clone())
+        .content_type("application/pdf")
+        .content_disposition("attachment; filename=q4.pdf")
+        .sign(&dev_key())
+        .unwrap();
+    let reader = sas_client(&sas.to_query()).blob(container.name(), "report.bin");
+    let at_snapshot = BlobSelector::snapshot(&snapshot);
+    let props = reader
+        .properties_opts(&PropertiesOptions { selector: at_snapshot.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    // The service answers with the headers the SAS signed, not the blob's own.
+    assert_eq!(props.content.content_type.as_deref(), Some("application/pdf"));
+    assert_eq!(props.content.content_disposition.as_deref(), Some("attachment; filename=q4.pdf"));
+    let options = GetBlobOptions { selector: at_snapshot, ..GetBlobOptions::default() };
+    assert_eq!(&reader.get(&options).await.unwrap().bytes().await.unwrap()[..], b"first");
+    // The SAS grants the snapshot, not the blob, and its headers are signed.
+    let err = reader.download().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
+    let tampered = sas.to_query().replace("application%2Fpdf", "text%2Fhtml");
+    assert_ne!(tampered, sas.to_query());
+    let err = sas_client(&tampered).blob(container.name(), "report.bin").get(&options).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
 }

@@ -11,7 +11,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use azblob::auth::entra::ClientSecretCredential;
+use azblob::auth::entra::{ClientCredential, ClientProof};
 use azblob::auth::{Credential, SasToken, StaticTokenCredential};
 use azblob::transport::{Method, Request};
 use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
@@ -47,11 +47,11 @@ async fn a_blob_request_is_never_redirected() {
 async fn a_token_request_is_never_redirected() {
     let elsewhere = Listener::ok();
     let authority = redirecting_to(&elsewhere);
-    let credential = ClientSecretCredential::with_authority(
+    let credential = ClientCredential::from_authority(
         &format!("http://127.0.0.1:{}", authority.port()),
         "tenant",
         "client-id",
-        "client-secret-value",
+        ClientProof::secret("client-secret-value"),
     )
     .unwrap();
     let err = azblob::auth::TokenCredential::get_token(&credential, &[azblob::auth::STORAGE_SCOPE]).await.unwrap_err();

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use azblob::auth::entra::{
-    AzureCliCredential, ClientSecretCredential, DefaultAzureCredentialBuilder, ManagedIdentityCredential, TokenCache,
-    WorkloadIdentityCredential, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
+    AzureCliCredential, ClientCredential, ClientProof, CredentialOptions, DefaultAzureCredentialBuilder,
+    ManagedIdentityCredential, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
 };
 use azblob::auth::TokenCredential;
 use azblob::auth::STORAGE_SCOPE;
@@ -20,15 +20,21 @@ use azblob::{ClientBuilder, ErrorKind};
 use futures_util::future::BoxFuture;
 use token_server::{claims, Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, IDENTITY_HEADER, TENANT};
 
-fn client_secret(server: &TokenServer, secret: &str) -> ClientSecretCredential {
-    ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, secret)
+fn client_secret(server: &TokenServer, secret: &str) -> ClientCredential {
+    ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(secret))
         .unwrap()
-        .retry(RetryOptions::none())
+        .options(&no_retry())
 }
 
-/// A cache that refreshes a token inside the margin on every call (no spacing between refreshes).
-fn eager_cache() -> TokenCache {
-    TokenCache::new().min_refresh_interval(Duration::ZERO)
+/// Token requests not retried: a refusal is one request.
+fn no_retry() -> CredentialOptions {
+    CredentialOptions { retry: RetryOptions::none(), ..CredentialOptions::default() }
+}
+
+/// No retries, and a cache that refreshes a token inside the margin on every
+/// call (no spacing between refreshes).
+fn eager() -> CredentialOptions {
+    CredentialOptions { min_refresh_interval: Duration::ZERO, ..no_retry() }
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
@@ -86,9 +92,10 @@ async fn token_endpoint_failures_have_typed_kinds() {
     }
     // Nothing listens: a transport error, no response.
     let port = azblob_testkit::free_port().unwrap();
-    let cred = ClientSecretCredential::with_authority(&format!("http://127.0.0.1:{port}"), TENANT, CLIENT_ID, "s")
+    let authority = format!("http://127.0.0.1:{port}");
+    let cred = ClientCredential::from_authority(&authority, TENANT, CLIENT_ID, ClientProof::secret("s"))
         .unwrap()
-        .retry(RetryOptions::none());
+        .options(&no_retry());
     assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap_err().kind(), ErrorKind::Transport);
 }
 
@@ -97,8 +104,9 @@ async fn server_errors_are_retried() {
     let server = TokenServer::start();
     server.reply(Reply::Error { status: 503, body: "{}".into() });
     let retry = RetryOptions { max_retries: 2, initial_backoff: Duration::from_millis(1), ..RetryOptions::default() };
-    let cred =
-        ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET).unwrap().retry(retry);
+    let cred = ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET))
+        .unwrap()
+        .options(&CredentialOptions { retry, ..CredentialOptions::default() });
     assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap_err().kind(), ErrorKind::ServerBusy);
     assert_eq!(server.count(), 3);
 }
@@ -110,10 +118,9 @@ async fn workload_identity_rereads_the_token_file() {
     server.reply(Reply::Token { lifetime_secs: 120 });
     let file = scratch("wi").join("token");
     std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.first.sig\n").unwrap();
-    let cred = WorkloadIdentityCredential::with_authority(&server.url(), TENANT, CLIENT_ID, &file)
+    let cred = ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::token_file(&file))
         .unwrap()
-        .retry(RetryOptions::none())
-        .cache(eager_cache());
+        .options(&eager());
     cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.second.sig").unwrap();
     cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
@@ -132,7 +139,8 @@ async fn workload_identity_rereads_the_token_file() {
     // The cached token outlives a missing file; a new credential has none.
     std::fs::remove_file(&file).unwrap();
     cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
-    let fresh = WorkloadIdentityCredential::with_authority(&server.url(), TENANT, CLIENT_ID, &file).unwrap();
+    let fresh =
+        ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::token_file(&file)).unwrap();
     let err = fresh.get_token(&[STORAGE_SCOPE]).await.unwrap_err();
     assert!(err.to_string().contains("federated token file"), "{err}");
 }
@@ -167,7 +175,11 @@ async fn imds_is_probed_without_retries_until_it_answers() {
     let server = TokenServer::start();
     server.reply(Reply::Token { lifetime_secs: 240 });
     let retry = RetryOptions { max_retries: 2, initial_backoff: Duration::from_millis(1), ..RetryOptions::default() };
-    let cred = ManagedIdentityCredential::imds_at(&server.imds_endpoint()).unwrap().retry(retry).cache(eager_cache());
+    let cred = ManagedIdentityCredential::imds_at(&server.imds_endpoint()).unwrap().options(&CredentialOptions {
+        retry,
+        min_refresh_interval: Duration::ZERO,
+        ..CredentialOptions::default()
+    });
     let first = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     server.reply(Reply::Error { status: 503, body: "{}".into() });
     assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token, first.token, "kept while valid");
@@ -188,7 +200,7 @@ async fn app_service_request_shape_and_refusal() {
 
     let wrong = ManagedIdentityCredential::app_service(&server.app_service_endpoint(), "wrong-header-value")
         .unwrap()
-        .retry(RetryOptions::none());
+        .options(&no_retry());
     let err = wrong.get_token(&[STORAGE_SCOPE]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthenticated);
     assert!(err.to_string().contains("Unauthorized request"), "{err}");
@@ -218,8 +230,11 @@ async fn concurrent_callers_cause_one_token_request() {
 async fn tokens_are_refreshed_before_they_expire() {
     let server = TokenServer::start();
     server.reply(Reply::Token { lifetime_secs: 4 });
-    let cache = TokenCache::with_refresh_margin(Duration::from_secs(2)).min_refresh_interval(Duration::from_secs(1));
-    let cred = client_secret(&server, CLIENT_SECRET).cache(cache);
+    let cred = client_secret(&server, CLIENT_SECRET).options(&CredentialOptions {
+        refresh_margin: Duration::from_secs(2),
+        min_refresh_interval: Duration::from_secs(1),
+        ..no_retry()
+    });
     let first = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token, first.token, "cached");
     assert_eq!(server.count(), 1);
@@ -247,7 +262,7 @@ async fn a_failed_refresh_keeps_a_valid_token() {
     let server = TokenServer::start();
     // Valid for 4 minutes: inside the default 5-minute margin, so each call wants a refresh.
     server.reply(Reply::Token { lifetime_secs: 240 });
-    let cred = client_secret(&server, CLIENT_SECRET).cache(eager_cache());
+    let cred = client_secret(&server, CLIENT_SECRET).options(&eager());
     let first = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
     server.reply(Reply::Error { status: 503, body: "{}".into() });
     let again = cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
@@ -342,6 +357,29 @@ async fn the_chain_reports_every_link() {
 }
 
 #[tokio::test]
+async fn the_chain_applies_its_options_to_every_link_it_builds() {
+    let server = TokenServer::start();
+    server.reply(Reply::Error { status: 503, body: "{}".into() });
+    let retry = RetryOptions { max_retries: 1, initial_backoff: Duration::from_millis(1), ..RetryOptions::default() };
+    let chain = DefaultAzureCredentialBuilder::new()
+        .vars(vars(vec![
+            ("AZURE_TENANT_ID", TENANT.into()),
+            ("AZURE_CLIENT_ID", CLIENT_ID.into()),
+            ("AZURE_CLIENT_SECRET", CLIENT_SECRET.into()),
+            ("AZURE_AUTHORITY_HOST", server.url()),
+            ("IDENTITY_ENDPOINT", server.app_service_endpoint()),
+            ("IDENTITY_HEADER", IDENTITY_HEADER.into()),
+        ]))
+        .options(&CredentialOptions { retry, ..CredentialOptions::default() })
+        .exclude_azure_cli()
+        .build();
+    chain.get_token(&[STORAGE_SCOPE]).await.unwrap_err();
+    // Two links (client secret, App Service), each one request and one retry;
+    // the default policy would have sent four requests per link.
+    assert_eq!(server.count(), 4);
+}
+
+#[tokio::test]
 async fn the_chain_uses_the_first_working_link_from_then_on() {
     let server = TokenServer::start();
     server.reply(Reply::Token { lifetime_secs: 3600 });
@@ -387,9 +425,9 @@ impl HttpTransport for Recording {
 
 /// The client secret flow on a wire of its own: a client's wire offered later
 /// is not adopted, so a scripted client wire sees the blob requests only.
-fn client_secret_on_own_wire(server: &TokenServer, secret: &str) -> ClientSecretCredential {
+fn client_secret_on_own_wire(server: &TokenServer, secret: &str) -> ClientCredential {
     let own = azblob::transport::ReqwestTransport::from_env().unwrap();
-    client_secret(server, secret).transport(Arc::new(own))
+    client_secret(server, secret).options(&CredentialOptions { transport: Some(Arc::new(own)), ..no_retry() })
 }
 
 #[tokio::test]

@@ -10,9 +10,8 @@ mod token_server;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use azblob::auth::entra::ClientSecretCredential;
-use azblob::auth::StaticTokenCredential;
-use azblob::auth::UserDelegationSas;
+use azblob::auth::entra::{ClientCredential, ClientProof};
+use azblob::auth::{Sas, StaticTokenCredential};
 use azblob::transport::{Method, Request, RetryOptions};
 use azblob::{BlobServiceClient, ClientBuilder, ContainerClient, ErrorKind, DEV_ACCOUNT};
 use azblob_testkit::{start_oauth, Emulator};
@@ -50,7 +49,8 @@ fn builder() -> ClientBuilder {
 
 /// A client authorized by the client secret flow against `server`.
 fn token_client(server: &TokenServer) -> BlobServiceClient {
-    let credential = ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET).unwrap();
+    let credential =
+        ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET)).unwrap();
     builder().token_credential(Arc::new(credential)).build().unwrap()
 }
 
@@ -106,15 +106,14 @@ async fn user_delegation_sas_works_without_any_other_credential() {
     let sas_client = |token: &azblob::auth::SasToken| builder().sas_token(&token.to_query()).unwrap().build().unwrap();
 
     // A blob SAS for reading: reads work, writes are refused.
-    let read =
-        UserDelegationSas::blob(container.name(), "report.txt", "r", hour).unwrap().sign(DEV_ACCOUNT, &key).unwrap();
+    let read = Sas::blob(container.name(), "report.txt", "r", hour).sign_user_delegation(DEV_ACCOUNT, &key).unwrap();
     let reader = sas_client(&read);
     assert_eq!(&reader.blob(container.name(), "report.txt").download().await.unwrap()[..], b"delegated");
     let err = reader.blob(container.name(), "report.txt").put("overwrite").await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::PermissionDenied | ErrorKind::Unauthenticated), "{err}");
 
     // A container SAS for creating and writing.
-    let write = UserDelegationSas::container(container.name(), "cw", hour).unwrap().sign(DEV_ACCOUNT, &key).unwrap();
+    let write = Sas::container(container.name(), "cw", hour).sign_user_delegation(DEV_ACCOUNT, &key).unwrap();
     sas_client(&write).blob(container.name(), "new.txt").put("via user delegation").await.unwrap();
     assert_eq!(&container.blob("new.txt").download().await.unwrap()[..], b"via user delegation");
 

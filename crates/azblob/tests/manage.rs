@@ -327,7 +327,7 @@ async fn set_tier_reads_back_and_archived_reads_are_typed_errors() {
 async fn batch_and_copy_with_a_sas_client() {
     use std::time::SystemTime;
 
-    use azblob::auth::ServiceSas;
+    use azblob::auth::Sas;
     use azblob::auth::SharedKeyCredential;
     use azblob::{ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 
@@ -336,7 +336,7 @@ async fn batch_and_copy_with_a_sas_client() {
     create_blobs(&container, &names).await;
     let key = SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
     let hour = SystemTime::now() + Duration::from_secs(3600);
-    let sas = ServiceSas::container(container.name(), "rcwd", hour).unwrap().sign(&key);
+    let sas = Sas::container(container.name(), "rcwd", hour).sign(&key).unwrap();
     let sas_client =
         ClientBuilder::new().endpoint(&support::endpoints().http).sas_token(&sas.to_query()).unwrap().build().unwrap();
     let via_sas = sas_client.container(container.name());

@@ -11,7 +11,7 @@ mod token_server;
 
 use std::sync::{Arc, Mutex};
 
-use azblob::auth::entra::{ClientSecretCredential, ManagedIdentityCredential};
+use azblob::auth::entra::{ClientCredential, ClientProof, CredentialOptions, ManagedIdentityCredential};
 use azblob::transport::{HttpTransport, Request, ReqwestTransport, Response, RetryOptions, TransportError};
 use azblob::{BlobServiceClient, ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use azblob_testkit::{ForwardProxy, Seen};
@@ -106,10 +106,10 @@ async fn proxy_variables_are_honoured_and_no_proxy_bypasses_them() {
     assert_eq!(proxy.seen().len(), before, "no_proxy() went around it too");
 }
 
-fn client_secret(server: &TokenServer) -> ClientSecretCredential {
-    ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET)
+fn client_secret(server: &TokenServer) -> ClientCredential {
+    ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET))
         .unwrap()
-        .retry(RetryOptions::none())
+        .options(&CredentialOptions { retry: RetryOptions::none(), ..CredentialOptions::default() })
 }
 
 /// Whether the proxy forwarded a request to `url` (ignoring the query).

@@ -8,9 +8,8 @@ mod token_server;
 
 use std::sync::Arc;
 
-use azblob::auth::entra::ClientSecretCredential;
-use azblob::auth::TokenCredential;
-use azblob::auth::STORAGE_SCOPE;
+use azblob::auth::entra::{ClientCredential, ClientProof, CredentialOptions};
+use azblob::auth::{TokenCredential, STORAGE_SCOPE};
 use azblob::transport::RetryOptions;
 use azblob_testkit::ForwardProxy;
 use support::{endpoints, new_container};
@@ -36,9 +35,9 @@ async fn the_environment_names_the_proxy_and_no_proxy_bypasses_it() {
 
     // A token flow used on its own (no client) reads the environment too.
     let server = TokenServer::start();
-    let secret = ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET)
+    let secret = ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET))
         .unwrap()
-        .retry(RetryOptions::none());
+        .options(&CredentialOptions { retry: RetryOptions::none(), ..CredentialOptions::default() });
     secret.get_token(&[STORAGE_SCOPE]).await.unwrap();
     assert_eq!(proxy.seen().len(), through + 1, "the token request went through the proxy");
 
@@ -56,9 +55,9 @@ async fn the_environment_names_the_proxy_and_no_proxy_bypasses_it() {
     // The bad variable fails neither a client that chooses explicitly nor the
     // token flow it was given, which takes the client's wire.
     let credential = || {
-        ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, CLIENT_SECRET)
+        ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(CLIENT_SECRET))
             .unwrap()
-            .retry(RetryOptions::none())
+            .options(&CredentialOptions { retry: RetryOptions::none(), ..CredentialOptions::default() })
     };
     let alone = credential().get_token(&[STORAGE_SCOPE]).await.unwrap_err();
     assert_eq!(alone.kind(), azblob::ErrorKind::InvalidInput, "a flow on its own reads the environment: {alone}");

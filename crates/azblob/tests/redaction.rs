@@ -10,9 +10,8 @@ mod token_server;
 
 use std::sync::Arc;
 
-use azblob::auth::entra::{ClientSecretCredential, TokenCache};
-use azblob::auth::TokenCredential;
-use azblob::auth::STORAGE_SCOPE;
+use azblob::auth::entra::{ClientCredential, ClientProof, CredentialOptions};
+use azblob::auth::{TokenCredential, STORAGE_SCOPE};
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
 use azblob::ClientBuilder;
 use futures_util::future::BoxFuture;
@@ -23,15 +22,19 @@ use token_server::{Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
 /// The password of the proxies the test goes through.
 const PROXY_PASSWORD: &str = "proxy-password-value";
 
-fn client_secret(server: &TokenServer, secret: &str) -> ClientSecretCredential {
-    ClientSecretCredential::with_authority(&server.url(), TENANT, CLIENT_ID, secret)
+fn client_secret(server: &TokenServer, secret: &str) -> ClientCredential {
+    ClientCredential::from_authority(&server.url(), TENANT, CLIENT_ID, ClientProof::secret(secret))
         .unwrap()
-        .retry(RetryOptions::none())
+        .options(&CredentialOptions { retry: RetryOptions::none(), ..CredentialOptions::default() })
 }
 
 /// A cache that refreshes a token inside the margin on every call.
-fn eager_cache() -> TokenCache {
-    TokenCache::new().min_refresh_interval(Duration::ZERO)
+fn eager_cache() -> CredentialOptions {
+    CredentialOptions {
+        retry: RetryOptions::none(),
+        min_refresh_interval: Duration::ZERO,
+        ..CredentialOptions::default()
+    }
 }
 
 /// A wire that answers 201 to everything.
@@ -68,7 +71,7 @@ fn secrets_never_reach_logs_errors_or_debug() {
         client.blob("c1c", "b").put("x").await.unwrap();
         // A refresh that fails while the old token is valid is logged as a warning.
         server.reply(Reply::Error { status: 503, body: "{}".into() });
-        let short = client_secret(&server, CLIENT_SECRET).cache(eager_cache());
+        let short = client_secret(&server, CLIENT_SECRET).options(&eager_cache());
         server.reply(Reply::Token { lifetime_secs: 240 });
         short.get_token(&[STORAGE_SCOPE]).await.unwrap();
         server.reply(Reply::Error { status: 503, body: "{}".into() });

@@ -15,8 +15,7 @@ mod support;
 use std::fmt::Debug;
 use std::time::{Duration, SystemTime};
 
-use azblob::auth::ServiceSas;
-use azblob::auth::SharedKeyCredential;
+use azblob::auth::{Sas, SharedKeyCredential};
 use azblob::sim::SimulationMode;
 use azblob::{
     AccessTier, BlobClient, BlobRange, BlobSelector, BlobServiceClient, ClientBuilder, ContentHeaders, CopySource,
@@ -165,9 +164,9 @@ fn no_secret_prints_from_any_library_operation() {
         let container = new_container(&key_client, "libscan").await;
         let key = SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
         let expiry = SystemTime::now() + Duration::from_secs(3600);
-        let sas = ServiceSas::container(container.name(), "racwdl", expiry).unwrap().sign(&key);
+        let sas = Sas::container(container.name(), "racwdl", expiry).sign(&key).unwrap();
         scan.plant("SAS signature", sas.get("sig").unwrap());
-        let source_sas = ServiceSas::container(container.name(), "r", expiry).unwrap().sign(&key);
+        let source_sas = Sas::container(container.name(), "r", expiry).sign(&key).unwrap();
         scan.plant("copy source SAS signature", source_sas.get("sig").unwrap());
         container.blob("source.txt").put("copied by URL").await.unwrap();
         let mut source_url = container.blob("source.txt").url().unwrap();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use azblob::transport::{Clock, ReqwestTransport, RetryOptions, TimeoutKind, TransportError};
 use azblob::DownloadOptions;
 use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
-use azblob_testkit::{pseudo_random_bytes, Fault, Relay};
+use azblob_testkit::{pseudo_random_bytes, Fault, Relay, Unreachable};
 use futures_util::future::BoxFuture;
 
 const MIB: u64 = 1024 * 1024;
@@ -222,4 +222,33 @@ async fn a_streamed_request_body_keeps_its_content_length() {
     assert_eq!(received[0].header("content-length").as_deref(), Some("204800"));
     assert_eq!(received[0].header("transfer-encoding"), None);
     assert_eq!(received[0].body, data);
+}
+
+/// A host that never completes the TCP handshake: each attempt ends after
+/// the connect timeout, is retried (a connection never made carried no
+/// request), and the error names the connect timeout.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn an_unreachable_host_fails_within_the_connect_timeout() {
+    let unreachable = Unreachable::start().unwrap();
+    let port = unreachable.port();
+    let retry = RetryOptions { max_retries: 2, ..RetryOptions::default() };
+    let client = ClientBuilder::new()
+        .endpoint(format!("http://127.0.0.1:{port}/{DEV_ACCOUNT}"))
+        .shared_key(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
+        .unwrap()
+        .connect_timeout(Duration::from_millis(300))
+        .inactivity_timeout(Duration::from_secs(30))
+        .retry(retry)
+        .clock(Arc::new(NoSleep))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.blob("unreachable", "b").properties().await.unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(timeout_of(&err), Some(TimeoutKind::Connect), "{err:?}");
+    assert!(err.to_string().contains("connect timeout"), "{err}");
+    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "the error names the endpoint: {err}");
+    // Three attempts of 300 ms, far below the 30 s inactivity timeout.
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(5), "{took:?}");
 }

@@ -3,22 +3,20 @@
 //! Bearer tokens come from a [`TokenCredential`]; the Microsoft Entra ID
 //! flows that implement it are in [`entra`].
 
+mod delegation_key;
 pub mod entra;
 mod sas;
 mod scope;
 mod shared_key;
 pub(crate) mod time;
 mod token;
-mod user_delegation_sas;
 
-pub use self::sas::{AccountSas, SasProtocol, SasToken, ServiceSas};
-pub(crate) use self::scope::origin;
+pub use self::delegation_key::UserDelegationKey;
+pub use self::sas::{Sas, SasProtocol, SasToken};
 pub use self::scope::{CredentialScope, AZURE_STORAGE_SUFFIXES};
 pub use self::shared_key::SharedKeyCredential;
 pub use self::time::iso8601;
 pub use self::token::{AccessToken, StaticTokenCredential, TokenCredential, TokenWire, STORAGE_SCOPE};
-pub use self::user_delegation_sas::UserDelegationSas;
-pub use crate::ops::user_delegation_key::UserDelegationKey;
 
 use std::sync::Arc;
 

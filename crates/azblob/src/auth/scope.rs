@@ -12,6 +12,7 @@ use url::Url;
 
 use super::Credential;
 use crate::error::{Error, Result};
+use crate::net::origin;
 
 /// Azure's own blob-storage host suffixes, the only ones a token may be trusted to:
 /// the public cloud, Azure China, Azure US Government, and the DNS-zone
@@ -107,15 +108,6 @@ impl CredentialScope {
             origin(&self.endpoint),
             origin(url)
         )))
-    }
-}
-
-/// Scheme, host and port of a URL: what identifies a host, without path or query.
-pub(crate) fn origin(url: &Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
-        (Some(host), None) => format!("{}://{host}", url.scheme()),
-        (None, _) => format!("{}:", url.scheme()),
     }
 }
 

@@ -11,9 +11,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::{Error, Result};
-use crate::ops::headers;
+use crate::headers;
 use crate::redact::Secret;
-use crate::transport::Request;
+use crate::wire::Request;
 
 /// An account name and its base64 account key.
 ///

@@ -13,8 +13,8 @@ use futures_util::future::BoxFuture;
 
 use crate::error::Result;
 use crate::redact::Secret;
-use crate::transport::proxy::ProxyConfig;
-use crate::transport::HttpTransport;
+use crate::wire::proxy::ProxyConfig;
+use crate::wire::HttpTransport;
 
 /// The OAuth scope of Azure Storage.
 pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";

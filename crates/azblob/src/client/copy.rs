@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use url::Url;
 
 use super::BlobClient;
-use crate::auth::{Credential, ServiceSas, STORAGE_SCOPE};
+use crate::auth::{Credential, Sas, STORAGE_SCOPE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_properties::BlobSelector;
 use crate::ops::copy_blob::build_abort_copy_request;
@@ -89,8 +89,8 @@ impl CopySource {
             Credential::SharedKey(key) => {
                 let now = SystemTime::now();
                 let lifetime = if sync { SYNC_SOURCE_SAS_LIFETIME } else { ASYNC_SOURCE_SAS_LIFETIME };
-                let mut sas = ServiceSas::blob(blob.container_name(), blob.name(), "r", now + lifetime)?
-                    .start(now - SAS_CLOCK_SKEW);
+                let mut sas =
+                    Sas::blob(blob.container_name(), blob.name(), "r", now + lifetime).start(now - SAS_CLOCK_SKEW);
                 // A snapshot or version is granted on its own (`sr=bs`/`bv`), as documented.
                 if let Some(snapshot) = &selector.snapshot {
                     sas = sas.snapshot(snapshot.clone());
@@ -98,7 +98,7 @@ impl CopySource {
                 if let Some(version_id) = &selector.version_id {
                     sas = sas.blob_version(version_id.clone());
                 }
-                let sas = sas.sign(key);
+                let sas = sas.sign(key)?;
                 url.query_pairs_mut().extend_pairs(sas.pairs());
                 Ok((url, None))
             }

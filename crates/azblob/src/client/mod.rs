@@ -11,7 +11,6 @@ mod blob_manage;
 mod blob_transfer;
 mod container;
 mod copy;
-mod from_url;
 mod list;
 mod simulation;
 
@@ -98,7 +97,7 @@ impl BlobServiceClient {
     /// [Get User Delegation Key](https://learn.microsoft.com/rest/api/storageservices/get-user-delegation-key).
     ///
     /// Only a client authorized with a bearer token can ask for one; sign
-    /// SAS tokens with it through [`UserDelegationSas`](crate::auth::UserDelegationSas).
+    /// SAS tokens with it through [`Sas::sign_user_delegation`](crate::auth::Sas::sign_user_delegation).
     pub async fn user_delegation_key(&self, start: SystemTime, expiry: SystemTime) -> Result<UserDelegationKey> {
         if !matches!(self.inner.credential, Credential::Token(_)) {
             return Err(Error::invalid_input(

@@ -1,6 +1,7 @@
 //! `ClientBuilder`: account, endpoint, credential, API version, retry, timeouts and TLS.
 
 mod blob_url;
+mod client_from_url;
 mod connection_string;
 mod debug;
 mod env;
@@ -18,6 +19,7 @@ use url::{Host, Url};
 use crate::auth::{Credential, CredentialScope, SasToken, SharedKeyCredential, TokenCredential};
 use crate::client::BlobServiceClient;
 use crate::error::{Error, Result};
+use crate::net::is_loopback;
 use crate::transport::proxy::ProxyConfig;
 use crate::transport::reqwest::WireOptions;
 use crate::transport::{
@@ -25,8 +27,7 @@ use crate::transport::{
     TraceLayer,
 };
 
-/// The REST API version sent as `x-ms-version` unless configured otherwise.
-pub const DEFAULT_API_VERSION: &str = "2023-11-03";
+pub use crate::headers::DEFAULT_API_VERSION;
 
 /// The emulator's well-known account name.
 pub const DEV_ACCOUNT: &str = "devstoreaccount1";
@@ -484,16 +485,6 @@ fn account_from_endpoint(url: &Url) -> Result<String> {
             "cannot tell the account name from endpoint {}; set it with account()",
             crate::redact::RedactedUrl(url)
         ))),
-    }
-}
-
-/// Whether the endpoint is on this machine (127.0.0.0/8, ::1, localhost).
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 

@@ -13,9 +13,9 @@ pub(crate) mod conditions;
 pub(crate) mod copy_blob;
 pub(crate) mod copy_state;
 pub(crate) mod delete_blob;
-pub(crate) mod error_map;
+pub(crate) use crate::wire::error_map;
 pub(crate) mod get_blob;
-pub(crate) mod headers;
+pub(crate) use crate::headers;
 #[cfg(test)]
 mod idempotency_tests;
 pub(crate) mod list_blobs;

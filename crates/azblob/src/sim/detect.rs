@@ -14,7 +14,7 @@ use std::fmt;
 use super::cassette::{Cassette, CassetteBody};
 use super::sanitize::REDACTED;
 use super::shapes::{is_b64url, secret_spans};
-use crate::ops::headers::{CREDENTIAL_HEADERS, X_MS_ENCRYPTION_KEY, X_MS_SOURCE_ENCRYPTION_KEY};
+use crate::headers::{CREDENTIAL_HEADERS, X_MS_ENCRYPTION_KEY, X_MS_SOURCE_ENCRYPTION_KEY};
 
 /// The kind of secret the detector found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

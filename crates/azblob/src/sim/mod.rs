@@ -58,7 +58,7 @@ use futures_util::future::BoxFuture;
 
 use self::matcher::Prepared;
 pub(crate) use self::session::Simulation;
-use crate::transport::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
+use crate::wire::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
 
 /// What the simulation layer does with each request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

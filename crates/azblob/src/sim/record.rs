@@ -8,7 +8,7 @@ use super::cassette::{
 };
 use super::sanitize::Sanitizer;
 use super::store::{sha256_hex, BodyStore};
-use crate::transport::Request;
+use crate::wire::Request;
 
 /// The request as the cassette holds it: path, sorted query, the headers
 /// that matter, the body inline or as its hash; then sanitized.

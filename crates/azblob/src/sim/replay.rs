@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use super::cassette::{CassetteBody, CassetteResponse};
 use super::sanitize::Sanitizer;
 use super::store::read_stored;
-use crate::transport::{Response, TransportError, TransportErrorKind};
+use crate::wire::{Response, TransportError, TransportErrorKind};
 
 /// Rebuilds `recorded` as a [`Response`] with a full body. `pending` is the
 /// stored body if this session recorded it and it is not on disk yet.

@@ -6,7 +6,7 @@
 
 use super::cassette::{canonical_query, CassetteBody, CassetteRequest, CassetteResponse};
 use super::shapes::redact_text;
-use crate::ops::headers::CREDENTIAL_HEADERS;
+use crate::headers::CREDENTIAL_HEADERS;
 
 /// What replaces a secret in recorded text: the same marker as in errors and logs.
 pub const REDACTED: &str = crate::redact::REDACTED;

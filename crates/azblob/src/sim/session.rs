@@ -16,7 +16,7 @@ use super::sanitize::Sanitizer;
 use super::store::BodyStore;
 use super::{SimulationMode, SimulationOptions, SimulationStats};
 use crate::error::{Error, Result};
-use crate::transport::{Clock, HttpTransport, Request, Response, TransportError};
+use crate::wire::{Clock, HttpTransport, Request, Response, TransportError};
 
 /// The state of one simulation, shared by the layer and the client's handle.
 pub(crate) struct Simulation {

@@ -4,53 +4,27 @@
 //! A [`TransportError`] means *no response at all* (refused, reset, timed
 //! out, TLS failure); a 404 or a 503 is a [`Response`] and is turned into an
 //! [`ErrorKind`](crate::ErrorKind) in exactly one place,
-//! `ops::error_map::error_from_response`.
+//! `wire::error_map::error_from_response`.
 //!
 //! The stack, outermost first, is built by `Pipeline` (crate-private):
 //! operation span → [`RetryLayer`] → [`SignLayer`] → [`TraceLayer`] → the
 //! simulation layer when recording or replaying ([`crate::sim`]) → wire
 //! ([`ReqwestTransport`] or any user transport).
 
-mod body;
-mod error;
 mod pipeline;
-pub(crate) mod proxy;
-mod request;
-pub(crate) mod reqwest;
-pub(crate) mod retry;
 mod sign;
-mod sub_requests;
-mod timeout;
 mod trace;
 
-pub use self::body::{Body, Response};
-pub use self::error::{TransportError, TransportErrorKind};
+// The wire and its types live at the bottom of the crate (`crate::wire`) so
+// that auth's token flows can send without importing this layer; these
+// re-exports keep `azblob::transport::Request` and the crate's
+// `crate::transport::...` paths the one way to name them.
 pub(crate) use self::pipeline::Pipeline;
-pub use self::request::Request;
-pub use self::reqwest::ReqwestTransport;
-pub use self::retry::{Clock, RetryLayer, RetryOptions, RetryRng, SystemClock};
 pub use self::sign::SignLayer;
-pub(crate) use self::sub_requests::SubRequests;
-pub use self::timeout::TimeoutKind;
-pub(crate) use self::timeout::{timeout_error, TimedStream};
 pub use self::trace::TraceLayer;
+pub(crate) use crate::wire::{proxy, reqwest, retry, timeout_error, SubRequests};
+pub use crate::wire::{
+    Body, Clock, HttpTransport, Request, ReqwestTransport, Response, RetryLayer, RetryOptions, RetryRng, SystemClock,
+    TimeoutKind, TransportError, TransportErrorKind,
+};
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-
-use futures_util::future::BoxFuture;
-
-/// Sends one HTTP request and returns the service's response.
-///
-/// Implementations are the wire ([`ReqwestTransport`]) and the layers that
-/// wrap another transport (retry, signing, tracing, simulation). A layer owns
-/// one concern and forwards everything else unchanged.
-pub trait HttpTransport: Send + Sync + std::fmt::Debug {
-    /// Sends `request`. A non-2xx status is an `Ok(Response)`; an `Err` means
-    /// no response was received.
-    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>>;
-}
-
-impl<T: HttpTransport + ?Sized> HttpTransport for std::sync::Arc<T> {
-    fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
-        (**self).send(request)
-    }
-}

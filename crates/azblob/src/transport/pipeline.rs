@@ -9,7 +9,8 @@ use tracing::Instrument;
 
 use super::{timeout_error, HttpTransport, Request, Response, TimeoutKind, TransportError, TransportErrorKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::{error_map, headers};
+use crate::headers;
+use crate::wire::error_map;
 
 /// The assembled transport stack plus the settings every request shares.
 #[derive(Debug, Clone)]

@@ -16,9 +16,9 @@ use http::HeaderValue;
 
 use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
 use crate::auth::{Credential, CredentialScope, STORAGE_SCOPE};
-use crate::config::is_loopback;
 use crate::error::Error;
-use crate::ops::headers;
+use crate::headers;
+use crate::net::is_loopback;
 
 /// Signs every request with a [`Credential`] and forwards it.
 #[derive(Debug)]

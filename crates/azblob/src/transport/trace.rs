@@ -10,7 +10,7 @@ use futures_util::future::BoxFuture;
 use tracing::Instrument;
 
 use super::{HttpTransport, Request, Response, TransportError};
-use crate::ops::headers;
+use crate::headers;
 use crate::redact::RedactedUrl;
 
 /// Traces every attempt of the inner transport.

@@ -14,6 +14,7 @@ use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
 use super::cache::TokenCache;
+use super::options::CredentialOptions;
 use super::token_response::{expiry_at, number};
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
@@ -62,9 +63,10 @@ impl AzureCliCredential {
         self
     }
 
-    /// Replaces the token cache.
-    pub fn cache(mut self, cache: TokenCache) -> Self {
-        self.cache = Arc::new(cache);
+    /// Applies the cache settings of `options`; the CLI sends no HTTP
+    /// request, so their retry and transport do not apply.
+    pub fn options(mut self, options: &CredentialOptions) -> Self {
+        self.cache = options.cache();
         self
     }
 

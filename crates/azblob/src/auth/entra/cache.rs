@@ -52,17 +52,18 @@ struct Entry {
 impl TokenCache {
     /// An empty cache that refreshes tokens [`DEFAULT_REFRESH_MARGIN`] before they expire.
     pub fn new() -> Self {
-        TokenCache::with_refresh_margin(DEFAULT_REFRESH_MARGIN)
-    }
-
-    /// An empty cache that refreshes tokens `margin` before they expire.
-    pub fn with_refresh_margin(margin: Duration) -> Self {
         TokenCache {
-            refresh_margin: margin,
+            refresh_margin: DEFAULT_REFRESH_MARGIN,
             min_refresh_interval: DEFAULT_MIN_REFRESH_INTERVAL,
             state: Mutex::new(HashMap::new()),
             refresh: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// How long before their expiry tokens are refreshed (default [`DEFAULT_REFRESH_MARGIN`]).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
     }
 
     /// The shortest time between two refreshes while the cached token is
@@ -179,9 +180,10 @@ impl CachedTokenCredential {
         CachedTokenCredential { inner, cache: TokenCache::new() }
     }
 
-    /// Caches the tokens of `inner` in `cache` (another margin or refresh interval).
-    pub fn with_cache(inner: Arc<dyn TokenCredential>, cache: TokenCache) -> Self {
-        CachedTokenCredential { inner, cache }
+    /// Replaces the cache (another margin or refresh interval).
+    pub fn cache(mut self, cache: TokenCache) -> Self {
+        self.cache = cache;
+        self
     }
 }
 
@@ -240,7 +242,7 @@ mod tests {
     /// A cache that refreshes a token inside the margin on every call.
     fn eager(source: &Arc<Counting>) -> Arc<CachedTokenCredential> {
         let cache = TokenCache::new().min_refresh_interval(Duration::ZERO);
-        Arc::new(CachedTokenCredential::with_cache(Arc::clone(source) as Arc<dyn TokenCredential>, cache))
+        Arc::new(CachedTokenCredential::new(Arc::clone(source) as Arc<dyn TokenCredential>).cache(cache))
     }
 
     #[tokio::test]
@@ -272,8 +274,8 @@ mod tests {
         assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-2");
         // With a 1-minute margin the same token is kept.
         let source = Counting::new(Duration::from_secs(240));
-        let cache = TokenCache::with_refresh_margin(Duration::from_secs(60)).min_refresh_interval(Duration::ZERO);
-        let cred = CachedTokenCredential::with_cache(Arc::clone(&source) as Arc<dyn TokenCredential>, cache);
+        let cache = TokenCache::new().refresh_margin(Duration::from_secs(60)).min_refresh_interval(Duration::ZERO);
+        let cred = CachedTokenCredential::new(Arc::clone(&source) as Arc<dyn TokenCredential>).cache(cache);
         cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
         cred.get_token(&[STORAGE_SCOPE]).await.unwrap();
         assert_eq!(source.calls.load(Ordering::SeqCst), 1);
@@ -298,8 +300,8 @@ mod tests {
     #[tokio::test]
     async fn a_huge_refresh_margin_neither_panics_nor_poisons_the_cache() {
         let source = Counting::new(Duration::from_secs(3600));
-        let cache = TokenCache::with_refresh_margin(Duration::MAX);
-        let cred = CachedTokenCredential::with_cache(Arc::clone(&source) as Arc<dyn TokenCredential>, cache);
+        let cache = TokenCache::new().refresh_margin(Duration::MAX);
+        let cred = CachedTokenCredential::new(Arc::clone(&source) as Arc<dyn TokenCredential>).cache(cache);
         for _ in 0..3 {
             assert_eq!(cred.get_token(&[STORAGE_SCOPE]).await.unwrap().token.expose(), "token-1");
         }

@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use futures_util::future::BoxFuture;
 
-use super::client_credentials::DEFAULT_AUTHORITY_HOST;
-use super::{AzureCliCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential};
+use super::client_request::DEFAULT_AUTHORITY_HOST;
+use super::{AzureCliCredential, ClientCredential, ClientProof, CredentialOptions, ManagedIdentityCredential};
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -32,13 +32,13 @@ pub struct ChainedTokenCredential {
 }
 
 impl ChainedTokenCredential {
-    /// An empty chain; add links with [`with`](Self::with).
+    /// An empty chain; add links with [`link`](Self::link).
     pub fn new() -> Self {
         ChainedTokenCredential { links: Vec::new(), chosen: OnceLock::new() }
     }
 
     /// Appends a credential named `name` (the name appears in errors).
-    pub fn with(mut self, name: &'static str, credential: Arc<dyn TokenCredential>) -> Self {
+    pub fn link(mut self, name: &'static str, credential: Arc<dyn TokenCredential>) -> Self {
         self.links.push(Link { name, credential: Ok(credential) });
         self
     }
@@ -131,6 +131,7 @@ type VarSource = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct DefaultAzureCredentialBuilder {
     vars: VarSource,
     azure_cli: Option<AzureCliCredential>,
+    options: CredentialOptions,
     exclude_managed_identity: bool,
     exclude_azure_cli: bool,
 }
@@ -150,6 +151,7 @@ impl DefaultAzureCredentialBuilder {
         DefaultAzureCredentialBuilder {
             vars: Box::new(|name| std::env::var(name).ok().filter(|v| !v.is_empty())),
             azure_cli: None,
+            options: CredentialOptions::default(),
             exclude_managed_identity: false,
             exclude_azure_cli: false,
         }
@@ -164,6 +166,13 @@ impl DefaultAzureCredentialBuilder {
     /// Uses this Azure CLI link (another program, timeout or tenant) instead of the default.
     pub fn azure_cli(mut self, cli: AzureCliCredential) -> Self {
         self.azure_cli = Some(cli);
+        self
+    }
+
+    /// Applies `options` to every link the chain builds (an Azure CLI
+    /// credential given with [`azure_cli`](Self::azure_cli) keeps its own).
+    pub fn options(mut self, options: &CredentialOptions) -> Self {
+        self.options = options.clone();
         self
     }
 
@@ -189,18 +198,14 @@ impl DefaultAzureCredentialBuilder {
         let client = get("AZURE_CLIENT_ID");
 
         let secret = match (&tenant, &client, get("AZURE_CLIENT_SECRET")) {
-            (Some(t), Some(c), Some(s)) => ClientSecretCredential::with_authority(&authority, t, c.clone(), s)
-                .map(|c| Arc::new(c) as Arc<dyn TokenCredential>)
-                .map_err(|e| e.to_string()),
+            (Some(t), Some(c), Some(s)) => client_credential(&authority, t, c, ClientProof::secret(s), &self.options),
             _ => Err("AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are not all set".to_owned()),
         };
         chain = push(chain, ENVIRONMENT, secret);
 
         let federated = match (&tenant, &client, get("AZURE_FEDERATED_TOKEN_FILE")) {
             (Some(t), Some(c), Some(file)) => {
-                WorkloadIdentityCredential::with_authority(&authority, t, c.clone(), PathBuf::from(file))
-                    .map(|c| Arc::new(c) as Arc<dyn TokenCredential>)
-                    .map_err(|e| e.to_string())
+                client_credential(&authority, t, c, ClientProof::token_file(PathBuf::from(file)), &self.options)
             }
             _ => Err("AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE are not all set".to_owned()),
         };
@@ -208,6 +213,7 @@ impl DefaultAzureCredentialBuilder {
 
         if !self.exclude_managed_identity {
             let managed = ManagedIdentityCredential::from_vars(&get).map(|mut m| {
+                m = m.options(&self.options);
                 if let Some(client) = &client {
                     m = m.client_id(client.clone());
                 }
@@ -216,11 +222,11 @@ impl DefaultAzureCredentialBuilder {
             chain = push(chain, MANAGED_IDENTITY, managed.map_err(|e| e.to_string()));
         }
         if !self.exclude_azure_cli {
-            let mut cli = self.azure_cli.unwrap_or_default();
+            let mut cli = self.azure_cli.unwrap_or_else(|| AzureCliCredential::new().options(&self.options));
             if let Some(tenant) = &tenant {
                 cli = cli.tenant_id(tenant.clone());
             }
-            chain = chain.with(AZURE_CLI, Arc::new(cli));
+            chain = chain.link(AZURE_CLI, Arc::new(cli));
         }
         chain
     }
@@ -232,13 +238,26 @@ impl Default for DefaultAzureCredentialBuilder {
     }
 }
 
+/// A client credentials link, or why it could not be set up.
+fn client_credential(
+    authority: &str,
+    tenant: &str,
+    client: &str,
+    proof: ClientProof,
+    options: &CredentialOptions,
+) -> std::result::Result<Arc<dyn TokenCredential>, String> {
+    ClientCredential::from_authority(authority, tenant, client, proof)
+        .map(|c| Arc::new(c.options(options)) as Arc<dyn TokenCredential>)
+        .map_err(|e| e.to_string())
+}
+
 fn push(
     chain: ChainedTokenCredential,
     name: &'static str,
     link: std::result::Result<Arc<dyn TokenCredential>, String>,
 ) -> ChainedTokenCredential {
     match link {
-        Ok(credential) => chain.with(name, credential),
+        Ok(credential) => chain.link(name, credential),
         Err(reason) => chain.unavailable(name, reason),
     }
 }

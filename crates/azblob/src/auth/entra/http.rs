@@ -10,19 +10,19 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use futures_util::StreamExt;
 use http::StatusCode;
 use url::{Host, Url};
 
 use super::token_response::{parse_error_body, parse_token_response};
 use crate::auth::{AccessToken, TokenWire};
-use crate::config::is_loopback;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::{error_map, headers};
-use crate::transport::proxy::ProxyConfig;
-use crate::transport::reqwest::WireOptions;
-use crate::transport::retry::FastRng;
-use crate::transport::{
+use crate::headers;
+use crate::net::is_loopback;
+use crate::wire::error_map;
+use crate::wire::proxy::ProxyConfig;
+use crate::wire::reqwest::WireOptions;
+use crate::wire::retry::FastRng;
+use crate::wire::{
     HttpTransport, Request, ReqwestTransport, RetryLayer, RetryOptions, SystemClock, TransportErrorKind,
 };
 
@@ -140,16 +140,9 @@ impl TokenHttp {
             return Err(err.context(&format!("{flow}: the token endpoint {origin}")));
         }
         let request_id = response.header(headers::X_MS_REQUEST_ID).map(str::to_owned);
-        let mut body = Vec::new();
-        let mut stream = response.body.into_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|err| {
-                Error::new(ErrorKind::Transport, format!("{flow}: the token response broke off: {err}"))
-            })?;
-            body.extend_from_slice(&chunk[..chunk.len().min(MAX_TOKEN_BODY - body.len())]);
-            if body.len() >= MAX_TOKEN_BODY {
-                break;
-            }
+        let (body, broken) = response.body.read_capped(MAX_TOKEN_BODY).await;
+        if let Some(err) = broken {
+            return Err(Error::new(ErrorKind::Transport, format!("{flow}: the token response broke off: {err}")));
         }
         if status.is_success() {
             return parse_token_response(&body, SystemTime::now()).map_err(|err| err.context(flow));

@@ -23,10 +23,11 @@ use url::Url;
 
 use super::cache::TokenCache;
 use super::http::{check_endpoint, parse_endpoint, TokenHttp};
+use super::options::CredentialOptions;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::Secret;
-use crate::transport::{HttpTransport, Request, RetryOptions};
+use crate::wire::{Request, RetryOptions};
 
 /// The instance metadata service's token endpoint.
 pub const IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
@@ -117,22 +118,12 @@ impl ManagedIdentityCredential {
         self
     }
 
-    /// Sends token requests through `transport` instead of reqwest, also
-    /// when the credential is given to a client with a wire of its own.
-    pub fn transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
-        self.http.set_transport(transport);
-        self
-    }
-
-    /// How failed token requests are retried once the endpoint has answered (default: 3 retries).
-    pub fn retry(mut self, retry: RetryOptions) -> Self {
-        self.http.set_retry(retry);
-        self
-    }
-
-    /// Replaces the token cache.
-    pub fn cache(mut self, cache: TokenCache) -> Self {
-        self.cache = Arc::new(cache);
+    /// Applies `options` (retry once the endpoint has answered, transport,
+    /// cache), replacing earlier ones. A transport given here is used for
+    /// IMDS too.
+    pub fn options(mut self, options: &CredentialOptions) -> Self {
+        options.apply(&mut self.http);
+        self.cache = options.cache();
         self
     }
 

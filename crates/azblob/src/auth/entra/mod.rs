@@ -11,11 +11,13 @@
 //! ([`TokenCredential::use_wire`]), except
 //! IMDS, which is always reached directly.
 //!
-//! - [`ClientSecretCredential`]: an app registration's secret.
-//! - [`WorkloadIdentityCredential`]: a federated token file (AKS workload identity).
+//! - [`ClientCredential`]: an app registration, proven by its secret or by a
+//!   federated token file (AKS workload identity), see [`ClientProof`].
 //! - [`ManagedIdentityCredential`]: IMDS, App Service and Container Apps.
 //! - [`AzureCliCredential`]: the developer's `az login`.
 //! - [`DefaultAzureCredentialBuilder`]: all of them in the SDKs' order.
+//!
+//! Their retry, transport and cache settings are one [`CredentialOptions`].
 //!
 //! Authorize with Microsoft Entra ID:
 //! <https://learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory>
@@ -24,19 +26,19 @@
 //! # async fn demo() -> azblob::Result<()> {
 //! use std::sync::Arc;
 //! use std::time::{Duration, SystemTime};
-//! use azblob::auth::entra::{default_credential, ClientSecretCredential};
+//! use azblob::auth::entra::{default_credential, ClientCredential, ClientProof};
 //!
 //! // The SDKs' default chain, from the environment ...
 //! let client = azblob::ClientBuilder::new().account("myaccount").token_credential(default_credential()).build()?;
 //! // ... or one flow explicitly.
-//! let secret = ClientSecretCredential::new("my-tenant-id", "my-client-id", "my-client-secret")?;
+//! let secret = ClientCredential::new("my-tenant-id", "my-client-id", ClientProof::secret("my-client-secret"))?;
 //! let client = azblob::ClientBuilder::new().account("myaccount").token_credential(Arc::new(secret)).build()?;
 //!
 //! // A read-only link to one blob, valid for an hour, signed by a user delegation key.
 //! let now = SystemTime::now();
 //! let key = client.user_delegation_key(now, now + Duration::from_secs(3600)).await?;
-//! let sas = azblob::auth::UserDelegationSas::blob("reports", "q4.pdf", "r", now + Duration::from_secs(3600))?
-//!     .sign(client.account(), &key)?;
+//! let sas = azblob::auth::Sas::blob("reports", "q4.pdf", "r", now + Duration::from_secs(3600))
+//!     .sign_user_delegation(client.account(), &key)?;
 //! let link = format!("{}?{}", client.blob("reports", "q4.pdf").url()?, sas.to_query());
 //! # let _ = link; Ok(()) }
 //! ```
@@ -44,14 +46,14 @@
 mod azure_cli;
 mod cache;
 mod chain;
-mod client_credentials;
-mod client_secret;
+mod client_credential;
+mod client_request;
 mod http;
 mod managed_identity;
+mod options;
 #[cfg(test)]
 mod proptests;
 mod token_response;
-mod workload_identity;
 
 use std::sync::Arc;
 
@@ -60,10 +62,10 @@ pub use self::cache::{CachedTokenCredential, TokenCache, DEFAULT_MIN_REFRESH_INT
 pub use self::chain::{
     ChainedTokenCredential, DefaultAzureCredentialBuilder, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
 };
-pub use self::client_credentials::DEFAULT_AUTHORITY_HOST;
-pub use self::client_secret::ClientSecretCredential;
+pub use self::client_credential::{ClientCredential, ClientProof};
+pub use self::client_request::DEFAULT_AUTHORITY_HOST;
 pub use self::managed_identity::{ManagedIdentityCredential, IMDS_ENDPOINT};
-pub use self::workload_identity::WorkloadIdentityCredential;
+pub use self::options::CredentialOptions;
 
 use crate::auth::TokenCredential;
 

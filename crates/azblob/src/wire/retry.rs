@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 use http::StatusCode;
 
 use super::{HttpTransport, Request, Response, TransportError, TransportErrorKind};
-use crate::ops::headers;
+use crate::headers;
 
 /// How many times and how patiently failed requests are retried.
 #[derive(Debug, Clone)]

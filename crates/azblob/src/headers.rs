@@ -1,6 +1,10 @@
 //! Header names used by the Blob REST API, declared once.
 //!
 //! Values are lowercase because `http::HeaderMap` stores names lowercase.
+//! The module sits at the bottom of the crate: every layer names headers.
+
+/// The REST API version sent as `x-ms-version` unless configured otherwise.
+pub const DEFAULT_API_VERSION: &str = "2023-11-03";
 
 /// `Content-Encoding`.
 pub(crate) const CONTENT_ENCODING: &str = "content-encoding";

@@ -63,6 +63,24 @@ impl Body {
         }
     }
 
+    /// Reads at most `max` bytes of the body and drops the rest: how error
+    /// and token answers, which are small when they are honest, are read.
+    ///
+    /// A body that breaks off returns what came before the break and the
+    /// error, so that a caller can still report a partial error answer.
+    pub(crate) async fn read_capped(self, max: usize) -> (Vec<u8>, Option<TransportError>) {
+        let mut body = Vec::new();
+        let mut stream = self.into_stream();
+        while body.len() < max {
+            match stream.next().await {
+                None => break,
+                Some(Ok(chunk)) => body.extend_from_slice(&chunk[..chunk.len().min(max - body.len())]),
+                Some(Err(err)) => return (body, Some(err)),
+            }
+        }
+        (body, None)
+    }
+
     /// Reads the body as a stream of chunks.
     pub fn into_stream(self) -> BoxStream<'static, Result<Bytes, TransportError>> {
         match self.0 {
@@ -143,6 +161,22 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn read_capped_stops_at_the_cap_and_keeps_what_came_before_a_break() {
+        let chunks = || vec![Ok(Bytes::from_static(b"abc")), Ok(Bytes::from_static(b"defg"))];
+        let body = Body::from_stream(futures_util::stream::iter(chunks()).boxed());
+        assert_eq!(body.read_capped(5).await.0, b"abcde");
+        let body = Body::from_stream(futures_util::stream::iter(chunks()).boxed());
+        let (bytes, broken) = body.read_capped(100).await;
+        assert_eq!((bytes.as_slice(), broken.is_none()), (&b"abcdefg"[..], true));
+        let mut broken_chunks = chunks();
+        broken_chunks.insert(1, Err(TransportError::new(crate::wire::TransportErrorKind::Io, "reset")));
+        let (bytes, broken) =
+            Body::from_stream(futures_util::stream::iter(broken_chunks).boxed()).read_capped(100).await;
+        assert_eq!(bytes, b"abc");
+        assert!(broken.is_some());
+    }
 
     #[test]
     fn debug_redacts_an_echoed_copy_source_signature() {

@@ -1,4 +1,4 @@
-//! The OAuth 2.0 client credentials request that the client secret and workload identity flows share.
+//! The request of the OAuth 2.0 client credentials grant, for either proof of `ClientCredential`.
 //!
 //! <https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow#get-a-token>
 
@@ -7,9 +7,9 @@ use url::Url;
 
 use super::http::{check_endpoint, parse_endpoint};
 use crate::error::{Error, Result};
-use crate::ops::headers;
+use crate::headers;
 use crate::redact::Secret;
-use crate::transport::Request;
+use crate::wire::Request;
 
 /// The public cloud's authority host, used when `AZURE_AUTHORITY_HOST` is unset.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
@@ -18,7 +18,7 @@ pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// How the application proves its identity to the token endpoint.
-pub(crate) enum ClientProof<'a> {
+pub(crate) enum GrantProof<'a> {
     /// A client secret from the app registration.
     Secret(&'a Secret),
     /// A signed JWT from another identity provider (Kubernetes service account token).
@@ -45,16 +45,16 @@ pub(crate) fn token_endpoint(authority: &str, tenant: &str) -> Result<Url> {
 /// Builds the form POST of the client credentials grant for `scopes`.
 ///
 /// The body carries the secret or assertion; `Request`'s `Debug` never shows bodies.
-pub(crate) fn build_request(endpoint: &Url, client_id: &str, proof: ClientProof<'_>, scopes: &[&str]) -> Request {
+pub(crate) fn build_request(endpoint: &Url, client_id: &str, proof: GrantProof<'_>, scopes: &[&str]) -> Request {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("client_id", client_id);
     form.append_pair("grant_type", "client_credentials");
     form.append_pair("scope", &scopes.join(" "));
     match proof {
-        ClientProof::Secret(secret) => {
+        GrantProof::Secret(secret) => {
             form.append_pair("client_secret", secret.expose());
         }
-        ClientProof::Assertion(assertion) => {
+        GrantProof::Assertion(assertion) => {
             form.append_pair("client_assertion_type", JWT_BEARER);
             form.append_pair("client_assertion", assertion.expose().trim());
         }
@@ -97,7 +97,7 @@ mod tests {
     fn secret_request_shape() {
         let endpoint = token_endpoint(DEFAULT_AUTHORITY_HOST, "tenant").unwrap();
         let secret = Secret::new("s3cr3t~value");
-        let r = build_request(&endpoint, "app-id", ClientProof::Secret(&secret), &[STORAGE_SCOPE]);
+        let r = build_request(&endpoint, "app-id", GrantProof::Secret(&secret), &[STORAGE_SCOPE]);
         assert_eq!(r.method, Method::POST);
         assert_eq!(r.header("content-type"), Some("application/x-www-form-urlencoded"));
         let fields = form(&r);
@@ -114,7 +114,7 @@ mod tests {
     fn assertion_request_shape() {
         let endpoint = token_endpoint(DEFAULT_AUTHORITY_HOST, "tenant").unwrap();
         let assertion = Secret::new("eyJhbGciOiJSUzI1NiJ9.payload.sig\n");
-        let r = build_request(&endpoint, "app-id", ClientProof::Assertion(&assertion), &[STORAGE_SCOPE]);
+        let r = build_request(&endpoint, "app-id", GrantProof::Assertion(&assertion), &[STORAGE_SCOPE]);
         let fields = form(&r);
         let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("client_assertion_type"), Some(JWT_BEARER));

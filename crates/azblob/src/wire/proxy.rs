@@ -103,7 +103,7 @@ impl ProxyConfig {
     /// machine while readable by it: a plain `http://` request is, an
     /// `https://` one is tunnelled (`CONNECT`) and stays encrypted end to end.
     pub(crate) fn exposes_plain_http(&self, target: &Url) -> bool {
-        target.scheme() == "http" && self.proxy_for(target).is_some_and(|proxy| !crate::config::is_loopback(proxy))
+        target.scheme() == "http" && self.proxy_for(target).is_some_and(|proxy| !crate::net::is_loopback(proxy))
     }
 }
 

@@ -1,7 +1,9 @@
-//! `BlobClient::from_url` and `ContainerClient::from_url`: a client straight from a URL.
+//! `BlobClient::from_url` and `ContainerClient::from_url`: a client straight
+//! from a URL. They live with the builder, which they use, since the client
+//! layer sits below the configuration.
 
-use super::{BlobClient, ContainerClient};
-use crate::config::BlobUrl;
+use super::BlobUrl;
+use crate::client::{BlobClient, ContainerClient};
 use crate::error::{Error, Result};
 use crate::redact::redact_url_text;
 

@@ -2,13 +2,12 @@
 //!
 //! <https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes>
 
-use futures_util::StreamExt;
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::headers;
+use super::Response;
 use crate::error::{Error, ErrorKind};
-use crate::transport::Response;
+use crate::headers;
 
 /// Error bodies are small; a longer one is garbage and is cut here.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -21,15 +20,8 @@ pub(crate) async fn error_from_response(response: Response, operation: &'static 
     }
     let header_code = response.header(headers::X_MS_ERROR_CODE).map(str::to_owned);
     let request_id = response.header(headers::X_MS_REQUEST_ID).map(str::to_owned);
-    let mut body = Vec::new();
-    let mut stream = response.body.into_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        let room = MAX_ERROR_BODY - body.len();
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if body.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
+    // A body that breaks off still names the error as far as it got.
+    let (body, _broken) = response.body.read_capped(MAX_ERROR_BODY).await;
     error_from_parts(status, header_code, request_id, &body, operation)
 }
 
@@ -44,7 +36,7 @@ pub(crate) fn redirect_error(status: StatusCode, location: Option<&str>) -> Opti
         return None;
     }
     let target = match location.map(url::Url::parse) {
-        Some(Ok(url)) if url.host_str().is_some() => format!("to {}", crate::auth::origin(&url)),
+        Some(Ok(url)) if url.host_str().is_some() => format!("to {}", crate::net::origin(&url)),
         Some(Ok(_)) => "to a location without a host".to_owned(),
         Some(Err(_)) => "to a relative or malformed location".to_owned(),
         None => "without a Location".to_owned(),

@@ -1,0 +1,16 @@
+//! Shared access signatures: tokens given by the user, and one signer for
+//! the three kinds Azure defines (service, account and user delegation SAS).
+//!
+//! The kinds share their settings and checks ([`Sas`], `check.rs`) and differ
+//! only in their string-to-sign and key (`string_to_sign.rs`), so none of
+//! them can drift from the others.
+
+mod builder;
+mod check;
+mod string_to_sign;
+#[cfg(test)]
+mod tests;
+mod token;
+
+pub use self::builder::Sas;
+pub use self::token::{SasProtocol, SasToken};
