@@ -8,6 +8,9 @@ mod demo;
 mod fuzz;
 mod record;
 mod sink;
+mod sink_store;
+mod soak;
+mod soak_scenarios;
 mod test;
 
 use std::process::{Command, ExitCode};
@@ -31,6 +34,12 @@ Commands:
   coverage  line coverage (cargo-llvm-cov over the whole suite) and
           documentation coverage (nightly rustdoc) per crate; fails below
           80% lines or 90% documented items (not part of `test`)
+  soak    every fault scenario through the test kit's FaultProxy with
+          seeds 1..N: a transfer of --size-mib (default 1024) up and down
+          against the sink (--store) with a fault every ~64 MiB, and
+          smaller scenarios against Azurite; prints seed, faults, retries,
+          outcome and bytes verified (release build)
+                                                [--seeds N] [--size-mib N]
   help    print this text
 ";
 
@@ -43,10 +52,10 @@ fn main() -> ExitCode {
         Some("record") => record::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         // Internal: the benchmark's server and worker processes.
-        Some("sink") => {
-            args.get(1).and_then(|p| p.parse().ok()).ok_or("usage: sink PORT".to_owned()).and_then(sink::serve)
-        }
+        Some("sink") => sink::main(&args[1..]),
+        Some("soak-run") => soak::run_here(&args[1..]),
         Some("bench-worker") => bench::worker_main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");

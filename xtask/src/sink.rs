@@ -1,15 +1,19 @@
-//! A fast in-memory sink server for benchmarks (never used by tests).
+//! A fast in-memory sink server for benchmarks and the soak (never used by tests).
 //!
 //! It speaks just enough of the Blob REST API over HTTP/1.1 keep-alive:
 //! Put Blob, Put Block, Put Block List, Get Blob (with `x-ms-range`),
-//! Get Blob Properties and List Blobs. It checks no signature and keeps
-//! no data: it remembers sizes, and serves a fixed byte pattern, so memory
-//! and CPU stay out of the client's way.
+//! Get Blob Properties, List Blobs and Delete Blob. It checks no signature.
+//! By default it keeps no data: it remembers sizes, and serves a fixed byte
+//! pattern, so memory and CPU stay out of the client's way (`bench`). With
+//! `--store` it keeps what is uploaded and serves it back (`soak`, which
+//! checks transfers byte for byte; see `sink_store.rs`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+use crate::sink_store::{write_range, Data};
 
 const PATTERN_LEN: usize = 1 << 20;
 
@@ -19,12 +23,26 @@ struct Store {
     blobs: HashMap<String, u64>,
     /// Staged block sizes by (path, block id).
     blocks: HashMap<(String, String), u64>,
+    /// With `--store`: the data itself.
+    data: Option<Data>,
 }
 
-/// Serves forever on `port` (127.0.0.1).
-pub(crate) fn serve(port: u16) -> Result<(), String> {
+/// `sink PORT [--store]`: serves forever on `port` (127.0.0.1).
+pub(crate) fn main(args: &[String]) -> Result<(), String> {
+    let (port, store) = match args {
+        [port] => (port, false),
+        [port, flag] if flag == "--store" => (port, true),
+        _ => return Err("usage: sink PORT [--store]".to_owned()),
+    };
+    let port: u16 = port.parse().map_err(|_| format!("{port:?} is not a port"))?;
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot bind: {e}"))?;
-    let store = Arc::new(Mutex::new(Store::default()));
+    serve(listener, store);
+    Ok(())
+}
+
+/// Serves forever on `listener`, keeping uploaded data if `store`.
+pub(crate) fn serve(listener: TcpListener, store: bool) {
+    let store = Arc::new(Mutex::new(Store { data: store.then(Data::default), ..Store::default() }));
     let pattern: Arc<Vec<u8>> = Arc::new((0..PATTERN_LEN).map(|i| (i % 251) as u8).collect());
     for stream in listener.incoming().flatten() {
         let (store, pattern) = (Arc::clone(&store), Arc::clone(&pattern));
@@ -33,7 +51,6 @@ pub(crate) fn serve(port: u16) -> Result<(), String> {
             let _ = handle(stream, &store, &pattern);
         });
     }
-    Ok(())
 }
 
 struct Head {
@@ -78,23 +95,24 @@ fn handle(stream: TcpStream, store: &Mutex<Store>, pattern: &[u8]) -> std::io::R
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::with_capacity(1 << 20, stream);
     let mut sink = vec![0u8; 1 << 20];
+    let keep_all = store.lock().unwrap().data.is_some();
     while let Some(head) = read_head(&mut reader)? {
         let length: u64 = head.headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
         let mut body = Vec::new();
         let mut left = length;
-        // Keep small bodies (block lists), discard the rest.
+        // Keep small bodies (block lists), discard the rest, unless storing.
         while left > 0 {
             let want = left.min(sink.len() as u64) as usize;
             let n = reader.read(&mut sink[..want])?;
             if n == 0 {
                 return Ok(());
             }
-            if length <= 1 << 20 {
+            if keep_all || length <= 1 << 20 {
                 body.extend_from_slice(&sink[..n]);
             }
             left -= n as u64;
         }
-        respond(&mut writer, &head, length, &body, store, pattern)?;
+        respond(&mut writer, &head, length, body, store, pattern)?;
     }
     Ok(())
 }
@@ -105,7 +123,7 @@ fn respond(
     out: &mut TcpStream,
     head: &Head,
     length: u64,
-    body: &[u8],
+    body: Vec<u8>,
     store: &Mutex<Store>,
     pattern: &[u8],
 ) -> std::io::Result<()> {
@@ -113,64 +131,97 @@ fn respond(
     match (head.method.as_str(), comp) {
         ("PUT", Some("block")) => {
             let id = head.query.get("blockid").cloned().unwrap_or_default();
-            store.lock().unwrap().blocks.insert((head.path.clone(), id), length);
-            write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
-        }
-        ("PUT", Some("blocklist")) => {
-            let text = String::from_utf8_lossy(body);
             let mut store = store.lock().unwrap();
-            let total: u64 = text
-                .split("<Latest>")
-                .skip(1)
-                .filter_map(|s| s.split("</Latest>").next())
-                .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
-                .sum();
-            store.blocks.retain(|(p, _), _| p != &head.path);
-            store.blobs.insert(head.path.clone(), total);
+            if let Some(data) = store.data.as_mut() {
+                data.put_block(&head.path, &id, body);
+            }
+            store.blocks.insert((head.path.clone(), id), length);
             write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
         }
+        ("PUT", Some("blocklist")) => commit(out, head, &body, store),
         ("PUT", _) => {
-            store.lock().unwrap().blobs.insert(head.path.clone(), length);
+            let mut store = store.lock().unwrap();
+            if let Some(data) = store.data.as_mut() {
+                data.put_blob(&head.path, body);
+            }
+            store.blobs.insert(head.path.clone(), length);
             write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
         }
         ("GET", Some("list")) => list(out, head, store),
-        ("GET", _) | ("HEAD", _) => {
-            let Some(size) = store.lock().unwrap().blobs.get(&head.path).copied() else {
-                return write!(
-                    out,
-                    "HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\nContent-Length: 0\r\n\r\n"
-                );
-            };
-            let range = head.headers.get("x-ms-range").or(head.headers.get("range")).and_then(|r| parse_range(r, size));
-            let (status, start, end) = match range {
-                Some((start, end)) => ("206 Partial Content", start, end),
-                None => ("200 OK", 0, size.saturating_sub(1)),
-            };
-            let len = if size == 0 { 0 } else { end - start + 1 };
-            let mut header = format!(
-                "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n"
-            );
-            if range.is_some() {
-                header.push_str(&format!("Content-Range: bytes {start}-{end}/{size}\r\n"));
-            }
-            header.push_str("\r\n");
-            out.write_all(header.as_bytes())?;
-            if head.method == "GET" {
-                let mut left = len;
-                while left > 0 {
-                    let n = left.min(pattern.len() as u64) as usize;
-                    out.write_all(&pattern[..n])?;
-                    left -= n as u64;
-                }
-            }
-            Ok(())
-        }
+        ("GET", _) | ("HEAD", _) => get(out, head, store, pattern),
         ("DELETE", _) => {
-            store.lock().unwrap().blobs.remove(&head.path);
+            let mut store = store.lock().unwrap();
+            if let Some(data) = store.data.as_mut() {
+                data.delete(&head.path);
+            }
+            store.blobs.remove(&head.path);
             write!(out, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
         }
         _ => write!(out, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
     }
+}
+
+/// Put Block List: the blob is the listed blocks (sizes only, or the data with `--store`).
+fn commit(out: &mut TcpStream, head: &Head, body: &[u8], store: &Mutex<Store>) -> std::io::Result<()> {
+    let text = String::from_utf8_lossy(body);
+    let mut store = store.lock().unwrap();
+    if let Some(data) = store.data.as_mut() {
+        let Some(size) = data.commit(&head.path, &text) else {
+            return write!(
+                out,
+                "HTTP/1.1 400 Bad Request\r\nx-ms-error-code: InvalidBlockList\r\nContent-Length: 0\r\n\r\n"
+            );
+        };
+        store.blobs.insert(head.path.clone(), size);
+        return write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n");
+    }
+    let total: u64 = text
+        .split("<Latest>")
+        .skip(1)
+        .filter_map(|s| s.split("</Latest>").next())
+        .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
+        .sum();
+    store.blocks.retain(|(p, _), _| p != &head.path);
+    store.blobs.insert(head.path.clone(), total);
+    write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
+}
+
+/// Get Blob (with a range) and Get Blob Properties: the stored data with
+/// `--store`, the fixed pattern otherwise.
+fn get(out: &mut TcpStream, head: &Head, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
+    let (size, pieces) = {
+        let store = store.lock().unwrap();
+        (store.blobs.get(&head.path).copied(), store.data.as_ref().and_then(|d| d.pieces(&head.path)))
+    };
+    let Some(size) = size else {
+        return write!(out, "HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\nContent-Length: 0\r\n\r\n");
+    };
+    let range = head.headers.get("x-ms-range").or(head.headers.get("range")).and_then(|r| parse_range(r, size));
+    let (status, start, end) = match range {
+        Some((start, end)) => ("206 Partial Content", start, end),
+        None => ("200 OK", 0, size.saturating_sub(1)),
+    };
+    let len = if size == 0 { 0 } else { end - start + 1 };
+    let mut header = format!(
+        "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n"
+    );
+    if range.is_some() {
+        header.push_str(&format!("Content-Range: bytes {start}-{end}/{size}\r\n"));
+    }
+    header.push_str("\r\n");
+    out.write_all(header.as_bytes())?;
+    if let (true, Some(pieces)) = (head.method == "GET", pieces) {
+        return write_range(out, &pieces, start, len);
+    }
+    if head.method == "GET" {
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(pattern.len() as u64) as usize;
+            out.write_all(&pattern[..n])?;
+            left -= n as u64;
+        }
+    }
+    Ok(())
 }
 
 /// Decodes `%XX` escapes (block ids arrive percent-encoded in the query).

@@ -4,12 +4,15 @@
 //! starts it on a free loopback port with in-memory persistence, makes
 //! throwaway TLS certificates, runs a forward proxy that records what passes
 //! through it, and relays connections through a [`Relay`] that throttles or
-//! stalls them, and holds a port that never completes a connection
-//! ([`Unreachable`]). It has no dependencies beyond `std` and `socket2` (to size
-//! the relay's socket buffers), so the tooling builds fast.
+//! stalls them, puts a [`FaultProxy`] between a client and a server to
+//! inject HTTP faults request by request from a seeded plan, and holds a
+//! port that never completes a connection ([`Unreachable`]). It has no
+//! dependencies beyond `std` and `socket2` (to size the relay's socket
+//! buffers and reset connections), so the tooling builds fast.
 
 mod emulator;
 mod endpoints;
+mod fault_proxy;
 mod proxy;
 mod relay;
 mod tls;
@@ -17,6 +20,10 @@ mod unreachable;
 
 pub use emulator::{ensure_installed, Emulator, EmulatorOptions};
 pub use endpoints::{endpoints, start_oauth, start_pair, Endpoints};
+pub use fault_proxy::{
+    first_n, Every, FaultKind, FaultPlan, FaultProxy, HttpFault, Injected, ProxyOptions, RequestInfo, RetryHint,
+    SeededPlan,
+};
 pub use proxy::{ForwardProxy, Seen};
 pub use relay::{Fault, Relay};
 pub use tls::{generate_certificate, Certificate};

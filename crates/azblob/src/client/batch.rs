@@ -3,7 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 use http::StatusCode;
 
-use super::{read_body, ContainerClient, MAX_BATCH_ANSWER_BYTES};
+use super::{execute_read, ContainerClient, MAX_BATCH_ANSWER_BYTES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_batch::{
     build_batch_request, encode_batch_body, new_boundary, parse_batch_response, SubResponse, MAX_BATCH_SIZE,
@@ -198,11 +198,11 @@ impl ContainerClient {
         let body = encode_batch_body(&boundary, &subs)?;
         let mut request = build_batch_request(container_url, &boundary, body)?;
         request.sub_requests = Some(SubRequests { boundary, parts: subs.into(), encode: encode_batch_body });
-        let response = self.service().pipeline().execute(request).await?;
+        let (response, body) =
+            execute_read(self.service().pipeline(), request, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
         let repeated = response.repeated;
-        let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("").to_owned();
-        let body = read_body(response, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
-        let parts = parse_batch_response(&content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
+        let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("");
+        let parts = parse_batch_response(content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;
         let repeated_delete = repeated && matches!(operation, SubOperation::Delete(_));
         Ok(match_outcomes(names.len(), parts, operation_name, repeated_delete))
     }

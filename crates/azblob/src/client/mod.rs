@@ -161,6 +161,41 @@ pub(crate) async fn read_body(response: Response, operation: &'static str, max: 
     read_capped(response.body, declared, operation, max).await
 }
 
+/// How many times [`execute_read`] repeats an exchange whose answer broke
+/// off mid-body (each repeat with the retry layer's own retries below it).
+const MAX_BROKEN_BODIES: u32 = 3;
+
+/// Sends `request` and reads its whole (small) answer, as [`read_body`]
+/// does; returns the answer (its body taken) and the bytes.
+///
+/// `RetryLayer` repeats attempts that fail before an answer's head arrives,
+/// but a body that breaks off afterwards is out of its reach. So an
+/// idempotent request whose answer broke off is sent again here, and the new
+/// answer is marked [`Response::repeated`]: the service may have acted on
+/// the broken exchange, as a batch of deletes must know.
+pub(crate) async fn execute_read(
+    pipeline: &Pipeline,
+    request: Request,
+    operation: &'static str,
+    max: usize,
+) -> Result<(Response, bytes::Bytes)> {
+    let mut broken = 0;
+    loop {
+        let mut response = pipeline.execute(request.clone()).await?;
+        response.repeated |= broken > 0;
+        let body = std::mem::replace(&mut response.body, Body::empty());
+        let declared = response.header(crate::ops::headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        match read_capped(body, declared, operation, max).await {
+            Ok(bytes) => return Ok((response, bytes)),
+            Err(err) if request.idempotent && broken < MAX_BROKEN_BODIES && err.kind() == ErrorKind::Transport => {
+                broken += 1;
+                tracing::warn!(operation, retry = broken, reason = %err, "retrying request");
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
 /// Reads `body`, whose `Content-Length` is `declared` if known, up to `max`
 /// bytes, as [`read_body`] does.
 pub(crate) async fn read_capped(
