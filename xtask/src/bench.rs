@@ -188,7 +188,7 @@ async fn list_5000(client: &BlobServiceClient) -> Result<(), String> {
     let options = azblob::ListBlobsOptions { prefix: Some("list/".into()), ..Default::default() };
     let started = Instant::now();
     let count = container
-        .list_blobs(options)
+        .list_blobs_opts(&options)
         .try_fold(0usize, |n, _| async move { Ok(n + 1) })
         .await
         .map_err(|e| e.to_string())?;

@@ -4,10 +4,7 @@
 use std::time::Duration;
 
 use azblob::transport::{Method, Request, RetryOptions};
-use azblob::{
-    BatchDeleteOptions, BatchOutcome, BlobServiceClient, ClientBuilder, CopyOptions, CopySource, CopyStatus,
-    ListBlobsOptions,
-};
+use azblob::{BatchOutcome, BlobServiceClient, ClientBuilder, CopySource, CopyStatus, ListBlobsOptions};
 use azblob_testkit::{
     first_n, pseudo_random_bytes, Every, FaultKind, FaultPlan, FaultProxy, HttpFault, ProxyOptions, RequestInfo,
     RetryHint, SeededPlan,
@@ -195,7 +192,7 @@ impl Context {
         }
         let options = ListBlobsOptions { prefix: Some("list/".into()), max_results: Some(500), ..Default::default() };
         let listed: Vec<String> =
-            client.container(CONTAINER).list_blobs(options).map_ok(|i| i.name().to_owned()).try_collect().await?;
+            client.container(CONTAINER).list_blobs_opts(&options).map_ok(|i| i.name().to_owned()).try_collect().await?;
         Ok(if listed == self.names {
             Outcome::Verified(format!("{} names", listed.len()))
         } else {
@@ -210,10 +207,10 @@ impl Context {
             direct.blob(BATCH_CONTAINER, name).put("x").await?;
         }
         crate::soak::take_retries();
-        let results = client.container(BATCH_CONTAINER).delete_blobs(&names, &BatchDeleteOptions::default()).await?;
+        let results = client.container(BATCH_CONTAINER).delete_blobs(&names).await?;
         let done = results.iter().filter(|r| matches!(r.outcome, BatchOutcome::Done)).count();
         let prefix = ListBlobsOptions { prefix: Some(format!("batch-{seed}/")), ..Default::default() };
-        let left: Vec<_> = direct.container(BATCH_CONTAINER).list_blobs(prefix).try_collect().await?;
+        let left: Vec<_> = direct.container(BATCH_CONTAINER).list_blobs_opts(&prefix).try_collect().await?;
         Ok(match (done, left.len()) {
             (100, 0) => Outcome::Verified("100 deleted".into()),
             (done, left) => Outcome::Corrupt(format!("{done} of 100 reported deleted, {left} left")),
@@ -223,7 +220,7 @@ impl Context {
     async fn copy(&self, client: &BlobServiceClient, seed: u64) -> Run {
         let target = client.blob(CONTAINER, format!("copy-{seed}"));
         let source = CopySource::blob(&client.blob(CONTAINER, "copy-source"));
-        let state = target.start_copy(&source, &CopyOptions::default()).await?.wait(Duration::from_secs(60)).await?;
+        let state = target.start_copy(&source).await?.wait(Duration::from_secs(60)).await?;
         if state.status != CopyStatus::Success {
             return Ok(Outcome::Error(format!("the copy ended {:?}", state.status)));
         }

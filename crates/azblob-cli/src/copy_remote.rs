@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use azblob::{Conditions, CopyOptions, CopySource, CopyStatus, MAX_SYNC_COPY_BYTES};
+use azblob::{Conditions, CopyOptions, CopySource, CopyStatus, WaitOptions, MAX_SYNC_COPY_BYTES};
 use serde_json::json;
 
 use crate::location::BlobLocation;
@@ -81,9 +81,9 @@ pub(crate) async fn run(
         ..CopyOptions::default()
     };
     let started_copy = if sync {
-        target.copy_from_sync(&copy_source, &options).await.map(|c| (c.copy_id, None))
+        target.copy_from_url_opts(&copy_source, &options).await.map(|c| (c.copy_id, None))
     } else {
-        target.start_copy(&copy_source, &options).await.map(|c| (c.copy_id().to_owned(), Some(c)))
+        target.start_copy_opts(&copy_source, &options).await.map(|c| (c.copy_id().to_owned(), Some(c)))
     };
     let (copy_id, pending) = match started_copy {
         // The service answers If-None-Match: * with 409 or 412 depending on the operation.
@@ -97,13 +97,17 @@ pub(crate) async fn run(
     };
     let copy_id = if let Some(mut copy) = pending {
         let show = progress && !json_output;
-        let state = copy
-            .wait_with(ASYNC_COPY_TIMEOUT, |state| {
-                if let (true, Some((done, total))) = (show, state.progress) {
-                    output::progress(&format!("copy {}: {done}/{total} bytes", state.status), done, total);
-                }
-            })
-            .await?;
+        let on_progress = move |state: &azblob::CopyState| {
+            if let (true, Some((done, total))) = (show, state.progress) {
+                output::progress(&format!("copy {}: {done}/{total} bytes", state.status), done, total);
+            }
+        };
+        let wait = WaitOptions {
+            timeout: Some(ASYNC_COPY_TIMEOUT),
+            on_progress: Some(std::sync::Arc::new(on_progress)),
+            ..WaitOptions::default()
+        };
+        let state = copy.wait_opts(&wait).await?;
         if show {
             output::progress_done();
         }

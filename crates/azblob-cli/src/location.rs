@@ -90,42 +90,27 @@ struct ParsedUrl {
 }
 
 /// Host-style (`https://acct.blob.core.windows.net/c/b`) or path-style
-/// (`http://127.0.0.1:10000/acct/c/b`) URL.
+/// (`http://127.0.0.1:10000/acct/c/b`) URL, read by [`azblob::BlobUrl`].
 fn parse_url(text: &str) -> Result<ParsedUrl> {
-    let url = url::Url::parse(text).map_err(|e| anyhow::anyhow!("invalid URL {}: {e}", shown(text)))?;
-    let host = url.host_str().unwrap_or_default().to_owned();
+    let url = azblob::BlobUrl::parse(text)?;
     // A URL that selects a snapshot or a version names something the
     // commands would not address (they act on the current blob): `rm` of a
     // snapshot's URL would delete the blob itself.
-    if let Some((key, _)) = url.query_pairs().find(|(k, _)| matches!(k.as_ref(), "snapshot" | "versionid")) {
+    if !url.selector.is_current() {
         bail!(
             "{} selects a {}; azblob acts on the current blob of a URL (use --version-id where a command offers it)",
             shown(text),
-            if key == "snapshot" { "snapshot" } else { "version" }
+            if url.selector.snapshot.is_some() { "snapshot" } else { "version" }
         );
     }
-    // Names are UTF-8: bytes that are not would be replaced by U+FFFD and
-    // name another blob.
-    let decoded: Vec<String> = match url.path_segments() {
-        Some(segments) => segments
-            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8().map(std::borrow::Cow::into_owned))
-            .collect::<Result<_, _>>()
-            .map_err(|_| anyhow::anyhow!("{}: the path is not UTF-8 once decoded", shown(text)))?,
-        None => Vec::new(),
+    let path = match (url.container, url.blob) {
+        (Some(container), Some(blob)) => format!("{container}/{blob}"),
+        (Some(container), None) => container,
+        (None, _) => String::new(),
     };
-    let host_style = host.contains(".blob.");
-    let (endpoint, rest) = if host_style {
-        (format!("{}://{}", url.scheme(), url.authority()), &decoded[..])
-    } else {
-        match decoded.split_first() {
-            Some((account, rest)) if !account.is_empty() => {
-                (format!("{}://{}/{account}", url.scheme(), url.authority()), rest)
-            }
-            _ => bail!("{} names no account", shown(text)),
-        }
-    };
-    let sas = url.query().filter(|q| q.contains("sig=")).map(Secret::new);
-    Ok(ParsedUrl { endpoint, path: rest.join("/"), sas })
+    // Without its trailing slash, as `az://` arguments and `--json` show it.
+    let endpoint = url.endpoint.as_str().trim_end_matches('/').to_owned();
+    Ok(ParsedUrl { endpoint, path, sas: url.sas })
 }
 
 #[cfg(test)]

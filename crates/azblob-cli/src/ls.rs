@@ -39,7 +39,7 @@ pub(crate) async fn run(args: LsArgs, connection: &crate::Connection) -> Result<
         },
         ..ListBlobsOptions::default()
     };
-    let mut items = container.list_blobs(options);
+    let mut items = container.list_blobs_opts(&options);
     while let Some(item) = items.try_next().await? {
         if args.json {
             output::json_line(&json::list_item(&item))?;

@@ -305,7 +305,7 @@ fn configured_builder(connection: &Connection, auth: EnvAuth) -> Result<azblob::
         Some(cs) => {
             with_entra(azblob::ClientBuilder::from_connection_string(cs).context("invalid --connection-string")?, auth)
         }
-        None => azblob::ClientBuilder::from_env_with(auth)
+        None => azblob::ClientBuilder::from_env_auth(auth)
             .map_err(|err| anyhow::Error::new(err).context("no credentials"))?,
     };
     Ok(builder.trusted_suffixes(connection.trusted_suffixes.clone()))

@@ -1,7 +1,7 @@
 //! `azblob rm`: delete a blob, a version or snapshots; `--recursive` deletes a directory with Blob Batch.
 
 use anyhow::{bail, Result};
-use azblob::{BatchDeleteOptions, BatchOutcome, BlobSelector, DeleteBlobOptions, DeleteSnapshots, ListBlobsOptions};
+use azblob::{BatchOutcome, BlobSelector, DeleteBlobOptions, DeleteBlobsOptions, DeleteSnapshots, ListBlobsOptions};
 use clap::{Args, ValueEnum};
 use futures_util::TryStreamExt;
 use serde_json::json;
@@ -56,7 +56,7 @@ pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<
         delete_snapshots: args.delete_snapshots.map(Into::into),
         ..DeleteBlobOptions::default()
     };
-    blob.delete_with(&options).await?;
+    blob.delete_opts(&options).await?;
     if args.json {
         output::json_line(&json!({ "deleted": 1, "not_found": 0, "failed": 0, "failures": [] }))?;
     }
@@ -68,13 +68,13 @@ async fn recursive(args: RmArgs, connection: &crate::Connection) -> Result<()> {
     let options =
         ListBlobsOptions { prefix: (!prefix.is_empty()).then_some(prefix.clone()), ..ListBlobsOptions::default() };
     let names: Vec<String> = container
-        .list_blobs(options)
+        .list_blobs_opts(&options)
         .map_ok(|item| item.name().to_owned())
         .try_filter(|name| std::future::ready(in_directory(name, &prefix)))
         .try_collect()
         .await?;
-    let options = BatchDeleteOptions { delete_snapshots: args.delete_snapshots.map(Into::into), ..Default::default() };
-    let results = if names.is_empty() { Vec::new() } else { container.delete_blobs(names, &options).await? };
+    let options = DeleteBlobsOptions { delete_snapshots: args.delete_snapshots.map(Into::into), ..Default::default() };
+    let results = if names.is_empty() { Vec::new() } else { container.delete_blobs_opts(names, &options).await? };
     let (mut deleted, mut not_found, mut failures) = (0, 0, Vec::new());
     for result in &results {
         match &result.outcome {

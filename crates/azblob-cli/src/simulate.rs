@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result};
-use azblob::{BlobServiceClient, ClientBuilder, SimulationMode};
+use azblob::sim::SimulationMode;
+use azblob::{BlobServiceClient, ClientBuilder};
 use sha2::{Digest, Sha256};
 
 /// Flags that take a value and do not name the command's work.
@@ -42,7 +43,7 @@ pub(crate) fn replaying() -> bool {
 /// Adds the simulation to a client being built.
 pub(crate) fn apply(builder: ClientBuilder) -> ClientBuilder {
     match ACTIVE.get() {
-        Some(Some(active)) => builder.with_simulation(active.mode, &active.cassette),
+        Some(Some(active)) => builder.simulation(active.mode, &active.cassette),
         _ => builder,
     }
 }

@@ -1,7 +1,7 @@
 //! `azblob stat az://C/B`: a blob's properties and metadata.
 
 use anyhow::Result;
-use azblob::{BlobSelector, Conditions};
+use azblob::{BlobSelector, PropertiesOptions};
 use clap::Args;
 
 use crate::{json, output, target};
@@ -25,7 +25,7 @@ pub(crate) struct StatArgs {
 pub(crate) async fn run(args: StatArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
     let selector = BlobSelector { snapshot: args.snapshot, version_id: args.version_id };
-    let props = blob.properties_with(&selector, &Conditions::default()).await?;
+    let props = blob.properties_opts(&PropertiesOptions { selector, ..Default::default() }).await?;
     let value = json::properties(blob.container_name(), blob.name(), &props);
     if args.json {
         return output::json_line(&value);

@@ -45,7 +45,7 @@ pub(crate) async fn run(args: TierArgs, connection: &crate::Connection) -> Resul
             PriorityArg::High => RehydratePriority::High,
         }),
     };
-    blob.set_tier_with(&tier, &options).await?;
+    blob.set_tier_opts(&tier, &options).await?;
     if args.json {
         output::json_line(&json!({
             "container": blob.container_name(),

@@ -239,7 +239,7 @@ async fn ls_a_container_url_with_its_own_sas() {
     for name in ["a.txt", "dir/b.txt"] {
         container.blob(name).put("x").await.unwrap();
     }
-    let key = azblob::SharedKeyCredential::new(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY).unwrap();
+    let key = azblob::auth::SharedKeyCredential::new(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY).unwrap();
     let expiry = std::time::SystemTime::now() + std::time::Duration::from_secs(600);
     let sas = azblob::auth::Sas::container(container.name(), "rl", expiry).sign(&key).unwrap();
     let url = format!("{}/{}/?{}", endpoints().http, container.name(), sas.to_query());

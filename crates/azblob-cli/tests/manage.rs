@@ -74,7 +74,7 @@ async fn stat_cat_and_meta() {
         metadata: [("owner".to_owned(), "ana".to_owned())].into(),
         ..Default::default()
     };
-    container.blob("dir/file.txt").put_with("0123456789", &options).await.unwrap();
+    container.blob("dir/file.txt").put_opts("0123456789", &options).await.unwrap();
     let blob = format!("{root}/dir/file.txt");
 
     let stat = json(&azblob(&["stat", &blob, "--json"]));
@@ -155,7 +155,10 @@ async fn tier_snapshot_and_versions() {
     assert!(timestamp.ends_with('Z'), "{timestamp}");
     let props = container
         .blob("t.txt")
-        .properties_with(&azblob::BlobSelector::snapshot(&timestamp), &azblob::Conditions::default())
+        .properties_opts(&azblob::PropertiesOptions {
+            selector: azblob::BlobSelector::snapshot(&timestamp),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(props.content_length, 16, "\"content of t.txt\"");

@@ -19,7 +19,8 @@ use std::time::{Duration, SystemTime};
 
 use azblob::auth::entra::{ClientCredential, ClientProof};
 use azblob::auth::Sas;
-use azblob::{SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
+use azblob::auth::SharedKeyCredential;
+use azblob::{DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::scan::Scan;
 use support::{connection_string, endpoints, new_container, scratch};
 use token_server::{TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};
@@ -58,7 +59,7 @@ fn failed(output: &Output, what: &str, expected: &str) {
 }
 
 /// A container SAS with `permissions`, signed with the emulator's key.
-fn container_sas(container: &str, permissions: &str) -> azblob::SasToken {
+fn container_sas(container: &str, permissions: &str) -> azblob::auth::SasToken {
     let key = SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap();
     let expiry = SystemTime::now() + Duration::from_secs(3600);
     Sas::container(container, permissions, expiry).sign(&key).unwrap()

@@ -34,22 +34,23 @@ mod ops;
 mod proptests;
 mod redact;
 pub mod sim;
-pub mod transfer;
+mod transfer;
 pub mod transport;
 mod wire;
 
-pub use crate::auth::{
-    Credential, SasToken, SharedKeyCredential, StaticTokenCredential, TokenCredential, UserDelegationKey,
-};
+// The core API lives at the root, each name once; `auth`, `transport` and
+// `sim` keep their specialist items, which are not repeated here.
 pub use crate::client::{
-    BatchDeleteOptions, BatchItemResult, BatchOutcome, BlobBody, BlobClient, BlobServiceClient, ContainerClient,
-    CopyOperation, CopySource, GetBlobResponse,
+    BatchItemResult, BatchOutcome, BlobBody, BlobClient, BlobServiceClient, ContainerClient, CopyOperation, CopySource,
+    DeleteBlobsOptions, GetBlobResponse, SetBlobTiersOptions, WaitOptions,
 };
-pub use crate::config::{ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT};
+pub use crate::config::{
+    BlobUrl, ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT,
+};
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::ops::append_blob::{AppendOptions, CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES};
 pub use crate::ops::blob_batch::MAX_BATCH_SIZE;
-pub use crate::ops::blob_properties::BlobSelector;
+pub use crate::ops::blob_properties::{BlobSelector, PropertiesOptions};
 pub use crate::ops::block_blob::{BlockInfo, MAX_BLOCKS, MAX_BLOCK_BYTES};
 pub use crate::ops::conditions::Conditions;
 pub use crate::ops::copy_blob::{CopyOptions, CopyStarted, MAX_SYNC_COPY_BYTES};
@@ -61,11 +62,11 @@ pub use crate::ops::list_models::{BlobItem, ListBlobsPage, ListItem};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
 pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
-pub use crate::ops::snapshot::SnapshotInfo;
+pub use crate::ops::snapshot::{SnapshotInfo, SnapshotOptions};
 pub use crate::redact::{redact_url, redact_url_text, Secret};
-pub use crate::sim::{SimulationMode, SimulationOptions};
 pub use crate::transfer::{
     DownloadOptions, DownloadReport, ProgressSink, TransferProgress, UploadOptions, UploadReport, UploadSource,
+    DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_SINGLE_PUT_MAX,
 };
 
 /// The README's example, compiled as a doctest so it cannot rot.

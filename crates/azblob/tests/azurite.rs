@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use azblob::auth::SharedKeyCredential;
 use azblob::auth::{Sas, SasProtocol};
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
 use azblob::{
     AccessTier, BlobRange, BlobSelector, BlobType, ClientBuilder, Conditions, ContentHeaders, ETag, ErrorKind,
-    GetOptions, PutBlobOptions, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
+    GetOptions, PropertiesOptions, PutBlobOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use futures_util::future::BoxFuture;
 use support::{client, endpoints, new_container};
@@ -34,7 +35,7 @@ async fn put_get_properties_round_trip() {
         conditions: Conditions::default(),
         transactional_md5: true,
     };
-    let written = blob.put_with("hello, azure", &options).await.unwrap();
+    let written = blob.put_opts("hello, azure", &options).await.unwrap();
     assert!(written.etag.0.starts_with('"'), "{:?}", written.etag);
 
     assert_eq!(&blob.download().await.unwrap()[..], b"hello, azure");
@@ -100,7 +101,7 @@ async fn metadata_and_http_headers_are_replaced() {
     let client = client();
     let container = new_container(&client, "meta").await;
     let blob = container.blob("m");
-    blob.put_with("x", &PutBlobOptions { metadata: [("old".into(), "1".into())].into(), ..Default::default() })
+    blob.put_opts("x", &PutBlobOptions { metadata: [("old".into(), "1".into())].into(), ..Default::default() })
         .await
         .unwrap();
 
@@ -151,21 +152,21 @@ async fn conditional_writes_and_reads() {
     let container = new_container(&client, "cond").await;
     let blob = container.blob("c");
     let only_new = PutBlobOptions { conditions: Conditions::if_not_exists(), ..Default::default() };
-    let first = blob.put_with("v1", &only_new).await.unwrap();
+    let first = blob.put_opts("v1", &only_new).await.unwrap();
 
-    let err = blob.put_with("v2", &only_new).await.unwrap_err();
+    let err = blob.put_opts("v2", &only_new).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     assert_eq!(&blob.download().await.unwrap()[..], b"v1", "nothing overwritten");
 
     let stale = Conditions::if_match(ETag("\"0x8D000000000DEAD\"".into()));
     let err =
-        blob.put_with("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
+        blob.put_opts("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     let err = blob.get_opts(&GetOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
 
     let current = Conditions::if_match(first.etag);
-    blob.put_with("v4", &PutBlobOptions { conditions: current, ..Default::default() }).await.unwrap();
+    blob.put_opts("v4", &PutBlobOptions { conditions: current, ..Default::default() }).await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"v4");
 }
 
@@ -183,7 +184,7 @@ async fn an_empty_etag_condition_is_refused_not_dropped() {
             Conditions { if_none_match: Some(ETag(blank.into())), ..Conditions::default() },
         ] {
             let options = PutBlobOptions { conditions, ..Default::default() };
-            let err = blob.put_with("v2", &options).await.unwrap_err();
+            let err = blob.put_opts("v2", &options).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{blank:?}: {err}");
         }
     }
@@ -316,7 +317,7 @@ async fn invalid_names_fail_before_any_request() {
     let mut bad_meta = PutBlobOptions::default();
     bad_meta.metadata.insert("has-dash".into(), "v".into());
     assert_eq!(
-        client.blob("good-name", "b").put_with("x", &bad_meta).await.unwrap_err().kind(),
+        client.blob("good-name", "b").put_opts("x", &bad_meta).await.unwrap_err().kind(),
         ErrorKind::InvalidInput
     );
     assert_eq!(counter.0.load(Ordering::SeqCst), 0, "no request was sent");
@@ -351,7 +352,10 @@ async fn a_sas_of_a_snapshot_with_response_headers_reads_that_snapshot_only() {
         .unwrap();
     let reader = sas_client(&sas.to_query()).blob(container.name(), "report.bin");
     let at_snapshot = BlobSelector::snapshot(&snapshot);
-    let props = reader.properties_with(&at_snapshot, &Conditions::default()).await.unwrap();
+    let props = reader
+        .properties_opts(&PropertiesOptions { selector: at_snapshot.clone(), ..Default::default() })
+        .await
+        .unwrap();
     // The service answers with the headers the SAS signed, not the blob's own.
     assert_eq!(props.content.content_type.as_deref(), Some("application/pdf"));
     assert_eq!(props.content.content_disposition.as_deref(), Some("attachment; filename=q4.pdf"));

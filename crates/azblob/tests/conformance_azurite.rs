@@ -8,12 +8,12 @@
 mod conformance;
 mod support;
 
-use azblob::SimulationMode;
+use azblob::sim::SimulationMode;
 
 async fn run(case_name: &str, case: conformance::Case) {
     if std::env::var("AZBLOB_RECORD").is_ok_and(|v| v == "1") {
         let client = support::builder()
-            .with_simulation(SimulationMode::Record, conformance::cassette_path(case_name))
+            .simulation(SimulationMode::Record, conformance::cassette_path(case_name))
             .simulation_options(conformance::options(case_name))
             .build()
             .unwrap();

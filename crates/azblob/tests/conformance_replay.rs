@@ -11,8 +11,10 @@ mod conformance;
 use std::sync::Arc;
 
 use azblob::auth::AccessToken;
+use azblob::auth::TokenCredential;
+use azblob::sim::SimulationMode;
 use azblob::transport::{HttpTransport, Request, Response, TransportError};
-use azblob::{ClientBuilder, SimulationMode, TokenCredential};
+use azblob::ClientBuilder;
 use futures_util::future::BoxFuture;
 
 /// Nothing listens here: a request that reached the network would fail.
@@ -49,7 +51,7 @@ async fn run(case_name: &str, case: conformance::Case) {
             builder = builder.token_credential(Arc::new(NeverAskedToken));
         }
         let client = builder
-            .with_simulation(SimulationMode::Replay, &path)
+            .simulation(SimulationMode::Replay, &path)
             .build()
             .unwrap_or_else(|e| panic!("{e}\n(record the cassettes with `cargo xtask record`)"));
         let container = conformance::create_container(&client, &conformance::container_name(case_name)).await;

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azblob::auth::entra::{ClientCredential, ClientProof};
+use azblob::auth::{Credential, SasToken, StaticTokenCredential};
 use azblob::transport::{Method, Request};
-use azblob::{ClientBuilder, Credential, ErrorKind, SasToken, StaticTokenCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
+use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use support::listener::{response, Listener};
 
 /// A listener answering every request with a 307 to `target`, whose query carries a SAS.
@@ -53,7 +54,7 @@ async fn a_token_request_is_never_redirected() {
         ClientProof::secret("client-secret-value"),
     )
     .unwrap();
-    let err = azblob::TokenCredential::get_token(&credential, &[azblob::auth::STORAGE_SCOPE]).await.unwrap_err();
+    let err = azblob::auth::TokenCredential::get_token(&credential, &[azblob::auth::STORAGE_SCOPE]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
     let text = err.to_string();
     assert!(text.contains(&format!("localhost:{}", elsewhere.port())), "{text}");
@@ -73,7 +74,7 @@ fn token() -> Credential {
 /// The three kinds of credential, each of which belongs to one account.
 fn credentials() -> Vec<Credential> {
     vec![
-        Credential::SharedKey(azblob::SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap()),
+        Credential::SharedKey(azblob::auth::SharedKeyCredential::new(DEV_ACCOUNT, DEV_ACCOUNT_KEY).unwrap()),
         Credential::Sas(SasToken::parse("sv=2023-11-03&ss=b&srt=sco&sp=rwdl&sig=environment-signature").unwrap()),
         token(),
     ]
@@ -123,10 +124,10 @@ async fn a_copy_never_hands_the_source_sas_or_token_to_another_host() {
         let kind = credential.kind_name();
         let source = ClientBuilder::new().endpoint(&endpoint).credential(credential).build().unwrap();
         let copy_source = azblob::CopySource::blob(&source.blob("ctr", "source"));
-        let err = target.copy_from_sync(&copy_source, &azblob::CopyOptions::default()).await.unwrap_err();
+        let err = target.copy_from_url(&copy_source).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind}: {err}");
         if kind == "sas" {
-            let err = target.start_copy(&copy_source, &azblob::CopyOptions::default()).await.unwrap_err();
+            let err = target.start_copy(&copy_source).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{kind}: {err}");
         }
     }
@@ -140,7 +141,7 @@ struct MintingCredential {
     minted: std::sync::atomic::AtomicUsize,
 }
 
-impl azblob::TokenCredential for MintingCredential {
+impl azblob::auth::TokenCredential for MintingCredential {
     fn get_token<'a>(
         &'a self,
         _scopes: &'a [&'a str],
@@ -180,8 +181,7 @@ async fn a_retried_batch_signs_its_sub_requests_afresh() {
         .clock(Arc::new(NoSleep))
         .build()
         .unwrap();
-    let results =
-        client.container("ctr").delete_blobs(["gone.txt"], &azblob::BatchDeleteOptions::default()).await.unwrap();
+    let results = client.container("ctr").delete_blobs(["gone.txt"]).await.unwrap();
     assert!(matches!(results[0].outcome, azblob::BatchOutcome::Done), "{:?}", results[0]);
 
     let attempts = service.received();

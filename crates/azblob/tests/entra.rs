@@ -13,9 +13,10 @@ use azblob::auth::entra::{
     AzureCliCredential, ClientCredential, ClientProof, CredentialOptions, DefaultAzureCredentialBuilder,
     ManagedIdentityCredential, AZURE_CLI, ENVIRONMENT, MANAGED_IDENTITY, WORKLOAD_IDENTITY,
 };
+use azblob::auth::TokenCredential;
 use azblob::auth::STORAGE_SCOPE;
 use azblob::transport::{HttpTransport, Method, Request, Response, RetryOptions, TransportError};
-use azblob::{ClientBuilder, ErrorKind, TokenCredential};
+use azblob::{ClientBuilder, ErrorKind};
 use futures_util::future::BoxFuture;
 use token_server::{claims, Reply, TokenServer, CLIENT_ID, CLIENT_SECRET, IDENTITY_HEADER, TENANT};
 
@@ -425,7 +426,7 @@ impl HttpTransport for Recording {
 /// The client secret flow on a wire of its own: a client's wire offered later
 /// is not adopted, so a scripted client wire sees the blob requests only.
 fn client_secret_on_own_wire(server: &TokenServer, secret: &str) -> ClientCredential {
-    let own = azblob::transport::ReqwestTransport::with_defaults().unwrap();
+    let own = azblob::transport::ReqwestTransport::from_env().unwrap();
     client_secret(server, secret).options(&CredentialOptions { transport: Some(Arc::new(own)), ..no_retry() })
 }
 

@@ -11,9 +11,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use azblob::auth::entra::{ClientCredential, ClientProof};
-use azblob::auth::Sas;
+use azblob::auth::{Sas, StaticTokenCredential};
 use azblob::transport::{Method, Request, RetryOptions};
-use azblob::{BlobServiceClient, ClientBuilder, ContainerClient, ErrorKind, StaticTokenCredential, DEV_ACCOUNT};
+use azblob::{BlobServiceClient, ClientBuilder, ContainerClient, ErrorKind, DEV_ACCOUNT};
 use azblob_testkit::{start_oauth, Emulator};
 use token_server::{mint_jwt, TokenServer, CLIENT_ID, CLIENT_SECRET, OBJECT_ID, STORAGE_AUDIENCE, TENANT};
 
@@ -71,7 +71,7 @@ async fn new_container(client: &BlobServiceClient, prefix: &str) -> ContainerCli
 /// The names List Blobs returns, through the library's listing.
 async fn list(container: &ContainerClient) -> azblob::Result<Vec<String>> {
     use futures_util::TryStreamExt;
-    container.list_blobs(azblob::ListBlobsOptions::default()).map_ok(|item| item.name().to_owned()).try_collect().await
+    container.list_blobs().map_ok(|item| item.name().to_owned()).try_collect().await
 }
 
 #[tokio::test]
@@ -103,7 +103,7 @@ async fn user_delegation_sas_works_without_any_other_credential() {
     assert_eq!(key.signed_tid, TENANT);
     assert_eq!(key.signed_service, "b");
     let hour = now + Duration::from_secs(3600);
-    let sas_client = |token: &azblob::SasToken| builder().sas_token(&token.to_query()).unwrap().build().unwrap();
+    let sas_client = |token: &azblob::auth::SasToken| builder().sas_token(&token.to_query()).unwrap().build().unwrap();
 
     // A blob SAS for reading: reads work, writes are refused.
     let read = Sas::blob(container.name(), "report.txt", "r", hour).sign_user_delegation(DEV_ACCOUNT, &key).unwrap();
@@ -118,7 +118,7 @@ async fn user_delegation_sas_works_without_any_other_credential() {
     assert_eq!(&container.blob("new.txt").download().await.unwrap()[..], b"via user delegation");
 
     // A tampered SAS is refused.
-    let tampered = azblob::SasToken::parse(&read.to_query().replace("sp=r", "sp=rw")).unwrap();
+    let tampered = azblob::auth::SasToken::parse(&read.to_query().replace("sp=r", "sp=rw")).unwrap();
     let err = sas_client(&tampered).blob(container.name(), "report.txt").put("x").await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403), "{err}");
 }

@@ -10,11 +10,10 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use azblob::transfer::DownloadOptions;
 use azblob::transport::{Clock, RetryOptions};
 use azblob::{
-    BatchDeleteOptions, BatchOutcome, BlobServiceClient, ClientBuilder, CopyOptions, CopySource, CopyStatus,
-    ListBlobsOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
+    BatchOutcome, BlobServiceClient, ClientBuilder, CopySource, CopyStatus, DownloadOptions, ListBlobsOptions,
+    DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use azblob_testkit::{
     first_n, pseudo_random_bytes, Every, FaultKind, FaultPlan, FaultProxy, HttpFault, ProxyOptions, RetryHint,
@@ -121,7 +120,7 @@ async fn a_listing_with_faults_between_pages_has_every_name_once() {
         let options = ListBlobsOptions { max_results: Some(50), ..ListBlobsOptions::default() };
         let listed: Vec<String> = quick(&proxy)
             .container(container.name())
-            .list_blobs(options)
+            .list_blobs_opts(&options)
             .map_ok(|item| item.name().to_owned())
             .try_collect()
             .await
@@ -147,14 +146,14 @@ async fn a_batch_delete_whose_answer_is_cut_reports_every_blob_deleted() {
         let proxy = proxy(first_n(1, seed, CUTS.to_vec(), |r| r.has_query("comp", "batch")));
         let results = patient(&proxy)
             .container(container.name())
-            .delete_blobs(&names, &BatchDeleteOptions::default())
+            .delete_blobs(&names)
             .await
             .unwrap_or_else(|e| panic!("seed {seed}: batch failed: {e:#}"));
         assert_eq!(proxy.injected().len(), 1, "seed {seed}: the first batch answer was cut");
         for result in &results {
             assert!(matches!(result.outcome, BatchOutcome::Done), "seed {seed}: {}: {:?}", result.name, result.outcome);
         }
-        let left: Vec<_> = direct.container(container.name()).list_blobs(ListBlobsOptions::default()).collect().await;
+        let left: Vec<_> = direct.container(container.name()).list_blobs().collect().await;
         assert!(left.is_empty(), "seed {seed}: {} blobs survived the batch", left.len());
     }
 }
@@ -184,7 +183,7 @@ async fn a_copy_polled_through_faults_completes() {
         let client = quick(&proxy);
         let target = client.blob(container.name(), &name);
         let source = client.blob(container.name(), "source");
-        let mut copy = target.start_copy(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+        let mut copy = target.start_copy(&CopySource::blob(&source)).await.unwrap();
         let state = copy
             .wait(Duration::from_secs(60))
             .await

@@ -8,10 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azblob::transport::{Clock, HttpTransport, RetryOptions};
-use azblob::{
-    AppendOptions, BatchDeleteOptions, BatchOutcome, BlobServiceClient, CreateAppendBlobOptions, ErrorKind,
-    PutBlobOptions,
-};
+use azblob::{AppendOptions, BatchOutcome, BlobServiceClient, CreateAppendBlobOptions, ErrorKind, PutBlobOptions};
 use futures_util::future::BoxFuture;
 use support::hook::{Action, Hook};
 use support::{builder, client, new_container};
@@ -74,8 +71,7 @@ async fn a_batch_whose_answer_was_lost_reports_every_blob_deleted() {
         container.blob(name).put("data").await.unwrap();
     }
     let (hook, lossy) = losing_first("BlobBatch");
-    let results =
-        lossy.container(container.name()).delete_blobs(["a", "b", "c"], &BatchDeleteOptions::default()).await.unwrap();
+    let results = lossy.container(container.name()).delete_blobs(["a", "b", "c"]).await.unwrap();
     assert_eq!(hook.count("BlobBatch"), 2, "the batch was repeated");
     for result in results {
         assert!(matches!(result.outcome, BatchOutcome::Done), "{}: {:?}", result.name, result.outcome);
@@ -87,7 +83,7 @@ async fn a_create_append_blob_whose_answer_was_lost_is_not_repeated() {
     let container = new_container(&client(), "lost-append").await;
     let (hook, lossy) = losing_first("CreateAppendBlob");
     let options = CreateAppendBlobOptions { conditions: azblob::Conditions::if_not_exists(), ..Default::default() };
-    let err = lossy.container(container.name()).blob("log").create_append_blob(&options).await.unwrap_err();
+    let err = lossy.container(container.name()).blob("log").create_append_blob_opts(&options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "the lost answer, not a spurious AlreadyExists: {err}");
     assert_eq!(hook.count("CreateAppendBlob"), 1, "sent once");
     container.blob("log").properties().await.expect("the service did create it");
@@ -98,7 +94,7 @@ async fn a_create_if_absent_put_whose_answer_was_lost_is_not_repeated() {
     let container = new_container(&client(), "lost-put").await;
     let (hook, lossy) = losing_first("PutBlob");
     let options = PutBlobOptions { conditions: azblob::Conditions::if_not_exists(), ..Default::default() };
-    let err = lossy.container(container.name()).blob("b").put_with("data", &options).await.unwrap_err();
+    let err = lossy.container(container.name()).blob("b").put_opts("data", &options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport, "the lost answer, not a spurious AlreadyExists: {err}");
     assert_eq!(hook.count("PutBlob"), 1, "sent once");
 }
@@ -114,16 +110,16 @@ async fn an_unconditional_put_whose_answer_was_lost_is_repeated() {
 #[tokio::test]
 async fn an_append_at_a_position_whose_answer_was_lost_is_found_in_place() {
     let container = new_container(&client(), "lost-appendpos").await;
-    container.blob("log").create_append_blob(&CreateAppendBlobOptions::default()).await.unwrap();
+    container.blob("log").create_append_blob().await.unwrap();
     let (hook, lossy) = losing_first("AppendBlock");
     let blob = lossy.container(container.name()).blob("log");
     let at = |position| AppendOptions { append_position: Some(position), ..AppendOptions::default() };
-    blob.append("first line\n", &at(0)).await.expect("the repeat finds the block in place");
+    blob.append_opts("first line\n", &at(0)).await.expect("the repeat finds the block in place");
     assert_eq!(hook.count("AppendBlock"), 2, "repeated once, appended once");
-    blob.append("second\n", &at(11)).await.unwrap();
+    blob.append_opts("second\n", &at(11)).await.unwrap();
     assert_eq!(&container.blob("log").download().await.unwrap()[..], b"first line\nsecond\n");
 
     // A position mismatch that is not the echo of a lost answer still fails.
-    let err = blob.append("late\n", &at(0)).await.unwrap_err();
+    let err = blob.append_opts("late\n", &at(0)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
 }

@@ -3,12 +3,13 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use azblob::{
-    AccessTier, BatchDeleteOptions, BatchOutcome, ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyStatus,
-    DeleteBlobOptions, DeleteSnapshots, ErrorKind, ListBlobsOptions, ListInclude, ListItem, PutBlobOptions,
-    SetTierOptions,
+    AccessTier, BatchOutcome, BlobSelector, ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyState,
+    CopyStatus, DeleteBlobOptions, DeleteBlobsOptions, DeleteSnapshots, ErrorKind, ListBlobsOptions, ListInclude,
+    ListItem, PutBlobOptions, SetBlobTiersOptions, WaitOptions,
 };
 use futures_util::{stream, StreamExt, TryStreamExt};
 use support::{client, new_container};
@@ -25,7 +26,7 @@ async fn create_blobs(container: &ContainerClient, names: &[String]) {
 }
 
 async fn names_in(container: &ContainerClient, options: ListBlobsOptions) -> Vec<String> {
-    container.list_blobs(options).map_ok(|i| i.name().to_owned()).try_collect().await.unwrap()
+    container.list_blobs_opts(&options).map_ok(|i| i.name().to_owned()).try_collect().await.unwrap()
 }
 
 #[tokio::test]
@@ -38,7 +39,7 @@ async fn list_with_prefix_delimiter_and_pagination_over_2500_blobs() {
 
     // Flat, 1,000 per page: several pages, every name exactly once, in order.
     let options = ListBlobsOptions { prefix: Some("many/".into()), max_results: Some(1000), ..Default::default() };
-    let pages: Vec<_> = container.list_blob_pages(options.clone()).try_collect().await.unwrap();
+    let pages: Vec<_> = container.list_blob_pages_opts(&options).try_collect().await.unwrap();
     assert_eq!(pages.len(), 3, "2,502 names at 1,000 a page");
     assert!(pages[..2].iter().all(|p| p.next_marker.is_some()) && pages[2].next_marker.is_none());
     let listed: Vec<String> = pages.iter().flat_map(|p| p.items.iter().map(|i| i.name().to_owned())).collect();
@@ -53,7 +54,7 @@ async fn list_with_prefix_delimiter_and_pagination_over_2500_blobs() {
     let mut marker: Option<String> = None;
     let mut count = 0;
     loop {
-        let page = container.list_blobs_page(&options, marker.as_deref()).await.unwrap();
+        let page = container.list_blobs_page_opts(marker.as_deref(), &options).await.unwrap();
         count += page.items.len();
         match page.next_marker {
             Some(m) => marker = Some(m),
@@ -69,7 +70,7 @@ async fn list_with_prefix_delimiter_and_pagination_over_2500_blobs() {
         max_results: Some(700),
         ..Default::default()
     };
-    let items: Vec<ListItem> = container.list_blobs(options).try_collect().await.unwrap();
+    let items: Vec<ListItem> = container.list_blobs_opts(&options).try_collect().await.unwrap();
     let prefixes: Vec<&str> =
         items.iter().filter_map(|i| if let ListItem::Prefix(p) = i { Some(p.as_str()) } else { None }).collect();
     assert_eq!(prefixes, ["many/sub/"]);
@@ -90,11 +91,11 @@ async fn list_includes_metadata_and_snapshots() {
         content: ContentHeaders { content_type: Some("text/plain".into()), ..Default::default() },
         ..Default::default()
     };
-    let written = blob.put_with("version one", &options).await.unwrap();
+    let written = blob.put_opts("version one", &options).await.unwrap();
     let snapshot = blob.create_snapshot().await.unwrap();
     blob.put("version two, longer").await.unwrap();
 
-    let plain: Vec<ListItem> = container.list_blobs(ListBlobsOptions::default()).try_collect().await.unwrap();
+    let plain: Vec<ListItem> = container.list_blobs().try_collect().await.unwrap();
     assert_eq!(plain.len(), 1, "snapshots only when asked");
     let ListItem::Blob(current) = &plain[0] else { panic!("{plain:?}") };
     assert!(current.metadata.is_empty(), "metadata only when asked");
@@ -103,7 +104,7 @@ async fn list_includes_metadata_and_snapshots() {
 
     let include = ListInclude { metadata: true, snapshots: true, ..ListInclude::default() };
     let items: Vec<ListItem> =
-        container.list_blobs(ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
+        container.list_blobs_opts(&ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
     let blobs: Vec<_> = items.iter().filter_map(|i| if let ListItem::Blob(b) = i { Some(b) } else { None }).collect();
     assert_eq!(blobs.len(), 2, "{items:?}");
     let snap = blobs.iter().find(|b| b.snapshot.is_some()).expect("the snapshot is listed");
@@ -132,7 +133,7 @@ async fn list_includes_metadata_and_snapshots() {
 async fn snapshot_count(container: &ContainerClient) -> usize {
     let include = ListInclude { snapshots: true, ..ListInclude::default() };
     let items: Vec<ListItem> =
-        container.list_blobs(ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
+        container.list_blobs_opts(&ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
     items.iter().filter(|i| matches!(i, ListItem::Blob(b) if b.snapshot.is_some())).count()
 }
 
@@ -152,11 +153,13 @@ async fn delete_with_snapshots_include_and_only() {
     assert!(blob.exists().await.unwrap());
 
     // One snapshot by its timestamp.
-    blob.delete_snapshot(&first.snapshot).await.unwrap();
+    blob.delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(&first.snapshot), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(snapshot_count(&container).await, 1);
 
     // `only`: the snapshots go, the blob stays.
-    blob.delete_with(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Only), ..Default::default() })
+    blob.delete_opts(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Only), ..Default::default() })
         .await
         .unwrap();
     assert_eq!(snapshot_count(&container).await, 0);
@@ -164,7 +167,7 @@ async fn delete_with_snapshots_include_and_only() {
 
     // `include`: the blob and its snapshots go together.
     blob.create_snapshot().await.unwrap();
-    blob.delete_with(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() })
+    blob.delete_opts(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() })
         .await
         .unwrap();
     assert!(!blob.exists().await.unwrap());
@@ -180,7 +183,7 @@ async fn batch_delete_of_600_blobs_reports_missing_ones() {
     let existing: Vec<String> = names.iter().enumerate().filter(|(i, _)| i % 10 != 7).map(|(_, n)| n.clone()).collect();
     create_blobs(&container, &existing).await;
 
-    let results = container.delete_blobs(names.clone(), &BatchDeleteOptions::default()).await.unwrap();
+    let results = container.delete_blobs(names.clone()).await.unwrap();
     assert_eq!(results.len(), 600);
     for (i, (result, name)) in results.iter().zip(&names).enumerate() {
         assert_eq!(&result.name, name, "results keep the input order");
@@ -197,14 +200,14 @@ async fn batch_delete_of_600_blobs_reports_missing_ones() {
     let with_snapshot = container.blob("snapped");
     with_snapshot.put("s").await.unwrap();
     with_snapshot.create_snapshot().await.unwrap();
-    let results = container.delete_blobs(["plain", "snapped"], &BatchDeleteOptions::default()).await.unwrap();
+    let results = container.delete_blobs(["plain", "snapped"]).await.unwrap();
     assert!(matches!(results[0].outcome, BatchOutcome::Done));
     match &results[1].outcome {
         BatchOutcome::Failed(err) => assert_eq!(err.error_code(), Some("SnapshotsPresent"), "{err}"),
         other => panic!("{other:?}"),
     }
-    let include = BatchDeleteOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() };
-    let results = container.delete_blobs(["snapped"], &include).await.unwrap();
+    let include = DeleteBlobsOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() };
+    let results = container.delete_blobs_opts(["snapped"], &include).await.unwrap();
     assert!(matches!(results[0].outcome, BatchOutcome::Done), "{:?}", results[0].outcome);
     assert_eq!(snapshot_count(&container).await, 0);
 }
@@ -217,7 +220,10 @@ async fn batch_set_tier() {
     create_blobs(&container, &names).await;
     let mut targets = names.clone();
     targets.push("missing".into());
-    let results = container.set_blob_tiers(targets, &AccessTier::Cool, &SetTierOptions::default(), 2).await.unwrap();
+    let results = container
+        .set_blob_tiers_opts(targets, &AccessTier::Cool, &SetBlobTiersOptions { concurrency: 2, ..Default::default() })
+        .await
+        .unwrap();
     assert!(results[..10].iter().all(|r| matches!(r.outcome, BatchOutcome::Done)), "{results:?}");
     assert!(matches!(results[10].outcome, BatchOutcome::NotFound), "{:?}", results[10]);
     for name in &names {
@@ -237,11 +243,11 @@ async fn sync_and_async_copies_across_containers() {
         content: ContentHeaders { content_type: Some("application/x-test".into()), ..Default::default() },
         ..Default::default()
     };
-    source.put_with(data.clone(), &options).await.unwrap();
+    source.put_opts(data.clone(), &options).await.unwrap();
 
     // Synchronous: done when the call returns; metadata and content headers come along.
     let sync_target = target_container.blob("sync copy.bin");
-    let done = sync_target.copy_from_sync(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+    let done = sync_target.copy_from_url(&CopySource::blob(&source)).await.unwrap();
     assert_eq!(done.status, CopyStatus::Success);
     assert_eq!(sync_target.download().await.unwrap(), data);
     let props = sync_target.properties().await.unwrap();
@@ -255,10 +261,18 @@ async fn sync_and_async_copies_across_containers() {
         tier: Some(AccessTier::Cool),
         ..Default::default()
     };
-    let mut copy = async_target.start_copy(&CopySource::blob(&source), &options).await.unwrap();
-    let mut polls = 0;
-    let state = copy.wait_with(Duration::from_secs(30), |_| polls += 1).await.unwrap();
-    assert!(polls >= 1);
+    let mut copy = async_target.start_copy_opts(&CopySource::blob(&source), &options).await.unwrap();
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&polls);
+    let wait = WaitOptions {
+        timeout: Some(Duration::from_secs(30)),
+        on_progress: Some(Arc::new(move |_: &CopyState| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })),
+        ..Default::default()
+    };
+    let state = copy.wait_opts(&wait).await.unwrap();
+    assert!(polls.load(std::sync::atomic::Ordering::Relaxed) >= 1);
     assert_eq!(state.status, CopyStatus::Success);
     assert_eq!(state.id, copy.copy_id());
     // FIXME(azurite): Azurite completes every copy at once and reports no
@@ -273,16 +287,13 @@ async fn sync_and_async_copies_across_containers() {
     let snapshot = source.create_snapshot().await.unwrap();
     source.put("changed since").await.unwrap();
     let from_snapshot = target_container.blob("from-snapshot");
-    from_snapshot
-        .copy_from_sync(&CopySource::snapshot(&source, &snapshot.snapshot), &CopyOptions::default())
-        .await
-        .unwrap();
+    from_snapshot.copy_from_url(&CopySource::snapshot(&source, &snapshot.snapshot)).await.unwrap();
     assert_eq!(from_snapshot.download().await.unwrap(), data);
 
     // A missing source is a typed error.
     let err = target_container
         .blob("never")
-        .copy_from_sync(&CopySource::blob(&source_container.blob("missing")), &CopyOptions::default())
+        .copy_from_url(&CopySource::blob(&source_container.blob("missing")))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
@@ -303,7 +314,7 @@ async fn set_tier_reads_back_and_archived_reads_are_typed_errors() {
 
     blob.set_tier(&AccessTier::Archive).await.unwrap();
     assert_eq!(blob.properties().await.unwrap().access_tier, Some(AccessTier::Archive));
-    let listed: Vec<ListItem> = container.list_blobs(ListBlobsOptions::default()).try_collect().await.unwrap();
+    let listed: Vec<ListItem> = container.list_blobs().try_collect().await.unwrap();
     assert!(matches!(&listed[0], ListItem::Blob(b) if b.access_tier == Some(AccessTier::Archive)));
 
     let err = blob.download().await.unwrap_err();
@@ -317,7 +328,8 @@ async fn batch_and_copy_with_a_sas_client() {
     use std::time::SystemTime;
 
     use azblob::auth::Sas;
-    use azblob::{ClientBuilder, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
+    use azblob::auth::SharedKeyCredential;
+    use azblob::{ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 
     let container = new_container(&client(), "sasbatch").await;
     let names: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
@@ -331,13 +343,13 @@ async fn batch_and_copy_with_a_sas_client() {
 
     // The SAS client's token authorizes the copy source too.
     let target = via_sas.blob("copy-of-s0");
-    target.copy_from_sync(&CopySource::blob(&via_sas.blob("s0")), &CopyOptions::default()).await.unwrap();
+    target.copy_from_url(&CopySource::blob(&via_sas.blob("s0"))).await.unwrap();
     assert_eq!(&target.download().await.unwrap()[..], b"s0");
 
     // Each sub-request carries the SAS in its URL.
     let mut targets = names.clone();
     targets.push("copy-of-s0".into());
-    let results = via_sas.delete_blobs(targets, &BatchDeleteOptions::default()).await.unwrap();
+    let results = via_sas.delete_blobs(targets).await.unwrap();
     assert!(results.iter().all(|r| matches!(r.outcome, BatchOutcome::Done)), "{results:?}");
     assert!(names_in(&container, ListBlobsOptions::default()).await.is_empty());
 }
@@ -377,8 +389,8 @@ async fn copy_sources_carry_a_read_sas_that_works_on_its_own() {
     source.put("second").await.unwrap();
 
     let target = container.blob("target");
-    target.copy_from_sync(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
-    target.copy_from_sync(&CopySource::snapshot(&source, &snapshot.snapshot), &CopyOptions::default()).await.unwrap();
+    target.copy_from_url(&CopySource::blob(&source)).await.unwrap();
+    target.copy_from_url(&CopySource::snapshot(&source, &snapshot.snapshot)).await.unwrap();
     assert_eq!(&target.download().await.unwrap()[..], b"first");
 
     // FIXME(azurite): Azurite does not check the copy source's authorization
@@ -403,7 +415,7 @@ async fn fixme_azurite_accepts_unauthorized_copy_sources() {
     let container = new_container(&client(), "copynoauth").await;
     container.blob("src").put("data").await.unwrap();
     let bare = container.blob("src").url().unwrap();
-    container.blob("dst").copy_from_sync(&CopySource::Url(bare), &CopyOptions::default()).await.unwrap();
+    container.blob("dst").copy_from_url(&CopySource::Url(bare)).await.unwrap();
     assert_eq!(&container.blob("dst").download().await.unwrap()[..], b"data");
 }
 
@@ -415,9 +427,15 @@ async fn an_empty_snapshot_or_version_id_never_reaches_the_base_blob() {
     // An empty `snapshot=` or `versionid=` is no selector at all to the
     // service: the delete (or read) would hit the current blob.
     for blank in ["", " "] {
-        let err = blob.delete_snapshot(blank).await.unwrap_err();
+        let err = blob
+            .delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(blank), ..Default::default() })
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-        let err = blob.delete_version(blank).await.unwrap_err();
+        let err = blob
+            .delete_opts(&DeleteBlobOptions { selector: BlobSelector::version(blank), ..Default::default() })
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         let err = blob.download_version(blank).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");

@@ -181,7 +181,7 @@ impl HttpTransport for Counting {
 #[tokio::test]
 async fn a_custom_transport_carries_token_requests_too() {
     let server = TokenServer::start();
-    let wire = Arc::new(Counting { inner: ReqwestTransport::with_defaults().unwrap(), urls: Mutex::default() });
+    let wire = Arc::new(Counting { inner: ReqwestTransport::from_env().unwrap(), urls: Mutex::default() });
     let client = support::builder()
         .token_credential(Arc::new(client_secret(&server)))
         .transport(Arc::clone(&wire) as Arc<dyn HttpTransport>)

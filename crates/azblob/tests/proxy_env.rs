@@ -9,9 +9,8 @@ mod token_server;
 use std::sync::Arc;
 
 use azblob::auth::entra::{ClientCredential, ClientProof, CredentialOptions};
-use azblob::auth::STORAGE_SCOPE;
+use azblob::auth::{TokenCredential, STORAGE_SCOPE};
 use azblob::transport::RetryOptions;
-use azblob::TokenCredential;
 use azblob_testkit::ForwardProxy;
 use support::{endpoints, new_container};
 use token_server::{TokenServer, CLIENT_ID, CLIENT_SECRET, TENANT};

@@ -11,9 +11,9 @@ mod token_server;
 use std::sync::Arc;
 
 use azblob::auth::entra::{ClientCredential, ClientProof, CredentialOptions};
-use azblob::auth::STORAGE_SCOPE;
+use azblob::auth::{TokenCredential, STORAGE_SCOPE};
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
-use azblob::{ClientBuilder, TokenCredential};
+use azblob::ClientBuilder;
 use futures_util::future::BoxFuture;
 use logs::LogBuffer;
 use std::time::Duration;

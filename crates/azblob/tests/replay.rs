@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use azblob::sim::{Cassette, CassetteRequest, Matching};
+use azblob::sim::{SimulationMode, SimulationOptions};
 use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
 use azblob::{
-    BlobServiceClient, ClientBuilder, CopyOptions, CopySource, CopyStatus, ErrorKind, SimulationMode,
-    SimulationOptions, DEV_ACCOUNT_KEY,
+    BlobSelector, BlobServiceClient, ClientBuilder, CopySource, CopyState, CopyStatus, DeleteBlobOptions, ErrorKind,
+    PropertiesOptions, WaitOptions, DEV_ACCOUNT_KEY,
 };
 use futures_util::future::BoxFuture;
 
@@ -48,7 +49,7 @@ fn client_for(name: &str, matching: Matching) -> BlobServiceClient {
         .unwrap()
         .retry(RetryOptions::none())
         .transport(Arc::new(NoNetwork))
-        .with_simulation(SimulationMode::Replay, path)
+        .simulation(SimulationMode::Replay, path)
         .simulation_options(SimulationOptions::new().matching(matching))
         .build()
         .unwrap()
@@ -117,10 +118,21 @@ async fn versions_list_get_and_delete_by_id() {
     // Every read and delete by id sends `versionid=` (`Exact` matching checks the query).
     let oldest = blob.download_version("2020-06-15T02:17:02.7893828Z").await.unwrap();
     assert_eq!(&oldest[..], b"Hello World");
-    let props = blob.version_properties("2020-06-15T02:17:03.0755841Z").await.unwrap();
+    let props = blob
+        .properties_opts(&PropertiesOptions {
+            selector: BlobSelector::version("2020-06-15T02:17:03.0755841Z"),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(props.content_length, 0);
     assert_eq!(props.version_id.as_deref(), Some("2020-06-15T02:17:03.0755841Z"));
-    blob.delete_version("2020-06-15T02:17:03.0755841Z").await.unwrap();
+    blob.delete_opts(&DeleteBlobOptions {
+        selector: BlobSelector::version("2020-06-15T02:17:03.0755841Z"),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let err = blob.download_version("2020-06-15T02:17:03.0755841Z").await.unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::NotFound, Some("BlobNotFound")));
 
@@ -140,11 +152,18 @@ async fn pending_copy_is_polled_to_success() {
     let source = client.blob("src", "big.bin");
     let target = client.blob("dst", "big-copy.bin");
 
-    let copy = target.start_copy(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+    let mut copy = target.start_copy(&CopySource::blob(&source)).await.unwrap();
     assert_eq!(copy.last_state().status, CopyStatus::Pending);
-    let mut copy = copy.with_poll_interval(Duration::from_millis(1), Duration::from_millis(2));
-    let mut seen = Vec::new();
-    let done = copy.wait_with(Duration::from_secs(10), |s| seen.push((s.status.clone(), s.progress))).await.unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let wait = WaitOptions {
+        timeout: Some(Duration::from_secs(10)),
+        poll_interval: Duration::from_millis(1),
+        max_poll_interval: Duration::from_millis(2),
+        on_progress: Some(Arc::new(move |s: &CopyState| log.lock().unwrap().push((s.status.clone(), s.progress)))),
+    };
+    let done = copy.wait_opts(&wait).await.unwrap();
+    let seen = seen.lock().unwrap().clone();
     assert_eq!(done.status, CopyStatus::Success);
     assert!(done.completed_on.is_some());
     assert_eq!(
@@ -177,9 +196,14 @@ async fn pending_copy_waits_with_huge_intervals_and_timeout() {
     let client = client_for("copy_pending_to_success.json", sequential_keeping(&Arc::default()));
     let source = client.blob("src", "big.bin");
     let target = client.blob("dst", "big-copy.bin");
-    let copy = target.start_copy(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
-    let mut copy = copy.with_poll_interval(Duration::MAX / 2, Duration::MAX);
-    let done = copy.wait(Duration::MAX).await.unwrap();
+    let mut copy = target.start_copy(&CopySource::blob(&source)).await.unwrap();
+    let wait = WaitOptions {
+        timeout: Some(Duration::MAX),
+        poll_interval: Duration::MAX / 2,
+        max_poll_interval: Duration::MAX,
+        on_progress: None,
+    };
+    let done = copy.wait_opts(&wait).await.unwrap();
     assert_eq!(done.status, CopyStatus::Success);
     assert_done(&client);
 }
@@ -191,7 +215,7 @@ async fn pending_copy_is_aborted() {
     let client = client_for("copy_abort.json", sequential_keeping(&sent));
     let target = client.blob("dst", "big-copy.bin");
     let source = CopySource::blob(&client.blob("src", "big.bin"));
-    let mut copy = target.start_copy(&source, &CopyOptions::default()).await.unwrap();
+    let mut copy = target.start_copy(&source).await.unwrap();
 
     // A wait that runs out reports the progress and leaves the copy running.
     let err = copy.wait(Duration::ZERO).await.unwrap_err();

@@ -15,12 +15,12 @@ mod support;
 use std::fmt::Debug;
 use std::time::{Duration, SystemTime};
 
-use azblob::auth::Sas;
+use azblob::auth::{Sas, SharedKeyCredential};
 use azblob::sim::SimulationMode;
 use azblob::{
-    AccessTier, AppendOptions, BatchDeleteOptions, BlobClient, BlobRange, BlobSelector, BlobServiceClient,
-    ClientBuilder, Conditions, ContentHeaders, CopyOptions, CopySource, CreateAppendBlobOptions, DownloadOptions,
-    ListBlobsOptions, ListInclude, PutBlobOptions, SetTierOptions, SharedKeyCredential, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
+    AccessTier, BlobClient, BlobRange, BlobSelector, BlobServiceClient, ClientBuilder, ContentHeaders, CopySource,
+    DeleteBlobOptions, DownloadOptions, ListBlobsOptions, ListInclude, PropertiesOptions, PutBlobOptions,
+    SetBlobTiersOptions, SetTierOptions, DEV_ACCOUNT, DEV_ACCOUNT_KEY,
 };
 use azblob::{UploadOptions, UploadSource};
 use futures_util::StreamExt;
@@ -55,7 +55,7 @@ async fn drive(
     let container = blob.container();
     let content = ContentHeaders { content_type: Some("text/plain".into()), ..Default::default() };
     let options = PutBlobOptions { content, metadata: [("k".into(), "v".into())].into(), ..Default::default() };
-    shown.add("put", &blob.put_with("hello secrets", &options).await);
+    shown.add("put", &blob.put_opts("hello secrets", &options).await);
     shown.add("get", &blob.get().await.map(|r| format!("{r:?}")));
     shown.add("download", &blob.download().await);
     shown.add("range", &blob.download_range(BlobRange::new(0, 4)).await);
@@ -66,7 +66,7 @@ async fn drive(
     let snapshot = blob.create_snapshot().await;
     shown.add("snapshot", &snapshot);
     shown.add("tier", &blob.set_tier(&AccessTier::Cool).await);
-    shown.add("tier with", &blob.set_tier_with(&AccessTier::Hot, &SetTierOptions::default()).await);
+    shown.add("tier with", &blob.set_tier_opts(&AccessTier::Hot, &SetTierOptions::default()).await);
 
     let file = dir.join("up.bin");
     std::fs::write(&file, azblob_testkit::pseudo_random_bytes(100 * 1024, 9)).unwrap();
@@ -84,17 +84,17 @@ async fn drive(
     shown.add("download opts", &big.download_to_writer_opts(&mut Vec::new(), &DownloadOptions::default()).await);
 
     let append = container.blob("append.log");
-    shown.add("create append", &append.create_append_blob(&CreateAppendBlobOptions::default()).await);
-    shown.add("append", &append.append("line\n", &AppendOptions::default()).await);
-    shown.add("seal", &append.seal(&Conditions::default()).await);
+    shown.add("create append", &append.create_append_blob().await);
+    shown.add("append", &append.append("line\n").await);
+    shown.add("seal", &append.seal().await);
 
     // Copies: a source generated from the client's own credential, and a URL carrying a SAS.
     let sync_copy = container.blob("copy-sync.bin");
-    shown.add("copy sync", &sync_copy.copy_from_sync(&CopySource::blob(blob), &CopyOptions::default()).await);
+    shown.add("copy sync", &sync_copy.copy_from_url(&CopySource::blob(blob)).await);
     let by_url = CopySource::Url(source_url.clone());
     shown.add("copy source debug", &Ok::<_, azblob::Error>(format!("{by_url:?}")));
-    shown.add("copy by url", &container.blob("copy-url.bin").copy_from_sync(&by_url, &CopyOptions::default()).await);
-    match container.blob("copy-async.bin").start_copy(&CopySource::blob(blob), &CopyOptions::default()).await {
+    shown.add("copy by url", &container.blob("copy-url.bin").copy_from_url(&by_url).await);
+    match container.blob("copy-async.bin").start_copy(&CopySource::blob(blob)).await {
         Ok(mut copy) => {
             shown.add("copy operation", &Ok::<_, azblob::Error>(format!("{copy:?}")));
             shown.add("copy wait", &copy.wait(Duration::from_secs(30)).await);
@@ -105,17 +105,34 @@ async fn drive(
     }
     shown.add("copy props", &container.blob("copy-async.bin").properties().await);
     let include = ListInclude { copy: true, metadata: true, snapshots: true, ..Default::default() };
-    let listing = container.list_blobs_page(&ListBlobsOptions { include, ..Default::default() }, None).await;
+    let listing = container.list_blobs_page_opts(None, &ListBlobsOptions { include, ..Default::default() }).await;
     shown.add("list page", &listing);
-    let items: Vec<_> = container.list_blobs(ListBlobsOptions::default()).collect().await;
+    let items: Vec<_> = container.list_blobs().collect().await;
     shown.add("list stream", &Ok::<_, azblob::Error>(items));
     shown.add("versions", &blob.list_versions().await);
 
     let names = ["copy-sync.bin", "copy-url.bin", "missing.bin"];
-    shown.add("batch tier", &container.set_blob_tiers(names, &AccessTier::Cool, &SetTierOptions::default(), 2).await);
-    shown.add("batch delete", &container.delete_blobs(names, &BatchDeleteOptions::default()).await);
+    shown.add(
+        "batch tier",
+        &container
+            .set_blob_tiers_opts(
+                names,
+                &AccessTier::Cool,
+                &SetBlobTiersOptions { concurrency: 2, ..Default::default() },
+            )
+            .await,
+    );
+    shown.add("batch delete", &container.delete_blobs(names).await);
     if let Ok(snapshot) = &snapshot {
-        shown.add("delete snapshot", &blob.delete_snapshot(&snapshot.snapshot).await);
+        shown.add(
+            "delete snapshot",
+            &blob
+                .delete_opts(&DeleteBlobOptions {
+                    selector: BlobSelector::snapshot(&snapshot.snapshot),
+                    ..Default::default()
+                })
+                .await,
+        );
     }
 
     // Failures: missing blob and container, bad input, no pending copy.
@@ -126,7 +143,12 @@ async fn drive(
     shown.add("abort nothing", &blob.abort_copy("00000000-0000-0000-0000-000000000000").await);
     shown.add(
         "bad selector",
-        &blob.properties_with(&BlobSelector::snapshot("not a time"), &Conditions::default()).await,
+        &blob
+            .properties_opts(&PropertiesOptions {
+                selector: BlobSelector::snapshot("not a time"),
+                ..Default::default()
+            })
+            .await,
     );
     shown.add("delete", &blob.delete().await);
     shown.add("client debug", &Ok::<_, azblob::Error>(format!("{service:?} {container:?}")));
@@ -171,7 +193,7 @@ fn no_secret_prints_from_any_library_operation() {
 
         // Recorded: the cassette is scanned too.
         let cassette = dir.join("cassette.json");
-        let recording = support::builder().with_simulation(SimulationMode::Record, &cassette).build().unwrap();
+        let recording = support::builder().simulation(SimulationMode::Record, &cassette).build().unwrap();
         let rec_dir = dir.join("rec");
         std::fs::create_dir_all(&rec_dir).unwrap();
         let blob = recording.container(container.name()).blob("recorded.txt");

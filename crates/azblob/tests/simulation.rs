@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use azblob::sim::{find_secret, Cassette, Matching, SecretFound, SecretKind};
+use azblob::sim::{SimulationMode, SimulationOptions};
 use azblob::transport::{
     HeaderMap, HttpTransport, Method, Request, Response, RetryOptions, StatusCode, TransportError, TransportErrorKind,
 };
 use azblob::UploadOptions;
-use azblob::{BlobServiceClient, ClientBuilder, ErrorKind, SimulationMode, SimulationOptions};
+use azblob::{BlobServiceClient, ClientBuilder, ErrorKind};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
@@ -77,7 +78,7 @@ fn recorder(wire: &Arc<Script>, path: &Path, options: SimulationOptions) -> Blob
         .unwrap()
         .transport(Arc::clone(wire) as Arc<dyn HttpTransport>)
         .retry(fast_retries())
-        .with_simulation(SimulationMode::Record, path)
+        .simulation(SimulationMode::Record, path)
         .simulation_options(options)
         .build()
         .unwrap()
@@ -87,7 +88,7 @@ fn recorder(wire: &Arc<Script>, path: &Path, options: SimulationOptions) -> Blob
 fn replayer(path: &Path, options: SimulationOptions) -> BlobServiceClient {
     ClientBuilder::new()
         .endpoint(ENDPOINT)
-        .with_simulation(SimulationMode::Replay, path)
+        .simulation(SimulationMode::Replay, path)
         .simulation_options(options)
         .build()
         .unwrap()
@@ -168,7 +169,7 @@ async fn a_handwritten_cassette_loads_and_replays() {
     let client = replayer(&path, SimulationOptions::new());
     let blob = client.blob("hand", "hello.txt");
     let options = azblob::PutBlobOptions { metadata: [("run".into(), "7".into())].into(), ..Default::default() };
-    let written = blob.put_with("hello", &options).await.unwrap();
+    let written = blob.put_opts("hello", &options).await.unwrap();
     assert_eq!(written.etag.0, "\"0x8DC0000000000001\"");
     assert_eq!(&blob.download().await.unwrap()[..], b"hello");
     let bytes = client.blob("hand", "bytes.bin").download().await.unwrap();
@@ -181,7 +182,7 @@ async fn a_changed_request_fails_with_a_diff_naming_the_field() {
     let client = replayer(&hand_cassette("put_get.json"), SimulationOptions::new());
     let blob = client.blob("hand", "hello.txt");
     let options = azblob::PutBlobOptions { metadata: [("run".into(), "8".into())].into(), ..Default::default() };
-    let err = blob.put_with("hello", &options).await.unwrap_err();
+    let err = blob.put_opts("hello", &options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport);
     let source = err.get_ref().and_then(|s| s.downcast_ref::<TransportError>()).expect("a transport error");
     assert_eq!(source.kind(), TransportErrorKind::NoRecording);
@@ -190,7 +191,7 @@ async fn a_changed_request_fails_with_a_diff_naming_the_field() {
     assert!(message.contains(r#"header x-ms-meta-run: recorded "7", sent "8""#), "{message}");
 
     let same_metadata = azblob::PutBlobOptions { metadata: [("run".into(), "7".into())].into(), ..Default::default() };
-    let message = blob.put_with("HELLO", &same_metadata).await.unwrap_err().to_string();
+    let message = blob.put_opts("HELLO", &same_metadata).await.unwrap_err().to_string();
     assert!(message.contains("body sha256: recorded"), "{message}");
 
     let message = client.blob("hand", "other.txt").download().await.unwrap_err().to_string();
@@ -251,7 +252,7 @@ async fn recordings_are_sanitized_before_they_are_saved() {
         .sas_token("sv=2023-11-03&ss=b&srt=sco&sp=rwdlac&se=2030-01-01T00:00:00Z&sig=c2lnbmF0dXJlIGJ5dGVz")
         .unwrap()
         .transport(Arc::clone(&wire) as Arc<dyn HttpTransport>)
-        .with_simulation(SimulationMode::Record, &path)
+        .simulation(SimulationMode::Record, &path)
         .simulation_options(SimulationOptions::new().account_placeholder("ACCOUNT"))
         .build()
         .unwrap();
@@ -293,7 +294,7 @@ async fn recordings_are_sanitized_before_they_are_saved() {
         .endpoint(ENDPOINT)
         .sas_token("sv=2023-11-03&ss=b&srt=sco&sp=rwdlac&se=2030-01-01T00:00:00Z&sig=b3RoZXI=")
         .unwrap()
-        .with_simulation(SimulationMode::Replay, &path)
+        .simulation(SimulationMode::Replay, &path)
         .simulation_options(SimulationOptions::new().account_placeholder("ACCOUNT"))
         .build()
         .unwrap();
@@ -337,7 +338,7 @@ async fn replay_or_record_sends_only_what_the_cassette_lacks() {
         ClientBuilder::new()
             .endpoint(ENDPOINT)
             .transport(Arc::clone(&wire) as Arc<dyn HttpTransport>)
-            .with_simulation(SimulationMode::ReplayOrRecord, &path)
+            .simulation(SimulationMode::ReplayOrRecord, &path)
             .build()
             .unwrap()
     };
@@ -444,7 +445,7 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
     let path = dir.join("upload.json");
     let container = support::new_container(&support::client(), "sim64").await;
 
-    let recording = support::builder().with_simulation(SimulationMode::Record, &path).build().unwrap();
+    let recording = support::builder().simulation(SimulationMode::Record, &path).build().unwrap();
     let blob = recording.blob(container.name(), "big.bin");
     let recorded = blob
         .upload_opts(
@@ -504,7 +505,7 @@ async fn load_recordings_switches_cassettes_and_live_clients_have_none() {
     let live = ClientBuilder::new().endpoint(ENDPOINT).build().unwrap();
     assert!(live.simulation_stats().is_none());
     assert_eq!(live.save_recordings().unwrap_err().kind(), ErrorKind::InvalidInput);
-    let err = ClientBuilder::new().endpoint(ENDPOINT).with_simulation(SimulationMode::Replay, "/no/such.json").build();
+    let err = ClientBuilder::new().endpoint(ENDPOINT).simulation(SimulationMode::Replay, "/no/such.json").build();
     assert!(err.unwrap_err().to_string().contains("cannot read the cassette"));
 }
 
@@ -512,7 +513,7 @@ async fn load_recordings_switches_cassettes_and_live_clients_have_none() {
 #[derive(Debug)]
 struct NeverAskedToken;
 
-impl azblob::TokenCredential for NeverAskedToken {
+impl azblob::auth::TokenCredential for NeverAskedToken {
     fn get_token<'a>(&'a self, _scopes: &'a [&'a str]) -> BoxFuture<'a, azblob::Result<azblob::auth::AccessToken>> {
         panic!("a replaying client asked its token credential for a token")
     }
@@ -525,12 +526,12 @@ async fn a_replaying_client_with_a_token_credential_works_offline() {
     let client = ClientBuilder::new()
         .endpoint(ENDPOINT)
         .token_credential(Arc::new(NeverAskedToken))
-        .with_simulation(SimulationMode::Replay, hand_cassette("put_get.json"))
+        .simulation(SimulationMode::Replay, hand_cassette("put_get.json"))
         .build()
         .unwrap();
     let blob = client.blob("hand", "hello.txt");
     let options = azblob::PutBlobOptions { metadata: [("run".into(), "7".into())].into(), ..Default::default() };
-    assert_eq!(blob.put_with("hello", &options).await.unwrap().etag.0, "\"0x8DC0000000000001\"");
+    assert_eq!(blob.put_opts("hello", &options).await.unwrap().etag.0, "\"0x8DC0000000000001\"");
     assert_eq!(&blob.download().await.unwrap()[..], b"hello");
     let bytes = client.blob("hand", "bytes.bin").download().await.unwrap();
     assert_eq!(bytes, (0..=255u8).collect::<Vec<u8>>());

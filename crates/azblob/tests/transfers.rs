@@ -6,9 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use azblob::transport::{Method, Request};
-use azblob::{
-    AppendOptions, BlobClient, Conditions, CreateAppendBlobOptions, DownloadOptions, ErrorKind, TransferProgress,
-};
+use azblob::{AppendOptions, BlobClient, DownloadOptions, ErrorKind, TransferProgress};
 use azblob::{UploadOptions, UploadSource};
 use support::hook::{Action, Hook};
 use support::{client, client_with, new_container, scratch};
@@ -294,23 +292,23 @@ async fn a_file_rewritten_during_the_upload_is_not_committed() {
 async fn append_blobs() {
     let container = new_container(&client(), "append").await;
     let blob = container.blob("log.txt");
-    blob.create_append_blob(&CreateAppendBlobOptions::default()).await.unwrap();
-    blob.append("one\n", &AppendOptions::default()).await.unwrap();
+    blob.create_append_blob().await.unwrap();
+    blob.append("one\n").await.unwrap();
     let at = AppendOptions { append_position: Some(4), ..AppendOptions::default() };
-    blob.append("two\n", &at).await.unwrap();
+    blob.append_opts("two\n", &at).await.unwrap();
     let md5 = AppendOptions { transactional_md5: true, max_size: Some(100), ..AppendOptions::default() };
-    blob.append("three\n", &md5).await.unwrap();
+    blob.append_opts("three\n", &md5).await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"one\ntwo\nthree\n");
     assert_eq!(blob.properties().await.unwrap().blob_type, azblob::BlobType::AppendBlob);
 
     let stale = AppendOptions { append_position: Some(4), ..AppendOptions::default() };
-    let err = blob.append("late\n", &stale).await.unwrap_err();
+    let err = blob.append_opts("late\n", &stale).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     let too_big = AppendOptions { max_size: Some(15), ..AppendOptions::default() };
-    assert_eq!(blob.append("overflow\n", &too_big).await.unwrap_err().kind(), ErrorKind::PreconditionFailed);
+    assert_eq!(blob.append_opts("overflow\n", &too_big).await.unwrap_err().kind(), ErrorKind::PreconditionFailed);
 
-    blob.seal(&Conditions::default()).await.unwrap();
-    let err = blob.append("after seal\n", &AppendOptions::default()).await.unwrap_err();
+    blob.seal().await.unwrap();
+    let err = blob.append("after seal\n").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert_eq!(&blob.download().await.unwrap()[..], b"one\ntwo\nthree\n");
 }
@@ -318,14 +316,14 @@ async fn append_blobs() {
 #[tokio::test]
 async fn appends_without_a_position_are_not_retried() {
     let container = new_container(&client(), "appendretry").await;
-    container.blob("a").create_append_blob(&CreateAppendBlobOptions::default()).await.unwrap();
+    container.blob("a").create_append_blob().await.unwrap();
     let hook = Hook::new(|r, _| if r.operation == "AppendBlock" { Action::Respond(503) } else { Action::Forward });
     let client = client_with(&hook);
     let blob = client.blob(container.name(), "a");
-    assert_eq!(blob.append("x", &AppendOptions::default()).await.unwrap_err().kind(), ErrorKind::ServerBusy);
+    assert_eq!(blob.append("x").await.unwrap_err().kind(), ErrorKind::ServerBusy);
     assert_eq!(hook.count("AppendBlock"), 1, "not idempotent: sent once");
     let positioned = AppendOptions { append_position: Some(0), ..AppendOptions::default() };
-    assert!(blob.append("x", &positioned).await.is_err());
+    assert!(blob.append_opts("x", &positioned).await.is_err());
     assert_eq!(hook.count("AppendBlock"), 1 + 4, "with appendpos: the first attempt and three retries");
 }
 

@@ -12,22 +12,40 @@ use crate::ops::delete_blob::{build_delete_blob_request, DeleteBlobOptions, Dele
 use crate::ops::error_map::error_from_parts;
 use crate::ops::models::AccessTier;
 use crate::ops::names;
-use crate::ops::set_tier::{build_set_tier_request, SetTierOptions};
+use crate::ops::set_tier::{build_set_tier_request, RehydratePriority, SetTierOptions};
 use crate::ops::{headers, request_util};
 use crate::transport::SubRequests;
 
-/// Options of [`ContainerClient::delete_blobs`] and [`ContainerClient::set_blob_tiers`].
+/// How many batches are in flight at once unless the options say otherwise.
+const DEFAULT_BATCH_CONCURRENCY: usize = 4;
+
+/// Options of [`ContainerClient::delete_blobs_opts`].
 #[derive(Debug, Clone)]
-pub struct BatchDeleteOptions {
-    /// What to do with each blob's snapshots (deletes only).
+pub struct DeleteBlobsOptions {
+    /// What to do with each blob's snapshots.
     pub delete_snapshots: Option<DeleteSnapshots>,
     /// How many batches (of up to 256 blobs each) are in flight at once (default 4).
     pub concurrency: usize,
 }
 
-impl Default for BatchDeleteOptions {
+impl Default for DeleteBlobsOptions {
     fn default() -> Self {
-        BatchDeleteOptions { delete_snapshots: None, concurrency: 4 }
+        DeleteBlobsOptions { delete_snapshots: None, concurrency: DEFAULT_BATCH_CONCURRENCY }
+    }
+}
+
+/// Options of [`ContainerClient::set_blob_tiers_opts`].
+#[derive(Debug, Clone)]
+pub struct SetBlobTiersOptions {
+    /// How fast an archived blob is brought back.
+    pub rehydrate_priority: Option<RehydratePriority>,
+    /// How many batches (of up to 256 blobs each) are in flight at once (default 4).
+    pub concurrency: usize,
+}
+
+impl Default for SetBlobTiersOptions {
+    fn default() -> Self {
+        SetBlobTiersOptions { rehydrate_priority: None, concurrency: DEFAULT_BATCH_CONCURRENCY }
     }
 }
 
@@ -61,7 +79,7 @@ enum SubOperation {
 
 impl ContainerClient {
     /// Deletes many blobs with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch),
-    /// 256 per batch, `options.concurrency` batches at a time.
+    /// 256 per batch, 4 batches at a time.
     ///
     /// Names are validated before anything is sent. A sub-request that fails
     /// does not fail the call: each blob gets its own [`BatchOutcome`]. If a
@@ -69,7 +87,17 @@ impl ContainerClient {
     /// of that batch reports the batch's error. A batch whose answer was lost
     /// is sent again, and in the repeat's answer a blob not found counts as
     /// deleted ([`BatchOutcome::Done`]): the lost attempt deleted it.
-    pub async fn delete_blobs<I, S>(&self, names: I, options: &BatchDeleteOptions) -> Result<Vec<BatchItemResult>>
+    pub async fn delete_blobs<I, S>(&self, names: I) -> Result<Vec<BatchItemResult>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.delete_blobs_opts(names, &DeleteBlobsOptions::default()).await
+    }
+
+    /// [`delete_blobs`](Self::delete_blobs) with snapshot handling, or another
+    /// number of batches in flight.
+    pub async fn delete_blobs_opts<I, S>(&self, names: I, options: &DeleteBlobsOptions) -> Result<Vec<BatchItemResult>>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -81,18 +109,28 @@ impl ContainerClient {
     /// Sets the access tier of many blobs with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch)
     /// ([Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier) sub-requests),
     /// with the same splitting and per-blob outcomes as [`delete_blobs`](Self::delete_blobs).
-    pub async fn set_blob_tiers<I, S>(
+    pub async fn set_blob_tiers<I, S>(&self, names: I, tier: &AccessTier) -> Result<Vec<BatchItemResult>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.set_blob_tiers_opts(names, tier, &SetBlobTiersOptions::default()).await
+    }
+
+    /// [`set_blob_tiers`](Self::set_blob_tiers) with a rehydrate priority, or
+    /// another number of batches in flight.
+    pub async fn set_blob_tiers_opts<I, S>(
         &self,
         names: I,
         tier: &AccessTier,
-        options: &SetTierOptions,
-        concurrency: usize,
+        options: &SetBlobTiersOptions,
     ) -> Result<Vec<BatchItemResult>>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.run_batches(names, SubOperation::SetTier(tier.clone(), options.clone()), concurrency).await
+        let set_tier = SetTierOptions { rehydrate_priority: options.rehydrate_priority, ..SetTierOptions::default() };
+        self.run_batches(names, SubOperation::SetTier(tier.clone(), set_tier), options.concurrency).await
     }
 
     async fn run_batches<I, S>(

@@ -7,12 +7,12 @@ use http::StatusCode;
 use url::Url;
 
 use super::ServiceInner;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ErrorKind, Result};
 use crate::ops::blob_properties::{
     build_get_properties_request, build_set_http_headers_request, build_set_metadata_request, parse_blob_properties,
-    BlobSelector,
+    PropertiesOptions,
 };
-use crate::ops::conditions::Conditions;
+use crate::ops::conditions::{refine_if_not_exists, Conditions};
 use crate::ops::delete_blob::{build_delete_blob_request, deleted_by_earlier_attempt, DeleteBlobOptions};
 use crate::ops::get_blob::GetOptions;
 use crate::ops::models::{BlobProperties, BlobRange, ContentHeaders, Metadata};
@@ -58,29 +58,15 @@ impl BlobClient {
 
     /// Writes `data` as the whole blob with [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob).
     pub async fn put(&self, data: impl Into<Bytes>) -> Result<WriteResult> {
-        self.put_with(data, &PutBlobOptions::default()).await
+        self.put_opts(data, &PutBlobOptions::default()).await
     }
 
     /// Put Blob with content headers, metadata, tier and conditions.
-    pub async fn put_with(&self, data: impl Into<Bytes>, options: &PutBlobOptions) -> Result<WriteResult> {
+    pub async fn put_opts(&self, data: impl Into<Bytes>, options: &PutBlobOptions) -> Result<WriteResult> {
         let request = build_put_blob_request(self.url()?, data.into(), options)?;
-        let if_not_exists = options.conditions.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
-        match self.service.pipeline().execute(request).await {
-            Ok(response) => {
-                parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlob"))
-            }
-            // The service reports `If-None-Match: *` on an existing blob as 409
-            // BlobAlreadyExists; some servers answer 412 instead. Both mean the same here.
-            Err(err) if if_not_exists && err.kind() == ErrorKind::PreconditionFailed => {
-                Err(Error::new(ErrorKind::AlreadyExists, "the blob already exists")
-                    .with_operation("PutBlob")
-                    .with_status(err.status().unwrap_or(StatusCode::PRECONDITION_FAILED))
-                    .with_error_code(err.error_code().map(str::to_owned))
-                    .with_request_id(err.request_id().map(str::to_owned))
-                    .with_source(err))
-            }
-            Err(err) => Err(err),
-        }
+        let response =
+            self.service.pipeline().execute(request).await.map_err(|e| refine_if_not_exists(e, &options.conditions))?;
+        parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlob"))
     }
 
     /// Reads a byte range into memory. A range that starts past the end of the
@@ -98,12 +84,12 @@ impl BlobClient {
     /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)
     /// of the current blob.
     pub async fn properties(&self) -> Result<BlobProperties> {
-        self.properties_with(&BlobSelector::default(), &Conditions::default()).await
+        self.properties_opts(&PropertiesOptions::default()).await
     }
 
     /// Get Blob Properties of a snapshot or version, with conditions.
-    pub async fn properties_with(&self, selector: &BlobSelector, conditions: &Conditions) -> Result<BlobProperties> {
-        let request = build_get_properties_request(self.url()?, selector, conditions)?;
+    pub async fn properties_opts(&self, options: &PropertiesOptions) -> Result<BlobProperties> {
+        let request = build_get_properties_request(self.url()?, &options.selector, &options.conditions)?;
         let response = self.service.pipeline().execute(request).await?;
         parse_blob_properties(&response.headers).map_err(|e| e.with_operation("GetBlobProperties"))
     }
@@ -120,11 +106,11 @@ impl BlobClient {
     /// Replaces all of the blob's metadata with
     /// [Set Blob Metadata](https://learn.microsoft.com/rest/api/storageservices/set-blob-metadata).
     pub async fn set_metadata(&self, metadata: &Metadata) -> Result<WriteResult> {
-        self.set_metadata_with(metadata, &Conditions::default()).await
+        self.set_metadata_opts(metadata, &Conditions::default()).await
     }
 
     /// Set Blob Metadata with conditions.
-    pub async fn set_metadata_with(&self, metadata: &Metadata, conditions: &Conditions) -> Result<WriteResult> {
+    pub async fn set_metadata_opts(&self, metadata: &Metadata, conditions: &Conditions) -> Result<WriteResult> {
         let request = build_set_metadata_request(self.url()?, metadata, conditions)?;
         let response = self.service.pipeline().execute(request).await?;
         parse_write_response(&response, StatusCode::OK).map_err(|e| e.with_operation("SetBlobMetadata"))
@@ -134,11 +120,11 @@ impl BlobClient {
     /// [Set Blob Properties](https://learn.microsoft.com/rest/api/storageservices/set-blob-properties);
     /// a header left `None` is cleared.
     pub async fn set_http_headers(&self, content: &ContentHeaders) -> Result<WriteResult> {
-        self.set_http_headers_with(content, &Conditions::default()).await
+        self.set_http_headers_opts(content, &Conditions::default()).await
     }
 
     /// Set Blob HTTP Headers with conditions.
-    pub async fn set_http_headers_with(
+    pub async fn set_http_headers_opts(
         &self,
         content: &ContentHeaders,
         conditions: &Conditions,
@@ -154,11 +140,11 @@ impl BlobClient {
     /// blob gone (404 `BlobNotFound`), the first attempt deleted it and the
     /// call succeeds.
     pub async fn delete(&self) -> Result<()> {
-        self.delete_with(&DeleteBlobOptions::default()).await
+        self.delete_opts(&DeleteBlobOptions::default()).await
     }
 
     /// Delete Blob of a snapshot or version, with snapshot handling and conditions.
-    pub async fn delete_with(&self, options: &DeleteBlobOptions) -> Result<()> {
+    pub async fn delete_opts(&self, options: &DeleteBlobOptions) -> Result<()> {
         let request = build_delete_blob_request(self.url()?, options)?;
         let response = self.service.pipeline().send(request).await?;
         if response.status.is_success() || deleted_by_earlier_attempt(&response) {

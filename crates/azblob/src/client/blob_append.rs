@@ -16,9 +16,16 @@ use crate::ops::models::BlobRange;
 use crate::ops::put_blob::{parse_write_response, WriteResult};
 
 impl BlobClient {
-    /// Creates an empty append blob (replacing any blob of that name unless
-    /// the conditions say otherwise).
-    pub async fn create_append_blob(&self, options: &CreateAppendBlobOptions) -> Result<WriteResult> {
+    /// Creates an empty append blob with
+    /// [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob)
+    /// (`x-ms-blob-type: AppendBlob`), replacing any blob of that name.
+    pub async fn create_append_blob(&self) -> Result<WriteResult> {
+        self.create_append_blob_opts(&CreateAppendBlobOptions::default()).await
+    }
+
+    /// Creates an empty append blob with content headers, metadata and
+    /// conditions (such as [`Conditions::if_not_exists`]).
+    pub async fn create_append_blob_opts(&self, options: &CreateAppendBlobOptions) -> Result<WriteResult> {
         let request = build_create_append_blob_request(self.url()?, options)?;
         let response =
             self.pipeline().execute(request).await.map_err(|e| super::refine_if_not_exists(e, &options.conditions))?;
@@ -34,7 +41,13 @@ impl BlobClient {
     /// A position that does not match fails with `PreconditionFailed`,
     /// except when a repeat finds the blob already holding this very block
     /// at that position: the attempt whose answer was lost appended it.
-    pub async fn append(&self, data: impl Into<Bytes>, options: &AppendOptions) -> Result<WriteResult> {
+    pub async fn append(&self, data: impl Into<Bytes>) -> Result<WriteResult> {
+        self.append_opts(data, &AppendOptions::default()).await
+    }
+
+    /// Append Block at a position (`x-ms-blob-condition-appendpos`) or with a
+    /// maximum size (`x-ms-blob-condition-maxsize`); see [`append`](Self::append).
+    pub async fn append_opts(&self, data: impl Into<Bytes>, options: &AppendOptions) -> Result<WriteResult> {
         let data = data.into();
         let url = self.url()?;
         // The position advances block by block; one past u64 could only
@@ -106,7 +119,12 @@ impl BlobClient {
 
     /// Seals an append blob with [Append Blob Seal](https://learn.microsoft.com/rest/api/storageservices/append-blob-seal):
     /// later appends fail with `Conflict` (`BlobIsSealed`).
-    pub async fn seal(&self, conditions: &Conditions) -> Result<WriteResult> {
+    pub async fn seal(&self) -> Result<WriteResult> {
+        self.seal_opts(&Conditions::default()).await
+    }
+
+    /// Append Blob Seal with conditions.
+    pub async fn seal_opts(&self, conditions: &Conditions) -> Result<WriteResult> {
         let request = build_seal_request(self.url()?, conditions)?;
         let response = self.pipeline().execute(request).await?;
         parse_write_response(&response, StatusCode::OK).map_err(|e| e.with_operation("SealAppendBlob"))

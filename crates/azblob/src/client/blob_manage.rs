@@ -9,16 +9,14 @@ use super::copy::{CopyOperation, CopySource};
 use super::{BlobClient, ContainerClient, GetBlobResponse};
 use crate::error::{Error, Result};
 use crate::ops::blob_properties::BlobSelector;
-use crate::ops::conditions::Conditions;
 use crate::ops::copy_blob::{build_copy_request, parse_copy_response, CopyOptions, CopyStarted};
 use crate::ops::copy_state::CopyStatus;
-use crate::ops::delete_blob::DeleteBlobOptions;
 use crate::ops::get_blob::GetOptions;
 use crate::ops::list_blobs::{ListBlobsOptions, ListInclude};
 use crate::ops::list_models::{BlobItem, ListItem};
-use crate::ops::models::{AccessTier, BlobProperties, Metadata};
+use crate::ops::models::AccessTier;
 use crate::ops::set_tier::{build_set_tier_request, SetTierOptions};
-use crate::ops::snapshot::{build_snapshot_request, parse_snapshot_response, SnapshotInfo};
+use crate::ops::snapshot::{build_snapshot_request, parse_snapshot_response, SnapshotInfo, SnapshotOptions};
 
 impl BlobClient {
     /// The container this blob is in.
@@ -38,24 +36,6 @@ impl BlobClient {
         self.get_version(version_id).await?.bytes().await
     }
 
-    /// [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties)
-    /// of one version.
-    pub async fn version_properties(&self, version_id: &str) -> Result<BlobProperties> {
-        self.properties_with(&BlobSelector::version(version_id), &Conditions::default()).await
-    }
-
-    /// Deletes one version with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
-    /// (`versionid=`); the current blob and other versions stay.
-    pub async fn delete_version(&self, version_id: &str) -> Result<()> {
-        self.delete_with(&DeleteBlobOptions { selector: BlobSelector::version(version_id), ..Default::default() }).await
-    }
-
-    /// Deletes one snapshot with [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob)
-    /// (`snapshot=`).
-    pub async fn delete_snapshot(&self, snapshot: &str) -> Result<()> {
-        self.delete_with(&DeleteBlobOptions { selector: BlobSelector::snapshot(snapshot), ..Default::default() }).await
-    }
-
     /// Every version of this blob, newest first: [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)
     /// with `include=versions,metadata` and the blob's name as prefix,
     /// keeping only this exact name. Empty on accounts without versioning.
@@ -67,7 +47,7 @@ impl BlobClient {
         };
         let mut versions: Vec<BlobItem> = self
             .container()
-            .list_blobs(options)
+            .list_blobs_opts(&options)
             .try_filter_map(|item| async move {
                 Ok(match item {
                     ListItem::Blob(b) if b.name == self.name() && b.version_id.is_some() => Some(b),
@@ -83,11 +63,11 @@ impl BlobClient {
 
     /// Sets the access tier with [Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier).
     pub async fn set_tier(&self, tier: &AccessTier) -> Result<()> {
-        self.set_tier_with(tier, &SetTierOptions::default()).await
+        self.set_tier_opts(tier, &SetTierOptions::default()).await
     }
 
     /// Set Blob Tier of a snapshot or version, or with a rehydrate priority.
-    pub async fn set_tier_with(&self, tier: &AccessTier, options: &SetTierOptions) -> Result<()> {
+    pub async fn set_tier_opts(&self, tier: &AccessTier, options: &SetTierOptions) -> Result<()> {
         let request = build_set_tier_request(self.url()?, tier, options)?;
         self.service().pipeline().execute(request).await?;
         Ok(())
@@ -95,12 +75,12 @@ impl BlobClient {
 
     /// Takes a snapshot with [Snapshot Blob](https://learn.microsoft.com/rest/api/storageservices/snapshot-blob).
     pub async fn create_snapshot(&self) -> Result<SnapshotInfo> {
-        self.create_snapshot_with(&Metadata::new()).await
+        self.create_snapshot_opts(&SnapshotOptions::default()).await
     }
 
     /// Snapshot Blob with metadata for the snapshot (empty: the blob's own).
-    pub async fn create_snapshot_with(&self, metadata: &Metadata) -> Result<SnapshotInfo> {
-        let request = build_snapshot_request(self.url()?, metadata)?;
+    pub async fn create_snapshot_opts(&self, options: &SnapshotOptions) -> Result<SnapshotInfo> {
+        let request = build_snapshot_request(self.url()?, options)?;
         let response = self.service().pipeline().execute(request).await?;
         parse_snapshot_response(&response).map_err(|e| e.with_operation("SnapshotBlob"))
     }
@@ -109,7 +89,12 @@ impl BlobClient {
     /// [Copy Blob From URL](https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url):
     /// the call returns when the copy is done. The source must be a block
     /// blob of at most 256 MiB ([`MAX_SYNC_COPY_BYTES`](crate::MAX_SYNC_COPY_BYTES)).
-    pub async fn copy_from_sync(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyStarted> {
+    pub async fn copy_from_url(&self, source: &CopySource) -> Result<CopyStarted> {
+        self.copy_from_url_opts(source, &CopyOptions::default()).await
+    }
+
+    /// Copy Blob From URL with metadata, tier and conditions for the destination.
+    pub async fn copy_from_url_opts(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyStarted> {
         let destination = self.url()?;
         let (source_url, bearer) = source.resolve(true, &destination).await?;
         let request = build_copy_request(destination, &source_url, bearer.as_deref(), true, options)?;
@@ -128,7 +113,12 @@ impl BlobClient {
     /// Starts an asynchronous copy of `source` into this blob with
     /// [Copy Blob](https://learn.microsoft.com/rest/api/storageservices/copy-blob);
     /// the returned [`CopyOperation`] polls, waits for or aborts it.
-    pub async fn start_copy(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyOperation> {
+    pub async fn start_copy(&self, source: &CopySource) -> Result<CopyOperation> {
+        self.start_copy_opts(source, &CopyOptions::default()).await
+    }
+
+    /// Copy Blob with metadata, tier and conditions for the destination.
+    pub async fn start_copy_opts(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyOperation> {
         let destination = self.url()?;
         let (source_url, _) = source.resolve(false, &destination).await?;
         let request = build_copy_request(destination, &source_url, None, false, options)?;

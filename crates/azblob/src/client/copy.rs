@@ -1,6 +1,7 @@
 //! Server-side copies: where a copy reads from, and the poller of an asynchronous copy.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use url::Url;
@@ -9,7 +10,6 @@ use super::BlobClient;
 use crate::auth::{Credential, Sas, STORAGE_SCOPE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_properties::BlobSelector;
-use crate::ops::conditions::Conditions;
 use crate::ops::copy_blob::build_abort_copy_request;
 use crate::ops::copy_state::{CopyState, CopyStatus};
 use crate::ops::names;
@@ -130,14 +130,63 @@ impl fmt::Debug for CopySource {
     }
 }
 
+/// What [`WaitOptions::on_progress`] calls after each poll.
+type OnCopyProgress = Arc<dyn Fn(&CopyState) + Send + Sync>;
+
+/// Options of [`CopyOperation::wait_opts`]: how long to wait, how often to
+/// poll, and what to call after each poll.
+#[derive(Clone)]
+pub struct WaitOptions {
+    /// How long to wait before failing with [`ErrorKind::Timeout`] (the copy
+    /// itself goes on); `None` waits until the copy stops.
+    pub timeout: Option<Duration>,
+    /// The first pause between two polls (default 500 ms, at least 1 ms); it
+    /// doubles after each poll.
+    pub poll_interval: Duration,
+    /// The longest pause between two polls (default 5 s, at least 100 ms):
+    /// with no pause, a copy that takes hours would poll the service as fast
+    /// as it answers.
+    pub max_poll_interval: Duration,
+    /// Called with the state after every poll.
+    pub on_progress: Option<OnCopyProgress>,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            timeout: None,
+            poll_interval: Duration::from_millis(500),
+            max_poll_interval: Duration::from_secs(5),
+            on_progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for WaitOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("timeout", &self.timeout)
+            .field("poll_interval", &self.poll_interval)
+            .field("max_poll_interval", &self.max_poll_interval)
+            .field("on_progress", &self.on_progress.as_ref().map(|_| "Fn(&CopyState)"))
+            .finish()
+    }
+}
+
+impl WaitOptions {
+    /// The first and longest pauses, raised to their minimums.
+    fn pauses(&self) -> (Duration, Duration) {
+        let first = self.poll_interval.max(MIN_FIRST_POLL);
+        (first, self.max_poll_interval.max(MIN_LONGEST_POLL).max(first))
+    }
+}
+
 /// An asynchronous copy in progress: poll it, wait for it, or abort it.
 #[derive(Debug)]
 pub struct CopyOperation {
     blob: BlobClient,
     copy_id: String,
     last: CopyState,
-    poll_interval: Duration,
-    max_poll_interval: Duration,
 }
 
 /// The shortest first pause between polls of a copy (it then doubles).
@@ -155,23 +204,7 @@ impl CopyOperation {
             status_description: None,
             completed_on: None,
         };
-        CopyOperation {
-            blob,
-            copy_id,
-            last,
-            poll_interval: Duration::from_millis(500),
-            max_poll_interval: Duration::from_secs(5),
-        }
-    }
-
-    /// The first and the longest pause between two polls of [`wait`](Self::wait)
-    /// (defaults: 500 ms, doubling up to 5 s). The first pause is at least
-    /// 1 ms and the longest at least 100 ms: with no pause, a copy that takes
-    /// hours would poll the service as fast as it answers.
-    pub fn with_poll_interval(mut self, first: Duration, max: Duration) -> Self {
-        self.poll_interval = first.max(MIN_FIRST_POLL);
-        self.max_poll_interval = max.max(MIN_LONGEST_POLL).max(self.poll_interval);
-        self
+        CopyOperation { blob, copy_id, last }
     }
 
     /// The copy's id.
@@ -195,7 +228,7 @@ impl CopyOperation {
     /// Fails with [`ErrorKind::Conflict`] if another copy into the same blob
     /// has replaced this one.
     pub async fn poll(&mut self) -> Result<&CopyState> {
-        let props = self.blob.properties_with(&BlobSelector::default(), &Conditions::default()).await?;
+        let props = self.blob.properties().await?;
         let state = props.copy.ok_or_else(|| {
             Error::invalid_response("the copy's destination reports no copy").with_operation("GetBlobProperties")
         })?;
@@ -209,18 +242,25 @@ impl CopyOperation {
         Ok(&self.last)
     }
 
-    /// Polls until the copy stops, calling `on_progress` after every poll.
+    /// Polls until the copy stops, pausing 500 ms, then doubling up to 5 s.
     ///
     /// Returns the final state, whatever its status (success, failed or
     /// aborted); fails with [`ErrorKind::Timeout`] if it is still pending
     /// after `timeout` (the copy itself goes on).
-    pub async fn wait_with(&mut self, timeout: Duration, mut on_progress: impl FnMut(&CopyState)) -> Result<CopyState> {
+    pub async fn wait(&mut self, timeout: Duration) -> Result<CopyState> {
+        self.wait_opts(&WaitOptions { timeout: Some(timeout), ..WaitOptions::default() }).await
+    }
+
+    /// [`wait`](Self::wait) with its own pauses, a progress callback, or no timeout.
+    pub async fn wait_opts(&mut self, options: &WaitOptions) -> Result<CopyState> {
         // A timeout past the end of the clock means no deadline.
-        let deadline = Instant::now().checked_add(timeout);
-        let mut pause = self.poll_interval;
+        let deadline = options.timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let (mut pause, max_pause) = options.pauses();
         loop {
             let state = self.poll().await?.clone();
-            on_progress(&state);
+            if let Some(on_progress) = &options.on_progress {
+                on_progress(&state);
+            }
             if state.status.is_terminal() {
                 return Ok(state);
             }
@@ -229,18 +269,17 @@ impl CopyOperation {
                 let progress = state.progress.map(|(d, t)| format!(" ({d}/{t} bytes)")).unwrap_or_default();
                 return Err(Error::new(
                     ErrorKind::Timeout,
-                    format!("copy {} still pending after {:?}{progress}", self.copy_id, timeout),
+                    format!(
+                        "copy {} still pending after {:?}{progress}",
+                        self.copy_id,
+                        options.timeout.unwrap_or_default()
+                    ),
                 ));
             }
             let left = deadline.map_or(pause, |deadline| deadline - now);
             tokio::time::sleep(pause.min(left)).await;
-            pause = pause.saturating_mul(2).min(self.max_poll_interval);
+            pause = pause.saturating_mul(2).min(max_pause);
         }
-    }
-
-    /// [`wait_with`](Self::wait_with) without a progress callback.
-    pub async fn wait(&mut self, timeout: Duration) -> Result<CopyState> {
-        self.wait_with(timeout, |_| {}).await
     }
 
     /// Stops the copy with [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob);
@@ -264,10 +303,10 @@ impl BlobClient {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Arc;
 
     use super::*;
-    use crate::{ClientBuilder, StaticTokenCredential, DEV_ACCOUNT_KEY};
+    use crate::auth::StaticTokenCredential;
+    use crate::{ClientBuilder, DEV_ACCOUNT_KEY};
 
     const ENDPOINT: &str = "https://acct.blob.core.windows.net";
 
@@ -281,13 +320,15 @@ mod tests {
 
     #[test]
     fn poll_intervals_of_zero_still_pause_and_grow() {
-        let client = ClientBuilder::new().endpoint(ENDPOINT).build().unwrap();
-        let copy = CopyOperation::new(client.blob("c", "b"), "id".into(), CopyStatus::Pending)
-            .with_poll_interval(Duration::ZERO, Duration::ZERO);
-        assert_eq!(copy.poll_interval, MIN_FIRST_POLL);
-        assert_eq!(copy.max_poll_interval, MIN_LONGEST_POLL);
-        let copy = copy.with_poll_interval(Duration::from_secs(2), Duration::from_secs(1));
-        assert_eq!((copy.poll_interval, copy.max_poll_interval), (Duration::from_secs(2), Duration::from_secs(2)));
+        let zero =
+            WaitOptions { poll_interval: Duration::ZERO, max_poll_interval: Duration::ZERO, ..Default::default() };
+        assert_eq!(zero.pauses(), (MIN_FIRST_POLL, MIN_LONGEST_POLL));
+        let inverted = WaitOptions {
+            poll_interval: Duration::from_secs(2),
+            max_poll_interval: Duration::from_secs(1),
+            ..Default::default()
+        };
+        assert_eq!(inverted.pauses(), (Duration::from_secs(2), Duration::from_secs(2)));
     }
 
     #[tokio::test]

@@ -15,10 +15,10 @@ mod get;
 mod list;
 mod simulation;
 
-pub use self::batch::{BatchDeleteOptions, BatchItemResult, BatchOutcome};
+pub use self::batch::{BatchItemResult, BatchOutcome, DeleteBlobsOptions, SetBlobTiersOptions};
 pub use self::blob::BlobClient;
 pub use self::container::ContainerClient;
-pub use self::copy::{CopyOperation, CopySource};
+pub use self::copy::{CopyOperation, CopySource, WaitOptions};
 pub(crate) use crate::ops::conditions::refine_if_not_exists;
 pub use crate::transfer::{BlobBody, GetBlobResponse};
 

@@ -46,10 +46,9 @@ impl BlobServiceClient {
     }
 
     fn simulation(&self) -> Result<&Simulation> {
-        self.inner
-            .simulation
-            .as_deref()
-            .ok_or_else(|| Error::invalid_input("this client is not simulating; build it with with_simulation()"))
+        self.inner.simulation.as_deref().ok_or_else(|| {
+            Error::invalid_input("this client is not simulating; build it with ClientBuilder::simulation()")
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use crate::auth::entra::DefaultAzureCredentialBuilder;
 use crate::auth::Credential;
 use crate::error::{Error, Result};
 
-/// Which kind of credential [`ClientBuilder::from_env_with`] uses.
+/// Which kind of credential [`ClientBuilder::from_env_auth`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum EnvAuth {

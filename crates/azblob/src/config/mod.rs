@@ -1,10 +1,13 @@
 //! `ClientBuilder`: account, endpoint, credential, API version, retry, timeouts and TLS.
 
+mod blob_url;
+mod client_from_url;
 mod connection_string;
 mod debug;
 mod env;
 mod simulation;
 
+pub use self::blob_url::BlobUrl;
 pub use self::env::EnvAuth;
 
 use std::sync::Arc;
@@ -119,12 +122,12 @@ impl ClientBuilder {
     /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`,
     /// `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_AUTHORITY_HOST`, managed identity, Azure CLI).
     pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env_with(EnvAuth::Auto)
+        ClientBuilder::from_env_auth(EnvAuth::Auto)
     }
 
     /// [`from_env`](Self::from_env) with the kind of credential chosen by the caller
     /// (the CLI's `--auth entra|key|sas`).
-    pub fn from_env_with(auth: EnvAuth) -> Result<Self> {
+    pub fn from_env_auth(auth: EnvAuth) -> Result<Self> {
         env::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()), auth)
     }
 
@@ -205,13 +208,6 @@ impl ClientBuilder {
     pub fn inactivity_timeout(mut self, timeout: Duration) -> Self {
         self.inactivity_timeout = timeout;
         self
-    }
-
-    /// The former name of [`inactivity_timeout`](Self::inactivity_timeout),
-    /// which it now sets: unlike reqwest's read timeout, the wait no longer
-    /// includes the time spent sending the request body.
-    pub fn read_timeout(self, timeout: Duration) -> Self {
-        self.inactivity_timeout(timeout)
     }
 
     /// An overall deadline for each operation (one REST call), retries,
@@ -525,7 +521,7 @@ mod tests {
 
     #[test]
     fn bearer_tokens_never_go_over_plain_http_to_remote_hosts() {
-        let token = Arc::new(crate::StaticTokenCredential::new("t", std::time::SystemTime::now()));
+        let token = Arc::new(crate::auth::StaticTokenCredential::new("t", std::time::SystemTime::now()));
         let err = ClientBuilder::new()
             .endpoint("http://example.com/acct")
             .allow_http(true)
@@ -565,7 +561,7 @@ mod tests {
     }
 
     fn token() -> Arc<dyn TokenCredential> {
-        Arc::new(crate::StaticTokenCredential::new("t", std::time::SystemTime::now()))
+        Arc::new(crate::auth::StaticTokenCredential::new("t", std::time::SystemTime::now()))
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::sim::{SimLayer, Simulation, SimulationMode, SimulationOptions};
 use crate::transport::HttpTransport;
 
-/// What `with_simulation` asked for.
+/// What `simulation` asked for.
 #[derive(Debug, Clone)]
 pub(super) struct SimulationConfig {
     mode: SimulationMode,
@@ -26,7 +26,7 @@ impl ClientBuilder {
     /// [`ReplayOrRecord`](SimulationMode::ReplayOrRecord) the cassette is
     /// written by [`BlobServiceClient::save_recordings`](crate::BlobServiceClient::save_recordings),
     /// or when the last clone of the client is dropped.
-    pub fn with_simulation(mut self, mode: SimulationMode, path: impl Into<PathBuf>) -> Self {
+    pub fn simulation(mut self, mode: SimulationMode, path: impl Into<PathBuf>) -> Self {
         let options = self.simulation.take().map(|s| s.options).unwrap_or_default();
         self.simulation = Some(SimulationConfig { mode, path: path.into(), options });
         self

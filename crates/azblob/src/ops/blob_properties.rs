@@ -67,6 +67,16 @@ impl BlobSelector {
     }
 }
 
+/// Options of [`BlobClient::properties_opts`](crate::BlobClient::properties_opts):
+/// which snapshot or version, and conditions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PropertiesOptions {
+    /// A snapshot or version instead of the current blob.
+    pub selector: BlobSelector,
+    /// Conditions on the blob's ETag or modification time.
+    pub conditions: Conditions,
+}
+
 /// Builds Get Blob Properties (a `HEAD` request).
 pub(crate) fn build_get_properties_request(
     url: Url,

@@ -15,7 +15,11 @@ use super::request_util::{self, md5_digest, set_content_headers, set_header, set
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
-/// Options of Put Blob.
+/// Options of Put Blob: what a new blob is written with.
+///
+/// This is the one group of a new blob's content headers, metadata, tier,
+/// conditions and transactional MD5; an upload embeds it whole rather than
+/// repeating its fields.
 #[derive(Debug, Clone, Default)]
 pub struct PutBlobOptions {
     /// Content headers stored with the blob.

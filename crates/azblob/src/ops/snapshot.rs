@@ -5,6 +5,7 @@
 use http::{Method, StatusCode};
 use url::Url;
 
+use super::conditions::Conditions;
 use super::headers;
 use super::models::{ETag, Metadata};
 use super::request_util::{self as ru, add_query, set_metadata};
@@ -23,11 +24,21 @@ pub struct SnapshotInfo {
     pub version_id: Option<String>,
 }
 
-/// Builds Snapshot Blob; non-empty `metadata` replaces the snapshot's metadata.
-pub(crate) fn build_snapshot_request(url: Url, metadata: &Metadata) -> Result<Request> {
+/// Options of [`BlobClient::create_snapshot_opts`](crate::BlobClient::create_snapshot_opts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotOptions {
+    /// Metadata of the snapshot; empty keeps the blob's own.
+    pub metadata: Metadata,
+    /// Conditions on the base blob.
+    pub conditions: Conditions,
+}
+
+/// Builds Snapshot Blob; non-empty metadata replaces the snapshot's metadata.
+pub(crate) fn build_snapshot_request(url: Url, options: &SnapshotOptions) -> Result<Request> {
     let mut request = Request::new("SnapshotBlob", Method::PUT, url);
     add_query(&mut request, "comp", "snapshot");
-    set_metadata(&mut request, metadata)?;
+    set_metadata(&mut request, &options.metadata)?;
+    options.conditions.apply(&mut request)?;
     // Not idempotent: a repeat after a lost answer would leave a second
     // snapshot the caller never hears of, which blocks a plain delete of the
     // blob (SnapshotsPresent) and is billed.
@@ -56,9 +67,14 @@ mod tests {
     #[test]
     fn builds_and_parses_as_documented() {
         let url = "https://a.blob.core.windows.net/c/b".parse().unwrap();
-        let r = build_snapshot_request(url, &[("tag".to_owned(), "v1".to_owned())].into()).unwrap();
+        let options = SnapshotOptions {
+            metadata: [("tag".to_owned(), "v1".to_owned())].into(),
+            conditions: Conditions::if_match(ETag("\"0x1\"".into())),
+        };
+        let r = build_snapshot_request(url, &options).unwrap();
         assert_eq!(r.url.query(), Some("comp=snapshot"));
         assert_eq!(r.header("x-ms-meta-tag"), Some("v1"));
+        assert_eq!(r.header("if-match"), Some("\"0x1\""));
 
         let mut h = HeaderMap::new();
         h.insert("x-ms-snapshot", "2026-11-23T10:00:00.1234567Z".parse().unwrap());

@@ -10,7 +10,7 @@
 //! so a recording holds each request as sent (then sanitized: no
 //! `Authorization`, no SAS `sig`, no keys or tokens), and a replaying client
 //! needs no credential at all. Turn it on with
-//! [`ClientBuilder::with_simulation`](crate::ClientBuilder::with_simulation);
+//! [`ClientBuilder::simulation`](crate::ClientBuilder::simulation);
 //! the file format is specified in `docs/cassette-format.md`.
 //!
 //! Limits, on purpose: an attempt that got no response at all (a reset
@@ -25,7 +25,7 @@
 //! use azblob::sim::SimulationMode;
 //! let client = azblob::ClientBuilder::new()
 //!     .endpoint("http://127.0.0.1:10000/devstoreaccount1")
-//!     .with_simulation(SimulationMode::Replay, "testdata/cassettes/put.json")
+//!     .simulation(SimulationMode::Replay, "testdata/cassettes/put.json")
 //!     .build()?; // no credential: the cassette answers
 //! client.blob("c", "b").put("hello").await?;
 //! # Ok(()) }

@@ -144,11 +144,11 @@ impl fmt::Debug for Response {
 impl Response {
     /// A response with a body already in memory.
     pub fn new(status: StatusCode, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
-        Response::with_body(status, headers, Body::full(body))
+        Response::from_body(status, headers, Body::full(body))
     }
 
     /// A response with any body, not (yet) marked [`repeated`](Self::repeated).
-    pub fn with_body(status: StatusCode, headers: HeaderMap, body: Body) -> Self {
+    pub fn from_body(status: StatusCode, headers: HeaderMap, body: Body) -> Self {
         Response { status, headers, body, repeated: false }
     }
 

@@ -83,7 +83,7 @@ impl ReqwestTransport {
     /// A transport with the library's default timeouts and pool settings and
     /// the proxies of the environment (`HTTPS_PROXY`, `NO_PROXY`, ...), for
     /// wrapping in a custom layer (tests, fault injection).
-    pub fn with_defaults() -> Result<Self> {
+    pub fn from_env() -> Result<Self> {
         ReqwestTransport::new(&WireOptions {
             connect_timeout: Duration::from_secs(10),
             inactivity_timeout: Duration::from_secs(60),
@@ -145,7 +145,7 @@ impl HttpTransport for ReqwestTransport {
             let stream =
                 response.bytes_stream().map(move |chunk| chunk.map_err(|e| map_reqwest_error(e, connect_timeout)));
             let body = TimedStream::idle(stream.boxed(), self.inactivity_timeout);
-            Ok(Response::with_body(status, headers, Body::from_stream(body.boxed())))
+            Ok(Response::from_body(status, headers, Body::from_stream(body.boxed())))
         })
     }
 }

@@ -11,13 +11,13 @@
 
 use std::path::PathBuf;
 
+use azblob::sim::SimulationOptions;
 use azblob::transport::{Method, Request};
 use azblob::UploadSource;
 use azblob::{
-    AccessTier, AppendOptions, BatchDeleteOptions, BatchOutcome, BlobRange, BlobServiceClient, BlobType, Conditions,
-    ContainerClient, ContentHeaders, CopyOptions, CopySource, CopyStatus, CreateAppendBlobOptions, DeleteBlobOptions,
-    DeleteSnapshots, DownloadOptions, ETag, ErrorKind, GetOptions, ListBlobsOptions, ListInclude, ListItem,
-    PutBlobOptions, SimulationOptions, UploadOptions,
+    AccessTier, AppendOptions, BatchOutcome, BlobRange, BlobSelector, BlobServiceClient, BlobType, Conditions,
+    ContainerClient, ContentHeaders, CopySource, CopyStatus, DeleteBlobOptions, DeleteSnapshots, DownloadOptions, ETag,
+    ErrorKind, GetOptions, ListBlobsOptions, ListInclude, ListItem, PutBlobOptions, UploadOptions,
 };
 use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt;
@@ -131,7 +131,7 @@ pub async fn core_put_get_properties(container: ContainerClient) {
         transactional_md5: true,
         ..PutBlobOptions::default()
     };
-    let written = blob.put_with("hello, azure", &options).await.unwrap();
+    let written = blob.put_opts("hello, azure", &options).await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"hello, azure");
     let props = blob.properties().await.unwrap();
     assert_eq!(props.content_length, 12);
@@ -164,7 +164,7 @@ pub async fn core_range_reads(container: ContainerClient) {
 pub async fn core_metadata_and_headers(container: ContainerClient) {
     let blob = container.blob("m");
     let first = PutBlobOptions { metadata: [("old".into(), "1".into())].into(), ..Default::default() };
-    blob.put_with("x", &first).await.unwrap();
+    blob.put_opts("x", &first).await.unwrap();
     let written = blob.set_metadata(&[("fresh".to_owned(), "yes".to_owned())].into()).await.unwrap();
     let props = blob.properties().await.unwrap();
     assert_eq!(props.etag, written.etag);
@@ -199,17 +199,17 @@ pub async fn core_delete_and_not_found(container: ContainerClient) {
 pub async fn core_conditional_errors(container: ContainerClient) {
     let blob = container.blob("c");
     let only_new = PutBlobOptions { conditions: Conditions::if_not_exists(), ..Default::default() };
-    let first = blob.put_with("v1", &only_new).await.unwrap();
-    let err = blob.put_with("v2", &only_new).await.unwrap_err();
+    let first = blob.put_opts("v1", &only_new).await.unwrap();
+    let err = blob.put_opts("v2", &only_new).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
     let stale = Conditions::if_match(ETag(STALE.into()));
     let err =
-        blob.put_with("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
+        blob.put_opts("v3", &PutBlobOptions { conditions: stale.clone(), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     let err = blob.get_opts(&GetOptions { conditions: stale, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     let current = Conditions::if_match(first.etag);
-    blob.put_with("v4", &PutBlobOptions { conditions: current, ..Default::default() }).await.unwrap();
+    blob.put_opts("v4", &PutBlobOptions { conditions: current, ..Default::default() }).await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"v4");
 }
 
@@ -295,17 +295,17 @@ pub async fn transfer_resume(container: ContainerClient) {
 
 pub async fn transfer_append(container: ContainerClient) {
     let blob = container.blob("log.txt");
-    blob.create_append_blob(&CreateAppendBlobOptions::default()).await.unwrap();
-    blob.append("one\n", &AppendOptions::default()).await.unwrap();
-    blob.append("two\n", &AppendOptions { append_position: Some(4), ..AppendOptions::default() }).await.unwrap();
+    blob.create_append_blob().await.unwrap();
+    blob.append("one\n").await.unwrap();
+    blob.append_opts("two\n", &AppendOptions { append_position: Some(4), ..AppendOptions::default() }).await.unwrap();
     let md5_capped = AppendOptions { transactional_md5: true, max_size: Some(100), ..AppendOptions::default() };
-    blob.append("three\n", &md5_capped).await.unwrap();
+    blob.append_opts("three\n", &md5_capped).await.unwrap();
     assert_eq!(&blob.download().await.unwrap()[..], b"one\ntwo\nthree\n");
     assert_eq!(blob.properties().await.unwrap().blob_type, BlobType::AppendBlob);
     let stale = AppendOptions { append_position: Some(4), ..AppendOptions::default() };
-    assert_eq!(blob.append("late\n", &stale).await.unwrap_err().kind(), ErrorKind::PreconditionFailed);
-    blob.seal(&Conditions::default()).await.unwrap();
-    assert_eq!(blob.append("sealed\n", &AppendOptions::default()).await.unwrap_err().kind(), ErrorKind::Conflict);
+    assert_eq!(blob.append_opts("late\n", &stale).await.unwrap_err().kind(), ErrorKind::PreconditionFailed);
+    blob.seal().await.unwrap();
+    assert_eq!(blob.append("sealed\n").await.unwrap_err().kind(), ErrorKind::Conflict);
 }
 
 pub async fn transfer_parallel_download(container: ContainerClient) {
@@ -331,7 +331,7 @@ pub async fn transfer_parallel_download(container: ContainerClient) {
 }
 
 async fn listed_names(container: &ContainerClient, options: ListBlobsOptions) -> Vec<String> {
-    container.list_blobs(options).map_ok(|i| i.name().to_owned()).try_collect().await.unwrap()
+    container.list_blobs_opts(&options).map_ok(|i| i.name().to_owned()).try_collect().await.unwrap()
 }
 
 pub async fn manage_list_prefix_delimiter_pages(container: ContainerClient) {
@@ -342,7 +342,7 @@ pub async fn manage_list_prefix_delimiter_pages(container: ContainerClient) {
 
     // Flat, 3 a page: 3 pages, every name once, in order.
     let options = ListBlobsOptions { max_results: Some(3), ..Default::default() };
-    let pages: Vec<_> = container.list_blob_pages(options.clone()).try_collect().await.unwrap();
+    let pages: Vec<_> = container.list_blob_pages_opts(&options).try_collect().await.unwrap();
     assert_eq!(pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(), [3, 3, 1]);
     assert!(pages[..2].iter().all(|p| p.next_marker.is_some()) && pages[2].next_marker.is_none());
     let listed: Vec<&str> = pages.iter().flat_map(|p| p.items.iter().map(|i| i.name())).collect();
@@ -355,7 +355,7 @@ pub async fn manage_list_prefix_delimiter_pages(container: ContainerClient) {
         max_results: Some(3),
         ..Default::default()
     };
-    let items: Vec<ListItem> = container.list_blobs(options).try_collect().await.unwrap();
+    let items: Vec<ListItem> = container.list_blobs_opts(&options).try_collect().await.unwrap();
     let prefixes: Vec<&str> =
         items.iter().filter_map(|i| if let ListItem::Prefix(p) = i { Some(p.as_str()) } else { None }).collect();
     assert_eq!(prefixes, ["list/sub/"]);
@@ -370,7 +370,7 @@ pub async fn manage_batch_delete_with_a_missing_name(container: ContainerClient)
     for name in ["b0", "b1", "b 2"] {
         container.blob(name).put(name).await.unwrap();
     }
-    let results = container.delete_blobs(["b0", "missing", "b 2"], &BatchDeleteOptions::default()).await.unwrap();
+    let results = container.delete_blobs(["b0", "missing", "b 2"]).await.unwrap();
     let names: Vec<&str> = results.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["b0", "missing", "b 2"], "results keep the input order");
     assert!(matches!(results[0].outcome, BatchOutcome::Done), "{:?}", results[0].outcome);
@@ -388,10 +388,10 @@ pub async fn manage_sync_copy_across_containers(client: BlobServiceClient, conta
         content: ContentHeaders { content_type: Some("text/x-test".into()), ..Default::default() },
         ..Default::default()
     };
-    source.put_with(content.clone(), &options).await.unwrap();
+    source.put_opts(content.clone(), &options).await.unwrap();
 
     let target = target_container.blob("copy of source.txt");
-    let done = target.copy_from_sync(&CopySource::blob(&source), &CopyOptions::default()).await.unwrap();
+    let done = target.copy_from_url(&CopySource::blob(&source)).await.unwrap();
     assert_eq!(done.status, CopyStatus::Success);
     assert!(target.download().await.unwrap() == content.as_bytes());
     let props = target.properties().await.unwrap();
@@ -401,7 +401,7 @@ pub async fn manage_sync_copy_across_containers(client: BlobServiceClient, conta
 
     // A missing source is a typed error.
     let missing = CopySource::blob(&container.blob("missing"));
-    let err = target_container.blob("never").copy_from_sync(&missing, &CopyOptions::default()).await.unwrap_err();
+    let err = target_container.blob("never").copy_from_url(&missing).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
 
@@ -423,7 +423,7 @@ pub async fn manage_set_tier_reads_back(container: ContainerClient) {
 async fn snapshot_count(container: &ContainerClient) -> usize {
     let include = ListInclude { snapshots: true, ..ListInclude::default() };
     let items: Vec<ListItem> =
-        container.list_blobs(ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
+        container.list_blobs_opts(&ListBlobsOptions { include, ..Default::default() }).try_collect().await.unwrap();
     items.iter().filter(|i| matches!(i, ListItem::Blob(b) if b.snapshot.is_some())).count()
 }
 
@@ -441,11 +441,13 @@ pub async fn manage_snapshot_create_and_delete_with_snapshots(container: Contain
     // Without x-ms-delete-snapshots: a typed error, nothing deleted.
     let err = blob.delete().await.unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::Conflict, Some("SnapshotsPresent")), "{err}");
-    blob.delete_snapshot(&first.snapshot).await.unwrap();
+    blob.delete_opts(&DeleteBlobOptions { selector: BlobSelector::snapshot(&first.snapshot), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(snapshot_count(&container).await, 1);
 
     // `include`: the blob and its snapshots go together.
-    blob.delete_with(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() })
+    blob.delete_opts(&DeleteBlobOptions { delete_snapshots: Some(DeleteSnapshots::Include), ..Default::default() })
         .await
         .unwrap();
     assert!(!blob.exists().await.unwrap());

@@ -66,7 +66,7 @@ impl std::fmt::Debug for Hook {
 impl Hook {
     pub fn new(decide: impl Fn(&Request, usize) -> Action + Send + Sync + 'static) -> Arc<Hook> {
         Arc::new(Hook {
-            inner: ReqwestTransport::with_defaults().unwrap(),
+            inner: ReqwestTransport::from_env().unwrap(),
             counts: Mutex::new(HashMap::new()),
             decide: Box::new(decide),
             in_flight: Arc::new(tokio::sync::watch::Sender::new(0)),
@@ -119,7 +119,7 @@ fn hold_until_body_dropped(response: Response, guard: InFlight) -> Response {
         let _alive = &guard;
         chunk
     });
-    Response::with_body(response.status, response.headers, Body::from_stream(Box::pin(stream)))
+    Response::from_body(response.status, response.headers, Body::from_stream(Box::pin(stream)))
 }
 
 impl HttpTransport for Hook {
@@ -169,7 +169,7 @@ impl Hook {
                         Ok(kept),
                         Err(TransportError::new(azblob::transport::TransportErrorKind::Io, "cut off by the test")),
                     ]);
-                    Ok(Response::with_body(response.status, response.headers, Body::from_stream(Box::pin(stream))))
+                    Ok(Response::from_body(response.status, response.headers, Body::from_stream(Box::pin(stream))))
                 }
             }
         }

@@ -30,7 +30,7 @@ use crate::headers::DEFAULT_API_VERSION;
 /// delegation SAS, response headers in an account SAS).
 ///
 /// ```
-/// # fn demo(key: &azblob::SharedKeyCredential) -> azblob::Result<()> {
+/// # fn demo(key: &azblob::auth::SharedKeyCredential) -> azblob::Result<()> {
 /// use std::time::{Duration, SystemTime};
 /// let hour = SystemTime::now() + Duration::from_secs(3600);
 /// let token = azblob::auth::Sas::blob("reports", "2026/q4.pdf", "r", hour).content_type("application/pdf").sign(key)?;
