@@ -21,6 +21,7 @@ pub(crate) struct CatArgs {
     version_id: Option<String>,
 }
 
+/// Streams the blob to standard output.
 pub(crate) async fn run(args: CatArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
     let options = GetOptions {

@@ -24,6 +24,7 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
+    /// The mode the flags ask for; neither flag lets the size decide.
     pub(crate) fn from_flags(sync: bool, async_copy: bool) -> Mode {
         match (sync, async_copy) {
             (true, _) => Mode::Sync,
@@ -33,6 +34,7 @@ impl Mode {
     }
 }
 
+/// Copies one blob to another on the service side, in the mode asked for.
 pub(crate) async fn run(
     from: &BlobLocation,
     to: &BlobLocation,

@@ -63,13 +63,17 @@ pub(crate) struct CpArgs {
 
 /// The figures of one transfer.
 pub(crate) struct Figures {
+    /// Bytes transferred.
     pub(crate) bytes: u64,
+    /// Blocks staged, 0 for a single Put Blob.
     pub(crate) blocks: u64,
+    /// Blocks a resumed upload found already staged.
     pub(crate) resumed_blocks: u64,
     /// How the content was checked end to end: `Some("md5")` or not at all.
     pub(crate) verified: Option<&'static str>,
 }
 
+/// Runs `azblob cp`: picks upload, download or a service-side copy from the two locations.
 pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
@@ -102,6 +106,7 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     Ok(())
 }
 
+/// Uploads a local file (or standard input) to a blob.
 async fn upload(
     from: &Location,
     to: &BlobLocation,
@@ -176,6 +181,7 @@ async fn upload(
     Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks, verified })
 }
 
+/// Downloads a blob to a local file (or standard output).
 async fn download(
     from: &BlobLocation,
     to: &Location,

@@ -54,6 +54,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     positive(Duration::from_secs(seconds))
 }
 
+/// Refuses a zero duration: a timeout of nothing would fail every request.
 fn positive(duration: Duration) -> Result<Duration, DurationError> {
     if duration.is_zero() {
         Err(DurationError::Zero)

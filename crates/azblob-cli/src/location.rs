@@ -11,7 +11,9 @@ use azblob::Secret;
 pub(crate) struct BlobLocation {
     /// The endpoint from a full URL; `None` for `az://` (taken from the environment).
     pub(crate) endpoint: Option<String>,
+    /// The container's name.
     pub(crate) container: String,
+    /// The blob's name, `/` separators kept.
     pub(crate) blob: String,
     /// A SAS carried in the URL's query (redacted in `Debug`).
     pub(crate) sas: Option<Secret>,
@@ -29,6 +31,7 @@ pub(crate) enum Location {
 }
 
 impl Location {
+    /// Parses `az://container/blob`, `container/blob` or a blob URL.
     pub(crate) fn parse(text: &str) -> Result<Location> {
         if text == "-" {
             return Ok(Location::Stdio);
@@ -71,10 +74,12 @@ pub(crate) fn shown(text: &str) -> String {
     format!("{:?}", azblob::redact_url_text(text))
 }
 
+/// Whether the argument is a URL rather than an `az://` or bare path.
 fn is_url(text: &str) -> bool {
     text.starts_with("https://") || text.starts_with("http://")
 }
 
+/// Splits `container/blob` into its two names, refusing a missing blob name.
 fn split_container(rest: &str, whole: &str) -> Result<(String, String)> {
     match rest.split_once('/') {
         Some((c, b)) if !c.is_empty() && !b.is_empty() => Ok((c.to_owned(), b.to_owned())),
@@ -84,8 +89,11 @@ fn split_container(rest: &str, whole: &str) -> Result<(String, String)> {
 
 /// A URL split into the account's endpoint, the (decoded) path below it, and its SAS.
 struct ParsedUrl {
+    /// The account's endpoint, with no container or blob path.
     endpoint: String,
+    /// The container and blob path below the endpoint, decoded.
     path: String,
+    /// The URL's own SAS, if it had one.
     sas: Option<Secret>,
 }
 

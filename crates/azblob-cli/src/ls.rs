@@ -26,6 +26,7 @@ pub(crate) struct LsArgs {
     json: bool,
 }
 
+/// Lists the blobs of a container, optionally under a prefix.
 pub(crate) async fn run(args: LsArgs, connection: &crate::Connection) -> Result<()> {
     let (container, prefix) = target::container(&args.location, connection)?;
     let options = ListBlobsOptions {

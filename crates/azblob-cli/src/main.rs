@@ -197,6 +197,7 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs the parsed command line.
 async fn run(cli: Cli) -> Result<()> {
     let cs = &cli.connection;
     match cli.command {
@@ -222,6 +223,7 @@ fn init_logging() {
     }
 }
 
+/// Prints one line for the error (secrets redacted) and picks the exit code.
 fn fail(err: anyhow::Error) -> ExitCode {
     // One line: the chain of causes, joined. Messages may quote what the
     // user typed or the service sent (a URL with its SAS, a connection

@@ -19,6 +19,7 @@ pub(crate) struct MetaArgs {
     json: bool,
 }
 
+/// Shows or sets a blob's metadata.
 pub(crate) async fn run(args: MetaArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
     let metadata = if args.pairs.is_empty() {

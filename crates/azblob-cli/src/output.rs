@@ -42,15 +42,19 @@ pub(crate) fn is_reader_gone(err: &anyhow::Error) -> bool {
 /// (the library reports both as an I/O error).
 #[derive(Debug)]
 pub(crate) struct Stdout {
+    /// Where the bytes go.
     inner: tokio::io::Stdout,
+    /// Whether a write failed because the reader closed the pipe.
     pub(crate) reader_gone: bool,
 }
 
 impl Stdout {
+    /// Standard output, with no reader gone yet.
     pub(crate) fn new() -> Self {
         Stdout { inner: tokio::io::stdout(), reader_gone: false }
     }
 
+    /// Notes a broken pipe in `reader_gone` and passes the result on.
     fn watch<T>(&mut self, poll: Poll<std::io::Result<T>>) -> Poll<std::io::Result<T>> {
         if let Poll::Ready(Err(err)) = &poll {
             self.reader_gone |= err.kind() == std::io::ErrorKind::BrokenPipe;

@@ -7,10 +7,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar on stderr that hides itself when stderr is not a terminal.
 pub(crate) struct Bar {
+    /// The terminal bar; hidden when progress is off.
     bar: ProgressBar,
 }
 
 impl Bar {
+    /// A bar labelled `label`, drawn on standard error only if `enabled`.
     pub(crate) fn new(enabled: bool, label: &str) -> Bar {
         let target = if enabled { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(None, target);
@@ -34,6 +36,7 @@ impl Bar {
         })
     }
 
+    /// Clears the bar from the terminal.
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }

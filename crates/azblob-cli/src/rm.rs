@@ -46,6 +46,7 @@ impl From<SnapshotsArg> for DeleteSnapshots {
     }
 }
 
+/// Deletes one blob, or every blob under a prefix with `--recursive`.
 pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<()> {
     if args.recursive {
         return recursive(args, connection).await;
@@ -63,6 +64,7 @@ pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<
     Ok(())
 }
 
+/// Deletes every blob under the prefix in batches.
 async fn recursive(args: RmArgs, connection: &crate::Connection) -> Result<()> {
     let (container, prefix) = target::container(&args.location, connection)?;
     let options =

@@ -17,12 +17,17 @@ use sha2::{Digest, Sha256};
 /// Flags that take a value and do not name the command's work.
 const EXCLUDED_FLAGS: &[&str] = &["--record", "--replay", "--connection-string"];
 
+/// The recording or replay this process runs under.
 struct Active {
+    /// Record or replay.
     mode: SimulationMode,
+    /// The cassette file.
     cassette: PathBuf,
 }
 
+/// The process's simulation, read once from the environment.
 static ACTIVE: OnceLock<Option<Active>> = OnceLock::new();
+/// Every client built under simulation, so recordings can be saved at exit.
 static CLIENTS: Mutex<Vec<BlobServiceClient>> = Mutex::new(Vec::new());
 
 /// Turns simulation on for this process, from the parsed flags and the raw arguments.

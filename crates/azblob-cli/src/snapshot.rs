@@ -16,6 +16,7 @@ pub(crate) struct SnapshotArgs {
     json: bool,
 }
 
+/// Creates a snapshot of a blob and prints its timestamp.
 pub(crate) async fn run(args: SnapshotArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
     let info = blob.create_snapshot().await?;

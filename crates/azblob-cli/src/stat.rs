@@ -22,6 +22,7 @@ pub(crate) struct StatArgs {
     json: bool,
 }
 
+/// Prints a blob's properties.
 pub(crate) async fn run(args: StatArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
     let selector = BlobSelector { snapshot: args.snapshot, version_id: args.version_id };

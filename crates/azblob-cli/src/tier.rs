@@ -35,6 +35,7 @@ pub(crate) enum PriorityArg {
     High,
 }
 
+/// Sets the access tier of one blob.
 pub(crate) async fn run(args: TierArgs, connection: &crate::Connection) -> Result<()> {
     let tier: AccessTier = args.tier.parse()?;
     let blob = target::blob(&args.blob, connection)?;

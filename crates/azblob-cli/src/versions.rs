@@ -15,6 +15,7 @@ pub(crate) struct VersionsArgs {
     json: bool,
 }
 
+/// Lists a blob's versions.
 pub(crate) async fn run(args: VersionsArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
     let versions = blob.list_versions().await?;
