@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use azblob::sim::{Cassette, CassetteRequest, Matching};
 use azblob::sim::{SimulationMode, SimulationOptions};
-use azblob::transport::{HttpTransport, Request, Response, RetryOptions, TransportError};
+use azblob::transport::{Clock, HttpTransport, Request, Response, RetryOptions, TransportError};
 use azblob::{
     BlobSelector, BlobServiceClient, ClientBuilder, CopySource, CopyState, CopyStatus, DeleteBlobOptions, ErrorKind,
     PropertiesOptions, WaitOptions, DEV_ACCOUNT_KEY,
@@ -40,6 +40,11 @@ fn cassette_path(name: &str) -> PathBuf {
 
 /// A Shared Key client replaying `testdata/cassettes/hand/{name}` with `matching`.
 fn client_for(name: &str, matching: Matching) -> BlobServiceClient {
+    builder_for(name, matching).build().unwrap()
+}
+
+/// The builder of [`client_for`], for tests that set more.
+fn builder_for(name: &str, matching: Matching) -> ClientBuilder {
     let path = cassette_path(name);
     let cassette = Cassette::load(&path).unwrap();
     assert!(cassette.note.as_deref().is_some_and(|n| n.contains("Why a replay")), "{name} must say why it is a replay");
@@ -51,8 +56,6 @@ fn client_for(name: &str, matching: Matching) -> BlobServiceClient {
         .transport(Arc::new(NoNetwork))
         .simulation(SimulationMode::Replay, path)
         .simulation_options(SimulationOptions::new().matching(matching))
-        .build()
-        .unwrap()
 }
 
 /// Panics unless every interaction of the cassette was replayed.
@@ -185,6 +188,37 @@ async fn pending_copy_is_polled_to_success() {
     assert!(sas.contains_key("sig") && sas.contains_key("se"), "{sas:?}");
     assert_eq!(start.headers.get("x-ms-requires-sync"), None, "an asynchronous copy");
     assert_eq!(sent.lock().unwrap().len(), 4);
+    assert_done(&client);
+}
+
+/// A clock that records the pauses asked of it and returns at once.
+#[derive(Debug, Default)]
+struct RecordingClock(Mutex<Vec<Duration>>);
+
+impl Clock for RecordingClock {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        self.0.lock().unwrap().push(duration);
+        Box::pin(async {})
+    }
+}
+
+/// Replay: a copy's polls wait on the client's clock, the injectable one the
+/// retry layer uses, never on the runtime's timer behind its back: 500 ms,
+/// then doubled, between the three polls of the pending copy.
+#[tokio::test]
+async fn copy_polls_wait_on_the_clients_clock() {
+    let clock = Arc::new(RecordingClock::default());
+    let client = builder_for("copy_pending_to_success.json", sequential_keeping(&Arc::default()))
+        .clock(Arc::clone(&clock) as Arc<dyn Clock>)
+        .build()
+        .unwrap();
+    let target = client.blob("dst", "big-copy.bin");
+    let mut copy = target.start_copy(&CopySource::blob(&client.blob("src", "big.bin"))).await.unwrap();
+    let started = std::time::Instant::now();
+    let done = copy.wait(Duration::from_secs(60)).await.unwrap();
+    assert_eq!(done.status, CopyStatus::Success);
+    assert_eq!(*clock.0.lock().unwrap(), [Duration::from_millis(500), Duration::from_secs(1)]);
+    assert!(started.elapsed() < Duration::from_millis(500), "no real pause: {:?}", started.elapsed());
     assert_done(&client);
 }
 

@@ -277,7 +277,7 @@ impl CopyOperation {
                 ));
             }
             let left = deadline.map_or(pause, |deadline| deadline - now);
-            tokio::time::sleep(pause.min(left)).await;
+            self.blob.service().pipeline().clock().sleep(pause.min(left)).await;
             pause = pause.saturating_mul(2).min(max_pause);
         }
     }

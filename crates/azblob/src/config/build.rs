@@ -96,8 +96,11 @@ impl ClientBuilder {
             .or_else(|| simulation.as_ref().and_then(|sim| sim.clock()))
             .unwrap_or_else(|| Arc::new(SystemClock));
         let rng = self.rng.unwrap_or_else(|| Arc::new(crate::transport::retry::FastRng));
-        let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(signed, self.retry, clock, rng));
-        let pipeline = Pipeline::new(retried, api_version).with_deadline(self.deadline).with_body_resumes(body_resumes);
+        let retried: Arc<dyn HttpTransport> = Arc::new(RetryLayer::new(signed, self.retry, Arc::clone(&clock), rng));
+        let pipeline = Pipeline::new(retried, api_version)
+            .with_deadline(self.deadline)
+            .with_body_resumes(body_resumes)
+            .with_clock(clock);
         Ok(BlobServiceClient::new(account, endpoint, signing, scope, pipeline).with_simulation(simulation))
     }
 

@@ -7,7 +7,10 @@ use std::time::Duration;
 use http::HeaderValue;
 use tracing::Instrument;
 
-use super::{timeout_error, HttpTransport, Request, Response, TimeoutKind, TransportError, TransportErrorKind};
+use super::{
+    timeout_error, Clock, HttpTransport, Request, Response, SystemClock, TimeoutKind, TransportError,
+    TransportErrorKind,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::headers;
 use crate::wire::error_map;
@@ -22,11 +25,26 @@ pub(crate) struct Pipeline {
     /// How many times a streamed Get Blob body that broke off is resumed:
     /// the retry options' count, since a resume is a retry of the rest.
     body_resumes: u32,
+    /// The clock the retry layer sleeps with; whatever else waits between
+    /// requests (a copy's polls) sleeps with it too, so tests and replays
+    /// can inject one that does not.
+    clock: Arc<dyn Clock>,
 }
 
 impl Pipeline {
     pub(crate) fn new(transport: Arc<dyn HttpTransport>, api_version: HeaderValue) -> Self {
-        Pipeline { transport, api_version, deadline: None, body_resumes: 3 }
+        Pipeline { transport, api_version, deadline: None, body_resumes: 3, clock: Arc::new(SystemClock) }
+    }
+
+    /// The same pipeline with `clock` for the waits between requests.
+    pub(crate) fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock to wait between requests with.
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 
     /// The same pipeline with an overall deadline per operation. It sits
