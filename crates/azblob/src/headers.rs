@@ -119,6 +119,24 @@ pub(crate) const X_MS_SOURCE_ENCRYPTION_KEY: &str = "x-ms-source-encryption-key"
 pub(crate) const AUTHORIZATION: &str = "authorization";
 /// `Proxy-Authorization`.
 pub(crate) const PROXY_AUTHORIZATION: &str = "proxy-authorization";
+/// `x-ms-client-request-id`, a per-attempt id some clients send.
+pub(crate) const X_MS_CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+/// `User-Agent`.
+pub(crate) const USER_AGENT: &str = "user-agent";
+/// `Date`.
+pub(crate) const DATE: &str = "date";
+/// `Host`.
+pub(crate) const HOST: &str = "host";
+/// `Connection`.
+pub(crate) const CONNECTION: &str = "connection";
+/// `Keep-Alive`.
+pub(crate) const KEEP_ALIVE: &str = "keep-alive";
+/// `Transfer-Encoding`.
+pub(crate) const TRANSFER_ENCODING: &str = "transfer-encoding";
+/// `X-IDENTITY-HEADER`, App Service's managed identity secret.
+pub(crate) const X_IDENTITY_HEADER: &str = "x-identity-header";
+/// `Metadata`, which IMDS requires (`true`) to refuse requests forwarded by a proxy.
+pub(crate) const METADATA: &str = "metadata";
 
 /// Headers whose whole value is a credential: recordings never keep them as
 /// they are, and logs never print them.

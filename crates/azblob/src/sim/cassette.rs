@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::headers;
 
 /// The value of a cassette's `format` field; a reader refuses any other.
 pub const CASSETTE_FORMAT: &str = "azblob-cassette/1";
@@ -143,17 +144,17 @@ impl CassetteRequest {
 
 /// Request headers never recorded: credentials, and values that change on every attempt.
 pub const DROPPED_REQUEST_HEADERS: &[&str] = &[
-    "authorization",
-    "x-ms-date",
-    "x-ms-client-request-id",
-    "user-agent",
-    "host",
-    "content-length",
-    "x-ms-copy-source-authorization",
+    headers::AUTHORIZATION,
+    headers::X_MS_DATE,
+    headers::X_MS_CLIENT_REQUEST_ID,
+    headers::USER_AGENT,
+    headers::HOST,
+    headers::CONTENT_LENGTH,
+    headers::X_MS_COPY_SOURCE_AUTHORIZATION,
 ];
 
 /// Response headers never recorded: they describe the connection, not the answer.
-pub const DROPPED_RESPONSE_HEADERS: &[&str] = &["connection", "keep-alive", "transfer-encoding"];
+pub const DROPPED_RESPONSE_HEADERS: &[&str] = &[headers::CONNECTION, headers::KEEP_ALIVE, headers::TRANSFER_ENCODING];
 
 impl Cassette {
     /// An empty cassette with a seed and matching settings.

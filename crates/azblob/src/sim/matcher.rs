@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::cassette::{CassetteBody, CassetteRequest};
 use super::store::sha256_hex;
+use crate::headers;
 
 /// A user-supplied match: `(sent, recorded) -> matches`.
 pub type MatchFn = dyn Fn(&CassetteRequest, &CassetteRequest) -> bool + Send + Sync;
@@ -73,7 +74,8 @@ impl Matching {
 /// Query keys `IgnoreVolatile` leaves out: the SAS validity window.
 const VOLATILE_QUERY: &[&str] = &["se", "st", "sig"];
 /// Headers `IgnoreVolatile` leaves out, should a hand-written cassette hold them.
-const VOLATILE_HEADERS: &[&str] = &["x-ms-date", "x-ms-client-request-id", "authorization", "user-agent", "date"];
+const VOLATILE_HEADERS: &[&str] =
+    &[headers::X_MS_DATE, headers::X_MS_CLIENT_REQUEST_ID, headers::AUTHORIZATION, headers::USER_AGENT, headers::DATE];
 /// What an ignored block id compares as.
 const ANY_BLOCK_ID: &str = "*";
 
@@ -276,7 +278,7 @@ fn header_differences(s: &CassetteRequest, r: &CassetteRequest, volatile: bool, 
 }
 
 /// The header naming a copy's source URL.
-const COPY_SOURCE: &str = "x-ms-copy-source";
+const COPY_SOURCE: &str = headers::X_MS_COPY_SOURCE;
 
 /// The query keys of a SAS: the source's authorization, not its identity.
 const SAS_KEYS: &[&str] = &[
@@ -322,7 +324,7 @@ const ANY_BOUNDARY: &str = "*";
 /// replaying client may have no credential, so it sends none). `None` for
 /// any other request, and for a body only kept as its hash.
 fn without_batch_volatiles(request: &CassetteRequest) -> Option<CassetteRequest> {
-    let content_type = request.headers.get("content-type")?;
+    let content_type = request.headers.get(headers::CONTENT_TYPE)?;
     let boundary = content_type
         .strip_prefix("multipart/mixed")?
         .split(';')
@@ -336,7 +338,7 @@ fn without_batch_volatiles(request: &CassetteRequest) -> Option<CassetteRequest>
         .split("\r\n")
         .filter(|line| {
             let name = line.split(':').next().unwrap_or("").trim();
-            !(name.eq_ignore_ascii_case("x-ms-date") || name.eq_ignore_ascii_case("authorization"))
+            !(name.eq_ignore_ascii_case(headers::X_MS_DATE) || name.eq_ignore_ascii_case(headers::AUTHORIZATION))
         })
         .collect();
     let mut normalized = request.clone();

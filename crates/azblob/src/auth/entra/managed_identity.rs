@@ -26,6 +26,7 @@ use super::http::{check_endpoint, parse_endpoint, TokenHttp};
 use super::options::CredentialOptions;
 use crate::auth::{AccessToken, TokenCredential};
 use crate::error::{Error, ErrorKind, Result};
+use crate::headers;
 use crate::redact::Secret;
 use crate::wire::{Request, RetryOptions};
 
@@ -35,8 +36,8 @@ pub const IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2
 const FLOW: &str = "managed identity credential";
 const IMDS_API_VERSION: &str = "2018-02-01";
 const APP_SERVICE_API_VERSION: &str = "2019-08-01";
-const X_IDENTITY_HEADER: &str = "x-identity-header";
-const METADATA: &str = "metadata";
+const X_IDENTITY_HEADER: &str = headers::X_IDENTITY_HEADER;
+const METADATA: &str = headers::METADATA;
 
 enum Source {
     Imds { endpoint: Url },
