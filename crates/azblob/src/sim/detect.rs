@@ -13,45 +13,9 @@ use std::fmt;
 
 use super::cassette::{Cassette, CassetteBody};
 use super::sanitize::REDACTED;
-use super::shapes::{is_b64url, secret_spans};
 use crate::headers::{CREDENTIAL_HEADERS, X_MS_ENCRYPTION_KEY, X_MS_SOURCE_ENCRYPTION_KEY};
-
-/// The kind of secret the detector found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SecretKind {
-    /// Something shaped like a storage account key: base64 of 64 bytes
-    /// (86 to 88 characters ending in `=` or `==`), or a value named `AccountKey`.
-    AccountKey,
-    /// A SAS signature: `sig=` with a value.
-    SasSignature,
-    /// A JSON Web Token or JWE (a bearer token): `eyJ…` in dot-separated base64url parts.
-    Jwt,
-    /// A Shared Key signature, `SharedKey account:signature` (or `SharedKeyLite`),
-    /// as in the `Authorization` lines of a batch's sub-requests.
-    SharedKeySignature,
-    /// A bearer token that is not a JWT: `Bearer <token>`.
-    BearerToken,
-    /// A customer-provided encryption key (`x-ms-encryption-key`).
-    EncryptionKey,
-    /// A value named like a credential: `client_secret=`, `"access_token":`,
-    /// `password=`, an `Authorization` header, ...
-    NamedCredential,
-}
-
-impl fmt::Display for SecretKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SecretKind::AccountKey => "an account key",
-            SecretKind::SasSignature => "a SAS signature",
-            SecretKind::Jwt => "a JWT (bearer token)",
-            SecretKind::SharedKeySignature => "a Shared Key signature",
-            SecretKind::BearerToken => "a bearer token",
-            SecretKind::EncryptionKey => "an encryption key",
-            SecretKind::NamedCredential => "a value named like a credential",
-        })
-    }
-}
+pub use crate::redact::shapes::SecretKind;
+use crate::redact::shapes::{is_b64url, secret_spans};
 
 /// Where a cassette still holds a secret; the source of the error
 /// `save_recordings` returns when it refuses to write.
@@ -238,7 +202,19 @@ pub(crate) fn scan_cassette(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::shapes::redact_text;
+    use crate::redact::shapes::redact_text;
+
+    /// What the redactor leaves passes the broader detector (the save-time check).
+    #[test]
+    fn the_redactors_output_passes_the_detector() {
+        let key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJodHRwczovL3N0b3JhZ2UuYXp1cmUuY29tIn0.c2lnbmF0dXJl";
+        let batch = "authorization: SharedKey devstoreaccount1:9e4mqHBYdZHcXN1WsUKj7Zr6/Th0/6nU7zBNBGnq7ek=\r\n";
+        for text in [format!("k={key} t={jwt} u=https://a/c?sv=1&sig=s3cr3t&se=x"), batch.to_owned()] {
+            assert!(find_secret(&text).is_some(), "{text}");
+            assert_eq!(find_secret(&redact_text(&text)), None, "{text}");
+        }
+    }
 
     #[test]
     fn the_detector_is_broader_than_the_redactor() {

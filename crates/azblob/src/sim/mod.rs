@@ -40,7 +40,6 @@ mod record;
 mod replay;
 mod sanitize;
 mod session;
-mod shapes;
 mod store;
 
 pub use self::cassette::{
@@ -50,7 +49,7 @@ pub use self::cassette::{
 pub use self::detect::{find_secret, SecretFound, SecretKind};
 pub use self::matcher::{MatchFn, Matching};
 pub use self::sanitize::REDACTED;
-pub use self::shapes::redact_text;
+pub use crate::redact::shapes::redact_text;
 
 use std::sync::Arc;
 

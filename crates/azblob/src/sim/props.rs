@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::cassette::{CassetteBody, CassetteRequest, CassetteResponse};
 use super::detect::find_secret;
 use super::sanitize::Sanitizer;
-use super::shapes::redact_text;
+use crate::redact::shapes::redact_text;
 
 /// Base64 characters, as keys and signatures use.
 const B64: &str = "[A-Za-z0-9+/]";

@@ -5,8 +5,8 @@
 //! secret that slips through here is refused rather than written.
 
 use super::cassette::{canonical_query, CassetteBody, CassetteRequest, CassetteResponse};
-use super::shapes::redact_text;
 use crate::headers::CREDENTIAL_HEADERS;
+use crate::redact::shapes::redact_text;
 
 /// What replaces a secret in recorded text: the same marker as in errors and logs.
 pub const REDACTED: &str = crate::redact::REDACTED;

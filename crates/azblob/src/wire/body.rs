@@ -126,9 +126,9 @@ impl fmt::Debug for Response {
             .iter()
             .map(|(name, value)| {
                 let text = if value.is_sensitive() {
-                    crate::sim::REDACTED.to_owned()
+                    crate::redact::REDACTED.to_owned()
                 } else {
-                    crate::sim::redact_text(&String::from_utf8_lossy(value.as_bytes())).into_owned()
+                    crate::redact::shapes::redact_text(&String::from_utf8_lossy(value.as_bytes())).into_owned()
                 };
                 (name.as_str(), text)
             })

@@ -1,5 +1,7 @@
 //! Redaction of secrets: a wrapper for secret strings and a URL printer that hides SAS signatures.
 
+pub(crate) mod shapes;
+
 use std::fmt;
 
 use url::Url;

@@ -7,17 +7,54 @@
 //! shapes on top, so whatever slips past redaction is still refused.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use super::detect::SecretKind;
-use super::sanitize::REDACTED;
+use super::REDACTED;
+
+/// The kind of secret the detector found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretKind {
+    /// Something shaped like a storage account key: base64 of 64 bytes
+    /// (86 to 88 characters ending in `=` or `==`), or a value named `AccountKey`.
+    AccountKey,
+    /// A SAS signature: `sig=` with a value.
+    SasSignature,
+    /// A JSON Web Token or JWE (a bearer token): `eyJ…` in dot-separated base64url parts.
+    Jwt,
+    /// A Shared Key signature, `SharedKey account:signature` (or `SharedKeyLite`),
+    /// as in the `Authorization` lines of a batch's sub-requests.
+    SharedKeySignature,
+    /// A bearer token that is not a JWT: `Bearer <token>`.
+    BearerToken,
+    /// A customer-provided encryption key (`x-ms-encryption-key`).
+    EncryptionKey,
+    /// A value named like a credential: `client_secret=`, `"access_token":`,
+    /// `password=`, an `Authorization` header, ...
+    NamedCredential,
+}
+
+impl fmt::Display for SecretKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SecretKind::AccountKey => "an account key",
+            SecretKind::SasSignature => "a SAS signature",
+            SecretKind::Jwt => "a JWT (bearer token)",
+            SecretKind::SharedKeySignature => "a Shared Key signature",
+            SecretKind::BearerToken => "a bearer token",
+            SecretKind::EncryptionKey => "an encryption key",
+            SecretKind::NamedCredential => "a value named like a credential",
+        })
+    }
+}
 
 /// A secret's byte range in a text. Both ends sit on ASCII characters, so
 /// slicing the text there never splits a UTF-8 character.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Span {
-    pub(super) start: usize,
-    pub(super) end: usize,
-    pub(super) kind: SecretKind,
+pub(crate) struct Span {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) kind: SecretKind,
 }
 
 /// Names whose value is a key, in a header line, a connection string or a
@@ -28,11 +65,11 @@ const KEY_NAMES: &[(&str, SecretKind)] = &[
     ("accountkey", SecretKind::AccountKey),
 ];
 
-pub(super) fn is_b64(b: u8) -> bool {
+pub(crate) fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
-pub(super) fn is_b64url(b: u8) -> bool {
+pub(crate) fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
@@ -47,7 +84,7 @@ fn at_word_start(bytes: &[u8], i: usize) -> bool {
 }
 
 /// Every secret in `text`, in order, not overlapping.
-pub(super) fn secret_spans(text: &str) -> Vec<Span> {
+pub(crate) fn secret_spans(text: &str) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut i = 0;
@@ -271,7 +308,6 @@ fn redact_element(text: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::find_secret;
 
     const KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJodHRwczovL3N0b3JhZ2UuYXp1cmUuY29tIn0.c2lnbmF0dXJl";
@@ -300,7 +336,7 @@ mod tests {
         let text = format!("k={KEY} t={JWT} u=https://a/c?sv=1&sig=s3cr3t&se=x");
         let redacted = redact_text(&text);
         assert_eq!(redacted, "k=REDACTED t=REDACTED u=https://a/c?sv=1&sig=REDACTED&se=x");
-        assert_eq!(find_secret(&redacted), None);
+        assert_eq!(kinds(&redacted), []);
         let udk = "<UserDelegationKey><SignedOid>o</SignedOid><Value>c2VjcmV0IGtleQ==</Value></UserDelegationKey>";
         assert_eq!(
             redact_text(udk),
@@ -320,7 +356,7 @@ mod tests {
         assert_eq!(kinds(body), [SecretKind::SharedKeySignature]);
         let redacted = redact_text(body);
         assert!(redacted.contains("authorization: SharedKey devstoreaccount1:REDACTED\r\n"), "{redacted}");
-        assert_eq!(find_secret(&redacted), None);
+        assert_eq!(kinds(&redacted), []);
         assert_eq!(kinds("SharedKeyLite acct:c2ln"), [SecretKind::SharedKeySignature]);
         for clean in ["SharedKey acct:REDACTED", "SharedKey acct", "NotSharedKey acct:c2ln", "SharedKey :c2ln"] {
             assert_eq!(kinds(clean), [], "{clean}");
