@@ -30,10 +30,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| std::env::temp_dir().join("azblob-example-session.json"));
     let replay_only = std::env::args().nth(1).as_deref() == Some("replay");
 
-    let endpoint = if replay_only {
+    let (endpoint, live) = if replay_only {
         // Replay needs only the endpoint the session was recorded against,
         // so that the requests' paths match the cassette's.
-        configured()?.build()?.endpoint().to_string()
+        (configured()?.build()?.endpoint().to_string(), None)
     } else {
         // Recording goes to the service for real. The recorder sits below
         // signing and strips what signs a request (Authorization, a SAS's
@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         recorder.save_recordings()?;
         let recorded = recorder.simulation_stats().map_or(0, |s| s.recorded);
         println!("recorded {recorded} exchanges to {}: {live}", cassette.display());
-        recorder.endpoint().to_string()
+        (recorder.endpoint().to_string(), Some(live))
     };
 
     // A replaying client has no credential at all: the cassette answers,
@@ -55,6 +55,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let offline = session(&replayer, &container).await?;
     let replayed = replayer.simulation_stats().map_or(0, |s| s.replayed);
     println!("replayed {replayed} exchanges offline: {offline}");
+    if let Some(live) = live {
+        if live != offline {
+            return Err(format!("the replay read something else than the recording: {live} / {offline}").into());
+        }
+        println!("the replay read what the recording did");
+    }
     Ok(())
 }
 
