@@ -21,8 +21,9 @@ cargo xtask <command>
 
 Commands:
   test    install and start the pinned Azurite (HTTP and HTTPS), then run
-          rustfmt --check, clippy -D warnings and every test (the
-          conformance suite both live and in replay from its cassettes)
+          rustfmt --check, clippy -D warnings, the examples (built, and
+          the storage-only ones run) and every test (the conformance
+          suite both live and in replay from its cassettes)
   demo    start Azurite, upload a generated file with `azblob cp`, download it
           back, compare hashes and print the figures  [--size-mib N]
   examples  build the library's examples, start Azurite and run those
