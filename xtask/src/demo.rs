@@ -77,7 +77,7 @@ fn cp(exe: &Path, connection_string: &str, src: &str, dst: &str) -> Result<Strin
 
 /// Creates the demo container: the library leaves container management to
 /// the account's owner, so the demo sends the one request itself.
-fn create_container(connection_string: &str, name: &str) -> Result<(), String> {
+pub(crate) fn create_container(connection_string: &str, name: &str) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let client = azblob::ClientBuilder::from_connection_string(connection_string)

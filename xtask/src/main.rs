@@ -5,6 +5,7 @@
 mod bench;
 mod coverage;
 mod demo;
+mod examples;
 mod fuzz;
 mod record;
 mod sink;
@@ -20,10 +21,15 @@ cargo xtask <command>
 
 Commands:
   test    install and start the pinned Azurite (HTTP and HTTPS), then run
-          rustfmt --check, clippy -D warnings and every test (the
-          conformance suite both live and in replay from its cassettes)
+          rustfmt --check, clippy -D warnings, the examples (built, and
+          the storage-only ones run) and every test (the conformance
+          suite both live and in replay from its cassettes)
   demo    start Azurite, upload a generated file with `azblob cp`, download it
           back, compare hashes and print the figures  [--size-mib N]
+  examples  build the library's examples, start Azurite and run those
+          that need only storage (upload_model, stream_shards,
+          list_and_delete, record_replay), checking their reports; `test`
+          does the same against its emulator
   record  start a fresh Azurite and re-record the conformance suite's
           cassettes in testdata/cassettes/ (replayed by `test`)
   bench   throughput, CPU time and peak memory against a fast sink server
@@ -48,6 +54,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("demo") => demo::run(&args[1..]),
+        Some("examples") => examples::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),

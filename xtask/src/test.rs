@@ -13,7 +13,9 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
         "cargo clippy",
         cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]),
     )?;
+    crate::examples::build()?;
     let emulators = Emulators::start()?;
+    crate::examples::run_against(&emulators.http.endpoint())?;
     let mut test = cargo();
     test.args(["test", "--workspace"]).args(extra);
     run_step("cargo test", emulators.configure(&mut test))
@@ -42,15 +44,20 @@ impl Emulators {
         // Clients honour the proxy variables by default; the caller's proxy,
         // if any, cannot reach the loopback emulators and the local token
         // server. Tests of proxies choose theirs through the builder or clear these.
-        let no_proxy = match std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")) {
-            Ok(existing) if !existing.trim().is_empty() => format!("{existing},127.0.0.1,localhost,::1"),
-            _ => "127.0.0.1,localhost,::1".to_owned(),
-        };
+        let no_proxy = no_proxy();
         command
             .env("NO_PROXY", &no_proxy)
             .env("no_proxy", &no_proxy)
             .env(ENV_ENDPOINT, self.http.endpoint())
             .env(ENV_TLS_ENDPOINT, self.https.endpoint())
             .env(ENV_CA_CERT, &self.ca_path)
+    }
+}
+
+/// The caller's `NO_PROXY` with the loopback hosts added.
+pub(crate) fn no_proxy() -> String {
+    match std::env::var("NO_PROXY").or_else(|_| std::env::var("no_proxy")) {
+        Ok(existing) if !existing.trim().is_empty() => format!("{existing},127.0.0.1,localhost,::1"),
+        _ => "127.0.0.1,localhost,::1".to_owned(),
     }
 }

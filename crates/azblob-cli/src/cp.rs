@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{Conditions, DownloadOptions, ErrorKind, UploadOptions, UploadSource};
+use azblob::{Conditions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -117,18 +117,18 @@ async fn upload(
     let mut options = UploadOptions {
         block_size: args.block_size,
         concurrency: args.concurrency,
-        transactional_md5: args.md5,
+        blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
         blob_md5: args.md5,
         progress: Some(bar.sink()),
         ..UploadOptions::default()
     };
-    options.content.content_type = args.content_type.clone();
+    options.blob.content.content_type = args.content_type.clone();
     for pair in &args.metadata {
         let (k, v) = pair.split_once('=').with_context(|| format!("--metadata {pair:?} is not KEY=VALUE"))?;
-        options.metadata.insert(k.to_owned(), v.to_owned());
+        options.blob.metadata.insert(k.to_owned(), v.to_owned());
     }
     if let Some(tier) = &args.tier {
-        options.tier = Some(tier.parse()?);
+        options.blob.tier = Some(tier.parse()?);
     }
     let client = crate::client_for(to, cs)?;
     // `cp report.txt az://c/reports/` writes reports/report.txt, as cp(1)
@@ -148,7 +148,7 @@ async fn upload(
         if blob.exists().await? {
             bail!("{} exists; not overwritten (--no-clobber)", args.dst);
         }
-        options.conditions = Conditions::if_not_exists();
+        options.blob.conditions = Conditions::if_not_exists();
     }
     let report = match from {
         Location::Local(path) => {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use azblob::transport::{Method, Request};
 use azblob::{AppendOptions, BlobClient, DownloadOptions, ErrorKind, TransferProgress};
-use azblob::{UploadOptions, UploadSource};
+use azblob::{PutBlobOptions, UploadOptions, UploadSource};
 use support::hook::{Action, Hook};
 use support::{client, client_with, new_container, scratch};
 
@@ -520,7 +520,7 @@ async fn transactional_md5_is_checked_by_the_service() {
             &UploadOptions {
                 block_size: 64 * KIB,
                 single_put_max: 0,
-                transactional_md5: true,
+                blob: PutBlobOptions { transactional_md5: true, ..PutBlobOptions::default() },
                 blob_md5: true,
                 ..UploadOptions::default()
             },

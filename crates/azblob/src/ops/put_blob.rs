@@ -18,8 +18,12 @@ use crate::transport::{Request, Response};
 /// Options of Put Blob: what a new blob is written with.
 ///
 /// This is the one group of a new blob's content headers, metadata, tier,
-/// conditions and transactional MD5; an upload embeds it whole rather than
-/// repeating its fields.
+/// conditions and transactional MD5. An upload embeds it whole as
+/// [`UploadOptions::blob`](crate::UploadOptions::blob) rather than repeating
+/// its fields: an upload small enough for one Put Blob sends it as is, and a
+/// block upload writes the headers, metadata and tier and checks the
+/// conditions with Put Block List, while `transactional_md5` covers each
+/// Put Block.
 #[derive(Debug, Clone, Default)]
 pub struct PutBlobOptions {
     /// Content headers stored with the blob.

@@ -8,8 +8,7 @@ use super::progress::ProgressSink;
 use crate::error::{Error, Result};
 use crate::ops::blob_properties::BlobSelector;
 use crate::ops::block_blob::{MAX_BLOCKS, MAX_BLOCK_BYTES};
-use crate::ops::conditions::Conditions;
-use crate::ops::models::{AccessTier, ContentHeaders, Metadata};
+use crate::ops::put_blob::PutBlobOptions;
 
 /// Default block size of uploads: 8 MiB.
 pub const DEFAULT_BLOCK_SIZE: u64 = 8 * 1024 * 1024;
@@ -34,16 +33,15 @@ pub struct UploadOptions {
     /// `block_size × concurrency`, so memory stays within that bound; a
     /// stream is read ahead up to that bound to learn whether it ends there.
     pub single_put_max: u64,
-    /// Content headers stored with the blob.
-    pub content: ContentHeaders,
-    /// User metadata.
-    pub metadata: Metadata,
-    /// Access tier.
-    pub tier: Option<AccessTier>,
-    /// Conditions on the final commit.
-    pub conditions: Conditions,
-    /// Send a transactional `Content-MD5` with every block (the service checks it).
-    pub transactional_md5: bool,
+    /// What the blob is written with: content headers, metadata, tier,
+    /// conditions and transactional MD5, the same group Put Blob takes.
+    ///
+    /// An upload that fits one Put Blob passes it as is. A block upload
+    /// stores the content headers, metadata and tier with Put Block List,
+    /// checks the conditions on that commit only, and with
+    /// `transactional_md5` sends a `Content-MD5` with every Put Block (and
+    /// not with the commit, whose body is the block list).
+    pub blob: PutBlobOptions,
     /// Compute the whole blob's MD5 from the bytes sent, in order, and store
     /// it as its `Content-MD5`.
     pub blob_md5: bool,
@@ -62,11 +60,7 @@ impl Default for UploadOptions {
             block_size: DEFAULT_BLOCK_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
             single_put_max: DEFAULT_SINGLE_PUT_MAX,
-            content: ContentHeaders::default(),
-            metadata: Metadata::default(),
-            tier: None,
-            conditions: Conditions::default(),
-            transactional_md5: false,
+            blob: PutBlobOptions::default(),
             blob_md5: false,
             progress: None,
             checkpoint: None,
@@ -81,10 +75,7 @@ impl fmt::Debug for UploadOptions {
             .field("block_size", &self.block_size)
             .field("concurrency", &self.concurrency)
             .field("single_put_max", &self.single_put_max)
-            .field("content", &self.content)
-            .field("metadata", &self.metadata)
-            .field("tier", &self.tier)
-            .field("transactional_md5", &self.transactional_md5)
+            .field("blob", &self.blob)
             .field("blob_md5", &self.blob_md5)
             .field("checkpoint", &self.checkpoint)
             .field("resume", &self.resume)

@@ -18,7 +18,7 @@ use super::upload_plan::{existing_checkpoint, plan_blocks};
 use crate::error::Result;
 use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::models::ETag;
-use crate::ops::put_blob::{build_put_blob_request, parse_write_response, PutBlobOptions};
+use crate::ops::put_blob::{build_put_blob_request, parse_write_response};
 
 /// What an upload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,17 +81,12 @@ async fn single_put(
         }
         false => None,
     };
-    let mut content = options.content.clone();
+    // The blob's write settings go to Put Blob as they are, with only the
+    // whole-blob MD5 added when it was asked for.
+    let mut put = options.blob.clone();
     if let Some(md5) = md5 {
-        content.content_md5 = Some(md5.to_vec());
+        put.content.content_md5 = Some(md5.to_vec());
     }
-    let put = PutBlobOptions {
-        content,
-        metadata: options.metadata.clone(),
-        tier: options.tier.clone(),
-        conditions: options.conditions.clone(),
-        transactional_md5: options.transactional_md5,
-    };
     let tracker = ProgressTracker::new(options.progress.clone(), Some(size));
     let request = build_put_blob_request(target.url().clone(), data, &put)?;
     let response = target.execute(request).await.map_err(|e| refine_if_not_exists(e, &put.conditions))?;

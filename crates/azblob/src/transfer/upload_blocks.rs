@@ -82,7 +82,7 @@ async fn send_blocks(
     options: &UploadOptions,
     tracker: &ProgressTracker,
 ) -> Result<Sent> {
-    let transactional = options.transactional_md5;
+    let transactional = options.blob.transactional_md5;
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
     let (target, tracker, session_id, all) =
         (target.clone(), tracker.clone(), session_id.to_owned(), Arc::clone(&counters));
@@ -134,18 +134,21 @@ async fn commit(
         check_unchanged(path, identity)?;
     }
     let ids: Vec<String> = (0..count).map(|i| block_id(&session.id, i)).collect();
-    let mut content = options.content.clone();
+    let blob = &options.blob;
+    let mut content = blob.content.clone();
     if let Some(md5) = md5 {
         content.content_md5 = Some(md5.to_vec());
     }
+    // The blob's write settings apply to the commit; its transactional MD5
+    // went with each Put Block instead.
     let commit = CommitOptions {
         content: Some(&content),
-        metadata: Some(&options.metadata),
-        tier: options.tier.as_ref(),
-        conditions: Some(&options.conditions),
+        metadata: Some(&blob.metadata),
+        tier: blob.tier.as_ref(),
+        conditions: Some(&blob.conditions),
     };
     let request = build_put_block_list_request(target.url().clone(), &ids, &commit)?;
-    let response = target.execute(request).await.map_err(|e| refine_if_not_exists(e, &options.conditions))?;
+    let response = target.execute(request).await.map_err(|e| refine_if_not_exists(e, &blob.conditions))?;
     let written = parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlockList"))?;
     if let Some((_, path)) = &session.checkpoint {
         match std::fs::remove_file(path) {

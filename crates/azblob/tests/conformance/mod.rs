@@ -223,7 +223,7 @@ pub async fn transfer_block_upload_concurrent(container: ContainerClient) {
                 block_size: 16 * KIB,
                 concurrency: 4,
                 single_put_max: 0,
-                transactional_md5: true,
+                blob: PutBlobOptions { transactional_md5: true, ..PutBlobOptions::default() },
                 blob_md5: true,
                 ..UploadOptions::default()
             },
@@ -264,7 +264,7 @@ pub async fn transfer_resume(container: ContainerClient) {
     let failing = UploadOptions {
         block_size: 16 * KIB,
         concurrency: 3,
-        conditions: Conditions::if_match(ETag(STALE.into())),
+        blob: PutBlobOptions { conditions: Conditions::if_match(ETag(STALE.into())), ..PutBlobOptions::default() },
         ..UploadOptions::default()
     };
     let failing = UploadOptions { checkpoint: Some(checkpoint.clone()), resume: true, ..failing };
