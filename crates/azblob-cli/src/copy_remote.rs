@@ -65,18 +65,7 @@ pub(crate) async fn run(
         Mode::Async => false,
         Mode::Auto => size <= MAX_SYNC_COPY_BYTES,
     };
-    // A SAS written in the source URL is the user's to pass on: it goes to
-    // the destination as part of the URL. Otherwise the source client
-    // authorizes the read, and the library passes its credential on only
-    // where that credential belongs.
-    let copy_source = match &from.sas {
-        Some(sas) => {
-            let mut url = source.url()?;
-            url.set_query(Some(sas.expose()));
-            CopySource::Url(url)
-        }
-        None => CopySource::blob(&source),
-    };
+    let copy_source = copy_source(from, &source)?;
     // --no-clobber: the service refuses a destination that exists.
     let options = CopyOptions {
         conditions: if no_clobber { Conditions::if_not_exists() } else { Conditions::default() },
@@ -97,29 +86,9 @@ pub(crate) async fn run(
         }
         other => other?,
     };
-    let copy_id = if let Some(mut copy) = pending {
-        let show = progress && !json_output;
-        let on_progress = move |state: &azblob::CopyState| {
-            if let (true, Some((done, total))) = (show, state.progress) {
-                output::progress(&format!("copy {}: {done}/{total} bytes", state.status), done, total);
-            }
-        };
-        let wait = WaitOptions {
-            timeout: Some(ASYNC_COPY_TIMEOUT),
-            on_progress: Some(std::sync::Arc::new(on_progress)),
-            ..WaitOptions::default()
-        };
-        let state = copy.wait_opts(&wait).await?;
-        if show {
-            output::progress_done();
-        }
-        if state.status != CopyStatus::Success {
-            let why = state.status_description.unwrap_or_default();
-            bail!("the copy ended {}: {why}", state.status);
-        }
-        state.id
-    } else {
-        copy_id
+    let copy_id = match pending {
+        Some(copy) => wait_for(copy, progress && !json_output).await?,
+        None => copy_id,
     };
     let seconds = started.elapsed().as_secs_f64();
     if json_output {
@@ -133,4 +102,43 @@ pub(crate) async fn run(
         output::note(&format!("copied {size} bytes server-side in {seconds:.2} s"));
     }
     Ok(())
+}
+
+/// What the destination copies from. A SAS written in the source URL is
+/// the user's to pass on: it goes to the destination as part of the URL.
+/// Otherwise the source client authorizes the read, and the library passes
+/// its credential on only where that credential belongs.
+fn copy_source(from: &BlobLocation, source: &azblob::BlobClient) -> Result<CopySource> {
+    Ok(match &from.sas {
+        Some(sas) => {
+            let mut url = source.url()?;
+            url.set_query(Some(sas.expose()));
+            CopySource::Url(url)
+        }
+        None => CopySource::blob(source),
+    })
+}
+
+/// Polls an asynchronous copy to its end, drawing its progress if `show`;
+/// the copy's id if it succeeded.
+async fn wait_for(mut copy: azblob::CopyOperation, show: bool) -> Result<String> {
+    let on_progress = move |state: &azblob::CopyState| {
+        if let (true, Some((done, total))) = (show, state.progress) {
+            output::progress(&format!("copy {}: {done}/{total} bytes", state.status), done, total);
+        }
+    };
+    let wait = WaitOptions {
+        timeout: Some(ASYNC_COPY_TIMEOUT),
+        on_progress: Some(std::sync::Arc::new(on_progress)),
+        ..WaitOptions::default()
+    };
+    let state = copy.wait_opts(&wait).await?;
+    if show {
+        output::progress_done();
+    }
+    if state.status != CopyStatus::Success {
+        let why = state.status_description.unwrap_or_default();
+        bail!("the copy ended {}: {why}", state.status);
+    }
+    Ok(state.id)
 }

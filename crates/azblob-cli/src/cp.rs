@@ -114,33 +114,9 @@ async fn upload(
     bar: &Bar,
     cs: &crate::Connection,
 ) -> Result<Figures> {
-    let mut options = UploadOptions {
-        block_size: args.block_size,
-        concurrency: args.concurrency,
-        blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
-        blob_md5: args.md5,
-        progress: Some(bar.sink()),
-        ..UploadOptions::default()
-    };
-    options.blob.content.content_type = args.content_type.clone();
-    for pair in &args.metadata {
-        let (k, v) = pair.split_once('=').with_context(|| format!("--metadata {pair:?} is not KEY=VALUE"))?;
-        options.blob.metadata.insert(k.to_owned(), v.to_owned());
-    }
-    if let Some(tier) = &args.tier {
-        options.blob.tier = Some(tier.parse()?);
-    }
+    let mut options = upload_options(args, bar)?;
     let client = crate::client_for(to, cs)?;
-    // `cp report.txt az://c/reports/` writes reports/report.txt, as cp(1)
-    // does into a directory, rather than a blob named like a directory.
-    let name = match (to.blob.ends_with('/'), from) {
-        (false, _) => to.blob.clone(),
-        (true, Location::Local(path)) => match path.file_name().and_then(|f| f.to_str()) {
-            Some(file) => format!("{}{file}", to.blob),
-            None => bail!("{} has no UTF-8 file name to give the blob under {}", path.display(), args.dst),
-        },
-        (true, _) => bail!("{} ends with '/': name the blob to write standard input to", args.dst),
-    };
+    let name = upload_name(from, to, args)?;
     let blob = client.blob(&to.container, &name);
     if args.no_clobber {
         // Checked first so nothing is sent in vain; the condition on the
@@ -179,6 +155,41 @@ async fn upload(
     // With --md5 the service checked every block's MD5 as it arrived.
     let verified = args.md5.then_some("md5");
     Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks, verified })
+}
+
+/// The upload's options from the command line: sizes, checksums, progress,
+/// and the blob's content type, metadata and tier.
+fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
+    let mut options = UploadOptions {
+        block_size: args.block_size,
+        concurrency: args.concurrency,
+        blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
+        blob_md5: args.md5,
+        progress: Some(bar.sink()),
+        ..UploadOptions::default()
+    };
+    options.blob.content.content_type = args.content_type.clone();
+    for pair in &args.metadata {
+        let (k, v) = pair.split_once('=').with_context(|| format!("--metadata {pair:?} is not KEY=VALUE"))?;
+        options.blob.metadata.insert(k.to_owned(), v.to_owned());
+    }
+    if let Some(tier) = &args.tier {
+        options.blob.tier = Some(tier.parse()?);
+    }
+    Ok(options)
+}
+
+/// The blob name to upload to: `cp report.txt az://c/reports/` writes reports/report.txt, as cp(1)
+/// does into a directory, rather than a blob named like a directory.
+fn upload_name(from: &Location, to: &BlobLocation, args: &CpArgs) -> Result<String> {
+    Ok(match (to.blob.ends_with('/'), from) {
+        (false, _) => to.blob.clone(),
+        (true, Location::Local(path)) => match path.file_name().and_then(|f| f.to_str()) {
+            Some(file) => format!("{}{file}", to.blob),
+            None => bail!("{} has no UTF-8 file name to give the blob under {}", path.display(), args.dst),
+        },
+        (true, _) => bail!("{} ends with '/': name the blob to write standard input to", args.dst),
+    })
 }
 
 /// Downloads a blob to a local file (or standard output).
