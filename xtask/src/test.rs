@@ -1,4 +1,4 @@
-//! `cargo xtask test`: format and lint checks, then every test against fresh emulators.
+//! `cargo xtask test`: format, lint and documentation checks, then every test against fresh emulators.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -12,6 +12,10 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     run_step(
         "cargo clippy",
         cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]),
+    )?;
+    run_step(
+        "cargo doc -D warnings",
+        cargo().args(["doc", "--no-deps", "--workspace", "--quiet"]).env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     crate::examples::build()?;
     let emulators = Emulators::start()?;

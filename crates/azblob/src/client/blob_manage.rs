@@ -2,16 +2,13 @@
 //!
 //! A second `impl BlobClient` block, so the core operations in `blob.rs` stay small.
 
-use bytes::Bytes;
 use futures_util::TryStreamExt;
 
 use super::copy::{CopyOperation, CopySource};
-use super::{BlobClient, ContainerClient, GetBlobResponse};
+use super::{BlobClient, ContainerClient};
 use crate::error::{Error, Result};
-use crate::ops::blob_properties::BlobSelector;
 use crate::ops::copy_blob::{build_copy_request, parse_copy_response, CopyOptions, CopyStarted};
 use crate::ops::copy_state::CopyStatus;
-use crate::ops::get_blob::GetOptions;
 use crate::ops::list_blobs::{ListBlobsOptions, ListInclude};
 use crate::ops::list_models::{BlobItem, ListItem};
 use crate::ops::models::AccessTier;
@@ -22,18 +19,6 @@ impl BlobClient {
     /// The container this blob is in.
     pub fn container(&self) -> ContainerClient {
         ContainerClient::new(std::sync::Arc::clone(self.service()), self.container_name().to_owned())
-    }
-
-    /// Starts [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)
-    /// of one version (`versionid=`).
-    pub async fn get_version(&self, version_id: &str) -> Result<GetBlobResponse> {
-        self.get_opts(&GetOptions { selector: BlobSelector::version(version_id), ..GetOptions::default() }).await
-    }
-
-    /// Reads one version into memory with [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob)
-    /// (`versionid=`).
-    pub async fn download_version(&self, version_id: &str) -> Result<Bytes> {
-        self.get_version(version_id).await?.bytes().await
     }
 
     /// Every version of this blob, newest first: [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs)

@@ -31,7 +31,7 @@ pub const DEV_ACCOUNT_KEY: &str =
 /// The emulator's default blob endpoint.
 pub const DEV_BLOB_ENDPOINT: &str = "http://127.0.0.1:10000/devstoreaccount1";
 
-/// Builds a [`BlobServiceClient`].
+/// Builds a [`BlobServiceClient`](crate::BlobServiceClient).
 ///
 /// ```
 /// # fn main() -> azblob::Result<()> {

@@ -258,7 +258,7 @@ fn ends_value(b: u8) -> bool {
         || matches!(b, b'&' | b'"' | b'\'' | b'<' | b'>' | b'#' | b';' | b',' | b'\\' | b')' | b']' | b'}')
 }
 
-/// `text` with every secret replaced by [`REDACTED`], and the `<Value>` of a
+/// `text` with every secret replaced by [`REDACTED`](crate::sim::REDACTED), and the `<Value>` of a
 /// user delegation key (a signing key in a response body) redacted too.
 ///
 /// This is the redaction every recording gets; programs that print text
