@@ -56,7 +56,7 @@ impl HttpTransport for SignLayer {
                 }
                 request.body = (subs.encode)(&subs.boundary, &parts).map_err(|err| {
                     TransportError::new(TransportErrorKind::Credential, "could not encode the signed sub-requests")
-                        .with_source(err)
+                        .caused_by(err)
                 })?;
             }
             self.apply(&mut request, &date, bearer.as_ref())?;
@@ -70,7 +70,7 @@ impl SignLayer {
     /// to: outside the scope, or a bearer token over plain HTTP to a remote host.
     fn check(&self, request: &Request) -> Result<(), TransportError> {
         let refused =
-            |err: Error| TransportError::new(TransportErrorKind::Credential, err.message().to_owned()).with_source(err);
+            |err: Error| TransportError::new(TransportErrorKind::Credential, err.message().to_owned()).caused_by(err);
         self.scope.check(&self.credential, &request.url).map_err(refused)?;
         // The builder refuses such endpoints; a trusted host or a `send_raw`
         // URL is checked here.
@@ -89,7 +89,7 @@ impl SignLayer {
     async fn bearer(&self) -> Result<Option<HeaderValue>, TransportError> {
         let Credential::Token(source) = &self.credential else { return Ok(None) };
         let token = source.get_token(&[STORAGE_SCOPE]).await.map_err(|err| {
-            TransportError::new(TransportErrorKind::Credential, "could not get a bearer token").with_source(err)
+            TransportError::new(TransportErrorKind::Credential, "could not get a bearer token").caused_by(err)
         })?;
         let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
             TransportError::new(TransportErrorKind::Credential, "the bearer token is not valid header text")
@@ -108,7 +108,7 @@ impl SignLayer {
         request.headers.insert(headers::X_MS_DATE, date.clone());
         match &self.credential {
             Credential::SharedKey(key) => key.authorize(request).map_err(|err| {
-                TransportError::new(TransportErrorKind::Credential, "the request cannot be signed").with_source(err)
+                TransportError::new(TransportErrorKind::Credential, "the request cannot be signed").caused_by(err)
             })?,
             Credential::Sas(token) => token.apply(&mut request.url),
             Credential::Token(_) => {

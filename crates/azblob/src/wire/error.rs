@@ -44,7 +44,7 @@ impl TransportError {
     }
 
     /// Attaches the underlying error (which must not contain secrets).
-    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         self.source = Some(source.into());
         self
     }

@@ -153,7 +153,7 @@ impl HttpTransport for ReqwestTransport {
 /// Turns a reqwest error into a transport error, dropping its URL (it may carry a SAS).
 fn map_reqwest_error(err: reqwest::Error, connect_timeout: Duration) -> TransportError {
     if err.is_connect() && err.is_timeout() {
-        return timeout_error(TimeoutKind::Connect, connect_timeout).with_source(err.without_url());
+        return timeout_error(TimeoutKind::Connect, connect_timeout).caused_by(err.without_url());
     }
     let kind = if err.is_connect() {
         TransportErrorKind::Connect
@@ -170,5 +170,5 @@ fn map_reqwest_error(err: reqwest::Error, connect_timeout: Duration) -> Transpor
         TransportErrorKind::Io => "connection failed during the exchange",
         _ => "HTTP client error",
     };
-    TransportError::new(kind, message).with_source(err.without_url())
+    TransportError::new(kind, message).caused_by(err.without_url())
 }
