@@ -55,6 +55,20 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// The `host:port` of an `http(s)://host:port/...` URL.
+pub(crate) fn authority_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// `url` with its `host:port` replaced by `127.0.0.1:port`, so a client of
+/// the URL goes through a loopback relay or proxy listening there.
+pub(crate) fn url_through(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    format!("{scheme}://127.0.0.1:{port}{path}")
+}
+
 /// Deterministic pseudo-random bytes (xorshift), so tests generate large
 /// payloads from a seed instead of committing them.
 pub fn pseudo_random_bytes(len: u64, seed: u64) -> Vec<u8> {

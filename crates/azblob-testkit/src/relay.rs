@@ -83,9 +83,7 @@ impl Relay {
 
     /// Starts a relay to the host and port of an `http(s)://host:port/...` URL.
     pub fn to_url(url: &str, plan: impl Fn(usize) -> Fault + Send + Sync + 'static) -> io::Result<Relay> {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let authority = rest.split('/').next().unwrap_or(rest);
-        Relay::start(authority, plan)
+        Relay::start(crate::authority_of(url), plan)
     }
 
     /// The port the relay listens on.
@@ -96,9 +94,7 @@ impl Relay {
     /// `url` with its `host:port` replaced by the relay's, so a client of the
     /// URL goes through the relay.
     pub fn url_for(&self, url: &str) -> String {
-        let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-        let path = rest.find('/').map_or("", |i| &rest[i..]);
-        format!("{scheme}://127.0.0.1:{}{path}", self.port)
+        crate::url_through(url, self.port)
     }
 
     /// How many connections were accepted so far.

@@ -137,9 +137,7 @@ impl FaultProxy {
 
     /// Starts a proxy to the host and port of an `http://host:port/...` URL.
     pub fn to_url(url: &str, plan: impl FaultPlan + 'static, options: ProxyOptions) -> io::Result<FaultProxy> {
-        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let authority = rest.split('/').next().unwrap_or(rest);
-        FaultProxy::start(authority, plan, options)
+        FaultProxy::start(crate::authority_of(url), plan, options)
     }
 
     /// The port the proxy listens on.
@@ -149,9 +147,7 @@ impl FaultProxy {
 
     /// `url` with its `host:port` replaced by the proxy's.
     pub fn url_for(&self, url: &str) -> String {
-        let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-        let path = rest.find('/').map_or("", |i| &rest[i..]);
-        format!("{scheme}://127.0.0.1:{}{path}", self.port)
+        crate::url_through(url, self.port)
     }
 
     /// How many client connections were accepted.
