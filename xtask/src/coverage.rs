@@ -148,8 +148,10 @@ fn doc_coverage() -> Result<BTreeMap<String, (u64, u64)>, String> {
     let nightly_target = crate::target_dir()?.join("nightly-doc");
     let mut per_crate = BTreeMap::new();
     for (name, target) in CRATES {
-        let output = cargo()
-            .args(["+nightly", "rustdoc", "--quiet", "-p", name, target, "--"])
+        // Through rustup: `$CARGO` (how xtask runs cargo) is a toolchain's
+        // own cargo, which does not understand `+nightly`.
+        let output = Command::new("rustup")
+            .args(["run", "nightly", "cargo", "rustdoc", "--quiet", "-p", name, target, "--"])
             .args(["-Z", "unstable-options", "--show-coverage", "--output-format", "json"])
             .env("CARGO_TARGET_DIR", &nightly_target)
             .current_dir(azblob_testkit::workspace_root())
