@@ -3,7 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 use http::StatusCode;
 
-use super::{execute_read, ContainerClient, MAX_BATCH_ANSWER_BYTES};
+use super::{ContainerClient, MAX_BATCH_ANSWER_BYTES};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_batch::{
     build_batch_request, encode_batch_body, new_boundary, parse_batch_response, SubResponse, MAX_BATCH_SIZE,
@@ -199,7 +199,7 @@ impl ContainerClient {
         let mut request = build_batch_request(container_url, &boundary, body)?;
         request.sub_requests = Some(SubRequests { boundary, parts: subs.into(), encode: encode_batch_body });
         let (response, body) =
-            execute_read(self.service().pipeline(), request, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
+            self.service().pipeline().execute_read(request, "BlobBatch", MAX_BATCH_ANSWER_BYTES).await?;
         let repeated = response.repeated;
         let content_type = request_util::header(&response.headers, headers::CONTENT_TYPE).unwrap_or("");
         let parts = parse_batch_response(content_type, &body).map_err(|e| e.with_operation("BlobBatch"))?;

@@ -4,7 +4,7 @@ use futures_util::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use std::collections::HashSet;
 
-use super::{execute_read, ContainerClient, MAX_LIST_PAGE_BYTES};
+use super::{ContainerClient, MAX_LIST_PAGE_BYTES};
 use crate::error::{Error, Result};
 use crate::ops::list_blobs::{build_list_blobs_request, parse_list_blobs_response, ListBlobsOptions};
 use crate::ops::list_models::{ListBlobsPage, ListItem};
@@ -25,7 +25,7 @@ impl ContainerClient {
         options: &ListBlobsOptions,
     ) -> Result<ListBlobsPage> {
         let request = build_list_blobs_request(self.url()?, options, marker)?;
-        let (_, body) = execute_read(self.service().pipeline(), request, "ListBlobs", MAX_LIST_PAGE_BYTES).await?;
+        let (_, body) = self.service().pipeline().execute_read(request, "ListBlobs", MAX_LIST_PAGE_BYTES).await?;
         parse_list_blobs_response(&body).map_err(|e| e.with_operation("ListBlobs"))
     }
 

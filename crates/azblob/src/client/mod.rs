@@ -28,9 +28,9 @@ use std::time::SystemTime;
 use url::Url;
 
 use crate::auth::{Credential, CredentialScope, UserDelegationKey};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::ops::user_delegation_key::{build_user_delegation_key_request, parse_user_delegation_key};
-use crate::transport::{Body, Pipeline, Request, Response};
+use crate::transport::{Pipeline, Request, Response};
 
 /// A client for one storage account's blob service.
 #[derive(Debug, Clone)]
@@ -107,8 +107,8 @@ impl BlobServiceClient {
             ));
         }
         let request = build_user_delegation_key_request(&self.inner.endpoint, start, expiry)?;
-        let response = self.inner.pipeline.execute(request).await?;
-        let body = read_body(response, "GetUserDelegationKey", MAX_SMALL_ANSWER_BYTES).await?;
+        let (_, body) =
+            self.inner.pipeline.execute_read(request, "GetUserDelegationKey", MAX_SMALL_ANSWER_BYTES).await?;
         parse_user_delegation_key(&body).map_err(|e| e.with_operation("GetUserDelegationKey"))
     }
 
@@ -154,40 +154,3 @@ pub(crate) const MAX_BATCH_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 /// The largest answer of a small operation (a user delegation key is a few
 /// hundred bytes).
 pub(crate) const MAX_SMALL_ANSWER_BYTES: usize = 64 * 1024;
-
-pub(crate) use crate::transport::{read_body, read_capped};
-
-/// How many times [`execute_read`] repeats an exchange whose answer broke
-/// off mid-body (each repeat with the retry layer's own retries below it).
-const MAX_BROKEN_BODIES: u32 = 3;
-
-/// Sends `request` and reads its whole (small) answer, as [`read_body`]
-/// does; returns the answer (its body taken) and the bytes.
-///
-/// `RetryLayer` repeats attempts that fail before an answer's head arrives,
-/// but a body that breaks off afterwards is out of its reach. So an
-/// idempotent request whose answer broke off is sent again here, and the new
-/// answer is marked [`Response::repeated`]: the service may have acted on
-/// the broken exchange, as a batch of deletes must know.
-pub(crate) async fn execute_read(
-    pipeline: &Pipeline,
-    request: Request,
-    operation: &'static str,
-    max: usize,
-) -> Result<(Response, bytes::Bytes)> {
-    let mut broken = 0;
-    loop {
-        let mut response = pipeline.execute(request.clone()).await?;
-        response.repeated |= broken > 0;
-        let body = std::mem::replace(&mut response.body, Body::empty());
-        let declared = response.header(crate::ops::headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
-        match read_capped(body, declared, operation, max).await {
-            Ok(bytes) => return Ok((response, bytes)),
-            Err(err) if request.idempotent && broken < MAX_BROKEN_BODIES && err.kind() == ErrorKind::Transport => {
-                broken += 1;
-                tracing::warn!(operation, retry = broken, reason = %err, "retrying request");
-            }
-            Err(err) => return Err(err),
-        }
-    }
-}

@@ -44,6 +44,17 @@ impl BlobTarget {
     pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
         self.pipeline.execute(request).await
     }
+
+    /// Sends `request` and reads its whole small answer, up to `max` bytes,
+    /// sending it again if that answer broke off ([`Pipeline::execute_read`]).
+    pub(crate) async fn execute_read(
+        &self,
+        request: Request,
+        operation: &'static str,
+        max: usize,
+    ) -> Result<bytes::Bytes> {
+        Ok(self.pipeline.execute_read(request, operation, max).await?.1)
+    }
 }
 
 impl fmt::Debug for BlobTarget {

@@ -11,7 +11,6 @@ use super::target::BlobTarget;
 use super::upload_blocks::Session;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::block_blob::{build_get_uncommitted_blocks_request, parse_uncommitted_blocks, MAX_BLOCKS};
-use crate::transport::read_body;
 
 /// The most of a Get Block List answer read: 100,000 uncommitted blocks
 /// (the service's limit) with 64-character ids take about 11 MB of XML.
@@ -124,12 +123,11 @@ fn wanted_blocks(session: &mut Session, size: u64, present: &HashMap<String, u64
 /// The uncommitted blocks the service holds for this blob, by id.
 async fn staged_blocks(target: &BlobTarget) -> Result<HashMap<String, u64>> {
     let request = build_get_uncommitted_blocks_request(target.url().clone());
-    let response = match target.execute(request).await {
-        Ok(response) => response,
+    let body = match target.execute_read(request, "GetBlockList", MAX_BLOCK_LIST_BYTES).await {
+        Ok(body) => body,
         // No blob yet means no blocks yet.
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(e),
     };
-    let body = read_body(response, "GetBlockList", MAX_BLOCK_LIST_BYTES).await?;
     Ok(parse_uncommitted_blocks(&body)?.into_iter().map(|b| (b.id, b.size)).collect())
 }

@@ -1,19 +1,13 @@
 //! Reading a whole small answer body with a cap, so the server cannot
 //! decide how much memory a listing or a batch answer takes.
 
-use super::{Body, Response};
+use super::Body;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Reads a whole (small) response body, e.g. a listing or a batch answer, up
-/// to `max` bytes; a longer body is an [`InvalidResponse`](ErrorKind::InvalidResponse)
-/// rather than memory the server gets to decide.
-pub(crate) async fn read_body(response: Response, operation: &'static str, max: usize) -> Result<bytes::Bytes> {
-    let declared = response.header(http::header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-    read_capped(response.body, declared, operation, max).await
-}
-
-/// Reads `body`, whose `Content-Length` is `declared` if known, up to `max`
-/// bytes, as [`read_body`] does.
+/// Reads a whole (small) answer `body`, whose `Content-Length` is `declared`
+/// if known, up to `max` bytes: a longer body is an
+/// [`InvalidResponse`](ErrorKind::InvalidResponse) rather than memory the
+/// server gets to decide, and one that breaks off is a `Transport` error.
 pub(crate) async fn read_capped(
     body: Body,
     declared: Option<u64>,

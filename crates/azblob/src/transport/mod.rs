@@ -20,7 +20,7 @@ mod trace;
 // that auth's token flows can send without importing this layer; these
 // re-exports keep `azblob::transport::Request` and the crate's
 // `crate::transport::...` paths the one way to name them.
-pub(crate) use self::capped::{read_body, read_capped};
+pub(crate) use self::capped::read_capped;
 pub(crate) use self::pipeline::Pipeline;
 pub use self::sign::SignLayer;
 pub use self::trace::TraceLayer;

@@ -15,6 +15,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::headers;
 use crate::wire::error_map;
 
+/// How many times [`Pipeline::execute_read`] repeats an exchange whose answer
+/// broke off mid-body (each repeat with the retry layer's own retries below it).
+const MAX_BROKEN_BODIES: u32 = 3;
+
 /// The assembled transport stack plus the settings every request shares.
 #[derive(Debug, Clone)]
 pub(crate) struct Pipeline {
@@ -74,6 +78,38 @@ impl Pipeline {
             return Ok(response);
         }
         Err(error_map::error_from_response(response, operation).await)
+    }
+
+    /// Sends `request` and reads its whole (small) answer, up to `max`
+    /// bytes; returns the answer (its body taken) and the bytes.
+    ///
+    /// `RetryLayer` repeats attempts that fail before an answer's head
+    /// arrives, but a body that breaks off afterwards is out of its reach. So
+    /// an idempotent request whose answer broke off is sent again here, up to
+    /// [`MAX_BROKEN_BODIES`] times, and the new answer is marked
+    /// [`Response::repeated`]: the service may have acted on the broken
+    /// exchange, as a batch of deletes must know.
+    pub(crate) async fn execute_read(
+        &self,
+        request: Request,
+        operation: &'static str,
+        max: usize,
+    ) -> Result<(Response, bytes::Bytes)> {
+        let mut broken = 0;
+        loop {
+            let mut response = self.execute(request.clone()).await?;
+            response.repeated |= broken > 0;
+            let body = std::mem::replace(&mut response.body, super::Body::empty());
+            let declared = response.header(headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+            match super::read_capped(body, declared, operation, max).await {
+                Ok(bytes) => return Ok((response, bytes)),
+                Err(err) if request.idempotent && broken < MAX_BROKEN_BODIES && err.kind() == ErrorKind::Transport => {
+                    broken += 1;
+                    tracing::warn!(operation, retry = broken, reason = %err, "retrying request");
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     /// Sends `request` through the stack and returns the answer whatever its
