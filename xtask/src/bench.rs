@@ -19,11 +19,8 @@ const WORKLOADS: &[&str] =
     &["upload-file", "upload-memory", "download-file", "download-memory", "small-put-get", "list-5000"];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let size_mib: u64 = match args {
-        [] => 1024,
-        [flag, n] if flag == "--size-mib" => n.parse().map_err(|_| format!("--size-mib {n:?} is not a number"))?,
-        _ => return Err("usage: cargo xtask bench [--size-mib N]".into()),
-    };
+    let options = crate::bench_peers::Options::parse(args)?;
+    let size_mib = options.size_mib;
     run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
     let exe = crate::target_dir()?.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     let dir = tmpfs_dir();
@@ -36,15 +33,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     );
     wait_for_port(port)?;
     println!("sink server on 127.0.0.1:{port}; source {} MiB in {}", size_mib, dir.display());
+    let sink_endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
+    // azblob, the peers and the CLI's start-up on the sink, in rounds (bench_peers.rs).
+    let mut table = crate::bench_table::Table::default();
+    crate::bench_peers::sink_rounds(&exe, WORKLOADS, &options, &sink_endpoint, &source, &mut table)?;
+    print!("{}{}", table.render(options.rounds), table.ratios("sink"));
+    drop(sink);
+
     println!(
         "{:<10} {:<16} {:>10} {:>12} {:>12} {:>14}",
         "server", "workload", "MB/s", "CPU-s/GB", "peak RSS MiB", "notes"
     );
-    let sink_endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
-    for workload in WORKLOADS {
-        worker(&exe, "sink", &sink_endpoint, workload, &source)?;
-    }
-    drop(sink);
 
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
     create_container(&emulator.endpoint())?;

@@ -3,6 +3,8 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_peers;
+mod bench_table;
 mod coverage;
 mod demo;
 mod examples;
@@ -32,8 +34,12 @@ Commands:
           does the same against its emulator
   record  start a fresh Azurite and re-record the conformance suite's
           cassettes in testdata/cassettes/ (replayed by `test`)
-  bench   throughput, CPU time and peak memory against a fast sink server
-          and against Azurite (release build)          [--size-mib N]
+  bench   throughput, CPU time and peak memory against a fast sink server,
+          azblob beside the peer clients of bench/peers (object_store,
+          opendal) in interleaved rounds with medians and the ratio to the
+          best peer, the azblob CLI's start-up, then azblob against Azurite
+          (release build)           [--size-mib N] [--rounds N, default 3]
+                                    [--no-peers] [--only PATTERN]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use crate::sink_store::{write_range, Data};
+use crate::sink_store::{block_ids, write_range, Data};
 
 const PATTERN_LEN: usize = 1 << 20;
 
@@ -175,10 +175,8 @@ fn commit(out: &mut TcpStream, head: &Head, body: &[u8], store: &Mutex<Store>) -
         store.blobs.insert(head.path.clone(), size);
         return write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n");
     }
-    let total: u64 = text
-        .split("<Latest>")
-        .skip(1)
-        .filter_map(|s| s.split("</Latest>").next())
+    let total: u64 = block_ids(&text)
+        .into_iter()
         .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
         .sum();
     store.blocks.retain(|(p, _), _| p != &head.path);
@@ -254,6 +252,7 @@ fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
 }
 
 /// List Blobs of the container in the path, one page of everything.
+/// Each blob has a `Content-Type` because object_store's parser requires one.
 fn list(out: &mut TcpStream, head: &Head, store: &Mutex<Store>) -> std::io::Result<()> {
     let prefix = format!("{}/", head.path.trim_end_matches('/'));
     let name_prefix = head.query.get("prefix").cloned().unwrap_or_default();
@@ -267,7 +266,8 @@ fn list(out: &mut TcpStream, head: &Head, store: &Mutex<Store>) -> std::io::Resu
     {
         xml.push_str(&format!(
             "<Blob><Name>{}</Name><Properties><Last-Modified>Mon, 23 Nov 2026 10:00:00 GMT</Last-Modified>\
-             <Etag>0x8DBENCH</Etag><Content-Length>{size}</Content-Length><BlobType>BlockBlob</BlobType></Properties></Blob>",
+             <Etag>0x8DBENCH</Etag><Content-Length>{size}</Content-Length>\
+             <Content-Type>application/octet-stream</Content-Type><BlobType>BlockBlob</BlobType></Properties></Blob>",
             &path[prefix.len()..]
         ));
     }

@@ -30,13 +30,11 @@ impl Data {
         self.blobs.insert(path.to_owned(), vec![Arc::new(body)]);
     }
 
-    /// Commits the blocks named in a block list body (`<Latest>` ids, in
-    /// order); returns the blob's size, or `None` if a block is unknown.
+    /// Commits the blocks named in a block list body (ids in order, see
+    /// [`block_ids`]); returns the blob's size, or `None` if a block is unknown.
     pub(crate) fn commit(&mut self, path: &str, block_list: &str) -> Option<u64> {
-        let pieces = block_list
-            .split("<Latest>")
-            .skip(1)
-            .map(|s| s.split("</Latest>").next().unwrap_or(""))
+        let pieces = block_ids(block_list)
+            .into_iter()
             .map(|id| self.blocks.get(&(path.to_owned(), id.to_owned())).cloned())
             .collect::<Option<Vec<Block>>>()?;
         let size = pieces.iter().map(|p| p.len() as u64).sum();
@@ -71,6 +69,26 @@ pub(crate) fn write_range(out: &mut impl Write, pieces: &[Block], start: u64, le
     Ok(())
 }
 
+/// The block ids of a Put Block List body, in order. azblob and opendal
+/// send `<Latest>`, object_store `<Uncommitted>`; the sink looks each id up
+/// among staged and committed blocks alike, so it reads `<Committed>` and
+/// `<Uncommitted>` as it reads `<Latest>` (looser than Azure, which is
+/// enough for a benchmark and the soak).
+pub(crate) fn block_ids(block_list: &str) -> Vec<&str> {
+    let mut ids = Vec::new();
+    let mut rest = block_list;
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('>') else { break };
+        let tag = &rest[..close];
+        rest = &rest[close + 1..];
+        if matches!(tag, "Latest" | "Uncommitted" | "Committed") {
+            ids.push(rest[..rest.find('<').unwrap_or(rest.len())].trim());
+        }
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +111,13 @@ mod tests {
         write_range(&mut out, &data.pieces("/c/b").unwrap(), 0, 11).unwrap();
         assert_eq!(out, b"worldhello ");
         assert_eq!(data.commit("/c/b", "<Latest>CC</Latest>"), None, "an unknown block fails the commit");
+    }
+
+    #[test]
+    fn block_ids_read_latest_uncommitted_and_committed_in_order() {
+        let list = "<?xml version=\"1.0\"?>\n<BlockList>\n\t<Uncommitted>AA</Uncommitted>\n\
+                    <Latest>BB</Latest><Committed> CC </Committed><Other>DD</Other></BlockList>";
+        assert_eq!(block_ids(list), ["AA", "BB", "CC"]);
     }
 
     #[test]
