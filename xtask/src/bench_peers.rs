@@ -178,17 +178,22 @@ fn cli_startup(cli: &Path, endpoint: &str, source: &Path) -> Result<Row, String>
         azblob::DEV_ACCOUNT,
         azblob::DEV_ACCOUNT_KEY
     );
+    // stderr is kept (cp reports there) and shown only if the command fails.
     let run = |args: &[&std::ffi::OsStr]| -> Result<Duration, String> {
         let started = Instant::now();
-        let status = Command::new(cli)
+        let output = Command::new(cli)
             .args(args)
             .env("AZURE_STORAGE_CONNECTION_STRING", &connection)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .status()
+            .stderr(Stdio::piped())
+            .output()
             .map_err(|e| format!("cannot start {}: {e}", cli.display()))?;
         let elapsed = started.elapsed();
-        status.success().then_some(elapsed).ok_or_else(|| format!("azblob {args:?} on the sink failed ({status})"))
+        output.status.success().then_some(elapsed).ok_or_else(|| {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            format!("azblob {args:?} on the sink failed ({}): {}", output.status, stderr.trim())
+        })
     };
     let small = source.with_extension("small");
     std::fs::write(&small, vec![7u8; 4096]).map_err(|e| format!("cannot write {}: {e}", small.display()))?;
