@@ -37,7 +37,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // azblob, the peers and the CLI's start-up on the sink, in rounds (bench_peers.rs).
     let mut table = crate::bench_table::Table::default();
     crate::bench_peers::sink_rounds(&exe, WORKLOADS, &options, &sink_endpoint, &source, &mut table)?;
-    print!("{}{}", table.render(options.rounds), table.ratios("sink"));
+    println!("{}{}", table.render(options.rounds), table.ratios("sink"));
     drop(sink);
 
     println!(
