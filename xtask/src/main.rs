@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_tls;
 mod coverage;
 mod demo;
 mod examples;
@@ -10,6 +11,7 @@ mod fuzz;
 mod record;
 mod sink;
 mod sink_store;
+mod sink_tls;
 mod soak;
 mod soak_scenarios;
 mod test;
