@@ -59,7 +59,7 @@ pub(crate) async fn run_upload(
         return single_put(target, source, options, &gauge).await;
     }
     let (session, wanted) = plan_blocks(target, &source, options, existing).await?;
-    let loads = source.loads(session.block_size, wanted, &gauge);
+    let loads = source.loads(session.block_size, wanted, options, &gauge)?;
     upload_blocks(target, session, loads, options, &gauge).await
 }
 
