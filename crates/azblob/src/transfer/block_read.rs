@@ -246,7 +246,7 @@ mod tests {
             .try_collect::<()>()
             .await
             .unwrap();
-        assert_eq!(whole.finish(), md5_digest(&data));
+        assert_eq!(whole.finish(), md5_digest(data));
         assert!(gauge.peak() <= 3 * block as u64, "never more buffers than the pool's capacity");
         std::fs::remove_file(path).unwrap();
     }

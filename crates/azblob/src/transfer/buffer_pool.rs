@@ -19,6 +19,13 @@ use super::gauge::{BufferGauge, GaugeGuard};
 use super::options::UploadOptions;
 use crate::error::{Error, ErrorKind, Result};
 
+/// Where each buffer's content starts: on a page boundary. The kernel
+/// copies a file's pages into the buffer with `rep movsb`, which on the
+/// bench machine took 0.55 CPU-s per GiB into a buffer 16 bytes past a page
+/// boundary (where the allocator puts a large block) and 0.15 to 0.25 into
+/// one on the boundary.
+const ALIGN: usize = 4096;
+
 /// How many block buffers an upload may hold at once: one per block in
 /// flight. The one place the bound is computed from the options.
 pub(crate) fn pool_capacity(options: &UploadOptions) -> usize {
@@ -48,7 +55,28 @@ struct Home {
 #[derive(Debug)]
 struct Slab {
     data: Vec<u8>,
+    /// The offset of the first page boundary in `data`, where the content starts.
+    start: usize,
     _guard: GaugeGuard,
+}
+
+impl Slab {
+    fn new(size: usize, gauge: &Arc<BufferGauge>) -> Self {
+        // Zeroed memory comes from the kernel untouched, so a buffer costs
+        // its page faults once, when its first block is read. The gauge
+        // counts the payload, not the page of slack for the alignment.
+        let data = vec![0; size + ALIGN];
+        let start = data.as_ptr().align_offset(ALIGN).min(ALIGN);
+        Slab { data, start, _guard: gauge.hold(size as u64) }
+    }
+
+    fn get(&self, len: usize) -> &[u8] {
+        &self.data[self.start..self.start + len]
+    }
+
+    fn get_mut(&mut self, len: usize) -> &mut [u8] {
+        &mut self.data[self.start..self.start + len]
+    }
 }
 
 impl BufferPool {
@@ -73,12 +101,7 @@ impl BufferPool {
             .await
             .map_err(|_| Error::new(ErrorKind::Other, "the buffer pool was closed"))?;
         let reused = self.home.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let slab = reused.unwrap_or_else(|| Slab {
-            // Zeroed memory comes from the kernel untouched, so a buffer
-            // costs its page faults once, when its first block is read.
-            data: vec![0; self.home.buffer_size],
-            _guard: self.home.gauge.hold(self.home.buffer_size as u64),
-        });
+        let slab = reused.unwrap_or_else(|| Slab::new(self.home.buffer_size, &self.home.gauge));
         Ok(PoolBuffer { slab: Some(slab), len: 0, home: Arc::clone(&self.home), _permit: permit })
     }
 }
@@ -102,7 +125,7 @@ impl PoolBuffer {
     /// The first `len` bytes of the buffer, to be written (at most its size).
     pub(crate) fn space(&mut self, len: usize) -> &mut [u8] {
         match &mut self.slab {
-            Some(slab) => &mut slab.data[..len],
+            Some(slab) => slab.get_mut(len.min(self.home.buffer_size)),
             None => &mut [],
         }
     }
@@ -118,7 +141,7 @@ impl PoolBuffer {
 impl AsRef<[u8]> for PoolBuffer {
     fn as_ref(&self) -> &[u8] {
         match &self.slab {
-            Some(slab) => &slab.data[..self.len],
+            Some(slab) => slab.get(self.len),
             None => &[],
         }
     }
@@ -145,6 +168,7 @@ mod tests {
         let mut a = pool.get().await.unwrap();
         let b = pool.get().await.unwrap();
         let first = a.space(1024).as_ptr();
+        assert_eq!(first.align_offset(ALIGN), 0, "the content starts on a page boundary");
         assert!(pool.get().now_or_never().is_none(), "a third buffer waits");
         drop(a);
         let mut c = pool.get().now_or_never().expect("a buffer came back").unwrap();
