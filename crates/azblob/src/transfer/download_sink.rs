@@ -200,4 +200,17 @@ mod tests {
         sink.finish().await.unwrap();
         assert_eq!(out, b"abcde");
     }
+
+    #[tokio::test]
+    async fn file_writes_take_turns() {
+        let path = std::env::temp_dir().join(format!("azblob-sink-turns-{}", std::process::id()));
+        let file: SharedFile = Arc::new(tokio::sync::Mutex::new(std::fs::File::create(&path).unwrap()));
+        let other_write = Arc::clone(&file).lock_owned().await;
+        let mut write = Box::pin(write_at(Arc::clone(&file), vec![Bytes::from_static(b"abc")], 2));
+        assert!(futures_util::FutureExt::now_or_never(&mut write).is_none(), "it waits for the write in progress");
+        drop(other_write);
+        write.await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"\0\0abc");
+        std::fs::remove_file(path).unwrap();
+    }
 }
