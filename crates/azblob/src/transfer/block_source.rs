@@ -22,6 +22,7 @@ use super::checkpoint::would_overwrite;
 use super::gauge::{BufferGauge, GaugeGuard};
 use super::identity::SourceIdentity;
 use super::options::UploadOptions;
+use super::ordered_md5::OrderedMd5;
 use super::source::UploadSource;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::block_blob::MAX_BLOCKS;
@@ -157,17 +158,26 @@ impl BlockSource {
     }
 
     /// The whole (small) source as one buffer, with the guards that keep it
-    /// on the gauge while it is sent.
-    pub(crate) async fn read_all(self, gauge: &Arc<BufferGauge>) -> Result<(Bytes, Vec<GaugeGuard>)> {
+    /// on the gauge while it is sent, hashed into `whole` when given: a
+    /// file as it is read, into one page-aligned buffer, in one pass.
+    pub(crate) async fn read_all(
+        self,
+        gauge: &Arc<BufferGauge>,
+        whole: Option<&Arc<OrderedMd5>>,
+    ) -> Result<(Bytes, Vec<GaugeGuard>)> {
+        let hashes = BlockHashes { whole: whole.cloned(), transactional: false };
         match self {
-            BlockSource::Bytes(data) => Ok((data, Vec::new())),
+            BlockSource::Bytes(data) => Ok((hash_in_memory(0, data, &hashes).await?.0, Vec::new())),
             BlockSource::File(file) => {
-                let guard = gauge.hold(file.size);
-                let data = Bytes::from(tokio::fs::read(&file.path).await.map_err(|e| read_error(&file.path, e))?);
+                let size = usize::try_from(file.size).map_err(|_| Error::invalid_input("the file is too large"))?;
+                // The pool's one buffer keeps the bytes on the gauge.
+                let pool = BufferPool::new(1, size, gauge);
+                let (data, _) =
+                    Arc::new(FileBlocks::open(file.path.clone(), pool)?).read(0, 0, file.size, &hashes).await?;
                 // The bytes read are what goes out: a change during the read
                 // could have torn them, so the file must still be the one first seen.
                 check_unchanged(&file.path, &file.identity)?;
-                Ok((data, vec![guard]))
+                Ok((data, Vec::new()))
             }
             BlockSource::Reader(reader) => {
                 let (parts, guards): (Vec<Bytes>, Vec<GaugeGuard>) = reader.ahead.into_iter().unzip();
@@ -175,7 +185,7 @@ impl BlockSource {
                     Ok([one]) => one,
                     Err(parts) => parts.concat().into(),
                 };
-                Ok((data, guards))
+                Ok((hash_in_memory(0, data, &hashes).await?.0, guards))
             }
         }
     }
@@ -355,5 +365,23 @@ mod tests {
         assert_eq!(indices, vec![0, 1, 2]);
         let joined: Vec<u8> = blocks.iter().flat_map(|b| b.data.iter().copied()).collect();
         assert_eq!(joined, data);
+    }
+
+    #[tokio::test]
+    async fn a_small_file_is_read_whole_and_hashed_as_it_is_read() {
+        let data: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 241) as u8).collect();
+        let path = std::env::temp_dir().join(format!("azblob-read-all-{}", std::process::id()));
+        std::fs::write(&path, &data).unwrap();
+        let gauge = Arc::new(BufferGauge::default());
+        let source =
+            BlockSource::open(UploadSource::file(&path), &options(64 * MIB, 8 * MIB, 8), &gauge).await.unwrap();
+        let whole = Arc::new(OrderedMd5::new());
+        let (read, _guards) = source.read_all(&gauge, Some(&whole)).await.unwrap();
+        assert_eq!(&read[..], &data[..]);
+        assert_eq!(whole.finish(), crate::ops::request_util::md5_digest(&data));
+        assert_eq!(gauge.peak(), data.len() as u64, "one buffer of the file's size");
+        drop(read);
+        assert_eq!(gauge.live(), 0);
+        std::fs::remove_file(path).unwrap();
     }
 }
