@@ -28,10 +28,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
 
     let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
-    let sink = SinkProcess(
-        Command::new(&exe).args(["sink", &port.to_string()]).stdin(Stdio::null()).spawn().map_err(|e| e.to_string())?,
-    );
-    wait_for_port(port)?;
+    let sink = SinkProcess::spawn(&exe, port, &[])?;
     println!("sink server on 127.0.0.1:{port}; source {} MiB in {}", size_mib, dir.display());
     let sink_endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
     // azblob, the peers and the CLI's start-up on the sink, in rounds (bench_peers.rs).
@@ -41,9 +38,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     drop(sink);
 
     println!(
-        "{:<10} {:<16} {:>10} {:>12} {:>12} {:>14}",
+        "{:<14} {:<16} {:>10} {:>12} {:>12} {:>14}",
         "server", "workload", "MB/s", "CPU-s/GB", "peak RSS MiB", "notes"
     );
+    if options.tls {
+        crate::bench_tls::run(&exe, &source)?;
+    }
 
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
     create_container(&emulator.endpoint())?;
@@ -54,7 +54,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-struct SinkProcess(Child);
+/// The sink server process, killed when dropped.
+pub(crate) struct SinkProcess(Child);
+
+impl SinkProcess {
+    /// Starts `exe sink PORT ARGS…` and waits until it accepts connections.
+    pub(crate) fn spawn(exe: &Path, port: u16, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<SinkProcess, String> {
+        let mut command = Command::new(exe);
+        command.args(["sink", &port.to_string()]).stdin(Stdio::null());
+        for arg in args {
+            command.arg(arg);
+        }
+        let sink = SinkProcess(command.spawn().map_err(|e| e.to_string())?);
+        wait_for_port(port)?;
+        Ok(sink)
+    }
+}
 
 impl Drop for SinkProcess {
     fn drop(&mut self) {
@@ -64,7 +79,18 @@ impl Drop for SinkProcess {
 }
 
 fn worker(exe: &Path, server: &str, endpoint: &str, workload: &str, source: &Path) -> Result<(), String> {
-    let output = Command::new(exe)
+    worker_with(Command::new(exe), server, endpoint, workload, source)
+}
+
+/// Runs one workload with `command` (a worker binary, with its environment).
+pub(crate) fn worker_with(
+    mut command: Command,
+    server: &str,
+    endpoint: &str,
+    workload: &str,
+    source: &Path,
+) -> Result<(), String> {
+    let output = command
         .args(["bench-worker", workload, endpoint])
         .arg(source)
         .stderr(Stdio::inherit())
@@ -74,7 +100,7 @@ fn worker(exe: &Path, server: &str, endpoint: &str, workload: &str, source: &Pat
         return Err(format!("{workload} on {server} failed"));
     }
     let line = String::from_utf8_lossy(&output.stdout);
-    println!("{server:<10} {}", line.trim());
+    println!("{server:<14} {}", line.trim());
     Ok(())
 }
 
@@ -82,8 +108,7 @@ fn worker(exe: &Path, server: &str, endpoint: &str, workload: &str, source: &Pat
 pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
     let [workload, endpoint, source] = args else { return Err("usage: bench-worker WORKLOAD ENDPOINT SOURCE".into()) };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let client = azblob::ClientBuilder::new()
-        .endpoint(endpoint)
+    let client = crate::bench_tls::client_builder(endpoint)?
         .shared_key(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)
         .and_then(|b| b.build())
         .map_err(|e| e.to_string())?;

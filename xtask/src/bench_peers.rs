@@ -32,15 +32,18 @@ pub(crate) struct Options {
     pub(crate) peers: bool,
     /// Only the runs whose `CLIENT WORKLOAD` contains this text.
     pub(crate) only: Option<String>,
+    /// Whether the transfers run again over TLS (`--tls`, bench_tls.rs).
+    pub(crate) tls: bool,
 }
 
 /// The usage line of `cargo xtask bench`.
-pub(crate) const USAGE: &str = "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN]";
+pub(crate) const USAGE: &str =
+    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN] [--tls]";
 
 impl Options {
     /// Reads the bench's arguments.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options { size_mib: 1024, rounds: 3, peers: true, only: None };
+        let mut options = Options { size_mib: 1024, rounds: 3, peers: true, only: None, tls: false };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
@@ -55,6 +58,7 @@ impl Options {
                         n.parse().ok().filter(|&r| r > 0).ok_or(format!("--rounds {n:?} is not a count"))?;
                 }
                 "--no-peers" => options.peers = false,
+                "--tls" => options.tls = true,
                 "--only" => options.only = Some(value()?.clone()),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }

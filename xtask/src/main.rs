@@ -5,6 +5,7 @@
 mod bench;
 mod bench_peers;
 mod bench_table;
+mod bench_tls;
 mod coverage;
 mod demo;
 mod examples;
@@ -12,6 +13,7 @@ mod fuzz;
 mod record;
 mod sink;
 mod sink_store;
+mod sink_tls;
 mod soak;
 mod soak_scenarios;
 mod test;
@@ -37,9 +39,10 @@ Commands:
   bench   throughput, CPU time and peak memory against a fast sink server,
           azblob beside the peer clients of bench/peers (object_store,
           opendal) in interleaved rounds with medians and the ratio to the
-          best peer, the azblob CLI's start-up, then azblob against Azurite
+          best peer, the azblob CLI's start-up, with --tls the transfers
+          over HTTPS (ring and aws-lc-rs), then azblob against Azurite
           (release build)           [--size-mib N] [--rounds N, default 3]
-                                    [--no-peers] [--only PATTERN]
+                                    [--no-peers] [--only PATTERN] [--tls]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]

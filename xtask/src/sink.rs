@@ -10,10 +10,11 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use crate::sink_store::{block_ids, write_range, Data};
+use crate::sink_tls::TlsConfig;
 
 const PATTERN_LEN: usize = 1 << 20;
 
@@ -27,28 +28,41 @@ struct Store {
     data: Option<Data>,
 }
 
-/// `sink PORT [--store]`: serves forever on `port` (127.0.0.1).
+/// `sink PORT [--store] [--tls CERT KEY]`: serves forever on `port` (127.0.0.1).
 pub(crate) fn main(args: &[String]) -> Result<(), String> {
-    let (port, store) = match args {
-        [port] => (port, false),
-        [port, flag] if flag == "--store" => (port, true),
-        _ => return Err("usage: sink PORT [--store]".to_owned()),
-    };
+    const USAGE: &str = "usage: sink PORT [--store] [--tls CERT_PEM KEY_PEM]";
+    let [port, rest @ ..] = args else { return Err(USAGE.to_owned()) };
+    let (mut store, mut tls) = (false, None);
+    let mut rest = rest.iter();
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--store" => store = true,
+            "--tls" => {
+                let (Some(cert), Some(key)) = (rest.next(), rest.next()) else { return Err(USAGE.to_owned()) };
+                tls = Some(TlsConfig::load(cert.as_ref(), key.as_ref())?);
+            }
+            _ => return Err(USAGE.to_owned()),
+        }
+    }
     let port: u16 = port.parse().map_err(|_| format!("{port:?} is not a port"))?;
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot bind: {e}"))?;
-    serve(listener, store);
+    serve(listener, store, tls);
     Ok(())
 }
 
-/// Serves forever on `listener`, keeping uploaded data if `store`.
-pub(crate) fn serve(listener: TcpListener, store: bool) {
+/// Serves forever on `listener`, keeping uploaded data if `store`, over
+/// TLS when `tls` is given.
+pub(crate) fn serve(listener: TcpListener, store: bool, tls: Option<TlsConfig>) {
     let store = Arc::new(Mutex::new(Store { data: store.then(Data::default), ..Store::default() }));
     let pattern: Arc<Vec<u8>> = Arc::new((0..PATTERN_LEN).map(|i| (i % 251) as u8).collect());
     for stream in listener.incoming().flatten() {
-        let (store, pattern) = (Arc::clone(&store), Arc::clone(&pattern));
+        let (store, pattern, tls) = (Arc::clone(&store), Arc::clone(&pattern), tls.clone());
         std::thread::spawn(move || {
             let _ = stream.set_nodelay(true);
-            let _ = handle(stream, &store, &pattern);
+            let _ = match tls {
+                Some(tls) => tls.accept(stream).and_then(|stream| handle(stream, &store, &pattern)),
+                None => handle(stream, &store, &pattern),
+            };
         });
     }
 }
@@ -60,7 +74,7 @@ struct Head {
     headers: HashMap<String, String>,
 }
 
-fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Head>> {
+fn read_head(reader: &mut BufReader<impl Read>) -> std::io::Result<Option<Head>> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
@@ -91,8 +105,9 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Head>>
     Ok(Some(Head { method, path: path.to_owned(), query, headers }))
 }
 
-fn handle(stream: TcpStream, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
-    let mut writer = stream.try_clone()?;
+/// Serves one connection: plain TCP, or TLS (one stream that reads and
+/// writes, so answers are written through the reader's inner stream).
+fn handle(stream: impl Read + Write, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
     let mut reader = BufReader::with_capacity(1 << 20, stream);
     let mut sink = vec![0u8; 1 << 20];
     let keep_all = store.lock().unwrap().data.is_some();
@@ -112,7 +127,8 @@ fn handle(stream: TcpStream, store: &Mutex<Store>, pattern: &[u8]) -> std::io::R
             }
             left -= n as u64;
         }
-        respond(&mut writer, &head, length, body, store, pattern)?;
+        respond(reader.get_mut(), &head, length, body, store, pattern)?;
+        reader.get_mut().flush()?;
     }
     Ok(())
 }
@@ -120,7 +136,7 @@ fn handle(stream: TcpStream, store: &Mutex<Store>, pattern: &[u8]) -> std::io::R
 const COMMON: &str = "ETag: \"0x8DBENCH\"\r\nLast-Modified: Mon, 23 Nov 2026 10:00:00 GMT\r\nx-ms-request-id: sink\r\n";
 
 fn respond(
-    out: &mut TcpStream,
+    out: &mut impl Write,
     head: &Head,
     length: u64,
     body: Vec<u8>,
@@ -162,7 +178,7 @@ fn respond(
 }
 
 /// Put Block List: the blob is the listed blocks (sizes only, or the data with `--store`).
-fn commit(out: &mut TcpStream, head: &Head, body: &[u8], store: &Mutex<Store>) -> std::io::Result<()> {
+fn commit(out: &mut impl Write, head: &Head, body: &[u8], store: &Mutex<Store>) -> std::io::Result<()> {
     let text = String::from_utf8_lossy(body);
     let mut store = store.lock().unwrap();
     if let Some(data) = store.data.as_mut() {
@@ -186,7 +202,7 @@ fn commit(out: &mut TcpStream, head: &Head, body: &[u8], store: &Mutex<Store>) -
 
 /// Get Blob (with a range) and Get Blob Properties: the stored data with
 /// `--store`, the fixed pattern otherwise.
-fn get(out: &mut TcpStream, head: &Head, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
+fn get(out: &mut impl Write, head: &Head, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
     let (size, pieces) = {
         let store = store.lock().unwrap();
         (store.blobs.get(&head.path).copied(), store.data.as_ref().and_then(|d| d.pieces(&head.path)))
@@ -253,7 +269,7 @@ fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
 
 /// List Blobs of the container in the path, one page of everything.
 /// Each blob has a `Content-Type` because object_store's parser requires one.
-fn list(out: &mut TcpStream, head: &Head, store: &Mutex<Store>) -> std::io::Result<()> {
+fn list(out: &mut impl Write, head: &Head, store: &Mutex<Store>) -> std::io::Result<()> {
     let prefix = format!("{}/", head.path.trim_end_matches('/'));
     let name_prefix = head.query.get("prefix").cloned().unwrap_or_default();
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs>");

@@ -103,7 +103,7 @@ pub(crate) fn run_here(args: &[String]) -> Result<(), String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let sink =
         format!("http://127.0.0.1:{}/devstoreaccount1", listener.local_addr().map_err(|e| e.to_string())?.port());
-    std::thread::spawn(move || crate::sink::serve(listener, true));
+    std::thread::spawn(move || crate::sink::serve(listener, true, None));
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let context = runtime.block_on(crate::soak_scenarios::Context::new(&sink, &emulator.endpoint(), &options))?;

@@ -4,8 +4,9 @@
 //! its size (a stream is read ahead until it ends or passes the single-Put
 //! limit), `read_all` hands a small source to one Put Blob, and `loads`
 //! turns a large one into a stream of blocks to send. A block's bytes are
-//! read in [`BlockLoad::load`], on the uploader that sends it, which is the
-//! one place where a later buffer pool would hand out and take back buffers.
+//! read and hashed in [`BlockLoad::load`], on the uploader that sends it; a
+//! file's blocks go into the buffers of one pool (`buffer_pool.rs`), read
+//! through one handle (`block_read.rs`).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -15,10 +16,13 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::block_read::{hash_in_memory, read_error, BlockHashes, FileBlocks};
+use super::buffer_pool::{pool_capacity, BufferPool};
 use super::checkpoint::would_overwrite;
 use super::gauge::{BufferGauge, GaugeGuard};
 use super::identity::SourceIdentity;
 use super::options::UploadOptions;
+use super::ordered_md5::OrderedMd5;
 use super::source::UploadSource;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::block_blob::MAX_BLOCKS;
@@ -36,37 +40,43 @@ pub(crate) fn single_put_limit(options: &UploadOptions, in_memory: bool) -> u64 
     options.single_put_max.min(options.block_size.saturating_mul(options.concurrency as u64))
 }
 
-/// A block read and ready to send; its guard keeps it on the gauge.
+/// A block read, hashed as asked, and ready to send; its bytes (or, for a
+/// stream's block, its guard) keep it on the gauge.
 #[derive(Debug)]
 pub(crate) struct Block {
     pub(crate) index: u64,
     pub(crate) data: Bytes,
+    /// The block's own MD5, when Put Block is to carry it.
+    pub(crate) md5: Option<[u8; 16]>,
     /// False for a block a resumed upload finds already staged: it is read
     /// only to feed the whole blob's MD5.
     pub(crate) send: bool,
     _guard: Option<GaugeGuard>,
 }
 
-/// How a block gets its bytes; loading happens on the uploader that sends it,
-/// so file reads run in parallel.
+/// A block before its bytes are read and hashed: loading happens on the
+/// uploader that sends it, so file reads run in parallel.
 pub(crate) enum BlockLoad {
     /// Already in memory (a slice of a bytes source, or read from a stream).
-    Ready(Block),
+    Ready { index: u64, data: Bytes, send: bool, guard: Option<GaugeGuard> },
     /// To be read from a file at `offset`.
-    File { path: Arc<PathBuf>, index: u64, offset: u64, len: u64, send: bool, guard: GaugeGuard },
+    File { file: Arc<FileBlocks>, index: u64, offset: u64, len: u64, send: bool },
     /// Reading the stream failed, or it is too long.
     Failed(Error),
 }
 
 impl BlockLoad {
-    pub(crate) async fn load(self) -> Result<Block> {
+    /// The block's bytes, hashed for `hashes` as they are read.
+    pub(crate) async fn load(self, hashes: &BlockHashes) -> Result<Block> {
         match self {
-            BlockLoad::Ready(block) => Ok(block),
-            BlockLoad::File { path, index, offset, len, send, guard } => {
-                let data = tokio::task::spawn_blocking(move || read_block(&path, offset, len))
-                    .await
-                    .map_err(|e| Error::new(ErrorKind::Other, format!("a read task failed: {e}")))??;
-                Ok(Block { index, data, send, _guard: Some(guard) })
+            BlockLoad::Ready { index, data, send, guard } => {
+                let (data, md5) = hash_in_memory(index, data, hashes).await?;
+                Ok(Block { index, data, md5, send, _guard: guard })
+            }
+            BlockLoad::File { file, index, offset, len, send } => {
+                // The pool's buffer keeps the block on the gauge.
+                let (data, md5) = file.read(index, offset, len, hashes).await?;
+                Ok(Block { index, data, md5, send, _guard: None })
             }
             BlockLoad::Failed(err) => Err(err),
         }
@@ -148,17 +158,26 @@ impl BlockSource {
     }
 
     /// The whole (small) source as one buffer, with the guards that keep it
-    /// on the gauge while it is sent.
-    pub(crate) async fn read_all(self, gauge: &Arc<BufferGauge>) -> Result<(Bytes, Vec<GaugeGuard>)> {
+    /// on the gauge while it is sent, hashed into `whole` when given: a
+    /// file as it is read, into one page-aligned buffer, in one pass.
+    pub(crate) async fn read_all(
+        self,
+        gauge: &Arc<BufferGauge>,
+        whole: Option<&Arc<OrderedMd5>>,
+    ) -> Result<(Bytes, Vec<GaugeGuard>)> {
+        let hashes = BlockHashes { whole: whole.cloned(), transactional: false };
         match self {
-            BlockSource::Bytes(data) => Ok((data, Vec::new())),
+            BlockSource::Bytes(data) => Ok((hash_in_memory(0, data, &hashes).await?.0, Vec::new())),
             BlockSource::File(file) => {
-                let guard = gauge.hold(file.size);
-                let data = Bytes::from(tokio::fs::read(&file.path).await.map_err(|e| read_error(&file.path, e))?);
+                let size = usize::try_from(file.size).map_err(|_| Error::invalid_input("the file is too large"))?;
+                // The pool's one buffer keeps the bytes on the gauge.
+                let pool = BufferPool::new(1, size, gauge);
+                let (data, _) =
+                    Arc::new(FileBlocks::open(file.path.clone(), pool)?).read(0, 0, file.size, &hashes).await?;
                 // The bytes read are what goes out: a change during the read
                 // could have torn them, so the file must still be the one first seen.
                 check_unchanged(&file.path, &file.identity)?;
-                Ok((data, vec![guard]))
+                Ok((data, Vec::new()))
             }
             BlockSource::Reader(reader) => {
                 let (parts, guards): (Vec<Bytes>, Vec<GaugeGuard>) = reader.ahead.into_iter().unzip();
@@ -166,7 +185,7 @@ impl BlockSource {
                     Ok([one]) => one,
                     Err(parts) => parts.concat().into(),
                 };
-                Ok((data, guards))
+                Ok((hash_in_memory(0, data, &hashes).await?.0, guards))
             }
         }
     }
@@ -177,30 +196,33 @@ impl BlockSource {
         self,
         block_size: u64,
         wanted: Vec<(u64, bool)>,
+        options: &UploadOptions,
         gauge: &Arc<BufferGauge>,
-    ) -> BoxStream<'static, BlockLoad> {
-        match self {
+    ) -> Result<BoxStream<'static, BlockLoad>> {
+        Ok(match self {
             BlockSource::Bytes(data) => stream::iter(wanted)
                 .map(move |(index, send)| {
                     let start = (index * block_size) as usize;
                     let end = (start + block_size as usize).min(data.len());
-                    BlockLoad::Ready(Block { index, data: data.slice(start..end), send, _guard: None })
+                    BlockLoad::Ready { index, data: data.slice(start..end), send, guard: None }
                 })
                 .boxed(),
-            BlockSource::File(file) => {
-                let (path, size, gauge) = (Arc::new(file.path), file.size, Arc::clone(gauge));
+            BlockSource::File(source) => {
+                let size = source.size;
+                // No buffer larger than the file: a resumed small file needs no 8 MiB.
+                let buffer_size = usize::try_from(block_size.min(size)).unwrap_or(usize::MAX);
+                let pool = BufferPool::new(pool_capacity(options), buffer_size, gauge);
+                let file = Arc::new(FileBlocks::open(source.path, pool)?);
                 stream::iter(wanted)
                     .map(move |(index, send)| {
                         let offset = index * block_size;
                         let len = (size - offset).min(block_size);
-                        // Counted from now: the buffer is allocated when the block is read.
-                        let guard = gauge.hold(len);
-                        BlockLoad::File { path: Arc::clone(&path), index, offset, len, send, guard }
+                        BlockLoad::File { file: Arc::clone(&file), index, offset, len, send }
                     })
                     .boxed()
             }
             BlockSource::Reader(reader) => reader_loads(reader, block_size, Arc::clone(gauge)),
-        }
+        })
     }
 }
 
@@ -250,7 +272,7 @@ fn reader_loads(source: ReaderSource, block_size: u64, gauge: Arc<BufferGauge>) 
                 "the stream is longer than {MAX_BLOCKS} blocks of {block_size} bytes; use a larger block size"
             )))
         } else {
-            BlockLoad::Ready(Block { index, data, send: true, _guard: Some(guard) })
+            BlockLoad::Ready { index, data, send: true, guard: Some(guard) }
         };
         Some((load, (source, index + 1, gauge)))
     })
@@ -285,26 +307,6 @@ pub(crate) fn check_unchanged(path: &Path, identity: &SourceIdentity) -> Result<
             format!("{} changed during the upload ({what}); nothing was committed", path.display()),
         )),
     }
-}
-
-/// The error for a failed read of the source file at `path`.
-fn read_error(path: &Path, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())).with_source_in_message(e)
-}
-
-/// Reads `len` bytes at `offset` with its own file handle, so parallel reads
-/// share no file position.
-fn read_block(path: &Path, offset: u64, len: u64) -> Result<Bytes> {
-    use std::io::{Read, Seek, SeekFrom};
-    let io_error = |e| read_error(path, e);
-    let mut file = std::fs::File::open(path).map_err(io_error)?;
-    file.seek(SeekFrom::Start(offset)).map_err(io_error)?;
-    let mut buf = Vec::with_capacity(len as usize);
-    file.take(len).read_to_end(&mut buf).map_err(io_error)?;
-    if buf.len() as u64 != len {
-        return Err(Error::new(ErrorKind::Io, format!("{} shrank during the upload", path.display())));
-    }
-    Ok(Bytes::from(buf))
 }
 
 #[cfg(test)]
@@ -353,11 +355,33 @@ mod tests {
         let data: Vec<u8> = (0..10u8).collect();
         let gauge = Arc::new(BufferGauge::default());
         let source = BlockSource::open(UploadSource::reader(&*Vec::leak(data.clone())), &o, &gauge).await.unwrap();
-        let blocks: Vec<Block> =
-            source.loads(4, Vec::new(), &gauge).then(|l| async { l.load().await.unwrap() }).collect().await;
+        let blocks: Vec<Block> = source
+            .loads(4, Vec::new(), &o, &gauge)
+            .unwrap()
+            .then(|l| async { l.load(&BlockHashes::default()).await.unwrap() })
+            .collect()
+            .await;
         let indices: Vec<u64> = blocks.iter().map(|b| b.index).collect();
         assert_eq!(indices, vec![0, 1, 2]);
         let joined: Vec<u8> = blocks.iter().flat_map(|b| b.data.iter().copied()).collect();
         assert_eq!(joined, data);
+    }
+
+    #[tokio::test]
+    async fn a_small_file_is_read_whole_and_hashed_as_it_is_read() {
+        let data: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i| (i % 241) as u8).collect();
+        let path = std::env::temp_dir().join(format!("azblob-read-all-{}", std::process::id()));
+        std::fs::write(&path, &data).unwrap();
+        let gauge = Arc::new(BufferGauge::default());
+        let source =
+            BlockSource::open(UploadSource::file(&path), &options(64 * MIB, 8 * MIB, 8), &gauge).await.unwrap();
+        let whole = Arc::new(OrderedMd5::new());
+        let (read, _guards) = source.read_all(&gauge, Some(&whole)).await.unwrap();
+        assert_eq!(&read[..], &data[..]);
+        assert_eq!(whole.finish(), crate::ops::request_util::md5_digest(&data));
+        assert_eq!(gauge.peak(), data.len() as u64, "one buffer of the file's size");
+        drop(read);
+        assert_eq!(gauge.live(), 0);
+        std::fs::remove_file(path).unwrap();
     }
 }

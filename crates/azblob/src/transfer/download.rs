@@ -81,7 +81,7 @@ pub(crate) async fn download_to_file(
         return Err(temp_file::exists(path));
     }
     let (temp, file) = TempFile::create_beside(path)?;
-    let mut sink: Sink<'_, tokio::io::Sink> = Sink::File(Arc::new(file));
+    let mut sink: Sink<'_, tokio::io::Sink> = Sink::File(Arc::new(tokio::sync::Mutex::new(file)));
     let report = run(target, options, &mut sink).await?;
     temp.persist(path, options.overwrite)?;
     Ok(report)

@@ -17,8 +17,14 @@ pub(crate) enum Sink<'w, W: AsyncWrite + Unpin + Send + ?Sized> {
     /// A writer, fed in order.
     Writer(&'w mut W),
     /// A file sized up front, written at each range's offset.
-    File(Arc<std::fs::File>),
+    File(SharedFile),
 }
+
+/// A download's file, written by one range at a time: parallel writes to
+/// one file wait for each other in the kernel (on the inode's lock, which
+/// spins), and a profile of a download to tmpfs showed 5 to 6% of the CPU
+/// time there. Here a writer that waits parks its task instead.
+pub(crate) type SharedFile = Arc<tokio::sync::Mutex<std::fs::File>>;
 
 /// Hands out the buffers the ranges are read into, in order.
 pub(crate) enum Pieces {
@@ -64,7 +70,7 @@ impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
                 Ok(Pieces::Chunks)
             }
             Sink::File(file) => {
-                file.set_len(total).map_err(|e| {
+                file.lock().await.set_len(total).map_err(|e| {
                     Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e)
                 })?;
                 write_at(Arc::clone(file), vec![first.freeze()], 0).await?;
@@ -74,7 +80,7 @@ impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
     }
 
     /// The file to write each range into as soon as it arrives, out of order.
-    pub(crate) fn positional(&self) -> Option<Arc<std::fs::File>> {
+    pub(crate) fn positional(&self) -> Option<SharedFile> {
         match self {
             Sink::File(file) => Some(Arc::clone(file)),
             _ => None,
@@ -128,8 +134,12 @@ fn allocate_whole(total: u64) -> Result<BytesMut> {
     Ok(BytesMut::with_capacity(size))
 }
 
-/// Writes `parts` one after another from `offset`, in one blocking task.
-pub(crate) async fn write_at(file: Arc<std::fs::File>, parts: Vec<Bytes>, offset: u64) -> Result<()> {
+/// Writes `parts` one after another from `offset`, in one blocking task,
+/// once the writes before it are done.
+pub(crate) async fn write_at(file: SharedFile, parts: Vec<Bytes>, offset: u64) -> Result<()> {
+    // Held by the blocking task: a dropped download's last write still
+    // finishes before another starts.
+    let file = file.lock_owned().await;
     tokio::task::spawn_blocking(move || {
         let mut at = offset;
         for part in &parts {
@@ -189,5 +199,18 @@ mod tests {
         sink.deliver(piece).await.unwrap();
         sink.finish().await.unwrap();
         assert_eq!(out, b"abcde");
+    }
+
+    #[tokio::test]
+    async fn file_writes_take_turns() {
+        let path = std::env::temp_dir().join(format!("azblob-sink-turns-{}", std::process::id()));
+        let file: SharedFile = Arc::new(tokio::sync::Mutex::new(std::fs::File::create(&path).unwrap()));
+        let other_write = Arc::clone(&file).lock_owned().await;
+        let mut write = Box::pin(write_at(Arc::clone(&file), vec![Bytes::from_static(b"abc")], 2));
+        assert!(futures_util::FutureExt::now_or_never(&mut write).is_none(), "it waits for the write in progress");
+        drop(other_write);
+        write.await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"\0\0abc");
+        std::fs::remove_file(path).unwrap();
     }
 }

@@ -23,6 +23,12 @@ impl BufferGauge {
     pub(crate) fn peak(&self) -> u64 {
         self.peak.load(Ordering::SeqCst)
     }
+
+    /// The bytes held now.
+    #[cfg(test)]
+    pub(crate) fn live(&self) -> u64 {
+        self.live.load(Ordering::SeqCst)
+    }
 }
 
 /// Releases its bytes from the gauge when dropped.

@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// How much is hashed between two looks at the stop flag: about a
 /// millisecond of work, so a drop stops the task within milliseconds.
-const PIECE: usize = 1024 * 1024;
+pub(crate) const PIECE: usize = 1024 * 1024;
 
 /// Runs `work` on a blocking thread with a flag that is set when this future
 /// is dropped; `work` returns `None` when it saw the flag and stopped.

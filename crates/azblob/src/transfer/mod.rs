@@ -7,7 +7,9 @@
 //! `chunk_size × concurrency` (downloads to a writer or a file), whatever
 //! the blob's size.
 
+mod block_read;
 mod block_source;
+mod buffer_pool;
 mod checkpoint;
 #[cfg(test)]
 mod checkpoint_proptests;

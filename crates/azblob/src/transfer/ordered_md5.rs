@@ -6,6 +6,7 @@
 //! bytes that go out, with no second pass over the source (which could read
 //! different bytes) and no buffer beyond the blocks already in flight.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -34,28 +35,63 @@ impl OrderedMd5 {
     /// Blocks must be handed out in index order with none skipped, so the
     /// lowest block in flight can always go ahead and the others wait for it.
     pub(crate) async fn add<T: HashParts>(&self, index: u64, data: T) -> Result<T> {
+        self.turn(index)
+            .await?
+            .run(move |hasher, stop| {
+                let done = data.parts().iter().all(|part| update_until_stopped(hasher, part, stop));
+                done.then_some(data)
+            })
+            .await
+    }
+
+    /// Waits until every block before `index` is hashed; the [`Turn`] then
+    /// hashes block `index`. Between the two the caller may take what the
+    /// hashing needs (an upload takes its buffer only once its turn came,
+    /// so the blocks waiting for their turn hold no buffer).
+    pub(crate) async fn turn(&self, index: u64) -> Result<Turn<'_>> {
         let mut turn = self.turn.subscribe();
         turn.wait_for(|&next| next == index)
             .await
             .map_err(|_| Error::new(ErrorKind::Other, "the MD5 of the transfer was abandoned"))?;
-        let hasher = Arc::clone(&self.hasher);
+        Ok(Turn { md5: self })
+    }
+
+    /// The digest of every block added.
+    pub(crate) fn finish(&self) -> [u8; 16] {
+        self.hasher.lock().unwrap_or_else(|p| p.into_inner()).clone().finalize().into()
+    }
+}
+
+/// One block's turn to be hashed; see [`OrderedMd5::turn`].
+#[derive(Debug)]
+pub(crate) struct Turn<'a> {
+    md5: &'a OrderedMd5,
+}
+
+impl Turn<'_> {
+    /// Runs `work` on a blocking thread with the hasher, then passes the
+    /// turn on to the next block. `work` feeds the hasher exactly this
+    /// block's bytes (an upload's file block is hashed piece by piece as it
+    /// is read, while each piece is still in the cache), or returns `None`
+    /// when it saw the stop flag, which is set when this future is dropped.
+    /// A `T` that carries an error passes the turn on too, but then the
+    /// transfer fails and the digest is never used.
+    pub(crate) async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce(&mut md5::Md5, &AtomicBool) -> Option<T> + Send + 'static,
+    ) -> Result<T> {
+        let hasher = Arc::clone(&self.md5.hasher);
         // Hashing a large block takes milliseconds (a 4000 MiB block,
         // seconds): off the async workers, and stopped if the transfer is
         // dropped. A stopped hash leaves the digest unusable, but then no
         // block after this one is ever hashed or committed.
         let data = until_dropped(move |stop| {
             let mut hasher = hasher.lock().unwrap_or_else(|p| p.into_inner());
-            let done = data.parts().iter().all(|part| update_until_stopped(&mut hasher, part, stop));
-            done.then_some(data)
+            work(&mut hasher, stop)
         })
         .await?;
-        self.turn.send_modify(|next| *next += 1);
+        self.md5.turn.send_modify(|next| *next += 1);
         Ok(data)
-    }
-
-    /// The digest of every block added.
-    pub(crate) fn finish(&self) -> [u8; 16] {
-        self.hasher.lock().unwrap_or_else(|p| p.into_inner()).clone().finalize().into()
     }
 }
 

@@ -59,7 +59,7 @@ pub(crate) async fn run_upload(
         return single_put(target, source, options, &gauge).await;
     }
     let (session, wanted) = plan_blocks(target, &source, options, existing).await?;
-    let loads = source.loads(session.block_size, wanted, &gauge);
+    let loads = source.loads(session.block_size, wanted, options, &gauge)?;
     upload_blocks(target, session, loads, options, &gauge).await
 }
 
@@ -70,17 +70,12 @@ async fn single_put(
     options: &UploadOptions,
     gauge: &Arc<BufferGauge>,
 ) -> Result<UploadReport> {
-    let (data, _guards) = source.read_all(gauge).await?;
+    // The same ordered hash as a block upload's, with one block, fed as
+    // the source is read.
+    let whole = options.blob_md5.then(|| Arc::new(OrderedMd5::new()));
+    let (data, _guards) = source.read_all(gauge, whole.as_ref()).await?;
     let size = data.len() as u64;
-    // The same ordered hash as a block upload's, with one block.
-    let md5 = match options.blob_md5 {
-        true => {
-            let md5 = OrderedMd5::new();
-            md5.add(0, data.clone()).await?;
-            Some(md5.finish())
-        }
-        false => None,
-    };
+    let md5 = whole.map(|md5| md5.finish());
     // The blob's write settings go to Put Blob as they are, with only the
     // whole-blob MD5 added when it was asked for.
     let mut put = options.blob.clone();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use http::StatusCode;
 
+use super::block_read::BlockHashes;
 use super::block_source::{check_unchanged, BlockLoad};
 use super::checkpoint::{block_id, Checkpoint};
 use super::gauge::BufferGauge;
@@ -21,7 +22,6 @@ use crate::error::{Error, Result};
 use crate::ops::block_blob::{build_put_block_list_request, build_put_block_request, CommitOptions};
 use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::put_blob::parse_write_response;
-use crate::ops::request_util::md5_digest;
 
 /// An upload session: its id (the block id prefix) and what is known of its blocks.
 #[derive(Debug)]
@@ -82,20 +82,18 @@ async fn send_blocks(
     options: &UploadOptions,
     tracker: &ProgressTracker,
 ) -> Result<Sent> {
-    let transactional = options.blob.transactional_md5;
+    let hashes = BlockHashes { whole: whole_md5, transactional: options.blob.transactional_md5 };
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
     let (target, tracker, session_id, all) =
         (target.clone(), tracker.clone(), session_id.to_owned(), Arc::clone(&counters));
     loads
         .map(move |load: BlockLoad| {
             let (target, tracker, session_id) = (target.clone(), tracker.clone(), session_id.clone());
-            let (counters, whole_md5) = (Arc::clone(&all), whole_md5.clone());
+            let (counters, hashes) = (Arc::clone(&all), hashes.clone());
             async move {
-                let block = load.load().await?;
-                if let Some(whole_md5) = whole_md5 {
-                    // Hashed before it is sent, from the very bytes sent.
-                    whole_md5.add(block.index, block.data.clone()).await?;
-                }
+                // Read and hashed in one pass: the whole blob's MD5 covers
+                // the very bytes sent.
+                let block = load.load(&hashes).await?;
                 let len = block.data.len() as u64;
                 counters[1].fetch_max(block.index + 1, Ordering::SeqCst);
                 counters[2].fetch_add(len, Ordering::SeqCst);
@@ -103,8 +101,7 @@ async fn send_blocks(
                     return Ok(());
                 }
                 let id = block_id(&session_id, block.index);
-                let digest = transactional.then(|| md5_digest(&block.data));
-                let request = build_put_block_request(target.url().clone(), &id, block.data.clone(), digest)?;
+                let request = build_put_block_request(target.url().clone(), &id, block.data.clone(), block.md5)?;
                 target.execute(request).await?;
                 counters[0].fetch_add(1, Ordering::SeqCst);
                 drop(block);
