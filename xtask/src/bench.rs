@@ -24,7 +24,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
     let exe = crate::target_dir()?.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     let dir = tmpfs_dir();
-    let source = dir.join("bench-source.bin");
+    // Named for this process: two benches at once (other work trees) would otherwise share one file.
+    let source = dir.join(format!("bench-source-{}.bin", std::process::id()));
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
 
     let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
