@@ -19,16 +19,31 @@ const WORKLOADS: &[&str] =
     &["upload-file", "upload-memory", "download-file", "download-memory", "small-put-get", "list-5000"];
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let size_mib: u64 = match args {
+    // `--latency-ms N` runs the adaptive-concurrency section instead (`bench_latency.rs`).
+    let mut args = args.to_vec();
+    let latency_ms = match args.iter().position(|a| a == "--latency-ms") {
+        Some(at) => {
+            let n = args.get(at + 1).and_then(|n| n.parse::<u64>().ok()).ok_or("--latency-ms takes a number")?;
+            args.drain(at..at + 2);
+            Some(n)
+        }
+        None => None,
+    };
+    let size_mib: u64 = match args.as_slice() {
         [] => 1024,
         [flag, n] if flag == "--size-mib" => n.parse().map_err(|_| format!("--size-mib {n:?} is not a number"))?,
-        _ => return Err("usage: cargo xtask bench [--size-mib N]".into()),
+        _ => return Err("usage: cargo xtask bench [--size-mib N] [--latency-ms N]".into()),
     };
     run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
     let exe = crate::target_dir()?.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     let dir = tmpfs_dir();
     let source = dir.join("bench-source.bin");
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
+    if let Some(ms) = latency_ms {
+        let result = crate::bench_latency::run(&exe, &source, ms);
+        let _ = std::fs::remove_file(&source);
+        return result;
+    }
 
     let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
     let sink = SinkProcess(
@@ -55,7 +70,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-struct SinkProcess(Child);
+pub(crate) struct SinkProcess(pub(crate) Child);
 
 impl Drop for SinkProcess {
     fn drop(&mut self) {
@@ -91,6 +106,9 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
     let source = PathBuf::from(source);
     let size = std::fs::metadata(&source).map_err(|e| e.to_string())?.len();
     runtime.block_on(async move {
+        if let Some(spec) = workload.strip_prefix("latency/") {
+            return crate::bench_latency::worker_main(&client, spec, &source, size).await;
+        }
         let blob = client.blob("bench", "big.bin");
         // Downloads need the blob in place first; that upload is not measured.
         if workload.starts_with("download") {
@@ -130,7 +148,7 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
     })
 }
 
-fn print_line(workload: &str, size: u64, started: Instant, cpu0: f64, note: &str) -> Result<(), String> {
+pub(crate) fn print_line(workload: &str, size: u64, started: Instant, cpu0: f64, note: &str) -> Result<(), String> {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu0;
     let gb = size as f64 / 1e9;
@@ -204,7 +222,7 @@ async fn list_5000(client: &BlobServiceClient) -> Result<(), String> {
 }
 
 /// User plus system CPU seconds of this process, from /proc/self/stat.
-fn cpu_seconds() -> f64 {
+pub(crate) fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after ')'.
     let fields: Vec<&str> =
@@ -215,7 +233,7 @@ fn cpu_seconds() -> f64 {
 }
 
 /// Peak resident memory (VmHWM) in MiB.
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
@@ -247,7 +265,7 @@ fn write_source(path: &Path, len: u64) -> std::io::Result<()> {
     file.flush()
 }
 
-fn wait_for_port(port: u16) -> Result<(), String> {
+pub(crate) fn wait_for_port(port: u16) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_latency;
 mod coverage;
 mod demo;
 mod examples;
@@ -34,6 +35,9 @@ Commands:
           cassettes in testdata/cassettes/ (replayed by `test`)
   bench   throughput, CPU time and peak memory against a fast sink server
           and against Azurite (release build)          [--size-mib N]
+          --latency-ms N instead: adaptive concurrency against fixed
+          1..64 on a sink N ms away, and against 8 on the plain sink
+                                                       [--latency-ms N]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]

@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::sink_store::{write_range, Data};
 
@@ -27,12 +29,22 @@ struct Store {
     data: Option<Data>,
 }
 
-/// `sink PORT [--store]`: serves forever on `port` (127.0.0.1).
+/// Milliseconds each answer waits before its headers (`--latency-ms`): the
+/// simulated network distance of `bench --latency-ms` (`bench_latency.rs`).
+static LATENCY_MS: AtomicU64 = AtomicU64::new(0);
+
+/// `sink PORT [--store] [--latency-ms N]`: serves forever on `port` (127.0.0.1).
 pub(crate) fn main(args: &[String]) -> Result<(), String> {
-    let (port, store) = match args {
+    let mut args = args.to_vec();
+    if let Some(at) = args.iter().position(|a| a == "--latency-ms") {
+        let n = args.get(at + 1).and_then(|n| n.parse().ok()).ok_or("--latency-ms takes a number")?;
+        LATENCY_MS.store(n, Ordering::Relaxed);
+        args.drain(at..at + 2);
+    }
+    let (port, store) = match args.as_slice() {
         [port] => (port, false),
         [port, flag] if flag == "--store" => (port, true),
-        _ => return Err("usage: sink PORT [--store]".to_owned()),
+        _ => return Err("usage: sink PORT [--store] [--latency-ms N]".to_owned()),
     };
     let port: u16 = port.parse().map_err(|_| format!("{port:?} is not a port"))?;
     let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot bind: {e}"))?;
@@ -111,6 +123,11 @@ fn handle(stream: TcpStream, store: &Mutex<Store>, pattern: &[u8]) -> std::io::R
                 body.extend_from_slice(&sink[..n]);
             }
             left -= n as u64;
+        }
+        let latency = LATENCY_MS.load(Ordering::Relaxed);
+        if latency > 0 {
+            // The simulated round trip: this connection's answer waits, others do not.
+            std::thread::sleep(Duration::from_millis(latency));
         }
         respond(&mut writer, &head, length, body, store, pattern)?;
     }
