@@ -20,8 +20,14 @@
 //!   of one size, and for many small blobs the rate of blobs is the goal. A
 //!   window in which the limit was never reached (the source could not keep
 //!   up) says nothing about more concurrency and changes nothing.
-//! - **Slow start**: while a window's throughput beats the previous level's
-//!   by more than 10% ([`GROWTH`]), double the limit.
+//! - **Settling**: the first window at the start and after every change is
+//!   not measured: it pays for opening connections, and its completions
+//!   include requests started under the old limit, which made a doubling
+//!   look like a gain on a saturated machine.
+//! - **Slow start**: while a level's throughput beats the previous level's
+//!   by more than 10% ([`GROWTH`]), double the limit. A level that gains
+//!   less gets a second window and counts its better one, so one noisy
+//!   window does not end the growth.
 //! - **Plateau**: when a doubling gained less than that, settle on the
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
@@ -80,8 +86,9 @@ pub(crate) enum Change {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
-    /// Doubling; `previous` is the last level's throughput.
-    SlowStart { previous: Option<f64> },
+    /// Doubling; `previous` is the last level's throughput, `again` whether
+    /// this level already had a second window after gaining too little.
+    SlowStart { previous: Option<f64>, again: bool },
     /// Measuring the current level before probing above it.
     Baseline,
     /// Trying a higher level; `from` and `base` are the level and throughput before it.
@@ -111,6 +118,10 @@ pub(crate) struct Controller {
     in_flight: usize,
     peak: usize,
     halvings: u64,
+    /// Whether the current window follows a change (or the start), so its
+    /// completions include requests started under the old limit, or the
+    /// cost of opening connections: it is not measured.
+    settling: bool,
     /// The throughput measured at each level tried in this slow start.
     levels: Vec<(usize, f64)>,
     trace: Vec<(Change, usize)>,
@@ -124,7 +135,8 @@ impl Controller {
         Controller {
             limit,
             cap,
-            phase: Phase::SlowStart { previous: None },
+            phase: Phase::SlowStart { previous: None, again: false },
+            settling: true,
             window: Window { start: now, done: 0, saturated: false, halved: false },
             in_flight: 0,
             peak: 0,
@@ -171,9 +183,10 @@ impl Controller {
         if self.window.done >= self.limit.max(MIN_WINDOW) {
             let seconds = now.saturating_duration_since(self.window.start).as_secs_f64().max(1e-9);
             let throughput = self.window.done as f64 / seconds;
-            let saturated = self.window.saturated;
+            let measure = self.window.saturated && !self.settling;
+            self.settling = false;
             self.open_window(now);
-            if saturated {
+            if measure {
                 self.measured(throughput);
             }
         }
@@ -199,8 +212,11 @@ impl Controller {
 
     fn set(&mut self, change: Change, limit: usize) {
         let limit = limit.clamp(1, self.cap);
-        if limit != self.limit && self.trace.len() < TRACE_MAX {
-            self.trace.push((change, limit));
+        if limit != self.limit {
+            self.settling = true;
+            if self.trace.len() < TRACE_MAX {
+                self.trace.push((change, limit));
+            }
         }
         self.limit = limit;
     }
@@ -208,12 +224,26 @@ impl Controller {
     /// One window at the current limit gave `throughput`.
     fn measured(&mut self, throughput: f64) {
         match self.phase {
-            Phase::SlowStart { previous } => {
-                self.levels.push((self.limit, throughput));
-                let grew = previous.is_none_or(|p| throughput > p * (1.0 + GROWTH));
+            Phase::SlowStart { previous, again } => {
+                // A level's best window counts: the first one after a change
+                // still carries the requests started at the level before.
+                let level = match self.levels.last_mut() {
+                    Some(last) if last.0 == self.limit => {
+                        last.1 = last.1.max(throughput);
+                        last.1
+                    }
+                    _ => {
+                        self.levels.push((self.limit, throughput));
+                        throughput
+                    }
+                };
+                let grew = previous.is_none_or(|p| level > p * (1.0 + GROWTH));
                 if grew && self.limit < self.cap {
                     self.set(Change::Double, self.limit.saturating_mul(2));
-                    self.phase = Phase::SlowStart { previous: Some(throughput) };
+                    self.phase = Phase::SlowStart { previous: Some(level), again: false };
+                } else if !grew && !again {
+                    // One more window at this level before calling it a plateau.
+                    self.phase = Phase::SlowStart { previous, again: true };
                 } else {
                     let best = self.levels.iter().map(|l| l.1).fold(0.0, f64::max);
                     let settle = self.levels.iter().filter(|l| l.1 >= best * NEAR_BEST).map(|l| l.0).min();
@@ -445,7 +475,8 @@ mod tests {
         let model = linear_then_flat(1_000.0, 8_000.0);
         let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now());
         let limits = drive(&mut controller, &model, 30);
-        assert!(limits.iter().skip(2).all(|&l| l <= 10), "{limits:?}");
+        // Settling and one window at 8, one doubling settled and measured twice, then back to 8.
+        assert!(limits.iter().skip(5).all(|&l| l <= 10), "{limits:?}");
     }
 
     #[test]
