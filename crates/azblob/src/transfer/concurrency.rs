@@ -24,6 +24,11 @@
 //!   not measured: it pays for opening connections, and its completions
 //!   include requests started under the old limit, which made a doubling
 //!   look like a gain on a saturated machine.
+//! - **Warm-up**: the start level is measured until its throughput stops
+//!   rising by more than 10% from one window to the next (at most
+//!   [`WARM_UP_MAX`] windows): a large transfer's first hundreds of MiB run
+//!   slower while connections and the allocator warm up, and measured
+//!   against that, a doubling looked like a gain.
 //! - **Slow start**: while a level's throughput beats the previous level's
 //!   by more than 10% ([`GROWTH`]), double the limit. A level that gains
 //!   less gets a second window and counts its better one, so one noisy
@@ -64,6 +69,8 @@ pub(crate) const MIN_WINDOW: usize = 4;
 pub(crate) const GROWTH: f64 = 0.10;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
+/// The most windows the start level warms up for.
+pub(crate) const WARM_UP_MAX: u32 = 4;
 /// Windows held before probing upwards again.
 pub(crate) const HOLD_WINDOWS: u32 = 8;
 /// The most limit changes the trace keeps.
@@ -86,6 +93,10 @@ pub(crate) enum Change {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
+    /// At the start level while its throughput still rises window after
+    /// window (fresh connections, the allocator's first pages), for at most
+    /// [`WARM_UP_MAX`] windows.
+    WarmUp { last: Option<f64>, windows: u32 },
     /// Doubling; `previous` is the last level's throughput, `again` whether
     /// this level already had a second window after gaining too little.
     SlowStart { previous: Option<f64>, again: bool },
@@ -135,7 +146,7 @@ impl Controller {
         Controller {
             limit,
             cap,
-            phase: Phase::SlowStart { previous: None, again: false },
+            phase: Phase::WarmUp { last: None, windows: 0 },
             settling: true,
             window: Window { start: now, done: 0, saturated: false, halved: false },
             in_flight: 0,
@@ -224,6 +235,14 @@ impl Controller {
     /// One window at the current limit gave `throughput`.
     fn measured(&mut self, throughput: f64) {
         match self.phase {
+            Phase::WarmUp { last, windows } => {
+                if windows + 1 < WARM_UP_MAX && last.is_none_or(|l| throughput > l * (1.0 + GROWTH)) {
+                    self.phase = Phase::WarmUp { last: Some(throughput), windows: windows + 1 };
+                } else {
+                    self.phase = Phase::SlowStart { previous: None, again: false };
+                    self.measured(throughput);
+                }
+            }
             Phase::SlowStart { previous, again } => {
                 // A level's best window counts: the first one after a change
                 // still carries the requests started at the level before.
@@ -475,8 +494,8 @@ mod tests {
         let model = linear_then_flat(1_000.0, 8_000.0);
         let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now());
         let limits = drive(&mut controller, &model, 30);
-        // Settling and one window at 8, one doubling settled and measured twice, then back to 8.
-        assert!(limits.iter().skip(5).all(|&l| l <= 10), "{limits:?}");
+        // Settling and two windows at 8, one doubling settled and measured twice, then back to 8.
+        assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
     }
 
     #[test]
