@@ -16,7 +16,7 @@
 //! - **Measure** throughput as completions per second over a *window*: the
 //!   completions since the last change, closed once there are as many as the
 //!   limit (at least [`MIN_WINDOW`]), which is about one round trip at that
-//!   level. Completions, not bytes: a large transfer's requests are blocks
+//!   level, and at least [`MIN_WINDOW_TIME`] has passed. Completions, not bytes: a large transfer's requests are blocks
 //!   of one size, and for many small blobs the rate of blobs is the goal. A
 //!   window in which the limit was never reached (the source could not keep
 //!   up) says nothing about more concurrency and changes nothing.
@@ -65,6 +65,10 @@ pub(crate) const ADAPTIVE_START: usize = 8;
 pub(crate) const SMALL_BLOB_CAP: usize = 256;
 /// The least completions a window needs, so a low limit still averages a few.
 pub(crate) const MIN_WINDOW: usize = 4;
+/// The shortest window: on a near, fast link a window of a few dozen
+/// completions lasts a millisecond or two, and scheduling noise on a busy
+/// machine then swamps the throughput it measures.
+pub(crate) const MIN_WINDOW_TIME: std::time::Duration = std::time::Duration::from_millis(10);
 /// Slow start doubles while a doubling gains more than this share.
 pub(crate) const GROWTH: f64 = 0.10;
 /// A plateau settles on the smallest level within this share of the best.
@@ -191,8 +195,9 @@ impl Controller {
     pub(crate) fn completed(&mut self, now: Instant) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.window.done += 1;
-        if self.window.done >= self.limit.max(MIN_WINDOW) {
-            let seconds = now.saturating_duration_since(self.window.start).as_secs_f64().max(1e-9);
+        let elapsed = now.saturating_duration_since(self.window.start);
+        if self.window.done >= self.limit.max(MIN_WINDOW) && elapsed >= MIN_WINDOW_TIME {
+            let seconds = elapsed.as_secs_f64().max(1e-9);
             let throughput = self.window.done as f64 / seconds;
             let measure = self.window.saturated && !self.settling;
             self.settling = false;
@@ -441,8 +446,9 @@ mod tests {
             for _ in 0..c {
                 controller.started();
             }
-            // One window: `c` completions (at least MIN_WINDOW) at the model's rate.
-            let done = c.max(MIN_WINDOW);
+            // One window: `c` completions (at least MIN_WINDOW, and enough
+            // to last MIN_WINDOW_TIME) at the model's rate.
+            let done = c.max(MIN_WINDOW).max((throughput(c) * MIN_WINDOW_TIME.as_secs_f64()).ceil() as usize + 1);
             let step = Duration::from_secs_f64(1.0 / throughput(c));
             for i in 0..done {
                 now += step;
