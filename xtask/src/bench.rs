@@ -37,7 +37,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
     let exe = crate::target_dir()?.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     let dir = tmpfs_dir();
-    let source = dir.join("bench-source.bin");
+    // One name per run: /dev/shm is shared, and another worktree's bench
+    // removing or rewriting the same file broke a run mid-way.
+    let source = dir.join(format!("bench-source-{}.bin", std::process::id()));
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
     if let Some(ms) = latency_ms {
         let result = crate::bench_latency::run(&exe, &source, ms);
