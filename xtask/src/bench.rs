@@ -27,6 +27,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // Named for this process: two benches at once (other work trees) would otherwise share one file.
     let source = dir.join(format!("bench-source-{}.bin", std::process::id()));
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
+    if let Some(ms) = options.latency_ms {
+        let result = crate::bench_latency::run(&exe, &source, ms);
+        let _ = std::fs::remove_file(&source);
+        return result;
+    }
 
     let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
     let sink = SinkProcess::spawn(&exe, port, &[])?;
@@ -116,6 +121,9 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
     let source = PathBuf::from(source);
     let size = std::fs::metadata(&source).map_err(|e| e.to_string())?.len();
     runtime.block_on(async move {
+        if let Some(spec) = workload.strip_prefix("latency/") {
+            return crate::bench_latency::worker_main(&client, spec, &source, size).await;
+        }
         let blob = client.blob("bench", "big.bin");
         // Downloads need the blob in place first; that upload is not measured.
         if workload.starts_with("download") {
@@ -155,7 +163,7 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
     })
 }
 
-fn print_line(workload: &str, size: u64, started: Instant, cpu0: f64, note: &str) -> Result<(), String> {
+pub(crate) fn print_line(workload: &str, size: u64, started: Instant, cpu0: f64, note: &str) -> Result<(), String> {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu0;
     let gb = size as f64 / 1e9;
@@ -229,7 +237,7 @@ async fn list_5000(client: &BlobServiceClient) -> Result<(), String> {
 }
 
 /// User plus system CPU seconds of this process, from /proc/self/stat.
-fn cpu_seconds() -> f64 {
+pub(crate) fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after ')'.
     let fields: Vec<&str> =
@@ -240,7 +248,7 @@ fn cpu_seconds() -> f64 {
 }
 
 /// Peak resident memory (VmHWM) in MiB.
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()

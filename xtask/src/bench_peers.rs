@@ -34,16 +34,18 @@ pub(crate) struct Options {
     pub(crate) only: Option<String>,
     /// Whether the transfers run again over TLS (`--tls`, bench_tls.rs).
     pub(crate) tls: bool,
+    /// `--latency-ms N`: the adaptive-concurrency section instead (bench_latency.rs).
+    pub(crate) latency_ms: Option<u64>,
 }
 
 /// The usage line of `cargo xtask bench`.
 pub(crate) const USAGE: &str =
-    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN] [--tls]";
+    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN] [--tls] [--latency-ms N]";
 
 impl Options {
     /// Reads the bench's arguments.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options { size_mib: 1024, rounds: 3, peers: true, only: None, tls: false };
+        let mut options = Options { size_mib: 1024, rounds: 3, peers: true, only: None, tls: false, latency_ms: None };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
@@ -59,6 +61,10 @@ impl Options {
                 }
                 "--no-peers" => options.peers = false,
                 "--tls" => options.tls = true,
+                "--latency-ms" => {
+                    let n = value()?;
+                    options.latency_ms = Some(n.parse().map_err(|_| format!("--latency-ms {n:?} is not a number"))?);
+                }
                 "--only" => options.only = Some(value()?.clone()),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
             }

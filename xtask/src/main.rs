@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_latency;
 mod bench_peers;
 mod bench_table;
 mod bench_tls;
@@ -43,6 +44,9 @@ Commands:
           over HTTPS (ring and aws-lc-rs), then azblob against Azurite
           (release build)           [--size-mib N] [--rounds N, default 3]
                                     [--no-peers] [--only PATTERN] [--tls]
+          --latency-ms N instead: adaptive concurrency against fixed
+          1..64 on a sink N ms away, and against 8 on the plain sink
+                                                       [--latency-ms N]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]

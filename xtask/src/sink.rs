@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::sink_store::{block_ids, write_range, Data};
 use crate::sink_tls::TlsConfig;
@@ -28,9 +30,13 @@ struct Store {
     data: Option<Data>,
 }
 
-/// `sink PORT [--store] [--tls CERT KEY]`: serves forever on `port` (127.0.0.1).
+/// Milliseconds each answer waits before its headers (`--latency-ms`): the
+/// simulated network distance of `bench --latency-ms` (`bench_latency.rs`).
+static LATENCY_MS: AtomicU64 = AtomicU64::new(0);
+
+/// `sink PORT [--store] [--tls CERT KEY] [--latency-ms N]`: serves forever on `port` (127.0.0.1).
 pub(crate) fn main(args: &[String]) -> Result<(), String> {
-    const USAGE: &str = "usage: sink PORT [--store] [--tls CERT_PEM KEY_PEM]";
+    const USAGE: &str = "usage: sink PORT [--store] [--tls CERT_PEM KEY_PEM] [--latency-ms N]";
     let [port, rest @ ..] = args else { return Err(USAGE.to_owned()) };
     let (mut store, mut tls) = (false, None);
     let mut rest = rest.iter();
@@ -40,6 +46,10 @@ pub(crate) fn main(args: &[String]) -> Result<(), String> {
             "--tls" => {
                 let (Some(cert), Some(key)) = (rest.next(), rest.next()) else { return Err(USAGE.to_owned()) };
                 tls = Some(TlsConfig::load(cert.as_ref(), key.as_ref())?);
+            }
+            "--latency-ms" => {
+                let n = rest.next().and_then(|n| n.parse().ok()).ok_or("--latency-ms takes a number")?;
+                LATENCY_MS.store(n, Ordering::Relaxed);
             }
             _ => return Err(USAGE.to_owned()),
         }
@@ -126,6 +136,11 @@ fn handle(stream: impl Read + Write, store: &Mutex<Store>, pattern: &[u8]) -> st
                 body.extend_from_slice(&sink[..n]);
             }
             left -= n as u64;
+        }
+        let latency = LATENCY_MS.load(Ordering::Relaxed);
+        if latency > 0 {
+            // The simulated round trip: this connection's answer waits, others do not.
+            std::thread::sleep(Duration::from_millis(latency));
         }
         respond(reader.get_mut(), &head, length, body, store, pattern)?;
         reader.get_mut().flush()?;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{Conditions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource};
+use azblob::{Concurrency, Conditions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -24,9 +24,10 @@ pub(crate) struct CpArgs {
     /// Block (upload) or chunk (download) size: bytes, or with a unit (4MiB, 512KiB, 8M).
     #[arg(long, value_parser = parse_size, default_value = "8MiB")]
     block_size: u64,
-    /// Blocks or chunks in flight.
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    /// Blocks or chunks in flight; without it, adaptive: more while throughput
+    /// grows, within 256 MiB of buffers, fewer when the service throttles.
+    #[arg(long)]
+    concurrency: Option<usize>,
     /// Continue an interrupted upload of the same file to the same blob.
     #[arg(long)]
     resume: bool,
@@ -162,7 +163,7 @@ async fn upload(
 fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
     let mut options = UploadOptions {
         block_size: args.block_size,
-        concurrency: args.concurrency,
+        concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
         blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
         blob_md5: args.md5,
         progress: Some(bar.sink()),
@@ -205,7 +206,7 @@ async fn download(
     }
     let options = DownloadOptions {
         chunk_size: args.block_size,
-        concurrency: args.concurrency,
+        concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
         verify_md5: args.md5,
         // --md5 is a demand: a blob with nothing to check against fails
         // before a byte is written, rather than passing unchecked.

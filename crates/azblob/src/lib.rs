@@ -42,7 +42,7 @@ mod wire;
 // `sim` keep their specialist items, which are not repeated here.
 pub use crate::client::{
     BatchItemResult, BatchOutcome, BlobBody, BlobClient, BlobServiceClient, ContainerClient, CopyOperation, CopySource,
-    DeleteBlobsOptions, GetBlobResponse, SetBlobTiersOptions, WaitOptions,
+    DeleteBlobsOptions, GetBlobResponse, GetBlobsOptions, PutBlobsOptions, SetBlobTiersOptions, WaitOptions,
 };
 pub use crate::config::{
     BlobUrl, ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT,
@@ -65,8 +65,9 @@ pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
 pub use crate::ops::snapshot::{SnapshotInfo, SnapshotOptions};
 pub use crate::redact::{redact_url, redact_url_text, Secret};
 pub use crate::transfer::{
-    DownloadOptions, DownloadReport, ProgressSink, TransferProgress, UploadOptions, UploadReport, UploadSource,
-    DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_SINGLE_PUT_MAX,
+    Concurrency, DownloadOptions, DownloadReport, ProgressSink, TransferProgress, UploadOptions, UploadReport,
+    UploadSource, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MEMORY_BUDGET,
+    DEFAULT_SINGLE_PUT_MAX,
 };
 
 /// The README's example, compiled as a doctest so it cannot rot.

@@ -54,8 +54,12 @@ async fn a_dropped_upload_of_bytes_stops_its_block_requests() {
     let client = client_with(&hook);
     let blob = client.blob(container.name(), "bytes.bin");
     let data = azblob_testkit::pseudo_random_bytes(1024 * KIB, 1);
-    let options =
-        UploadOptions { block_size: 64 * KIB, single_put_max: 0, concurrency: CONCURRENCY, ..UploadOptions::default() };
+    let options = UploadOptions {
+        block_size: 64 * KIB,
+        single_put_max: 0,
+        concurrency: CONCURRENCY.into(),
+        ..UploadOptions::default()
+    };
     let upload = blob.upload_opts(data, &options);
     drop_mid_transfer(&hook, upload).await;
     assert!(!container.blob("bytes.bin").exists().await.unwrap(), "nothing committed");
@@ -73,7 +77,7 @@ async fn a_dropped_upload_of_a_file_with_md5_and_checkpoint_stops() {
     let checkpoint = dir.join("source.upload.json");
     let options = UploadOptions {
         block_size: 64 * KIB,
-        concurrency: CONCURRENCY,
+        concurrency: CONCURRENCY.into(),
         blob_md5: true,
         checkpoint: Some(checkpoint.clone()),
         ..UploadOptions::default()
@@ -88,7 +92,8 @@ async fn a_dropped_download_stops_its_range_requests() {
     let container = new_container(&client(), "canceldown").await;
     let name = "down.bin";
     container.blob(name).upload(azblob_testkit::pseudo_random_bytes(1024 * KIB, 3)).await.unwrap();
-    let options = DownloadOptions { chunk_size: 64 * KIB, concurrency: CONCURRENCY, ..DownloadOptions::default() };
+    let options =
+        DownloadOptions { chunk_size: 64 * KIB, concurrency: CONCURRENCY.into(), ..DownloadOptions::default() };
 
     // The first GET learns the size; every range after it stalls.
     let hook = stalling("GetBlob", 1);

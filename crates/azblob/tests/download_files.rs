@@ -28,7 +28,7 @@ async fn blob_without_md5(blob: &BlobClient, len: u64) -> Vec<u8> {
 }
 
 fn small_chunks() -> DownloadOptions {
-    DownloadOptions { chunk_size: 64 * KIB, concurrency: 1, ..DownloadOptions::default() }
+    DownloadOptions { chunk_size: 64 * KIB, concurrency: 1.into(), ..DownloadOptions::default() }
 }
 
 #[tokio::test]

@@ -80,7 +80,7 @@ async fn upload_and_download_survive_a_fault_every_few_mib() {
                 data.clone(),
                 &azblob::UploadOptions {
                     block_size: MIB,
-                    concurrency: 4,
+                    concurrency: 4.into(),
                     single_put_max: 0,
                     ..azblob::UploadOptions::default()
                 },
@@ -88,7 +88,7 @@ async fn upload_and_download_survive_a_fault_every_few_mib() {
             .await;
         let report = report.unwrap_or_else(|e| panic!("seed {seed}: upload failed: {e:#} after {:?}", proxy.counts()));
         assert_eq!(report.bytes, 24 * MIB);
-        let options = DownloadOptions { chunk_size: MIB, concurrency: 4, ..DownloadOptions::default() };
+        let options = DownloadOptions { chunk_size: MIB, concurrency: 4.into(), ..DownloadOptions::default() };
         let got = blob
             .download_opts(&options)
             .await

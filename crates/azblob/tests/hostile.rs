@@ -94,7 +94,7 @@ fn status(code: u16) -> Response {
 }
 
 fn options(chunk_size: u64) -> DownloadOptions {
-    DownloadOptions { chunk_size, concurrency: 2, ..DownloadOptions::default() }
+    DownloadOptions { chunk_size, concurrency: 2.into(), ..DownloadOptions::default() }
 }
 
 /// Runs a download into memory and one into a writer, each under the hang bound.

@@ -372,7 +372,7 @@ async fn a_replay_survives_a_changed_seed_when_block_ids_are_ignored() {
         .blob("cont", "b")
         .upload_opts(
             data.clone(),
-            &UploadOptions { block_size: 1000, single_put_max: 0, concurrency: 2, ..UploadOptions::default() },
+            &UploadOptions { block_size: 1000, single_put_max: 0, concurrency: 2.into(), ..UploadOptions::default() },
         )
         .await
         .unwrap();
@@ -394,7 +394,7 @@ async fn a_replay_survives_a_changed_seed_when_block_ids_are_ignored() {
         .blob("cont", "b")
         .upload_opts(
             data,
-            &UploadOptions { block_size: 1000, single_put_max: 0, concurrency: 2, ..UploadOptions::default() },
+            &UploadOptions { block_size: 1000, single_put_max: 0, concurrency: 2.into(), ..UploadOptions::default() },
         )
         .await
         .unwrap();
@@ -452,7 +452,7 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
             data.clone(),
             &UploadOptions {
                 block_size: 4 * MIB,
-                concurrency: 8,
+                concurrency: 8.into(),
                 single_put_max: 0,
                 blob_md5: true,
                 ..UploadOptions::default()
@@ -476,7 +476,7 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
             data,
             &UploadOptions {
                 block_size: 4 * MIB,
-                concurrency: 8,
+                concurrency: 8.into(),
                 single_put_max: 0,
                 blob_md5: true,
                 ..UploadOptions::default()

@@ -58,7 +58,12 @@ async fn a_throttled_upload_outlasting_the_inactivity_timeout_succeeds() {
         .blob(container.name(), "big")
         .upload_opts(
             data.clone(),
-            &UploadOptions { block_size: 8 * MIB, concurrency: 2, single_put_max: 0, ..UploadOptions::default() },
+            &UploadOptions {
+                block_size: 8 * MIB,
+                concurrency: 2.into(),
+                single_put_max: 0,
+                ..UploadOptions::default()
+            },
         )
         .await
         .expect("a slow link that keeps moving is not a failure");
@@ -137,7 +142,12 @@ async fn a_block_that_times_out_is_retried_and_the_upload_completes() {
         .blob(container.name(), "b")
         .upload_opts(
             data.clone(),
-            &UploadOptions { block_size: MIB / 2, concurrency: 1, single_put_max: 0, ..UploadOptions::default() },
+            &UploadOptions {
+                block_size: MIB / 2,
+                concurrency: 1.into(),
+                single_put_max: 0,
+                ..UploadOptions::default()
+            },
         )
         .await
         .expect("the silent attempt is retried on a new connection");

@@ -38,7 +38,12 @@ async fn block_uploads_round_trip_at_edge_sizes() {
         let report = blob
             .upload_opts(
                 bytes.clone(),
-                &UploadOptions { block_size: block, concurrency, single_put_max: 0, ..UploadOptions::default() },
+                &UploadOptions {
+                    block_size: block,
+                    concurrency: concurrency.into(),
+                    single_put_max: 0,
+                    ..UploadOptions::default()
+                },
             )
             .await
             .unwrap();
@@ -61,7 +66,7 @@ async fn forty_mib_from_file_and_stream_with_small_blocks() {
         let report = blob
             .upload_opts(
                 UploadSource::file(&path),
-                &UploadOptions { block_size: MIB, concurrency, ..UploadOptions::default() },
+                &UploadOptions { block_size: MIB, concurrency: concurrency.into(), ..UploadOptions::default() },
             )
             .await
             .unwrap();
@@ -75,7 +80,7 @@ async fn forty_mib_from_file_and_stream_with_small_blocks() {
     let report = blob
         .upload_opts(
             UploadSource::reader(reader),
-            &UploadOptions { block_size: MIB, concurrency: 8, ..UploadOptions::default() },
+            &UploadOptions { block_size: MIB, concurrency: 8.into(), ..UploadOptions::default() },
         )
         .await
         .unwrap();
@@ -99,7 +104,7 @@ async fn small_streams_and_files_use_one_put_blob() {
     // five blocks are not.
     let options = UploadOptions {
         block_size: 64 * KIB,
-        concurrency: 4,
+        concurrency: 4.into(),
         single_put_max: 4 * 64 * KIB,
         ..UploadOptions::default()
     };
@@ -142,7 +147,7 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
             UploadSource::file(&path),
             &UploadOptions {
                 block_size: 256 * KIB,
-                concurrency: 1,
+                concurrency: 1.into(),
                 checkpoint: Some(checkpoint.clone()),
                 resume: true,
                 ..UploadOptions::default()
@@ -163,7 +168,7 @@ async fn an_interrupted_upload_resumes_sending_only_missing_blocks() {
             UploadSource::file(&path),
             &UploadOptions {
                 block_size: MIB,
-                concurrency: 4,
+                concurrency: 4.into(),
                 checkpoint: Some(checkpoint.clone()),
                 resume: true,
                 blob_md5: true,
@@ -225,7 +230,7 @@ async fn a_checkpoint_of_a_file_rewritten_with_its_mtime_restored_is_refused() {
             UploadSource::file(&path),
             &UploadOptions {
                 block_size: 64 * KIB,
-                concurrency: 1,
+                concurrency: 1.into(),
                 checkpoint: Some(checkpoint.clone()),
                 resume: true,
                 ..UploadOptions::default()
@@ -278,7 +283,7 @@ async fn a_file_rewritten_during_the_upload_is_not_committed() {
         .blob(container.name(), "f")
         .upload_opts(
             UploadSource::file(&path),
-            &UploadOptions { block_size: 64 * KIB, concurrency: 1, blob_md5: true, ..UploadOptions::default() },
+            &UploadOptions { block_size: 64 * KIB, concurrency: 1.into(), blob_md5: true, ..UploadOptions::default() },
         )
         .await
         .unwrap_err();
@@ -335,7 +340,8 @@ async fn parallel_downloads_in_order_to_writer_memory_and_file() {
     blob.upload_opts(bytes.clone(), &UploadOptions { block_size: 4 * MIB, blob_md5: true, ..UploadOptions::default() })
         .await
         .unwrap();
-    let options = DownloadOptions { chunk_size: MIB, concurrency: 8, verify_md5: true, ..DownloadOptions::default() };
+    let options =
+        DownloadOptions { chunk_size: MIB, concurrency: 8.into(), verify_md5: true, ..DownloadOptions::default() };
 
     let mut out = Vec::new();
     let report = blob.download_to_writer_opts(&mut out, &options).await.unwrap();
@@ -377,7 +383,7 @@ async fn a_broken_body_resumes_from_the_last_byte() {
             |r, seen| if r.operation == "GetBlob" && seen == 1 { Action::TruncateBody(1000) } else { Action::Forward },
         );
     let client = client_with(&hook);
-    let options = DownloadOptions { chunk_size: MIB, concurrency: 1, ..DownloadOptions::default() };
+    let options = DownloadOptions { chunk_size: MIB, concurrency: 1.into(), ..DownloadOptions::default() };
     let mut got = Vec::new();
     let report = client.blob(container.name(), "b").download_to_writer_opts(&mut got, &options).await.unwrap();
     assert!(got == bytes);
@@ -403,7 +409,7 @@ async fn a_blob_overwritten_mid_download_fails_clearly_and_leaves_no_file() {
     let client = client_with(&hook);
     let dir = scratch("overwrite");
     let path = dir.join("moving.bin");
-    let options = DownloadOptions { chunk_size: MIB, concurrency: 1, ..DownloadOptions::default() };
+    let options = DownloadOptions { chunk_size: MIB, concurrency: 1.into(), ..DownloadOptions::default() };
     let err = client.blob(container.name(), "moving").download_to_file_opts(&path, &options).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::PreconditionFailed, "{err}");
     assert!(err.to_string().contains("changed"), "{err}");
@@ -429,7 +435,7 @@ async fn memory_stays_within_block_size_times_concurrency() {
         .blob("256")
         .upload_opts(
             UploadSource::file(&path),
-            &UploadOptions { block_size: 4 * MIB, concurrency: 4, ..UploadOptions::default() },
+            &UploadOptions { block_size: 4 * MIB, concurrency: 4.into(), ..UploadOptions::default() },
         )
         .await
         .unwrap();
@@ -485,7 +491,10 @@ async fn bad_input_is_refused_before_sending() {
     let blob = client.blob("any-container", "b");
     for (block_size, concurrency) in [(0, 1), (4001 * MIB, 1), (MIB, 0)] {
         let err = blob
-            .upload_opts(vec![1u8; 10], &UploadOptions { block_size, concurrency, ..UploadOptions::default() })
+            .upload_opts(
+                vec![1u8; 10],
+                &UploadOptions { block_size, concurrency: concurrency.into(), ..UploadOptions::default() },
+            )
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{block_size} x {concurrency}: {err}");
@@ -493,7 +502,7 @@ async fn bad_input_is_refused_before_sending() {
     let err = blob.upload(UploadSource::file("/no/such/file.bin")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io, "{err}");
     assert!(err.to_string().contains("/no/such/file.bin"), "{err}");
-    let err = blob.download_opts(&DownloadOptions { concurrency: 0, ..Default::default() }).await.unwrap_err();
+    let err = blob.download_opts(&DownloadOptions { concurrency: 0.into(), ..Default::default() }).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let err = blob.download_to_file("/no/such/dir/out.bin").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Io, "{err}");

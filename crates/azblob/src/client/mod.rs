@@ -13,12 +13,14 @@ mod container;
 mod copy;
 mod get;
 mod list;
+mod many;
 mod simulation;
 
 pub use self::batch::{BatchItemResult, BatchOutcome, DeleteBlobsOptions, SetBlobTiersOptions};
 pub use self::blob::BlobClient;
 pub use self::container::ContainerClient;
 pub use self::copy::{CopyOperation, CopySource, WaitOptions};
+pub use self::many::{GetBlobsOptions, PutBlobsOptions};
 pub(crate) use crate::ops::conditions::refine_if_not_exists;
 pub use crate::transfer::{BlobBody, GetBlobResponse};
 

@@ -31,13 +31,14 @@ use crate::ops::block_blob::MAX_BLOCKS;
 /// whose size is known and at most this goes in one Put Blob. Bytes already
 /// in memory cost nothing more to send whole, so for them the limit is
 /// `single_put_max`; a file or a stream would have to be read into memory
-/// first, so for them it is also capped at `block_size × concurrency`, the
-/// memory a block upload holds.
+/// first, so for them it is also capped at the memory a block upload holds
+/// (`UploadOptions::memory_bound`: `block_size × n` when fixed, the memory
+/// budget when adaptive).
 pub(crate) fn single_put_limit(options: &UploadOptions, in_memory: bool) -> u64 {
     if in_memory {
         return options.single_put_max;
     }
-    options.single_put_max.min(options.block_size.saturating_mul(options.concurrency as u64))
+    options.single_put_max.min(options.memory_bound())
 }
 
 /// A block read, hashed as asked, and ready to send; its bytes (or, for a
@@ -110,7 +111,7 @@ pub(crate) enum BlockSource {
 impl BlockSource {
     /// Opens `source`: a file is checked and its identity taken, a stream is
     /// read ahead until it ends or reaches the single-Put limit, which never
-    /// holds more than `block_size × concurrency`.
+    /// holds more than the memory bound (`UploadOptions::memory_bound`).
     pub(crate) async fn open(source: UploadSource, options: &UploadOptions, gauge: &Arc<BufferGauge>) -> Result<Self> {
         if options.checkpoint.is_some() && !matches!(source, UploadSource::File(_)) {
             return Err(Error::invalid_input("checkpoints and resume need a file source"));
@@ -211,7 +212,7 @@ impl BlockSource {
                 let size = source.size;
                 // No buffer larger than the file: a resumed small file needs no 8 MiB.
                 let buffer_size = usize::try_from(block_size.min(size)).unwrap_or(usize::MAX);
-                let pool = BufferPool::new(pool_capacity(options), buffer_size, gauge);
+                let pool = BufferPool::new(pool_capacity(options, block_size), buffer_size, gauge);
                 let file = Arc::new(FileBlocks::open(source.path, pool)?);
                 stream::iter(wanted)
                     .map(move |(index, send)| {
@@ -316,7 +317,7 @@ mod tests {
     const MIB: u64 = 1024 * 1024;
 
     fn options(single_put_max: u64, block_size: u64, concurrency: usize) -> UploadOptions {
-        UploadOptions { single_put_max, block_size, concurrency, ..UploadOptions::default() }
+        UploadOptions { single_put_max, block_size, concurrency: concurrency.into(), ..UploadOptions::default() }
     }
 
     #[test]
@@ -326,6 +327,9 @@ mod tests {
         assert_eq!(single_put_limit(&o, false), 64 * MIB);
         let small = options(MIB, 8 * MIB, 8);
         assert_eq!(single_put_limit(&small, false), MIB);
+        // Adaptive: the memory budget is the bound.
+        let adaptive = UploadOptions { single_put_max: 256 * MIB, memory_budget: 32 * MIB, ..UploadOptions::default() };
+        assert_eq!(single_put_limit(&adaptive, false), 32 * MIB);
     }
 
     async fn opened_reader(len: usize, o: &UploadOptions) -> BlockSource {

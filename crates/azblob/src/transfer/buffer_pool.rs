@@ -26,10 +26,11 @@ use crate::error::{Error, ErrorKind, Result};
 /// one on the boundary.
 const ALIGN: usize = 4096;
 
-/// How many block buffers an upload may hold at once: one per block in
-/// flight. The one place the bound is computed from the options.
-pub(crate) fn pool_capacity(options: &UploadOptions) -> usize {
-    options.concurrency.max(1)
+/// How many block buffers of `block_size` an upload may hold at once: one
+/// per block in flight, which is also the adaptive limiter's cap. The one
+/// place the bound is computed from the options.
+pub(crate) fn pool_capacity(options: &UploadOptions, block_size: u64) -> usize {
+    options.concurrency.buffers(block_size, options.memory_budget).max(1)
 }
 
 /// A bounded set of equal buffers, handed out and taken back.
@@ -212,8 +213,10 @@ mod tests {
 
     #[test]
     fn the_capacity_is_one_buffer_per_block_in_flight() {
-        let options = UploadOptions { concurrency: 6, ..UploadOptions::default() };
-        assert_eq!(pool_capacity(&options), 6);
-        assert_eq!(pool_capacity(&UploadOptions { concurrency: 0, ..UploadOptions::default() }), 1);
+        let options = UploadOptions { concurrency: 6.into(), ..UploadOptions::default() };
+        assert_eq!(pool_capacity(&options, 8 << 20), 6);
+        let adaptive = UploadOptions { memory_budget: 64 << 20, ..UploadOptions::default() };
+        assert_eq!(pool_capacity(&adaptive, 8 << 20), 8);
+        assert_eq!(pool_capacity(&adaptive, 128 << 20), 1);
     }
 }

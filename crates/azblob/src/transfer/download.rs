@@ -16,6 +16,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt};
 use tokio::io::AsyncWrite;
 
+use super::concurrency::Limiter;
 use super::download_sink::{write_at, Sink};
 use super::options::DownloadOptions;
 use super::ordered_md5::OrderedMd5;
@@ -46,6 +47,12 @@ pub struct DownloadReport {
     pub md5_verified: bool,
     /// How many broken bodies were resumed.
     pub body_resumes: u64,
+    /// The most ranged GETs that were in flight at once; with adaptive
+    /// concurrency, how high it went.
+    pub peak_concurrency: usize,
+    /// How many times adaptive concurrency was halved because an attempt
+    /// was answered 429 or 503 or timed out (retried attempts included).
+    pub concurrency_backoffs: u64,
 }
 
 /// Downloads the whole blob into one buffer, each range written in place.
@@ -95,6 +102,10 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
     options: &DownloadOptions,
     sink: &mut Sink<'_, W>,
 ) -> Result<DownloadReport> {
+    options.validate()?;
+    let cap = options.concurrency.buffers(options.chunk_size, options.memory_budget);
+    let limiter = Limiter::for_concurrency(options.concurrency, cap);
+    let target = &target.reporting_congestion(limiter.congestion_signal());
     let start = start(target, options).await?;
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
@@ -115,19 +126,24 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
     let mut arrived = stream::iter(ranges.zip(1u64..))
         .map(|((offset, len), index)| {
             let (piece, file, md5) = (pieces.next(len), file.clone(), md5_in_order.clone());
+            let limiter = Arc::clone(&limiter);
             async move {
+                // Held while the range is fetched (and written), so the
+                // controller sees each GET's completion.
+                let permit = limiter.acquire().await;
                 let piece = fetcher.fetch_into(offset, len, piece).await?;
                 if let (Some(file), Piece::Chunks { parts, .. }) = (file, &piece) {
                     // Positional writes land out of order; only the hash needs order.
                     write_at(file, parts.clone(), offset).await?;
                 }
+                drop(permit);
                 match md5 {
                     Some(md5) => md5.add(index, piece).await,
                     None => Ok(piece),
                 }
             }
         })
-        .buffered(options.concurrency);
+        .buffered(cap);
     while let Some(piece) = arrived.next().await {
         let piece = piece?;
         let len = piece.filled();
@@ -139,7 +155,17 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
         _ => false,
     };
     let body_resumes = fetcher.resumes.load(Ordering::Relaxed);
-    Ok(DownloadReport { bytes: total, chunks, etag: start.properties.etag, md5_verified, body_resumes })
+    let (peak_concurrency, concurrency_backoffs) = (limiter.peak(), limiter.halvings());
+    let etag = start.properties.etag;
+    Ok(DownloadReport {
+        bytes: total,
+        chunks,
+        etag,
+        md5_verified,
+        body_resumes,
+        peak_concurrency,
+        concurrency_backoffs,
+    })
 }
 
 /// The first exchange: size, ETag, properties and the first chunk.

@@ -3,8 +3,9 @@
 //! reporting. Nothing here imports `client`: the clients hand the engines a
 //! `BlobTarget` with what they need.
 //!
-//! Memory stays bounded by `block_size × concurrency` (uploads) and
-//! `chunk_size × concurrency` (downloads to a writer or a file), whatever
+//! Memory stays bounded by `block_size × n` (uploads) and `chunk_size × n`
+//! (downloads to a writer or a file) for a fixed concurrency `n`, and by the
+//! options' memory budget for an adaptive one (`concurrency.rs`), whatever
 //! the blob's size.
 
 mod block_read;
@@ -13,6 +14,7 @@ mod buffer_pool;
 mod checkpoint;
 #[cfg(test)]
 mod checkpoint_proptests;
+mod concurrency;
 mod download;
 mod download_sink;
 mod gauge;
@@ -33,12 +35,14 @@ mod upload_plan;
 pub use self::download::DownloadReport;
 pub use self::get_stream::{BlobBody, GetBlobResponse};
 pub use self::options::{
-    DownloadOptions, UploadOptions, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_SINGLE_PUT_MAX,
+    Concurrency, DownloadOptions, UploadOptions, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY,
+    DEFAULT_MEMORY_BUDGET, DEFAULT_SINGLE_PUT_MAX,
 };
 pub use self::progress::{ProgressSink, TransferProgress};
 pub use self::source::UploadSource;
 pub use self::upload::UploadReport;
 
+pub(crate) use self::concurrency::{Limiter, SMALL_BLOB_CAP};
 pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};
 pub(crate) use self::get_stream::get;
 pub(crate) use self::target::BlobTarget;

@@ -14,8 +14,71 @@ use crate::ops::put_blob::PutBlobOptions;
 pub const DEFAULT_BLOCK_SIZE: u64 = 8 * 1024 * 1024;
 /// Default chunk size of ranged downloads: 8 MiB.
 pub const DEFAULT_CHUNK_SIZE: u64 = 8 * 1024 * 1024;
-/// Default number of blocks or chunks in flight: 8.
+/// Blocks or chunks in flight when a transfer's concurrency is pinned
+/// without a number (the CLI's former default, and where adaptive starts): 8.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Default memory budget of an adaptive transfer's block or chunk buffers: 256 MiB.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
+
+/// How many requests a transfer keeps in flight.
+///
+/// [`Adaptive`](Concurrency::Adaptive) (the default) starts at 8 and raises
+/// the number while throughput keeps growing, within the options' memory
+/// budget, and halves it when the service answers 429 or 503 or a request
+/// times out. [`Fixed`](Concurrency::Fixed) pins it; a number converts:
+///
+/// ```
+/// use azblob::{Concurrency, UploadOptions};
+/// let pinned = UploadOptions { concurrency: 4.into(), ..Default::default() };
+/// assert_eq!(pinned.concurrency, Concurrency::Fixed(4));
+/// assert_eq!(UploadOptions::default().concurrency, Concurrency::Adaptive);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Concurrency {
+    /// Found while the transfer runs (see the module `transfer::concurrency`
+    /// in ARCHITECTURE.md): more requests while they add throughput, fewer
+    /// on throttling.
+    #[default]
+    Adaptive,
+    /// Exactly this many requests in flight (at least 1).
+    Fixed(usize),
+}
+
+impl From<usize> for Concurrency {
+    fn from(n: usize) -> Self {
+        Concurrency::Fixed(n)
+    }
+}
+
+impl Concurrency {
+    /// Refuses `Fixed(0)`, which would never send anything.
+    pub(crate) fn validate(self) -> Result<()> {
+        match self {
+            Concurrency::Fixed(0) => Err(Error::invalid_input("concurrency must be at least 1")),
+            _ => Ok(()),
+        }
+    }
+
+    /// The most buffers of `unit` bytes a transfer holds: `n` when fixed,
+    /// what fits the budget when adaptive (at least one).
+    pub(crate) fn buffers(self, unit: u64, budget: u64) -> usize {
+        match self {
+            Concurrency::Fixed(n) => n,
+            _ => usize::try_from(budget / unit.max(1)).unwrap_or(usize::MAX).max(1),
+        }
+    }
+}
+
+/// Refuses a memory budget that holds less than one block or chunk.
+fn validate_budget(concurrency: Concurrency, budget: u64, unit: u64, what: &str) -> Result<()> {
+    if concurrency == Concurrency::Adaptive && budget < unit {
+        return Err(Error::invalid_input(format!(
+            "the memory budget ({budget} bytes) must hold at least one {what} ({unit} bytes)"
+        )));
+    }
+    Ok(())
+}
 /// Default largest upload sent as one Put Blob: 256 MiB.
 pub const DEFAULT_SINGLE_PUT_MAX: u64 = 256 * 1024 * 1024;
 
@@ -26,11 +89,15 @@ pub struct UploadOptions {
     /// Bytes per block (default 8 MiB), grown automatically so a blob needs
     /// at most 50,000 blocks.
     pub block_size: u64,
-    /// Blocks in flight (default 8).
-    pub concurrency: usize,
+    /// Blocks in flight (default adaptive).
+    pub concurrency: Concurrency,
+    /// The most bytes of block buffers an adaptive upload holds (default
+    /// 256 MiB); it caps the blocks in flight at `memory_budget / block_size`.
+    /// A fixed concurrency holds `block_size × n` instead.
+    pub memory_budget: u64,
     /// Uploads up to this size go in one Put Blob (default 256 MiB). For
-    /// file and stream sources the threshold is also capped at
-    /// `block_size × concurrency`, so memory stays within that bound; a
+    /// file and stream sources the threshold is also capped at the memory
+    /// bound (`block_size × n` when fixed, `memory_budget` when adaptive); a
     /// stream is read ahead up to that bound to learn whether it ends there.
     pub single_put_max: u64,
     /// What the blob is written with: content headers, metadata, tier,
@@ -58,7 +125,8 @@ impl Default for UploadOptions {
     fn default() -> Self {
         UploadOptions {
             block_size: DEFAULT_BLOCK_SIZE,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: Concurrency::Adaptive,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
             single_put_max: DEFAULT_SINGLE_PUT_MAX,
             blob: PutBlobOptions::default(),
             blob_md5: false,
@@ -74,6 +142,7 @@ impl fmt::Debug for UploadOptions {
         f.debug_struct("UploadOptions")
             .field("block_size", &self.block_size)
             .field("concurrency", &self.concurrency)
+            .field("memory_budget", &self.memory_budget)
             .field("single_put_max", &self.single_put_max)
             .field("blob", &self.blob)
             .field("blob_md5", &self.blob_md5)
@@ -91,10 +160,16 @@ impl UploadOptions {
                 self.block_size
             )));
         }
-        if self.concurrency == 0 {
-            return Err(Error::invalid_input("concurrency must be at least 1"));
+        self.concurrency.validate()?;
+        validate_budget(self.concurrency, self.memory_budget, self.block_size, "block")
+    }
+
+    /// The most bytes of blocks the upload holds: its buffers × block size.
+    pub(crate) fn memory_bound(&self) -> u64 {
+        match self.concurrency {
+            Concurrency::Fixed(n) => self.block_size.saturating_mul(n as u64),
+            _ => self.memory_budget,
         }
-        Ok(())
     }
 }
 
@@ -121,8 +196,13 @@ pub(crate) fn plan_block_size(size: u64, requested: u64) -> Result<u64> {
 pub struct DownloadOptions {
     /// Bytes per ranged GET (default 8 MiB).
     pub chunk_size: u64,
-    /// Ranged GETs in flight (default 8).
-    pub concurrency: usize,
+    /// Ranged GETs in flight (default adaptive).
+    pub concurrency: Concurrency,
+    /// The most bytes of chunk buffers an adaptive download to a writer or
+    /// a file holds (default 256 MiB); it caps the ranges in flight at
+    /// `memory_budget / chunk_size`. A fixed concurrency holds
+    /// `chunk_size × n` instead.
+    pub memory_budget: u64,
     /// Check the blob's stored `Content-MD5`, when it has one; whether a
     /// check was made is [`DownloadReport::md5_verified`](crate::DownloadReport::md5_verified).
     pub verify_md5: bool,
@@ -145,7 +225,8 @@ impl Default for DownloadOptions {
     fn default() -> Self {
         DownloadOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: Concurrency::Adaptive,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
             verify_md5: false,
             require_md5: false,
             overwrite: true,
@@ -160,6 +241,7 @@ impl fmt::Debug for DownloadOptions {
         f.debug_struct("DownloadOptions")
             .field("chunk_size", &self.chunk_size)
             .field("concurrency", &self.concurrency)
+            .field("memory_budget", &self.memory_budget)
             .field("verify_md5", &self.verify_md5)
             .field("require_md5", &self.require_md5)
             .field("overwrite", &self.overwrite)
@@ -173,10 +255,8 @@ impl DownloadOptions {
         if self.chunk_size == 0 {
             return Err(Error::invalid_input("chunk size must be at least 1 byte"));
         }
-        if self.concurrency == 0 {
-            return Err(Error::invalid_input("concurrency must be at least 1"));
-        }
-        Ok(())
+        self.concurrency.validate()?;
+        validate_budget(self.concurrency, self.memory_budget, self.chunk_size, "chunk")
     }
 }
 
@@ -201,9 +281,38 @@ mod tests {
         assert_eq!(bad.validate().unwrap_err().kind(), crate::ErrorKind::InvalidInput);
         let bad = UploadOptions { block_size: MAX_BLOCK_BYTES + 1, ..Default::default() };
         assert!(bad.validate().is_err());
-        let bad = UploadOptions { concurrency: 0, ..Default::default() };
+        let bad = UploadOptions { concurrency: 0.into(), ..Default::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("concurrency must be at least 1"));
+        let bad = DownloadOptions { concurrency: Concurrency::Fixed(0), ..Default::default() };
         assert!(bad.validate().is_err());
         let bad = DownloadOptions { chunk_size: 0, ..Default::default() };
         assert!(bad.validate().is_err());
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_below_one_block_is_invalid_when_adaptive() {
+        let bad = UploadOptions { memory_budget: DEFAULT_BLOCK_SIZE - 1, ..Default::default() };
+        let err = bad.validate().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("at least one block"), "{err}");
+        let bad = DownloadOptions { memory_budget: 1, ..Default::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("at least one chunk"));
+        // A fixed concurrency has its own bound and ignores the budget.
+        let fixed = UploadOptions { memory_budget: 1, concurrency: 2.into(), ..Default::default() };
+        assert!(fixed.validate().is_ok());
+    }
+
+    #[test]
+    fn the_memory_bound_is_the_budget_when_adaptive_and_n_blocks_when_fixed() {
+        assert_eq!(UploadOptions::default().memory_bound(), DEFAULT_MEMORY_BUDGET);
+        let fixed = UploadOptions { concurrency: 3.into(), ..Default::default() };
+        assert_eq!(fixed.memory_bound(), 3 * DEFAULT_BLOCK_SIZE);
+        assert_eq!(Concurrency::Adaptive.buffers(DEFAULT_BLOCK_SIZE, DEFAULT_MEMORY_BUDGET), 32);
+        assert_eq!(Concurrency::Fixed(5).buffers(DEFAULT_BLOCK_SIZE, 1), 5);
     }
 }

@@ -2,6 +2,7 @@
 //! by the client so that `transfer` never imports `client`.
 
 use std::fmt;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use url::Url;
@@ -18,11 +19,19 @@ pub(crate) struct BlobTarget {
     /// seeds, so replays send the same block ids. Asked only when a block
     /// upload starts, so a single Put Blob draws nothing.
     session_ids: Arc<dyn Fn() -> String + Send + Sync>,
+    /// The congestion counter of an adaptive transfer, attached to every
+    /// request sent through this target (`Request::congestion`).
+    congestion: Option<Arc<AtomicU64>>,
 }
 
 impl BlobTarget {
     pub(crate) fn new(pipeline: Pipeline, url: Url, session_ids: Arc<dyn Fn() -> String + Send + Sync>) -> Self {
-        BlobTarget { pipeline, url, session_ids }
+        BlobTarget { pipeline, url, session_ids, congestion: None }
+    }
+
+    /// The same target, its requests reporting congestion to `counter`.
+    pub(crate) fn reporting_congestion(&self, counter: Arc<AtomicU64>) -> Self {
+        BlobTarget { congestion: Some(counter), ..self.clone() }
     }
 
     /// The blob's URL, without credentials.
@@ -41,7 +50,8 @@ impl BlobTarget {
     }
 
     /// Sends `request`; a non-2xx answer is an error.
-    pub(crate) async fn execute(&self, request: Request) -> Result<Response> {
+    pub(crate) async fn execute(&self, mut request: Request) -> Result<Response> {
+        request.congestion = self.congestion.clone();
         self.pipeline.execute(request).await
     }
 
@@ -53,6 +63,8 @@ impl BlobTarget {
         operation: &'static str,
         max: usize,
     ) -> Result<bytes::Bytes> {
+        let mut request = request;
+        request.congestion = self.congestion.clone();
         Ok(self.pipeline.execute_read(request, operation, max).await?.1)
     }
 }

@@ -40,6 +40,12 @@ pub struct UploadReport {
     pub content_md5: Option<[u8; 16]>,
     /// The most payload bytes the upload held in its own buffers at once.
     pub peak_buffer_bytes: u64,
+    /// The most Put Block (or Put Blob) requests that were in flight at
+    /// once; with adaptive concurrency, how high it went.
+    pub peak_concurrency: usize,
+    /// How many times adaptive concurrency was halved because an attempt
+    /// was answered 429 or 503 or timed out (retried attempts included).
+    pub concurrency_backoffs: u64,
 }
 
 /// Runs an upload from any source.
@@ -96,5 +102,7 @@ async fn single_put(
         version_id: written.version_id,
         content_md5: md5,
         peak_buffer_bytes: gauge.peak(),
+        peak_concurrency: 1,
+        concurrency_backoffs: 0,
     })
 }

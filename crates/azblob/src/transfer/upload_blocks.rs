@@ -1,5 +1,5 @@
-//! The block half of the upload engine: Put Block with `concurrency` in
-//! flight, the whole blob's MD5 fed in order, then Put Block List.
+//! The block half of the upload engine: Put Block with the options'
+//! concurrency in flight (fixed, or adaptive through `concurrency.rs`), the whole blob's MD5 fed in order, then Put Block List.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +10,9 @@ use http::StatusCode;
 
 use super::block_read::BlockHashes;
 use super::block_source::{check_unchanged, BlockLoad};
+use super::buffer_pool::pool_capacity;
 use super::checkpoint::{block_id, Checkpoint};
+use super::concurrency::Limiter;
 use super::gauge::BufferGauge;
 use super::identity::SourceIdentity;
 use super::options::UploadOptions;
@@ -64,13 +66,20 @@ pub(crate) async fn upload_blocks(
         tracker.advance(session.resumed_bytes);
     }
     let md5 = options.blob_md5.then(|| Arc::new(OrderedMd5::new()));
-    let sent = send_blocks(target, &session.id, loads, md5.clone(), options, &tracker).await?;
+    let cap = pool_capacity(options, session.block_size);
+    let limiter = Limiter::for_concurrency(options.concurrency, cap);
+    let sent = send_blocks(target, &session.id, loads, md5.clone(), options, &tracker, (&limiter, cap)).await?;
     let digest = md5.as_deref().map(OrderedMd5::finish);
     let report = commit(target, &session, &sent, digest, options).await?;
-    Ok(UploadReport { peak_buffer_bytes: gauge.peak(), ..report })
+    Ok(UploadReport {
+        peak_buffer_bytes: gauge.peak(),
+        peak_concurrency: limiter.peak(),
+        concurrency_backoffs: limiter.halvings(),
+        ..report
+    })
 }
 
-/// Stages blocks with `concurrency` in flight.
+/// Stages blocks with up to `cap` in flight, each once `limiter` lets it.
 ///
 /// Each block's future owns what it uses (cheap clones), so the whole
 /// upload future is `Send` and can be spawned.
@@ -81,16 +90,21 @@ async fn send_blocks(
     whole_md5: Option<Arc<OrderedMd5>>,
     options: &UploadOptions,
     tracker: &ProgressTracker,
+    (limiter, cap): (&Arc<Limiter>, usize),
 ) -> Result<Sent> {
     let hashes = BlockHashes { whole: whole_md5, transactional: options.blob.transactional_md5 };
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
-    let (target, tracker, session_id, all) =
-        (target.clone(), tracker.clone(), session_id.to_owned(), Arc::clone(&counters));
+    let target = target.reporting_congestion(limiter.congestion_signal());
+    let (tracker, session_id, all, limiter) =
+        (tracker.clone(), session_id.to_owned(), Arc::clone(&counters), Arc::clone(limiter));
     loads
         .map(move |load: BlockLoad| {
             let (target, tracker, session_id) = (target.clone(), tracker.clone(), session_id.clone());
-            let (counters, hashes) = (Arc::clone(&all), hashes.clone());
+            let (counters, hashes, limiter) = (Arc::clone(&all), hashes.clone(), Arc::clone(&limiter));
             async move {
+                // Taken before the block is read, so only blocks about to be
+                // sent hold memory, and released when its answer is in.
+                let _permit = limiter.acquire().await;
                 // Read and hashed in one pass: the whole blob's MD5 covers
                 // the very bytes sent.
                 let block = load.load(&hashes).await?;
@@ -109,7 +123,7 @@ async fn send_blocks(
                 Ok::<_, Error>(())
             }
         })
-        .buffer_unordered(options.concurrency)
+        .buffer_unordered(cap)
         .try_collect::<()>()
         .await?;
     let [blocks, highest, bytes] = counters.as_ref().each_ref().map(|c| c.load(Ordering::SeqCst));
@@ -163,5 +177,7 @@ async fn commit(
         version_id: written.version_id,
         content_md5: md5,
         peak_buffer_bytes: 0,
+        peak_concurrency: 0,
+        concurrency_backoffs: 0,
     })
 }

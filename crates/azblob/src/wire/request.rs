@@ -1,5 +1,8 @@
 //! The request type that travels down the transport stack.
 
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
@@ -31,6 +34,10 @@ pub struct Request {
     pub idempotent: bool,
     /// Sub-requests the signing layer signs and encodes into the body (Blob Batch).
     pub(crate) sub_requests: Option<SubRequests>,
+    /// A counter `RetryLayer` bumps for every attempt answered 429 or 503 or
+    /// timed out, including attempts it then repeats, so an adaptive transfer
+    /// (`transfer/concurrency.rs`) sees congestion that retries would hide.
+    pub(crate) congestion: Option<Arc<AtomicU64>>,
 }
 
 impl Request {
@@ -46,6 +53,7 @@ impl Request {
             operation,
             idempotent: false,
             sub_requests: None,
+            congestion: None,
         }
     }
 

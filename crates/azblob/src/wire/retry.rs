@@ -114,6 +114,11 @@ impl HttpTransport for RetryLayer {
                     response.repeated = sent_before;
                     response
                 });
+                if let Some(counter) = &request.congestion {
+                    if is_congestion(&result) {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
                 let Some(hint) = retry_decision(&result, request.idempotent) else {
                     return result;
                 };
@@ -144,6 +149,15 @@ impl HttpTransport for RetryLayer {
                 retries += 1;
             }
         })
+    }
+}
+
+/// Whether an attempt's outcome says the service or the path is overloaded:
+/// a 429 or 503 answer, or a timeout. Adaptive transfers back off on it.
+pub(crate) fn is_congestion(result: &Result<Response, TransportError>) -> bool {
+    match result {
+        Ok(response) => matches!(response.status.as_u16(), 429 | 503),
+        Err(err) => err.kind() == TransportErrorKind::Timeout,
     }
 }
 
@@ -289,6 +303,30 @@ mod tests {
         let result = layer(&script, &clock).send(request(idempotent)).await;
         let sleeps = clock.0.lock().unwrap().clone();
         (result, script.attempts(), sleeps)
+    }
+
+    #[tokio::test]
+    async fn every_throttled_or_timed_out_attempt_bumps_the_congestion_counter() {
+        let script = Script::new(vec![
+            Ok((429, vec![])),
+            Ok((500, vec![])),
+            Err(TransportErrorKind::Timeout),
+            Ok((200, vec![])),
+        ]);
+        let clock = Arc::new(FakeClock::default());
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut sent = request(true);
+        sent.congestion = Some(Arc::clone(&counter));
+        let result = layer(&script, &clock).send(sent).await.unwrap();
+        assert_eq!(result.status.as_u16(), 200);
+        // The 500 is a failure, not a sign of load: two of the four count.
+        assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 2);
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut sent = request(true);
+        sent.congestion = Some(Arc::clone(&counter));
+        let script = Script::new(vec![Ok((503, vec![])); 4]);
+        assert_eq!(layer(&script, &clock).send(sent).await.unwrap().status.as_u16(), 503);
+        assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 4, "the last 503, not retried, counts too");
     }
 
     #[tokio::test]

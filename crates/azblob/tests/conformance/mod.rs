@@ -221,7 +221,7 @@ pub async fn transfer_block_upload_concurrent(container: ContainerClient) {
             bytes.clone(),
             &UploadOptions {
                 block_size: 16 * KIB,
-                concurrency: 4,
+                concurrency: 4.into(),
                 single_put_max: 0,
                 blob: PutBlobOptions { transactional_md5: true, ..PutBlobOptions::default() },
                 blob_md5: true,
@@ -244,7 +244,7 @@ pub async fn transfer_block_upload_concurrent(container: ContainerClient) {
     let report = streamed
         .upload_opts(
             UploadSource::reader(std::io::Cursor::new(bytes.clone())),
-            &UploadOptions { block_size: 16 * KIB, concurrency: 4, ..UploadOptions::default() },
+            &UploadOptions { block_size: 16 * KIB, concurrency: 4.into(), ..UploadOptions::default() },
         )
         .await;
     assert_eq!(report.unwrap().blocks, 6);
@@ -263,7 +263,7 @@ pub async fn transfer_resume(container: ContainerClient) {
     // The commit fails (a stale If-Match) after every block is staged: the checkpoint stays.
     let failing = UploadOptions {
         block_size: 16 * KIB,
-        concurrency: 3,
+        concurrency: 3.into(),
         blob: PutBlobOptions { conditions: Conditions::if_match(ETag(STALE.into())), ..PutBlobOptions::default() },
         ..UploadOptions::default()
     };
@@ -278,7 +278,7 @@ pub async fn transfer_resume(container: ContainerClient) {
             UploadSource::file(&path),
             &UploadOptions {
                 block_size: 16 * KIB,
-                concurrency: 3,
+                concurrency: 3.into(),
                 checkpoint: Some(checkpoint.clone()),
                 resume: true,
                 ..UploadOptions::default()
@@ -314,7 +314,8 @@ pub async fn transfer_parallel_download(container: ContainerClient) {
     blob.upload_opts(content.clone().into_bytes(), &UploadOptions { blob_md5: true, ..UploadOptions::default() })
         .await
         .unwrap();
-    let options = DownloadOptions { chunk_size: 512, concurrency: 4, verify_md5: true, ..DownloadOptions::default() };
+    let options =
+        DownloadOptions { chunk_size: 512, concurrency: 4.into(), verify_md5: true, ..DownloadOptions::default() };
     let memory = blob.download_opts(&options).await.unwrap();
     assert!(memory == content.as_bytes());
 

@@ -1,0 +1,568 @@
+//! Adaptive concurrency: a controller that finds how many requests to keep
+//! in flight from the throughput they bring, and the limiter that applies it.
+//!
+//! The engines keep their `buffer_unordered`/`buffered` combinator, bounded
+//! by the cap (what the memory budget allows), and each request takes a
+//! [`Permit`] from a [`Limiter`] before it loads or sends its data. The
+//! limiter lets `limit` permits out at once; the [`Controller`] moves
+//! `limit`. A fixed concurrency is a limiter whose limit never moves, so the
+//! engines have one path.
+//!
+//! How the controller moves the limit:
+//!
+//! - **Start** at 8 ([`ADAPTIVE_START`], the former fixed default), or the
+//!   cap if lower: on a fast, near link 8 is already at the plateau, so an
+//!   adaptive transfer is never slower than the old default there.
+//! - **Measure** throughput as completions per second over a *window*: the
+//!   completions since the last change, closed once there are as many as the
+//!   limit (at least [`MIN_WINDOW`]), which is about one round trip at that
+//!   level, and at least [`MIN_WINDOW_TIME`] has passed. Completions, not bytes: a large transfer's requests are blocks
+//!   of one size, and for many small blobs the rate of blobs is the goal. A
+//!   window in which the limit was never reached (the source could not keep
+//!   up) says nothing about more concurrency and changes nothing.
+//! - **Settling**: the first window at the start and after every change is
+//!   not measured: it pays for opening connections, and its completions
+//!   include requests started under the old limit, which made a doubling
+//!   look like a gain on a saturated machine.
+//! - **Warm-up**: the start level is measured until its throughput stops
+//!   rising by more than 10% from one window to the next (at most
+//!   [`WARM_UP_MAX`] windows): a large transfer's first hundreds of MiB run
+//!   slower while connections and the allocator warm up, and measured
+//!   against that, a doubling looked like a gain.
+//! - **Slow start**: while a level's throughput beats the previous level's
+//!   by more than 10% ([`GROWTH`]), double the limit. A level that gains
+//!   less gets a second window and counts its better one, so one noisy
+//!   window does not end the growth.
+//! - **Plateau**: when a doubling gained less than that, settle on the
+//!   smallest level tried whose throughput was within 5% of the best seen
+//!   ([`NEAR_BEST`]), and hold there.
+//! - **Probe** (additive increase): after [`HOLD_WINDOWS`] windows of hold,
+//!   and after every decrease, try `limit + max(1, limit / 8)`; keep it if
+//!   throughput grew by at least half the step's proportion (a linear gain
+//!   would be all of it), else go back and hold.
+//! - **Decrease** (multiplicative): a 429 or 503 answer or a timeout seen by
+//!   any attempt, retried ones included (`RetryLayer` bumps the request's
+//!   congestion counter), halves the limit (at least 1), at most once per
+//!   window, since one overload answers many requests in flight at once;
+//!   then it probes upwards again, additively, never by slow start.
+//! - **Caps**: the limit never exceeds the cap the engine gives: the memory
+//!   budget divided by the block or chunk size for large transfers,
+//!   [`SMALL_BLOB_CAP`] for many small blobs.
+//!
+//! The controller is pure (time is passed in), so its tests drive it with a
+//! throughput model and no clock. The limiter reads tokio's clock, which
+//! tests can pause.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Where an adaptive transfer starts.
+pub(crate) const ADAPTIVE_START: usize = 8;
+/// The most requests in flight for many small blobs, whose buffers are small.
+pub(crate) const SMALL_BLOB_CAP: usize = 256;
+/// The least completions a window needs, so a low limit still averages a few.
+pub(crate) const MIN_WINDOW: usize = 4;
+/// The shortest window: on a near, fast link a window of a few dozen
+/// completions lasts a millisecond or two, and scheduling noise on a busy
+/// machine then swamps the throughput it measures.
+pub(crate) const MIN_WINDOW_TIME: std::time::Duration = std::time::Duration::from_millis(10);
+/// Slow start doubles while a doubling gains more than this share.
+pub(crate) const GROWTH: f64 = 0.10;
+/// A plateau settles on the smallest level within this share of the best.
+pub(crate) const NEAR_BEST: f64 = 0.95;
+/// The most windows the start level warms up for.
+pub(crate) const WARM_UP_MAX: u32 = 4;
+/// Windows held before probing upwards again.
+pub(crate) const HOLD_WINDOWS: u32 = 8;
+/// The most limit changes the trace keeps.
+const TRACE_MAX: usize = 256;
+
+/// Why the limit changed, as recorded in [`Controller::trace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Slow start doubled it.
+    Double,
+    /// A plateau settled on an earlier level.
+    Settle,
+    /// An additive probe raised it.
+    Probe,
+    /// A probe that gained nothing went back.
+    Revert,
+    /// A congestion signal halved it.
+    Halve,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// At the start level while its throughput still rises window after
+    /// window (fresh connections, the allocator's first pages), for at most
+    /// [`WARM_UP_MAX`] windows.
+    WarmUp { last: Option<f64>, windows: u32 },
+    /// Doubling; `previous` is the last level's throughput, `again` whether
+    /// this level already had a second window after gaining too little.
+    SlowStart { previous: Option<f64>, again: bool },
+    /// Measuring the current level before probing above it.
+    Baseline,
+    /// Trying a higher level; `from` and `base` are the level and throughput before it.
+    Probe { from: usize, base: f64 },
+    /// Staying; counts the windows held.
+    Hold { windows: u32 },
+}
+
+/// The completions since the window opened.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    done: usize,
+    /// Whether the limit was reached at some point in the window.
+    saturated: bool,
+    /// Whether the limit was already halved in this window.
+    halved: bool,
+}
+
+/// Decides the limit from completions and congestion signals; see the module docs.
+#[derive(Debug)]
+pub(crate) struct Controller {
+    limit: usize,
+    cap: usize,
+    phase: Phase,
+    window: Window,
+    in_flight: usize,
+    peak: usize,
+    halvings: u64,
+    /// Whether the current window follows a change (or the start), so its
+    /// completions include requests started under the old limit, or the
+    /// cost of opening connections: it is not measured.
+    settling: bool,
+    /// The throughput measured at each level tried in this slow start.
+    levels: Vec<(usize, f64)>,
+    trace: Vec<(Change, usize)>,
+}
+
+impl Controller {
+    /// A controller starting at `start` (within `1..=cap`).
+    pub(crate) fn new(start: usize, cap: usize, now: Instant) -> Self {
+        let cap = cap.max(1);
+        let limit = start.clamp(1, cap);
+        Controller {
+            limit,
+            cap,
+            phase: Phase::WarmUp { last: None, windows: 0 },
+            settling: true,
+            window: Window { start: now, done: 0, saturated: false, halved: false },
+            in_flight: 0,
+            peak: 0,
+            halvings: 0,
+            levels: Vec::new(),
+            trace: Vec::new(),
+        }
+    }
+
+    /// How many requests may be in flight now.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The most requests that were in flight at once.
+    pub(crate) fn peak(&self) -> usize {
+        self.peak
+    }
+
+    /// The limit's changes, oldest first (the first [`TRACE_MAX`]).
+    #[cfg(test)]
+    pub(crate) fn trace(&self) -> &[(Change, usize)] {
+        &self.trace
+    }
+
+    /// How many times a congestion signal halved the limit.
+    pub(crate) fn halvings(&self) -> u64 {
+        self.halvings
+    }
+
+    /// A request starts.
+    pub(crate) fn started(&mut self) {
+        self.in_flight += 1;
+        self.peak = self.peak.max(self.in_flight);
+        if self.in_flight >= self.limit {
+            self.window.saturated = true;
+        }
+    }
+
+    /// A request ended (answered, failed or dropped) at `now`.
+    pub(crate) fn completed(&mut self, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.window.done += 1;
+        let elapsed = now.saturating_duration_since(self.window.start);
+        if self.window.done >= self.limit.max(MIN_WINDOW) && elapsed >= MIN_WINDOW_TIME {
+            let seconds = elapsed.as_secs_f64().max(1e-9);
+            let throughput = self.window.done as f64 / seconds;
+            let measure = self.window.saturated && !self.settling;
+            self.settling = false;
+            self.open_window(now);
+            if measure {
+                self.measured(throughput);
+            }
+        }
+    }
+
+    /// A 429, a 503 or a timeout was seen at `now`: halve, once per window.
+    pub(crate) fn congested(&mut self, now: Instant) {
+        if self.window.halved {
+            return;
+        }
+        self.halvings += 1;
+        self.set(Change::Halve, (self.limit / 2).max(1));
+        tracing::debug!(limit = self.limit, "adaptive concurrency halved after a 429, a 503 or a timeout");
+        self.levels.clear();
+        self.phase = Phase::Baseline;
+        self.open_window(now);
+        self.window.halved = true;
+    }
+
+    fn open_window(&mut self, now: Instant) {
+        self.window = Window { start: now, done: 0, saturated: self.in_flight >= self.limit, halved: false };
+    }
+
+    fn set(&mut self, change: Change, limit: usize) {
+        let limit = limit.clamp(1, self.cap);
+        if limit != self.limit {
+            self.settling = true;
+            if self.trace.len() < TRACE_MAX {
+                self.trace.push((change, limit));
+            }
+        }
+        self.limit = limit;
+    }
+
+    /// One window at the current limit gave `throughput`.
+    fn measured(&mut self, throughput: f64) {
+        match self.phase {
+            Phase::WarmUp { last, windows } => {
+                if windows + 1 < WARM_UP_MAX && last.is_none_or(|l| throughput > l * (1.0 + GROWTH)) {
+                    self.phase = Phase::WarmUp { last: Some(throughput), windows: windows + 1 };
+                } else {
+                    self.phase = Phase::SlowStart { previous: None, again: false };
+                    self.measured(throughput);
+                }
+            }
+            Phase::SlowStart { previous, again } => {
+                // A level's best window counts: the first one after a change
+                // still carries the requests started at the level before.
+                let level = match self.levels.last_mut() {
+                    Some(last) if last.0 == self.limit => {
+                        last.1 = last.1.max(throughput);
+                        last.1
+                    }
+                    _ => {
+                        self.levels.push((self.limit, throughput));
+                        throughput
+                    }
+                };
+                let grew = previous.is_none_or(|p| level > p * (1.0 + GROWTH));
+                if grew && self.limit < self.cap {
+                    self.set(Change::Double, self.limit.saturating_mul(2));
+                    self.phase = Phase::SlowStart { previous: Some(level), again: false };
+                } else if !grew && !again {
+                    // One more window at this level before calling it a plateau.
+                    self.phase = Phase::SlowStart { previous, again: true };
+                } else {
+                    let best = self.levels.iter().map(|l| l.1).fold(0.0, f64::max);
+                    let settle = self.levels.iter().filter(|l| l.1 >= best * NEAR_BEST).map(|l| l.0).min();
+                    self.set(Change::Settle, settle.unwrap_or(self.limit));
+                    self.phase = Phase::Hold { windows: 0 };
+                }
+            }
+            Phase::Baseline => self.probe(throughput),
+            Phase::Probe { from, base } => {
+                let step = (self.limit - from) as f64 / from as f64;
+                if throughput >= base * (1.0 + step / 2.0) {
+                    self.probe(throughput);
+                } else {
+                    self.set(Change::Revert, from);
+                    self.phase = Phase::Hold { windows: 0 };
+                }
+            }
+            Phase::Hold { windows } if windows + 1 >= HOLD_WINDOWS => self.probe(throughput),
+            Phase::Hold { windows } => self.phase = Phase::Hold { windows: windows + 1 },
+        }
+    }
+
+    /// Tries one additive step above the current level, measured at `base`.
+    fn probe(&mut self, base: f64) {
+        if self.limit >= self.cap {
+            self.phase = Phase::Hold { windows: 0 };
+            return;
+        }
+        let from = self.limit;
+        self.set(Change::Probe, from + (from / 8).max(1));
+        self.phase = Phase::Probe { from, base };
+    }
+}
+
+/// Hands out permits up to a limit, fixed or moved by a [`Controller`].
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    state: Mutex<State>,
+    wake: Notify,
+    /// Bumped by `RetryLayer` for the requests that carry it.
+    congestion: Arc<AtomicU64>,
+}
+
+#[derive(Debug)]
+struct State {
+    controller: Controller,
+    adaptive: bool,
+    /// The congestion count already acted on.
+    seen: u64,
+}
+
+impl Limiter {
+    /// A limiter that adapts between 1 and `cap`.
+    pub(crate) fn adaptive(cap: usize) -> Arc<Self> {
+        Self::build(Controller::new(ADAPTIVE_START, cap, Instant::now()), true)
+    }
+
+    /// A limiter fixed at `n`.
+    pub(crate) fn fixed(n: usize) -> Arc<Self> {
+        Self::build(Controller::new(n, n, Instant::now()), false)
+    }
+
+    /// A limiter for `concurrency`, adapting up to `cap` when asked to.
+    pub(crate) fn for_concurrency(concurrency: super::Concurrency, cap: usize) -> Arc<Self> {
+        match concurrency {
+            super::Concurrency::Fixed(n) => Self::fixed(n),
+            _ => Self::adaptive(cap),
+        }
+    }
+
+    fn build(controller: Controller, adaptive: bool) -> Arc<Self> {
+        Arc::new(Limiter {
+            state: Mutex::new(State { controller, adaptive, seen: 0 }),
+            wake: Notify::new(),
+            congestion: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The counter to attach to requests (`Request::congestion`) so that
+    /// their throttled, timed-out or retried attempts reach the controller.
+    pub(crate) fn congestion_signal(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.congestion)
+    }
+
+    /// The most requests that were in flight at once.
+    pub(crate) fn peak(&self) -> usize {
+        self.lock().controller.peak()
+    }
+
+    /// How many times congestion halved the limit.
+    pub(crate) fn halvings(&self) -> u64 {
+        self.lock().controller.halvings()
+    }
+
+    /// The current limit.
+    #[cfg(test)]
+    pub(crate) fn limit(&self) -> usize {
+        self.lock().controller.limit()
+    }
+
+    /// The limit's changes so far.
+    #[cfg(test)]
+    pub(crate) fn trace(&self) -> Vec<(Change, usize)> {
+        self.lock().controller.trace().to_vec()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent even if a holder panicked: every update is one step.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits for a free place; the permit gives it back when dropped.
+    pub(crate) async fn acquire(self: &Arc<Self>) -> Permit {
+        loop {
+            // Registered before the check, so a release between the check
+            // and the wait still wakes this task.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.lock();
+                let controller = &mut state.controller;
+                if controller.in_flight < controller.limit() {
+                    controller.started();
+                    return Permit { limiter: Arc::clone(self) };
+                }
+            }
+            notified.await;
+        }
+    }
+
+    fn release(&self) {
+        let now = Instant::now();
+        {
+            let mut state = self.lock();
+            state.controller.completed(now);
+            let count = self.congestion.load(Ordering::Relaxed);
+            if count > state.seen {
+                state.seen = count;
+                if state.adaptive {
+                    state.controller.congested(now);
+                }
+            }
+        }
+        self.wake.notify_waiters();
+    }
+}
+
+/// One request's place in flight; dropping it reports the completion.
+#[derive(Debug)]
+pub(crate) struct Permit {
+    limiter: Arc<Limiter>,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.limiter.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Runs the controller against a model where `c` requests in flight
+    /// complete `throughput(c)` requests per second, for `windows` windows;
+    /// returns the limits it chose, one per window.
+    fn drive(controller: &mut Controller, throughput: impl Fn(usize) -> f64, windows: usize) -> Vec<usize> {
+        let mut now = Instant::now();
+        let mut limits = Vec::new();
+        for _ in 0..windows {
+            let c = controller.limit();
+            for _ in 0..c {
+                controller.started();
+            }
+            // One window: `c` completions (at least MIN_WINDOW, and enough
+            // to last MIN_WINDOW_TIME) at the model's rate.
+            let done = c.max(MIN_WINDOW).max((throughput(c) * MIN_WINDOW_TIME.as_secs_f64()).ceil() as usize + 1);
+            let step = Duration::from_secs_f64(1.0 / throughput(c));
+            for i in 0..done {
+                now += step;
+                controller.completed(now);
+                if i + c < done {
+                    controller.started();
+                }
+            }
+            // Whatever is still in flight ends with the window.
+            controller.in_flight = 0;
+            limits.push(controller.limit());
+        }
+        limits
+    }
+
+    fn linear_then_flat(rate: f64, capacity: f64) -> impl Fn(usize) -> f64 {
+        move |c| (c as f64 * rate).min(capacity)
+    }
+
+    #[test]
+    fn it_converges_within_90_percent_of_the_best_fixed_level() {
+        // 10 ms per request, 5,000 requests per second at most: the best
+        // fixed level is 50 and anything above it.
+        let model = linear_then_flat(100.0, 5_000.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now());
+        let limits = drive(&mut controller, &model, 40);
+        let best = (1..=256).map(&model).fold(0.0, f64::max);
+        let last = *limits.last().unwrap();
+        assert!(model(last) >= 0.9 * best, "settled at {last}: {limits:?}");
+        assert!(last > ADAPTIVE_START, "it grew: {limits:?}");
+    }
+
+    #[test]
+    fn it_stops_growing_near_the_knee() {
+        // More than 12 in flight gains nothing.
+        let model = linear_then_flat(100.0, 1_200.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now());
+        let limits = drive(&mut controller, &model, 60);
+        let highest = *limits.iter().max().unwrap();
+        assert!(highest <= 32, "slow start stops one doubling past the knee: {limits:?}");
+        let last = *limits.last().unwrap();
+        assert!((12..=24).contains(&last), "settled near the knee: {limits:?}");
+        assert!(model(last) >= 0.9 * 1_200.0);
+    }
+
+    #[test]
+    fn a_saturated_start_does_not_grow() {
+        // A fast near link: 8 in flight already take everything.
+        let model = linear_then_flat(1_000.0, 8_000.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now());
+        let limits = drive(&mut controller, &model, 30);
+        // Settling and two windows at 8, one doubling settled and measured twice, then back to 8.
+        assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
+    }
+
+    #[test]
+    fn a_congestion_signal_halves_it_once_per_window() {
+        let now = Instant::now();
+        let mut controller = Controller::new(32, 32, now);
+        controller.congested(now);
+        assert_eq!(controller.limit(), 16);
+        // A burst of 503s answering the requests already in flight is one signal.
+        controller.congested(now);
+        assert_eq!(controller.limit(), 16);
+        assert_eq!(controller.trace(), &[(Change::Halve, 16)]);
+        let mut one = Controller::new(1, 32, now);
+        one.congested(now);
+        assert_eq!(one.limit(), 1, "never below 1");
+    }
+
+    #[test]
+    fn after_a_decrease_it_climbs_back_additively() {
+        let model = linear_then_flat(100.0, 6_400.0);
+        let mut controller = Controller::new(64, 64, Instant::now());
+        controller.congested(Instant::now());
+        assert_eq!(controller.limit(), 32);
+        let limits = drive(&mut controller, &model, 20);
+        // Steps of an eighth, never a doubling.
+        for pair in limits.windows(2) {
+            assert!(pair[1] <= pair[0] + (pair[0] / 8).max(1), "{limits:?}");
+        }
+        assert!(*limits.last().unwrap() > 40, "{limits:?}");
+    }
+
+    #[test]
+    fn it_never_exceeds_the_memory_cap() {
+        // 256 MiB of 8 MiB blocks: 32, whatever the link would take.
+        let model = linear_then_flat(100.0, 1e9);
+        let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now());
+        let limits = drive(&mut controller, &model, 50);
+        assert!(limits.iter().all(|&l| l <= 32), "{limits:?}");
+        assert_eq!(*limits.last().unwrap(), 32);
+        assert!(controller.peak() <= 32);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limiter_holds_requests_beyond_the_limit_and_reports_congestion() {
+        let limiter = Limiter::fixed(2);
+        let a = limiter.acquire().await;
+        let _b = limiter.acquire().await;
+        let mut third = Box::pin(limiter.acquire());
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(third.as_mut().poll(&mut cx).is_pending(), "a third waits");
+        drop(a);
+        let _c = third.await;
+        assert_eq!(limiter.peak(), 2);
+
+        let adaptive = Limiter::adaptive(32);
+        assert_eq!(adaptive.limit(), ADAPTIVE_START);
+        let permit = adaptive.acquire().await;
+        adaptive.congestion_signal().fetch_add(1, Ordering::Relaxed);
+        drop(permit);
+        assert_eq!(adaptive.limit(), ADAPTIVE_START / 2);
+        assert_eq!(adaptive.trace(), vec![(Change::Halve, ADAPTIVE_START / 2)]);
+    }
+}
