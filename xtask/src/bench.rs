@@ -12,6 +12,7 @@ use azblob::transport::{Method, Request};
 use azblob::BlobServiceClient;
 use azblob_testkit::{Emulator, EmulatorOptions};
 
+use crate::bench_table::{Row, Table};
 use crate::{cargo, run_step};
 
 const MIB: u64 = 1024 * 1024;
@@ -27,35 +28,38 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     // Named for this process: two benches at once (other work trees) would otherwise share one file.
     let source = dir.join(format!("bench-source-{}.bin", std::process::id()));
     write_source(&source, size_mib * MIB).map_err(|e| format!("cannot write {}: {e}", source.display()))?;
-    if let Some(ms) = options.latency_ms {
-        let result = crate::bench_latency::run(&exe, &source, ms);
-        let _ = std::fs::remove_file(&source);
-        return result;
-    }
 
     let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
     let sink = SinkProcess::spawn(&exe, port, &[])?;
     println!("sink server on 127.0.0.1:{port}; source {} MiB in {}", size_mib, dir.display());
     let sink_endpoint = format!("http://127.0.0.1:{port}/devstoreaccount1");
-    // azblob, the peers and the CLI's start-up on the sink, in rounds (bench_peers.rs).
-    let mut table = crate::bench_table::Table::default();
+    // azblob, the peers and the CLI's start-up on the sink, in rounds
+    // (bench_peers.rs), then the transfers over TLS (bench_tls.rs): one table.
+    let mut table = Table::default();
     crate::bench_peers::sink_rounds(&exe, WORKLOADS, &options, &sink_endpoint, &source, &mut table)?;
-    println!("{}{}", table.render(options.rounds), table.ratios("sink"));
     drop(sink);
-
-    println!(
-        "{:<14} {:<16} {:>10} {:>12} {:>12} {:>14}",
-        "server", "workload", "MB/s", "CPU-s/GB", "peak RSS MiB", "notes"
-    );
     if options.tls {
-        crate::bench_tls::run(&exe, &source)?;
+        crate::bench_tls::run(&exe, &source, options.rounds, &mut table)?;
+    }
+    println!(
+        "{}{}{}",
+        table.render(options.rounds),
+        table.ratios("sink"),
+        table.tls_costs("sink", crate::bench_tls::TLS_SERVER)
+    );
+    if let Some(ms) = options.latency_ms.filter(|&ms| ms > 0) {
+        crate::bench_latency::run(&exe, &source, ms)?;
     }
 
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
     create_container(&emulator.endpoint())?;
+    let mut azurite = Table::default();
     for workload in WORKLOADS {
-        worker(&exe, "azurite", &emulator.endpoint(), workload, &source)?;
+        let mut command = Command::new(&exe);
+        command.args(["bench-worker", workload, &emulator.endpoint()]).arg(&source);
+        azurite.push(Row::parse("azurite", "azblob", &line_of(&mut command, &format!("{workload} on Azurite"))?)?);
     }
+    println!("\n{}", azurite.render(1));
     let _ = std::fs::remove_file(&source);
     Ok(())
 }
@@ -84,30 +88,13 @@ impl Drop for SinkProcess {
     }
 }
 
-fn worker(exe: &Path, server: &str, endpoint: &str, workload: &str, source: &Path) -> Result<(), String> {
-    worker_with(Command::new(exe), server, endpoint, workload, source)
-}
-
-/// Runs one workload with `command` (a worker binary, with its environment).
-pub(crate) fn worker_with(
-    mut command: Command,
-    server: &str,
-    endpoint: &str,
-    workload: &str,
-    source: &Path,
-) -> Result<(), String> {
-    let output = command
-        .args(["bench-worker", workload, endpoint])
-        .arg(source)
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| e.to_string())?;
+/// Runs a worker and returns its one line of output.
+pub(crate) fn line_of(command: &mut Command, what: &str) -> Result<String, String> {
+    let output = command.stderr(Stdio::inherit()).output().map_err(|e| format!("{what}: cannot start: {e}"))?;
     if !output.status.success() {
-        return Err(format!("{workload} on {server} failed"));
+        return Err(format!("{what} failed ({})", output.status));
     }
-    let line = String::from_utf8_lossy(&output.stdout);
-    println!("{server:<14} {}", line.trim());
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// Runs one workload in this process and prints one result line.
@@ -131,10 +118,14 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
         }
         let cpu0 = cpu_seconds();
         let started = Instant::now();
-        let note = match workload.as_str() {
+        // What a run leaves (the downloaded buffer or file) is freed after
+        // its line is printed, as the peers' workers do: the clock stops
+        // when the data is in place, not after munmap or unlink.
+        let download_path = source.with_extension("download");
+        let (note, result) = match workload.as_str() {
             "upload-file" => {
                 let r = blob.upload(azblob::UploadSource::file(&source)).await.map_err(|e| e.to_string())?;
-                format!("{} blocks", r.blocks)
+                (format!("{} blocks", r.blocks), None)
             }
             "upload-memory" => {
                 // The source is read before the clock starts, as peers that upload from memory do.
@@ -147,19 +138,20 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
             }
             "download-memory" => {
                 let data = blob.download().await.map_err(|e| e.to_string())?;
-                format!("{} bytes", data.len())
+                (format!("{} bytes", data.len()), Some(data))
             }
             "download-file" => {
-                let path = source.with_extension("download");
-                blob.download_to_file(&path).await.map_err(|e| e.to_string())?;
-                let _ = std::fs::remove_file(&path);
-                "tmpfs file".into()
+                blob.download_to_file(&download_path).await.map_err(|e| e.to_string())?;
+                ("tmpfs file".into(), None)
             }
             "small-put-get" => return small_put_get(&client).await,
             "list-5000" => return list_5000(&client).await,
             other => return Err(format!("unknown workload {other}")),
         };
-        print_line(workload, size, started, cpu0, &note)
+        print_line(workload, size, started, cpu0, &note)?;
+        drop(result);
+        let _ = std::fs::remove_file(&download_path);
+        Ok(())
     })
 }
 

@@ -133,8 +133,10 @@ pub(crate) async fn worker_main(
             let options = DownloadOptions { concurrency, ..DownloadOptions::default() };
             let (cpu0, started) = (crate::bench::cpu_seconds(), Instant::now());
             let r = blob.download_to_file_opts(&path, &options).await.map_err(err)?;
+            // Removed after the line, as in the plain download (bench.rs).
+            let line = print_line(&label, size, started, cpu0, &format!("peak {}", r.peak_concurrency));
             let _ = std::fs::remove_file(&path);
-            print_line(&label, size, started, cpu0, &format!("peak {}", r.peak_concurrency))
+            line
         }
         "put-64KiB" => {
             let items = names().map(|n| (n, small.clone())).collect::<Vec<_>>();

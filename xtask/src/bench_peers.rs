@@ -18,6 +18,8 @@ use crate::{cargo, run_step};
 const PEERS: &[&str] = &["object_store", "opendal"];
 const PEER_WORKLOADS: &[&str] =
     &["upload-memory", "upload-one-put", "download-memory", "download-mem-c8", "small-put-get", "list-5000"];
+/// The client name of `--baseline`'s runs.
+const BASELINE: &str = "azblob-base";
 /// Runs of `azblob stat` per round for the start-up figure.
 const CLI_RUNS: usize = 50;
 
@@ -32,20 +34,32 @@ pub(crate) struct Options {
     pub(crate) peers: bool,
     /// Only the runs whose `CLIENT WORKLOAD` contains this text.
     pub(crate) only: Option<String>,
-    /// Whether the transfers run again over TLS (`--tls`, bench_tls.rs).
+    /// Whether the transfers run again over TLS (bench_tls.rs; `--no-tls` skips it).
     pub(crate) tls: bool,
-    /// `--latency-ms N`: the adaptive-concurrency section instead (bench_latency.rs).
+    /// The latency of the adaptive-concurrency section (bench_latency.rs;
+    /// default 10 ms, `--latency-ms 0` skips it).
     pub(crate) latency_ms: Option<u64>,
+    /// `--baseline XTASK`: another build's xtask binary whose worker runs
+    /// beside azblob's, as `azblob-base` (before and after in one run).
+    pub(crate) baseline: Option<PathBuf>,
 }
 
 /// The usage line of `cargo xtask bench`.
 pub(crate) const USAGE: &str =
-    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN] [--tls] [--latency-ms N]";
+    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN] [--no-tls] [--latency-ms N] [--baseline XTASK]";
 
 impl Options {
     /// Reads the bench's arguments.
     pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options { size_mib: 1024, rounds: 3, peers: true, only: None, tls: false, latency_ms: None };
+        let mut options = Options {
+            size_mib: 1024,
+            rounds: 3,
+            peers: true,
+            only: None,
+            tls: true,
+            latency_ms: Some(10),
+            baseline: None,
+        };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
@@ -60,7 +74,8 @@ impl Options {
                         n.parse().ok().filter(|&r| r > 0).ok_or(format!("--rounds {n:?} is not a count"))?;
                 }
                 "--no-peers" => options.peers = false,
-                "--tls" => options.tls = true,
+                "--no-tls" => options.tls = false,
+                "--baseline" => options.baseline = Some(PathBuf::from(value()?)),
                 "--latency-ms" => {
                     let n = value()?;
                     options.latency_ms = Some(n.parse().map_err(|_| format!("--latency-ms {n:?} is not a number"))?);
@@ -90,13 +105,19 @@ pub(crate) fn sink_rounds(
 ) -> Result<(), String> {
     let peer = if options.peers { Some(build_peers()?) } else { None };
     let cli = if options.wants("azblob-cli", "stat") { Some(build_cli()?) } else { None };
-    let schedule = schedule(workloads, peer.is_some());
+    let schedule = schedule(workloads, peer.is_some(), options.baseline.is_some());
     for round in 1..=options.rounds {
         eprintln!("xtask: bench round {round} of {}", options.rounds);
         for (client, workload) in schedule.iter().filter(|(c, w)| options.wants(c, w)) {
             let mut command = match (*client, &peer) {
                 ("azblob", _) => {
                     let mut command = Command::new(xtask);
+                    command.args(["bench-worker", workload.as_str(), endpoint]);
+                    command
+                }
+                (BASELINE, _) => {
+                    let Some(baseline) = &options.baseline else { continue };
+                    let mut command = Command::new(baseline);
                     command.args(["bench-worker", workload.as_str(), endpoint]);
                     command
                 }
@@ -107,7 +128,7 @@ pub(crate) fn sink_rounds(
                 }
                 (_, None) => continue,
             };
-            let line = line_of(command.arg(source), &format!("{client} {workload}"))?;
+            let line = crate::bench::line_of(command.arg(source), &format!("{client} {workload}"))?;
             table.push(Row::parse("sink", client, &line)?);
         }
         if let Some(cli) = &cli {
@@ -118,7 +139,7 @@ pub(crate) fn sink_rounds(
 }
 
 /// The runs of one round, interleaved by kind of workload.
-fn schedule(workloads: &[&str], peers: bool) -> Vec<(&'static str, String)> {
+fn schedule(workloads: &[&str], peers: bool, baseline: bool) -> Vec<(&'static str, String)> {
     let kind = |w: &str| w.split('-').next().unwrap_or(w).to_owned();
     let peer_runs = |k: Option<&str>| {
         let wanted: Vec<(&'static str, String)> = PEERS
@@ -139,6 +160,9 @@ fn schedule(workloads: &[&str], peers: bool) -> Vec<(&'static str, String)> {
     let mut kinds_done: Vec<String> = Vec::new();
     for (i, workload) in workloads.iter().enumerate() {
         runs.push(("azblob", (*workload).to_owned()));
+        if baseline {
+            runs.push((BASELINE, (*workload).to_owned()));
+        }
         let k = kind(workload);
         // The peers follow the last of azblob's workloads of a kind.
         let last_of_kind = !workloads[i + 1..].iter().any(|w| kind(w) == k);
@@ -149,15 +173,6 @@ fn schedule(workloads: &[&str], peers: bool) -> Vec<(&'static str, String)> {
     }
     runs.extend(peer_runs(None));
     runs
-}
-
-/// Runs a worker and returns its one line of output.
-fn line_of(command: &mut Command, what: &str) -> Result<String, String> {
-    let output = command.stderr(Stdio::inherit()).output().map_err(|e| format!("{what}: cannot start: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("{what} on the sink failed ({})", output.status));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// Builds `bench/peers` (locked to its Cargo.lock) into `<target>/peers`; returns `peer-worker`.
@@ -233,7 +248,7 @@ mod tests {
     #[test]
     fn the_peers_follow_azblob_workload_by_workload() {
         let ours = ["upload-file", "upload-memory", "download-file", "small-put-get", "tls-only"];
-        let runs = schedule(&ours, true);
+        let runs = schedule(&ours, true, false);
         let names: Vec<String> = runs.iter().map(|(c, w)| format!("{c} {w}")).collect();
         let at = |name: &str| names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {names:?}"));
         assert!(at("azblob upload-memory") < at("object_store upload-memory"));
@@ -243,7 +258,10 @@ mod tests {
         // Peer workloads of a kind azblob does not run come last.
         assert_eq!(names.last().map(String::as_str), Some("opendal list-5000"));
         assert_eq!(runs.len(), ours.len() + PEERS.len() * PEER_WORKLOADS.len());
-        assert_eq!(schedule(&ours, false).len(), ours.len());
+        assert_eq!(schedule(&ours, false, false).len(), ours.len());
+        let with_baseline = schedule(&ours, false, true);
+        assert_eq!(with_baseline.len(), 2 * ours.len());
+        assert_eq!(with_baseline[1], (BASELINE, ours[0].to_owned()), "the baseline runs right after azblob");
     }
 
     #[test]

@@ -152,7 +152,7 @@ impl Table {
             let on_server = || medians.iter().filter(|r| r.server == server);
             let azblob = on_server().find(|r| r.client == "azblob" && r.workload == ours).and_then(|r| r.mb_s);
             let best = on_server()
-                .filter(|r| r.client != "azblob" && r.workload.starts_with(theirs))
+                .filter(|r| !r.client.starts_with("azblob") && r.workload.starts_with(theirs))
                 .filter_map(|r| r.mb_s.map(|v| (v, r)))
                 .max_by(|a, b| a.0.total_cmp(&b.0));
             if let (Some(azblob), Some((best, peer))) = (azblob, best) {
@@ -161,6 +161,30 @@ impl Table {
                     azblob / best,
                     peer.client,
                     peer.workload
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl Table {
+    /// What TLS costs each client on `tls_server` over the same workload on
+    /// `plain_server`: the difference in client CPU-s/GB, one line per
+    /// client and workload that ran on both.
+    pub(crate) fn tls_costs(&self, plain_server: &str, tls_server: &str) -> String {
+        let medians = self.medians();
+        let mut out = String::new();
+        for tls in medians.iter().filter(|r| r.server == tls_server) {
+            let plain = medians
+                .iter()
+                .find(|r| r.server == plain_server && tls.client.starts_with(&r.client) && r.workload == tls.workload);
+            if let (Some(with), Some(without)) = (tls.cpu_s_per_gb, plain.and_then(|r| r.cpu_s_per_gb)) {
+                out.push_str(&format!(
+                    "TLS cost, {} {}: {:+.2} CPU-s/GB over plain HTTP (target <= +0.30)\n",
+                    tls.client,
+                    tls.workload,
+                    with - without
                 ));
             }
         }

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::bench_table::{Row, Table};
 use crate::sink_tls::BenchCa;
 
 /// The environment variable that hands the worker the CA certificate (PEM file) to trust.
@@ -38,23 +39,31 @@ fn install_provider() {}
 const WORKLOADS: &[&str] = &["upload-file", "upload-memory", "download-file", "download-memory"];
 
 /// Runs the transfer workloads against a TLS sink with `exe` (ring) and a
-/// second worker built with aws-lc-rs, printing one line each.
-pub(crate) fn run(exe: &Path, source: &Path) -> Result<(), String> {
+/// second worker built with aws-lc-rs, `rounds` times, into `table` (server
+/// `sink+tls`, clients `azblob/ring` and `azblob/aws-lc-rs`).
+pub(crate) fn run(exe: &Path, source: &Path, rounds: usize, table: &mut Table) -> Result<(), String> {
     let aws_lc = build_aws_lc_worker()?;
     let ca = BenchCa::generate(&azblob_testkit::scratch_dir().join("bench-tls"))?;
     let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
     let sink = crate::bench::SinkProcess::spawn(exe, port, &[&"--tls", &ca.server_cert, &ca.server_key])?;
     let endpoint = format!("https://127.0.0.1:{port}/devstoreaccount1");
-    for workload in WORKLOADS {
-        for (provider, worker) in [("ring", exe), ("aws-lc-rs", aws_lc.as_path())] {
-            let mut command = Command::new(worker);
-            command.env(CA_ENV, &ca.ca_cert);
-            crate::bench::worker_with(command, &format!("tls {provider}"), &endpoint, workload, source)?;
+    for round in 1..=rounds {
+        eprintln!("xtask: TLS round {round} of {rounds}");
+        for workload in WORKLOADS {
+            for (provider, worker) in [("ring", exe), ("aws-lc-rs", aws_lc.as_path())] {
+                let mut command = Command::new(worker);
+                command.env(CA_ENV, &ca.ca_cert).args(["bench-worker", workload, &endpoint]).arg(source);
+                let line = crate::bench::line_of(&mut command, &format!("{workload} over TLS with {provider}"))?;
+                table.push(Row::parse(TLS_SERVER, &format!("azblob/{provider}"), &line)?);
+            }
         }
     }
     drop(sink);
     Ok(())
 }
+
+/// The server name of the TLS rows.
+pub(crate) const TLS_SERVER: &str = "sink+tls";
 
 /// Builds the worker with the `aws-lc-rs` feature in its own target
 /// directory, so neither build invalidates the other's cache.
