@@ -25,12 +25,12 @@
 //!   include requests started under the old limit, which made a doubling
 //!   look like a gain on a saturated machine.
 //! - **Warm-up**: the start level is measured until its throughput stops
-//!   rising by more than 10% from one window to the next (at most
+//!   rising by more than 25% from one window to the next (at most
 //!   [`WARM_UP_MAX`] windows): a large transfer's first hundreds of MiB run
 //!   slower while connections and the allocator warm up, and measured
 //!   against that, a doubling looked like a gain.
 //! - **Slow start**: while a level's throughput beats the previous level's
-//!   by more than 10% ([`GROWTH`]), double the limit. A level that gains
+//!   by more than 25% ([`GROWTH`]), double the limit. A level that gains
 //!   less gets a second window and counts its better one, so one noisy
 //!   window does not end the growth.
 //! - **Plateau**: when a doubling gained less than that, settle on the
@@ -70,7 +70,7 @@ pub(crate) const MIN_WINDOW: usize = 4;
 /// machine then swamps the throughput it measures.
 pub(crate) const MIN_WINDOW_TIME: std::time::Duration = std::time::Duration::from_millis(10);
 /// Slow start doubles while a doubling gains more than this share.
-pub(crate) const GROWTH: f64 = 0.10;
+pub(crate) const GROWTH: f64 = 0.25;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
 /// The most windows the start level warms up for.
