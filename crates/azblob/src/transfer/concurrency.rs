@@ -30,9 +30,9 @@
 //!   slower while connections and the allocator warm up, and measured
 //!   against that, a doubling looked like a gain.
 //! - **Slow start**: while a level's throughput beats the previous level's
-//!   by more than 25% ([`GROWTH`]), double the limit. A level that gains
-//!   less gets a second window and counts its better one, so one noisy
-//!   window does not end the growth.
+//!   by more than 25% ([`GROWTH`]), double the limit. Every level is
+//!   measured over two windows and counts their mean, so one noisy window
+//!   neither starts nor ends the growth.
 //! - **Plateau**: when a doubling gained less than that, settle on the
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
@@ -102,7 +102,7 @@ enum Phase {
     /// [`WARM_UP_MAX`] windows.
     WarmUp { last: Option<f64>, windows: u32 },
     /// Doubling; `previous` is the last level's throughput, `again` whether
-    /// this level already had a second window after gaining too little.
+    /// this level's first window is in (each level is measured over two).
     SlowStart { previous: Option<f64>, again: bool },
     /// Measuring the current level before probing above it.
     Baseline,
@@ -249,11 +249,14 @@ impl Controller {
                 }
             }
             Phase::SlowStart { previous, again } => {
-                // A level's best window counts: the first one after a change
-                // still carries the requests started at the level before.
+                // Every level is measured over two windows and counts their
+                // mean: one window's noise (a stall of the other core's
+                // process, the first pages of new buffers) made a level
+                // that gained nothing look like a gain, and a level that
+                // gained look like a plateau.
                 let level = match self.levels.last_mut() {
                     Some(last) if last.0 == self.limit => {
-                        last.1 = last.1.max(throughput);
+                        last.1 = (last.1 + throughput) / 2.0;
                         last.1
                     }
                     _ => {
@@ -261,13 +264,14 @@ impl Controller {
                         throughput
                     }
                 };
+                if !again {
+                    self.phase = Phase::SlowStart { previous, again: true };
+                    return;
+                }
                 let grew = previous.is_none_or(|p| level > p * (1.0 + GROWTH));
                 if grew && self.limit < self.cap {
                     self.set(Change::Double, self.limit.saturating_mul(2));
                     self.phase = Phase::SlowStart { previous: Some(level), again: false };
-                } else if !grew && !again {
-                    // One more window at this level before calling it a plateau.
-                    self.phase = Phase::SlowStart { previous, again: true };
                 } else {
                     let best = self.levels.iter().map(|l| l.1).fold(0.0, f64::max);
                     let settle = self.levels.iter().filter(|l| l.1 >= best * NEAR_BEST).map(|l| l.0).min();
