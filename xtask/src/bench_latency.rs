@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use azblob::{Concurrency, DownloadOptions, GetBlobsOptions, PutBlobsOptions, UploadOptions, UploadSource};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 
 use crate::bench::{print_line, SinkProcess};
 
@@ -158,26 +158,7 @@ pub(crate) async fn worker_main(
                 .await;
             blobs_line(&label, started, cpu0, failed)
         }
-        "list-5000" => {
-            let items = (0..5000).map(|i| (format!("list/{i:05}"), bytes::Bytes::from_static(b"x")));
-            container.put_blobs(items).for_each(|_| async {}).await;
-            let options = azblob::ListBlobsOptions { prefix: Some("list/".into()), ..Default::default() };
-            let started = Instant::now();
-            let count = container
-                .list_blobs_opts(&options)
-                .try_fold(0usize, |n, _| async move { Ok(n + 1) })
-                .await
-                .map_err(err)?;
-            println!(
-                "{:<16} {:>10} {:>12} {:>12.0} {:>14}",
-                "list 5,000",
-                "-",
-                "-",
-                crate::bench::peak_rss_mib(),
-                format!("{count} in {:.3} s", started.elapsed().as_secs_f64())
-            );
-            Ok(())
-        }
+        "list-5000" => crate::bench::list_5000(client).await,
         other => Err(format!("unknown latency workload {other}")),
     }
 }
