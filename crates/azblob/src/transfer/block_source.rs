@@ -32,8 +32,8 @@ use crate::ops::block_blob::MAX_BLOCKS;
 /// in memory cost nothing more to send whole, so for them the limit is
 /// `single_put_max`; a file or a stream would have to be read into memory
 /// first, so for them it is also capped at the memory a block upload holds
-/// (`UploadOptions::memory_bound`: `block_size × n` when fixed, the memory
-/// budget when adaptive).
+/// (`UploadOptions::memory_bound`: `block_size × n` when fixed, the blocks
+/// of the start level within the memory budget when adaptive).
 pub(crate) fn single_put_limit(options: &UploadOptions, in_memory: bool) -> u64 {
     if in_memory {
         return options.single_put_max;
@@ -327,9 +327,11 @@ mod tests {
         assert_eq!(single_put_limit(&o, false), 64 * MIB);
         let small = options(MIB, 8 * MIB, 8);
         assert_eq!(single_put_limit(&small, false), MIB);
-        // Adaptive: the memory budget is the bound.
-        let adaptive = UploadOptions { single_put_max: 256 * MIB, memory_budget: 32 * MIB, ..UploadOptions::default() };
-        assert_eq!(single_put_limit(&adaptive, false), 32 * MIB);
+        // Adaptive: the start level's blocks, within the memory budget.
+        let adaptive = UploadOptions { single_put_max: 256 * MIB, ..UploadOptions::default() };
+        assert_eq!(single_put_limit(&adaptive, false), 64 * MIB);
+        let tight = UploadOptions { single_put_max: 256 * MIB, memory_budget: 32 * MIB, ..UploadOptions::default() };
+        assert_eq!(single_put_limit(&tight, false), 32 * MIB);
     }
 
     async fn opened_reader(len: usize, o: &UploadOptions) -> BlockSource {

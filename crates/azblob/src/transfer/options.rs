@@ -164,11 +164,15 @@ impl UploadOptions {
         validate_budget(self.concurrency, self.memory_budget, self.block_size, "block")
     }
 
-    /// The most bytes of blocks the upload holds: its buffers × block size.
+    /// The bytes of blocks a block upload holds at its start: `block_size ×
+    /// n` when fixed; when adaptive, the blocks of its start level (8),
+    /// within the budget. The budget is the ceiling the concurrency may grow
+    /// to, not an amount to read before sending: a 200 MiB file still goes
+    /// in parallel, resumable blocks rather than one Put Blob held whole.
     pub(crate) fn memory_bound(&self) -> u64 {
         match self.concurrency {
             Concurrency::Fixed(n) => self.block_size.saturating_mul(n as u64),
-            _ => self.memory_budget,
+            _ => self.block_size.saturating_mul(super::concurrency::ADAPTIVE_START as u64).min(self.memory_budget),
         }
     }
 }
@@ -308,8 +312,10 @@ mod budget_tests {
     }
 
     #[test]
-    fn the_memory_bound_is_the_budget_when_adaptive_and_n_blocks_when_fixed() {
-        assert_eq!(UploadOptions::default().memory_bound(), DEFAULT_MEMORY_BUDGET);
+    fn the_memory_bound_is_the_start_level_within_the_budget_when_adaptive_and_n_blocks_when_fixed() {
+        assert_eq!(UploadOptions::default().memory_bound(), 8 * DEFAULT_BLOCK_SIZE);
+        let tight = UploadOptions { memory_budget: 3 * DEFAULT_BLOCK_SIZE, ..Default::default() };
+        assert_eq!(tight.memory_bound(), 3 * DEFAULT_BLOCK_SIZE);
         let fixed = UploadOptions { concurrency: 3.into(), ..Default::default() };
         assert_eq!(fixed.memory_bound(), 3 * DEFAULT_BLOCK_SIZE);
         assert_eq!(Concurrency::Adaptive.buffers(DEFAULT_BLOCK_SIZE, DEFAULT_MEMORY_BUDGET), 32);
