@@ -1,4 +1,4 @@
-//! `cargo xtask bench --tls`: the transfers again over HTTPS, once with each
+//! The TLS part of `cargo xtask bench` (`--no-tls` skips it): the transfers again over HTTPS, once with each
 //! rustls crypto provider the client can be built with.
 //!
 //! The worker learns the CA to trust from `AZBLOB_BENCH_CA`. ring is the

@@ -40,13 +40,13 @@ Commands:
   bench   throughput, CPU time and peak memory against a fast sink server,
           azblob beside the peer clients of bench/peers (object_store,
           opendal) in interleaved rounds with medians and the ratio to the
-          best peer, the azblob CLI's start-up, with --tls the transfers
-          over HTTPS (ring and aws-lc-rs), then azblob against Azurite
-          (release build)           [--size-mib N] [--rounds N, default 3]
-                                    [--no-peers] [--only PATTERN] [--tls]
-          --latency-ms N instead: adaptive concurrency against fixed
-          1..64 on a sink N ms away, and against 8 on the plain sink
-                                                       [--latency-ms N]
+          best peer, the azblob CLI's start-up, the transfers over HTTPS
+          (ring and aws-lc-rs), adaptive concurrency against fixed 1..64
+          on a sink 10 ms away, then azblob against Azurite (release build)
+                                    [--size-mib N] [--rounds N, default 3]
+                                    [--no-peers] [--only PATTERN] [--no-tls]
+                                    [--latency-ms N, 0 skips]
+                                    [--baseline XTASK of another build]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]

@@ -67,7 +67,7 @@ pub use crate::redact::{redact_url, redact_url_text, Secret};
 pub use crate::transfer::{
     Concurrency, DownloadOptions, DownloadReport, ProgressSink, TransferProgress, UploadOptions, UploadReport,
     UploadSource, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MEMORY_BUDGET,
-    DEFAULT_SINGLE_PUT_MAX,
+    DEFAULT_SINGLE_PUT_MAX, MAX_IN_FLIGHT,
 };
 
 /// The README's example, compiled as a doctest so it cannot rot.

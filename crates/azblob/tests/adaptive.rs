@@ -77,6 +77,38 @@ async fn an_adaptive_upload_through_503s_backs_off_and_stays_byte_exact() {
     assert!(stored == data, "the stored blob differs from the source");
 }
 
+/// A file upload takes the buffer pool and the limiter together: under
+/// 503s that halve the level, with the whole blob's MD5 fed in order (a
+/// block holding a place waits for the blocks before it), it ends, holds no
+/// more block buffers than its budget, and stores the exact bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adaptive_file_upload_with_md5_stays_within_its_budget_under_503s() {
+    let direct = support::client();
+    let container = support::new_container(&direct, "adaptive-file").await;
+    let proxy = throttling(|r| r.has_query("comp", "block"));
+    let client = through(&proxy);
+    let data = pseudo_random_bytes(12 * MIB, 11);
+    let dir = support::scratch("adaptive-file");
+    let path = dir.join("source.bin");
+    std::fs::write(&path, &data).unwrap();
+    let blob = client.blob(container.name(), "file");
+    let options = UploadOptions {
+        block_size: 256 * KIB,
+        memory_budget: 4 * 256 * KIB,
+        single_put_max: 0,
+        blob_md5: true,
+        ..UploadOptions::default()
+    };
+    let report = blob.upload_opts(azblob::UploadSource::file(&path), &options).await.unwrap();
+    assert_eq!(report.blocks, 48);
+    assert!(report.peak_buffer_bytes <= 4 * 256 * KIB, "{report:?}");
+    assert!(report.peak_concurrency <= 4, "{report:?}");
+    assert!(report.concurrency_backoffs >= 1, "{report:?}");
+    let stored = direct.blob(container.name(), "file").download().await.unwrap();
+    assert!(stored == data, "the stored blob differs from the source");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_adaptive_download_through_503s_backs_off_and_stays_byte_exact() {
     let direct = support::client();

@@ -67,6 +67,15 @@ pub(crate) enum BlockLoad {
 }
 
 impl BlockLoad {
+    /// Whether this load ends in a request: false for a block a resumed
+    /// upload only reads to feed the whole blob's MD5.
+    pub(crate) fn sends(&self) -> bool {
+        match self {
+            BlockLoad::Ready { send, .. } | BlockLoad::File { send, .. } => *send,
+            BlockLoad::Failed(_) => true,
+        }
+    }
+
     /// The block's bytes, hashed for `hashes` as they are read.
     pub(crate) async fn load(self, hashes: &BlockHashes) -> Result<Block> {
         match self {

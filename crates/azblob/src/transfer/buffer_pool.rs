@@ -86,7 +86,8 @@ impl BufferPool {
     /// handout of it are gone.
     pub(crate) fn new(capacity: usize, buffer_size: usize, gauge: &Arc<BufferGauge>) -> Self {
         let home = Home {
-            free: Mutex::new(Vec::with_capacity(capacity)),
+            // Buffers are made as they are first asked for, so the list starts empty.
+            free: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(capacity.max(1))),
             buffer_size,
             gauge: Arc::clone(gauge),

@@ -3,7 +3,9 @@
 //!
 //! The engines keep their `buffer_unordered`/`buffered` combinator, bounded
 //! by the cap (what the memory budget allows), and each request takes a
-//! [`Permit`] from a [`Limiter`] before it loads or sends its data. The
+//! [`Permit`] from a [`Limiter`] before it loads or sends its data (a
+//! stream's blocks are read as the combinator pulls them, so a stream
+//! upload holds up to the cap's blocks, within the budget). The
 //! limiter lets `limit` permits out at once; the [`Controller`] moves
 //! `limit`. A fixed concurrency is a limiter whose limit never moves, so the
 //! engines have one path.
@@ -12,7 +14,8 @@
 //!
 //! - **Start** at 8 ([`ADAPTIVE_START`], the former fixed default), or the
 //!   cap if lower: on a fast, near link 8 is already at the plateau, so an
-//!   adaptive transfer is never slower than the old default there.
+//!   adaptive transfer pays there only for its probes above 8 (the bench
+//!   measures what they cost).
 //! - **Measure** throughput as completions per second over a *window*: the
 //!   completions since the last change, closed once there are as many as the
 //!   limit (at least [`MIN_WINDOW`]), which is about one round trip at that
@@ -53,14 +56,15 @@
 //! throughput model and no clock. The limiter reads tokio's clock, which
 //! tests can pause.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::Notify;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Where an adaptive transfer starts.
-pub(crate) const ADAPTIVE_START: usize = 8;
+pub(crate) const ADAPTIVE_START: usize = super::options::DEFAULT_CONCURRENCY;
 /// The most requests in flight for many small blobs, whose buffers are small.
 pub(crate) const SMALL_BLOB_CAP: usize = 256;
 /// The least completions a window needs, so a low limit still averages a few.
@@ -310,7 +314,6 @@ impl Controller {
 #[derive(Debug)]
 pub(crate) struct Limiter {
     state: Mutex<State>,
-    wake: Notify,
     /// Bumped by `RetryLayer` for the requests that carry it.
     congestion: Arc<AtomicU64>,
 }
@@ -321,6 +324,8 @@ struct State {
     adaptive: bool,
     /// The congestion count already acted on.
     seen: u64,
+    /// Waiters in arrival order, each granted a permit through its channel.
+    queue: VecDeque<oneshot::Sender<Permit>>,
 }
 
 impl Limiter {
@@ -337,15 +342,14 @@ impl Limiter {
     /// A limiter for `concurrency`, adapting up to `cap` when asked to.
     pub(crate) fn for_concurrency(concurrency: super::Concurrency, cap: usize) -> Arc<Self> {
         match concurrency {
-            super::Concurrency::Fixed(n) => Self::fixed(n),
+            super::Concurrency::Fixed(n) => Self::fixed(n.clamp(1, cap.max(1))),
             _ => Self::adaptive(cap),
         }
     }
 
     fn build(controller: Controller, adaptive: bool) -> Arc<Self> {
         Arc::new(Limiter {
-            state: Mutex::new(State { controller, adaptive, seen: 0 }),
-            wake: Notify::new(),
+            state: Mutex::new(State { controller, adaptive, seen: 0, queue: VecDeque::new() }),
             congestion: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -384,27 +388,37 @@ impl Limiter {
     }
 
     /// Waits for a free place; the permit gives it back when dropped.
+    ///
+    /// Places are granted first come, first served: a releaser hands its
+    /// place to the oldest waiter. The upload engine depends on it: a block
+    /// holding a place waits for the blocks before it to be hashed, so a
+    /// later block must never get a place before an earlier one.
     pub(crate) async fn acquire(self: &Arc<Self>) -> Permit {
-        loop {
-            // Registered before the check, so a release between the check
-            // and the wait still wakes this task.
-            let notified = self.wake.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut state = self.lock();
-                let controller = &mut state.controller;
-                if controller.in_flight < controller.limit() {
-                    controller.started();
-                    return Permit { limiter: Arc::clone(self) };
-                }
+        let granted = {
+            let mut state = self.lock();
+            if state.queue.is_empty() && state.controller.in_flight < state.controller.limit() {
+                state.controller.started();
+                return Permit { limiter: Arc::clone(self) };
             }
-            notified.await;
+            let (grant, granted) = oneshot::channel();
+            state.queue.push_back(grant);
+            granted
+        };
+        match granted.await {
+            Ok(permit) => permit,
+            // The limiter lives as long as this `Arc`, and a queued sender
+            // is only dropped after it sent: this cannot happen, but a new
+            // place is the safe answer if it ever did.
+            Err(_) => {
+                self.lock().controller.started();
+                Permit { limiter: Arc::clone(self) }
+            }
         }
     }
 
-    fn release(&self) {
+    fn release(self: &Arc<Self>) {
         let now = Instant::now();
+        let mut grants = Vec::new();
         {
             let mut state = self.lock();
             state.controller.completed(now);
@@ -415,8 +429,21 @@ impl Limiter {
                     state.controller.congested(now);
                 }
             }
+            while state.controller.in_flight < state.controller.limit() {
+                let Some(grant) = state.queue.pop_front() else { break };
+                if grant.is_closed() {
+                    // Its waiter was dropped (cancelled) before its turn.
+                    continue;
+                }
+                state.controller.started();
+                grants.push(grant);
+            }
         }
-        self.wake.notify_waiters();
+        // Sent outside the lock: a permit whose waiter was dropped meanwhile
+        // comes back and is released like any other.
+        for grant in grants {
+            let _ = grant.send(Permit { limiter: Arc::clone(self) });
+        }
     }
 }
 
@@ -568,5 +595,31 @@ mod tests {
         drop(permit);
         assert_eq!(adaptive.limit(), ADAPTIVE_START / 2);
         assert_eq!(adaptive.trace(), vec![(Change::Halve, ADAPTIVE_START / 2)]);
+    }
+
+    #[tokio::test]
+    async fn places_go_first_come_first_served_and_a_cancelled_waiter_loses_its_turn() {
+        let limiter = Limiter::fixed(1);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let held = limiter.acquire().await;
+        let mut first = Box::pin(limiter.acquire());
+        let mut cancelled = Box::pin(limiter.acquire());
+        let mut last = Box::pin(limiter.acquire());
+        for waiter in [&mut first, &mut cancelled, &mut last] {
+            assert!(waiter.as_mut().poll(&mut cx).is_pending());
+        }
+        drop(cancelled);
+        drop(held);
+        // The oldest waiter has the place; the later one still waits, even
+        // when polled first.
+        assert!(last.as_mut().poll(&mut cx).is_pending(), "a later waiter jumped the queue");
+        let first = first.await;
+        assert!(last.as_mut().poll(&mut cx).is_pending());
+        drop(first);
+        // The cancelled waiter's turn was skipped, not granted and leaked.
+        let _last = last.await;
+        assert_eq!(limiter.peak(), 1);
+        assert_eq!(limiter.lock().controller.in_flight, 1);
     }
 }

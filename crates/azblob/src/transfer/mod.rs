@@ -36,7 +36,7 @@ pub use self::download::DownloadReport;
 pub use self::get_stream::{BlobBody, GetBlobResponse};
 pub use self::options::{
     Concurrency, DownloadOptions, UploadOptions, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY,
-    DEFAULT_MEMORY_BUDGET, DEFAULT_SINGLE_PUT_MAX,
+    DEFAULT_MEMORY_BUDGET, DEFAULT_SINGLE_PUT_MAX, MAX_IN_FLIGHT,
 };
 pub use self::progress::{ProgressSink, TransferProgress};
 pub use self::source::UploadSource;

@@ -14,8 +14,8 @@ use crate::ops::put_blob::PutBlobOptions;
 pub const DEFAULT_BLOCK_SIZE: u64 = 8 * 1024 * 1024;
 /// Default chunk size of ranged downloads: 8 MiB.
 pub const DEFAULT_CHUNK_SIZE: u64 = 8 * 1024 * 1024;
-/// Blocks or chunks in flight when a transfer's concurrency is pinned
-/// without a number (the CLI's former default, and where adaptive starts): 8.
+/// Where an adaptive transfer starts, in blocks or chunks in flight: 8 (the
+/// former fixed default, already at the plateau on a fast, near link).
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default memory budget of an adaptive transfer's block or chunk buffers: 256 MiB.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
@@ -61,12 +61,15 @@ impl Concurrency {
     }
 
     /// The most buffers of `unit` bytes a transfer holds: `n` when fixed,
-    /// what fits the budget when adaptive (at least one).
+    /// what fits the budget when adaptive (at least one); never more than
+    /// [`MAX_IN_FLIGHT`], so a huge number or budget cannot size a
+    /// semaphore or a buffer list past what the process can hold.
     pub(crate) fn buffers(self, unit: u64, budget: u64) -> usize {
-        match self {
+        let n = match self {
             Concurrency::Fixed(n) => n,
-            _ => usize::try_from(budget / unit.max(1)).unwrap_or(usize::MAX).max(1),
-        }
+            _ => usize::try_from(budget / unit.max(1)).unwrap_or(usize::MAX),
+        };
+        n.clamp(1, MAX_IN_FLIGHT)
     }
 }
 
@@ -79,6 +82,9 @@ fn validate_budget(concurrency: Concurrency, budget: u64, unit: u64, what: &str)
     }
     Ok(())
 }
+/// The most requests one transfer keeps in flight, whatever its
+/// concurrency or memory budget asks for.
+pub const MAX_IN_FLIGHT: usize = 1024;
 /// Default largest upload sent as one Put Blob: 256 MiB.
 pub const DEFAULT_SINGLE_PUT_MAX: u64 = 256 * 1024 * 1024;
 
@@ -92,12 +98,15 @@ pub struct UploadOptions {
     /// Blocks in flight (default adaptive).
     pub concurrency: Concurrency,
     /// The most bytes of block buffers an adaptive upload holds (default
-    /// 256 MiB); it caps the blocks in flight at `memory_budget / block_size`.
-    /// A fixed concurrency holds `block_size × n` instead.
+    /// 256 MiB); it caps the blocks in flight at `memory_budget / block_size`
+    /// (at least one block: a blob of more than 50,000 × `block_size` grows
+    /// its blocks, and one such block may exceed a small budget). A fixed
+    /// concurrency holds `block_size × n` instead.
     pub memory_budget: u64,
     /// Uploads up to this size go in one Put Blob (default 256 MiB). For
     /// file and stream sources the threshold is also capped at the memory
-    /// bound (`block_size × n` when fixed, `memory_budget` when adaptive); a
+    /// bound (`block_size × n` when fixed, the start level's 8 blocks within
+    /// `memory_budget` when adaptive); a
     /// stream is read ahead up to that bound to learn whether it ends there.
     pub single_put_max: u64,
     /// What the blob is written with: content headers, metadata, tier,
@@ -320,5 +329,8 @@ mod budget_tests {
         assert_eq!(fixed.memory_bound(), 3 * DEFAULT_BLOCK_SIZE);
         assert_eq!(Concurrency::Adaptive.buffers(DEFAULT_BLOCK_SIZE, DEFAULT_MEMORY_BUDGET), 32);
         assert_eq!(Concurrency::Fixed(5).buffers(DEFAULT_BLOCK_SIZE, 1), 5);
+        // Huge asks are clamped, not allocated.
+        assert_eq!(Concurrency::Fixed(usize::MAX).buffers(DEFAULT_BLOCK_SIZE, 1), MAX_IN_FLIGHT);
+        assert_eq!(Concurrency::Adaptive.buffers(1, u64::MAX), MAX_IN_FLIGHT);
     }
 }

@@ -102,9 +102,13 @@ async fn send_blocks(
             let (target, tracker, session_id) = (target.clone(), tracker.clone(), session_id.clone());
             let (counters, hashes, limiter) = (Arc::clone(&all), hashes.clone(), Arc::clone(&limiter));
             async move {
-                // Taken before the block is read, so only blocks about to be
-                // sent hold memory, and released when its answer is in.
-                let _permit = limiter.acquire().await;
+                // Taken before a file's block is read, so only blocks about
+                // to be sent hold its buffers, and released when its answer
+                // is in. (A stream's blocks are read as the combinator pulls
+                // them, up to `cap`: within the budget, not the level.) A
+                // block read only for the MD5 sends nothing: counted as a
+                // completion it would read as throughput to the controller.
+                let _permit = if load.sends() { Some(limiter.acquire().await) } else { None };
                 // Read and hashed in one pass: the whole blob's MD5 covers
                 // the very bytes sent.
                 let block = load.load(&hashes).await?;
