@@ -33,9 +33,13 @@
 //!   slower while connections and the allocator warm up, and measured
 //!   against that, a doubling looked like a gain.
 //! - **Slow start**: while a level's throughput beats the previous level's
-//!   by more than 25% ([`GROWTH`]), double the limit. Every level is
-//!   measured over two windows and counts their mean, so one noisy window
-//!   neither starts nor ends the growth.
+//!   by more than 25% ([`GROWTH`]) and its requests did not each take 1.5
+//!   times as long ([`SATURATED`]), double the limit. The second test is
+//!   Little's law: on a saturated link twice the requests take twice as
+//!   long each, so a throughput gain that comes with it was noise, and that
+//!   level is dropped from the plateau's choice. A level that gains too
+//!   little gets a second window and counts its better one, so one noisy
+//!   window does not end the growth.
 //! - **Plateau**: when a doubling gained less than that, settle on the
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
@@ -75,6 +79,10 @@ pub(crate) const MIN_WINDOW: usize = 4;
 pub(crate) const MIN_WINDOW_TIME: std::time::Duration = std::time::Duration::from_millis(10);
 /// Slow start doubles while a doubling gains more than this share.
 pub(crate) const GROWTH: f64 = 0.25;
+/// A doubling whose requests each took this many times longer (or more)
+/// than at the level before did not find spare capacity, whatever its
+/// throughput read: on a saturated link twice the requests take twice as long.
+pub(crate) const SATURATED: f64 = 1.5;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
 /// The most windows the start level warms up for.
@@ -105,9 +113,10 @@ enum Phase {
     /// window (fresh connections, the allocator's first pages), for at most
     /// [`WARM_UP_MAX`] windows.
     WarmUp { last: Option<f64>, windows: u32 },
-    /// Doubling; `previous` is the last level's throughput, `again` whether
-    /// this level's first window is in (each level is measured over two).
-    SlowStart { previous: Option<f64>, again: bool },
+    /// Doubling; `previous` is the last level's throughput and request
+    /// time, `again` whether this level already had a second window after
+    /// gaining too little.
+    SlowStart { previous: Option<(f64, f64)>, again: bool },
     /// Measuring the current level before probing above it.
     Baseline,
     /// Trying a higher level; `from` and `base` are the level and throughput before it.
@@ -121,6 +130,8 @@ enum Phase {
 struct Window {
     start: Instant,
     done: usize,
+    /// The summed time of the requests completed in the window, in seconds.
+    busy: f64,
     /// Whether the limit was reached at some point in the window.
     saturated: bool,
     /// Whether the limit was already halved in this window.
@@ -141,8 +152,9 @@ pub(crate) struct Controller {
     /// completions include requests started under the old limit, or the
     /// cost of opening connections: it is not measured.
     settling: bool,
-    /// The throughput measured at each level tried in this slow start.
-    levels: Vec<(usize, f64)>,
+    /// The throughput and mean request time measured at each level tried
+    /// in this slow start.
+    levels: Vec<(usize, f64, f64)>,
     trace: Vec<(Change, usize)>,
 }
 
@@ -156,7 +168,7 @@ impl Controller {
             cap,
             phase: Phase::WarmUp { last: None, windows: 0 },
             settling: true,
-            window: Window { start: now, done: 0, saturated: false, halved: false },
+            window: Window { start: now, done: 0, busy: 0.0, saturated: false, halved: false },
             in_flight: 0,
             peak: 0,
             halvings: 0,
@@ -196,18 +208,20 @@ impl Controller {
     }
 
     /// A request ended (answered, failed or dropped) at `now`.
-    pub(crate) fn completed(&mut self, now: Instant) {
+    pub(crate) fn completed(&mut self, now: Instant, took: std::time::Duration) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.window.done += 1;
+        self.window.busy += took.as_secs_f64();
         let elapsed = now.saturating_duration_since(self.window.start);
         if self.window.done >= self.limit.max(MIN_WINDOW) && elapsed >= MIN_WINDOW_TIME {
             let seconds = elapsed.as_secs_f64().max(1e-9);
             let throughput = self.window.done as f64 / seconds;
+            let latency = self.window.busy / self.window.done as f64;
             let measure = self.window.saturated && !self.settling;
             self.settling = false;
             self.open_window(now);
             if measure {
-                self.measured(throughput);
+                self.measured(throughput, latency);
             }
         }
     }
@@ -227,7 +241,7 @@ impl Controller {
     }
 
     fn open_window(&mut self, now: Instant) {
-        self.window = Window { start: now, done: 0, saturated: self.in_flight >= self.limit, halved: false };
+        self.window = Window { start: now, done: 0, busy: 0.0, saturated: self.in_flight >= self.limit, halved: false };
     }
 
     fn set(&mut self, change: Change, limit: usize) {
@@ -242,40 +256,47 @@ impl Controller {
     }
 
     /// One window at the current limit gave `throughput`.
-    fn measured(&mut self, throughput: f64) {
+    fn measured(&mut self, throughput: f64, latency: f64) {
         match self.phase {
             Phase::WarmUp { last, windows } => {
                 if windows + 1 < WARM_UP_MAX && last.is_none_or(|l| throughput > l * (1.0 + GROWTH)) {
                     self.phase = Phase::WarmUp { last: Some(throughput), windows: windows + 1 };
                 } else {
                     self.phase = Phase::SlowStart { previous: None, again: false };
-                    self.measured(throughput);
+                    self.measured(throughput, latency);
                 }
             }
             Phase::SlowStart { previous, again } => {
-                // Every level is measured over two windows and counts their
-                // mean: one window's noise (a stall of the other core's
-                // process, the first pages of new buffers) made a level
-                // that gained nothing look like a gain, and a level that
-                // gained look like a plateau.
+                // A level's best window counts: the first one after a change
+                // still carries the requests started at the level before.
                 let level = match self.levels.last_mut() {
                     Some(last) if last.0 == self.limit => {
-                        last.1 = (last.1 + throughput) / 2.0;
-                        last.1
+                        last.1 = last.1.max(throughput);
+                        last.2 = last.2.min(latency);
+                        (last.1, last.2)
                     }
                     _ => {
-                        self.levels.push((self.limit, throughput));
-                        throughput
+                        self.levels.push((self.limit, throughput, latency));
+                        (throughput, latency)
                     }
                 };
-                if !again {
-                    self.phase = Phase::SlowStart { previous, again: true };
-                    return;
+                // A gain counts only if each request did not take much
+                // longer: when the link or the machine is saturated, twice
+                // the requests take twice as long each (Little's law), and
+                // a window that still read as a gain was noise.
+                let saturated = previous.is_some_and(|(_, r)| level.1 >= r * SATURATED);
+                let grew = previous.is_none_or(|(p, _)| level.0 > p * (1.0 + GROWTH)) && !saturated;
+                if saturated && again {
+                    // Its throughput is not to be believed, so it cannot be
+                    // the level the plateau settles on either.
+                    self.levels.pop();
                 }
-                let grew = previous.is_none_or(|p| level > p * (1.0 + GROWTH));
                 if grew && self.limit < self.cap {
                     self.set(Change::Double, self.limit.saturating_mul(2));
                     self.phase = Phase::SlowStart { previous: Some(level), again: false };
+                } else if !grew && !again {
+                    // One more window at this level before calling it a plateau.
+                    self.phase = Phase::SlowStart { previous, again: true };
                 } else {
                     let best = self.levels.iter().map(|l| l.1).fold(0.0, f64::max);
                     let settle = self.levels.iter().filter(|l| l.1 >= best * NEAR_BEST).map(|l| l.0).min();
@@ -398,7 +419,7 @@ impl Limiter {
             let mut state = self.lock();
             if state.queue.is_empty() && state.controller.in_flight < state.controller.limit() {
                 state.controller.started();
-                return Permit { limiter: Arc::clone(self) };
+                return Permit { limiter: Arc::clone(self), started: Instant::now() };
             }
             let (grant, granted) = oneshot::channel();
             state.queue.push_back(grant);
@@ -411,17 +432,17 @@ impl Limiter {
             // place is the safe answer if it ever did.
             Err(_) => {
                 self.lock().controller.started();
-                Permit { limiter: Arc::clone(self) }
+                Permit { limiter: Arc::clone(self), started: Instant::now() }
             }
         }
     }
 
-    fn release(self: &Arc<Self>) {
+    fn release(self: &Arc<Self>, started: Instant) {
         let now = Instant::now();
         let mut grants = Vec::new();
         {
             let mut state = self.lock();
-            state.controller.completed(now);
+            state.controller.completed(now, now.saturating_duration_since(started));
             let count = self.congestion.load(Ordering::Relaxed);
             if count > state.seen {
                 state.seen = count;
@@ -442,20 +463,22 @@ impl Limiter {
         // Sent outside the lock: a permit whose waiter was dropped meanwhile
         // comes back and is released like any other.
         for grant in grants {
-            let _ = grant.send(Permit { limiter: Arc::clone(self) });
+            let _ = grant.send(Permit { limiter: Arc::clone(self), started: Instant::now() });
         }
     }
 }
 
-/// One request's place in flight; dropping it reports the completion.
+/// One request's place in flight; dropping it reports the completion and
+/// how long the request held it.
 #[derive(Debug)]
 pub(crate) struct Permit {
     limiter: Arc<Limiter>,
+    started: Instant,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.limiter.release();
+        self.limiter.release(self.started);
     }
 }
 
@@ -481,9 +504,11 @@ mod tests {
             // to last MIN_WINDOW_TIME) at the model's rate.
             let done = c.max(MIN_WINDOW).max((throughput(c) * MIN_WINDOW_TIME.as_secs_f64()).ceil() as usize + 1);
             let step = Duration::from_secs_f64(1.0 / throughput(c));
+            // Little's law: `c` in flight at this rate each take `c / rate`.
+            let took = Duration::from_secs_f64(c as f64 / throughput(c));
             for i in 0..done {
                 now += step;
-                controller.completed(now);
+                controller.completed(now, took);
                 if i + c < done {
                     controller.started();
                 }
@@ -497,6 +522,19 @@ mod tests {
 
     fn linear_then_flat(rate: f64, capacity: f64) -> impl Fn(usize) -> f64 {
         move |c| (c as f64 * rate).min(capacity)
+    }
+
+    #[test]
+    fn a_gain_whose_requests_took_twice_as_long_is_not_spare_capacity() {
+        // A saturated link whose one window at 16 happened to read 30% faster:
+        // each request there took about 1.5 times as long as at 8, which says
+        // the gain was not real, so it goes no further and settles back.
+        let capacity = 100.0;
+        let noisy = move |c: usize| if c == 16 { capacity * 1.3 } else { capacity };
+        let mut controller = Controller::new(8, 64, Instant::now());
+        let limits = drive(&mut controller, noisy, 40);
+        assert!(limits.iter().all(|&l| l <= 16), "{limits:?}");
+        assert_eq!(controller.limit(), 8, "{limits:?}");
     }
 
     #[test]
