@@ -430,36 +430,23 @@ fn testdata_holds_no_secrets() {
 async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
     use md5::Digest as _;
     const MIB: u64 = 1024 * 1024;
-    let seed = 64u64;
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let data: Vec<u8> = (0..64 * MIB)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
+    let data = azblob_testkit::pseudo_random_bytes(64 * MIB, 64);
     let md5: [u8; 16] = md5::Md5::digest(&data).into();
     let dir = temp_dir("sim-64mib");
     let path = dir.join("upload.json");
     let container = support::new_container(&support::client(), "sim64").await;
 
+    // The same upload, recorded and then replayed.
+    let options = UploadOptions {
+        block_size: 4 * MIB,
+        concurrency: 8.into(),
+        single_put_max: 0,
+        blob_md5: true,
+        ..UploadOptions::default()
+    };
     let recording = support::builder().simulation(SimulationMode::Record, &path).build().unwrap();
     let blob = recording.blob(container.name(), "big.bin");
-    let recorded = blob
-        .upload_opts(
-            data.clone(),
-            &UploadOptions {
-                block_size: 4 * MIB,
-                concurrency: 8.into(),
-                single_put_max: 0,
-                blob_md5: true,
-                ..UploadOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    let recorded = blob.upload_opts(data.clone(), &options).await.unwrap();
     assert_eq!(recorded.blocks, 16);
     assert_eq!(blob.properties().await.unwrap().content.content_md5.as_deref(), Some(&md5[..]), "stored MD5");
     recording.save_recordings().unwrap();
@@ -471,19 +458,7 @@ async fn a_64_mib_parallel_upload_records_and_replays_byte_exact() {
     // in whatever order the 8 uploaders send them.
     let replay = replayer(&path, SimulationOptions::new());
     let blob = replay.blob(container.name(), "big.bin");
-    let replayed = blob
-        .upload_opts(
-            data,
-            &UploadOptions {
-                block_size: 4 * MIB,
-                concurrency: 8.into(),
-                single_put_max: 0,
-                blob_md5: true,
-                ..UploadOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    let replayed = blob.upload_opts(data, &options).await.unwrap();
     assert_eq!((replayed.etag, replayed.blocks, replayed.content_md5), (recorded.etag, 16, Some(md5)));
     assert_eq!(blob.properties().await.unwrap().content.content_md5.as_deref(), Some(&md5[..]));
     let stats = replay.simulation_stats().unwrap();
