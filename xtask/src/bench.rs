@@ -13,6 +13,7 @@ use azblob::BlobServiceClient;
 use azblob_testkit::{Emulator, EmulatorOptions};
 
 use crate::bench_table::{Row, Table};
+pub(crate) use crate::proc_stats::{cpu_seconds, peak_rss_mib};
 use crate::{cargo, run_step};
 
 const MIB: u64 = 1024 * 1024;
@@ -223,28 +224,6 @@ pub(crate) async fn list_5000(client: &BlobServiceClient) -> Result<(), String> 
         format!("{count} in {:.3} s", started.elapsed().as_secs_f64())
     );
     Ok(())
-}
-
-/// User plus system CPU seconds of this process, from /proc/self/stat.
-pub(crate) fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after ')'.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the whole line; clock ticks are 100 per second on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak resident memory (VmHWM) in MiB.
-pub(crate) fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
 
 fn tmpfs_dir() -> PathBuf {

@@ -11,6 +11,7 @@ mod coverage;
 mod demo;
 mod examples;
 mod fuzz;
+mod proc_stats;
 mod record;
 mod sink;
 mod sink_store;

@@ -3,6 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "../../../xtask/src/proc_stats.rs"]
+mod proc_stats;
+use proc_stats::{cpu_seconds, peak_rss_mib};
+
 /// A measurement started just before the timed part of a workload.
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -52,26 +56,4 @@ pub(crate) fn list_line(client: &str, count: usize, seconds: f64) -> String {
 fn quantile_ms(samples: &mut [Duration], q: f64) -> f64 {
     samples.sort();
     samples[((samples.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0
-}
-
-/// User plus system CPU seconds of this process, from /proc/self/stat.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which may hold spaces, start after its ')'.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime, fields 14 and 15 of the whole line, in ticks of 1/100 s on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// Peak resident memory (VmHWM) in MiB.
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
