@@ -9,7 +9,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use http::StatusCode;
 
 use super::ContainerClient;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::get_blob::GetOptions;
 use crate::ops::put_blob::{build_put_blob_request, parse_write_response, PutBlobOptions, WriteResult};
@@ -70,15 +70,17 @@ impl ContainerClient {
         I: IntoIterator<Item = (String, Bytes)>,
         I::IntoIter: Send + 'static,
     {
-        let (limiter, cap) = limiter(options.concurrency);
+        let concurrency = options.concurrency;
+        let (limiter, cap) = limiter(concurrency);
         let (container, blob_options) = (self.clone(), options.blob.clone());
         let items = items.into_iter();
         stream::iter(items)
             .map(move |(name, data)| {
-                let (container, blob_options, limiter) = (container.clone(), blob_options.clone(), limiter.clone());
+                let (container, blob_options, limiter) =
+                    (container.clone(), blob_options.clone(), Arc::clone(&limiter));
                 async move {
                     let result = async {
-                        let limiter = limiter.ok_or_else(zero_concurrency)?;
+                        concurrency.validate()?;
                         let target = container.blob(name.clone()).transfer_target()?;
                         let request = build_put_blob_request(target.url().clone(), data, &blob_options)?;
                         let _permit = limiter.acquire().await;
@@ -131,14 +133,15 @@ impl ContainerClient {
         I: IntoIterator<Item = String>,
         I::IntoIter: Send + 'static,
     {
-        let (limiter, cap) = limiter(options.concurrency);
+        let concurrency = options.concurrency;
+        let (limiter, cap) = limiter(concurrency);
         let container = self.clone();
         stream::iter(names)
             .map(move |name| {
-                let (container, limiter) = (container.clone(), limiter.clone());
+                let (container, limiter) = (container.clone(), Arc::clone(&limiter));
                 async move {
                     let result = async {
-                        let limiter = limiter.ok_or_else(zero_concurrency)?;
+                        concurrency.validate()?;
                         let target = container.blob(name.clone()).transfer_target()?;
                         let _permit = limiter.acquire().await;
                         let target = target.reporting_congestion(limiter.congestion_signal());
@@ -153,14 +156,10 @@ impl ContainerClient {
     }
 }
 
-/// The limiter for many small blobs and the most requests it lets out;
-/// none for an invalid concurrency, which becomes each blob's error.
-fn limiter(concurrency: Concurrency) -> (Option<Arc<Limiter>>, usize) {
-    let cap = concurrency.buffers(1, SMALL_BLOB_CAP as u64).max(1);
-    let limiter = concurrency.validate().ok().map(|()| Limiter::for_concurrency(concurrency, cap));
-    (limiter, cap)
-}
-
-fn zero_concurrency() -> Error {
-    Error::invalid_input("concurrency must be at least 1")
+/// The limiter for many small blobs and the most requests it lets out. An
+/// invalid concurrency still gets one (of 1): `Concurrency::validate`
+/// fails each blob instead of the call.
+fn limiter(concurrency: Concurrency) -> (Arc<Limiter>, usize) {
+    let cap = concurrency.buffers(1, SMALL_BLOB_CAP as u64);
+    (Limiter::for_concurrency(concurrency, cap), cap)
 }
