@@ -176,7 +176,6 @@ struct Start {
 }
 
 async fn start(target: &BlobTarget, options: &DownloadOptions) -> Result<Start> {
-    options.validate()?;
     let asked = BlobRange::new(0, options.chunk_size);
     let first_range =
         GetOptions { range: Some(asked), selector: options.selector.clone(), conditions: Conditions::default() };
