@@ -167,7 +167,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(err),
     };
-    init_logging();
+    if let Err(err) = init_logging() {
+        return fail(err.into());
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     simulate::init(cli.record.as_deref(), cli.replay.as_deref(), &args);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -217,14 +219,12 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Logs go to stderr, off unless `AZBLOB_LOG` (an `EnvFilter` directive) asks for them.
-fn init_logging() {
-    if let Ok(filter) = std::env::var("AZBLOB_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .try_init();
-    }
+/// Logs go to stderr, off unless `AZBLOB_LOG` (an `EnvFilter` directive)
+/// asks for them; `AZBLOB_LOG_FORMAT=json` writes one JSON object per line.
+/// A filter or format that does not parse fails the command, rather than
+/// leaving the user without the logs they asked for.
+fn init_logging() -> azblob::Result<()> {
+    azblob::logging::Logging::from_env()?.install().map(drop)
 }
 
 /// Prints one line for the error (secrets redacted) and picks the exit code.

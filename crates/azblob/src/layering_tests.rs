@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// The layers, top first. `lib.rs` (re-exports) and the test-only
 /// `proptests` and `layering_tests` modules stand above them all.
 const LAYERS: &[&[&str]] = &[
-    &["config"],
+    &["config", "logging"],
     &["client"],
     &["transfer"],
     &["ops"],

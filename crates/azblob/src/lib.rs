@@ -28,6 +28,8 @@ mod error;
 mod headers;
 #[cfg(test)]
 mod layering_tests;
+#[cfg(feature = "logging")]
+pub mod logging;
 mod net;
 mod ops;
 #[cfg(test)]
@@ -65,8 +67,8 @@ pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
 pub use crate::ops::snapshot::{SnapshotInfo, SnapshotOptions};
 pub use crate::redact::{redact_url, redact_url_text, Secret};
 pub use crate::transfer::{
-    Concurrency, DownloadOptions, DownloadReport, ProgressSink, TransferProgress, UploadOptions, UploadReport,
-    UploadSource, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MEMORY_BUDGET,
+    Concurrency, DownloadOptions, DownloadReport, ProgressSink, TransferProgress, TransferStats, UploadOptions,
+    UploadReport, UploadSource, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MEMORY_BUDGET,
     DEFAULT_SINGLE_PUT_MAX, MAX_IN_FLIGHT,
 };
 

@@ -84,7 +84,7 @@ impl ContainerClient {
                         let target = container.blob(name.clone()).transfer_target()?;
                         let request = build_put_blob_request(target.url().clone(), data, &blob_options)?;
                         let _permit = limiter.acquire().await;
-                        let target = target.reporting_congestion(limiter.congestion_signal());
+                        let target = target.counting(limiter.tally());
                         let response = target
                             .execute(request)
                             .await
@@ -144,7 +144,7 @@ impl ContainerClient {
                         concurrency.validate()?;
                         let target = container.blob(name.clone()).transfer_target()?;
                         let _permit = limiter.acquire().await;
-                        let target = target.reporting_congestion(limiter.congestion_signal());
+                        let target = target.counting(limiter.tally());
                         transfer::get(&target, &GetOptions::default()).await?.bytes().await
                     }
                     .await;
@@ -161,5 +161,5 @@ impl ContainerClient {
 /// fails each blob instead of the call.
 fn limiter(concurrency: Concurrency) -> (Arc<Limiter>, usize) {
     let cap = concurrency.buffers(1, SMALL_BLOB_CAP as u64);
-    (Limiter::for_concurrency(concurrency, cap), cap)
+    (Limiter::for_concurrency(concurrency, cap, Arc::default()), cap)
 }

@@ -88,7 +88,8 @@ impl ClientBuilder {
             (Credential::Token(_), Some(sim)) if sim.is_replay() => Credential::Anonymous,
             (credential, _) => credential.clone(),
         };
-        let traced: Arc<dyn HttpTransport> = Arc::new(TraceLayer::new(simulation::wrap(wire, simulation.as_ref())));
+        let traced: Arc<dyn HttpTransport> =
+            Arc::new(TraceLayer::new(simulation::wrap(wire, simulation.as_ref())).for_endpoint(&endpoint));
         let signed: Arc<dyn HttpTransport> = Arc::new(SignLayer::new(traced, signing.clone(), scope.clone()));
         let body_resumes = self.retry.max_retries;
         let clock = self

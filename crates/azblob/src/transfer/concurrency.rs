@@ -61,11 +61,12 @@
 //! tests can pause.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+
+use crate::wire::tally::Tally;
 
 /// Where an adaptive transfer starts.
 pub(crate) const ADAPTIVE_START: usize = super::options::DEFAULT_CONCURRENCY;
@@ -335,8 +336,8 @@ impl Controller {
 #[derive(Debug)]
 pub(crate) struct Limiter {
     state: Mutex<State>,
-    /// Bumped by `RetryLayer` for the requests that carry it.
-    congestion: Arc<AtomicU64>,
+    /// Updated by `RetryLayer` for the requests that carry it.
+    tally: Arc<Tally>,
 }
 
 #[derive(Debug)]
@@ -350,35 +351,24 @@ struct State {
 }
 
 impl Limiter {
-    /// A limiter that adapts between 1 and `cap`.
-    pub(crate) fn adaptive(cap: usize) -> Arc<Self> {
-        Self::build(Controller::new(ADAPTIVE_START, cap, Instant::now()), true)
+    /// A limiter for `concurrency`, adapting up to `cap` when asked to, that
+    /// reads congestion from `tally`, the transfer's counters.
+    pub(crate) fn for_concurrency(concurrency: super::Concurrency, cap: usize, tally: Arc<Tally>) -> Arc<Self> {
+        let (controller, adaptive) = match concurrency {
+            super::Concurrency::Fixed(n) => {
+                let n = n.clamp(1, cap.max(1));
+                (Controller::new(n, n, Instant::now()), false)
+            }
+            _ => (Controller::new(ADAPTIVE_START, cap, Instant::now()), true),
+        };
+        Arc::new(Limiter { state: Mutex::new(State { controller, adaptive, seen: 0, queue: VecDeque::new() }), tally })
     }
 
-    /// A limiter fixed at `n`.
-    pub(crate) fn fixed(n: usize) -> Arc<Self> {
-        Self::build(Controller::new(n, n, Instant::now()), false)
-    }
-
-    /// A limiter for `concurrency`, adapting up to `cap` when asked to.
-    pub(crate) fn for_concurrency(concurrency: super::Concurrency, cap: usize) -> Arc<Self> {
-        match concurrency {
-            super::Concurrency::Fixed(n) => Self::fixed(n.clamp(1, cap.max(1))),
-            _ => Self::adaptive(cap),
-        }
-    }
-
-    fn build(controller: Controller, adaptive: bool) -> Arc<Self> {
-        Arc::new(Limiter {
-            state: Mutex::new(State { controller, adaptive, seen: 0, queue: VecDeque::new() }),
-            congestion: Arc::new(AtomicU64::new(0)),
-        })
-    }
-
-    /// The counter to attach to requests (`Request::congestion`) so that
-    /// their throttled, timed-out or retried attempts reach the controller.
-    pub(crate) fn congestion_signal(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.congestion)
+    /// The counters to attach to requests (`Request::tally`) so that
+    /// their throttled or timed-out attempts reach the controller, and the
+    /// transfer's report can count every attempt.
+    pub(crate) fn tally(&self) -> Arc<Tally> {
+        Arc::clone(&self.tally)
     }
 
     /// The most requests that were in flight at once.
@@ -443,7 +433,7 @@ impl Limiter {
         {
             let mut state = self.lock();
             state.controller.completed(now, now.saturating_duration_since(started));
-            let count = self.congestion.load(Ordering::Relaxed);
+            let count = self.tally.congestion();
             if count > state.seen {
                 state.seen = count;
                 if state.adaptive {
@@ -488,6 +478,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::transfer::Concurrency;
 
     /// Runs the controller against a model where `c` requests in flight
     /// complete `throughput(c)` requests per second, for `windows` windows;
@@ -615,7 +606,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_limiter_holds_requests_beyond_the_limit_and_reports_congestion() {
-        let limiter = Limiter::fixed(2);
+        let limiter = Limiter::for_concurrency(Concurrency::Fixed(2), 64, Arc::default());
         let a = limiter.acquire().await;
         let _b = limiter.acquire().await;
         let mut third = Box::pin(limiter.acquire());
@@ -626,10 +617,10 @@ mod tests {
         let _c = third.await;
         assert_eq!(limiter.peak(), 2);
 
-        let adaptive = Limiter::adaptive(32);
+        let adaptive = Limiter::for_concurrency(Concurrency::Adaptive, 32, Arc::default());
         assert_eq!(adaptive.limit(), ADAPTIVE_START);
         let permit = adaptive.acquire().await;
-        adaptive.congestion_signal().fetch_add(1, Ordering::Relaxed);
+        adaptive.tally().congest();
         drop(permit);
         assert_eq!(adaptive.limit(), ADAPTIVE_START / 2);
         assert_eq!(adaptive.trace(), vec![(Change::Halve, ADAPTIVE_START / 2)]);
@@ -637,7 +628,7 @@ mod tests {
 
     #[tokio::test]
     async fn places_go_first_come_first_served_and_a_cancelled_waiter_loses_its_turn() {
-        let limiter = Limiter::fixed(1);
+        let limiter = Limiter::for_concurrency(Concurrency::Fixed(1), 64, Arc::default());
         let waker = futures_util::task::noop_waker();
         let mut cx = std::task::Context::from_waker(&waker);
         let held = limiter.acquire().await;

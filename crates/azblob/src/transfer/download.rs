@@ -22,12 +22,14 @@ use super::options::DownloadOptions;
 use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
 use super::range_fetch::{check_answer, get_once, read_body, Piece, RangeBuf, RangeFetcher};
+use super::stats::TransferStats;
 use super::target::BlobTarget;
 use super::temp_file::{self, TempFile};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::conditions::Conditions;
 use crate::ops::get_blob::GetOptions;
 use crate::ops::models::{BlobProperties, BlobRange, ETag};
+use crate::wire::tally::Tally;
 
 /// The most a first-chunk buffer reserves before bytes arrive; it grows past
 /// this only as the body actually delivers them.
@@ -53,6 +55,8 @@ pub struct DownloadReport {
     /// How many times adaptive concurrency was halved because an attempt
     /// was answered 429 or 503 or timed out (retried attempts included).
     pub concurrency_backoffs: u64,
+    /// The requests sent, retries, throttled answers and time waiting on the service.
+    pub stats: TransferStats,
 }
 
 /// Downloads the whole blob into one buffer, each range written in place.
@@ -104,8 +108,8 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
 ) -> Result<DownloadReport> {
     options.validate()?;
     let cap = options.concurrency.buffers(options.chunk_size, options.memory_budget);
-    let limiter = Limiter::for_concurrency(options.concurrency, cap);
-    let target = &target.reporting_congestion(limiter.congestion_signal());
+    let target = &target.counting(Arc::new(Tally::default()));
+    let limiter = Limiter::for_concurrency(options.concurrency, cap, target.tally());
     let start = start(target, options).await?;
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
@@ -165,6 +169,7 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
         body_resumes,
         peak_concurrency,
         concurrency_backoffs,
+        stats: TransferStats::from_tally(&target.tally()),
     })
 }
 

@@ -26,6 +26,7 @@ mod ordered_md5;
 mod progress;
 mod range_fetch;
 mod source;
+mod stats;
 mod target;
 mod temp_file;
 mod upload;
@@ -40,6 +41,7 @@ pub use self::options::{
 };
 pub use self::progress::{ProgressSink, TransferProgress};
 pub use self::source::UploadSource;
+pub use self::stats::TransferStats;
 pub use self::upload::UploadReport;
 
 pub(crate) use self::concurrency::{Limiter, SMALL_BLOB_CAP};

@@ -2,13 +2,13 @@
 //! by the client so that `transfer` never imports `client`.
 
 use std::fmt;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use url::Url;
 
 use crate::error::Result;
 use crate::transport::{Pipeline, Request, Response};
+use crate::wire::tally::Tally;
 
 /// The pipeline, the blob's URL, and where new upload session ids come from.
 #[derive(Clone)]
@@ -19,19 +19,25 @@ pub(crate) struct BlobTarget {
     /// seeds, so replays send the same block ids. Asked only when a block
     /// upload starts, so a single Put Blob draws nothing.
     session_ids: Arc<dyn Fn() -> String + Send + Sync>,
-    /// The congestion counter of an adaptive transfer, attached to every
-    /// request sent through this target (`Request::congestion`).
-    congestion: Option<Arc<AtomicU64>>,
+    /// The counters of the transfer, attached to every request sent
+    /// through this target (`Request::tally`).
+    tally: Option<Arc<Tally>>,
 }
 
 impl BlobTarget {
     pub(crate) fn new(pipeline: Pipeline, url: Url, session_ids: Arc<dyn Fn() -> String + Send + Sync>) -> Self {
-        BlobTarget { pipeline, url, session_ids, congestion: None }
+        BlobTarget { pipeline, url, session_ids, tally: None }
     }
 
-    /// The same target, its requests reporting congestion to `counter`.
-    pub(crate) fn reporting_congestion(&self, counter: Arc<AtomicU64>) -> Self {
-        BlobTarget { congestion: Some(counter), ..self.clone() }
+    /// The same target, its requests counted in `tally`.
+    pub(crate) fn counting(&self, tally: Arc<Tally>) -> Self {
+        BlobTarget { tally: Some(tally), ..self.clone() }
+    }
+
+    /// The counters this target's requests are counted in, or fresh ones
+    /// for a target that counts nothing yet.
+    pub(crate) fn tally(&self) -> Arc<Tally> {
+        self.tally.clone().unwrap_or_default()
     }
 
     /// The blob's URL, without credentials.
@@ -51,7 +57,7 @@ impl BlobTarget {
 
     /// Sends `request`; a non-2xx answer is an error.
     pub(crate) async fn execute(&self, mut request: Request) -> Result<Response> {
-        request.congestion = self.congestion.clone();
+        request.tally = self.tally.clone();
         self.pipeline.execute(request).await
     }
 
@@ -64,7 +70,7 @@ impl BlobTarget {
         max: usize,
     ) -> Result<bytes::Bytes> {
         let mut request = request;
-        request.congestion = self.congestion.clone();
+        request.tally = self.tally.clone();
         Ok(self.pipeline.execute_read(request, operation, max).await?.1)
     }
 }

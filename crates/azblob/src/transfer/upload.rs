@@ -12,6 +12,7 @@ use super::options::UploadOptions;
 use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
 use super::source::UploadSource;
+use super::stats::TransferStats;
 use super::target::BlobTarget;
 use super::upload_blocks::upload_blocks;
 use super::upload_plan::{existing_checkpoint, plan_blocks};
@@ -19,6 +20,7 @@ use crate::error::Result;
 use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::models::ETag;
 use crate::ops::put_blob::{build_put_blob_request, parse_write_response};
+use crate::wire::tally::Tally;
 
 /// What an upload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub struct UploadReport {
     /// How many times adaptive concurrency was halved because an attempt
     /// was answered 429 or 503 or timed out (retried attempts included).
     pub concurrency_backoffs: u64,
+    /// The requests sent, retries, throttled answers and time waiting on the service.
+    pub stats: TransferStats,
 }
 
 /// Runs an upload from any source.
@@ -55,6 +59,9 @@ pub(crate) async fn run_upload(
     options: &UploadOptions,
 ) -> Result<UploadReport> {
     options.validate()?;
+    // Every request of the upload (a resume's block list, the blocks, the
+    // commit) is counted for its report.
+    let target = &target.counting(Arc::new(Tally::default()));
     let gauge = Arc::new(BufferGauge::default());
     let source = BlockSource::open(source, options, &gauge).await?;
     // A checkpoint to resume from is checked first, whatever the size: one
@@ -104,5 +111,6 @@ async fn single_put(
         peak_buffer_bytes: gauge.peak(),
         peak_concurrency: 1,
         concurrency_backoffs: 0,
+        stats: TransferStats::from_tally(&target.tally()),
     })
 }

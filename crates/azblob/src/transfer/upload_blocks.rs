@@ -18,6 +18,7 @@ use super::identity::SourceIdentity;
 use super::options::UploadOptions;
 use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
+use super::stats::TransferStats;
 use super::target::BlobTarget;
 use super::upload::UploadReport;
 use crate::error::{Error, Result};
@@ -67,7 +68,7 @@ pub(crate) async fn upload_blocks(
     }
     let md5 = options.blob_md5.then(|| Arc::new(OrderedMd5::new()));
     let cap = pool_capacity(options, session.block_size);
-    let limiter = Limiter::for_concurrency(options.concurrency, cap);
+    let limiter = Limiter::for_concurrency(options.concurrency, cap, target.tally());
     let sent = send_blocks(target, &session.id, loads, md5.clone(), options, &tracker, (&limiter, cap)).await?;
     let digest = md5.as_deref().map(OrderedMd5::finish);
     let report = commit(target, &session, &sent, digest, options).await?;
@@ -75,6 +76,7 @@ pub(crate) async fn upload_blocks(
         peak_buffer_bytes: gauge.peak(),
         peak_concurrency: limiter.peak(),
         concurrency_backoffs: limiter.halvings(),
+        stats: TransferStats::from_tally(&target.tally()),
         ..report
     })
 }
@@ -94,7 +96,7 @@ async fn send_blocks(
 ) -> Result<Sent> {
     let hashes = BlockHashes { whole: whole_md5, transactional: options.blob.transactional_md5 };
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
-    let target = target.reporting_congestion(limiter.congestion_signal());
+    let target = target.clone();
     let (tracker, session_id, all, limiter) =
         (tracker.clone(), session_id.to_owned(), Arc::clone(&counters), Arc::clone(limiter));
     loads
@@ -183,5 +185,6 @@ async fn commit(
         peak_buffer_bytes: 0,
         peak_concurrency: 0,
         concurrency_backoffs: 0,
+        stats: TransferStats::default(),
     })
 }

@@ -118,7 +118,17 @@ impl Pipeline {
     pub(crate) async fn send(&self, mut request: Request) -> Result<Response> {
         let operation = request.operation;
         request.headers.insert(headers::X_MS_VERSION, self.api_version.clone());
-        let span = tracing::info_span!("azblob.operation", operation, status = tracing::field::Empty);
+        // Named by OpenTelemetry's conventions (see `trace.rs`): the logical
+        // operation, whose attempts are the HTTP client spans inside it.
+        let span = tracing::info_span!(
+            "azblob.operation",
+            otel.name = operation,
+            otel.status_code = tracing::field::Empty,
+            az.namespace = "Microsoft.Storage",
+            azblob.operation = operation,
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
         // Scheme, host and port only: the path and query may carry a SAS.
         let endpoint = request.url.origin().ascii_serialization();
         async move {
@@ -133,11 +143,21 @@ impl Pipeline {
                     Err(_) => Err(timeout_error(TimeoutKind::Deadline, after)),
                 },
             };
-            let mut response = result.map_err(|e| transport_error(e, operation, &endpoint))?;
+            let span = tracing::Span::current();
+            let mut response = result.map_err(|e| {
+                span.record("error.type", super::trace::error_type(e.kind()));
+                span.record("otel.status_code", "ERROR");
+                transport_error(e, operation, &endpoint)
+            })?;
             if let Some((at, after)) = deadline {
                 response.body = response.body.with_deadline(at, after);
             }
-            tracing::Span::current().record("status", response.status.as_u16());
+            let status = response.status.as_u16();
+            span.record("http.response.status_code", status);
+            if status >= 400 {
+                span.record("error.type", status.to_string());
+                span.record("otel.status_code", "ERROR");
+            }
             Ok(response)
         }
         .instrument(span)

@@ -13,6 +13,7 @@ mod request;
 pub(crate) mod reqwest;
 pub(crate) mod retry;
 mod sub_requests;
+pub(crate) mod tally;
 mod timeout;
 
 pub use self::body::{Body, Response};

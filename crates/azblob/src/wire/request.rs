@@ -1,6 +1,5 @@
 //! The request type that travels down the transport stack.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -8,6 +7,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
 use super::sub_requests::SubRequests;
+use super::tally::Tally;
 use crate::redact::RedactedUrl;
 
 /// One HTTP request, as built by an operation and signed by the stack.
@@ -34,10 +34,14 @@ pub struct Request {
     pub idempotent: bool,
     /// Sub-requests the signing layer signs and encodes into the body (Blob Batch).
     pub(crate) sub_requests: Option<SubRequests>,
-    /// A counter `RetryLayer` bumps for every attempt answered 429 or 503 or
-    /// timed out, including attempts it then repeats, so an adaptive transfer
-    /// (`transfer/concurrency.rs`) sees congestion that retries would hide.
-    pub(crate) congestion: Option<Arc<AtomicU64>>,
+    /// The counters of the transfer this request belongs to, which
+    /// `RetryLayer` updates on every attempt, including the ones it repeats,
+    /// so an adaptive transfer (`transfer/concurrency.rs`) sees congestion
+    /// that retries would hide and its report counts every request.
+    pub(crate) tally: Option<Arc<Tally>>,
+    /// How many times this request was sent before this attempt (set by
+    /// `RetryLayer`; OpenTelemetry's `http.request.resend_count`).
+    pub(crate) resend_count: u32,
 }
 
 impl Request {
@@ -53,7 +57,8 @@ impl Request {
             operation,
             idempotent: false,
             sub_requests: None,
-            congestion: None,
+            tally: None,
+            resend_count: 0,
         }
     }
 

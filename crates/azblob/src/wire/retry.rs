@@ -110,14 +110,15 @@ impl HttpTransport for RetryLayer {
             // Whether an earlier attempt may have reached the service.
             let mut sent_before = false;
             loop {
-                let result = self.inner.send(request.clone()).await.map(|mut response| {
+                let mut attempt = request.clone();
+                attempt.resend_count = retries;
+                let started = std::time::Instant::now();
+                let result = self.inner.send(attempt).await.map(|mut response| {
                     response.repeated = sent_before;
                     response
                 });
-                if let Some(counter) = &request.congestion {
-                    if is_congestion(&result) {
-                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
+                if let Some(tally) = &request.tally {
+                    tally.attempt(started.elapsed(), is_throttled(&result), is_congestion(&result));
                 }
                 let Some(hint) = retry_decision(&result, request.idempotent) else {
                     return result;
@@ -145,6 +146,9 @@ impl HttpTransport for RetryLayer {
                 // else (a reset, a timeout, a 500) may follow a service that acted.
                 sent_before |= !matches!(&result, Err(err) if err.is_connect());
                 drop(result);
+                if let Some(tally) = &request.tally {
+                    tally.retry();
+                }
                 self.clock.sleep(delay).await;
                 retries += 1;
             }
@@ -159,6 +163,11 @@ pub(crate) fn is_congestion(result: &Result<Response, TransportError>) -> bool {
         Ok(response) => matches!(response.status.as_u16(), 429 | 503),
         Err(err) => err.kind() == TransportErrorKind::Timeout,
     }
+}
+
+/// Whether the service answered that it is overloaded (429 or 503).
+fn is_throttled(result: &Result<Response, TransportError>) -> bool {
+    matches!(result, Ok(response) if matches!(response.status.as_u16(), 429 | 503))
 }
 
 /// Statuses that mean "try again later": timeout, throttling, transient server failures.
@@ -220,6 +229,7 @@ mod tests {
     use http::HeaderMap;
 
     use super::*;
+    use crate::wire::tally::Tally;
 
     #[derive(Debug, Default)]
     struct FakeClock(Mutex<Vec<Duration>>);
@@ -242,22 +252,23 @@ mod tests {
 
     type Scripted = Result<(u16, Vec<(&'static str, &'static str)>), TransportErrorKind>;
 
-    /// A transport that answers from a script and counts the attempts.
+    /// A transport that answers from a script and keeps each attempt's
+    /// resend count.
     #[derive(Debug)]
-    struct Script(Mutex<VecDeque<Scripted>>, Mutex<u32>);
+    struct Script(Mutex<VecDeque<Scripted>>, Mutex<Vec<u32>>);
 
     impl Script {
         fn new(answers: Vec<Scripted>) -> Arc<Self> {
-            Arc::new(Script(Mutex::new(answers.into()), Mutex::new(0)))
+            Arc::new(Script(Mutex::new(answers.into()), Mutex::new(Vec::new())))
         }
         fn attempts(&self) -> u32 {
-            *self.1.lock().unwrap()
+            self.1.lock().unwrap().len() as u32
         }
     }
 
     impl HttpTransport for Script {
-        fn send(&self, _request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
-            *self.1.lock().unwrap() += 1;
+        fn send(&self, request: Request) -> BoxFuture<'_, Result<Response, TransportError>> {
+            self.1.lock().unwrap().push(request.resend_count);
             let next = self.0.lock().unwrap().pop_front().expect("script exhausted");
             Box::pin(async move {
                 match next {
@@ -306,7 +317,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_throttled_or_timed_out_attempt_bumps_the_congestion_counter() {
+    async fn every_attempt_is_tallied_and_throttles_and_timeouts_count_as_congestion() {
         let script = Script::new(vec![
             Ok((429, vec![])),
             Ok((500, vec![])),
@@ -314,19 +325,32 @@ mod tests {
             Ok((200, vec![])),
         ]);
         let clock = Arc::new(FakeClock::default());
-        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let tally = Arc::new(Tally::default());
         let mut sent = request(true);
-        sent.congestion = Some(Arc::clone(&counter));
+        sent.tally = Some(Arc::clone(&tally));
         let result = layer(&script, &clock).send(sent).await.unwrap();
         assert_eq!(result.status.as_u16(), 200);
-        // The 500 is a failure, not a sign of load: two of the four count.
-        assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 2);
-        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        // The 500 is a failure, not a sign of load: two of the four count
+        // as congestion, and only the 429 as a throttle.
+        assert_eq!(tally.congestion(), 2);
+        let (attempts, retries, throttled, _) = tally.totals();
+        assert_eq!((attempts, retries, throttled), (4, 3, 1));
+        let tally = Arc::new(Tally::default());
         let mut sent = request(true);
-        sent.congestion = Some(Arc::clone(&counter));
+        sent.tally = Some(Arc::clone(&tally));
         let script = Script::new(vec![Ok((503, vec![])); 4]);
         assert_eq!(layer(&script, &clock).send(sent).await.unwrap().status.as_u16(), 503);
-        assert_eq!(counter.load(std::sync::atomic::Ordering::Relaxed), 4, "the last 503, not retried, counts too");
+        assert_eq!(tally.congestion(), 4, "the last 503, not retried, counts too");
+        let (attempts, retries, throttled, _) = tally.totals();
+        assert_eq!((attempts, retries, throttled), (4, 3, 4));
+    }
+
+    #[tokio::test]
+    async fn each_attempt_carries_its_resend_count() {
+        let script = Script::new(vec![Ok((503, vec![])); 4]);
+        let clock = Arc::new(FakeClock::default());
+        layer(&script, &clock).send(request(true)).await.unwrap();
+        assert_eq!(*script.1.lock().unwrap(), vec![0, 1, 2, 3]);
     }
 
     #[tokio::test]

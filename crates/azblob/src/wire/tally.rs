@@ -1,0 +1,67 @@
+//! `Tally`: what a transfer's requests cost, counted by `RetryLayer` on
+//! every attempt.
+//!
+//! A transfer attaches one tally to each request it sends
+//! ([`Request::tally`](super::Request)); the retry layer is the one place
+//! that sees every attempt, including those it repeats and hides, so it
+//! counts them there. The adaptive concurrency controller reads its
+//! congestion count; the transfer's report reads the rest.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Counters shared by the requests of one transfer.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    attempts: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    congestion: AtomicU64,
+    service_nanos: AtomicU64,
+}
+
+impl Tally {
+    /// Counts one attempt that took `elapsed` until its answer's head (or
+    /// its failure); `throttled` for a 429 or 503, `congested` when it also
+    /// tells adaptive concurrency to back off (a throttle or a timeout).
+    pub(crate) fn attempt(&self, elapsed: Duration, throttled: bool, congested: bool) {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        // Saturating: a sum of durations cannot wrap into a small number.
+        let _ =
+            self.service_nanos.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_add(nanos)));
+        if throttled {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        if congested {
+            self.congestion.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a decision to send an attempt again.
+    pub(crate) fn retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many attempts were answered 429 or 503 or timed out.
+    pub(crate) fn congestion(&self) -> u64 {
+        self.congestion.load(Ordering::Relaxed)
+    }
+
+    /// Attempts sent, retries among them, throttled answers, and the time
+    /// spent waiting on the service, summed over attempts.
+    pub(crate) fn totals(&self) -> (u64, u64, u64, Duration) {
+        (
+            self.attempts.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed),
+            self.throttled.load(Ordering::Relaxed),
+            Duration::from_nanos(self.service_nanos.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// Bumps the congestion count alone, as a throttled attempt would.
+    #[cfg(test)]
+    pub(crate) fn congest(&self) {
+        self.congestion.fetch_add(1, Ordering::Relaxed);
+    }
+}
