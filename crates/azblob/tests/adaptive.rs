@@ -73,6 +73,14 @@ async fn an_adaptive_upload_through_503s_backs_off_and_stays_byte_exact() {
     assert_eq!(report.blocks, 64);
     assert!(report.concurrency_backoffs >= 1, "{report:?}");
     assert!(proxy.injected().len() >= 10, "{:?}", proxy.counts());
+    // The report counts every attempt the retries hid: each 503 was
+    // throttled and retried, and the rest are the 64 blocks and the commit.
+    let stats = report.stats;
+    assert_eq!(stats.throttled, proxy.injected().len() as u64, "{stats:?}");
+    assert_eq!(stats.retries, stats.throttled, "{stats:?}");
+    assert_eq!(stats.requests, 64 + 1 + stats.retries, "{stats:?}");
+    assert_eq!(stats.requests, proxy.requests() as u64, "the proxy saw every attempt");
+    assert!(stats.service_time > Duration::ZERO, "{stats:?}");
     let stored = direct.blob(container.name(), "throttled").download().await.unwrap();
     assert!(stored == data, "the stored blob differs from the source");
 }
@@ -123,6 +131,10 @@ async fn an_adaptive_download_through_503s_backs_off_and_stays_byte_exact() {
     let report = client.blob(container.name(), "throttled").download_to_file_opts(&path, &options).await.unwrap();
     assert_eq!(report.chunks, 64);
     assert!(report.concurrency_backoffs >= 1, "{report:?}");
+    let stats = report.stats;
+    assert_eq!(stats.throttled, proxy.injected().len() as u64, "{stats:?}");
+    assert_eq!(stats.requests, 64 + stats.retries, "{stats:?}");
+    assert_eq!(stats.requests, proxy.requests() as u64, "the proxy saw every attempt");
     assert!(std::fs::read(&path).unwrap() == data, "the file differs from the blob");
     // A fixed concurrency is pinned: it never backs off, whatever the answers.
     let fixed = DownloadOptions { concurrency: 3.into(), ..options };

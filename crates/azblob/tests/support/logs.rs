@@ -14,14 +14,29 @@ pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl LogBuffer {
     /// A subscriber writing every event and span, TRACE included and without
-    /// colours, into this buffer.
+    /// colours, into this buffer twice: as text and as one JSON object per
+    /// line (the fields of the enclosing spans under `spans`, and a line
+    /// when each span closes, with the fields recorded by then), so scans see
+    /// both formats a program may log in.
     pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
-        let writer = self.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish()
+        use tracing_subscriber::layer::SubscriberExt;
+        let (text, json) = (self.clone(), self.clone());
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(move || text.clone()).with_ansi(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_span_list(true)
+                    .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+                    .with_writer(move || json.clone()),
+            )
+            .with(tracing_subscriber::filter::LevelFilter::TRACE)
+    }
+
+    /// The JSON lines logged so far.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.text().lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 
     /// What was logged so far.
