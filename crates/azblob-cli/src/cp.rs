@@ -72,6 +72,8 @@ pub(crate) struct Figures {
     pub(crate) resumed_blocks: u64,
     /// How the content was checked end to end: `Some("md5")` or not at all.
     pub(crate) verified: Option<&'static str>,
+    /// The requests sent, retries, throttled answers and time waiting on the service.
+    pub(crate) stats: azblob::TransferStats,
 }
 
 /// Runs `azblob cp`: picks upload, download or a service-side copy from the two locations.
@@ -155,7 +157,13 @@ async fn upload(
     };
     // With --md5 the service checked every block's MD5 as it arrived.
     let verified = args.md5.then_some("md5");
-    Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks, verified })
+    Ok(Figures {
+        bytes: report.bytes,
+        blocks: report.blocks,
+        resumed_blocks: report.resumed_blocks,
+        verified,
+        stats: report.stats,
+    })
 }
 
 /// The upload's options from the command line: sizes, checksums, progress,
@@ -244,7 +252,7 @@ async fn download(
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
     let verified = report.md5_verified.then_some("md5");
-    Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0, verified })
+    Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0, verified, stats: report.stats })
 }
 
 /// Says what --md5 could not do in the user's terms.

@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 /// end to end (a download compared with the blob's stored MD5; an upload's
 /// blocks each checked by the service against their MD5), `null` when it
 /// was not (no `--md5`). `--md5` on a blob without a stored MD5 fails
-/// instead of printing `null`.
+/// instead of printing `null`. Then what the requests cost: `requests`
+/// (every attempt, retries included), `retries`, `throttled` (answers 429
+/// or 503) and `service_seconds` (each attempt's time until its answer's
+/// head, summed over attempts in parallel).
 pub(crate) fn transfer(figures: &crate::cp::Figures, seconds: f64, mb_per_s: f64) -> Value {
     json!({
         "bytes": figures.bytes,
@@ -21,6 +24,10 @@ pub(crate) fn transfer(figures: &crate::cp::Figures, seconds: f64, mb_per_s: f64
         "blocks": figures.blocks,
         "resumed_blocks": figures.resumed_blocks,
         "verified": figures.verified,
+        "requests": figures.stats.requests,
+        "retries": figures.stats.retries,
+        "throttled": figures.stats.throttled,
+        "service_seconds": figures.stats.service_time.as_secs_f64(),
     })
 }
 

@@ -109,12 +109,16 @@ async fn cp_uses_blocks_with_block_size_and_concurrency() {
     let up = json(&up);
     assert_eq!(up["blocks"], 5);
     assert_eq!(up["resumed_blocks"], 0);
+    // Five Put Blocks and the commit, none repeated or throttled.
+    assert_eq!((&up["requests"], &up["retries"], &up["throttled"]), (&6.into(), &0.into(), &0.into()), "{up}");
+    assert!(up["service_seconds"].as_f64().is_some_and(|s| s > 0.0), "{up}");
     let checkpoints = state.join("azblob/checkpoints");
     assert!(!checkpoints.exists() || std::fs::read_dir(&checkpoints).unwrap().count() == 0, "checkpoint removed");
 
     let out = dir.join("out.bin");
     let down = json(&azblob(&["cp", &target, out.to_str().unwrap(), "--block-size", "100KiB", "--md5", "--json"]));
     assert_eq!(down["blocks"], 3, "three ranged GETs");
+    assert_eq!(down["requests"], 3, "{down}");
     assert_eq!(std::fs::read(&out).unwrap(), data);
 
     let bad = azblob(&["cp", source.to_str().unwrap(), &target, "--block-size", "4 parsecs"]);
@@ -283,4 +287,40 @@ fn an_unreachable_endpoint_is_one_line_that_names_it_once() {
     assert_eq!(stderr.matches("could not connect").count(), 1, "the cause once: {stderr}");
     assert_eq!(stderr.matches("Connection refused").count(), 1, "the cause once: {stderr}");
     assert!(!stderr.contains(signature) && !stderr.contains("devstoreaccount1/cont"), "no path or SAS: {stderr}");
+}
+
+/// `AZBLOB_LOG_FORMAT=json`: every line on stderr is one JSON object, the
+/// attempt's span fields named by OpenTelemetry's conventions; a format the
+/// CLI does not know fails the command rather than logging nothing.
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let container = new_container(&support::client(), "clilogs").await;
+    container.blob("logged.txt").put("logged").await.unwrap();
+    let state = azblob_testkit::scratch_dir().join("cli-state");
+    let target = format!("az://{}/logged.txt", container.name());
+    let output = command(&["stat", &target], &state)
+        .env("AZBLOB_LOG", "azblob=debug")
+        .env("AZBLOB_LOG_FORMAT", "json")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let answered = lines
+        .iter()
+        .find(|l| l["message"] == "response headers received")
+        .unwrap_or_else(|| panic!("no attempt logged: {stderr}"));
+    let attempt = answered["spans"].as_array().unwrap().iter().find(|s| s["name"] == "azblob.attempt").unwrap();
+    assert_eq!(attempt["http.request.method"], "HEAD");
+    assert_eq!(attempt["http.response.status_code"], 200);
+    assert_eq!(attempt["azblob.container"], container.name());
+
+    let bad = command(&["stat", &target], &state)
+        .env("AZBLOB_LOG", "azblob=debug")
+        .env("AZBLOB_LOG_FORMAT", "yaml")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("AZBLOB_LOG_FORMAT must be `text` or `json`"));
 }
