@@ -153,7 +153,7 @@ impl Pipeline {
                 response.body = response.body.with_deadline(at, after);
             }
             let status = response.status.as_u16();
-            span.record("http.response.status_code", status);
+            span.record("http.response.status_code", i64::from(status));
             if status >= 400 {
                 span.record("error.type", status.to_string());
                 span.record("otel.status_code", "ERROR");

@@ -9,7 +9,9 @@
 //! `http.request.resend_count`, `az.service_request_id`, `error.type`, and
 //! `otel.kind`/`otel.name`, which `tracing-opentelemetry` reads as the
 //! span's kind and name), so an exporter needs no mapping; what the
-//! conventions have no name for is under `azblob.`.
+//! conventions have no name for is under `azblob.`. Numbers are recorded as
+//! `i64`: `tracing-opentelemetry` exports an `u64` as a string, and the
+//! conventions want integers.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,9 +65,9 @@ impl HttpTransport for TraceLayer {
             http.request.method = request.method.as_str(),
             url.full = %RedactedUrl(url),
             server.address = url.host_str().unwrap_or_default(),
-            server.port = url.port_or_known_default(),
+            server.port = url.port_or_known_default().map(i64::from),
             http.request.resend_count = Empty,
-            http.request.body.size = request.body.len(),
+            http.request.body.size = i64::try_from(request.body.len()).unwrap_or(i64::MAX),
             http.response.status_code = Empty,
             http.response.body.size = Empty,
             az.service_request_id = Empty,
@@ -75,7 +77,7 @@ impl HttpTransport for TraceLayer {
         );
         // The conventions record a resend count only on resends.
         if request.resend_count > 0 {
-            span.record("http.request.resend_count", request.resend_count);
+            span.record("http.request.resend_count", i64::from(request.resend_count));
         }
         Box::pin(
             async move {
@@ -86,11 +88,11 @@ impl HttpTransport for TraceLayer {
                 match &result {
                     Ok(response) => {
                         let status = response.status.as_u16();
-                        span.record("http.response.status_code", status);
+                        span.record("http.response.status_code", i64::from(status));
                         if let Some(id) = response.header(headers::X_MS_REQUEST_ID) {
                             span.record("az.service_request_id", id);
                         }
-                        if let Some(len) = response.header(headers::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok())
+                        if let Some(len) = response.header(headers::CONTENT_LENGTH).and_then(|v| v.parse::<i64>().ok())
                         {
                             span.record("http.response.body.size", len);
                         }
@@ -99,7 +101,11 @@ impl HttpTransport for TraceLayer {
                             span.record("error.type", status.to_string());
                             span.record("otel.status_code", "ERROR");
                         }
-                        tracing::debug!(http.response.status_code = status, elapsed_ms, "response headers received");
+                        tracing::debug!(
+                            http.response.status_code = i64::from(status),
+                            elapsed_ms,
+                            "response headers received"
+                        );
                     }
                     Err(err) => {
                         span.record("error.type", error_type(err.kind()));
