@@ -32,15 +32,14 @@ pub(crate) fn blob_options(attributes: &Attributes) -> object_store::Result<PutB
     Ok(options)
 }
 
-/// The attributes of a blob: the content headers it has, its metadata, and
-/// its tier when one was set (an inferred tier is the account's default,
-/// not the blob's own).
+/// The attributes of a blob: the content headers it has and its metadata.
+///
+/// The storage class is written (as the access tier) but not read back:
+/// Get Blob does not report the tier on every answer (a range read lacks
+/// it), and an attribute that comes and goes with the request's shape would
+/// mislead more than its absence.
 pub(crate) fn from_properties(properties: &BlobProperties) -> Attributes {
-    let mut attributes = content_attributes(&properties.content, &properties.metadata);
-    if let Some(tier) = properties.access_tier.as_ref().filter(|_| !properties.access_tier_inferred) {
-        attributes.insert(Attribute::StorageClass, AttributeValue::from(tier.as_str().to_owned()));
-    }
-    attributes
+    content_attributes(&properties.content, &properties.metadata)
 }
 
 fn content_attributes(content: &ContentHeaders, metadata: &Metadata) -> Attributes {

@@ -30,9 +30,9 @@ const DELETE_CONCURRENCY: usize = 10;
 ///
 /// What Azure cannot do, it refuses rather than pretends: blob index tags on
 /// a put (not sent by this adapter yet) and attributes other than the
-/// content headers, metadata and storage class (the access tier) are
-/// [`NotImplemented`](object_store::Error::NotImplemented); `PutMode::Update`
-/// needs an ETag, since Azure conditions writes on ETags.
+/// content headers, metadata and storage class (written as the access tier,
+/// not reported by reads) are [`NotImplemented`](object_store::Error::NotImplemented);
+/// `PutMode::Update` needs an ETag, since Azure conditions writes on ETags.
 #[derive(Debug, Clone)]
 pub struct AzblobStore {
     container: ContainerClient,
