@@ -1,4 +1,4 @@
-//! An [`object_store::ObjectStore`] over [azblob](azblob): DataFusion,
+//! An [`object_store::ObjectStore`] over [azblob]: DataFusion,
 //! Polars, Delta Lake, Lance and the engines built on them read and write
 //! Azure Blob Storage through it.
 //!
