@@ -197,3 +197,16 @@ fn from_url_takes_the_container_and_prefix() {
     assert_eq!(bare.to_string(), "AzblobStore(data)");
     assert!(AzblobStore::from_url("not a url").is_err());
 }
+
+/// Neither the store's `Debug` nor its `Display` shows a SAS signature or an account key.
+#[test]
+fn the_store_prints_no_secret() {
+    let sas =
+        AzblobStore::from_url("https://acct.blob.core.windows.net/data?sv=2023-11-03&sp=r&sig=c2VjcmV0U2lnbmF0dXJl")
+            .unwrap();
+    let key = AzblobStore::new(support::builder("http://127.0.0.1:9/devstoreaccount1").build().unwrap().container("c"));
+    for printed in [format!("{sas:?}"), sas.to_string(), format!("{key:?}"), key.to_string()] {
+        assert!(!printed.contains("c2VjcmV0U2lnbmF0dXJl"), "{printed}");
+        assert!(!printed.contains(azblob::DEV_ACCOUNT_KEY), "{printed}");
+    }
+}
