@@ -300,4 +300,31 @@ mod tests {
         assert!(bare.committed.is_empty() && bare.uncommitted.is_empty() && bare.etag.is_none());
         assert_eq!(parse_block_list(&HeaderMap::new(), b"nope").unwrap_err().kind(), ErrorKind::InvalidResponse);
     }
+
+    const SAMPLE: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><CommittedBlocks><Block><Name>QUFB</Name><Size>4194304</Size></Block></CommittedBlocks><UncommittedBlocks><Block><Name>QkJC</Name><Size>1024</Size></Block></UncommittedBlocks></BlockList>";
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptests::cases(256))]
+
+        /// Any answer, a mutated sample or noise, with any headers, parses or
+        /// fails with an error: never a panic.
+        #[test]
+        fn any_block_list_answer_parses_or_fails_cleanly(
+            body in crate::proptests::mutated(SAMPLE),
+            noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            length in crate::proptests::number_text(),
+            etag in ".{0,24}",
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = length.parse() {
+                headers.insert(headers::X_MS_BLOB_CONTENT_LENGTH, value);
+            }
+            if let Ok(value) = etag.parse() {
+                headers.insert(headers::ETAG, value);
+            }
+            let _ = parse_block_list(&headers, &body);
+            let _ = parse_block_list(&headers, &noise);
+            let _ = validate_block_id(&etag);
+        }
+    }
 }
