@@ -6,8 +6,6 @@
 //! until the blob's next commit discards them, or the service collects
 //! them (after a week without a commit). `abort` therefore sends nothing.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use azblob::{BlobClient, PutBlobOptions, PutBlockListOptions, MAX_BLOCKS};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -71,7 +69,7 @@ pub(crate) struct BlockUpload {
     pub(crate) upload_id: MultipartId,
     pub(crate) parts: usize,
     /// The committed blob's headers, metadata and tier.
-    pub(crate) options: Arc<PutBlobOptions>,
+    pub(crate) options: PutBlobOptions,
 }
 
 #[async_trait]
@@ -90,7 +88,7 @@ impl MultipartUpload for BlockUpload {
 
     async fn complete(&mut self) -> object_store::Result<PutResult> {
         let ids = (0..self.parts).map(|i| block_id(&self.upload_id, i)).collect::<object_store::Result<Vec<_>>>()?;
-        commit(&self.blob, &ids, (*self.options).clone()).await
+        commit(&self.blob, &ids, self.options.clone()).await
     }
 
     async fn abort(&mut self) -> object_store::Result<()> {

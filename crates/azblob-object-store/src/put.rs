@@ -1,6 +1,6 @@
-//! `put_opts`: Put Blob (or a block upload past 256 MiB) under object_store's put modes.
+//! `put_opts`: azblob's upload (one Put Blob, or blocks past 256 MiB) under object_store's put modes.
 
-use azblob::{BlobClient, Conditions, ETag, UploadOptions, UploadSource, DEFAULT_SINGLE_PUT_MAX};
+use azblob::{BlobClient, Conditions, ETag, UploadOptions, UploadSource};
 use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{PutMode, PutOptions, PutPayload, PutResult};
@@ -8,13 +8,15 @@ use object_store::{PutMode, PutOptions, PutPayload, PutResult};
 use crate::attributes::blob_options;
 use crate::errors::{generic, map_error, not_implemented};
 
-/// Writes `payload` as `location` under `options.mode`: `Create` with
-/// `If-None-Match: *`, `Update` with `If-Match` of the given ETag.
+/// Writes `payload` as `location` under `options.mode` (`Create` with
+/// `If-None-Match: *`, `Update` with `If-Match` of the given ETag), split as
+/// the store's `upload` settings say.
 pub(crate) async fn put(
     blob: &BlobClient,
     location: &Path,
     payload: PutPayload,
     options: PutOptions,
+    upload: &UploadOptions,
 ) -> object_store::Result<PutResult> {
     let PutOptions { mode, tags, attributes, extensions: _ } = options;
     // Blob index tags are another request this adapter does not send yet;
@@ -25,16 +27,13 @@ pub(crate) async fn put(
     let mut blob_options = blob_options(&attributes)?;
     blob_options.conditions = write_conditions(&mode)?;
     let path = location.as_ref();
-    let data = Bytes::from(payload);
-    let written = if data.len() as u64 <= DEFAULT_SINGLE_PUT_MAX {
-        blob.put_opts(data, &blob_options).await.map(|w| (w.etag, w.version_id))
-    } else {
-        // Past one Put Blob's comfortable size, azblob's upload stages
-        // blocks in parallel and commits them under the same conditions.
-        let upload = UploadOptions { blob: blob_options, ..UploadOptions::default() };
-        blob.upload_opts(UploadSource::Bytes(data), &upload).await.map(|r| (r.etag, r.version_id))
-    };
-    let (etag, version) = written.map_err(|e| write_error(e, path, &mode))?;
+    // azblob's upload sends one Put Blob up to `single_put_max` (256 MiB by
+    // default) and stages blocks in parallel past it, committing them under
+    // the same conditions.
+    let upload = UploadOptions { blob: blob_options, ..upload.clone() };
+    let report = blob.upload_opts(UploadSource::Bytes(Bytes::from(payload)), &upload).await;
+    let report = report.map_err(|e| write_error(e, path, &mode))?;
+    let (etag, version) = (report.etag, report.version_id);
     Ok(PutResult { e_tag: Some(etag.0), version, extensions: Default::default() })
 }
 

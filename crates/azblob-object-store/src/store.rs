@@ -1,10 +1,9 @@
 //! `AzblobStore`: one container (and optionally a prefix in it) as an object store.
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use azblob::{BlobClient, ContainerClient, CopySource, CopyStatus, WaitOptions};
+use azblob::{BlobClient, ContainerClient, CopySource, CopyStatus, UploadOptions, WaitOptions};
 use futures_util::stream::{BoxStream, StreamExt};
 use object_store::list::{PaginatedListOptions, PaginatedListResult, PaginatedListStore};
 use object_store::multipart::{MultipartStore, PartId};
@@ -37,12 +36,14 @@ const DELETE_CONCURRENCY: usize = 10;
 pub struct AzblobStore {
     container: ContainerClient,
     prefix: Prefix,
+    /// How `put_opts` splits a payload; its `blob` is replaced on every put.
+    upload: UploadOptions,
 }
 
 impl AzblobStore {
     /// A store on `container`, with blobs named by their paths.
     pub fn new(container: ContainerClient) -> Self {
-        AzblobStore { container, prefix: Prefix::default() }
+        AzblobStore { container, prefix: Prefix::default(), upload: UploadOptions::default() }
     }
 
     /// A store on the container a URL names, with the URL's SAS if it
@@ -63,6 +64,16 @@ impl AzblobStore {
     /// is the blob `prefix/a.parquet`, and listings show paths without it.
     pub fn prefix(mut self, prefix: impl Into<Path>) -> Self {
         self.prefix = Prefix::new(&prefix.into());
+        self
+    }
+
+    /// The same store with `put_opts` split by `upload`: up to
+    /// `single_put_max` bytes go in one Put Blob, more in blocks of
+    /// `block_size` sent `concurrency` at a time (azblob's defaults: 256 MiB,
+    /// 8 MiB, adaptive). Its `blob` group is ignored: each put brings its
+    /// own attributes and mode.
+    pub fn upload(mut self, upload: UploadOptions) -> Self {
+        self.upload = upload;
         self
     }
 
@@ -92,14 +103,14 @@ impl fmt::Display for AzblobStore {
 #[async_trait]
 impl ObjectStore for AzblobStore {
     /// [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob)
-    /// (a block upload past 256 MiB), conditioned by the put mode.
+    /// (a block upload past the store's `single_put_max`), conditioned by the put mode.
     async fn put_opts(
         &self,
         location: &Path,
         payload: PutPayload,
         opts: PutOptions,
     ) -> object_store::Result<PutResult> {
-        put::put(&self.blob(location), location, payload, opts).await
+        put::put(&self.blob(location), location, payload, opts, &self.upload).await
     }
 
     /// A block upload: each part a Put Block, completed by Put Block List.
@@ -116,7 +127,7 @@ impl ObjectStore for AzblobStore {
             blob: self.blob(location),
             upload_id: multipart::new_upload_id(),
             parts: 0,
-            options: Arc::new(blob_options(&attributes)?),
+            options: blob_options(&attributes)?,
         }))
     }
 

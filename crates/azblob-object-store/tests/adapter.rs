@@ -210,3 +210,27 @@ fn the_store_prints_no_secret() {
         assert!(!printed.contains(azblob::DEV_ACCOUNT_KEY), "{printed}");
     }
 }
+
+/// A put past the store's `single_put_max` is a block upload, committed
+/// under the put mode's condition like a single Put Blob.
+#[tokio::test]
+async fn a_large_put_is_staged_in_blocks_under_its_mode() {
+    let client = support::client();
+    let container = support::new_container(&client, "os-blocks").await;
+    let upload = azblob::UploadOptions { single_put_max: 1024, block_size: 1024, ..Default::default() };
+    let store = AzblobStore::new(container.clone()).upload(upload);
+    let path = Path::from("big");
+    let data = pseudo_random_bytes(5000, 3);
+    let first = store.put_opts(&path, data.clone().into(), PutMode::Create.into()).await.unwrap();
+    assert_eq!(&store.get(&path).await.unwrap().bytes().await.unwrap()[..], &data[..]);
+    let blocks = container.blob("big").block_list().await.unwrap().committed;
+    assert_eq!(blocks.iter().map(|b| b.size).collect::<Vec<_>>(), vec![1024, 1024, 1024, 1024, 904]);
+
+    let err = store.put_opts(&path, data.clone().into(), PutMode::Create.into()).await.unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+    let update = PutMode::Update(UpdateVersion { e_tag: first.e_tag.clone(), version: None });
+    let second = store.put_opts(&path, data.clone().into(), update.clone().into()).await.unwrap();
+    assert_ne!(second.e_tag, first.e_tag);
+    let err = store.put_opts(&path, data.into(), update.into()).await.unwrap_err();
+    assert!(matches!(err, Error::Precondition { .. }), "a stale ETag: {err}");
+}
