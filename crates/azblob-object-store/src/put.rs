@@ -1,4 +1,4 @@
-//! `put_opts`: azblob's upload (one Put Blob, or blocks past 256 MiB) under object_store's put modes.
+//! `put_opts`: azblob's upload (one Put Blob, or blocks past `single_put_max`) under object_store's put modes.
 
 use azblob::{BlobClient, Conditions, ETag, UploadOptions, UploadSource};
 use bytes::Bytes;
@@ -29,8 +29,9 @@ pub(crate) async fn put(
     let path = location.as_ref();
     // azblob's upload sends one Put Blob up to `single_put_max` (256 MiB by
     // default) and stages blocks in parallel past it, committing them under
-    // the same conditions.
-    let upload = UploadOptions { blob: blob_options, ..upload.clone() };
+    // the same conditions. A checkpoint names one upload's file, so the
+    // store's settings, shared by every put, never carry one.
+    let upload = UploadOptions { blob: blob_options, checkpoint: None, resume: false, ..upload.clone() };
     let report = blob.upload_opts(UploadSource::Bytes(Bytes::from(payload)), &upload).await;
     let report = report.map_err(|e| write_error(e, path, &mode))?;
     let (etag, version) = (report.etag, report.version_id);

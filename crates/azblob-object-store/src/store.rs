@@ -70,8 +70,9 @@ impl AzblobStore {
     /// The same store with `put_opts` split by `upload`: up to
     /// `single_put_max` bytes go in one Put Blob, more in blocks of
     /// `block_size` sent `concurrency` at a time (azblob's defaults: 256 MiB,
-    /// 8 MiB, adaptive). Its `blob` group is ignored: each put brings its
-    /// own attributes and mode.
+    /// 8 MiB, adaptive). Its `blob` group, `checkpoint` and `resume` are
+    /// ignored: each put brings its own attributes and mode, and a checkpoint
+    /// belongs to one upload, not to every put of a store.
     pub fn upload(mut self, upload: UploadOptions) -> Self {
         self.upload = upload;
         self
