@@ -77,6 +77,8 @@ pub(crate) const X_MS_BLOB_CONTENT_DISPOSITION: &str = "x-ms-blob-content-dispos
 pub(crate) const X_MS_BLOB_CACHE_CONTROL: &str = "x-ms-blob-cache-control";
 /// `x-ms-blob-content-md5`.
 pub(crate) const X_MS_BLOB_CONTENT_MD5: &str = "x-ms-blob-content-md5";
+/// `x-ms-blob-content-length`: a committed blob's size in a Get Block List answer.
+pub(crate) const X_MS_BLOB_CONTENT_LENGTH: &str = "x-ms-blob-content-length";
 /// `x-ms-delete-snapshots`.
 pub(crate) const X_MS_DELETE_SNAPSHOTS: &str = "x-ms-delete-snapshots";
 /// `x-ms-meta-`: the prefix of metadata headers.

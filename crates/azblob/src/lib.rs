@@ -54,6 +54,9 @@ pub use crate::ops::append_blob::{AppendOptions, CreateAppendBlobOptions, MAX_AP
 pub use crate::ops::blob_batch::MAX_BATCH_SIZE;
 pub use crate::ops::blob_properties::{BlobSelector, PropertiesOptions};
 pub use crate::ops::block_blob::{BlockInfo, MAX_BLOCKS, MAX_BLOCK_BYTES};
+pub use crate::ops::blocks::{
+    BlockList, BlockListOptions, BlockListType, PutBlockListOptions, PutBlockOptions, MAX_BLOCK_ID_BYTES,
+};
 pub use crate::ops::conditions::Conditions;
 pub use crate::ops::copy_blob::{CopyOptions, CopyStarted, MAX_SYNC_COPY_BYTES};
 pub use crate::ops::copy_state::{CopyState, CopyStatus};

@@ -17,6 +17,9 @@ use super::blob_properties::{
 use super::block_blob::{
     build_get_uncommitted_blocks_request, build_put_block_list_request, build_put_block_request, CommitOptions,
 };
+use super::blocks::{
+    build_get_block_list, build_put_block, build_put_block_list, BlockListOptions, PutBlockListOptions,
+};
 use super::conditions::Conditions;
 use super::copy_blob::{build_abort_copy_request, build_copy_request, CopyOptions};
 use super::delete_blob::{build_delete_blob_request, DeleteBlobOptions};
@@ -43,6 +46,7 @@ fn reads_are_idempotent() {
     assert!(build_get_properties_request(blob(), &BlobSelector::default(), &none).unwrap().idempotent);
     assert!(build_list_blobs_request(container(), &ListBlobsOptions::default(), None).unwrap().idempotent);
     assert!(build_get_uncommitted_blocks_request(blob()).idempotent);
+    assert!(build_get_block_list(blob(), &BlockListOptions::default()).unwrap().idempotent);
     let now = SystemTime::now();
     let key = build_user_delegation_key_request(&container(), now, now + Duration::from_secs(60)).unwrap();
     assert!(key.idempotent, "a second key is as good as the first");
@@ -62,6 +66,10 @@ fn whole_replacements_are_idempotent_unless_their_condition_forbids_a_repeat() {
     let commit = |conditions| CommitOptions { conditions, ..CommitOptions::default() };
     assert!(build_put_block_list_request(blob(), &ids, &commit(None)).unwrap().idempotent);
     assert!(!build_put_block_list_request(blob(), &ids, &commit(Some(&create_only))).unwrap().idempotent);
+    assert!(build_put_block(blob(), "YQ==", Bytes::new(), &Default::default()).unwrap().idempotent);
+    let list = |conditions| PutBlockListOptions { blob: put(conditions) };
+    assert!(build_put_block_list(blob(), &ids, &list(Conditions::default())).unwrap().idempotent);
+    assert!(!build_put_block_list(blob(), &ids, &list(old_etag.clone())).unwrap().idempotent);
 
     let metadata = Metadata::default();
     assert!(build_set_metadata_request(blob(), &metadata, &Conditions::default()).unwrap().idempotent);

@@ -9,6 +9,7 @@ pub(crate) mod append_blob;
 pub(crate) mod blob_batch;
 pub(crate) mod blob_properties;
 pub(crate) mod block_blob;
+pub(crate) mod blocks;
 pub(crate) mod conditions;
 pub(crate) mod copy_blob;
 pub(crate) mod copy_state;
