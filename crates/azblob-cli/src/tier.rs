@@ -45,6 +45,7 @@ pub(crate) async fn run(args: TierArgs, connection: &crate::Connection) -> Resul
             PriorityArg::Standard => RehydratePriority::Standard,
             PriorityArg::High => RehydratePriority::High,
         }),
+        ..SetTierOptions::default()
     };
     blob.set_tier_opts(&tier, &options).await?;
     if args.json {
