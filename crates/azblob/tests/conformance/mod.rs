@@ -44,6 +44,9 @@ macro_rules! conformance_suite {
         conformance::case_with_client!($run, manage_sync_copy_across_containers);
         conformance::case!($run, manage_set_tier_reads_back);
         conformance::case!($run, manage_snapshot_create_and_delete_with_snapshots);
+        conformance::case_with_client!($run, tags_put_get_set_list_and_find);
+        conformance::case!($run, tags_conditions_on_reads_and_writes);
+        conformance::case!($run, lease_actions_and_guarded_writes);
     };
 }
 
@@ -66,6 +69,9 @@ macro_rules! case_with_client {
 }
 
 pub(crate) use {case, case_with_client, conformance_suite};
+
+mod tags_leases;
+pub use self::tags_leases::*;
 
 /// The cassette of a case: `testdata/cassettes/<case>.json`.
 pub fn cassette_path(case: &str) -> PathBuf {
