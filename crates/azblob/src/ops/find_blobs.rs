@@ -5,13 +5,12 @@
 //! <https://learn.microsoft.com/rest/api/storageservices/find-blobs-by-tags-container>
 
 use http::Method;
-use serde::Deserialize;
 use url::Url;
 
 use super::list_blobs::MAX_LIST_RESULTS;
-use super::list_xml::RawTags;
 use super::request_util::add_query;
-use super::tags::{tags_from_raw, Tags};
+use super::tags::Tags;
+use super::tags_xml::{walk, TagCollector};
 use crate::error::{Error, Result};
 use crate::transport::Request;
 
@@ -77,50 +76,34 @@ pub(crate) fn build_find_blobs_request(
     Ok(request.idempotent())
 }
 
-/// `<EnumerationResults>` of Find Blobs by Tags.
-#[derive(Debug, Deserialize)]
-struct RawResults {
-    #[serde(rename = "Blobs", default)]
-    blobs: RawBlobs,
-    #[serde(rename = "NextMarker", default)]
-    next_marker: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-struct RawBlobs {
-    #[serde(rename = "Blob", default)]
-    blobs: Vec<RawBlob>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawBlob {
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "ContainerName")]
-    container: String,
-    #[serde(rename = "Tags", default)]
-    tags: Option<RawTags>,
-}
-
-/// Parses a Find Blobs by Tags body.
+/// Parses a Find Blobs by Tags body; tags keep their spaces (see `tags_xml`).
 pub(crate) fn parse_find_blobs_response(body: &[u8]) -> Result<TaggedBlobsPage> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Error::invalid_response("the Find Blobs by Tags answer is not UTF-8"))?
-        .trim_start_matches('\u{feff}');
-    let raw: RawResults = quick_xml::de::from_str(text).map_err(|e| {
-        Error::invalid_response(format!("the Find Blobs by Tags answer is not the documented XML: {e}"))
+    const WHAT: &str = "Find Blobs by Tags";
+    let missing = |what: &str| Error::invalid_response(format!("the {WHAT} answer has a <Blob> without <{what}>"));
+    let mut blobs = Vec::new();
+    let mut next_marker = None;
+    let (mut name, mut container) = (None, None);
+    let mut tags = TagCollector::default();
+    walk(body, WHAT, |path, text| {
+        let in_blob = path.len() >= 3 && path[1] == "Blobs" && path[2] == "Blob";
+        match path.len() {
+            2 if path[1] == "NextMarker" => next_marker = Some(text).filter(|m| !m.trim().is_empty()),
+            3 if in_blob => {
+                let tags = std::mem::take(&mut tags.tags);
+                let name = name.take().ok_or_else(|| missing("Name"))?;
+                let container = container.take().ok_or_else(|| missing("ContainerName"))?;
+                blobs.push(TaggedBlob { container, name, tags });
+            }
+            4 if in_blob && path[3] == "Name" => name = Some(text),
+            4 if in_blob && path[3] == "ContainerName" => container = Some(text),
+            _ if in_blob => {
+                tags.close(path, text, WHAT)?;
+            }
+            _ => {}
+        }
+        Ok(())
     })?;
-    let blobs = raw
-        .blobs
-        .blobs
-        .into_iter()
-        .map(|b| TaggedBlob {
-            container: b.container,
-            name: b.name,
-            tags: b.tags.map(tags_from_raw).unwrap_or_default(),
-        })
-        .collect();
-    Ok(TaggedBlobsPage { blobs, next_marker: raw.next_marker.filter(|m| !m.trim().is_empty()) })
+    Ok(TaggedBlobsPage { blobs, next_marker })
 }
 
 #[cfg(test)]
@@ -187,6 +170,9 @@ mod tests {
         let last =
             parse_find_blobs_response(b"<EnumerationResults><Blobs/><NextMarker/></EnumerationResults>").unwrap();
         assert!(last.blobs.is_empty() && last.next_marker.is_none());
-        assert_eq!(parse_find_blobs_response(b"<x").unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
+        assert_eq!(parse_find_blobs_response(b"<x>").unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
+        let nameless =
+            b"<EnumerationResults><Blobs><Blob><ContainerName>c</ContainerName></Blob></Blobs></EnumerationResults>";
+        assert_eq!(parse_find_blobs_response(nameless).unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
     }
 }

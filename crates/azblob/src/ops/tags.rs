@@ -14,8 +14,8 @@ use url::Url;
 use super::blob_properties::BlobSelector;
 use super::conditions::{Accepted, Conditions};
 use super::headers;
-use super::list_xml::RawTags;
 use super::request_util::set_header;
+use super::tags_xml::{walk, TagCollector};
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
@@ -138,19 +138,13 @@ pub(crate) fn check_set_tags_response(response: &Response) -> Result<()> {
     Ok(())
 }
 
-/// Parses Get Blob Tags' XML body.
+/// Parses Get Blob Tags' XML body, keeping each key and value as sent
+/// (spaces at either end included).
 pub(crate) fn parse_tags_body(body: &[u8]) -> Result<Tags> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Error::invalid_response("the Get Blob Tags answer is not UTF-8"))?
-        .trim_start_matches('\u{feff}');
-    let raw: RawTags = quick_xml::de::from_str(text)
-        .map_err(|e| Error::invalid_response(format!("the Get Blob Tags answer is not the documented XML: {e}")))?;
-    Ok(tags_from_raw(raw))
-}
-
-/// The tags of a `<Tags>` element; a repeated key keeps its last value.
-pub(crate) fn tags_from_raw(raw: RawTags) -> Tags {
-    raw.tag_set.tags.into_iter().map(|t| (t.key, t.value)).collect()
+    const WHAT: &str = "Get Blob Tags";
+    let mut collector = TagCollector::default();
+    walk(body, WHAT, |path, text| collector.close(path, text, WHAT).map(|_| ()))?;
+    Ok(collector.tags)
 }
 
 #[cfg(test)]
@@ -248,6 +242,21 @@ mod tests {
         let parsed = parse_tags_body(body).unwrap();
         assert_eq!(parsed, tags(&[("tag-name-1", "tag-value-1"), ("tag-name-2", "tag-value-2")]));
         assert!(parse_tags_body(b"<Tags><TagSet/></Tags>").unwrap().is_empty());
-        assert_eq!(parse_tags_body(b"not xml").unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
+        assert_eq!(parse_tags_body(b"<Tags><TagSet>").unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
+        let spaced =
+            parse_tags_body(b"<Tags><TagSet><Tag><Key>k</Key><Value> v </Value></Tag></TagSet></Tags>").unwrap();
+        assert_eq!(spaced, tags(&[("k", " v ")]), "spaces are part of the value");
+    }
+
+    #[test]
+    fn listings_trim_the_spaces_around_tag_values() {
+        // FIXME: List Blobs is read with quick-xml's serde reader, which
+        // trims every text node, so `include=tags` reports " v " as "v";
+        // Get Blob Tags and Find Blobs by Tags keep it (`tags_xml`).
+        let body = b"<EnumerationResults><Blobs><Blob><Name>b</Name><Properties/><Tags><TagSet><Tag><Key>k</Key>\
+            <Value> v </Value></Tag></TagSet></Tags></Blob></Blobs><NextMarker/></EnumerationResults>";
+        let page = crate::ops::list_blobs::parse_list_blobs_response(body).unwrap();
+        let crate::ListItem::Blob(blob) = &page.items[0] else { panic!("{page:?}") };
+        assert_eq!(blob.tags, tags(&[("k", "v")]));
     }
 }
