@@ -88,6 +88,8 @@ pub(crate) fn properties(container: &str, name: &str, p: &BlobProperties) -> Val
         "is_current_version": p.is_current_version,
         "metadata": metadata(&p.metadata),
         "copy": p.copy.as_ref().map(copy_state),
+        "lease_state": p.lease_state.map(|s| s.as_str()),
+        "tag_count": p.tag_count,
     })
 }
 

@@ -138,6 +138,7 @@ async fn lease_commands_and_lease_id_on_writes() {
     let acquired = json(&azblob(&["lease", "acquire", &url, "--duration", "15", "--json"]));
     assert_eq!(acquired["duration"], 15);
     let id = acquired["lease_id"].as_str().unwrap().to_owned();
+    assert_eq!(json(&azblob(&["stat", &url, "--json"]))["lease_state"], "leased");
 
     // Writes without the lease id fail; with it they succeed.
     let err = failed(&azblob(&["cp", file, &url, "--no-progress"]));

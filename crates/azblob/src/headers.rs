@@ -113,6 +113,10 @@ pub(crate) const X_MS_COPY_ACTION: &str = "x-ms-copy-action";
 pub(crate) const X_MS_TAGS: &str = "x-ms-tags";
 /// `x-ms-if-tags`: a condition on the blob's index tags, in the Find Blobs by Tags syntax.
 pub(crate) const X_MS_IF_TAGS: &str = "x-ms-if-tags";
+/// `x-ms-tag-count`: how many index tags a blob has.
+pub(crate) const X_MS_TAG_COUNT: &str = "x-ms-tag-count";
+/// `x-ms-lease-state`: available, leased, expired, breaking or broken.
+pub(crate) const X_MS_LEASE_STATE: &str = "x-ms-lease-state";
 /// `x-ms-lease-id`: the active lease a request acts under.
 pub(crate) const X_MS_LEASE_ID: &str = "x-ms-lease-id";
 /// `x-ms-lease-action`: acquire, renew, change, release or break.

@@ -60,8 +60,8 @@ pub use crate::ops::delete_blob::{DeleteBlobOptions, DeleteSnapshots};
 pub use crate::ops::find_blobs::{FindBlobsByTagsOptions, TaggedBlob, TaggedBlobsPage};
 pub use crate::ops::get_blob::{GetBlobHead, GetOptions};
 pub use crate::ops::lease::{
-    AcquireLeaseOptions, BreakLeaseOptions, LeaseDuration, LeaseGranted, MAX_BREAK_PERIOD_SECS, MAX_LEASE_SECS,
-    MIN_LEASE_SECS,
+    AcquireLeaseOptions, BreakLeaseOptions, LeaseDuration, LeaseGranted, LeaseState, MAX_BREAK_PERIOD_SECS,
+    MAX_LEASE_SECS, MIN_LEASE_SECS,
 };
 pub use crate::ops::list_blobs::{ListBlobsOptions, ListInclude, MAX_LIST_RESULTS};
 pub use crate::ops::list_models::{BlobItem, ListBlobsPage, ListItem};

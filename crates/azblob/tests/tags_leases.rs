@@ -35,6 +35,7 @@ async fn tags_are_written_with_every_new_blob_and_read_back() {
     let put = container.blob("put");
     put.put_opts("x", &PutBlobOptions { tags: wanted.clone(), ..Default::default() }).await.unwrap();
     assert_eq!(put.get_tags().await.unwrap(), wanted);
+    assert_eq!(put.properties().await.unwrap().tag_count, Some(3));
 
     // Three blocks and a Put Block List, which carries the tags.
     let blocks = container.blob("blocks");
@@ -179,6 +180,8 @@ async fn a_leased_blob_takes_writes_only_with_its_lease_id() {
     blob.put("v1").await.unwrap();
     let granted = blob.acquire_lease(LeaseDuration::Seconds(60)).await.unwrap();
     let leased = Conditions::lease(granted.lease_id.clone());
+    let properties = blob.properties().await.unwrap();
+    assert_eq!(properties.lease_state, Some(azblob::LeaseState::Leased));
 
     // Without the lease id every write fails with a typed error (412 LeaseIdMissing).
     let err = blob.put("v2").await.unwrap_err();

@@ -51,6 +51,41 @@ impl LeaseDuration {
     }
 }
 
+/// The state of a blob's lease (`x-ms-lease-state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// No lease: anyone may acquire one.
+    Available,
+    /// Leased: writes need the lease id.
+    Leased,
+    /// A fixed lease ran out without renewal; anyone may acquire one.
+    Expired,
+    /// Broken, but the break period has not ended: writes still need the id.
+    Breaking,
+    /// Broken: anyone may acquire a new lease.
+    Broken,
+}
+
+impl LeaseState {
+    /// The state as the service writes it (`available`, `leased`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseState::Available => "available",
+            LeaseState::Leased => "leased",
+            LeaseState::Expired => "expired",
+            LeaseState::Breaking => "breaking",
+            LeaseState::Broken => "broken",
+        }
+    }
+
+    /// The state named by `value`; `None` for one this library does not know.
+    pub(crate) fn parse(value: &str) -> Option<LeaseState> {
+        [LeaseState::Available, LeaseState::Leased, LeaseState::Expired, LeaseState::Breaking, LeaseState::Broken]
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+}
+
 /// Options of [`BlobClient::acquire_lease_opts`](crate::BlobClient::acquire_lease_opts).
 #[derive(Debug, Clone, Default)]
 pub struct AcquireLeaseOptions {
@@ -250,6 +285,13 @@ mod tests {
         }
         build(LeaseAction::Acquire { duration: LeaseDuration::Seconds(60), proposed: None }).unwrap();
         build(LeaseAction::Break { period: Some(60) }).unwrap();
+    }
+
+    #[test]
+    fn lease_states_parse_as_the_service_writes_them() {
+        assert_eq!(LeaseState::parse("leased"), Some(LeaseState::Leased));
+        assert_eq!(LeaseState::parse("Breaking"), Some(LeaseState::Breaking));
+        assert_eq!(LeaseState::parse("unlocked"), None);
     }
 
     #[test]
