@@ -261,6 +261,20 @@ mod tests {
     }
 
     #[test]
+    fn a_lease_refusal_of_a_create_if_absent_stays_a_lease_refusal() {
+        let refusal = |code: &str| {
+            Error::new(crate::ErrorKind::PreconditionFailed, "refused")
+                .with_status(http::StatusCode::PRECONDITION_FAILED)
+                .with_error_code(Some(code.to_owned()))
+        };
+        let create = Conditions { if_none_match: Some(ETag("*".into())), ..Conditions::lease(LEASE) };
+        let kept = refine_if_not_exists(refusal("LeaseIdMismatchWithBlobOperation"), &create);
+        assert_eq!(kept.kind(), crate::ErrorKind::PreconditionFailed, "the lease refused it, not an existing blob");
+        let exists = refine_if_not_exists(refusal("ConditionNotMet"), &create);
+        assert_eq!(exists.kind(), crate::ErrorKind::AlreadyExists);
+    }
+
+    #[test]
     fn conditions_an_operation_does_not_accept_are_refused_unsent() {
         let only_lease = Accepted { etag_and_dates: false, lease: true, tags: false };
         let mut r = request();
