@@ -159,6 +159,9 @@ async fn lease_commands_and_lease_id_on_writes() {
     let new_id = "0a0b0c0d-0000-4000-8000-00000000000a";
     let changed = ok(&azblob(&["lease", "change", &url, "--lease-id", &id, "--proposed-lease-id", new_id]));
     assert_eq!(changed, format!("{new_id}\n"));
+    // A change to the id the lease already has is allowed (and safe to repeat).
+    let again = azblob(&["lease", "change", &url, "--lease-id", new_id, "--proposed-lease-id", new_id, "--json"]);
+    assert_eq!(json(&again), json!({ "lease_id": new_id }));
     assert_eq!(
         json(&azblob(&["lease", "release", &url, "--lease-id", new_id, "--json"])),
         json!({ "released": new_id })
