@@ -149,11 +149,22 @@ impl Lease {
         duration: LeaseDuration,
         options: &AcquireLeaseOptions,
     ) -> Result<Lease> {
+        // Checked before acquiring: without a runtime to renew in, the lease
+        // would be taken and then left to run out.
+        let runtime = match (duration, tokio::runtime::Handle::try_current()) {
+            (LeaseDuration::Infinite, _) => None,
+            (LeaseDuration::Seconds(_), Ok(handle)) => Some(handle),
+            (LeaseDuration::Seconds(_), Err(_)) => {
+                return Err(Error::invalid_input(
+                    "a Lease guard renews in a tokio task: acquire a fixed lease inside a tokio runtime",
+                ));
+            }
+        };
         let granted = blob.acquire_lease_opts(duration, options).await?;
         let failure = Arc::new(Mutex::new(None));
-        let renewer = duration.as_duration().map(|period| {
+        let renewer = runtime.zip(duration.as_duration()).map(|(runtime, period)| {
             let (blob, id, failure) = (blob.clone(), granted.lease_id.clone(), Arc::clone(&failure));
-            tokio::spawn(renew_until_failure(blob, id, period / 3, failure))
+            runtime.spawn(renew_until_failure(blob, id, period / 3, failure))
         });
         Ok(Lease { blob: blob.clone(), id: granted.lease_id, renewer, failure })
     }
@@ -205,6 +216,28 @@ async fn renew_until_failure(blob: BlobClient, id: String, interval: Duration, f
             tracing::warn!(blob = blob.name(), error = %err, "renewing the lease failed; renewals stopped");
             *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(err);
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    #[test]
+    fn a_fixed_lease_guard_outside_a_tokio_runtime_is_refused_before_acquiring() {
+        let client = crate::ClientBuilder::new().endpoint("http://127.0.0.1:9/devstoreaccount1").build().unwrap();
+        let blob = client.blob("c", "b");
+        // Polled once by hand, with no runtime around: the refusal comes
+        // before the first request could be sent.
+        let mut acquire = std::pin::pin!(Lease::acquire(&blob, LeaseDuration::Seconds(15)));
+        match acquire.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Err(e)) => assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}"),
+            Poll::Ready(Ok(_)) => panic!("a guard that cannot renew was handed out"),
+            Poll::Pending => panic!("a request was started without a runtime to renew the lease"),
         }
     }
 }
