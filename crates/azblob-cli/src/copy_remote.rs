@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use azblob::{Conditions, CopyOptions, CopySource, CopyStatus, WaitOptions, MAX_SYNC_COPY_BYTES};
+use azblob::{CopyOptions, CopySource, CopyStatus, WaitOptions, MAX_SYNC_COPY_BYTES};
 use serde_json::json;
 
 use crate::location::BlobLocation;
@@ -41,9 +41,10 @@ pub(crate) async fn run(
     mode: Mode,
     json_output: bool,
     progress: bool,
-    no_clobber: bool,
+    options: &CopyOptions,
     connection: &crate::Connection,
 ) -> Result<()> {
+    let no_clobber = options.conditions.if_none_match.as_ref().is_some_and(|e| e.0 == "*");
     let source = crate::client_for(from, connection)?.blob(&from.container, &from.blob);
     // Into a "directory" (`az://c/dir/`) the copy keeps the source's name, as cp does.
     let name = if to.blob.ends_with('/') {
@@ -66,15 +67,10 @@ pub(crate) async fn run(
         Mode::Auto => size <= MAX_SYNC_COPY_BYTES,
     };
     let copy_source = copy_source(from, &source)?;
-    // --no-clobber: the service refuses a destination that exists.
-    let options = CopyOptions {
-        conditions: if no_clobber { Conditions::if_not_exists() } else { Conditions::default() },
-        ..CopyOptions::default()
-    };
     let started_copy = if sync {
-        target.copy_from_url_opts(&copy_source, &options).await.map(|c| (c.copy_id, None))
+        target.copy_from_url_opts(&copy_source, options).await.map(|c| (c.copy_id, None))
     } else {
-        target.start_copy_opts(&copy_source, &options).await.map(|c| (c.copy_id().to_owned(), Some(c)))
+        target.start_copy_opts(&copy_source, options).await.map(|c| (c.copy_id().to_owned(), Some(c)))
     };
     let (copy_id, pending) = match started_copy {
         // The service answers If-None-Match: * with 409 or 412 depending on the operation.

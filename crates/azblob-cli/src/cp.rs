@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{Concurrency, Conditions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource};
+use azblob::{
+    Concurrency, Conditions, CopyOptions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource,
+};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -12,6 +14,7 @@ use crate::location::{BlobLocation, Location};
 use crate::output;
 use crate::progress::Bar;
 use crate::size::parse_size;
+use crate::tag::parse_tags;
 
 /// Arguments of `azblob cp`.
 #[derive(Debug, Args)]
@@ -37,6 +40,12 @@ pub(crate) struct CpArgs {
     /// Metadata `KEY=VALUE` stored with an uploaded blob (repeatable).
     #[arg(long = "metadata", value_name = "KEY=VALUE")]
     metadata: Vec<String>,
+    /// Index tag `KEY=VALUE` of an uploaded or copied blob (repeatable, one tag each).
+    #[arg(long = "tags", value_name = "KEY=VALUE")]
+    tags: Vec<String>,
+    /// The destination blob's active lease, needed to overwrite a leased blob.
+    #[arg(long, value_name = "ID")]
+    lease_id: Option<String>,
     /// Access tier of an uploaded blob (Hot, Cool, Cold, Archive).
     #[arg(long)]
     tier: Option<String>,
@@ -83,8 +92,14 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     let started = Instant::now();
     if let (Location::Blob(from), Location::Blob(to)) = (&src, &dst) {
         let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
-        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, args.no_clobber, connection)
-            .await;
+        // --no-clobber: the service refuses a destination that exists.
+        let mut conditions = if args.no_clobber { Conditions::if_not_exists() } else { Conditions::default() };
+        conditions.lease_id = args.lease_id.clone();
+        let options = CopyOptions { tags: parse_tags(&args.tags, "--tags ")?, conditions, ..CopyOptions::default() };
+        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, &options, connection).await;
+    }
+    if !matches!(dst, Location::Blob(_)) && (!args.tags.is_empty() || args.lease_id.is_some()) {
+        bail!("--tags and --lease-id apply to a blob being written, not to a download");
     }
     let bar = Bar::new(!args.no_progress, if matches!(dst, Location::Blob(_)) { "upload" } else { "download" });
     let figures = match (&src, &dst) {
@@ -127,7 +142,7 @@ async fn upload(
         if blob.exists().await? {
             bail!("{} exists; not overwritten (--no-clobber)", args.dst);
         }
-        options.blob.conditions = Conditions::if_not_exists();
+        options.blob.conditions = Conditions { lease_id: args.lease_id.clone(), ..Conditions::if_not_exists() };
     }
     let report = match from {
         Location::Local(path) => {
@@ -185,6 +200,8 @@ fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
     if let Some(tier) = &args.tier {
         options.blob.tier = Some(tier.parse()?);
     }
+    options.blob.tags = parse_tags(&args.tags, "--tags ")?;
+    options.blob.conditions.lease_id = args.lease_id.clone();
     Ok(options)
 }
 

@@ -1,7 +1,7 @@
 //! The `--json` shapes of listed blobs, blob properties and transfers: stable field names, one object each.
 
 use azblob::auth::iso8601;
-use azblob::{BlobItem, BlobProperties, CopyState, ListItem, Metadata};
+use azblob::{BlobItem, BlobProperties, CopyState, ListItem, Metadata, TaggedBlob, Tags};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -56,7 +56,20 @@ pub(crate) fn blob_item(b: &BlobItem) -> Value {
         "is_current_version": b.is_current_version,
         "deleted": b.deleted,
         "metadata": metadata(&b.metadata),
+        "tags": tags(&b.tags),
     })
+}
+
+/// A blob `azblob find --json` found: its container, name and the tags the
+/// expression matched.
+pub(crate) fn tagged_blob(b: &TaggedBlob) -> Value {
+    json!({ "container": b.container, "name": b.name, "tags": tags(&b.tags) })
+}
+
+/// Index tags as a JSON object (`azblob tag --json`; `tags` of a listed blob,
+/// empty unless `ls --tags`).
+pub(crate) fn tags(t: &Tags) -> Value {
+    metadata(t)
 }
 
 /// The properties of one blob, as `azblob stat --json` prints them.
@@ -82,6 +95,8 @@ pub(crate) fn properties(container: &str, name: &str, p: &BlobProperties) -> Val
         "is_current_version": p.is_current_version,
         "metadata": metadata(&p.metadata),
         "copy": p.copy.as_ref().map(copy_state),
+        "lease_state": p.lease_state.map(|s| s.as_str()),
+        "tag_count": p.tag_count,
     })
 }
 

@@ -21,6 +21,9 @@ pub(crate) struct LsArgs {
     /// Include snapshots.
     #[arg(long)]
     snapshots: bool,
+    /// Include each blob's index tags (shown as KEY=VALUE after the name).
+    #[arg(long)]
+    tags: bool,
     /// Print one JSON object per line.
     #[arg(long)]
     json: bool,
@@ -36,6 +39,7 @@ pub(crate) async fn run(args: LsArgs, connection: &crate::Connection) -> Result<
             versions: args.versions,
             snapshots: args.snapshots,
             metadata: args.json,
+            tags: args.tags,
             ..ListInclude::default()
         },
         ..ListBlobsOptions::default()
@@ -66,6 +70,9 @@ fn human(item: &ListItem) -> String {
                 if b.is_current_version == Some(true) {
                     line.push_str(" (current)");
                 }
+            }
+            for (k, v) in &b.tags {
+                line.push_str(&format!("  {k}={v}"));
             }
             line
         }

@@ -11,7 +11,9 @@ mod cat;
 mod copy_remote;
 mod cp;
 mod duration;
+mod find;
 mod json;
+mod lease;
 mod location;
 mod ls;
 mod meta;
@@ -25,6 +27,7 @@ mod simulate;
 mod size;
 mod snapshot;
 mod stat;
+mod tag;
 mod target;
 mod tier;
 mod versions;
@@ -160,6 +163,12 @@ enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// List a blob's versions, newest first.
     Versions(versions::VersionsArgs),
+    /// Print a blob's index tags, or replace them with KEY=VALUE pairs.
+    Tag(tag::TagArgs),
+    /// List the blobs whose index tags match an expression, in a container or the account.
+    Find(find::FindArgs),
+    /// Acquire, renew, change, release or break a blob's lease.
+    Lease(lease::LeaseArgs),
 }
 
 fn main() -> ExitCode {
@@ -216,6 +225,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Meta(args) => meta::run(args, cs).await,
         Command::Snapshot(args) => snapshot::run(args, cs).await,
         Command::Versions(args) => versions::run(args, cs).await,
+        Command::Tag(args) => tag::run(args, cs).await,
+        Command::Find(args) => find::run(args, cs).await,
+        Command::Lease(args) => lease::run(args, cs).await,
     }
 }
 

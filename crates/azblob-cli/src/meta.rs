@@ -14,6 +14,9 @@ pub(crate) struct MetaArgs {
     /// New metadata; replaces all of it. Without pairs, the metadata is printed.
     #[arg(value_name = "KEY=VALUE")]
     pairs: Vec<String>,
+    /// The blob's active lease, needed to replace the metadata of a leased blob.
+    #[arg(long, value_name = "ID")]
+    lease_id: Option<String>,
     /// Print the metadata as one JSON object.
     #[arg(long)]
     json: bool,
@@ -30,7 +33,8 @@ pub(crate) async fn run(args: MetaArgs, connection: &crate::Connection) -> Resul
             let (k, v) = pair.split_once('=').with_context(|| format!("{pair:?} is not KEY=VALUE"))?;
             metadata.insert(k.to_owned(), v.to_owned());
         }
-        blob.set_metadata(&metadata).await?;
+        let conditions = azblob::Conditions { lease_id: args.lease_id.clone(), ..Default::default() };
+        blob.set_metadata_opts(&metadata, &conditions).await?;
         metadata
     };
     if args.json {

@@ -23,6 +23,9 @@ pub(crate) struct RmArgs {
     /// Also delete the blob's snapshots (`include`), or only them (`only`).
     #[arg(long, value_enum)]
     delete_snapshots: Option<SnapshotsArg>,
+    /// The blob's active lease, needed to delete a leased blob.
+    #[arg(long, value_name = "ID", conflicts_with = "recursive")]
+    lease_id: Option<String>,
     /// Print one JSON object with the counts (and each failure).
     #[arg(long)]
     json: bool,
@@ -55,7 +58,7 @@ pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<
     let options = DeleteBlobOptions {
         selector: BlobSelector { snapshot: None, version_id: args.version_id.clone() },
         delete_snapshots: args.delete_snapshots.map(Into::into),
-        ..DeleteBlobOptions::default()
+        conditions: azblob::Conditions { lease_id: args.lease_id.clone(), ..Default::default() },
     };
     blob.delete_opts(&options).await?;
     if args.json {

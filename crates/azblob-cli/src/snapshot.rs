@@ -11,6 +11,9 @@ use crate::{output, target};
 pub(crate) struct SnapshotArgs {
     /// `az://CONTAINER/BLOB` or a blob URL.
     blob: String,
+    /// The blob's active lease, if it has one (the snapshot is then taken only under it).
+    #[arg(long, value_name = "ID")]
+    lease_id: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -19,7 +22,11 @@ pub(crate) struct SnapshotArgs {
 /// Creates a snapshot of a blob and prints its timestamp.
 pub(crate) async fn run(args: SnapshotArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
-    let info = blob.create_snapshot().await?;
+    let options = azblob::SnapshotOptions {
+        conditions: azblob::Conditions { lease_id: args.lease_id, ..Default::default() },
+        ..Default::default()
+    };
+    let info = blob.create_snapshot_opts(&options).await?;
     if args.json {
         output::json_line(&json!({
             "snapshot": info.snapshot,

@@ -21,6 +21,9 @@ pub(crate) struct TierArgs {
     /// Re-tier this version instead of the current blob.
     #[arg(long)]
     version_id: Option<String>,
+    /// The blob's active lease, if it has one.
+    #[arg(long, value_name = "ID")]
+    lease_id: Option<String>,
     /// Print one JSON object with the tier asked for.
     #[arg(long)]
     json: bool,
@@ -45,6 +48,7 @@ pub(crate) async fn run(args: TierArgs, connection: &crate::Connection) -> Resul
             PriorityArg::Standard => RehydratePriority::Standard,
             PriorityArg::High => RehydratePriority::High,
         }),
+        conditions: azblob::Conditions { lease_id: args.lease_id.clone(), ..Default::default() },
     };
     blob.set_tier_opts(&tier, &options).await?;
     if args.json {

@@ -103,6 +103,12 @@ async fn no_secret_prints_with_an_account_key() {
     ok(&["tier", &blob, "cool"], "tier");
     ok(&["snapshot", &blob, "--json"], "snapshot");
     ok(&["versions", &blob, "--json"], "versions");
+    ok(&["tag", &blob, "scan=key"], "tag set");
+    ok(&["tag", &blob, "--json"], "tag");
+    ok(&["ls", &format!("az://{c}"), "--tags"], "ls --tags");
+    ok(&["find", "scan = 'key'", &format!("az://{c}"), "--json"], "find");
+    ok(&["--record", record, "lease", "acquire", &blob, "--duration", "15"], "--record lease acquire");
+    ok(&["--record", record, "lease", "break", &blob, "--break-period", "0", "--json"], "--record lease break");
     ok(&["cp", &blob, &format!("az://{c}/copied/sync.bin"), "--sync", "--json"], "cp sync");
     // An asynchronous copy reads its source through a 24-hour read SAS,
     // which the service echoes in the target's properties.

@@ -1,15 +1,16 @@
 //! object_store's `Attributes` as Azure holds them: the five content headers,
 //! user metadata, and the access tier as the storage class.
 
-use azblob::{AccessTier, BlobProperties, ContentHeaders, Metadata, PutBlobOptions};
-use object_store::{Attribute, AttributeValue, Attributes};
+use azblob::{AccessTier, BlobProperties, ContentHeaders, Metadata, PutBlobOptions, Tags};
+use object_store::{Attribute, AttributeValue, Attributes, TagSet};
 
 use crate::errors::not_implemented;
 
-/// The write settings that carry `attributes`; an attribute Azure has no
-/// place for is refused, never dropped.
-pub(crate) fn blob_options(attributes: &Attributes) -> object_store::Result<PutBlobOptions> {
-    let mut options = PutBlobOptions::default();
+/// The write settings that carry `attributes` and `tags` (blob index tags,
+/// sent with the write as `x-ms-tags` and checked by azblob as the service
+/// checks them); an attribute Azure has no place for is refused, never dropped.
+pub(crate) fn blob_options(attributes: &Attributes, tags: &TagSet) -> object_store::Result<PutBlobOptions> {
+    let mut options = PutBlobOptions { tags: blob_tags(tags), ..PutBlobOptions::default() };
     for (attribute, value) in attributes {
         let value = value.to_string();
         let content = &mut options.content;
@@ -62,6 +63,11 @@ fn content_attributes(content: &ContentHeaders, metadata: &Metadata) -> Attribut
     attributes
 }
 
+/// object_store's tags (URL-encoded `key=value` pairs joined by `&`) as azblob's.
+fn blob_tags(tags: &TagSet) -> Tags {
+    url::form_urlencoded::parse(tags.encoded().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,7 +83,7 @@ mod tests {
             (Attribute::StorageClass, "Cool"),
             (Attribute::Metadata("team".into()), "lake"),
         ]);
-        let options = blob_options(&attributes).unwrap();
+        let options = blob_options(&attributes, &TagSet::default()).unwrap();
         assert_eq!(options.content.cache_control.as_deref(), Some("max-age=60"));
         assert_eq!(options.content.content_disposition.as_deref(), Some("inline"));
         assert_eq!(options.content.content_encoding.as_deref(), Some("gzip"));

@@ -84,6 +84,7 @@ fn conditions(options: &GetOptions) -> Conditions {
         if_none_match: options.if_none_match.clone().map(ETag),
         if_modified_since: options.if_modified_since.map(SystemTime::from),
         if_unmodified_since: options.if_unmodified_since.map(SystemTime::from),
+        ..Conditions::default()
     }
 }
 

@@ -6,7 +6,7 @@ use object_store::path::Path;
 use object_store::{PutMode, PutOptions, PutPayload, PutResult};
 
 use crate::attributes::blob_options;
-use crate::errors::{generic, map_error, not_implemented};
+use crate::errors::{generic, map_error};
 
 /// Writes `payload` as `location` under `options.mode` (`Create` with
 /// `If-None-Match: *`, `Update` with `If-Match` of the given ETag), split as
@@ -19,12 +19,7 @@ pub(crate) async fn put(
     upload: &UploadOptions,
 ) -> object_store::Result<PutResult> {
     let PutOptions { mode, tags, attributes, extensions: _ } = options;
-    // Blob index tags are another request this adapter does not send yet;
-    // refusing them is better than a write that silently drops them.
-    if !tags.is_empty() {
-        return Err(not_implemented("put_opts with tags"));
-    }
-    let mut blob_options = blob_options(&attributes)?;
+    let mut blob_options = blob_options(&attributes, &tags)?;
     blob_options.conditions = write_conditions(&mode)?;
     let path = location.as_ref();
     // azblob's upload sends one Put Blob up to `single_put_max` (256 MiB by

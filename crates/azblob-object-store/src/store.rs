@@ -14,7 +14,7 @@ use object_store::{
 };
 
 use crate::attributes::blob_options;
-use crate::errors::{generic, map_create_error, map_error, not_implemented};
+use crate::errors::{generic, map_create_error, map_error};
 use crate::paths::Prefix;
 use crate::{get, list, multipart, put};
 
@@ -27,10 +27,10 @@ const DELETE_CONCURRENCY: usize = 10;
 /// any), exactly as object_store spells it: `a%2Fb` is a blob named `a%2Fb`.
 /// Directories are virtual, as `/`-separated name prefixes.
 ///
-/// What Azure cannot do, it refuses rather than pretends: blob index tags on
-/// a put (not sent by this adapter yet) and attributes other than the
-/// content headers, metadata and storage class (written as the access tier,
-/// not reported by reads) are [`NotImplemented`](object_store::Error::NotImplemented);
+/// A put's tags are written as the blob's index tags (`x-ms-tags`). What
+/// Azure cannot do, it refuses rather than pretends: attributes other than
+/// the content headers, metadata and storage class (written as the access
+/// tier, not reported by reads) are [`NotImplemented`](object_store::Error::NotImplemented);
 /// `PutMode::Update` needs an ETag, since Azure conditions writes on ETags.
 #[derive(Debug, Clone)]
 pub struct AzblobStore {
@@ -121,14 +121,11 @@ impl ObjectStore for AzblobStore {
         opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
         let PutMultipartOptions { tags, attributes, extensions: _ } = opts;
-        if !tags.is_empty() {
-            return Err(not_implemented("put_multipart_opts with tags"));
-        }
         Ok(Box::new(multipart::BlockUpload {
             blob: self.blob(location),
             upload_id: multipart::new_upload_id(),
             parts: 0,
-            options: blob_options(&attributes)?,
+            options: blob_options(&attributes, &tags)?,
         }))
     }
 

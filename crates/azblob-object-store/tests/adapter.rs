@@ -108,9 +108,9 @@ async fn errors_map_to_object_store_kinds() {
     let written = store.put(&path, "x".into()).await.unwrap();
 
     let mut tags = TagSet::default();
-    tags.push("team", "lake");
+    tags.push("bad*key", "lake");
     let err = store.put_opts(&path, "y".into(), PutOptions::from(tags)).await.unwrap_err();
-    assert!(matches!(err, Error::NotImplemented { .. }), "tags are refused, not dropped: {err}");
+    assert!(matches!(err, Error::Generic { .. }), "a tag the service would refuse is refused unsent: {err}");
     let no_etag = PutMode::Update(UpdateVersion { e_tag: None, version: written.version.clone() });
     let err = store.put_opts(&path, "y".into(), no_etag.into()).await.unwrap_err();
     assert!(matches!(err, Error::Generic { .. }), "{err}");
@@ -233,4 +233,24 @@ async fn a_large_put_is_staged_in_blocks_under_its_mode() {
     assert_ne!(second.e_tag, first.e_tag);
     let err = store.put_opts(&path, data.into(), update.into()).await.unwrap_err();
     assert!(matches!(err, Error::Precondition { .. }), "a stale ETag: {err}");
+}
+
+/// A put's and a multipart upload's tags become the blob's index tags.
+#[tokio::test]
+async fn tags_are_written_as_blob_index_tags() {
+    let store = support::store("os-tags").await;
+    let mut tags = TagSet::default();
+    tags.push("stage", "prod");
+    tags.push("run id", "42/a");
+    let path = Path::from("tagged.bin");
+    store.put_opts(&path, "x".into(), PutOptions::from(tags.clone())).await.unwrap();
+    let read = store.container().blob("tagged.bin").get_tags().await.unwrap();
+    let expected: azblob::Tags = [("stage", "prod"), ("run id", "42/a")].map(|(k, v)| (k.into(), v.into())).into();
+    assert_eq!(read, expected);
+
+    let options = object_store::PutMultipartOptions { tags, ..Default::default() };
+    let mut upload = store.put_multipart_opts(&Path::from("parts.bin"), options).await.unwrap();
+    upload.put_part("part".into()).await.unwrap();
+    upload.complete().await.unwrap();
+    assert_eq!(store.container().blob("parts.bin").get_tags().await.unwrap(), expected);
 }

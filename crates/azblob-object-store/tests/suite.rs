@@ -8,8 +8,10 @@
 //!   `NotSupported`, as object_store's own Azure store does.
 //!   `put_multipart_opts` (the stateful upload) does keep attributes, and
 //!   `put_get_attributes` below checks it.
-//! - `tagging`: blob index tags are not sent by this adapter yet (a put with
-//!   tags is `NotImplemented`, tested in `adapter.rs`).
+//! - `tagging`: not part of the `integration` feature (object_store 0.14
+//!   keeps it crate-private, reading tags back through its own HTTP client);
+//!   `adapter.rs` checks that a put's and a multipart upload's tags become
+//!   the blob's index tags.
 //! - `signing`: the adapter implements no `Signer` (presigned URLs).
 //! - `response_extensions`: azblob does not expose the HTTP response, so
 //!   there is nothing to carry into a result's extensions.

@@ -111,6 +111,26 @@ pub(crate) const X_MS_COPY_STATUS_DESCRIPTION: &str = "x-ms-copy-status-descript
 pub(crate) const X_MS_COPY_COMPLETION_TIME: &str = "x-ms-copy-completion-time";
 /// `x-ms-copy-action`: `abort` for Abort Copy Blob.
 pub(crate) const X_MS_COPY_ACTION: &str = "x-ms-copy-action";
+/// `x-ms-tags`: a new blob's index tags, URL-encoded as `k=v&k2=v2`.
+pub(crate) const X_MS_TAGS: &str = "x-ms-tags";
+/// `x-ms-if-tags`: a condition on the blob's index tags, in the Find Blobs by Tags syntax.
+pub(crate) const X_MS_IF_TAGS: &str = "x-ms-if-tags";
+/// `x-ms-tag-count`: how many index tags a blob has.
+pub(crate) const X_MS_TAG_COUNT: &str = "x-ms-tag-count";
+/// `x-ms-lease-state`: available, leased, expired, breaking or broken.
+pub(crate) const X_MS_LEASE_STATE: &str = "x-ms-lease-state";
+/// `x-ms-lease-id`: the active lease a request acts under.
+pub(crate) const X_MS_LEASE_ID: &str = "x-ms-lease-id";
+/// `x-ms-lease-action`: acquire, renew, change, release or break.
+pub(crate) const X_MS_LEASE_ACTION: &str = "x-ms-lease-action";
+/// `x-ms-lease-duration`: seconds (15 to 60) or -1 for an infinite lease.
+pub(crate) const X_MS_LEASE_DURATION: &str = "x-ms-lease-duration";
+/// `x-ms-proposed-lease-id`: the lease id asked for by acquire or change.
+pub(crate) const X_MS_PROPOSED_LEASE_ID: &str = "x-ms-proposed-lease-id";
+/// `x-ms-lease-break-period`: seconds (0 to 60) a broken lease lasts.
+pub(crate) const X_MS_LEASE_BREAK_PERIOD: &str = "x-ms-lease-break-period";
+/// `x-ms-lease-time`: seconds left until a broken lease ends.
+pub(crate) const X_MS_LEASE_TIME: &str = "x-ms-lease-time";
 /// `Content-ID`: numbers the parts of a Blob Batch body.
 pub(crate) const CONTENT_ID: &str = "content-id";
 /// `x-ms-encryption-key`: a customer-provided key (base64 AES-256), a secret.

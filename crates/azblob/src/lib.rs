@@ -46,6 +46,7 @@ pub use crate::client::{
     BatchItemResult, BatchOutcome, BlobBody, BlobClient, BlobServiceClient, ContainerClient, CopyOperation, CopySource,
     DeleteBlobsOptions, GetBlobResponse, GetBlobsOptions, PutBlobsOptions, SetBlobTiersOptions, WaitOptions,
 };
+pub use crate::client::{GetTagsOptions, Lease, SetTagsOptions};
 pub use crate::config::{
     BlobUrl, ClientBuilder, EnvAuth, DEFAULT_API_VERSION, DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT,
 };
@@ -61,13 +62,19 @@ pub use crate::ops::conditions::Conditions;
 pub use crate::ops::copy_blob::{CopyOptions, CopyStarted, MAX_SYNC_COPY_BYTES};
 pub use crate::ops::copy_state::{CopyState, CopyStatus};
 pub use crate::ops::delete_blob::{DeleteBlobOptions, DeleteSnapshots};
+pub use crate::ops::find_blobs::{FindBlobsByTagsOptions, TaggedBlob, TaggedBlobsPage};
 pub use crate::ops::get_blob::{GetBlobHead, GetOptions};
+pub use crate::ops::lease::{
+    AcquireLeaseOptions, BreakLeaseOptions, LeaseDuration, LeaseGranted, LeaseState, MAX_BREAK_PERIOD_SECS,
+    MAX_LEASE_SECS, MIN_LEASE_SECS,
+};
 pub use crate::ops::list_blobs::{ListBlobsOptions, ListInclude, MAX_LIST_RESULTS};
 pub use crate::ops::list_models::{BlobItem, ListBlobsPage, ListItem};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
 pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
 pub use crate::ops::snapshot::{SnapshotInfo, SnapshotOptions};
+pub use crate::ops::tags::{Tags, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
 pub use crate::redact::{redact_url, redact_url_text, Secret};
 pub use crate::transfer::{
     Concurrency, DownloadOptions, DownloadReport, ProgressSink, TransferProgress, TransferStats, UploadOptions,

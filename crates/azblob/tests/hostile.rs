@@ -281,6 +281,26 @@ async fn a_repeated_next_marker_ends_the_listing_with_an_error() {
 }
 
 #[tokio::test]
+async fn a_repeated_next_marker_ends_find_blobs_by_tags_with_an_error() {
+    // Find Blobs by Tags follows NextMarker like a listing, in a container and across the account.
+    let page = |n: usize| {
+        let marker = ["m1", "m2"][n % 2];
+        let xml = format!(
+            "<EnumerationResults><Blobs><Blob><Name>b{n}</Name><ContainerName>c</ContainerName></Blob></Blobs>\
+             <NextMarker>{marker}</NextMarker></EnumerationResults>"
+        );
+        Response::new(StatusCode::OK, HeaderMap::new(), xml)
+    };
+    let client = client(move |_, n| page(n));
+    for found in [client.container("cont").find_blobs_by_tags("a = 'b'"), client.find_blobs_by_tags("a = 'b'")] {
+        let err =
+            tokio::time::timeout(HANG, found.try_collect::<Vec<_>>()).await.expect("the search hung").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+        assert!(err.to_string().contains("NextMarker"), "{err}");
+    }
+}
+
+#[tokio::test]
 async fn an_oversized_list_page_is_refused() {
     // A valid page followed by 33 MiB of whitespace: parseable, but no page is that long.
     let client = client(|_, _| list_page("", 33 << 20));

@@ -13,15 +13,19 @@ mod blob_transfer;
 mod container;
 mod copy;
 mod get;
+mod lease;
 mod list;
 mod many;
 mod simulation;
+mod tags;
 
 pub use self::batch::{BatchItemResult, BatchOutcome, DeleteBlobsOptions, SetBlobTiersOptions};
 pub use self::blob::BlobClient;
 pub use self::container::ContainerClient;
 pub use self::copy::{CopyOperation, CopySource, WaitOptions};
+pub use self::lease::Lease;
 pub use self::many::{GetBlobsOptions, PutBlobsOptions};
+pub use self::tags::{GetTagsOptions, SetTagsOptions};
 pub(crate) use crate::ops::conditions::refine_if_not_exists;
 pub use crate::transfer::{BlobBody, GetBlobResponse};
 

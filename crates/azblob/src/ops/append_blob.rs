@@ -10,10 +10,11 @@ use bytes::Bytes;
 use http::{HeaderValue, Method};
 use url::Url;
 
-use super::conditions::Conditions;
+use super::conditions::{Accepted, Conditions};
 use super::headers;
 use super::models::{ContentHeaders, Metadata};
 use super::request_util::{add_query, md5_digest, set_content_headers, set_header, set_metadata};
+use super::tags::{set_tags_header, Tags};
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
@@ -27,6 +28,8 @@ pub struct CreateAppendBlobOptions {
     pub content: ContentHeaders,
     /// User metadata.
     pub metadata: Metadata,
+    /// Index tags (`x-ms-tags`); empty sends none.
+    pub tags: Tags,
     /// Conditions, e.g. [`Conditions::if_not_exists`].
     pub conditions: Conditions,
 }
@@ -41,6 +44,8 @@ pub struct AppendOptions {
     pub max_size: Option<u64>,
     /// Send a transactional `Content-MD5` computed over the block.
     pub transactional_md5: bool,
+    /// Conditions on the blob, e.g. its lease ([`Conditions::lease`]).
+    pub conditions: Conditions,
 }
 
 /// Builds Put Blob for an empty append blob.
@@ -49,6 +54,7 @@ pub(crate) fn build_create_append_blob_request(url: Url, options: &CreateAppendB
     request.headers.insert(headers::X_MS_BLOB_TYPE, HeaderValue::from_static("AppendBlob"));
     set_content_headers(&mut request, &options.content)?;
     set_metadata(&mut request, &options.metadata)?;
+    set_tags_header(&mut request, &options.tags)?;
     options.conditions.apply(&mut request)?;
     // Not idempotent: without conditions a repeat would empty a blob that
     // another writer appended to meanwhile; with `If-None-Match: *` it would
@@ -76,10 +82,13 @@ pub(crate) fn build_append_block_request(url: Url, body: Bytes, options: &Append
     if options.transactional_md5 {
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
     }
+    options.conditions.apply(&mut request)?;
     // With a position a repeat cannot append twice: if the first attempt
     // landed, the repeat fails the position check instead, which
     // `may_have_appended_earlier` lets the caller look into.
-    request.idempotent = options.append_position.is_some();
+    // A condition the append itself invalidates (a specific If-Match) would
+    // fail the repeat with a spurious conflict.
+    request.idempotent = options.append_position.is_some() && options.conditions.survive_own_write();
     request.body = body;
     Ok(request)
 }
@@ -97,7 +106,9 @@ pub(crate) fn may_have_appended_earlier(response: &Response) -> bool {
 pub(crate) fn build_seal_request(url: Url, conditions: &Conditions) -> Result<Request> {
     let mut request = Request::new("SealAppendBlob", Method::PUT, url);
     add_query(&mut request, "comp", "seal");
-    conditions.apply(&mut request)?;
+    // Append Blob Seal takes ETag, date and lease conditions, not x-ms-if-tags.
+    let accepted = Accepted { etag_and_dates: true, lease: true, tags: false };
+    conditions.apply_accepted(&mut request, accepted, "Append Blob Seal")?;
     // Sealing a sealed blob changes nothing.
     request.idempotent = conditions.survive_own_write();
     Ok(request)
@@ -118,7 +129,12 @@ mod tests {
         assert!(!r.idempotent);
         assert_eq!(r.url.query(), Some("comp=appendblock"));
 
-        let options = AppendOptions { append_position: Some(5), max_size: Some(100), transactional_md5: true };
+        let options = AppendOptions {
+            append_position: Some(5),
+            max_size: Some(100),
+            transactional_md5: true,
+            ..AppendOptions::default()
+        };
         let r = build_append_block_request(url(), Bytes::from_static(b"line\n"), &options).unwrap();
         assert!(r.idempotent);
         assert_eq!(r.header("x-ms-blob-condition-appendpos"), Some("5"));

@@ -156,6 +156,8 @@ pub(crate) fn parse_blob_properties(h: &HeaderMap) -> Result<BlobProperties> {
         is_current_version: ru::header(h, headers::X_MS_IS_CURRENT_VERSION).map(|v| v == "true"),
         copy: super::copy_state::parse_copy_headers(h)?,
         archive_status: text(headers::X_MS_ARCHIVE_STATUS),
+        lease_state: ru::header(h, headers::X_MS_LEASE_STATE).and_then(super::lease::LeaseState::parse),
+        tag_count: ru::number(h, headers::X_MS_TAG_COUNT)?,
     })
 }
 
@@ -232,6 +234,12 @@ mod tests {
         assert_eq!(p.version_id.as_deref(), Some("2026-10-23T10:00:00.1234567Z"));
         assert_eq!(p.is_current_version, Some(true));
         assert!(p.created_on.is_some());
+        assert_eq!((p.lease_state, p.tag_count), (None, None));
+        let mut h = documented_headers();
+        h.insert("x-ms-lease-state", "leased".parse().unwrap());
+        h.insert("x-ms-tag-count", "3".parse().unwrap());
+        let p = parse_blob_properties(&h).unwrap();
+        assert_eq!((p.lease_state, p.tag_count), (Some(crate::LeaseState::Leased), Some(3)));
     }
 
     #[test]
@@ -247,7 +255,13 @@ mod tests {
 
     #[test]
     fn garbage_headers_are_invalid_responses() {
-        for (name, value) in [("content-length", "eleven"), ("last-modified", "yesterday"), ("content-md5", "%%%")] {
+        let garbage = [
+            ("content-length", "eleven"),
+            ("last-modified", "yesterday"),
+            ("content-md5", "%%%"),
+            ("x-ms-tag-count", "-1"),
+        ];
+        for (name, value) in garbage {
             let mut h = documented_headers();
             h.insert(name, value.parse().unwrap());
             let err = parse_blob_properties(&h).unwrap_err();

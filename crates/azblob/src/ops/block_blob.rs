@@ -11,10 +11,11 @@ use http::Method;
 use serde::Deserialize;
 use url::Url;
 
-use super::conditions::Conditions;
+use super::conditions::{Accepted, Conditions};
 use super::headers;
 use super::models::{AccessTier, ContentHeaders, Metadata};
 use super::request_util::{add_query, set_content_headers, set_header, set_metadata};
+use super::tags::{set_tags_header, Tags};
 use crate::error::{Error, Result};
 use crate::transport::Request;
 
@@ -26,12 +27,14 @@ pub const MAX_BLOCK_BYTES: u64 = 4000 * 1024 * 1024;
 /// Builds Put Block, staging `body` under the base64 `block_id`.
 ///
 /// `content_md5`, when given, is sent as `Content-MD5` and checked by the
-/// service (a mismatch fails with `Md5Mismatch`).
+/// service (a mismatch fails with `Md5Mismatch`). `lease_id` is required
+/// when the blob has an active lease; Put Block takes no other condition.
 pub(crate) fn build_put_block_request(
     url: Url,
     block_id: &str,
     body: Bytes,
     content_md5: Option<[u8; 16]>,
+    lease_id: Option<&str>,
 ) -> Result<Request> {
     if body.len() as u64 > MAX_BLOCK_BYTES {
         return Err(Error::invalid_input(format!("a block holds at most {MAX_BLOCK_BYTES} bytes")));
@@ -42,17 +45,24 @@ pub(crate) fn build_put_block_request(
     if let Some(md5) = content_md5 {
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5))?;
     }
+    if let Some(lease_id) = lease_id {
+        Conditions::lease(lease_id).apply_accepted(&mut request, PUT_BLOCK_ACCEPTS, "Put Block")?;
+    }
     // Staging the same block twice leaves the same block: safe to repeat.
     request.idempotent = true;
     request.body = body;
     Ok(request)
 }
 
+/// Put Block accepts a lease id but none of the other conditions.
+pub(crate) const PUT_BLOCK_ACCEPTS: Accepted = Accepted { etag_and_dates: false, lease: true, tags: false };
+
 /// What Put Block List stores with the committed blob.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CommitOptions<'a> {
     pub(crate) content: Option<&'a ContentHeaders>,
     pub(crate) metadata: Option<&'a Metadata>,
+    pub(crate) tags: Option<&'a Tags>,
     pub(crate) tier: Option<&'a AccessTier>,
     pub(crate) conditions: Option<&'a Conditions>,
 }
@@ -80,6 +90,9 @@ pub(crate) fn build_put_block_list_request(
     }
     if let Some(metadata) = options.metadata {
         set_metadata(&mut request, metadata)?;
+    }
+    if let Some(tags) = options.tags {
+        set_tags_header(&mut request, tags)?;
     }
     if let Some(tier) = options.tier {
         set_header(&mut request, headers::X_MS_ACCESS_TIER, tier.as_str())?;
@@ -154,19 +167,27 @@ mod tests {
 
     #[test]
     fn put_block_carries_id_and_md5() {
-        let r = build_put_block_request(url(), "QUJD+/==", Bytes::from_static(b"abc"), Some([0; 16])).unwrap();
+        let r = build_put_block_request(url(), "QUJD+/==", Bytes::from_static(b"abc"), Some([0; 16]), None).unwrap();
         assert_eq!(r.url.query(), Some("comp=block&blockid=QUJD%2B%2F%3D%3D"));
         assert_eq!(r.header("content-md5"), Some("AAAAAAAAAAAAAAAAAAAAAA=="));
+        assert_eq!(r.header("x-ms-lease-id"), None);
         assert!(r.idempotent);
+        let lease = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+        let r = build_put_block_request(url(), "QUJD", Bytes::from_static(b"abc"), None, Some(lease)).unwrap();
+        assert_eq!(r.header("x-ms-lease-id"), Some(lease));
+        let err = build_put_block_request(url(), "QUJD", Bytes::new(), None, Some("")).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
     }
 
     #[test]
     fn block_list_body_and_headers() {
         let content = ContentHeaders { content_type: Some("text/csv".into()), ..Default::default() };
         let meta: Metadata = [("k".to_owned(), "v".to_owned())].into();
+        let tags: Tags = [("stage".to_owned(), "prod".to_owned())].into();
         let options = CommitOptions {
             content: Some(&content),
             metadata: Some(&meta),
+            tags: Some(&tags),
             tier: Some(&AccessTier::Cold),
             conditions: None,
         };
@@ -179,6 +200,7 @@ mod tests {
         assert_eq!(r.header("x-ms-blob-content-type"), Some("text/csv"));
         assert_eq!(r.header("x-ms-meta-k"), Some("v"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Cold"));
+        assert_eq!(r.header("x-ms-tags"), Some("stage=prod"));
     }
 
     #[test]

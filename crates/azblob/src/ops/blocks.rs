@@ -14,7 +14,10 @@ use serde::Deserialize;
 use url::Url;
 
 use super::blob_properties::BlobSelector;
-use super::block_blob::{build_put_block_list_request, build_put_block_request, BlockInfo, CommitOptions, MAX_BLOCKS};
+use super::block_blob::{
+    build_put_block_list_request, build_put_block_request, BlockInfo, CommitOptions, MAX_BLOCKS, PUT_BLOCK_ACCEPTS,
+};
+use super::conditions::Conditions;
 use super::headers;
 use super::models::ETag;
 use super::put_blob::PutBlobOptions;
@@ -31,6 +34,9 @@ pub struct PutBlockOptions {
     /// Send a transactional `Content-MD5` of the block, which the service
     /// checks (a mismatch fails with [`IntegrityMismatch`](crate::ErrorKind::IntegrityMismatch)).
     pub transactional_md5: bool,
+    /// The lease id of a leased blob; Put Block takes no other condition,
+    /// and refuses the others before sending.
+    pub conditions: Conditions,
 }
 
 /// Options of Put Block List: what the committed blob is written with.
@@ -110,7 +116,9 @@ pub(crate) fn validate_block_id(id: &str) -> Result<usize> {
 pub(crate) fn build_put_block(url: Url, block_id: &str, body: Bytes, options: &PutBlockOptions) -> Result<Request> {
     validate_block_id(block_id)?;
     let md5 = options.transactional_md5.then(|| md5_digest(&body));
-    build_put_block_request(url, block_id, body, md5)
+    let mut request = build_put_block_request(url, block_id, body, md5, None)?;
+    options.conditions.apply_accepted(&mut request, PUT_BLOCK_ACCEPTS, "Put Block")?;
+    Ok(request)
 }
 
 /// Builds Put Block List for a caller's ids, checked first: each a valid id,
@@ -134,6 +142,7 @@ pub(crate) fn build_put_block_list(url: Url, block_ids: &[String], options: &Put
     let commit = CommitOptions {
         content: Some(&blob.content),
         metadata: Some(&blob.metadata),
+        tags: Some(&blob.tags),
         tier: blob.tier.as_ref(),
         conditions: Some(&blob.conditions),
     };
@@ -220,10 +229,16 @@ mod tests {
             build_put_block(url(), "YmxvY2stMQ==", Bytes::from_static(b"abc"), &PutBlockOptions::default()).unwrap();
         assert_eq!(r.url.query(), Some("comp=block&blockid=YmxvY2stMQ%3D%3D"));
         assert_eq!(r.header("content-md5"), None);
-        let options = PutBlockOptions { transactional_md5: true };
+        let lease = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+        let options = PutBlockOptions { transactional_md5: true, conditions: Conditions::lease(lease) };
         let r = build_put_block(url(), "YmxvY2stMQ==", Bytes::from_static(b"abc"), &options).unwrap();
         // MD5("abc"), as `printf abc | openssl md5 -binary | base64` prints it.
         assert_eq!(r.header("content-md5"), Some("kAFQmDzST7DWlj99KOF/cg=="));
+        assert_eq!(r.header("x-ms-lease-id"), Some(lease));
+        // Put Block takes a lease id and no other condition: refused, unsent.
+        let options = PutBlockOptions { conditions: Conditions::if_not_exists(), ..PutBlockOptions::default() };
+        let err = build_put_block(url(), "YmxvY2stMQ==", Bytes::new(), &options).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
         for bad in ["", "not base64!", &BASE64.encode([7u8; 65])] {
             let err = build_put_block(url(), bad, Bytes::new(), &PutBlockOptions::default()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
@@ -238,6 +253,7 @@ mod tests {
                 content: ContentHeaders { content_type: Some("text/csv".into()), ..ContentHeaders::default() },
                 metadata: [("k".to_owned(), "v".to_owned())].into(),
                 tier: Some(AccessTier::Cool),
+                tags: [("stage".to_owned(), "prod".to_owned())].into(),
                 conditions: Conditions::if_not_exists(),
                 transactional_md5: true,
             },
@@ -249,6 +265,7 @@ mod tests {
         assert_eq!(r.header("x-ms-blob-content-type"), Some("text/csv"));
         assert_eq!(r.header("x-ms-meta-k"), Some("v"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Cool"));
+        assert_eq!(r.header("x-ms-tags"), Some("stage=prod"));
         assert_eq!(r.header("if-none-match"), Some("*"));
         assert_eq!(r.header("content-md5").map(str::to_owned), Some(BASE64.encode(md5_digest(&r.body))));
         assert!(!r.idempotent, "a create-only commit cannot be repeated");

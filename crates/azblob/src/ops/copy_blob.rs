@@ -12,6 +12,7 @@ use super::copy_state::CopyStatus;
 use super::headers;
 use super::models::{AccessTier, ETag, Metadata};
 use super::request_util::{self as ru, add_query, set_header, set_metadata};
+use super::tags::{set_tags_header, Tags};
 use crate::error::{Error, Result};
 use crate::redact::redact_url;
 use crate::transport::{Request, Response};
@@ -24,6 +25,9 @@ pub const MAX_SYNC_COPY_BYTES: u64 = 256 * 1024 * 1024;
 pub struct CopyOptions {
     /// Metadata of the destination; empty copies the source's metadata.
     pub metadata: Metadata,
+    /// The destination's index tags (`x-ms-tags`); empty sends none, and
+    /// the destination has no tags (the source's are not copied).
+    pub tags: Tags,
     /// The destination's access tier.
     pub tier: Option<AccessTier>,
     /// Conditions on the destination, e.g. [`Conditions::if_not_exists`].
@@ -76,6 +80,7 @@ pub(crate) fn build_copy_request(
         return Err(Error::invalid_input("only a synchronous copy accepts a bearer token for its source"));
     }
     set_metadata(&mut request, &options.metadata)?;
+    set_tags_header(&mut request, &options.tags)?;
     if let Some(tier) = &options.tier {
         set_header(&mut request, headers::X_MS_ACCESS_TIER, tier.as_str())?;
     }
@@ -138,6 +143,7 @@ mod tests {
     fn builds_sync_and_async_copies() {
         let options = CopyOptions {
             metadata: [("origin".to_owned(), "copy".to_owned())].into(),
+            tags: [("from".to_owned(), "a/b".to_owned())].into(),
             tier: Some(AccessTier::Cool),
             conditions: Conditions::if_not_exists(),
         };
@@ -148,6 +154,7 @@ mod tests {
         assert_eq!(r.header("x-ms-requires-sync"), Some("true"));
         assert_eq!(r.header("x-ms-meta-origin"), Some("copy"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Cool"));
+        assert_eq!(r.header("x-ms-tags"), Some("from=a%2Fb"));
         assert_eq!(r.header("if-none-match"), Some("*"));
         assert!(!r.idempotent, "a repeat of a create-if-absent copy that succeeded would answer AlreadyExists");
         assert!(!format!("{r:?}").contains("c2VjcmV0"), "the source SAS never shows");

@@ -61,7 +61,7 @@ fn whole_replacements_are_idempotent_unless_their_condition_forbids_a_repeat() {
     assert!(!build_put_blob_request(blob(), Bytes::new(), &put(create_only.clone())).unwrap().idempotent);
     assert!(!build_put_blob_request(blob(), Bytes::new(), &put(old_etag.clone())).unwrap().idempotent);
 
-    assert!(build_put_block_request(blob(), "YQ==", Bytes::from_static(b"x"), None).unwrap().idempotent);
+    assert!(build_put_block_request(blob(), "YQ==", Bytes::from_static(b"x"), None, None).unwrap().idempotent);
     let ids = ["YQ==".to_owned()];
     let commit = |conditions| CommitOptions { conditions, ..CommitOptions::default() };
     assert!(build_put_block_list_request(blob(), &ids, &commit(None)).unwrap().idempotent);
@@ -107,4 +107,36 @@ fn operations_a_repeat_would_double_or_contradict_are_not_idempotent() {
 fn deletes_and_batches_repeat_and_read_a_repeated_404_as_done() {
     assert!(build_delete_blob_request(blob(), &DeleteBlobOptions::default()).unwrap().idempotent);
     assert!(build_batch_request(container(), "b", Bytes::new()).unwrap().idempotent);
+}
+
+#[test]
+fn tags_and_leases_repeat_only_where_a_repeat_leaves_the_same_state() {
+    use super::find_blobs::{build_find_blobs_request, FindBlobsByTagsOptions};
+    use super::lease::{build_lease_request, LeaseAction, LeaseDuration};
+    use super::tags::{build_get_tags_request, build_set_tags_request, Tags};
+
+    let none = Conditions::default();
+    let current = BlobSelector::default();
+    assert!(build_get_tags_request(blob(), &current, &none).unwrap().idempotent);
+    let find = FindBlobsByTagsOptions::default();
+    assert!(build_find_blobs_request(container(), true, "a = 'b'", &find, None).unwrap().idempotent);
+    assert!(
+        build_set_tags_request(blob(), &Tags::new(), &current, &none).unwrap().idempotent,
+        "the whole set is replaced"
+    );
+    let if_tags = Conditions { if_tags: Some("a = 'b'".into()), ..Conditions::default() };
+    assert!(!build_set_tags_request(blob(), &Tags::new(), &current, &if_tags).unwrap().idempotent);
+
+    let id = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+    let lease = |action| build_lease_request(blob(), action, &none).unwrap().idempotent;
+    assert!(!lease(LeaseAction::Acquire { duration: LeaseDuration::Seconds(15), proposed: None }));
+    assert!(lease(LeaseAction::Acquire { duration: LeaseDuration::Seconds(15), proposed: Some(id) }));
+    assert!(lease(LeaseAction::Renew { lease_id: id }));
+    assert!(lease(LeaseAction::Change { lease_id: id, proposed: id }));
+    assert!(!lease(LeaseAction::Release { lease_id: id }), "a repeated release finds no lease");
+    assert!(lease(LeaseAction::Break { period: Some(0) }));
+
+    // A lease id changes nothing about whether a write may be repeated.
+    let leased = PutBlobOptions { conditions: Conditions::lease(id), ..PutBlobOptions::default() };
+    assert!(build_put_blob_request(blob(), Bytes::new(), &leased).unwrap().idempotent);
 }

@@ -1,10 +1,10 @@
 //! What List Blobs returns: blobs, virtual directories and pages of them.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::copy_state::CopyState;
 use super::models::{AccessTier, BlobType, ContentHeaders, ETag, Metadata};
+use super::tags::Tags;
 
 /// One blob (or snapshot, version, deleted blob) in a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub struct BlobItem {
     /// User metadata (`include=metadata`); empty otherwise.
     pub metadata: Metadata,
     /// Index tags (`include=tags`); empty otherwise.
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     /// The last copy into this blob (`include=copy`).
     pub copy: Option<CopyState>,
 }

@@ -14,8 +14,10 @@ pub(crate) mod conditions;
 pub(crate) mod copy_blob;
 pub(crate) mod copy_state;
 pub(crate) mod delete_blob;
+pub(crate) mod find_blobs;
 pub(crate) use crate::wire::error_map;
 pub(crate) mod get_blob;
+pub(crate) mod lease;
 pub(crate) use crate::headers;
 #[cfg(test)]
 mod idempotency_tests;
@@ -28,4 +30,6 @@ pub(crate) mod put_blob;
 pub(crate) mod request_util;
 pub(crate) mod set_tier;
 pub(crate) mod snapshot;
+pub(crate) mod tags;
+mod tags_xml;
 pub(crate) mod user_delegation_key;

@@ -206,6 +206,10 @@ pub struct BlobProperties {
     pub copy: Option<super::copy_state::CopyState>,
     /// A rehydration from Archive in progress, e.g. `rehydrate-pending-to-hot`.
     pub archive_status: Option<String>,
+    /// The state of the blob's lease (`x-ms-lease-state`), if the service said.
+    pub lease_state: Option<super::lease::LeaseState>,
+    /// How many index tags the blob has (`x-ms-tag-count`; absent when none).
+    pub tag_count: Option<u64>,
 }
 
 #[cfg(test)]

@@ -12,13 +12,14 @@ use super::conditions::Conditions;
 use super::headers;
 use super::models::{AccessTier, ContentHeaders, ETag, Metadata};
 use super::request_util::{self, md5_digest, set_content_headers, set_header, set_metadata};
+use super::tags::{set_tags_header, Tags};
 use crate::error::{Error, Result};
 use crate::transport::{Request, Response};
 
 /// Options of Put Blob: what a new blob is written with.
 ///
-/// This is the one group of a new blob's content headers, metadata, tier,
-/// conditions and transactional MD5. An upload embeds it whole as
+/// This is the one group of a new blob's content headers, metadata, index
+/// tags, tier, conditions (a lease among them) and transactional MD5. An upload embeds it whole as
 /// [`UploadOptions::blob`](crate::UploadOptions::blob) rather than repeating
 /// its fields: an upload small enough for one Put Blob sends it as is, and a
 /// block upload writes the headers, metadata and tier and checks the
@@ -30,6 +31,8 @@ pub struct PutBlobOptions {
     pub content: ContentHeaders,
     /// User metadata.
     pub metadata: Metadata,
+    /// Index tags (`x-ms-tags`), checked before sending; empty sends none.
+    pub tags: Tags,
     /// The access tier to create the blob in.
     pub tier: Option<AccessTier>,
     /// Conditions, e.g. [`Conditions::if_not_exists`].
@@ -67,6 +70,7 @@ pub(crate) fn build_put_blob_request(url: Url, body: Bytes, options: &PutBlobOpt
     request.headers.insert(headers::X_MS_BLOB_TYPE, HeaderValue::from_static("BlockBlob"));
     set_content_headers(&mut request, &options.content)?;
     set_metadata(&mut request, &options.metadata)?;
+    set_tags_header(&mut request, &options.tags)?;
     if let Some(tier) = &options.tier {
         set_header(&mut request, headers::X_MS_ACCESS_TIER, tier.as_str())?;
     }
@@ -119,6 +123,7 @@ mod tests {
                 ..ContentHeaders::default()
             },
             metadata: [("Project".to_owned(), "alpha".to_owned())].into(),
+            tags: [("stage".to_owned(), "prod".to_owned())].into(),
             tier: Some(AccessTier::Cool),
             conditions: Conditions::if_not_exists(),
             transactional_md5: true,
@@ -133,6 +138,7 @@ mod tests {
         assert_eq!(r.header("x-ms-blob-content-md5"), Some("AAAAAAAAAAAAAAAAAAAAAA=="));
         assert_eq!(r.header("x-ms-meta-project"), Some("alpha"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Cool"));
+        assert_eq!(r.header("x-ms-tags"), Some("stage=prod"));
         assert_eq!(r.header("if-none-match"), Some("*"));
         assert_eq!(&r.body[..], b"hello");
         assert!(!r.idempotent, "a repeat of a create-if-absent that succeeded would answer AlreadyExists");

@@ -6,6 +6,7 @@ use http::{HeaderValue, Method};
 use url::Url;
 
 use super::blob_properties::BlobSelector;
+use super::conditions::{Accepted, Conditions};
 use super::headers;
 use super::models::AccessTier;
 use super::request_util::{add_query, set_header};
@@ -38,7 +39,13 @@ pub struct SetTierOptions {
     pub selector: BlobSelector,
     /// The priority when moving a blob out of Archive.
     pub rehydrate_priority: Option<RehydratePriority>,
+    /// The blob's lease and a tag condition; Set Blob Tier takes no ETag or
+    /// date condition, and refuses them unsent.
+    pub conditions: Conditions,
 }
+
+/// Set Blob Tier accepts a lease id and a tag condition only.
+const SET_TIER_ACCEPTS: Accepted = Accepted { etag_and_dates: false, lease: true, tags: true };
 
 /// Builds Set Blob Tier; also the sub-request of a batch set-tier.
 pub(crate) fn build_set_tier_request(url: Url, tier: &AccessTier, options: &SetTierOptions) -> Result<Request> {
@@ -46,6 +53,7 @@ pub(crate) fn build_set_tier_request(url: Url, tier: &AccessTier, options: &SetT
     add_query(&mut request, "comp", "tier");
     options.selector.apply(&mut request)?;
     set_header(&mut request, headers::X_MS_ACCESS_TIER, tier.as_str())?;
+    options.conditions.apply_accepted(&mut request, SET_TIER_ACCEPTS, "Set Blob Tier")?;
     if let Some(priority) = options.rehydrate_priority {
         request.headers.insert(headers::X_MS_REHYDRATE_PRIORITY, HeaderValue::from_static(priority.as_str()));
     }
@@ -62,6 +70,7 @@ mod tests {
         let options = SetTierOptions {
             selector: BlobSelector::version("2026-01-01T00:00:00.0000000Z"),
             rehydrate_priority: Some(RehydratePriority::High),
+            conditions: Conditions::lease("f81d4fae-7dec-11d0-a765-00a0c91e6bf6"),
         };
         let url = "https://a.blob.core.windows.net/c/b".parse().unwrap();
         let r = build_set_tier_request(url, &AccessTier::Hot, &options).unwrap();
@@ -69,5 +78,10 @@ mod tests {
         assert_eq!(r.url.query(), Some("comp=tier&versionid=2026-01-01T00%3A00%3A00.0000000Z"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Hot"));
         assert_eq!(r.header("x-ms-rehydrate-priority"), Some("High"));
+        assert_eq!(r.header("x-ms-lease-id"), Some("f81d4fae-7dec-11d0-a765-00a0c91e6bf6"));
+        let etag = SetTierOptions { conditions: Conditions::if_not_exists(), ..SetTierOptions::default() };
+        let url = "https://a.blob.core.windows.net/c/b".parse().unwrap();
+        let err = build_set_tier_request(url, &AccessTier::Hot, &etag).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
     }
 }

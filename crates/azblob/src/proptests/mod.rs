@@ -9,6 +9,7 @@
 
 mod public;
 mod responses;
+mod tags_leases;
 
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -121,7 +121,13 @@ async fn send_blocks(
                     return Ok(());
                 }
                 let id = block_id(&session_id, block.index);
-                let request = build_put_block_request(target.url().clone(), &id, block.data.clone(), block.md5)?;
+                let request = build_put_block_request(
+                    target.url().clone(),
+                    &id,
+                    block.data.clone(),
+                    block.md5,
+                    options.blob.conditions.lease_id.as_deref(),
+                )?;
                 target.execute(request).await?;
                 counters[0].fetch_add(1, Ordering::SeqCst);
                 drop(block);
@@ -161,6 +167,7 @@ async fn commit(
     let commit = CommitOptions {
         content: Some(&content),
         metadata: Some(&blob.metadata),
+        tags: Some(&blob.tags),
         tier: blob.tier.as_ref(),
         conditions: Some(&blob.conditions),
     };

@@ -19,7 +19,13 @@ pub async fn blocks_stage_commit_and_list(container: ContainerClient) {
     let blob = container.blob("staged/blocks.txt");
     let parts = [text(10, 1), text(20, 2), text(30, 3)];
     blob.put_block(&id(0), parts[0].clone()).await.unwrap();
-    blob.put_block_opts(&id(1), parts[1].clone(), &PutBlockOptions { transactional_md5: true }).await.unwrap();
+    blob.put_block_opts(
+        &id(1),
+        parts[1].clone(),
+        &PutBlockOptions { transactional_md5: true, ..PutBlockOptions::default() },
+    )
+    .await
+    .unwrap();
     blob.put_block(&id(2), parts[2].clone()).await.unwrap();
     let only_staged = BlockListOptions { list_type: BlockListType::Uncommitted, ..BlockListOptions::default() };
     let staged = blob.block_list_opts(&only_staged).await.unwrap();

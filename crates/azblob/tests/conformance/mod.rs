@@ -48,6 +48,9 @@ macro_rules! conformance_suite {
         conformance::case!($run, manage_set_tier_reads_back);
         conformance::case!($run, manage_snapshot_create_and_delete_with_snapshots);
         conformance::case!($run, blocks_stage_commit_and_list);
+        conformance::case_with_client!($run, tags_put_get_set_list_and_find);
+        conformance::case!($run, tags_conditions_on_reads_and_writes);
+        conformance::case!($run, lease_actions_and_guarded_writes);
     };
 }
 
@@ -70,6 +73,9 @@ macro_rules! case_with_client {
 }
 
 pub(crate) use {case, case_with_client, conformance_suite};
+
+mod tags_leases;
+pub use self::tags_leases::*;
 
 /// The cassette of a case: `testdata/cassettes/<case>.json`.
 pub fn cassette_path(case: &str) -> PathBuf {
