@@ -60,9 +60,7 @@ pub(crate) async fn get(blob: &BlobClient, location: &Path, options: GetOptions)
         None => 0..props.content_length,
     };
     let owned = path.to_owned();
-    // Fused: object_store's `collect_bytes` polls an empty body again after
-    // its end, which azblob's body stream does not allow.
-    let body = response.body.map_err(move |e| map_error(e, &owned)).fuse().boxed();
+    let body = response.body.map_err(move |e| map_error(e, &owned)).boxed();
     Ok(result(location, props, served, GetResultPayload::Stream(body)))
 }
 

@@ -169,3 +169,22 @@ async fn a_body_that_stalls_resumes_on_a_new_connection() {
     assert!(got == data);
     assert_eq!(relay.connections(), 2);
 }
+
+/// A body polled again after its end keeps answering `None` (object_store's
+/// `collect_bytes` polls once more), for an empty blob and a non-empty one.
+#[tokio::test]
+async fn a_body_polled_after_its_end_stays_ended() {
+    let container = new_container(&client(), "getend").await;
+    for (name, data) in [("empty", &b""[..]), ("short", &b"abc"[..])] {
+        container.blob(name).put(data.to_vec()).await.unwrap();
+        let mut body = container.blob(name).get().await.unwrap().body;
+        let mut got = Vec::new();
+        while let Some(chunk) = body.try_next().await.unwrap() {
+            got.extend_from_slice(&chunk);
+        }
+        assert_eq!(got, data);
+        for _ in 0..3 {
+            assert!(body.try_next().await.unwrap().is_none(), "{name}: ended for good");
+        }
+    }
+}

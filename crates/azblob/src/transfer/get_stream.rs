@@ -77,7 +77,9 @@ pub(crate) async fn get(target: &BlobTarget, options: &GetOptions) -> Result<Get
     let (head, body) = get_once(target, options).await?;
     let resume = Resume::new(&head, &options.selector, target.body_resumes());
     let state = State { target: target.clone(), resume, body: Some(body.into_stream()) };
-    let inner = stream::unfold(state, next_chunk).boxed();
+    // Fused: a stream polled again after its end (object_store's `collect_bytes`
+    // does) must keep answering `None`, which a bare `unfold` does not.
+    let inner = stream::unfold(state, next_chunk).fuse().boxed();
     Ok(GetBlobResponse { head, body: BlobBody { inner } })
 }
 
