@@ -93,6 +93,10 @@ pub(crate) const X_MS_REHYDRATE_PRIORITY: &str = "x-ms-rehydrate-priority";
 pub(crate) const X_MS_ARCHIVE_STATUS: &str = "x-ms-archive-status";
 /// `x-ms-copy-source`: the URL a copy reads from.
 pub(crate) const X_MS_COPY_SOURCE: &str = "x-ms-copy-source";
+/// `x-ms-source-range`: the bytes of the source Put Block From URL stages.
+pub(crate) const X_MS_SOURCE_RANGE: &str = "x-ms-source-range";
+/// `x-ms-source-if-match`: the ETag a copy's source must still have.
+pub(crate) const X_MS_SOURCE_IF_MATCH: &str = "x-ms-source-if-match";
 /// `x-ms-copy-source-authorization`: a bearer token for the copy source.
 pub(crate) const X_MS_COPY_SOURCE_AUTHORIZATION: &str = "x-ms-copy-source-authorization";
 /// `x-ms-requires-sync`: makes Copy Blob From URL synchronous.

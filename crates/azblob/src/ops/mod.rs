@@ -24,6 +24,7 @@ mod list_xml;
 pub(crate) mod models;
 pub(crate) mod names;
 pub(crate) mod put_blob;
+pub(crate) mod put_block_from_url;
 pub(crate) mod request_util;
 pub(crate) mod set_tier;
 pub(crate) mod snapshot;
