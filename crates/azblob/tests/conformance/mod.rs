@@ -23,6 +23,9 @@ use futures_util::future::BoxFuture;
 use futures_util::TryStreamExt;
 use md5::Digest as _;
 
+mod block_copy;
+pub use block_copy::*;
+
 /// A case of the suite: the client (to create another container, named after
 /// the case's) and the case's container.
 pub type Case = fn(BlobServiceClient, ContainerClient) -> BoxFuture<'static, ()>;
@@ -44,6 +47,8 @@ macro_rules! conformance_suite {
         conformance::case_with_client!($run, manage_sync_copy_across_containers);
         conformance::case!($run, manage_set_tier_reads_back);
         conformance::case!($run, manage_snapshot_create_and_delete_with_snapshots);
+        conformance::case_with_client!($run, block_copy_put_block_from_url_range);
+        conformance::case!($run, block_copy_many_blocks);
     };
 }
 
