@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use azblob::{Concurrency, Conditions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource};
+use azblob::{
+    Concurrency, Conditions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource,
+    DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE,
+};
 use clap::Args;
 use sha2::{Digest, Sha256};
 
@@ -21,14 +24,17 @@ pub(crate) struct CpArgs {
     /// Destination: a local path, `-` for stdout, `az://CONTAINER/BLOB` or a blob URL
     /// (ending in `/`: the file's name is appended, as cp does into a directory).
     dst: String,
-    /// Block (upload) or chunk (download) size: bytes, or with a unit (4MiB, 512KiB, 8M).
-    #[arg(long, value_parser = parse_size, default_value = "8MiB")]
-    block_size: u64,
+    /// Block (upload, default 8MiB), chunk (download, default 8MiB) or
+    /// server-side block (block copy, default 128MiB) size: bytes, or with a
+    /// unit (4MiB, 512KiB, 8M).
+    #[arg(long, value_parser = parse_size)]
+    block_size: Option<u64>,
     /// Blocks or chunks in flight; without it, adaptive: more while throughput
     /// grows, within 256 MiB of buffers, fewer when the service throttles.
     #[arg(long)]
     concurrency: Option<usize>,
-    /// Continue an interrupted upload of the same file to the same blob.
+    /// Continue an interrupted upload of the same file to the same blob, or
+    /// an interrupted block copy of the same source to the same blob.
     #[arg(long)]
     resume: bool,
     /// Content type stored with an uploaded blob.
@@ -55,11 +61,16 @@ pub(crate) struct CpArgs {
     #[arg(long)]
     json: bool,
     /// Blob to blob: force a synchronous copy (Copy Blob From URL, sources up to 256 MiB).
-    #[arg(long, conflicts_with = "async_copy")]
+    #[arg(long, conflicts_with_all = ["async_copy", "blocks"])]
     sync: bool,
-    /// Blob to blob: force an asynchronous copy (Copy Blob, polled until done).
-    #[arg(long = "async")]
+    /// Blob to blob: force an asynchronous copy (Copy Blob, the service's
+    /// own copy, polled until done).
+    #[arg(long = "async", conflicts_with = "blocks")]
     async_copy: bool,
+    /// Blob to blob: force a block copy (parallel Put Block From URL, any
+    /// size, resumable with --resume), which sources over 256 MiB get anyway.
+    #[arg(long)]
+    blocks: bool,
 }
 
 /// The figures of one transfer.
@@ -80,9 +91,22 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
     if let (Location::Blob(from), Location::Blob(to)) = (&src, &dst) {
-        let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
-        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, args.no_clobber, connection)
-            .await;
+        let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy, args.blocks);
+        let blocks = crate::copy_remote::BlockSettings {
+            block_size: args.block_size,
+            concurrency: args.concurrency,
+            resume: args.resume,
+        };
+        return crate::copy_remote::run(
+            from,
+            to,
+            (mode, blocks),
+            args.json,
+            !args.no_progress,
+            args.no_clobber,
+            connection,
+        )
+        .await;
     }
     let bar = Bar::new(!args.no_progress, if matches!(dst, Location::Blob(_)) { "upload" } else { "download" });
     let figures = match (&src, &dst) {
@@ -162,7 +186,7 @@ async fn upload(
 /// and the blob's content type, metadata and tier.
 fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
     let mut options = UploadOptions {
-        block_size: args.block_size,
+        block_size: args.block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
         concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
         blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
         blob_md5: args.md5,
@@ -205,7 +229,7 @@ async fn download(
         bail!("--resume applies to uploads");
     }
     let options = DownloadOptions {
-        chunk_size: args.block_size,
+        chunk_size: args.block_size.unwrap_or(DEFAULT_CHUNK_SIZE),
         concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
         verify_md5: args.md5,
         // --md5 is a demand: a blob with nothing to check against fails
@@ -259,13 +283,7 @@ fn download_error(e: azblob::Error) -> anyhow::Error {
 /// `$XDG_STATE_HOME/azblob/checkpoints/<hash>.json` (or `~/.local/state/...`),
 /// named by the file's absolute path and the blob's URL; `None` without either variable.
 fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<Option<PathBuf>> {
-    let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-            Some(home) => PathBuf::from(home).join(".local").join("state"),
-            None => return Ok(None),
-        },
-    };
+    let Some(state) = state_dir() else { return Ok(None) };
     let absolute = std::path::absolute(file).with_context(|| format!("cannot resolve {}", file.display()))?;
     let mut hasher = Sha256::new();
     hasher.update(absolute.to_string_lossy().as_bytes());
@@ -273,4 +291,15 @@ fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<Option<PathBuf>> 
     hasher.update(blob_url.as_str().as_bytes());
     let name: String = hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
     Ok(Some(state.join("azblob").join("checkpoints").join(format!("{name}.json"))))
+}
+
+/// `$XDG_STATE_HOME` (or `~/.local/state`), where checkpoints live; `None`
+/// without either variable.
+pub(crate) fn state_dir() -> Option<PathBuf> {
+    match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(|home| PathBuf::from(home).join(".local").join("state")),
+    }
 }

@@ -82,8 +82,8 @@ pub(crate) fn build_put_block_from_url_request(
 
 /// A Put Block From URL refused with 412 had its source condition
 /// (`x-ms-source-if-match`, the only condition it sends) fail: the source
-/// changed. Azure answers `SourceConditionNotMet`, Azurite
-/// `ConditionNotMet`; either is [`ErrorKind::SourceChanged`].
+/// changed (the service's code is `SourceConditionNotMet`): that is
+/// [`ErrorKind::SourceChanged`].
 pub(crate) fn refine_source_changed(err: Error) -> Error {
     if err.kind() != ErrorKind::PreconditionFailed {
         return err;
