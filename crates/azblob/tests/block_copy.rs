@@ -191,3 +191,54 @@ async fn an_interrupted_block_copy_resumes_with_the_missing_blocks_only() {
     let err = target.copy_blocks_from_url_opts(&CopySource::blob(&source), &refused).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SourceChanged, "{err}");
 }
+
+/// A token credential for the tests that check where a token goes.
+fn token() -> azblob::auth::Credential {
+    azblob::auth::Credential::Token(Arc::new(azblob::auth::StaticTokenCredential::new(
+        "bearer-token-value",
+        std::time::SystemTime::now() + std::time::Duration::from_secs(3600),
+    )))
+}
+
+#[tokio::test]
+async fn a_token_source_sends_its_token_as_copy_source_authorization_to_its_own_account_only() {
+    use azblob::{ClientBuilder, DEV_ACCOUNT};
+    use support::listener::{response, Listener};
+    // The service stands in for the account: every request is answered 201,
+    // and a Get Blob Properties with a size and an ETag.
+    let service = Listener::start(|_, received| {
+        if received.text().starts_with("HEAD ") {
+            // A HEAD answer's Content-Length is the blob's size, with no body.
+            "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"0x1\"\r\nLast-Modified: Mon, 30 Nov 2026 20:00:00 GMT\r\n\
+             x-ms-blob-type: BlockBlob\r\n\r\n"
+                .as_bytes()
+                .to_vec()
+        } else {
+            response(201, &[("ETag", "\"0x2\""), ("Last-Modified", "Mon, 30 Nov 2026 20:00:00 GMT")], b"")
+        }
+    });
+    let endpoint = format!("http://127.0.0.1:{}/{DEV_ACCOUNT}", service.port());
+    let client = ClientBuilder::new().endpoint(&endpoint).credential(token()).build().unwrap();
+    let source = CopySource::blob(&client.blob("ctr", "source"));
+    let target = client.blob("ctr", "target");
+    target.put_block_from_url("YQ==", &source).await.unwrap();
+    let report = target.copy_blocks_from_url(&source).await.unwrap();
+    assert_eq!(report.blocks, 1);
+    let staged: Vec<_> = service.received().into_iter().filter(|r| r.text().contains("comp=block&")).collect();
+    assert_eq!(staged.len(), 2, "two Put Block From URL");
+    for request in staged {
+        assert_eq!(request.header("x-ms-copy-source-authorization").as_deref(), Some("Bearer bearer-token-value"));
+        assert_eq!(request.header("authorization").as_deref(), Some("Bearer bearer-token-value"));
+    }
+
+    // A destination on another host never receives the source's token (or
+    // SAS): refused before anything is sent there.
+    let evil = Listener::ok();
+    let elsewhere = ClientBuilder::new().endpoint(format!("http://localhost:{}/{DEV_ACCOUNT}", evil.port())).build();
+    let foreign = elsewhere.unwrap().blob("ctr", "copy");
+    let err = foreign.put_block_from_url("YQ==", &source).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let err = foreign.copy_blocks_from_url(&source).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(evil.connections(), 0, "nothing reached the other host: {:?}", evil.received());
+}
