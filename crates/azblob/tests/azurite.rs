@@ -34,6 +34,7 @@ async fn put_get_properties_round_trip() {
         tier: Some(AccessTier::Cool),
         conditions: Conditions::default(),
         transactional_md5: true,
+        ..PutBlobOptions::default()
     };
     let written = blob.put_opts("hello, azure", &options).await.unwrap();
     assert!(written.etag.0.starts_with('"'), "{:?}", written.etag);

@@ -41,6 +41,9 @@ pub struct AppendOptions {
     pub max_size: Option<u64>,
     /// Send a transactional `Content-MD5` computed over the block.
     pub transactional_md5: bool,
+    /// Send a transactional CRC64 computed over the block (`x-ms-content-crc64`);
+    /// not together with `transactional_md5`.
+    pub transactional_crc64: bool,
 }
 
 /// Builds Put Blob for an empty append blob.
@@ -73,8 +76,12 @@ pub(crate) fn build_append_block_request(url: Url, body: Bytes, options: &Append
     if let Some(max) = options.max_size {
         set_header(&mut request, headers::X_MS_BLOB_CONDITION_MAXSIZE, &max.to_string())?;
     }
+    super::put_blob::check_one_checksum(options.transactional_md5, options.transactional_crc64)?;
     if options.transactional_md5 {
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
+    }
+    if options.transactional_crc64 {
+        super::crc64::set_content_crc64(&mut request, super::crc64::crc64(&body));
     }
     // With a position a repeat cannot append twice: if the first attempt
     // landed, the repeat fails the position check instead, which
@@ -118,7 +125,12 @@ mod tests {
         assert!(!r.idempotent);
         assert_eq!(r.url.query(), Some("comp=appendblock"));
 
-        let options = AppendOptions { append_position: Some(5), max_size: Some(100), transactional_md5: true };
+        let options = AppendOptions {
+            append_position: Some(5),
+            max_size: Some(100),
+            transactional_md5: true,
+            ..Default::default()
+        };
         let r = build_append_block_request(url(), Bytes::from_static(b"line\n"), &options).unwrap();
         assert!(r.idempotent);
         assert_eq!(r.header("x-ms-blob-condition-appendpos"), Some("5"));
@@ -148,5 +160,15 @@ mod tests {
         assert!(!may_have_appended_earlier(&answer(412, "AppendPositionConditionNotMet", false)));
         assert!(!may_have_appended_earlier(&answer(412, "MaxBlobSizeConditionNotMet", true)));
         assert!(!may_have_appended_earlier(&answer(409, "BlobIsSealed", true)));
+    }
+
+    #[test]
+    fn append_block_sends_a_crc64() {
+        let url: Url = "https://a.blob.core.windows.net/c/log".parse().unwrap();
+        let options = AppendOptions { transactional_crc64: true, ..Default::default() };
+        let r = build_append_block_request(url.clone(), Bytes::from_static(b"Hello World"), &options).unwrap();
+        assert_eq!(r.header("x-ms-content-crc64"), Some("YeJLfssylmU="));
+        let both = AppendOptions { transactional_md5: true, ..options };
+        assert!(build_append_block_request(url, Bytes::from_static(b"x"), &both).is_err());
     }
 }

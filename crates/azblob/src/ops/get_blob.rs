@@ -34,6 +34,10 @@ pub struct GetBlobHead {
     pub range: Option<(u64, u64)>,
     /// How many body bytes follow.
     pub body_length: u64,
+    /// The CRC64 the service computed for the bytes of this answer
+    /// (`x-ms-content-crc64`), sent when a range of at most 4 MiB was read
+    /// with `x-ms-range-get-content-crc64`.
+    pub content_crc64: Option<u64>,
 }
 
 impl GetBlobHead {
@@ -93,7 +97,8 @@ pub(crate) fn parse_get_blob_response(response: &Response) -> Result<GetBlobHead
         Some((start, end)) => end - start + 1,
         None => properties.content_length,
     };
-    Ok(GetBlobHead { properties, range, body_length })
+    let content_crc64 = super::crc64::parse_content_crc64(h)?;
+    Ok(GetBlobHead { properties, range, body_length, content_crc64 })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub(crate) mod block_blob;
 pub(crate) mod conditions;
 pub(crate) mod copy_blob;
 pub(crate) mod copy_state;
+pub(crate) mod crc64;
 pub(crate) mod delete_blob;
 pub(crate) use crate::wire::error_map;
 pub(crate) mod get_blob;

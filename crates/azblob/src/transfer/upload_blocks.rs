@@ -23,6 +23,7 @@ use super::upload::UploadReport;
 use crate::error::{Error, Result};
 use crate::ops::block_blob::{build_put_block_list_request, build_put_block_request, CommitOptions};
 use crate::ops::conditions::refine_if_not_exists;
+use crate::ops::crc64::{crc64 as crc64_of, set_content_crc64};
 use crate::ops::put_blob::parse_write_response;
 
 /// An upload session: its id (the block id prefix) and what is known of its blocks.
@@ -93,6 +94,7 @@ async fn send_blocks(
     (limiter, cap): (&Arc<Limiter>, usize),
 ) -> Result<Sent> {
     let hashes = BlockHashes { whole: whole_md5, transactional: options.blob.transactional_md5 };
+    let crc64 = options.blob.transactional_crc64;
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
     let target = target.reporting_congestion(limiter.congestion_signal());
     let (tracker, session_id, all, limiter) =
@@ -119,7 +121,12 @@ async fn send_blocks(
                     return Ok(());
                 }
                 let id = block_id(&session_id, block.index);
-                let request = build_put_block_request(target.url().clone(), &id, block.data.clone(), block.md5)?;
+                let mut request = build_put_block_request(target.url().clone(), &id, block.data.clone(), block.md5)?;
+                if crc64 {
+                    // Computed here, on the bytes sent: a few hundred
+                    // microseconds for 8 MiB with the SIMD implementation.
+                    set_content_crc64(&mut request, crc64_of(&block.data));
+                }
                 target.execute(request).await?;
                 counters[0].fetch_add(1, Ordering::SeqCst);
                 drop(block);
