@@ -47,9 +47,16 @@ pub(crate) struct CpArgs {
     #[arg(long)]
     tier: Option<String>,
     /// Upload: send per-block MD5s and store the blob's MD5. Download: verify
-    /// it, and fail (writing nothing) if the blob has none.
-    #[arg(long)]
+    /// it, and fail (writing nothing) if the blob has none. The same as
+    /// `--checksum md5`.
+    #[arg(long, conflicts_with = "checksum")]
     md5: bool,
+    /// How the content is checked end to end. `md5`: as --md5. `crc64`:
+    /// upload: a CRC64 with every block, which the service checks; download:
+    /// each range (4 MiB at most) checked against the CRC64 the service sends,
+    /// failing if it sends none. `none` (default): no check.
+    #[arg(long, value_enum)]
+    checksum: Option<Checksum>,
     /// Do not replace an existing local file or blob: fail and write nothing
     /// (by default, like cp, the destination is overwritten).
     #[arg(long, short = 'n')]
@@ -73,6 +80,28 @@ pub(crate) struct CpArgs {
     blocks: bool,
 }
 
+/// What `--checksum` checks with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Checksum {
+    /// Transactional MD5s, and the whole blob's stored MD5.
+    Md5,
+    /// Transactional CRC64s on every block and every range.
+    Crc64,
+    /// No check.
+    None,
+}
+
+impl CpArgs {
+    /// `--checksum`, with `--md5` as its `md5` spelling.
+    fn checksum(&self) -> Checksum {
+        match (self.md5, self.checksum) {
+            (true, _) => Checksum::Md5,
+            (false, Some(checksum)) => checksum,
+            (false, None) => Checksum::None,
+        }
+    }
+}
+
 /// The figures of one transfer.
 pub(crate) struct Figures {
     /// Bytes transferred.
@@ -81,7 +110,7 @@ pub(crate) struct Figures {
     pub(crate) blocks: u64,
     /// Blocks a resumed upload found already staged.
     pub(crate) resumed_blocks: u64,
-    /// How the content was checked end to end: `Some("md5")` or not at all.
+    /// How the content was checked end to end: `Some("md5")`, `Some("crc64")` or not at all.
     pub(crate) verified: Option<&'static str>,
 }
 
@@ -123,8 +152,9 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     } else if !args.no_progress {
         let verified = match figures.verified {
             Some("md5") => "MD5 verified".to_owned(),
+            Some("crc64") => "CRC64 verified".to_owned(),
             Some(how) => format!("{how} verified"),
-            None => "not verified; --md5 checks the content".to_owned(),
+            None => "not verified; --checksum md5 or crc64 checks the content".to_owned(),
         };
         output::note(&format!("copied {} bytes in {seconds:.2} s ({mb_per_s:.1} MB/s), {verified}", figures.bytes));
     }
@@ -177,8 +207,12 @@ async fn upload(
         }
         other => other?,
     };
-    // With --md5 the service checked every block's MD5 as it arrived.
-    let verified = args.md5.then_some("md5");
+    // With a checksum the service checked every block's as it arrived.
+    let verified = match args.checksum() {
+        Checksum::Md5 => Some("md5"),
+        Checksum::Crc64 => Some("crc64"),
+        Checksum::None => None,
+    };
     Ok(Figures { bytes: report.bytes, blocks: report.blocks, resumed_blocks: report.resumed_blocks, verified })
 }
 
@@ -188,8 +222,12 @@ fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
     let mut options = UploadOptions {
         block_size: args.block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
         concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
-        blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
-        blob_md5: args.md5,
+        blob: PutBlobOptions {
+            transactional_md5: args.checksum() == Checksum::Md5,
+            transactional_crc64: args.checksum() == Checksum::Crc64,
+            ..PutBlobOptions::default()
+        },
+        blob_md5: args.checksum() == Checksum::Md5,
         progress: Some(bar.sink()),
         ..UploadOptions::default()
     };
@@ -231,10 +269,12 @@ async fn download(
     let options = DownloadOptions {
         chunk_size: args.block_size.unwrap_or(DEFAULT_CHUNK_SIZE),
         concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
-        verify_md5: args.md5,
+        verify_md5: args.checksum() == Checksum::Md5,
         // --md5 is a demand: a blob with nothing to check against fails
         // before a byte is written, rather than passing unchecked.
-        require_md5: args.md5,
+        require_md5: args.checksum() == Checksum::Md5,
+        // So is crc64: a range answered without its CRC64 fails the download.
+        verify_crc64: args.checksum() == Checksum::Crc64,
         overwrite: !args.no_clobber,
         progress: Some(bar.sink()),
         ..DownloadOptions::default()
@@ -253,7 +293,7 @@ async fn download(
                 ErrorKind::AlreadyExists => {
                     anyhow::anyhow!("{} exists; not overwritten (--no-clobber)", path.display())
                 }
-                _ => download_error(e),
+                _ => download_error(e, args.checksum()),
             })?
         }
         Location::Stdio => {
@@ -262,21 +302,25 @@ async fn download(
                 Ok(report) => report,
                 // `| head -c1`: the reader took what it wanted.
                 Err(_) if out.reader_gone => return Err(output::ReaderGone.into()),
-                Err(e) => return Err(download_error(e)),
+                Err(e) => return Err(download_error(e, args.checksum())),
             }
         }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
-    let verified = report.md5_verified.then_some("md5");
+    let verified = if report.crc64_verified { Some("crc64") } else { report.md5_verified.then_some("md5") };
     Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0, verified })
 }
 
-/// Says what --md5 could not do in the user's terms.
-fn download_error(e: azblob::Error) -> anyhow::Error {
-    if e.kind() == ErrorKind::Unverifiable {
-        anyhow::anyhow!("--md5: cannot verify: the blob has no stored MD5; nothing was written")
-    } else {
-        e.into()
+/// Says what --md5 or --checksum could not do in the user's terms.
+fn download_error(e: azblob::Error, checksum: Checksum) -> anyhow::Error {
+    match (e.kind(), checksum) {
+        (ErrorKind::Unverifiable, Checksum::Crc64) => {
+            anyhow::anyhow!("--checksum crc64: cannot verify: {}; nothing was written", e)
+        }
+        (ErrorKind::Unverifiable, _) => {
+            anyhow::anyhow!("--md5: cannot verify: the blob has no stored MD5; nothing was written")
+        }
+        _ => e.into(),
     }
 }
 
