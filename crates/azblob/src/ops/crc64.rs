@@ -121,4 +121,20 @@ mod tests {
         assert_eq!(request.header("x-ms-content-crc64"), Some("YeJLfssylmU="));
         assert_eq!(request.header("x-ms-range-get-content-crc64"), Some("true"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptests::cases(256))]
+
+        /// Any header value is a CRC64 or an invalid response, never a panic.
+        #[test]
+        fn any_crc64_header_parses_or_fails_typed(value in "[ -~]{0,40}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = value.parse() {
+                headers.insert("x-ms-content-crc64", value);
+                if let Err(e) = parse_content_crc64(&headers) {
+                    proptest::prop_assert_eq!(e.kind(), crate::ErrorKind::InvalidResponse);
+                }
+            }
+        }
+    }
 }

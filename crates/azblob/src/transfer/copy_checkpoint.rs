@@ -203,4 +203,39 @@ mod tests {
         let other = c.check_matches("http://h/a/c/other", &c.source, &c.source_etag, c.source_size, path);
         assert_eq!(other.unwrap_err().kind(), ErrorKind::InvalidInput);
     }
+
+    const SAMPLE: &[u8] = br#"{
+  "format": "azblob-copy-checkpoint/1",
+  "blob": "https://acct.blob.core.windows.net/c/dst",
+  "source": "https://acct.blob.core.windows.net/c/src",
+  "source_etag": "\"0x8D1\"",
+  "source_size": 1073741824,
+  "block_size": 134217728,
+  "block_count": 8,
+  "session_id": "0123456789abcdef"
+}"#;
+
+    proptest::proptest! {
+        #![proptest_config(crate::proptests::cases(128))]
+
+        /// A hand-edited or truncated copy checkpoint is refused, never a panic.
+        #[test]
+        fn copy_checkpoints_never_panic(
+            text in proptest::prop_oneof![
+                crate::proptests::mutated(SAMPLE),
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)
+            ],
+        ) {
+            if let Ok(text) = std::str::from_utf8(&text) {
+                if let Ok(checkpoint) = CopyCheckpoint::parse(text) {
+                    proptest::prop_assert!(checkpoint.block_size > 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_sample_parses() {
+        assert_eq!(CopyCheckpoint::parse(std::str::from_utf8(SAMPLE).unwrap()).unwrap().block_count, 8);
+    }
 }
