@@ -22,6 +22,24 @@ fn md5(bytes: &[u8]) -> Vec<u8> {
     md5::Md5::digest(bytes).to_vec()
 }
 
+/// CRC-64/NVME bit by bit, independent of the library's (SIMD) one:
+/// reflected polynomial 0x9A6C9329AC4BC9B5, initial and final value all ones.
+fn crc64_nvme(bytes: &[u8]) -> u64 {
+    let mut crc = u64::MAX;
+    for &b in bytes {
+        crc ^= u64::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x9A6C_9329_AC4B_C9B5 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn the_reference_crc64_gives_azures_answer() {
+    assert_eq!(crc64_nvme(b"Hello World").to_le_bytes(), [0x61, 0xe2, 0x4b, 0x7e, 0xcb, 0x32, 0x96, 0x65]);
+}
+
 #[tokio::test]
 async fn put_block_from_url_stages_a_range_of_the_source() {
     let client = client();
@@ -30,8 +48,16 @@ async fn put_block_from_url_stages_a_range_of_the_source() {
     let data = azblob_testkit::pseudo_random_bytes(3000, 1);
     let etag = source.put(data.clone()).await.unwrap().etag;
     let target = container.blob("target.bin");
-    let options =
-        PutBlockFromUrlOptions { source_range: Some(BlobRange::new(1000, 1500)), source_if_match: Some(etag) };
+    // Azurite computes the CRC64 of what it reads and compares: a wrong one refuses the block.
+    let crc = crc64_nvme(&data[1000..2500]);
+    let wrong = PutBlockFromUrlOptions {
+        source_range: Some(BlobRange::new(1000, 1500)),
+        source_if_match: Some(etag.clone()),
+        source_content_crc64: Some(crc ^ 1),
+    };
+    let err = target.put_block_from_url_opts("YmxvY2stMQ==", &CopySource::blob(&source), &wrong).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::IntegrityMismatch, "{err}");
+    let options = PutBlockFromUrlOptions { source_content_crc64: Some(crc), ..wrong };
     target.put_block_from_url_opts("YmxvY2stMQ==", &CopySource::blob(&source), &options).await.unwrap();
     target.put_block_from_url("YmxvY2stMg==", &CopySource::blob(&source)).await.unwrap();
     // Committed by hand (Put Block List is another module's public API).

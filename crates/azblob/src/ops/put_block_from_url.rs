@@ -9,6 +9,7 @@ use http::{HeaderValue, Method};
 use url::Url;
 
 use super::block_blob::MAX_BLOCK_BYTES;
+use super::crc64;
 use super::headers;
 use super::models::{BlobRange, ETag};
 use super::request_util::{add_query, set_header};
@@ -30,6 +31,11 @@ pub struct PutBlockFromUrlOptions {
     /// from the same version of the source. A source that changed fails
     /// with [`ErrorKind::SourceChanged`](crate::ErrorKind::SourceChanged).
     pub source_if_match: Option<ETag>,
+    /// The CRC64 the bytes read from the source must have
+    /// (`x-ms-source-content-crc64`): the service computes it over what it
+    /// reads and refuses the block on a mismatch, which is
+    /// [`ErrorKind::IntegrityMismatch`](crate::ErrorKind::IntegrityMismatch).
+    pub source_content_crc64: Option<u64>,
 }
 
 /// Builds Put Block From URL, staging the source's bytes under the base64 `block_id`.
@@ -72,6 +78,9 @@ pub(crate) fn build_put_block_from_url_request(
             return Err(Error::invalid_input("an empty ETag cannot pin a copy's source"));
         }
         set_header(&mut request, headers::X_MS_SOURCE_IF_MATCH, &etag.0)?;
+    }
+    if let Some(crc) = options.source_content_crc64 {
+        set_header(&mut request, headers::X_MS_SOURCE_CONTENT_CRC64, &crc64::to_header(crc))?;
     }
     // The body stays empty (the wire sends `Content-Length: 0`): the
     // service reads the block from the source.
@@ -131,6 +140,7 @@ mod tests {
         let options = PutBlockFromUrlOptions {
             source_range: Some(BlobRange::new(1024, 512)),
             source_if_match: Some(ETag("\"0x8D0\"".into())),
+            source_content_crc64: Some(crc64::crc64(b"Hello World")),
         };
         let r = build_put_block_from_url_request(url(), "QUJD", &source(), None, &options).unwrap();
         assert_eq!((r.method.clone(), r.operation), (Method::PUT, "PutBlockFromUrl"));
@@ -139,6 +149,7 @@ mod tests {
         assert!(r.headers.get("x-ms-copy-source").unwrap().is_sensitive());
         assert_eq!(r.header("x-ms-source-range"), Some("bytes=1024-1535"));
         assert_eq!(r.header("x-ms-source-if-match"), Some("\"0x8D0\""));
+        assert_eq!(r.header("x-ms-source-content-crc64"), Some("YeJLfssylmU="));
         assert_eq!(r.header("x-ms-copy-source-authorization"), None);
         assert!(r.body.is_empty());
         assert!(r.idempotent);

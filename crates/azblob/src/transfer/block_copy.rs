@@ -107,6 +107,7 @@ pub(crate) async fn run_block_copy(
             let block = PutBlockFromUrlOptions {
                 source_range: Some(BlobRange::new(index * block_size, len)),
                 source_if_match: Some(source.etag.clone()),
+                source_content_crc64: None,
             };
             async move {
                 let _permit = limiter.acquire().await;

@@ -18,6 +18,7 @@ pub async fn block_copy_put_block_from_url_range(client: BlobServiceClient, cont
     let options = PutBlockFromUrlOptions {
         source_range: Some(BlobRange::new(KIB, 2 * KIB)),
         source_if_match: Some(etag.clone()),
+        ..Default::default()
     };
     target.put_block_from_url_opts("YmxvY2stMQ==", &from, &options).await.unwrap();
     target.put_block_from_url("YmxvY2stMg==", &from).await.unwrap();

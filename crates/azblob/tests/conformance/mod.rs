@@ -24,7 +24,9 @@ use futures_util::TryStreamExt;
 use md5::Digest as _;
 
 mod block_copy;
+mod crc64;
 pub use block_copy::*;
+pub use crc64::*;
 
 /// A case of the suite: the client (to create another container, named after
 /// the case's) and the case's container.
@@ -49,6 +51,7 @@ macro_rules! conformance_suite {
         conformance::case!($run, manage_snapshot_create_and_delete_with_snapshots);
         conformance::case_with_client!($run, block_copy_put_block_from_url_range);
         conformance::case!($run, block_copy_many_blocks);
+        conformance::case!($run, crc64_transactional_writes);
     };
 }
 
