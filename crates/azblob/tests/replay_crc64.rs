@@ -85,3 +85,13 @@ async fn an_answer_without_a_crc64_is_unverifiable_as_on_azurite() {
     assert_eq!(err.kind(), ErrorKind::Unverifiable, "{err}");
     assert_done(&client);
 }
+
+#[tokio::test]
+async fn a_range_that_ends_early_is_asked_again_whole_and_checked() {
+    let client = client_for("crc64_read_resumed.json");
+    let options = DownloadOptions { chunk_size: 4, ..crc64() };
+    let mut out = Vec::new();
+    let report = client.blob("data", "hello.txt").download_to_writer_opts(&mut out, &options).await.unwrap();
+    assert_eq!((out.as_slice(), report.body_resumes, report.crc64_verified), (&b"Hello World"[..], 2, true));
+    assert_done(&client);
+}

@@ -145,7 +145,7 @@ pub(crate) fn check_range_crc64(sent: Option<u64>, computed: u64, range: BlobRan
         .with_operation("GetBlob")),
         None => Err(Error::new(
             ErrorKind::Unverifiable,
-            format!("the service sent no CRC64 for bytes {}-{end}, so they cannot be verified", range.offset),
+            format!("the service sent no (valid) CRC64 for bytes {}-{end}, so they cannot be verified", range.offset),
         )
         .with_operation("GetBlob")),
     }
