@@ -100,6 +100,7 @@ async fn a_block_corrupted_on_the_way_is_an_integrity_mismatch_and_nothing_is_co
     let data = azblob_testkit::pseudo_random_bytes(3 * MIB, 65);
     let err = container.blob("big").upload_opts(data, &options).await.unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::IntegrityMismatch, Some("Crc64Mismatch")), "{err}");
+    assert!(err.to_string().contains("block 1 (bytes 1048576-2097151)"), "the error names the block: {err}");
     assert!(!container.blob("big").exists().await.unwrap());
 
     // Without a CRC64 the same corruption is stored: the check is what caught it.
