@@ -43,6 +43,18 @@ impl Mode {
     }
 }
 
+impl Mode {
+    /// How `--json` names the mode.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Sync => "sync",
+            Mode::Async => "async",
+            Mode::Blocks => "blocks",
+        }
+    }
+}
+
 /// The command line's settings of a block copy.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BlockSettings {
@@ -86,6 +98,9 @@ pub(crate) async fn run(
         Mode::Auto => Mode::Blocks,
         other => other,
     };
+    if settings.resume && mode != Mode::Blocks {
+        bail!("--resume applies to uploads and block copies; this copy is {} (--blocks makes it one)", mode.name());
+    }
     let copy_source = copy_source(from, &source)?;
     if mode == Mode::Blocks {
         let display = format!("az://{}/{name}", to.container);

@@ -72,6 +72,11 @@ async fn cp_between_blobs_chooses_by_size_and_blocks_can_be_forced() {
     for name in ["sync.bin", "blocks.bin"] {
         assert!(container.blob(name).download().await.unwrap() == data, "{name}");
     }
+    // --resume continues block copies only: a synchronous copy has nothing to resume.
+    let mut sync_resume =
+        command(&["cp", &src, &format!("az://{}/r.bin", container.name()), "--sync", "--resume"], &dir);
+    let refused = sync_resume.output().unwrap();
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--resume applies to"));
     // --no-clobber: an existing destination is refused before a block is staged.
     let refused = command(&[&args[..], &["--no-clobber"]].concat(), &dir).output().unwrap();
     assert!(!refused.status.success());
