@@ -268,3 +268,27 @@ async fn a_token_source_sends_its_token_as_copy_source_authorization_to_its_own_
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert_eq!(evil.connections(), 0, "nothing reached the other host: {:?}", evil.received());
 }
+
+#[tokio::test]
+async fn a_lost_put_block_from_url_answer_is_repeated_and_the_copy_completes() {
+    // The service stages the second block, but its answer is lost: staging
+    // the same block again is safe, so the retry layer repeats it.
+    let hook = Hook::new(|request, seen| {
+        if request.operation == "PutBlockFromUrl" && seen == 1 {
+            Action::LoseAnswer
+        } else {
+            Action::Forward
+        }
+    });
+    let client = client_with(&hook);
+    let container = new_container(&client, "bcopy-lost").await;
+    let source = container.blob("source.bin");
+    let data = azblob_testkit::pseudo_random_bytes(3 * MIB, 9);
+    source.put(data.clone()).await.unwrap();
+    let target = container.blob("target.bin");
+    let options = BlockCopyOptions { block_size: MIB, concurrency: Concurrency::Fixed(1), ..Default::default() };
+    let report = target.copy_blocks_from_url_opts(&CopySource::blob(&source), &options).await.unwrap();
+    assert_eq!(report.blocks, 3);
+    assert_eq!(hook.count("PutBlockFromUrl"), 4, "three blocks, one of them sent twice");
+    assert_eq!(md5(&target.download().await.unwrap()), md5(&data));
+}
