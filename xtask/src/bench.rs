@@ -25,6 +25,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let size_mib = options.size_mib;
     run_step("building xtask (release)", cargo().args(["build", "--release", "--quiet", "-p", "xtask"]))?;
     let exe = crate::target_dir()?.join("release").join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    if options.wants("azblob", "checksums") {
+        // CPU only, in the release worker: the cost of checking data (bench_checksums.rs).
+        run_step("checksums", Command::new(&exe).args(["bench-checksums", &size_mib.to_string()]))?;
+        if options.only.as_deref().is_some_and(|only| "azblob checksums".contains(only)) {
+            return Ok(());
+        }
+    }
     let dir = tmpfs_dir();
     // Named for this process: two benches at once (other work trees) would otherwise share one file.
     let source = dir.join(format!("bench-source-{}.bin", std::process::id()));

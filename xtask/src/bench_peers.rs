@@ -87,7 +87,7 @@ impl Options {
         Ok(options)
     }
 
-    fn wants(&self, client: &str, workload: &str) -> bool {
+    pub(crate) fn wants(&self, client: &str, workload: &str) -> bool {
         self.only.as_deref().is_none_or(|p| format!("{client} {workload}").contains(p))
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_checksums;
 mod bench_latency;
 mod bench_peers;
 mod bench_table;
@@ -78,6 +79,7 @@ fn main() -> ExitCode {
         Some("sink") => sink::main(&args[1..]),
         Some("soak-run") => soak::run_here(&args[1..]),
         Some("bench-worker") => bench::worker_main(&args[1..]),
+        Some("bench-checksums") => bench_checksums::main(&args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print!("{HELP}");
             Ok(())

@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use azblob::{
     Concurrency, Conditions, CopyOptions, DownloadOptions, ErrorKind, PutBlobOptions, UploadOptions, UploadSource,
+    DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE,
 };
 use clap::Args;
 use sha2::{Digest, Sha256};
@@ -24,14 +25,17 @@ pub(crate) struct CpArgs {
     /// Destination: a local path, `-` for stdout, `az://CONTAINER/BLOB` or a blob URL
     /// (ending in `/`: the file's name is appended, as cp does into a directory).
     dst: String,
-    /// Block (upload) or chunk (download) size: bytes, or with a unit (4MiB, 512KiB, 8M).
-    #[arg(long, value_parser = parse_size, default_value = "8MiB")]
-    block_size: u64,
+    /// Block (upload, default 8MiB), chunk (download, default 8MiB) or
+    /// server-side block (block copy, default 128MiB) size: bytes, or with a
+    /// unit (4MiB, 512KiB, 8M).
+    #[arg(long, value_parser = parse_size)]
+    block_size: Option<u64>,
     /// Blocks or chunks in flight; without it, adaptive: more while throughput
     /// grows, within 256 MiB of buffers, fewer when the service throttles.
     #[arg(long)]
     concurrency: Option<usize>,
-    /// Continue an interrupted upload of the same file to the same blob.
+    /// Continue an interrupted upload of the same file to the same blob, or
+    /// an interrupted block copy of the same source to the same blob.
     #[arg(long)]
     resume: bool,
     /// Content type stored with an uploaded blob.
@@ -50,9 +54,16 @@ pub(crate) struct CpArgs {
     #[arg(long)]
     tier: Option<String>,
     /// Upload: send per-block MD5s and store the blob's MD5. Download: verify
-    /// it, and fail (writing nothing) if the blob has none.
-    #[arg(long)]
+    /// it, and fail (writing nothing) if the blob has none. The same as
+    /// `--checksum md5`.
+    #[arg(long, conflicts_with = "checksum")]
     md5: bool,
+    /// How the content is checked end to end. `md5`: as --md5. `crc64`:
+    /// upload: a CRC64 with every block, which the service checks; download:
+    /// each range (4 MiB at most) checked against the CRC64 the service sends,
+    /// failing if it sends none. `none` (default): no check.
+    #[arg(long, value_enum)]
+    checksum: Option<Checksum>,
     /// Do not replace an existing local file or blob: fail and write nothing
     /// (by default, like cp, the destination is overwritten).
     #[arg(long, short = 'n')]
@@ -64,11 +75,38 @@ pub(crate) struct CpArgs {
     #[arg(long)]
     json: bool,
     /// Blob to blob: force a synchronous copy (Copy Blob From URL, sources up to 256 MiB).
-    #[arg(long, conflicts_with = "async_copy")]
+    #[arg(long, conflicts_with_all = ["async_copy", "blocks"])]
     sync: bool,
-    /// Blob to blob: force an asynchronous copy (Copy Blob, polled until done).
-    #[arg(long = "async")]
+    /// Blob to blob: force an asynchronous copy (Copy Blob, the service's
+    /// own copy, polled until done).
+    #[arg(long = "async", conflicts_with = "blocks")]
     async_copy: bool,
+    /// Blob to blob: force a block copy (parallel Put Block From URL, any
+    /// size, resumable with --resume), which sources over 256 MiB get anyway.
+    #[arg(long)]
+    blocks: bool,
+}
+
+/// What `--checksum` checks with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Checksum {
+    /// Transactional MD5s, and the whole blob's stored MD5.
+    Md5,
+    /// Transactional CRC64s on every block and every range.
+    Crc64,
+    /// No check.
+    None,
+}
+
+impl CpArgs {
+    /// `--checksum`, with `--md5` as its `md5` spelling.
+    fn checksum(&self) -> Checksum {
+        match (self.md5, self.checksum) {
+            (true, _) => Checksum::Md5,
+            (false, Some(checksum)) => checksum,
+            (false, None) => Checksum::None,
+        }
+    }
 }
 
 /// The figures of one transfer.
@@ -79,7 +117,7 @@ pub(crate) struct Figures {
     pub(crate) blocks: u64,
     /// Blocks a resumed upload found already staged.
     pub(crate) resumed_blocks: u64,
-    /// How the content was checked end to end: `Some("md5")` or not at all.
+    /// How the content was checked end to end: `Some("md5")`, `Some("crc64")` or not at all.
     pub(crate) verified: Option<&'static str>,
     /// The requests sent, retries, throttled answers and time waiting on the service.
     pub(crate) stats: azblob::TransferStats,
@@ -91,12 +129,18 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
     if let (Location::Blob(from), Location::Blob(to)) = (&src, &dst) {
-        let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy);
+        let mode = crate::copy_remote::Mode::from_flags(args.sync, args.async_copy, args.blocks);
+        let blocks = crate::copy_remote::BlockSettings {
+            block_size: args.block_size,
+            concurrency: args.concurrency,
+            resume: args.resume,
+        };
         // --no-clobber: the service refuses a destination that exists.
         let mut conditions = if args.no_clobber { Conditions::if_not_exists() } else { Conditions::default() };
         conditions.lease_id = args.lease_id.clone();
         let options = CopyOptions { tags: parse_tags(&args.tags, "--tags ")?, conditions, ..CopyOptions::default() };
-        return crate::copy_remote::run(from, to, mode, args.json, !args.no_progress, &options, connection).await;
+        return crate::copy_remote::run(from, to, (mode, blocks), args.json, !args.no_progress, &options, connection)
+            .await;
     }
     if !matches!(dst, Location::Blob(_)) && (!args.tags.is_empty() || args.lease_id.is_some()) {
         bail!("--tags and --lease-id apply to a blob being written, not to a download");
@@ -116,8 +160,9 @@ pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<
     } else if !args.no_progress {
         let verified = match figures.verified {
             Some("md5") => "MD5 verified".to_owned(),
+            Some("crc64") => "CRC64 verified".to_owned(),
             Some(how) => format!("{how} verified"),
-            None => "not verified; --md5 checks the content".to_owned(),
+            None => "not verified; --checksum md5 or crc64 checks the content".to_owned(),
         };
         output::note(&format!("copied {} bytes in {seconds:.2} s ({mb_per_s:.1} MB/s), {verified}", figures.bytes));
     }
@@ -170,8 +215,12 @@ async fn upload(
         }
         other => other?,
     };
-    // With --md5 the service checked every block's MD5 as it arrived.
-    let verified = args.md5.then_some("md5");
+    // With a checksum the service checked every block's as it arrived.
+    let verified = match args.checksum() {
+        Checksum::Md5 => Some("md5"),
+        Checksum::Crc64 => Some("crc64"),
+        Checksum::None => None,
+    };
     Ok(Figures {
         bytes: report.bytes,
         blocks: report.blocks,
@@ -185,10 +234,14 @@ async fn upload(
 /// and the blob's content type, metadata and tier.
 fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
     let mut options = UploadOptions {
-        block_size: args.block_size,
+        block_size: args.block_size.unwrap_or(DEFAULT_BLOCK_SIZE),
         concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
-        blob: PutBlobOptions { transactional_md5: args.md5, ..PutBlobOptions::default() },
-        blob_md5: args.md5,
+        blob: PutBlobOptions {
+            transactional_md5: args.checksum() == Checksum::Md5,
+            transactional_crc64: args.checksum() == Checksum::Crc64,
+            ..PutBlobOptions::default()
+        },
+        blob_md5: args.checksum() == Checksum::Md5,
         progress: Some(bar.sink()),
         ..UploadOptions::default()
     };
@@ -230,12 +283,14 @@ async fn download(
         bail!("--resume applies to uploads");
     }
     let options = DownloadOptions {
-        chunk_size: args.block_size,
+        chunk_size: args.block_size.unwrap_or(DEFAULT_CHUNK_SIZE),
         concurrency: args.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
-        verify_md5: args.md5,
+        verify_md5: args.checksum() == Checksum::Md5,
         // --md5 is a demand: a blob with nothing to check against fails
         // before a byte is written, rather than passing unchecked.
-        require_md5: args.md5,
+        require_md5: args.checksum() == Checksum::Md5,
+        // So is crc64: a range answered without its CRC64 fails the download.
+        verify_crc64: args.checksum() == Checksum::Crc64,
         overwrite: !args.no_clobber,
         progress: Some(bar.sink()),
         ..DownloadOptions::default()
@@ -254,7 +309,7 @@ async fn download(
                 ErrorKind::AlreadyExists => {
                     anyhow::anyhow!("{} exists; not overwritten (--no-clobber)", path.display())
                 }
-                _ => download_error(e),
+                _ => download_error(e, args.checksum()),
             })?
         }
         Location::Stdio => {
@@ -263,34 +318,32 @@ async fn download(
                 Ok(report) => report,
                 // `| head -c1`: the reader took what it wanted.
                 Err(_) if out.reader_gone => return Err(output::ReaderGone.into()),
-                Err(e) => return Err(download_error(e)),
+                Err(e) => return Err(download_error(e, args.checksum())),
             }
         }
         Location::Blob(_) => unreachable!("blob-to-blob is handled by the caller"),
     };
-    let verified = report.md5_verified.then_some("md5");
+    let verified = if report.crc64_verified { Some("crc64") } else { report.md5_verified.then_some("md5") };
     Ok(Figures { bytes: report.bytes, blocks: report.chunks, resumed_blocks: 0, verified, stats: report.stats })
 }
 
-/// Says what --md5 could not do in the user's terms.
-fn download_error(e: azblob::Error) -> anyhow::Error {
-    if e.kind() == ErrorKind::Unverifiable {
-        anyhow::anyhow!("--md5: cannot verify: the blob has no stored MD5; nothing was written")
-    } else {
-        e.into()
+/// Says what --md5 or --checksum could not do in the user's terms.
+fn download_error(e: azblob::Error, checksum: Checksum) -> anyhow::Error {
+    match (e.kind(), checksum) {
+        (ErrorKind::Unverifiable, Checksum::Crc64) => {
+            anyhow::anyhow!("--checksum crc64: cannot verify: {}; nothing was written", e)
+        }
+        (ErrorKind::Unverifiable, _) => {
+            anyhow::anyhow!("--md5: cannot verify: the blob has no stored MD5; nothing was written")
+        }
+        _ => e.into(),
     }
 }
 
 /// `$XDG_STATE_HOME/azblob/checkpoints/<hash>.json` (or `~/.local/state/...`),
 /// named by the file's absolute path and the blob's URL; `None` without either variable.
 fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<Option<PathBuf>> {
-    let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-            Some(home) => PathBuf::from(home).join(".local").join("state"),
-            None => return Ok(None),
-        },
-    };
+    let Some(state) = state_dir() else { return Ok(None) };
     let absolute = std::path::absolute(file).with_context(|| format!("cannot resolve {}", file.display()))?;
     let mut hasher = Sha256::new();
     hasher.update(absolute.to_string_lossy().as_bytes());
@@ -298,4 +351,15 @@ fn checkpoint_path(file: &Path, blob_url: &url::Url) -> Result<Option<PathBuf>> 
     hasher.update(blob_url.as_str().as_bytes());
     let name: String = hasher.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
     Ok(Some(state.join("azblob").join("checkpoints").join(format!("{name}.json"))))
+}
+
+/// `$XDG_STATE_HOME` (or `~/.local/state`), where checkpoints live; `None`
+/// without either variable.
+pub(crate) fn state_dir() -> Option<PathBuf> {
+    match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .map(|home| PathBuf::from(home).join(".local").join("state")),
+    }
 }

@@ -10,9 +10,11 @@ use serde_json::{json, Value};
 /// `bytes`, `seconds`, `mb_per_s`, `blocks` (blocks or ranged GETs),
 /// `resumed_blocks`, and `verified`: `"md5"` when the content was checked
 /// end to end (a download compared with the blob's stored MD5; an upload's
-/// blocks each checked by the service against their MD5), `null` when it
-/// was not (no `--md5`). `--md5` on a blob without a stored MD5 fails
-/// instead of printing `null`. Then what the requests cost: `requests`
+/// blocks each checked by the service against their MD5), `"crc64"` when
+/// every block or range was checked against its CRC64 (`--checksum crc64`),
+/// `null` when it was not (no `--md5` or `--checksum`). `--md5` on a blob
+/// without a stored MD5, or `--checksum crc64` answered without CRC64s,
+/// fails instead of printing `null`. Then what the requests cost: `requests`
 /// (every attempt, retries included), `retries`, `throttled` (answers 429
 /// or 503) and `service_seconds` (each attempt's time until its answer's
 /// head, summed over attempts in parallel).

@@ -55,7 +55,8 @@ pub enum ErrorKind {
     Io,
     /// An upload's source file changed while it was read or since its
     /// checkpoint was written (size, modification time, inode or change
-    /// time differ); nothing was committed.
+    /// time differ), or a block copy's source blob no longer has the ETag
+    /// the copy started from; nothing was committed.
     SourceChanged,
     /// Any other failure.
     Other,

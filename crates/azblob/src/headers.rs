@@ -95,6 +95,16 @@ pub(crate) const X_MS_REHYDRATE_PRIORITY: &str = "x-ms-rehydrate-priority";
 pub(crate) const X_MS_ARCHIVE_STATUS: &str = "x-ms-archive-status";
 /// `x-ms-copy-source`: the URL a copy reads from.
 pub(crate) const X_MS_COPY_SOURCE: &str = "x-ms-copy-source";
+/// `x-ms-source-range`: the bytes of the source Put Block From URL stages.
+pub(crate) const X_MS_SOURCE_RANGE: &str = "x-ms-source-range";
+/// `x-ms-source-if-match`: the ETag a copy's source must still have.
+pub(crate) const X_MS_SOURCE_IF_MATCH: &str = "x-ms-source-if-match";
+/// `x-ms-content-crc64`: a request body's transactional CRC64 (base64 of 8 bytes).
+pub(crate) const X_MS_CONTENT_CRC64: &str = "x-ms-content-crc64";
+/// `x-ms-source-content-crc64`: the CRC64 a Put Block From URL's source bytes must have.
+pub(crate) const X_MS_SOURCE_CONTENT_CRC64: &str = "x-ms-source-content-crc64";
+/// `x-ms-range-get-content-crc64`: asks a ranged read (at most 4 MiB) for its CRC64.
+pub(crate) const X_MS_RANGE_GET_CONTENT_CRC64: &str = "x-ms-range-get-content-crc64";
 /// `x-ms-copy-source-authorization`: a bearer token for the copy source.
 pub(crate) const X_MS_COPY_SOURCE_AUTHORIZATION: &str = "x-ms-copy-source-authorization";
 /// `x-ms-requires-sync`: makes Copy Blob From URL synchronous.

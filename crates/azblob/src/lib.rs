@@ -72,10 +72,12 @@ pub use crate::ops::list_blobs::{ListBlobsOptions, ListInclude, MAX_LIST_RESULTS
 pub use crate::ops::list_models::{BlobItem, ListBlobsPage, ListItem};
 pub use crate::ops::models::{AccessTier, BlobProperties, BlobRange, BlobType, ContentHeaders, ETag, Metadata};
 pub use crate::ops::put_blob::{PutBlobOptions, WriteResult, MAX_PUT_BLOB_BYTES};
+pub use crate::ops::put_block_from_url::PutBlockFromUrlOptions;
 pub use crate::ops::set_tier::{RehydratePriority, SetTierOptions};
 pub use crate::ops::snapshot::{SnapshotInfo, SnapshotOptions};
 pub use crate::ops::tags::{Tags, MAX_TAGS, MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS};
 pub use crate::redact::{redact_url, redact_url_text, Secret};
+pub use crate::transfer::{BlockCopyOptions, DEFAULT_COPY_BLOCK_SIZE};
 pub use crate::transfer::{
     Concurrency, DownloadOptions, DownloadReport, ProgressSink, TransferProgress, TransferStats, UploadOptions,
     UploadReport, UploadSource, DEFAULT_BLOCK_SIZE, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_MEMORY_BUDGET,

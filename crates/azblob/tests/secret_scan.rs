@@ -94,6 +94,10 @@ async fn drive(
     let by_url = CopySource::Url(source_url.clone());
     shown.add("copy source debug", &Ok::<_, azblob::Error>(format!("{by_url:?}")));
     shown.add("copy by url", &container.blob("copy-url.bin").copy_from_url(&by_url).await);
+    shown.add("copy blocks", &container.blob("copy-blocks.bin").copy_blocks_from_url(&CopySource::blob(blob)).await);
+    // Without the source's properties a URL source is refused, naming the URL.
+    shown.add("copy blocks by url", &container.blob("copy-blocks.bin").copy_blocks_from_url(&by_url).await);
+    shown.add("put block from url", &container.blob("staged.bin").put_block_from_url("YQ==", &by_url).await);
     match container.blob("copy-async.bin").start_copy(&CopySource::blob(blob)).await {
         Ok(mut copy) => {
             shown.add("copy operation", &Ok::<_, azblob::Error>(format!("{copy:?}")));

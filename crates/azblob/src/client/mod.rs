@@ -7,6 +7,7 @@
 mod batch;
 mod blob;
 mod blob_append;
+mod blob_block_copy;
 mod blob_blocks;
 mod blob_manage;
 mod blob_transfer;

@@ -44,6 +44,9 @@ pub struct AppendOptions {
     pub max_size: Option<u64>,
     /// Send a transactional `Content-MD5` computed over the block.
     pub transactional_md5: bool,
+    /// Send a transactional CRC64 computed over the block (`x-ms-content-crc64`);
+    /// not together with `transactional_md5`.
+    pub transactional_crc64: bool,
     /// Conditions on the blob, e.g. its lease ([`Conditions::lease`]).
     pub conditions: Conditions,
 }
@@ -79,10 +82,14 @@ pub(crate) fn build_append_block_request(url: Url, body: Bytes, options: &Append
     if let Some(max) = options.max_size {
         set_header(&mut request, headers::X_MS_BLOB_CONDITION_MAXSIZE, &max.to_string())?;
     }
+    super::put_blob::check_one_checksum(options.transactional_md5, options.transactional_crc64)?;
     if options.transactional_md5 {
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5_digest(&body)))?;
     }
     options.conditions.apply(&mut request)?;
+    if options.transactional_crc64 {
+        super::crc64::set_content_crc64(&mut request, super::crc64::crc64(&body));
+    }
     // With a position a repeat cannot append twice: if the first attempt
     // landed, the repeat fails the position check instead, which
     // `may_have_appended_earlier` lets the caller look into.
@@ -164,5 +171,15 @@ mod tests {
         assert!(!may_have_appended_earlier(&answer(412, "AppendPositionConditionNotMet", false)));
         assert!(!may_have_appended_earlier(&answer(412, "MaxBlobSizeConditionNotMet", true)));
         assert!(!may_have_appended_earlier(&answer(409, "BlobIsSealed", true)));
+    }
+
+    #[test]
+    fn append_block_sends_a_crc64() {
+        let url: Url = "https://a.blob.core.windows.net/c/log".parse().unwrap();
+        let options = AppendOptions { transactional_crc64: true, ..Default::default() };
+        let r = build_append_block_request(url.clone(), Bytes::from_static(b"Hello World"), &options).unwrap();
+        assert_eq!(r.header("x-ms-content-crc64"), Some("YeJLfssylmU="));
+        let both = AppendOptions { transactional_md5: true, ..options };
+        assert!(build_append_block_request(url, Bytes::from_static(b"x"), &both).is_err());
     }
 }

@@ -256,6 +256,7 @@ mod tests {
                 tags: [("stage".to_owned(), "prod".to_owned())].into(),
                 conditions: Conditions::if_not_exists(),
                 transactional_md5: true,
+                transactional_crc64: false,
             },
         };
         let ids = ["QUFB".to_owned(), "QkJC".to_owned()];

@@ -289,4 +289,32 @@ mod tests {
         cassette.interactions = vec![interaction];
         assert_eq!(scan_cassette(&cassette, &|_| None), Ok(()));
     }
+
+    #[test]
+    fn a_copy_source_token_is_redacted_and_refused_if_left() {
+        // Put Block From URL and Copy Blob From URL carry a bearer token for
+        // their source in `x-ms-copy-source-authorization`.
+        let mut request = super::super::cassette::CassetteRequest {
+            method: "PUT".into(),
+            path: "/a/c/b".into(),
+            query: "comp=block&blockid=YQ%3D%3D".into(),
+            headers: [("x-ms-copy-source-authorization".to_owned(), "Bearer opaque-token-value".to_owned())].into(),
+            body: CassetteBody::default(),
+        };
+        let mut cassette = Cassette::new(1, "exact", false);
+        let response = super::super::cassette::CassetteResponse {
+            status: 201,
+            headers: Default::default(),
+            body: CassetteBody::default(),
+        };
+        cassette
+            .interactions
+            .push(super::super::cassette::Interaction { request: request.clone(), response: response.clone() });
+        let found = scan_cassette(&cassette, &|_| None).unwrap_err();
+        assert_eq!(found.field, "request.headers.x-ms-copy-source-authorization");
+        super::super::sanitize::Sanitizer::default().request(&mut request);
+        assert_eq!(request.headers["x-ms-copy-source-authorization"], REDACTED);
+        cassette.interactions = vec![super::super::cassette::Interaction { request, response }];
+        assert_eq!(scan_cassette(&cassette, &|_| None), Ok(()));
+    }
 }

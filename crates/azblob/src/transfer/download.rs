@@ -21,12 +21,15 @@ use super::download_sink::{write_at, Sink};
 use super::options::DownloadOptions;
 use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
-use super::range_fetch::{check_answer, get_once, read_body, Piece, RangeBuf, RangeFetcher};
+use super::range_fetch::{
+    check_answer, check_range_crc64, get_once, get_once_crc64, read_body_crc64, Piece, RangeBuf, RangeFetcher,
+};
 use super::stats::TransferStats;
 use super::target::BlobTarget;
 use super::temp_file::{self, TempFile};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::conditions::Conditions;
+use crate::ops::crc64::{Crc64, MAX_CRC64_RANGE};
 use crate::ops::get_blob::GetOptions;
 use crate::ops::models::{BlobProperties, BlobRange, ETag};
 use crate::wire::tally::Tally;
@@ -47,6 +50,8 @@ pub struct DownloadReport {
     pub etag: ETag,
     /// Whether the stored `Content-MD5` was checked (asked for, and the blob has one).
     pub md5_verified: bool,
+    /// Whether every range's CRC64 was checked (`verify_crc64`).
+    pub crc64_verified: bool,
     /// How many broken bodies were resumed.
     pub body_resumes: u64,
     /// The most ranged GETs that were in flight at once; with adaptive
@@ -107,6 +112,14 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
     sink: &mut Sink<'_, W>,
 ) -> Result<DownloadReport> {
     options.validate()?;
+    // The service computes a range's CRC64 for at most 4 MiB.
+    let cut;
+    let options = if options.verify_crc64 && options.chunk_size > MAX_CRC64_RANGE {
+        cut = DownloadOptions { chunk_size: MAX_CRC64_RANGE, ..options.clone() };
+        &cut
+    } else {
+        options
+    };
     let cap = options.concurrency.buffers(options.chunk_size, options.memory_budget);
     let target = &target.counting(Arc::new(Tally::default()));
     let limiter = Limiter::for_concurrency(options.concurrency, cap, target.tally());
@@ -166,6 +179,7 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
         chunks,
         etag,
         md5_verified,
+        crc64_verified: options.verify_crc64,
         body_resumes,
         peak_concurrency,
         concurrency_backoffs,
@@ -184,7 +198,7 @@ async fn start(target: &BlobTarget, options: &DownloadOptions) -> Result<Start> 
     let asked = BlobRange::new(0, options.chunk_size);
     let first_range =
         GetOptions { range: Some(asked), selector: options.selector.clone(), conditions: Conditions::default() };
-    let (head, body) = match get_once(target, &first_range).await {
+    let (head, body) = match get_once_crc64(target, &first_range, options.verify_crc64).await {
         Ok((head, body)) => {
             check_answer(&head, asked, None)?;
             (head, body)
@@ -213,13 +227,22 @@ async fn start(target: &BlobTarget, options: &DownloadOptions) -> Result<Start> 
         total: properties.content_length,
         selector: options.selector.clone(),
         resumes: AtomicU64::new(0),
+        crc64: options.verify_crc64,
     };
     // The buffer grows with the bytes that arrive, not with the size the
     // server claims, so a lying header cannot make it allocate a terabyte.
     let mut first = BytesMut::with_capacity(first_len.min(INITIAL_CAPACITY) as usize);
-    if read_body(body, &mut first, first_len).await.is_err() || (first.len() as u64) < first_len {
+    // An empty blob's whole-blob answer has no range, no byte and no CRC64 to check.
+    let mut crc = (options.verify_crc64 && first_len > 0).then(Crc64::new);
+    if read_body_crc64(body, &mut first, first_len, crc.as_mut()).await.is_err() || (first.len() as u64) < first_len {
         fetcher.resumes.fetch_add(1, Ordering::Relaxed);
+        if crc.is_some() {
+            // Asked again whole: the answer's CRC64 covers all of it.
+            first.clear();
+        }
         first = fetcher.fetch_into(0, first_len, first).await?;
+    } else if let Some(crc) = crc {
+        check_range_crc64(head.content_crc64, crc.value(), BlobRange::new(0, first_len))?;
     }
     Ok(Start { properties, first, fetcher })
 }

@@ -8,6 +8,7 @@
 //! options' memory budget for an adaptive one (`concurrency.rs`), whatever
 //! the blob's size.
 
+mod block_copy;
 mod block_read;
 mod block_source;
 mod buffer_pool;
@@ -15,6 +16,8 @@ mod checkpoint;
 #[cfg(test)]
 mod checkpoint_proptests;
 mod concurrency;
+mod copy_checkpoint;
+mod copy_options;
 mod download;
 mod download_sink;
 mod gauge;
@@ -33,6 +36,7 @@ mod upload;
 mod upload_blocks;
 mod upload_plan;
 
+pub use self::copy_options::{BlockCopyOptions, DEFAULT_COPY_BLOCK_SIZE};
 pub use self::download::DownloadReport;
 pub use self::get_stream::{BlobBody, GetBlobResponse};
 pub use self::options::{
@@ -44,6 +48,7 @@ pub use self::source::UploadSource;
 pub use self::stats::TransferStats;
 pub use self::upload::UploadReport;
 
+pub(crate) use self::block_copy::{run_block_copy, CopySourceInfo, SourceAuth};
 pub(crate) use self::concurrency::{Limiter, SMALL_BLOB_CAP};
 pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};
 pub(crate) use self::get_stream::get;

@@ -115,7 +115,8 @@ pub struct UploadOptions {
     /// An upload that fits one Put Blob passes it as is. A block upload
     /// stores the content headers, metadata and tier with Put Block List,
     /// checks the conditions on that commit only, and with
-    /// `transactional_md5` sends a `Content-MD5` with every Put Block (and
+    /// `transactional_md5` (or `transactional_crc64`) sends a `Content-MD5`
+    /// (or an `x-ms-content-crc64`) with every Put Block (and
     /// not with the commit, whose body is the block list).
     pub blob: PutBlobOptions,
     /// Compute the whole blob's MD5 from the bytes sent, in order, and store
@@ -170,6 +171,7 @@ impl UploadOptions {
             )));
         }
         self.concurrency.validate()?;
+        crate::ops::put_blob::check_one_checksum(self.blob.transactional_md5, self.blob.transactional_crc64)?;
         validate_budget(self.concurrency, self.memory_budget, self.block_size, "block")
     }
 
@@ -223,6 +225,14 @@ pub struct DownloadOptions {
     /// blob has no stored `Content-MD5`, before anything is written (implies
     /// `verify_md5`).
     pub require_md5: bool,
+    /// Ask the service for every range's CRC64 (`x-ms-range-get-content-crc64`)
+    /// and check it against the bytes received: a mismatch is
+    /// [`IntegrityMismatch`](crate::ErrorKind::IntegrityMismatch) naming the
+    /// range, an answer without one [`Unverifiable`](crate::ErrorKind::Unverifiable).
+    /// The service computes it for ranges of at most 4 MiB, so chunks are
+    /// cut to 4 MiB when this is set. Unlike `verify_md5` it needs no stored
+    /// checksum, and it checks each range as it arrives.
+    pub verify_crc64: bool,
     /// Replace an existing file in [`download_to_file_opts`](crate::BlobClient::download_to_file_opts)
     /// (default `true`, like `cp`); `false` refuses with
     /// [`AlreadyExists`](crate::ErrorKind::AlreadyExists) before downloading,
@@ -242,6 +252,7 @@ impl Default for DownloadOptions {
             memory_budget: DEFAULT_MEMORY_BUDGET,
             verify_md5: false,
             require_md5: false,
+            verify_crc64: false,
             overwrite: true,
             selector: BlobSelector::default(),
             progress: None,
@@ -257,6 +268,7 @@ impl fmt::Debug for DownloadOptions {
             .field("memory_budget", &self.memory_budget)
             .field("verify_md5", &self.verify_md5)
             .field("require_md5", &self.require_md5)
+            .field("verify_crc64", &self.verify_crc64)
             .field("overwrite", &self.overwrite)
             .field("selector", &self.selector)
             .finish_non_exhaustive()

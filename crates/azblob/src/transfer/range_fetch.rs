@@ -11,6 +11,7 @@ use super::target::BlobTarget;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_properties::BlobSelector;
 use crate::ops::conditions::Conditions;
+use crate::ops::crc64::{self, ask_range_crc64, Crc64};
 use crate::ops::get_blob::{build_get_blob_request, parse_get_blob_response, GetBlobHead, GetOptions};
 use crate::ops::models::{BlobRange, ETag};
 use crate::transport::Body;
@@ -20,7 +21,19 @@ pub(crate) const MAX_BODY_RESUMES: u32 = 5;
 
 /// One Get Blob: the parsed headers and the body, still streaming.
 pub(crate) async fn get_once(target: &BlobTarget, options: &GetOptions) -> Result<(GetBlobHead, Body)> {
-    let request = build_get_blob_request(target.url().clone(), options)?;
+    get_once_crc64(target, options, false).await
+}
+
+/// One Get Blob, asking for the range's CRC64 when `crc64` is set.
+pub(crate) async fn get_once_crc64(
+    target: &BlobTarget,
+    options: &GetOptions,
+    crc64: bool,
+) -> Result<(GetBlobHead, Body)> {
+    let mut request = build_get_blob_request(target.url().clone(), options)?;
+    if crc64 {
+        ask_range_crc64(&mut request);
+    }
     let response = target.execute(request).await?;
     let head = parse_get_blob_response(&response).map_err(|e| e.with_operation("GetBlob"))?;
     Ok((head, response.body))
@@ -35,6 +48,8 @@ pub(crate) struct RangeFetcher {
     pub(crate) total: u64,
     pub(crate) selector: BlobSelector,
     pub(crate) resumes: AtomicU64,
+    /// Ask every range's CRC64 and check it against the bytes received.
+    pub(crate) crc64: bool,
 }
 
 impl RangeFetcher {
@@ -54,9 +69,19 @@ impl RangeFetcher {
                 selector: self.selector.clone(),
                 conditions: Conditions::if_match(self.etag.clone()),
             };
-            let (head, body) = get_once(&self.target, &options).await.map_err(changed_blob)?;
+            let (head, body) = get_once_crc64(&self.target, &options, self.crc64).await.map_err(changed_blob)?;
             check_answer(&head, asked, Some(self.total))?;
-            let broke = read_body(body, &mut buf, len).await.is_err();
+            let mut crc = self.crc64.then(Crc64::new);
+            let broke = read_body_crc64(body, &mut buf, len, crc.as_mut()).await.is_err();
+            if let Some(crc) = crc {
+                if buf.filled() < len {
+                    // The answer's CRC64 covers the bytes asked, not the
+                    // part that arrived: those are dropped and asked again.
+                    buf.truncate(have);
+                } else {
+                    check_range_crc64(head.content_crc64, crc.value(), asked)?;
+                }
+            }
             if buf.filled() < len {
                 failures += 1;
                 self.resumes.fetch_add(1, Ordering::Relaxed);
@@ -101,6 +126,31 @@ pub(crate) fn check_answer(head: &GetBlobHead, asked: BlobRange, total: Option<u
     Ok(())
 }
 
+/// Compares the CRC64 the service sent for `range` with the one computed
+/// over the bytes received: a mismatch is an integrity error naming the
+/// range, and an answer without one cannot be verified.
+pub(crate) fn check_range_crc64(sent: Option<u64>, computed: u64, range: BlobRange) -> Result<()> {
+    let end = range.offset + range.length.unwrap_or(1).saturating_sub(1);
+    match sent {
+        Some(sent) if sent == computed => Ok(()),
+        Some(sent) => Err(Error::new(
+            ErrorKind::IntegrityMismatch,
+            format!(
+                "bytes {}-{end} do not match their CRC64: the service sent {}, the bytes received make {}",
+                range.offset,
+                crc64::to_header(sent),
+                crc64::to_header(computed)
+            ),
+        )
+        .with_operation("GetBlob")),
+        None => Err(Error::new(
+            ErrorKind::Unverifiable,
+            format!("the service sent no (valid) CRC64 for bytes {}-{end}, so they cannot be verified", range.offset),
+        )
+        .with_operation("GetBlob")),
+    }
+}
+
 /// A 412 during a download means the blob changed under it.
 pub(crate) fn changed_blob(err: Error) -> Error {
     if err.kind() == ErrorKind::PreconditionFailed {
@@ -117,6 +167,8 @@ pub(crate) trait RangeBuf: Send {
     fn filled(&self) -> u64;
     /// Adds the next chunk of the body.
     fn put(&mut self, chunk: Bytes);
+    /// Drops what was collected past the first `len` bytes.
+    fn truncate(&mut self, len: u64);
 }
 
 /// One contiguous buffer: a download into memory fills its piece of the result.
@@ -127,6 +179,10 @@ impl RangeBuf for BytesMut {
 
     fn put(&mut self, chunk: Bytes) {
         self.extend_from_slice(&chunk);
+    }
+
+    fn truncate(&mut self, len: u64) {
+        BytesMut::truncate(self, len as usize);
     }
 }
 
@@ -162,6 +218,22 @@ impl RangeBuf for Piece {
             }
         }
     }
+
+    fn truncate(&mut self, keep: u64) {
+        match self {
+            Piece::Slice(buf) => buf.truncate(keep as usize),
+            Piece::Chunks { parts, len } => {
+                let mut left = keep;
+                parts.retain_mut(|part| {
+                    let take = (part.len() as u64).min(left);
+                    *part = part.slice(..take as usize);
+                    left -= take;
+                    take > 0
+                });
+                *len = keep.min(*len);
+            }
+        }
+    }
 }
 
 impl HashParts for Piece {
@@ -173,14 +245,56 @@ impl HashParts for Piece {
     }
 }
 
-/// Appends the body to `buf` up to `limit` bytes; `Err` if it broke off.
-pub(crate) async fn read_body<B: RangeBuf>(body: Body, buf: &mut B, limit: u64) -> Result<(), ()> {
+/// Appends the body to `buf` up to `limit` bytes, feeding what it keeps to
+/// `crc` as it arrives; `Err` if it broke off.
+pub(crate) async fn read_body_crc64<B: RangeBuf>(
+    body: Body,
+    buf: &mut B,
+    limit: u64,
+    mut crc: Option<&mut Crc64>,
+) -> Result<(), ()> {
     let mut stream = body.into_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ())?;
         let room = (limit - buf.filled()) as usize;
         // More than asked for is the server's bug; keep what was asked.
-        buf.put(chunk.slice(..chunk.len().min(room)));
+        let kept = chunk.slice(..chunk.len().min(room));
+        if let Some(crc) = crc.as_deref_mut() {
+            crc.update(&kept);
+        }
+        buf.put(kept);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crc64_mismatch_names_the_range_and_a_missing_one_is_unverifiable() {
+        let range = BlobRange::new(4, 4);
+        let hello = crc64::crc64(b"Hello World");
+        assert!(check_range_crc64(Some(hello), hello, range).is_ok());
+        let err = check_range_crc64(Some(hello), hello ^ 1, range).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IntegrityMismatch);
+        assert!(err.to_string().contains("bytes 4-7"), "{err}");
+        assert_eq!(check_range_crc64(None, hello, range).unwrap_err().kind(), ErrorKind::Unverifiable);
+    }
+
+    #[test]
+    fn pieces_truncate_to_what_was_verified() {
+        let mut piece = Piece::chunks();
+        for part in [&b"abc"[..], b"defg", b"hi"] {
+            piece.put(Bytes::copy_from_slice(part));
+        }
+        piece.truncate(5);
+        assert_eq!((piece.filled(), piece.parts().concat()), (5, b"abcde".to_vec()));
+        piece.truncate(0);
+        assert_eq!(piece.filled(), 0);
+        assert!(piece.parts().is_empty());
+        let mut slice = Piece::Slice(BytesMut::from(&b"abcdef"[..]));
+        slice.truncate(2);
+        assert_eq!(slice.parts().concat(), b"ab".to_vec());
+    }
 }

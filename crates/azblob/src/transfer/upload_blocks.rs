@@ -24,6 +24,7 @@ use super::upload::UploadReport;
 use crate::error::{Error, Result};
 use crate::ops::block_blob::{build_put_block_list_request, build_put_block_request, CommitOptions};
 use crate::ops::conditions::refine_if_not_exists;
+use crate::ops::crc64::{crc64 as crc64_of, set_content_crc64};
 use crate::ops::put_blob::parse_write_response;
 
 /// An upload session: its id (the block id prefix) and what is known of its blocks.
@@ -69,7 +70,9 @@ pub(crate) async fn upload_blocks(
     let md5 = options.blob_md5.then(|| Arc::new(OrderedMd5::new()));
     let cap = pool_capacity(options, session.block_size);
     let limiter = Limiter::for_concurrency(options.concurrency, cap, target.tally());
-    let sent = send_blocks(target, &session.id, loads, md5.clone(), options, &tracker, (&limiter, cap)).await?;
+    let sent =
+        send_blocks(target, (&session.id, session.block_size), loads, md5.clone(), options, &tracker, (&limiter, cap))
+            .await?;
     let digest = md5.as_deref().map(OrderedMd5::finish);
     let report = commit(target, &session, &sent, digest, options).await?;
     Ok(UploadReport {
@@ -87,7 +90,7 @@ pub(crate) async fn upload_blocks(
 /// upload future is `Send` and can be spawned.
 async fn send_blocks(
     target: &BlobTarget,
-    session_id: &str,
+    (session_id, block_size): (&str, u64),
     loads: BoxStream<'static, BlockLoad>,
     whole_md5: Option<Arc<OrderedMd5>>,
     options: &UploadOptions,
@@ -95,6 +98,7 @@ async fn send_blocks(
     (limiter, cap): (&Arc<Limiter>, usize),
 ) -> Result<Sent> {
     let hashes = BlockHashes { whole: whole_md5, transactional: options.blob.transactional_md5 };
+    let crc64 = options.blob.transactional_crc64;
     let counters = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
     let target = target.clone();
     let (tracker, session_id, all, limiter) =
@@ -121,14 +125,19 @@ async fn send_blocks(
                     return Ok(());
                 }
                 let id = block_id(&session_id, block.index);
-                let request = build_put_block_request(
+                let mut request = build_put_block_request(
                     target.url().clone(),
                     &id,
                     block.data.clone(),
                     block.md5,
                     options.blob.conditions.lease_id.as_deref(),
                 )?;
-                target.execute(request).await?;
+                if crc64 {
+                    // Computed here, on the bytes sent: a few hundred
+                    // microseconds for 8 MiB with the SIMD implementation.
+                    set_content_crc64(&mut request, crc64_of(&block.data));
+                }
+                target.execute(request).await.map_err(|e| name_block(e, block.index, block_size, len))?;
                 counters[0].fetch_add(1, Ordering::SeqCst);
                 drop(block);
                 tracker.advance(len);
@@ -140,6 +149,16 @@ async fn send_blocks(
         .await?;
     let [blocks, highest, bytes] = counters.as_ref().each_ref().map(|c| c.load(Ordering::SeqCst));
     Ok(Sent { blocks, highest, bytes })
+}
+
+/// A block the service found corrupted (its MD5 or CRC64 did not match)
+/// is named with the bytes of the source it holds.
+fn name_block(err: Error, index: u64, block_size: u64, len: u64) -> Error {
+    if err.kind() != crate::error::ErrorKind::IntegrityMismatch {
+        return err;
+    }
+    let start = index.saturating_mul(block_size);
+    err.context(&format!("block {index} (bytes {start}-{})", start.saturating_add(len.saturating_sub(1))))
 }
 
 /// Commits the blocks in order with Put Block List, then deletes the checkpoint.

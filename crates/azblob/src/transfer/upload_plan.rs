@@ -121,7 +121,7 @@ fn wanted_blocks(session: &mut Session, size: u64, present: &HashMap<String, u64
 }
 
 /// The uncommitted blocks the service holds for this blob, by id.
-async fn staged_blocks(target: &BlobTarget) -> Result<HashMap<String, u64>> {
+pub(crate) async fn staged_blocks(target: &BlobTarget) -> Result<HashMap<String, u64>> {
     let request = build_get_uncommitted_blocks_request(target.url().clone());
     let body = match target.execute_read(request, "GetBlockList", MAX_BLOCK_LIST_BYTES).await {
         Ok(body) => body,

@@ -25,6 +25,10 @@ use md5::Digest as _;
 
 mod blocks;
 pub use blocks::*;
+mod block_copy;
+mod crc64;
+pub use block_copy::*;
+pub use crc64::*;
 
 /// A case of the suite: the client (to create another container, named after
 /// the case's) and the case's container.
@@ -51,6 +55,9 @@ macro_rules! conformance_suite {
         conformance::case_with_client!($run, tags_put_get_set_list_and_find);
         conformance::case!($run, tags_conditions_on_reads_and_writes);
         conformance::case!($run, lease_actions_and_guarded_writes);
+        conformance::case_with_client!($run, block_copy_put_block_from_url_range);
+        conformance::case!($run, block_copy_many_blocks);
+        conformance::case!($run, crc64_transactional_writes);
     };
 }
 
