@@ -33,11 +33,11 @@ const WRONG_CLIENT_SECRET: &str = "wrong-client-secret~planted";
 const TOKEN_SIGNATURE: &str = "bm90LWEtc2lnbmF0dXJl";
 
 /// The `azblob` binary with a clean environment: logs at trace level, its
-/// own state directory. Every other command logs JSON lines instead of
-/// text, so both formats are scanned.
+/// own state directory. About half the command lines log JSON lines
+/// instead of text, chosen by the arguments themselves so that each
+/// command line is scanned in the same format on every run.
 fn azblob(args: &[&str], state: &Path) -> Command {
-    static COMMANDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let format = ["text", "json"][COMMANDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2];
+    let format = ["text", "json"][args.iter().map(|a| a.len()).sum::<usize>() % 2];
     let mut command = Command::new(env!("CARGO_BIN_EXE_azblob"));
     command.args(args).env_clear().env("PATH", "/nonexistent").env("AZBLOB_LOG", "trace").env("XDG_STATE_HOME", state);
     command.env("AZBLOB_LOG_FORMAT", format);

@@ -62,7 +62,7 @@ pub use crate::ops::conditions::Conditions;
 pub use crate::ops::copy_blob::{CopyOptions, CopyStarted, MAX_SYNC_COPY_BYTES};
 pub use crate::ops::copy_state::{CopyState, CopyStatus};
 pub use crate::ops::delete_blob::{DeleteBlobOptions, DeleteSnapshots};
-pub use crate::ops::find_blobs::{FindBlobsByTagsOptions, TaggedBlob, TaggedBlobsPage};
+pub use crate::ops::find_blobs::{FindBlobsByTagsOptions, TaggedBlob};
 pub use crate::ops::get_blob::{GetBlobHead, GetOptions};
 pub use crate::ops::lease::{
     AcquireLeaseOptions, BreakLeaseOptions, LeaseDuration, LeaseGranted, LeaseState, MAX_BREAK_PERIOD_SECS,

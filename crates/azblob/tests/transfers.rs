@@ -578,3 +578,24 @@ async fn a_checkpoint_that_would_overwrite_the_source_file_is_refused() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// What the commit would refuse (eleven tags, an empty `x-ms-if-tags`) fails
+/// a block upload before its first block is sent, not after the last.
+#[tokio::test]
+async fn a_block_upload_with_settings_the_commit_refuses_sends_nothing() {
+    let container = new_container(&client(), "badcommit").await;
+    let hook = Hook::counting();
+    let blob = client_with(&hook).blob(container.name(), "never");
+    let too_many: azblob::Tags = (0..11).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let empty_if_tags = azblob::Conditions { if_tags: Some(String::new()), ..azblob::Conditions::default() };
+    for blob_options in [
+        PutBlobOptions { tags: too_many, ..PutBlobOptions::default() },
+        PutBlobOptions { conditions: empty_if_tags, ..PutBlobOptions::default() },
+    ] {
+        let options =
+            UploadOptions { block_size: 64 * KIB, single_put_max: 0, blob: blob_options, ..UploadOptions::default() };
+        let err = blob.upload_opts(vec![7u8; 256 * KIB as usize], &options).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert_eq!(hook.total(), 0, "no request was sent");
+}

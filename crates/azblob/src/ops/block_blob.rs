@@ -14,6 +14,7 @@ use url::Url;
 use super::conditions::{Accepted, Conditions};
 use super::headers;
 use super::models::{AccessTier, ContentHeaders, Metadata};
+use super::put_blob::PutBlobOptions;
 use super::request_util::{add_query, set_content_headers, set_header, set_metadata};
 use super::tags::{set_tags_header, Tags};
 use crate::error::{Error, Result};
@@ -65,6 +66,20 @@ pub(crate) struct CommitOptions<'a> {
     pub(crate) tags: Option<&'a Tags>,
     pub(crate) tier: Option<&'a AccessTier>,
     pub(crate) conditions: Option<&'a Conditions>,
+}
+
+impl<'a> CommitOptions<'a> {
+    /// What a blob written with `blob` is committed with: its content
+    /// headers, metadata, tags, tier and conditions.
+    pub(crate) fn of(blob: &'a PutBlobOptions) -> Self {
+        CommitOptions {
+            content: Some(&blob.content),
+            metadata: Some(&blob.metadata),
+            tags: Some(&blob.tags),
+            tier: blob.tier.as_ref(),
+            conditions: Some(&blob.conditions),
+        }
+    }
 }
 
 /// Builds Put Block List, committing `block_ids` (base64) in order as the latest blocks.

@@ -139,14 +139,7 @@ pub(crate) fn build_put_block_list(url: Url, block_ids: &[String], options: &Put
         }
     }
     let blob = &options.blob;
-    let commit = CommitOptions {
-        content: Some(&blob.content),
-        metadata: Some(&blob.metadata),
-        tags: Some(&blob.tags),
-        tier: blob.tier.as_ref(),
-        conditions: Some(&blob.conditions),
-    };
-    let mut request = build_put_block_list_request(url, block_ids, &commit)?;
+    let mut request = build_put_block_list_request(url, block_ids, &CommitOptions::of(blob))?;
     if blob.transactional_md5 {
         let md5 = md5_digest(&request.body);
         set_header(&mut request, headers::CONTENT_MD5, &BASE64.encode(md5))?;

@@ -34,14 +34,14 @@ pub struct TaggedBlob {
     pub tags: Tags,
 }
 
-/// One page of Find Blobs by Tags.
+/// One page of Find Blobs by Tags; the client streams the blobs of every
+/// page, so the page itself stays inside the crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TaggedBlobsPage {
+pub(crate) struct TaggedBlobsPage {
     /// The blobs on this page.
-    pub blobs: Vec<TaggedBlob>,
+    pub(crate) blobs: Vec<TaggedBlob>,
     /// The marker of the next page; `None` on the last page.
-    pub next_marker: Option<String>,
+    pub(crate) next_marker: Option<String>,
 }
 
 /// Builds one Find Blobs by Tags request: on the account when `container_url`

@@ -88,6 +88,8 @@ pub(crate) async fn run_block_copy(
         );
         fresh.save(path)?;
     }
+    // The commit's settings are checked before any block is staged.
+    build_put_block_list_request(target.url().clone(), &[], &CommitOptions::of(&options.blob))?;
     let block_len = |index: u64| (source.size - index * block_size).min(block_size);
     let present = if resuming { staged_blocks(target).await? } else { Default::default() };
     let wanted: Vec<u64> =
@@ -130,13 +132,7 @@ pub(crate) async fn run_block_copy(
 
     let ids: Vec<String> = (0..count).map(|i| block_id(&session_id, i)).collect();
     let put = &options.blob;
-    let commit = CommitOptions {
-        content: Some(&put.content),
-        metadata: Some(&put.metadata),
-        tags: Some(&put.tags),
-        tier: put.tier.as_ref(),
-        conditions: Some(&put.conditions),
-    };
+    let commit = CommitOptions::of(put);
     let request = build_put_block_list_request(target.url().clone(), &ids, &commit)?;
     let response = target.execute(request).await.map_err(|e| refine_if_not_exists(e, &put.conditions))?;
     let written = parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlockList"))?;

@@ -361,7 +361,10 @@ impl Limiter {
             }
             _ => (Controller::new(ADAPTIVE_START, cap, Instant::now()), true),
         };
-        Arc::new(Limiter { state: Mutex::new(State { controller, adaptive, seen: 0, queue: VecDeque::new() }), tally })
+        // Congestion counted before the limiter existed (a resume's block
+        // list answered 503) is not this limiter's to act on.
+        let seen = tally.congestion();
+        Arc::new(Limiter { state: Mutex::new(State { controller, adaptive, seen, queue: VecDeque::new() }), tally })
     }
 
     /// The counters to attach to requests (`Request::tally`) so that
@@ -624,6 +627,13 @@ mod tests {
         drop(permit);
         assert_eq!(adaptive.limit(), ADAPTIVE_START / 2);
         assert_eq!(adaptive.trace(), vec![(Change::Halve, ADAPTIVE_START / 2)]);
+
+        // Congestion counted before the limiter existed does not halve it.
+        let tally = Arc::new(Tally::default());
+        tally.congest();
+        let late = Limiter::for_concurrency(Concurrency::Adaptive, 32, tally);
+        drop(late.acquire().await);
+        assert_eq!(late.limit(), ADAPTIVE_START);
     }
 
     #[tokio::test]

@@ -75,7 +75,7 @@ impl fmt::Debug for BlobBody {
 /// Starts Get Blob and wraps its body in the resuming stream.
 pub(crate) async fn get(target: &BlobTarget, options: &GetOptions) -> Result<GetBlobResponse> {
     let (head, body) = get_once(target, options).await?;
-    let resume = Resume::new(&head, &options.selector, target.body_resumes());
+    let resume = Resume::new(&head, options, target.body_resumes());
     let state = State { target: target.clone(), resume, body: Some(body.into_stream()) };
     // Fused: a stream polled again after its end (object_store's `collect_bytes`
     // does) must keep answering `None`, which a bare `unfold` does not.
@@ -134,6 +134,11 @@ async fn reopen(
 struct Resume {
     selector: BlobSelector,
     etag: ETag,
+    /// The caller's lease id and tag condition, which hold for the bytes
+    /// still to come only if asked again: a lease or tags can change
+    /// without changing the ETag.
+    lease_id: Option<String>,
+    if_tags: Option<String>,
     /// The blob offset of the body's first byte.
     start: u64,
     /// The bytes the first answer announced.
@@ -145,10 +150,12 @@ struct Resume {
 }
 
 impl Resume {
-    fn new(head: &GetBlobHead, selector: &BlobSelector, resumes: u32) -> Self {
+    fn new(head: &GetBlobHead, options: &GetOptions, resumes: u32) -> Self {
         Resume {
-            selector: selector.clone(),
+            selector: options.selector.clone(),
             etag: head.properties.etag.clone(),
+            lease_id: options.conditions.lease_id.clone(),
+            if_tags: options.conditions.if_tags.clone(),
             start: head.range.map_or(0, |(start, _)| start),
             expected: head.body_length,
             total: head.properties.content_length,
@@ -195,9 +202,14 @@ impl Resume {
         let options = GetOptions {
             range: Some(asked),
             selector: self.selector.clone(),
-            // The first answer's ETag pins the blob: the caller's other
-            // conditions held for it, and still hold while it is unchanged.
-            conditions: Conditions::if_match(self.etag.clone()),
+            // The first answer's ETag pins the blob: the caller's ETag and
+            // date conditions held for it, and still hold while it is
+            // unchanged; its lease and tag conditions are asked again.
+            conditions: Conditions {
+                lease_id: self.lease_id.clone(),
+                if_tags: self.if_tags.clone(),
+                ..Conditions::if_match(self.etag.clone())
+            },
         };
         Ok((options, asked))
     }
@@ -224,12 +236,23 @@ mod tests {
     #[test]
     fn a_break_asks_for_the_rest_from_the_next_byte_pinned_to_the_etag() {
         let selector = BlobSelector::snapshot("2026-11-23T10:00:00.0000000Z");
-        let mut resume = Resume::new(&head(206, Some("bytes 100-199/1000"), 100), &selector, 2);
+        let lease = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+        let conditions = Conditions {
+            if_tags: Some("\"stage\" = 'prod'".into()),
+            if_unmodified_since: Some(std::time::SystemTime::UNIX_EPOCH),
+            ..Conditions::lease(lease)
+        };
+        let first = GetOptions { selector: selector.clone(), conditions, ..GetOptions::default() };
+        let mut resume = Resume::new(&head(206, Some("bytes 100-199/1000"), 100), &first, 2);
         resume.take(Bytes::from(vec![0; 30])).unwrap();
         let (options, asked) = resume.next_request(None).unwrap();
         assert_eq!(asked, BlobRange::new(130, 70));
         assert_eq!(options.range, Some(asked));
         assert_eq!(options.conditions.if_match, Some(ETag("\"0x8D1\"".into())));
+        // The lease and tag conditions are asked again; the date is implied by the ETag.
+        assert_eq!(options.conditions.lease_id.as_deref(), Some(lease));
+        assert_eq!(options.conditions.if_tags.as_deref(), Some("\"stage\" = 'prod'"));
+        assert_eq!(options.conditions.if_unmodified_since, None);
         assert_eq!(options.selector, selector);
         assert_eq!(resume.total, 1000);
         resume.take(Bytes::from(vec![0; 70])).unwrap();
@@ -238,7 +261,7 @@ mod tests {
 
     #[test]
     fn a_whole_blob_answer_resumes_from_its_own_offsets() {
-        let mut resume = Resume::new(&head(200, None, 10), &BlobSelector::default(), 1);
+        let mut resume = Resume::new(&head(200, None, 10), &GetOptions::default(), 1);
         resume.take(Bytes::from_static(b"abcd")).unwrap();
         let (_, asked) = resume.next_request(None).unwrap();
         assert_eq!(asked, BlobRange::new(4, 6));
@@ -246,7 +269,7 @@ mod tests {
 
     #[test]
     fn resumes_are_bounded_and_the_last_break_is_the_source() {
-        let mut resume = Resume::new(&head(200, None, 10), &BlobSelector::default(), 1);
+        let mut resume = Resume::new(&head(200, None, 10), &GetOptions::default(), 1);
         resume.next_request(None).unwrap();
         let cause = TransportError::new(TransportErrorKind::Io, "reset");
         let err = resume.next_request(Some(cause)).unwrap_err();
@@ -257,7 +280,7 @@ mod tests {
 
     #[test]
     fn bytes_past_the_announced_length_are_an_error() {
-        let mut resume = Resume::new(&head(200, None, 3), &BlobSelector::default(), 1);
+        let mut resume = Resume::new(&head(200, None, 3), &GetOptions::default(), 1);
         resume.take(Bytes::from_static(b"ab")).unwrap();
         assert_eq!(resume.take(Bytes::from_static(b"cd")).unwrap_err().kind(), ErrorKind::Transport);
     }

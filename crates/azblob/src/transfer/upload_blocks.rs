@@ -63,6 +63,10 @@ pub(crate) async fn upload_blocks(
     options: &UploadOptions,
     gauge: &Arc<BufferGauge>,
 ) -> Result<UploadReport> {
+    // The commit's settings are checked before the first block is sent:
+    // tags, metadata or conditions the commit would refuse fail the upload
+    // now, not after every block has crossed the network.
+    build_put_block_list_request(target.url().clone(), &[], &CommitOptions::of(&options.blob))?;
     let tracker = ProgressTracker::new(options.progress.clone(), session.size);
     if session.resumed_bytes > 0 {
         tracker.advance(session.resumed_bytes);
@@ -183,13 +187,7 @@ async fn commit(
     }
     // The blob's write settings apply to the commit; its transactional MD5
     // went with each Put Block instead.
-    let commit = CommitOptions {
-        content: Some(&content),
-        metadata: Some(&blob.metadata),
-        tags: Some(&blob.tags),
-        tier: blob.tier.as_ref(),
-        conditions: Some(&blob.conditions),
-    };
+    let commit = CommitOptions { content: Some(&content), ..CommitOptions::of(blob) };
     let request = build_put_block_list_request(target.url().clone(), &ids, &commit)?;
     let response = target.execute(request).await.map_err(|e| refine_if_not_exists(e, &blob.conditions))?;
     let written = parse_write_response(&response, StatusCode::CREATED).map_err(|e| e.with_operation("PutBlockList"))?;
