@@ -1,0 +1,215 @@
+import { AzblobError } from "../errors/azblob-error.js";
+import {
+  buildGetPropertiesRequest,
+  buildSetHttpHeadersRequest,
+  buildSetMetadataRequest,
+  type PropertiesOptions,
+  parseBlobProperties,
+} from "../ops/blob-properties.js";
+import type { Conditions } from "../ops/conditions.js";
+import { refineIfNotExists } from "../ops/conditions.js";
+import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
+import {
+  buildGetBlobRequest,
+  checkRange,
+  type GetBlobResponse,
+  type GetOptions,
+  parseGetBlobResponse,
+} from "../ops/get-blob.js";
+import { type BlobProperties, BlobRange, type ContentHeaders, type Metadata, type WriteResult } from "../ops/models.js";
+import { blobUrl } from "../ops/names.js";
+import {
+  type BlobData,
+  buildPutBlobRequest,
+  bytesOf,
+  type PutBlobOptions,
+  parseWriteResponse,
+} from "../ops/put-blob.js";
+import { errorFromResponse } from "../wire/error-map.js";
+import type { ServiceInner } from "./service-inner.js";
+
+/** The size of each ranged read of `download`. */
+const DOWNLOAD_CHUNK = 8 * 1024 * 1024;
+
+function withOperation(err: unknown, operation: string): unknown {
+  if (err instanceof AzblobError && err.operation === undefined) {
+    return new (err.constructor as new (init: object) => AzblobError)({
+      message: err.detail,
+      operation,
+      status: err.status,
+      errorCode: err.errorCode,
+      requestId: err.requestId,
+      cause: err.cause,
+    });
+  }
+  return err;
+}
+
+/** A client for one blob. */
+export class BlobClient {
+  readonly #inner: ServiceInner;
+  /** The container's name. */
+  readonly containerName: string;
+  /** The blob's name. */
+  readonly name: string;
+
+  /** @internal Made by `ContainerClient.blob`. */
+  constructor(inner: ServiceInner, container: string, name: string) {
+    this.#inner = inner;
+    this.containerName = container;
+    this.name = name;
+  }
+
+  /** The blob's URL; throws `InvalidInputError` for an invalid container or blob name. */
+  url(): URL {
+    return blobUrl(this.#inner.endpoint, this.containerName, this.name);
+  }
+
+  /** Writes the whole blob with one [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob). */
+  put(data: BlobData): Promise<WriteResult> {
+    return this.putOpts(data, {});
+  }
+
+  /** {@link put} with content headers, metadata, tier, conditions or a transactional MD5. */
+  async putOpts(data: BlobData, options: PutBlobOptions): Promise<WriteResult> {
+    const request = buildPutBlobRequest(this.url(), bytesOf(data), options);
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(request);
+    } catch (err) {
+      throw refineIfNotExists(err, options.conditions ?? {});
+    }
+    try {
+      return parseWriteResponse(response, 201);
+    } catch (err) {
+      throw withOperation(err, "PutBlob");
+    }
+  }
+
+  /** [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob): the body and its head. */
+  get(): Promise<GetBlobResponse> {
+    return this.getOpts({});
+  }
+
+  /** {@link get} with a range, a snapshot or version, or conditions. */
+  async getOpts(options: GetOptions): Promise<GetBlobResponse> {
+    const response = await this.execute(buildGetBlobRequest(this.url(), options));
+    try {
+      const head = parseGetBlobResponse(response);
+      return { head, body: response.body };
+    } catch (err) {
+      throw withOperation(err, "GetBlob");
+    }
+  }
+
+  /** The whole blob, read in ranges of 8 MiB, every range after the first with `If-Match`. */
+  download(): Promise<Uint8Array> {
+    return this.downloadOpts({});
+  }
+
+  /** {@link download} of a snapshot or version, or under conditions. */
+  async downloadOpts(options: Omit<GetOptions, "range">): Promise<Uint8Array> {
+    let first: GetBlobResponse;
+    try {
+      first = await this.getOpts({ ...options, range: BlobRange.of(0, DOWNLOAD_CHUNK) });
+    } catch (err) {
+      // An empty blob has no byte 0: read it whole.
+      if (err instanceof AzblobError && err.kind === "InvalidRange") return (await this.getOpts(options)).body;
+      throw err;
+    }
+    const total = first.head.properties.contentLength;
+    if (first.head.range === undefined || first.body.length >= total) return first.body;
+    const parts: Uint8Array[] = [first.body];
+    let offset = first.body.length;
+    const conditions: Conditions = { ...options.conditions, ifMatch: first.head.properties.etag };
+    while (offset < total) {
+      const range = BlobRange.of(offset, Math.min(DOWNLOAD_CHUNK, total - offset));
+      const next = await this.getOpts({ ...options, range, conditions });
+      checkRange(next.head, range);
+      parts.push(next.body);
+      offset += next.body.length;
+      if (next.body.length === 0) break;
+    }
+    return new Uint8Array(Buffer.concat(parts));
+  }
+
+  /** The bytes of `range`; a range starting at or past the end fails with `InvalidRangeError`. */
+  async downloadRange(range: BlobRange): Promise<Uint8Array> {
+    const response = await this.getOpts({ range });
+    checkRange(response.head, range);
+    return response.body;
+  }
+
+  /** [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties). */
+  properties(): Promise<BlobProperties> {
+    return this.propertiesOpts({});
+  }
+
+  /** {@link properties} of a snapshot or version, or under conditions. */
+  async propertiesOpts(options: PropertiesOptions): Promise<BlobProperties> {
+    const response = await this.execute(buildGetPropertiesRequest(this.url(), options));
+    try {
+      return parseBlobProperties(response.headers);
+    } catch (err) {
+      throw withOperation(err, "GetBlobProperties");
+    }
+  }
+
+  /** Whether the blob exists (a `HEAD` answered 404 means no). */
+  async exists(): Promise<boolean> {
+    try {
+      await this.properties();
+      return true;
+    } catch (err) {
+      if (err instanceof AzblobError && err.kind === "NotFound") return false;
+      throw err;
+    }
+  }
+
+  /** [Set Blob Metadata](https://learn.microsoft.com/rest/api/storageservices/set-blob-metadata): replaces all metadata. */
+  setMetadata(metadata: Metadata): Promise<WriteResult> {
+    return this.setMetadataOpts(metadata, {});
+  }
+
+  /** {@link setMetadata} under conditions. */
+  async setMetadataOpts(metadata: Metadata, conditions: Conditions): Promise<WriteResult> {
+    const response = await this.execute(buildSetMetadataRequest(this.url(), metadata, conditions));
+    try {
+      return parseWriteResponse(response, 200);
+    } catch (err) {
+      throw withOperation(err, "SetBlobMetadata");
+    }
+  }
+
+  /** [Set Blob Properties](https://learn.microsoft.com/rest/api/storageservices/set-blob-properties): replaces all content headers. */
+  setHttpHeaders(content: ContentHeaders): Promise<WriteResult> {
+    return this.setHttpHeadersOpts(content, {});
+  }
+
+  /** {@link setHttpHeaders} under conditions. */
+  async setHttpHeadersOpts(content: ContentHeaders, conditions: Conditions): Promise<WriteResult> {
+    const response = await this.execute(buildSetHttpHeadersRequest(this.url(), content, conditions));
+    try {
+      return parseWriteResponse(response, 200);
+    } catch (err) {
+      throw withOperation(err, "SetBlobHttpHeaders");
+    }
+  }
+
+  /** [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob). */
+  delete(): Promise<void> {
+    return this.deleteOpts({});
+  }
+
+  /** {@link delete} of a snapshot or version, with its snapshots, or under conditions. */
+  async deleteOpts(options: DeleteBlobOptions): Promise<void> {
+    const request = buildDeleteBlobRequest(this.url(), options);
+    const response = await this.#inner.pipeline.send(request);
+    if ((response.status >= 200 && response.status <= 299) || deletedByEarlierAttempt(response)) return;
+    throw errorFromResponse(response, "DeleteBlob");
+  }
+
+  private execute(request: Parameters<ServiceInner["pipeline"]["execute"]>[0]) {
+    return this.#inner.pipeline.execute(request);
+  }
+}

@@ -1,0 +1,17 @@
+import type { Credential } from "../auth/credential.js";
+import type { CredentialScope } from "../auth/scope.js";
+import type { Pipeline } from "../pipeline/pipeline.js";
+import type { SeededRng } from "../sim/seeded-rng.js";
+import type { Simulation } from "../sim/simulation.js";
+
+/** The state every client of one service shares. */
+export interface ServiceInner {
+  account: string;
+  endpoint: URL;
+  credential: Credential;
+  scope: CredentialScope;
+  pipeline: Pipeline;
+  /** The client's randomness (upload session ids): seeded from the cassette when simulating. */
+  rng: SeededRng;
+  simulation: Simulation | undefined;
+}

@@ -1,0 +1,63 @@
+import { invalidInput } from "../errors/kinds.js";
+
+/** An HTTP method the library sends. */
+export type Method = "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+
+/**
+ * One request as the pipeline carries it: built by a pure function in `ops/`,
+ * then stamped, signed and sent. Header names are lower case.
+ */
+export interface Request {
+  /** The REST operation's name, e.g. `PutBlob`, for errors and traces. */
+  operation: string;
+  method: Method;
+  url: URL;
+  headers: Map<string, string>;
+  body: Uint8Array;
+  /** Whether repeating the request is safe; set only by the operation that knows. */
+  idempotent: boolean;
+}
+
+/** An answer of the service, body read whole. Header names are lower case. */
+export interface Response {
+  status: number;
+  headers: Map<string, string>;
+  body: Uint8Array;
+  /**
+   * Whether this answers a repeat that followed an attempt the service may
+   * have acted on (a lost answer, a 500), as the retry policy marks it.
+   */
+  repeated: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A request with no headers and no body, not idempotent unless the caller says so. */
+export function newRequest(operation: string, method: Method, url: URL): Request {
+  return { operation, method, url: new URL(url.href), headers: new Map(), body: EMPTY, idempotent: false };
+}
+
+/** A copy whose URL and headers can be changed without touching `request`. */
+export function cloneRequest(request: Request): Request {
+  return { ...request, url: new URL(request.url.href), headers: new Map(request.headers) };
+}
+
+/** Sets a header, refusing a value a header cannot carry (control characters). */
+export function setHeader(request: Request, name: string, value: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+    throw invalidInput(`the ${name} header value holds control characters`);
+  }
+  request.headers.set(name.toLowerCase(), value);
+}
+
+/** A response built in memory (tests, replays). */
+export function newResponse(
+  status: number,
+  headers: Iterable<[string, string]> = [],
+  body: Uint8Array = EMPTY,
+): Response {
+  const map = new Map<string, string>();
+  for (const [k, v] of headers) map.set(k.toLowerCase(), v);
+  return { status, headers: map, body, repeated: false };
+}
