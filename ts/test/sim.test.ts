@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  blockId,
+  ClientBuilder,
+  DEV_ACCOUNT,
+  DEV_ACCOUNT_KEY,
+  type Next,
+  newResponse,
+  SeededRng,
+} from "../src/index.js";
+import { canonicalQuery } from "../src/sim/canonical-query.js";
+import { parseCassette, serializeCassette } from "../src/sim/cassette.js";
+import { findSecret } from "../src/sim/detect.js";
+import { Matcher } from "../src/sim/matcher.js";
+import { redactText, sanitizeBody, sanitizeHeader } from "../src/sim/sanitize.js";
+import { testdata } from "./support/paths.js";
+
+test("the canonical query decodes, drops sig, sorts and encodes strictly", () => {
+  assert.equal(canonicalQuery("?comp=block&blockid=MDEy%3D&sig=secret"), "blockid=MDEy%3D&comp=block");
+  assert.equal(
+    canonicalQuery("b=2&a=x+y&a=%C3%A9&c="),
+    "a=x%20y&a=%C3%A9&b=2&c=",
+    "values in byte order: x (0x78) before é (0xC3)",
+  );
+});
+
+test("the seeded generator gives the block ids the Rust recording sent", () => {
+  // The Rust client drew this upload's session id from the cassette's seed (fastrand's WyRand).
+  const cassette = parseCassette(readFileSync(testdata("cassettes", "transfer_block_upload_concurrent.json"), "utf8"));
+  const rng = new SeededRng(BigInt(`0x${cassette.seed}`));
+  const session = rng.newSessionId();
+  const sent = cassette.interactions
+    .map((i) => new URLSearchParams(i.request.query).get("blockid"))
+    .filter((id): id is string => id !== null);
+  assert.ok(sent.length >= 6, "the cassette holds Put Block requests");
+  assert.ok(sent.includes(blockId(session, 0)), `${blockId(session, 0)} in ${sent.join(",")}`);
+  assert.ok(sent.includes(blockId(session, 5)));
+  assert.equal(new SeededRng(0n).newSessionId(), new SeededRng(0n).newSessionId(), "deterministic");
+});
+
+test("a cassette of another format or with a bad seed is refused", () => {
+  assert.throws(() => parseCassette('{"format":"vcr/2","seed":"0","matching":"exact"}'), { kind: "InvalidInput" });
+  assert.throws(() => parseCassette('{"format":"azblob-cassette/1","seed":"xyz","matching":"exact"}'), /seed/);
+  const c = parseCassette('{"format":"azblob-cassette/1","seed":"000000000000feed","matching":"exact","extra":1}');
+  assert.deepEqual([c.interactions.length, c.ignore_block_ids], [0, false]);
+  assert.equal(serializeCassette(c), `${JSON.stringify({ ...c, interactions: [] }, null, 2)}\n`);
+});
+
+test("the sanitizer redacts every secret shape and keeps the rest", () => {
+  const key = DEV_ACCOUNT_KEY;
+  assert.equal(sanitizeHeader("authorization", "Bearer abc.def"), "Bearer REDACTED");
+  assert.equal(sanitizeHeader("x-ms-encryption-key", "anything"), "REDACTED");
+  assert.equal(sanitizeHeader("x-ms-encryption-key-sha256", "abc"), "abc");
+  assert.equal(
+    redactText("https://a/c/b?sv=1&sig=abc%2B&sp=r"),
+    "https://a/c/b?sv=1&sig=REDACTED&sp=r",
+    "the signature, not the other fields",
+  );
+  assert.equal(
+    redactText("x-ms-copy-source: u%3Fsv%3D1%26sig%3Dabc%26sp%3Dr"),
+    "x-ms-copy-source: u%3Fsv%3D1%26sig%3DREDACTED%26sp%3Dr",
+  );
+  assert.equal(
+    redactText("authorization: SharedKey devstoreaccount1:abc+/="),
+    "authorization: SharedKey devstoreaccount1:REDACTED",
+  );
+  assert.equal(redactText(`AccountKey=${key};x`), "AccountKey=REDACTED;x");
+  assert.equal(redactText(`k ${key} k`), "k REDACTED k");
+  assert.equal(
+    redactText("WWW-Authenticate: Bearer authorization_uri=https://x"),
+    "WWW-Authenticate: Bearer authorization_uri=https://x",
+  );
+  assert.equal(redactText("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln end"), "token REDACTED end");
+  assert.equal(
+    sanitizeBody("<UserDelegationKey><SignedOid>o</SignedOid><Value>c2VjcmV0</Value></UserDelegationKey>"),
+    "<UserDelegationKey><SignedOid>o</SignedOid><Value>REDACTED</Value></UserDelegationKey>",
+  );
+  assert.equal(findSecret("nothing here"), undefined);
+  assert.equal(findSecret("xsig=abcdef"), "SAS signature", "the detector is broader than the sanitizer");
+  assert.equal(findSecret("sig=REDACTED"), undefined);
+});
+
+test("ignore-volatile skips the SAS window, a copy source's SAS and port, and a batch's boundary", () => {
+  const base = { method: "PUT", path: "/a/c/b", headers: {}, body: { text: "" } };
+  const exact = new Matcher("exact", false);
+  const volatile = new Matcher("ignore-volatile", false);
+  const a = { ...base, query: "se=2026&sv=1" };
+  const b = { ...base, query: "se=2027&sv=1" };
+  assert.ok(!exact.matches(a, b) && volatile.matches(a, b));
+  const copy = (v: string) => ({ ...base, query: "", headers: { "x-ms-copy-source": v } });
+  assert.ok(volatile.matches(copy("http://127.0.0.1:1/a/c/s?sv=1&sig=x"), copy("http://127.0.0.1:2/a/c/s")));
+  assert.ok(!volatile.matches(copy("http://127.0.0.1:1/a/c/s"), copy("http://127.0.0.1:1/a/c/t")));
+  const batch = (boundary: string, date: string) => ({
+    ...base,
+    query: "comp=batch",
+    headers: { "content-type": `multipart/mixed; boundary=${boundary}` },
+    body: { text: `--${boundary}\r\nx-ms-date: ${date}\r\nDELETE /a/c/b HTTP/1.1\r\n--${boundary}--` },
+  });
+  assert.ok(volatile.matches(batch("b1", "Mon"), batch("b2", "Tue")));
+  assert.ok(!exact.matches(batch("b1", "Mon"), batch("b2", "Tue")));
+  const withBlock = (id: string) => ({ ...base, query: `blockid=${id}&comp=block` });
+  assert.ok(!volatile.matches(withBlock("QQ%3D%3D"), withBlock("Qg%3D%3D")));
+  assert.ok(new Matcher("ignore-volatile", true).matches(withBlock("QQ%3D%3D"), withBlock("Qg%3D%3D")));
+  assert.ok(new Matcher("sequential", false).matches(a, { ...base, query: "other=1", body: { text: "x" } }));
+});
+
+test("the hand-written put_get cassette replays, its sidecar body checked", async () => {
+  const noNetwork: Next = async () => assert.fail("a replay reached the network");
+  const client = new ClientBuilder()
+    .endpoint("http://127.0.0.1:9/devstoreaccount1")
+    .wire(noNetwork)
+    .simulation({ mode: "replay", path: testdata("cassettes", "hand", "put_get.json") })
+    .build();
+  await client.blob("hand", "hello.txt").putOpts("hello", { metadata: { run: "7" } });
+  assert.equal(Buffer.from(await client.blob("hand", "hello.txt").download()).toString(), "hello");
+  const bytes = await client.blob("hand", "bytes.bin").download();
+  assert.deepEqual([...bytes], [...Array(256).keys()]);
+  assert.equal(client.simulationStats()?.unused, 0);
+});
+
+test("a recording that still holds a secret is refused, naming the interaction and field, and nothing is written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-sim-"));
+  try {
+    const path = join(dir, "leak.json");
+    // A server that echoes a signature inside a word: the sanitizer keeps it, the detector must not.
+    const leaky: Next = async () =>
+      newResponse(201, [
+        ["etag", '"1"'],
+        ["x-echo", "mysig=abcdef"],
+      ]);
+    const client = new ClientBuilder()
+      .endpoint("http://127.0.0.1:9/devstoreaccount1")
+      .sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
+      .wire(leaky)
+      .simulation({ mode: "record", path })
+      .build();
+    await client.blob("c1c", "b").put("x");
+    assert.throws(() => client.saveRecordings(), /interaction 0, response\.headers\.x-echo/);
+    assert.equal(existsSync(path), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
