@@ -44,6 +44,8 @@ export type { PropertiesOptions } from "./ops/blob-properties.js";
 export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
 export type { GetBlobHead, GetBlobResponse, GetOptions } from "./ops/get-blob.js";
+export { type ListBlobsOptions, type ListInclude, MAX_LIST_RESULTS } from "./ops/list-blobs.js";
+export type { BlobItem, CopyState, ListBlobsPage, ListItem, PrefixItem } from "./ops/list-models.js";
 export {
   type AccessTier,
   type BlobProperties,

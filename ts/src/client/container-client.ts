@@ -1,3 +1,7 @@
+import { AzblobError } from "../errors/azblob-error.js";
+import { errorOfKind } from "../errors/kinds.js";
+import { buildListBlobsRequest, type ListBlobsOptions, parseListBlobsResponse } from "../ops/list-blobs.js";
+import type { ListBlobsPage, ListItem } from "../ops/list-models.js";
 import { containerUrl } from "../ops/names.js";
 import { BlobClient } from "./blob-client.js";
 import type { ServiceInner } from "./service-inner.js";
@@ -22,5 +26,55 @@ export class ContainerClient {
   /** A client for one blob of this container. */
   blob(name: string): BlobClient {
     return new BlobClient(this.#inner, this.name, name);
+  }
+
+  /** One page of [List Blobs](https://learn.microsoft.com/rest/api/storageservices/list-blobs) after `marker`. */
+  listBlobsPage(marker?: string): Promise<ListBlobsPage> {
+    return this.listBlobsPageOpts(marker, {});
+  }
+
+  /** {@link listBlobsPage} with a prefix, a delimiter, a page size or inclusions. */
+  async listBlobsPageOpts(marker: string | undefined, options: ListBlobsOptions): Promise<ListBlobsPage> {
+    const response = await this.#inner.pipeline.execute(buildListBlobsRequest(this.url(), options, marker));
+    try {
+      return parseListBlobsResponse(response.body);
+    } catch (err) {
+      if (!(err instanceof AzblobError)) throw err;
+      throw errorOfKind(err.kind, { message: err.detail, operation: "ListBlobs", cause: err });
+    }
+  }
+
+  /** Every page, following `NextMarker`; a marker the service repeats ends it with `InvalidResponseError`. */
+  listBlobPages(): AsyncIterable<ListBlobsPage> {
+    return this.listBlobPagesOpts({});
+  }
+
+  /** {@link listBlobPages} with options. */
+  async *listBlobPagesOpts(options: ListBlobsOptions): AsyncIterable<ListBlobsPage> {
+    const seen = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const page = await this.listBlobsPageOpts(marker, options);
+      yield page;
+      if (page.nextMarker === undefined) return;
+      if (seen.has(page.nextMarker)) {
+        throw errorOfKind("InvalidResponse", {
+          message: `the service repeated the NextMarker ${JSON.stringify(page.nextMarker)}: following it would list the same pages forever`,
+          operation: "ListBlobs",
+        });
+      }
+      seen.add(page.nextMarker);
+      marker = page.nextMarker;
+    }
+  }
+
+  /** Every blob and virtual directory, page after page. */
+  listBlobs(): AsyncIterable<ListItem> {
+    return this.listBlobsOpts({});
+  }
+
+  /** {@link listBlobs} with options. */
+  async *listBlobsOpts(options: ListBlobsOptions): AsyncIterable<ListItem> {
+    for await (const page of this.listBlobPagesOpts(options)) yield* page.items;
   }
 }

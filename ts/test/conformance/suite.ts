@@ -11,6 +11,7 @@ import {
   type ContainerClient,
   ifMatch,
   ifNotExists,
+  type ListBlobsOptions,
   newRequest,
   type PutBlobOptions,
 } from "../../src/index.js";
@@ -138,4 +139,43 @@ export const CASES: Record<string, Case> = {
     await blob.putOpts("v4", { conditions: ifMatch(first.etag) });
     assert.equal(text(await blob.download()), "v4");
   },
+
+  async manage_list_prefix_delimiter_pages(_client, container) {
+    const names = ["list/0", "list/1", "list/2", "list/3", "list/4", "list/sub/x", "top"];
+    for (const name of names) await container.blob(name).put(name);
+
+    // Flat, 3 a page: 3 pages, every name once, in order.
+    const pages = await collect(container.listBlobPagesOpts({ maxResults: 3 }));
+    assert.deepEqual(
+      pages.map((p) => p.items.length),
+      [3, 3, 1],
+    );
+    assert.ok(pages.slice(0, 2).every((p) => p.nextMarker !== undefined) && pages[2]?.nextMarker === undefined);
+    assert.deepEqual(
+      pages.flatMap((p) => p.items.map((i) => i.name)),
+      names,
+    );
+
+    // A prefix and a delimiter, still 3 a page: the blobs under list/ and one virtual directory.
+    const options: ListBlobsOptions = { prefix: "list/", delimiter: "/", maxResults: 3 };
+    const items = await collect(container.listBlobsOpts(options));
+    assert.deepEqual(
+      items.filter((i) => i.kind === "prefix").map((i) => i.name),
+      ["list/sub/"],
+    );
+    assert.equal(items.length, 6, JSON.stringify(items.map((i) => i.name)));
+
+    // The container's root by delimiter.
+    const root = await collect(container.listBlobsOpts({ delimiter: "/" }));
+    assert.deepEqual(
+      root.map((i) => i.name),
+      ["list/", "top"],
+    );
+  },
 };
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
