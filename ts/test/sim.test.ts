@@ -40,6 +40,9 @@ test("the seeded generator gives the block ids the Rust recording sent", () => {
   assert.ok(sent.includes(blockId(session, 0)), `${blockId(session, 0)} in ${sent.join(",")}`);
   assert.ok(sent.includes(blockId(session, 5)));
   assert.equal(new SeededRng(0n).newSessionId(), new SeededRng(0n).newSessionId(), "deterministic");
+  // The worked example of docs/cassette-format.md, "Seeded session ids".
+  assert.equal(new SeededRng(0x9edf222dd84df254n).newSessionId(), "1e2d189c1595ae7c");
+  assert.equal(blockId("1e2d189c1595ae7c", 0), "MWUyZDE4OWMxNTk1YWU3Yy0wMDAwMDA=");
 });
 
 test("a cassette of another format or with a bad seed is refused", () => {
