@@ -21,6 +21,9 @@ export function buildDeleteBlobRequest(url: URL, options: DeleteBlobOptions = {}
   if (options.deleteSnapshots !== undefined && !isCurrent(options.selector)) {
     throw invalidInput("deleteSnapshots applies to the base blob, not to a snapshot or a version");
   }
+  if (options.deleteSnapshots !== undefined && !["include", "only"].includes(options.deleteSnapshots)) {
+    throw invalidInput(`deleteSnapshots must be "include" or "only", got ${JSON.stringify(options.deleteSnapshots)}`);
+  }
   const request = newRequest("DeleteBlob", "DELETE", url);
   applySelector(request.url, options.selector);
   if (options.deleteSnapshots !== undefined) request.headers.set("x-ms-delete-snapshots", options.deleteSnapshots);
