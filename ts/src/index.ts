@@ -56,6 +56,8 @@ export {
   type WriteResult,
 } from "./ops/models.js";
 export { type BlobData, MAX_PUT_BLOB_BYTES, type PutBlobOptions } from "./ops/put-blob.js";
+export type { SetTierOptions } from "./ops/set-tier.js";
+export type { SnapshotInfo, SnapshotOptions } from "./ops/snapshot.js";
 export type { AttemptRecord } from "./pipeline/trace.js";
 export { Secret } from "./redact/secret.js";
 export { redactUrl } from "./redact/url.js";

@@ -16,7 +16,16 @@ import {
   type GetOptions,
   parseGetBlobResponse,
 } from "../ops/get-blob.js";
-import { type BlobProperties, BlobRange, type ContentHeaders, type Metadata, type WriteResult } from "../ops/models.js";
+import type { ListBlobsOptions } from "../ops/list-blobs.js";
+import type { BlobItem } from "../ops/list-models.js";
+import {
+  type AccessTier,
+  type BlobProperties,
+  BlobRange,
+  type ContentHeaders,
+  type Metadata,
+  type WriteResult,
+} from "../ops/models.js";
 import { blobUrl } from "../ops/names.js";
 import {
   type BlobData,
@@ -25,7 +34,15 @@ import {
   type PutBlobOptions,
   parseWriteResponse,
 } from "../ops/put-blob.js";
+import { buildSetTierRequest, type SetTierOptions } from "../ops/set-tier.js";
+import {
+  buildSnapshotRequest,
+  parseSnapshotResponse,
+  type SnapshotInfo,
+  type SnapshotOptions,
+} from "../ops/snapshot.js";
 import { errorFromResponse } from "../wire/error-map.js";
+import { ContainerClient } from "./container-client.js";
 import type { ServiceInner } from "./service-inner.js";
 
 /** The size of each ranged read of `download`. */
@@ -207,6 +224,50 @@ export class BlobClient {
     const response = await this.#inner.pipeline.send(request);
     if ((response.status >= 200 && response.status <= 299) || deletedByEarlierAttempt(response)) return;
     throw errorFromResponse(response, "DeleteBlob");
+  }
+
+  /** The client of this blob's container. */
+  container(): ContainerClient {
+    return new ContainerClient(this.#inner, this.containerName);
+  }
+
+  /**
+   * The blob's versions, newest first, from a listing with `include=versions`
+   * (accounts with versioning; Azurite keeps none).
+   */
+  async listVersions(): Promise<BlobItem[]> {
+    const options: ListBlobsOptions = { prefix: this.name, include: { versions: true, metadata: true } };
+    const versions: BlobItem[] = [];
+    for await (const item of this.container().listBlobsOpts(options)) {
+      if (item.kind === "blob" && item.name === this.name && item.versionId !== undefined) versions.push(item);
+    }
+    // Version ids are fixed-width ISO 8601 timestamps: text order is time order.
+    return versions.sort((a, b) => ((a.versionId ?? "") < (b.versionId ?? "") ? 1 : -1));
+  }
+
+  /** [Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier). */
+  setTier(tier: AccessTier): Promise<void> {
+    return this.setTierOpts(tier, {});
+  }
+
+  /** {@link setTier} of a snapshot or version, or with a rehydrate priority. */
+  async setTierOpts(tier: AccessTier, options: SetTierOptions): Promise<void> {
+    await this.execute(buildSetTierRequest(this.url(), tier, options));
+  }
+
+  /** [Snapshot Blob](https://learn.microsoft.com/rest/api/storageservices/snapshot-blob). */
+  createSnapshot(): Promise<SnapshotInfo> {
+    return this.createSnapshotOpts({});
+  }
+
+  /** {@link createSnapshot} with the snapshot's metadata or conditions. */
+  async createSnapshotOpts(options: SnapshotOptions): Promise<SnapshotInfo> {
+    const response = await this.execute(buildSnapshotRequest(this.url(), options));
+    try {
+      return parseSnapshotResponse(response);
+    } catch (err) {
+      throw withOperation(err, "SnapshotBlob");
+    }
   }
 
   private execute(request: Parameters<ServiceInner["pipeline"]["execute"]>[0]) {

@@ -172,6 +172,47 @@ export const CASES: Record<string, Case> = {
       ["list/", "top"],
     );
   },
+
+  async manage_set_tier_reads_back(_client, container) {
+    const blob = container.blob("tiered");
+    await blob.put("some bytes");
+    for (const tier of ["Cool", "Cold", "Hot"]) {
+      await blob.setTier(tier);
+      const props = await blob.properties();
+      assert.equal(props.accessTier, tier);
+      assert.equal(props.accessTierInferred, false);
+    }
+    await blob.setTier("Archive");
+    assert.equal((await blob.properties()).accessTier, "Archive");
+    const err = await rejects(blob.download());
+    assert.deepEqual([err.kind, err.errorCode], ["Archived", "BlobArchived"], err.message);
+  },
+
+  async manage_snapshot_create_and_delete_with_snapshots(_client, container) {
+    const snapshotCount = async (): Promise<number> => {
+      const items = await collect(container.listBlobsOpts({ include: { snapshots: true } }));
+      return items.filter((i) => i.kind === "blob" && i.snapshot !== undefined).length;
+    };
+    const blob = container.blob("snapped");
+    await blob.put("version one");
+    const first = await blob.createSnapshot();
+    await blob.put("version two");
+    await blob.createSnapshot();
+    assert.equal(await snapshotCount(), 2);
+    const old = await blob.getOpts({ selector: { snapshot: first.snapshot } });
+    assert.equal(text(old.body), "version one");
+
+    // Without x-ms-delete-snapshots: a typed error, nothing deleted.
+    const err = await rejects(blob.delete());
+    assert.deepEqual([err.kind, err.errorCode], ["Conflict", "SnapshotsPresent"], err.message);
+    await blob.deleteOpts({ selector: { snapshot: first.snapshot } });
+    assert.equal(await snapshotCount(), 1);
+
+    // `include`: the blob and its snapshots go together.
+    await blob.deleteOpts({ deleteSnapshots: "include" });
+    assert.equal(await blob.exists(), false);
+    assert.equal(await snapshotCount(), 0);
+  },
 };
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
