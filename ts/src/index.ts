@@ -40,6 +40,7 @@ export {
   UnauthenticatedError,
   UnverifiableError,
 } from "./errors/kinds.js";
+export { type AppendOptions, type CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES } from "./ops/append-blob.js";
 export type { PropertiesOptions } from "./ops/blob-properties.js";
 export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";

@@ -1,4 +1,14 @@
 import { AzblobError } from "../errors/azblob-error.js";
+import { invalidInput, invalidResponse } from "../errors/kinds.js";
+import {
+  type AppendOptions,
+  buildAppendBlockRequest,
+  buildCreateAppendBlobRequest,
+  buildSealRequest,
+  type CreateAppendBlobOptions,
+  MAX_APPEND_BLOCK_BYTES,
+  mayHaveAppendedEarlier,
+} from "../ops/append-blob.js";
 import {
   buildGetPropertiesRequest,
   buildSetHttpHeadersRequest,
@@ -224,6 +234,104 @@ export class BlobClient {
     const response = await this.#inner.pipeline.send(request);
     if ((response.status >= 200 && response.status <= 299) || deletedByEarlierAttempt(response)) return;
     throw errorFromResponse(response, "DeleteBlob");
+  }
+
+  /** Creates an empty append blob (Put Blob with `x-ms-blob-type: AppendBlob`). */
+  createAppendBlob(): Promise<WriteResult> {
+    return this.createAppendBlobOpts({});
+  }
+
+  /** {@link createAppendBlob} with content headers, metadata or conditions. */
+  async createAppendBlobOpts(options: CreateAppendBlobOptions): Promise<WriteResult> {
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(buildCreateAppendBlobRequest(this.url(), options));
+    } catch (err) {
+      throw refineIfNotExists(err, options.conditions ?? {});
+    }
+    try {
+      return parseWriteResponse(response, 201);
+    } catch (err) {
+      throw withOperation(err, "CreateAppendBlob");
+    }
+  }
+
+  /** [Append Block](https://learn.microsoft.com/rest/api/storageservices/append-block), in blocks of up to 100 MiB. */
+  append(data: BlobData): Promise<WriteResult> {
+    return this.appendOpts(data, {});
+  }
+
+  /**
+   * {@link append} at a position, under a size cap, or with a transactional
+   * MD5. With a position, a repeat that fails the position check after an
+   * attempt whose answer was lost reads the blob back: the data in place
+   * means it landed.
+   */
+  async appendOpts(data: BlobData, options: AppendOptions): Promise<WriteResult> {
+    const bytes = bytesOf(data);
+    const url = this.url();
+    let position = options.appendPosition;
+    if (position !== undefined && !Number.isSafeInteger(position + bytes.length)) {
+      throw invalidInput(`append position ${position} plus ${bytes.length} bytes is past any blob's length`);
+    }
+    let offset = 0;
+    for (;;) {
+      const end = Math.min(offset + MAX_APPEND_BLOCK_BYTES, bytes.length);
+      const block = bytes.subarray(offset, end);
+      const blockOptions: AppendOptions = { ...options };
+      if (position !== undefined) blockOptions.appendPosition = position;
+      const response = await this.#inner.pipeline.send(buildAppendBlockRequest(url, block, blockOptions));
+      let written: WriteResult;
+      if (response.status >= 200 && response.status <= 299) {
+        try {
+          written = parseWriteResponse(response, 201);
+        } catch (err) {
+          throw withOperation(err, "AppendBlock");
+        }
+      } else {
+        const error = errorFromResponse(response, "AppendBlock");
+        const earlier = position !== undefined && mayHaveAppendedEarlier(response);
+        const landed = earlier && position !== undefined ? await this.#appendedEarlier(position, block) : undefined;
+        if (!landed) throw error;
+        written = landed;
+      }
+      if (position !== undefined) position += end - offset;
+      offset = end;
+      if (offset >= bytes.length) return written;
+    }
+  }
+
+  /** Whether `block` reads back at `position` (an earlier attempt landed it). */
+  async #appendedEarlier(position: number, block: Uint8Array): Promise<WriteResult | undefined> {
+    let response: GetBlobResponse;
+    try {
+      response = await this.getOpts({ range: BlobRange.of(position, block.length) });
+    } catch (err) {
+      // Shorter than the position plus the block: it did not land.
+      if (err instanceof AzblobError && err.kind === "InvalidRange") return undefined;
+      throw err;
+    }
+    if (response.body.length > block.length) {
+      throw withOperation(invalidResponse(`the answer is longer than ${block.length} bytes`), "GetBlob");
+    }
+    if (!Buffer.from(response.body).equals(Buffer.from(block))) return undefined;
+    const p = response.head.properties;
+    return { etag: p.etag, lastModified: p.lastModified, versionId: p.versionId, contentMd5: undefined };
+  }
+
+  /** [Append Blob Seal](https://learn.microsoft.com/rest/api/storageservices/append-blob-seal): no more appends. */
+  seal(): Promise<WriteResult> {
+    return this.sealOpts({});
+  }
+
+  /** {@link seal} under conditions. */
+  async sealOpts(conditions: Conditions): Promise<WriteResult> {
+    const response = await this.execute(buildSealRequest(this.url(), conditions));
+    try {
+      return parseWriteResponse(response, 200);
+    } catch (err) {
+      throw withOperation(err, "SealAppendBlob");
+    }
   }
 
   /** The client of this blob's container. */

@@ -173,6 +173,19 @@ export const CASES: Record<string, Case> = {
     );
   },
 
+  async transfer_append(_client, container) {
+    const blob = container.blob("log.txt");
+    await blob.createAppendBlob();
+    await blob.append("one\n");
+    await blob.appendOpts("two\n", { appendPosition: 4 });
+    await blob.appendOpts("three\n", { transactionalMd5: true, maxSize: 100 });
+    assert.equal(text(await blob.download()), "one\ntwo\nthree\n");
+    assert.equal((await blob.properties()).blobType, "AppendBlob");
+    assert.equal((await rejects(blob.appendOpts("late\n", { appendPosition: 4 }))).kind, "PreconditionFailed");
+    await blob.seal();
+    assert.equal((await rejects(blob.append("sealed\n"))).kind, "Conflict");
+  },
+
   async manage_set_tier_reads_back(_client, container) {
     const blob = container.blob("tiered");
     await blob.put("some bytes");
