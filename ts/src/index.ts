@@ -10,6 +10,7 @@ export { type AccessToken, STORAGE_SCOPE, StaticTokenCredential, type TokenCrede
 export { BlobClient } from "./client/blob-client.js";
 export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
+export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
 export { type BlobSelector, BlobUrl } from "./config/blob-url.js";
 export { ClientBuilder } from "./config/client-builder.js";
 export { DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT } from "./config/dev.js";
@@ -43,6 +44,7 @@ export {
 export { type AppendOptions, type CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES } from "./ops/append-blob.js";
 export type { PropertiesOptions } from "./ops/blob-properties.js";
 export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
+export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/copy-blob.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
 export type { GetBlobHead, GetBlobResponse, GetOptions } from "./ops/get-blob.js";
 export { type ListBlobsOptions, type ListInclude, MAX_LIST_RESULTS } from "./ops/list-blobs.js";

@@ -5,12 +5,21 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { AzblobError, ClientBuilder, DEV_ACCOUNT_KEY, type Next } from "../src/index.js";
+import {
+  AzblobError,
+  type CassetteRequest,
+  ClientBuilder,
+  CopySource,
+  type CopyState,
+  DEV_ACCOUNT_KEY,
+  type Matching,
+  type Next,
+} from "../src/index.js";
 import { testdata } from "./support/paths.js";
 
 const ENDPOINT = "https://fakestorageaccount.blob.core.windows.net";
 
-function clientFor(name: string) {
+function builderFor(name: string, matching: Matching = "exact"): ClientBuilder {
   const path = testdata("cassettes", "hand", name);
   assert.match(
     JSON.parse(readFileSync(path, "utf8")).note ?? "",
@@ -23,8 +32,42 @@ function clientFor(name: string) {
     .sharedKey("fakestorageaccount", DEV_ACCOUNT_KEY)
     .retry({ maxRetries: 0 })
     .wire(noNetwork)
-    .simulation({ mode: "replay", path, matching: "exact" })
-    .build();
+    .simulation({ mode: "replay", path, matching });
+}
+
+function clientFor(name: string, matching: Matching = "exact") {
+  return builderFor(name, matching).build();
+}
+
+/** The copy-source URL without its validity window (`st`, `se`), which follows the clock the SAS was made at. */
+function withoutWindow(copySource: string): string {
+  const url = new URL(copySource);
+  url.searchParams.delete("st");
+  url.searchParams.delete("se");
+  return url.href;
+}
+
+/**
+ * The copy cassettes' matching: sequential (the n-th request to a path gets
+ * the n-th answer, as polling needs) but stricter: the query and headers must
+ * match too, except the SAS's validity window. Accepted requests go to `sent`.
+ */
+function sequentialKeeping(sent: CassetteRequest[]): Matching {
+  const headers = (r: CassetteRequest): string => {
+    const h = { ...r.headers };
+    if (h["x-ms-copy-source"]) h["x-ms-copy-source"] = withoutWindow(h["x-ms-copy-source"]);
+    return JSON.stringify(Object.entries(h).sort());
+  };
+  return (s, r) => {
+    const same = s.method === r.method && s.path === r.path && s.query === r.query && headers(s) === headers(r);
+    if (same) sent.push(s);
+    return same;
+  };
+}
+
+function assertDone(client: ReturnType<typeof clientFor>): void {
+  const stats = client.simulationStats();
+  assert.deepEqual([stats?.unused, stats?.used], [0, stats?.interactions]);
 }
 
 test("versions: listed newest first, read, inspected and deleted by id (Azurite has no versions)", async () => {
@@ -58,4 +101,72 @@ test("versions: listed newest first, read, inspected and deleted by id (Azurite 
   assert.equal(Buffer.from(current.body).toString(), "Hello World");
   const stats = client.simulationStats();
   assert.deepEqual([stats?.unused, stats?.used], [0, stats?.interactions]);
+});
+
+test("a pending copy is polled to success (Azurite completes every copy at once)", async () => {
+  const sent: CassetteRequest[] = [];
+  const client = clientFor("copy_pending_to_success.json", sequentialKeeping(sent));
+  const copy = await client.blob("dst", "big-copy.bin").startCopy(CopySource.blob(client.blob("src", "big.bin")));
+  assert.equal(copy.lastState().status, "pending");
+  const seen: Array<[string, [number, number] | undefined]> = [];
+  const done = await copy.waitOpts({
+    timeoutMs: 10_000,
+    pollIntervalMs: 1,
+    maxPollIntervalMs: 2,
+    onProgress: (s: CopyState) => seen.push([s.status, s.progress]),
+  });
+  assert.equal(done.status, "success");
+  assert.ok(done.completedOn);
+  assert.deepEqual(seen, [
+    ["pending", [0, 10_485_760]],
+    ["pending", [4_194_304, 10_485_760]],
+    ["success", [10_485_760, 10_485_760]],
+  ]);
+  // The source was authorized with a short-lived read SAS made from the key, never the key.
+  const start = sent[0];
+  assert.ok(start);
+  const source = new URL(start.headers["x-ms-copy-source"] ?? "");
+  assert.equal(source.pathname, "/src/big.bin");
+  assert.deepEqual([source.searchParams.get("sp"), source.searchParams.get("sr")], ["r", "b"]);
+  assert.ok(source.searchParams.has("sig") && source.searchParams.has("se"));
+  assert.equal(start.headers["x-ms-requires-sync"], undefined, "an asynchronous copy");
+  assert.equal(sent.length, 4);
+  assertDone(client);
+});
+
+test("a copy's polls wait on the client's clock: 500 ms, then doubled", async () => {
+  const pauses: number[] = [];
+  const clock = { sleep: async (ms: number) => void pauses.push(ms), now: () => 0 };
+  const client = builderFor("copy_pending_to_success.json", sequentialKeeping([])).clock(clock).build();
+  const copy = await client.blob("dst", "big-copy.bin").startCopy(CopySource.blob(client.blob("src", "big.bin")));
+  assert.equal((await copy.wait(60_000)).status, "success");
+  assert.deepEqual(pauses, [500, 1000]);
+  assertDone(client);
+});
+
+test("a pending copy is aborted (Azurite never has one pending)", async () => {
+  const sent: CassetteRequest[] = [];
+  const client = clientFor("copy_abort.json", sequentialKeeping(sent));
+  const copy = await client.blob("dst", "big-copy.bin").startCopy(CopySource.blob(client.blob("src", "big.bin")));
+  // A wait that runs out reports the progress and leaves the copy running.
+  await assert.rejects(copy.wait(0), (err: AzblobError) => {
+    assert.equal(err.kind, "Timeout");
+    assert.match(err.message, /1048576\/10485760/);
+    return true;
+  });
+  await copy.abort();
+  const state = await copy.poll();
+  assert.equal(state.status, "aborted");
+  assert.equal(state.statusDescription, "Aborted by the client");
+  await assert.rejects(copy.abort(), (err: AzblobError) => {
+    assert.deepEqual([err.kind, err.errorCode], ["Conflict", "NoPendingCopyOperation"]);
+    return true;
+  });
+  const aborts = sent.filter((r) => r.query.includes("comp=copy"));
+  assert.equal(aborts.length, 2);
+  for (const abort of aborts) {
+    assert.equal(abort.query, "comp=copy&copyid=c6b8e4a0-4d2f-4f0e-9a3b-2b1f0c9d8e7a");
+    assert.equal(abort.headers["x-ms-copy-action"], "abort");
+  }
+  assertDone(client);
 });

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ClientBuilder, DEV_BLOB_ENDPOINT } from "../src/index.js";
+import { ClientBuilder, CopyOperation, CopySource, DEV_BLOB_ENDPOINT } from "../src/index.js";
 import { repoRoot } from "./support/paths.js";
 
 /** `Type::fn` for every `pub fn`/`pub async fn` in an `impl` block of the Rust clients, tests left out. */
@@ -61,6 +61,9 @@ test("every operation marked ported exists on the TypeScript class", () => {
     BlobServiceClient: service,
     ContainerClient: container,
     BlobClient: container.blob("b"),
+    // Rust's associated functions are static methods in TypeScript.
+    CopySource,
+    CopyOperation: new CopyOperation(container.blob("b"), "copy-id", "pending"),
   };
   for (const [op, row] of parityRows()) {
     if (!row.ported) continue;

@@ -18,6 +18,13 @@ import {
 } from "../ops/blob-properties.js";
 import type { Conditions } from "../ops/conditions.js";
 import { refineIfNotExists } from "../ops/conditions.js";
+import {
+  buildAbortCopyRequest,
+  buildCopyRequest,
+  type CopyOptions,
+  type CopyStarted,
+  parseCopyResponse,
+} from "../ops/copy-blob.js";
 import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
 import {
   buildGetBlobRequest,
@@ -53,7 +60,8 @@ import {
 } from "../ops/snapshot.js";
 import { errorFromResponse } from "../wire/error-map.js";
 import { ContainerClient } from "./container-client.js";
-import type { ServiceInner } from "./service-inner.js";
+import { CopyOperation, type CopySource } from "./copy.js";
+import { INNER, type ServiceInner } from "./service-inner.js";
 
 /** The size of each ranged read of `download`. */
 const DOWNLOAD_CHUNK = 8 * 1024 * 1024;
@@ -332,6 +340,62 @@ export class BlobClient {
     } catch (err) {
       throw withOperation(err, "SealAppendBlob");
     }
+  }
+
+  /**
+   * [Copy Blob From URL](https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url):
+   * a synchronous copy (sources up to 256 MiB), done when this resolves.
+   */
+  copyFromUrl(source: CopySource): Promise<CopyStarted> {
+    return this.copyFromUrlOpts(source, {});
+  }
+
+  /** {@link copyFromUrl} with the destination's metadata, tier or conditions. */
+  async copyFromUrlOpts(source: CopySource, options: CopyOptions): Promise<CopyStarted> {
+    const destination = this.url();
+    const { url, bearer } = await source.resolve(true, destination);
+    const response = await this.execute(buildCopyRequest(destination, url, bearer, true, options));
+    let started: CopyStarted;
+    try {
+      started = parseCopyResponse(response);
+    } catch (err) {
+      throw withOperation(err, "CopyBlobFromUrl");
+    }
+    if (started.status !== "success") {
+      throw withOperation(
+        invalidResponse(`a synchronous copy answered status ${started.status}, not success`),
+        "CopyBlobFromUrl",
+      );
+    }
+    return started;
+  }
+
+  /** [Copy Blob](https://learn.microsoft.com/rest/api/storageservices/copy-blob): an asynchronous copy to poll or wait for. */
+  startCopy(source: CopySource): Promise<CopyOperation> {
+    return this.startCopyOpts(source, {});
+  }
+
+  /** {@link startCopy} with the destination's metadata, tier or conditions. */
+  async startCopyOpts(source: CopySource, options: CopyOptions): Promise<CopyOperation> {
+    const destination = this.url();
+    const { url } = await source.resolve(false, destination);
+    const response = await this.execute(buildCopyRequest(destination, url, undefined, false, options));
+    try {
+      const started = parseCopyResponse(response);
+      return new CopyOperation(this, started.copyId, started.status);
+    } catch (err) {
+      throw withOperation(err, "CopyBlob");
+    }
+  }
+
+  /** [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob). */
+  async abortCopy(copyId: string): Promise<void> {
+    await this.execute(buildAbortCopyRequest(this.url(), copyId));
+  }
+
+  /** @internal The service state, for the library's own modules. */
+  [INNER](): ServiceInner {
+    return this.#inner;
   }
 
   /** The client of this blob's container. */

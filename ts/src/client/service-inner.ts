@@ -15,3 +15,6 @@ export interface ServiceInner {
   rng: SeededRng;
   simulation: Simulation | undefined;
 }
+
+/** The key of a client's internal state, for the library's own modules (not exported from the package). */
+export const INNER: unique symbol = Symbol("azblob.inner");

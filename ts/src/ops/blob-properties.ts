@@ -8,6 +8,7 @@ import type { BlobSelector } from "../config/blob-url.js";
 import { errorOfKind, invalidResponse } from "../errors/kinds.js";
 import { newRequest, type Request } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
+import { parseCopyHeaders } from "./copy-state.js";
 import { type BlobProperties, type ContentHeaders, type Metadata, parseAccessTier } from "./models.js";
 import * as ru from "./request-util.js";
 import { applySelector } from "./selector.js";
@@ -94,6 +95,7 @@ export function parseBlobProperties(h: Map<string, string>): BlobProperties {
     versionId: h.get("x-ms-version-id"),
     isCurrentVersion: current === undefined ? undefined : current === "true",
     archiveStatus: h.get("x-ms-archive-status"),
+    copy: parseCopyHeaders(h),
   };
 }
 

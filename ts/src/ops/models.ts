@@ -1,6 +1,7 @@
 // The models of blob operations: content headers, metadata, tiers, ranges, properties.
 
 import { invalidInput } from "../errors/kinds.js";
+import type { CopyState } from "./list-models.js";
 
 /** The content headers a blob is stored with. */
 export interface ContentHeaders {
@@ -99,4 +100,6 @@ export interface BlobProperties {
   versionId: string | undefined;
   isCurrentVersion: boolean | undefined;
   archiveStatus: string | undefined;
+  /** The blob's last copy, if it was ever a copy's target. */
+  copy: CopyState | undefined;
 }

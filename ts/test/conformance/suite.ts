@@ -9,6 +9,7 @@ import {
   BlobRange,
   type BlobServiceClient,
   type ContainerClient,
+  CopySource,
   ifMatch,
   ifNotExists,
   type ListBlobsOptions,
@@ -38,6 +39,25 @@ export async function createContainer(client: BlobServiceClient, name: string): 
   url.searchParams.append("restype", "container");
   await client.sendRaw(newRequest("CreateContainer", "PUT", url));
   return container;
+}
+
+/** The Rust test kit's deterministic pseudo-random bytes (xorshift64), so both suites send the same payloads. */
+export function data(len: number, seed: bigint): Uint8Array {
+  const mask = (1n << 64n) - 1n;
+  let state = ((seed * 0x9e3779b97f4a7c15n) & mask) | 1n;
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) {
+    state ^= (state << 13n) & mask;
+    state ^= state >> 7n;
+    state ^= (state << 17n) & mask;
+    out[i] = Number(state & 0xffn);
+  }
+  return out;
+}
+
+/** Printable text from {@link data}: `a` plus each byte modulo 26. */
+export function letters(len: number, seed: bigint): string {
+  return String.fromCharCode(...[...data(len, seed)].map((b) => 97 + (b % 26)));
 }
 
 const STALE = '"0x8D000000000DEAD"';
@@ -184,6 +204,26 @@ export const CASES: Record<string, Case> = {
     assert.equal((await rejects(blob.appendOpts("late\n", { appendPosition: 4 }))).kind, "PreconditionFailed");
     await blob.seal();
     assert.equal((await rejects(blob.append("sealed\n"))).kind, "Conflict");
+  },
+
+  async manage_sync_copy_across_containers(client, container) {
+    const targetContainer = await createContainer(client, `${container.name}-dst`);
+    const source = container.blob("data/source.txt");
+    const content = letters(3000, 11n);
+    await source.putOpts(content, { metadata: { origin: "source" }, content: { contentType: "text/x-test" } });
+
+    const target = targetContainer.blob("copy of source.txt");
+    const done = await target.copyFromUrl(CopySource.blob(source));
+    assert.equal(done.status, "success");
+    assert.equal(text(await target.download()), content);
+    const props = await target.properties();
+    assert.equal(props.metadata.origin, "source");
+    assert.equal(props.content.contentType, "text/x-test");
+    assert.equal(props.contentLength, 3000);
+
+    // A missing source is a typed error.
+    const err = await rejects(targetContainer.blob("never").copyFromUrl(CopySource.blob(container.blob("missing"))));
+    assert.equal(err.kind, "NotFound", err.message);
   },
 
   async manage_set_tier_reads_back(_client, container) {
