@@ -7,6 +7,7 @@ export { type SasProtocol, SasToken } from "./auth/sas/sas-token.js";
 export { AZURE_STORAGE_SUFFIXES, CredentialScope } from "./auth/scope.js";
 export { SharedKeyCredential, stringToSign } from "./auth/shared-key.js";
 export { type AccessToken, STORAGE_SCOPE, StaticTokenCredential, type TokenCredential } from "./auth/token.js";
+export type { BatchItemResult, BatchOutcome, DeleteBlobsOptions, SetBlobTiersOptions } from "./client/batch.js";
 export { BlobClient } from "./client/blob-client.js";
 export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
@@ -42,6 +43,7 @@ export {
   UnverifiableError,
 } from "./errors/kinds.js";
 export { type AppendOptions, type CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES } from "./ops/append-blob.js";
+export { MAX_BATCH_SIZE } from "./ops/blob-batch.js";
 export type { PropertiesOptions } from "./ops/blob-properties.js";
 export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
 export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/copy-blob.js";

@@ -2,7 +2,9 @@ import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
 import { buildListBlobsRequest, type ListBlobsOptions, parseListBlobsResponse } from "../ops/list-blobs.js";
 import type { ListBlobsPage, ListItem } from "../ops/list-models.js";
+import type { AccessTier } from "../ops/models.js";
 import { containerUrl } from "../ops/names.js";
+import { type BatchItemResult, type DeleteBlobsOptions, runBatches, type SetBlobTiersOptions } from "./batch.js";
 import { BlobClient } from "./blob-client.js";
 import type { ServiceInner } from "./service-inner.js";
 
@@ -76,5 +78,31 @@ export class ContainerClient {
   /** {@link listBlobs} with options. */
   async *listBlobsOpts(options: ListBlobsOptions): AsyncIterable<ListItem> {
     for await (const page of this.listBlobPagesOpts(options)) yield* page.items;
+  }
+
+  /** Deletes `names` with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch): one outcome per blob, in order. */
+  deleteBlobs(names: Iterable<string>): Promise<BatchItemResult[]> {
+    return this.deleteBlobsOpts(names, {});
+  }
+
+  /** {@link deleteBlobs} with their snapshots, or with another number of batches in flight. */
+  deleteBlobsOpts(names: Iterable<string>, options: DeleteBlobsOptions): Promise<BatchItemResult[]> {
+    const del = options.deleteSnapshots === undefined ? {} : { deleteSnapshots: options.deleteSnapshots };
+    return runBatches(this.#inner, this.name, this.url(), [...names], { delete: del }, options.concurrency);
+  }
+
+  /** Sets the tier of `names` with Blob Batch: one outcome per blob, in order. */
+  setBlobTiers(names: Iterable<string>, tier: AccessTier): Promise<BatchItemResult[]> {
+    return this.setBlobTiersOpts(names, tier, {});
+  }
+
+  /** {@link setBlobTiers} with a rehydrate priority, or another number of batches in flight. */
+  setBlobTiersOpts(
+    names: Iterable<string>,
+    tier: AccessTier,
+    options: SetBlobTiersOptions,
+  ): Promise<BatchItemResult[]> {
+    const set = options.rehydratePriority === undefined ? {} : { rehydratePriority: options.rehydratePriority };
+    return runBatches(this.#inner, this.name, this.url(), [...names], { setTier: [tier, set] }, options.concurrency);
   }
 }

@@ -16,6 +16,18 @@ export interface Request {
   body: Uint8Array;
   /** Whether repeating the request is safe; set only by the operation that knows. */
   idempotent: boolean;
+  /**
+   * Requests carried in this one's body (a Blob Batch's parts), which the
+   * sign policy checks, signs and encodes into the body on every attempt.
+   */
+  subRequests?: SubRequests | undefined;
+}
+
+/** A batch's parts, unsigned, and how they become the body once signed. */
+export interface SubRequests {
+  boundary: string;
+  parts: readonly Request[];
+  encode: (boundary: string, parts: readonly Request[]) => Uint8Array;
 }
 
 /** An answer of the service, body read whole. Header names are lower case. */

@@ -206,6 +206,25 @@ export const CASES: Record<string, Case> = {
     assert.equal((await rejects(blob.append("sealed\n"))).kind, "Conflict");
   },
 
+  async manage_batch_delete_with_a_missing_name(_client, container) {
+    for (const name of ["b0", "b1", "b 2"]) await container.blob(name).put(name);
+    const results = await container.deleteBlobs(["b0", "missing", "b 2"]);
+    assert.deepEqual(
+      results.map((r) => r.name),
+      ["b0", "missing", "b 2"],
+      "results keep the input order",
+    );
+    assert.deepEqual(
+      results.map((r) => r.outcome.kind),
+      ["done", "not-found", "done"],
+    );
+    const left = await collect(container.listBlobs());
+    assert.deepEqual(
+      left.map((i) => i.name),
+      ["b1"],
+    );
+  },
+
   async manage_sync_copy_across_containers(client, container) {
     const targetContainer = await createContainer(client, `${container.name}-dst`);
     const source = container.blob("data/source.txt");
