@@ -70,6 +70,13 @@ export type { Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interac
 export type { Matching } from "./sim/matcher.js";
 export { blockId, SeededRng } from "./sim/seeded-rng.js";
 export type { SimulationOptions, SimulationStats } from "./sim/simulation.js";
+export {
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_SINGLE_PUT_MAX,
+  type UploadOptions,
+  type UploadReport,
+  type UploadSource,
+} from "./transfer/upload.js";
 export { compose, type Next, type Policy } from "./wire/policy.js";
 export { type Method, newRequest, newResponse, type Request, type Response } from "./wire/request.js";
 export { type Clock, DEFAULT_RETRY, type RetryOptions, type RetryRng } from "./wire/retry.js";

@@ -136,3 +136,26 @@ test("append builders: non-empty blocks, idempotent only at a position", () => {
   repeat.repeated = true;
   assert.equal(mayHaveAppendedEarlier(repeat), true);
 });
+
+test("uploads: block size planning and bad options refused before sending", async () => {
+  const { planBlockSize } = await import("../src/transfer/upload.js");
+  const { ClientBuilder, DEV_BLOB_ENDPOINT } = await import("../src/index.js");
+  const mib = 1024 * 1024;
+  assert.equal(planBlockSize(10 * mib, 8 * mib), 8 * mib);
+  const grown = planBlockSize(2 ** 40, 8 * mib);
+  assert.ok(grown > 8 * mib && grown % mib === 0 && Math.ceil(2 ** 40 / grown) <= 50_000);
+  assert.throws(() => planBlockSize(50_000 * 4000 * mib + 1, 8 * mib), { kind: "InvalidInput" });
+  let sent = 0;
+  const client = new ClientBuilder()
+    .endpoint(DEV_BLOB_ENDPOINT)
+    .wire(async () => {
+      sent += 1;
+      return newResponse(500);
+    })
+    .build();
+  const blob = client.blob("c1c", "b");
+  for (const options of [{ blockSize: 0 }, { blockSize: 4001 * mib }, { concurrency: 0 }, { singlePutMax: -1 }]) {
+    await assert.rejects(blob.uploadOpts("x", options), { kind: "InvalidInput" }, JSON.stringify(options));
+  }
+  assert.equal(sent, 0);
+});

@@ -58,6 +58,7 @@ import {
   type SnapshotInfo,
   type SnapshotOptions,
 } from "../ops/snapshot.js";
+import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
 import { errorFromResponse } from "../wire/error-map.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
@@ -119,6 +120,20 @@ export class BlobClient {
     } catch (err) {
       throw withOperation(err, "PutBlob");
     }
+  }
+
+  /**
+   * Uploads bytes, text or a stream: one Put Blob up to `singlePutMax` (256
+   * MiB by default), else blocks of 8 MiB, 8 in flight, and one Put Block List.
+   */
+  upload(source: UploadSource): Promise<UploadReport> {
+    return this.uploadOpts(source, {});
+  }
+
+  /** {@link upload} with a block size, a concurrency, the blob's write settings, or a whole-blob MD5. */
+  uploadOpts(source: UploadSource, options: UploadOptions): Promise<UploadReport> {
+    const inner = this.#inner;
+    return runUpload(inner.pipeline, this.url(), () => inner.rng.newSessionId(), source, options);
   }
 
   /** [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob): the body and its head. */

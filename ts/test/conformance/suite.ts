@@ -160,6 +160,36 @@ export const CASES: Record<string, Case> = {
     assert.equal(text(await blob.download()), "v4");
   },
 
+  async transfer_block_upload_concurrent(_client, container) {
+    const KIB = 1024;
+    const bytes = data(5 * 16 * KIB + 7, 5n);
+    const blob = container.blob("blocks.bin");
+    const report = await blob.uploadOpts(bytes, {
+      blockSize: 16 * KIB,
+      concurrency: 4,
+      singlePutMax: 0,
+      blob: { transactionalMd5: true },
+      blobMd5: true,
+    });
+    assert.deepEqual([report.blocks, report.bytes], [6, bytes.length]);
+    const props = await blob.properties();
+    assert.equal(props.contentLength, bytes.length);
+    assert.deepEqual(props.content.contentMd5, new Uint8Array(createHash("md5").update(bytes).digest()));
+    assert.deepEqual(
+      await blob.downloadRange(BlobRange.of(16 * KIB - 8, 16)),
+      bytes.subarray(16 * KIB - 8, 16 * KIB + 8),
+    );
+
+    // A stream of unknown length goes block by block too.
+    async function* stream(): AsyncIterable<Uint8Array> {
+      for (let offset = 0; offset < bytes.length; offset += 5000) yield bytes.subarray(offset, offset + 5000);
+    }
+    const streamed = container.blob("streamed.bin");
+    const streamedReport = await streamed.uploadOpts(stream(), { blockSize: 16 * KIB, concurrency: 4 });
+    assert.equal(streamedReport.blocks, 6);
+    assert.equal((await streamed.properties()).contentLength, bytes.length);
+  },
+
   async manage_list_prefix_delimiter_pages(_client, container) {
     const names = ["list/0", "list/1", "list/2", "list/3", "list/4", "list/sub/x", "top"];
     for (const name of names) await container.blob(name).put(name);

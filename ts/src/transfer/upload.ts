@@ -1,0 +1,215 @@
+// The upload engine: one Put Blob when the source fits the single-put limit,
+// else Put Block with a fixed number in flight and one Put Block List. Block
+// ids come from a session id the client's seeded generator draws, so a replay
+// sends the same ids (docs/cassette-format.md, "Seeded session ids").
+
+import { createHash } from "node:crypto";
+import { invalidInput } from "../errors/kinds.js";
+import { buildPutBlockListRequest, buildPutBlockRequest, MAX_BLOCK_BYTES, MAX_BLOCKS } from "../ops/block-blob.js";
+import { refineIfNotExists } from "../ops/conditions.js";
+import type { WriteResult } from "../ops/models.js";
+import {
+  type BlobData,
+  buildPutBlobRequest,
+  bytesOf,
+  type PutBlobOptions,
+  parseWriteResponse,
+} from "../ops/put-blob.js";
+import type { Pipeline } from "../pipeline/pipeline.js";
+import { blockId } from "../sim/seeded-rng.js";
+
+/** Default block size of uploads: 8 MiB. */
+export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+/** Default number of blocks in flight. */
+export const DEFAULT_CONCURRENCY = 8;
+/** Default largest source sent with one Put Blob: 256 MiB. */
+export const DEFAULT_SINGLE_PUT_MAX = 256 * 1024 * 1024;
+
+/** What an upload reads: bytes or text in memory, or a stream of chunks of unknown length. */
+export type UploadSource = BlobData | AsyncIterable<Uint8Array>;
+
+/** How an upload is split and checked. */
+export interface UploadOptions {
+  /** Bytes per block (default 8 MiB; grown for blobs past 50,000 blocks). */
+  blockSize?: number;
+  /** Blocks in flight (default 8; the Rust engine's adaptive concurrency is not ported yet). */
+  concurrency?: number;
+  /** The largest source sent with one Put Blob (default 256 MiB); a stream's is also capped by blockSize × concurrency. */
+  singlePutMax?: number;
+  /** How the blob is written: content headers, metadata, tier, conditions, per-block MD5s. */
+  blob?: PutBlobOptions;
+  /** Whether to store the whole blob's MD5 (`Content-MD5` of the blob). */
+  blobMd5?: boolean;
+}
+
+/** What an upload did. */
+export interface UploadReport {
+  bytes: number;
+  /** Blocks committed (0 for a single Put Blob). */
+  blocks: number;
+  blockSize: number;
+  etag: string;
+  versionId: string | undefined;
+  /** The whole blob's MD5, when asked for with `blobMd5`. */
+  contentMd5: Uint8Array | undefined;
+}
+
+function positive(value: number, what: string, max: number): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw invalidInput(`${what} must be at least 1 and at most ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** The block size for `size` bytes: the requested one, grown (in whole MiB) to stay under 50,000 blocks. */
+export function planBlockSize(size: number, requested: number): number {
+  const mib = 1024 * 1024;
+  if (size > MAX_BLOCKS * MAX_BLOCK_BYTES) {
+    throw invalidInput(`${size} bytes exceed the largest block blob (${MAX_BLOCKS * MAX_BLOCK_BYTES} bytes)`);
+  }
+  const needed = Math.ceil(size / MAX_BLOCKS);
+  return needed <= requested ? requested : Math.min(Math.ceil(needed / mib) * mib, MAX_BLOCK_BYTES);
+}
+
+function isStream(source: UploadSource): source is AsyncIterable<Uint8Array> {
+  return typeof source === "object" && source !== null && Symbol.asyncIterator in source;
+}
+
+/** Reads a stream into blocks of `blockSize` (the last one shorter). */
+async function* blocksOf(
+  stream: AsyncIterable<Uint8Array>,
+  blockSize: number,
+  head: Uint8Array[],
+): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [...head];
+  let held = pending.reduce((n, c) => n + c.length, 0);
+  const take = (): Uint8Array => {
+    const all = Buffer.concat(pending);
+    const block = new Uint8Array(all.subarray(0, blockSize));
+    const rest = all.subarray(blockSize);
+    pending = rest.length > 0 ? [new Uint8Array(rest)] : [];
+    held = rest.length;
+    return block;
+  };
+  while (held >= blockSize) yield take();
+  for await (const chunk of stream) {
+    pending.push(chunk);
+    held += chunk.length;
+    while (held >= blockSize) yield take();
+  }
+  if (held > 0) yield take();
+}
+
+/** The engine behind `BlobClient.upload`. */
+export async function runUpload(
+  pipeline: Pipeline,
+  url: URL,
+  newSessionId: () => string,
+  source: UploadSource,
+  options: UploadOptions,
+): Promise<UploadReport> {
+  const requestedBlockSize = positive(options.blockSize ?? DEFAULT_BLOCK_SIZE, "blockSize", MAX_BLOCK_BYTES);
+  const concurrency = positive(options.concurrency ?? DEFAULT_CONCURRENCY, "concurrency", 1024);
+  const singlePutMax = options.singlePutMax ?? DEFAULT_SINGLE_PUT_MAX;
+  if (!Number.isSafeInteger(singlePutMax) || singlePutMax < 0) {
+    throw invalidInput(`singlePutMax must be a non-negative integer, got ${singlePutMax}`);
+  }
+  const blob = options.blob ?? {};
+  let blocks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  let blockSize = requestedBlockSize;
+  if (isStream(source)) {
+    // A stream is read ahead up to its single-put limit to learn whether it ends there.
+    const limit = Math.min(singlePutMax, requestedBlockSize * concurrency);
+    const iterator = source[Symbol.asyncIterator]();
+    const head: Uint8Array[] = [];
+    let read = 0;
+    let ended = false;
+    while (read <= limit) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      head.push(next.value);
+      read += next.value.length;
+    }
+    if (ended) return singlePut(pipeline, url, new Uint8Array(Buffer.concat(head)), blob, options.blobMd5);
+    blocks = blocksOf({ [Symbol.asyncIterator]: () => iterator }, blockSize, head);
+  } else {
+    const data = bytesOf(source);
+    if (data.length <= singlePutMax) return singlePut(pipeline, url, data, blob, options.blobMd5);
+    blockSize = planBlockSize(data.length, requestedBlockSize);
+    const slices: Uint8Array[] = [];
+    for (let offset = 0; offset < data.length; offset += blockSize)
+      slices.push(data.subarray(offset, offset + blockSize));
+    blocks = slices;
+  }
+  const session = newSessionId();
+  const whole = options.blobMd5 ? createHash("md5") : undefined;
+  const ids: string[] = [];
+  let bytes = 0;
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  for await (const block of blocks) {
+    if (ids.length >= MAX_BLOCKS)
+      throw invalidInput(`a blob holds at most ${MAX_BLOCKS} blocks; use a larger blockSize`);
+    const id = blockId(session, ids.length);
+    ids.push(id);
+    bytes += block.length;
+    whole?.update(block);
+    const md5 = blob.transactionalMd5 ? new Uint8Array(createHash("md5").update(block).digest()) : undefined;
+    const sent = pipeline
+      .execute(buildPutBlockRequest(url, id, block, md5))
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        failure ??= err;
+      });
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure !== undefined) break;
+  }
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+  const contentMd5 = whole ? new Uint8Array(whole.digest()) : undefined;
+  const content = contentMd5 ? { ...blob.content, contentMd5 } : blob.content;
+  const commit = buildPutBlockListRequest(url, ids, {
+    ...(content ? { content } : {}),
+    ...(blob.metadata ? { metadata: blob.metadata } : {}),
+    ...(blob.tier ? { tier: blob.tier } : {}),
+    ...(blob.conditions ? { conditions: blob.conditions } : {}),
+  });
+  let written: WriteResult;
+  try {
+    written = parseWriteResponse(await pipeline.execute(commit), 201);
+  } catch (err) {
+    throw refineIfNotExists(err, blob.conditions ?? {});
+  }
+  return { bytes, blocks: ids.length, blockSize, etag: written.etag, versionId: written.versionId, contentMd5 };
+}
+
+/** The whole source in one Put Blob, with the whole-blob MD5 added when asked for. */
+async function singlePut(
+  pipeline: Pipeline,
+  url: URL,
+  data: Uint8Array,
+  blob: PutBlobOptions,
+  blobMd5: boolean | undefined,
+): Promise<UploadReport> {
+  const contentMd5 = blobMd5 ? new Uint8Array(createHash("md5").update(data).digest()) : undefined;
+  const put: PutBlobOptions = contentMd5 ? { ...blob, content: { ...blob.content, contentMd5 } } : blob;
+  let written: WriteResult;
+  try {
+    written = parseWriteResponse(await pipeline.execute(buildPutBlobRequest(url, data, put)), 201);
+  } catch (err) {
+    throw refineIfNotExists(err, put.conditions ?? {});
+  }
+  return {
+    bytes: data.length,
+    blocks: 0,
+    blockSize: DEFAULT_BLOCK_SIZE,
+    etag: written.etag,
+    versionId: written.versionId,
+    contentMd5,
+  };
+}
