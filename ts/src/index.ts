@@ -70,6 +70,7 @@ export type { Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interac
 export type { Matching } from "./sim/matcher.js";
 export { blockId, SeededRng } from "./sim/seeded-rng.js";
 export type { SimulationOptions, SimulationStats } from "./sim/simulation.js";
+export { DEFAULT_CHUNK_SIZE, type DownloadOptions, type DownloadReport } from "./transfer/download.js";
 export {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_SINGLE_PUT_MAX,

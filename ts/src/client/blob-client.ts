@@ -1,3 +1,4 @@
+import type { Writable } from "node:stream";
 import { AzblobError } from "../errors/azblob-error.js";
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import {
@@ -58,14 +59,18 @@ import {
   type SnapshotInfo,
   type SnapshotOptions,
 } from "../ops/snapshot.js";
+import {
+  type DownloadOptions,
+  type DownloadReport,
+  downloadToFile,
+  runDownload,
+  writeTo,
+} from "../transfer/download.js";
 import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
 import { errorFromResponse } from "../wire/error-map.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
 import { INNER, type ServiceInner } from "./service-inner.js";
-
-/** The size of each ranged read of `download`. */
-const DOWNLOAD_CHUNK = 8 * 1024 * 1024;
 
 function withOperation(err: unknown, operation: string): unknown {
   if (err instanceof AzblobError && err.operation === undefined) {
@@ -152,35 +157,38 @@ export class BlobClient {
     }
   }
 
-  /** The whole blob, read in ranges of 8 MiB, every range after the first with `If-Match`. */
+  /** The whole blob in memory, read in ranges of 8 MiB, every range after the first with `If-Match`. */
   download(): Promise<Uint8Array> {
     return this.downloadOpts({});
   }
 
-  /** {@link download} of a snapshot or version, or under conditions. */
-  async downloadOpts(options: Omit<GetOptions, "range">): Promise<Uint8Array> {
-    let first: GetBlobResponse;
-    try {
-      first = await this.getOpts({ ...options, range: BlobRange.of(0, DOWNLOAD_CHUNK) });
-    } catch (err) {
-      // An empty blob has no byte 0: read it whole.
-      if (err instanceof AzblobError && err.kind === "InvalidRange") return (await this.getOpts(options)).body;
-      throw err;
-    }
-    const total = first.head.properties.contentLength;
-    if (first.head.range === undefined || first.body.length >= total) return first.body;
-    const parts: Uint8Array[] = [first.body];
-    let offset = first.body.length;
-    const conditions: Conditions = { ...options.conditions, ifMatch: first.head.properties.etag };
-    while (offset < total) {
-      const range = BlobRange.of(offset, Math.min(DOWNLOAD_CHUNK, total - offset));
-      const next = await this.getOpts({ ...options, range, conditions });
-      checkRange(next.head, range);
-      parts.push(next.body);
-      offset += next.body.length;
-      if (next.body.length === 0) break;
-    }
+  /** {@link download} with a chunk size, a concurrency, an MD5 check, or a snapshot or version. */
+  async downloadOpts(options: DownloadOptions): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    await runDownload(this, options, (chunk) => {
+      parts.push(chunk);
+    });
     return new Uint8Array(Buffer.concat(parts));
+  }
+
+  /** Downloads into a Node writable, in order. */
+  downloadToWriter(writer: Writable): Promise<DownloadReport> {
+    return this.downloadToWriterOpts(writer, {});
+  }
+
+  /** {@link downloadToWriter} with options. */
+  downloadToWriterOpts(writer: Writable, options: DownloadOptions): Promise<DownloadReport> {
+    return runDownload(this, options, writeTo(writer));
+  }
+
+  /** Downloads into a file through a temporary `.partial` file renamed into place on success. */
+  downloadToFile(path: string): Promise<DownloadReport> {
+    return this.downloadToFileOpts(path, {});
+  }
+
+  /** {@link downloadToFile} with options (`overwrite: false` refuses an existing file). */
+  downloadToFileOpts(path: string, options: DownloadOptions): Promise<DownloadReport> {
+    return downloadToFile(this, path, options);
   }
 
   /** The bytes of `range`; a range starting at or past the end fails with `InvalidRangeError`. */

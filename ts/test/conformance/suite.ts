@@ -4,6 +4,10 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
 import {
   AzblobError,
   BlobRange,
@@ -188,6 +192,34 @@ export const CASES: Record<string, Case> = {
     const streamedReport = await streamed.uploadOpts(stream(), { blockSize: 16 * KIB, concurrency: 4 });
     assert.equal(streamedReport.blocks, 6);
     assert.equal((await streamed.properties()).contentLength, bytes.length);
+  },
+
+  async transfer_parallel_download(_client, container) {
+    const content = letters(4 * 1024 + 5, 9n);
+    const blob = container.blob("text.txt");
+    await blob.uploadOpts(content, { blobMd5: true });
+    const options = { chunkSize: 512, concurrency: 4, verifyMd5: true };
+    assert.equal(text(await blob.downloadOpts(options)), content);
+
+    const chunks: Buffer[] = [];
+    const writer = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    });
+    const report = await blob.downloadToWriterOpts(writer, options);
+    assert.deepEqual([report.chunks, report.md5Verified], [9, true]);
+    assert.equal(Buffer.concat(chunks).toString(), content, "in order");
+
+    const dir = mkdtempSync(join(tmpdir(), "azblob-ts-download-"));
+    try {
+      const path = join(dir, "text.txt");
+      await blob.downloadToFileOpts(path, options);
+      assert.equal(readFileSync(path, "utf8"), content);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 
   async manage_list_prefix_delimiter_pages(_client, container) {
