@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY, type Next } from "../../src/index.js";
 import { type Emulator, startEmulator } from "../support/azurite.js";
+import { testdata } from "../support/paths.js";
 import { CASES, caseSeed, containerName, createContainer } from "./suite.js";
 
 let emulator: Emulator;
@@ -30,7 +31,26 @@ function builder(): ClientBuilder {
   return new ClientBuilder().endpoint(emulator.endpoint).sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY);
 }
 
+/**
+ * With AZBLOB_TS_RECORD=1 (and a fresh emulator: this file starts its own
+ * unless AZBLOB_TEST_ENDPOINT is set), each case is also recorded into
+ * testdata/cassettes/ts/<case>.json in the container a replay names, for the
+ * Rust suite to replay: the cross-language check of the cassette format.
+ */
+const RECORD_FOR_RUST = process.env.AZBLOB_TS_RECORD === "1";
+
 for (const [name, run] of Object.entries(CASES)) {
+  if (RECORD_FOR_RUST) {
+    test(`conformance record for Rust: ${name}`, async () => {
+      const path = testdata("cassettes", "ts", `${name}.json`);
+      const recorder = builder()
+        .simulation({ mode: "record", path, seed: caseSeed(name) })
+        .build();
+      await run(recorder, await createContainer(recorder, containerName(name)));
+      recorder.saveRecordings();
+    });
+  }
+
   test(`conformance azurite: ${name}`, async () => {
     const client = builder().build();
     const container = await createContainer(client, `${containerName(name)}-${randomBytes(4).toString("hex")}`);

@@ -21,16 +21,28 @@ const neverAsked: TokenCredential = {
   getToken: async () => assert.fail("a replaying client asked its token credential for a token"),
 };
 
+/** The Rust recordings (testdata/cassettes/), and the TypeScript ones (testdata/cassettes/ts/, AZBLOB_TS_RECORD=1). */
+const SOURCES: Array<[string, (name: string) => string]> = [
+  ["Rust", (name) => testdata("cassettes", `${name}.json`)],
+  ["TypeScript", (name) => testdata("cassettes", "ts", `${name}.json`)],
+];
+
 for (const [name, run] of Object.entries(CASES)) {
-  test(`conformance replay: ${name}`, async () => {
-    for (const token of [false, true]) {
-      const builder = new ClientBuilder().endpoint(DEAD_ENDPOINT).wire(noNetwork);
-      if (token) builder.tokenCredential(neverAsked);
-      const client = builder.simulation({ mode: "replay", path: testdata("cassettes", `${name}.json`) }).build();
-      const container = await createContainer(client, containerName(name));
-      await run(client, container);
-      const stats = client.simulationStats();
-      assert.equal(stats?.unused, 0, `every recorded exchange of ${name} is replayed: ${JSON.stringify(stats)}`);
-    }
-  });
+  for (const [recorder, cassette] of SOURCES) {
+    test(`conformance replay (${recorder} recording): ${name}`, async () => {
+      await replay(name, cassette(name), run);
+    });
+  }
+}
+
+async function replay(name: string, path: string, run: (typeof CASES)[string]): Promise<void> {
+  for (const token of [false, true]) {
+    const builder = new ClientBuilder().endpoint(DEAD_ENDPOINT).wire(noNetwork);
+    if (token) builder.tokenCredential(neverAsked);
+    const client = builder.simulation({ mode: "replay", path }).build();
+    const container = await createContainer(client, containerName(name));
+    await run(client, container);
+    const stats = client.simulationStats();
+    assert.equal(stats?.unused, 0, `every recorded exchange of ${name} is replayed: ${JSON.stringify(stats)}`);
+  }
 }
