@@ -74,6 +74,7 @@ export { DEFAULT_CHUNK_SIZE, type DownloadOptions, type DownloadReport } from ".
 export {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_SINGLE_PUT_MAX,
+  type FileSource,
   type UploadOptions,
   type UploadReport,
   type UploadSource,

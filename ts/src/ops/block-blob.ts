@@ -2,7 +2,8 @@
 // https://learn.microsoft.com/rest/api/storageservices/put-block
 // https://learn.microsoft.com/rest/api/storageservices/put-block-list
 
-import { invalidInput } from "../errors/kinds.js";
+import { XMLParser } from "fast-xml-parser";
+import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import { newRequest, type Request } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import type { AccessTier, ContentHeaders, Metadata } from "./models.js";
@@ -51,4 +52,40 @@ export function buildPutBlockListRequest(url: URL, blockIds: readonly string[], 
   request.idempotent = surviveOwnWrite(options.conditions ?? {});
   request.body = new TextEncoder().encode(body);
   return request;
+}
+
+/** Builds Get Block List for the uncommitted blocks; a read, so idempotent. */
+export function buildGetUncommittedBlocksRequest(url: URL): Request {
+  const request = newRequest("GetBlockList", "GET", url);
+  ru.addQuery(request, "comp", "blocklist");
+  ru.addQuery(request, "blocklisttype", "uncommitted");
+  request.idempotent = true;
+  return request;
+}
+
+const blockListParser = new XMLParser({
+  parseTagValue: false,
+  isArray: (name) => name === "Block",
+});
+
+/** The staged blocks of a Get Block List answer, by id, with their sizes. */
+export function parseUncommittedBlocks(body: Uint8Array): Map<string, number> {
+  let doc: { BlockList?: { UncommittedBlocks?: { Block?: Array<{ Name?: unknown; Size?: unknown }> } | string } };
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(body).replace(/^\uFEFF/, "");
+    doc = blockListParser.parse(text);
+  } catch (err) {
+    throw invalidResponse(`cannot parse the block list: ${(err as Error).message}`);
+  }
+  if (!doc.BlockList) throw invalidResponse("cannot parse the block list: no BlockList");
+  const blocks =
+    typeof doc.BlockList.UncommittedBlocks === "object" ? (doc.BlockList.UncommittedBlocks.Block ?? []) : [];
+  const out = new Map<string, number>();
+  for (const b of blocks) {
+    const size = String(b.Size ?? "");
+    if (typeof b.Name !== "string" || !/^\d+$/.test(size))
+      throw invalidResponse("a staged block without a name or size");
+    out.set(b.Name, Number(size));
+  }
+  return out;
 }

@@ -4,8 +4,16 @@
 // sends the same ids (docs/cassette-format.md, "Seeded session ids").
 
 import { createHash } from "node:crypto";
-import { invalidInput } from "../errors/kinds.js";
-import { buildPutBlockListRequest, buildPutBlockRequest, MAX_BLOCK_BYTES, MAX_BLOCKS } from "../ops/block-blob.js";
+import { open } from "node:fs/promises";
+import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import {
+  buildGetUncommittedBlocksRequest,
+  buildPutBlockListRequest,
+  buildPutBlockRequest,
+  MAX_BLOCK_BYTES,
+  MAX_BLOCKS,
+  parseUncommittedBlocks,
+} from "../ops/block-blob.js";
 import { refineIfNotExists } from "../ops/conditions.js";
 import type { WriteResult } from "../ops/models.js";
 import {
@@ -17,6 +25,17 @@ import {
 } from "../ops/put-blob.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import { blockId } from "../sim/seeded-rng.js";
+import {
+  type Checkpoint,
+  checkMatches,
+  difference,
+  identityOf,
+  loadCheckpoint,
+  newCheckpoint,
+  removeCheckpoint,
+  type SourceIdentity,
+  saveCheckpoint,
+} from "./checkpoint.js";
 
 /** Default block size of uploads: 8 MiB. */
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
@@ -25,8 +44,13 @@ export const DEFAULT_CONCURRENCY = 8;
 /** Default largest source sent with one Put Blob: 256 MiB. */
 export const DEFAULT_SINGLE_PUT_MAX = 256 * 1024 * 1024;
 
-/** What an upload reads: bytes or text in memory, or a stream of chunks of unknown length. */
-export type UploadSource = BlobData | AsyncIterable<Uint8Array>;
+/** A file to upload, read with positional reads and checked for changes before the commit. */
+export interface FileSource {
+  file: string;
+}
+
+/** What an upload reads: bytes or text in memory, a file, or a stream of chunks of unknown length. */
+export type UploadSource = BlobData | FileSource | AsyncIterable<Uint8Array>;
 
 /** How an upload is split and checked. */
 export interface UploadOptions {
@@ -40,6 +64,10 @@ export interface UploadOptions {
   blob?: PutBlobOptions;
   /** Whether to store the whole blob's MD5 (`Content-MD5` of the blob). */
   blobMd5?: boolean;
+  /** A file source's checkpoint: written before the first block, removed after the commit. */
+  checkpoint?: string;
+  /** Resume from `checkpoint` if it exists: only the blocks the service does not hold are sent. */
+  resume?: boolean;
 }
 
 /** What an upload did. */
@@ -47,6 +75,8 @@ export interface UploadReport {
   bytes: number;
   /** Blocks committed (0 for a single Put Blob). */
   blocks: number;
+  /** Blocks a resumed upload found staged and did not send again. */
+  resumedBlocks: number;
   blockSize: number;
   etag: string;
   versionId: string | undefined;
@@ -69,6 +99,10 @@ export function planBlockSize(size: number, requested: number): number {
   }
   const needed = Math.ceil(size / MAX_BLOCKS);
   return needed <= requested ? requested : Math.min(Math.ceil(needed / mib) * mib, MAX_BLOCK_BYTES);
+}
+
+function isFile(source: UploadSource): source is FileSource {
+  return typeof source === "object" && !(source instanceof Uint8Array) && "file" in source;
 }
 
 function isStream(source: UploadSource): source is AsyncIterable<Uint8Array> {
@@ -114,6 +148,9 @@ export async function runUpload(
   if (!Number.isSafeInteger(singlePutMax) || singlePutMax < 0) {
     throw invalidInput(`singlePutMax must be a non-negative integer, got ${singlePutMax}`);
   }
+  if (isFile(source)) {
+    return uploadFile(pipeline, url, newSessionId, source.file, options, requestedBlockSize, concurrency, singlePutMax);
+  }
   const blob = options.blob ?? {};
   let blocks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   let blockSize = requestedBlockSize;
@@ -144,7 +181,41 @@ export async function runUpload(
       slices.push(data.subarray(offset, offset + blockSize));
     blocks = slices;
   }
-  const session = newSessionId();
+  return sendBlocks(pipeline, url, newSessionId(), blockSize, concurrency, numbered(blocks), options, undefined);
+}
+
+/** One block to send (or, resumed, only to hash). */
+interface Block {
+  index: number;
+  data: Uint8Array;
+  send: boolean;
+}
+
+async function* numbered(blocks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Block> {
+  let index = 0;
+  for await (const data of blocks) yield { index: index++, data, send: true };
+}
+
+/** What the commit of a file upload checks and clears. */
+interface FileCommit {
+  path: string;
+  identity: SourceIdentity;
+  checkpoint: string | undefined;
+  resumed: number;
+}
+
+/** Put Block with `concurrency` in flight, then Put Block List in index order. */
+async function sendBlocks(
+  pipeline: Pipeline,
+  url: URL,
+  session: string,
+  blockSize: number,
+  concurrency: number,
+  blocks: AsyncIterable<Block>,
+  options: UploadOptions,
+  file: FileCommit | undefined,
+): Promise<UploadReport> {
+  const blob = options.blob ?? {};
   const whole = options.blobMd5 ? createHash("md5") : undefined;
   const ids: string[] = [];
   let bytes = 0;
@@ -153,13 +224,14 @@ export async function runUpload(
   for await (const block of blocks) {
     if (ids.length >= MAX_BLOCKS)
       throw invalidInput(`a blob holds at most ${MAX_BLOCKS} blocks; use a larger blockSize`);
-    const id = blockId(session, ids.length);
+    const id = blockId(session, block.index);
     ids.push(id);
-    bytes += block.length;
-    whole?.update(block);
-    const md5 = blob.transactionalMd5 ? new Uint8Array(createHash("md5").update(block).digest()) : undefined;
+    bytes += block.data.length;
+    whole?.update(block.data);
+    if (!block.send) continue;
+    const md5 = blob.transactionalMd5 ? new Uint8Array(createHash("md5").update(block.data).digest()) : undefined;
     const sent = pipeline
-      .execute(buildPutBlockRequest(url, id, block, md5))
+      .execute(buildPutBlockRequest(url, id, block.data, md5))
       .then(() => undefined)
       .catch((err: unknown) => {
         failure ??= err;
@@ -171,6 +243,14 @@ export async function runUpload(
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
+  if (file) {
+    // Nothing is committed from a source file that changed while it was read.
+    const what = difference(file.identity, await identityOf(file.path));
+    if (what)
+      throw errorOfKind("SourceChanged", {
+        message: `${file.path} changed during the upload (${what}); nothing was committed`,
+      });
+  }
   const contentMd5 = whole ? new Uint8Array(whole.digest()) : undefined;
   const content = contentMd5 ? { ...blob.content, contentMd5 } : blob.content;
   const commit = buildPutBlockListRequest(url, ids, {
@@ -185,7 +265,92 @@ export async function runUpload(
   } catch (err) {
     throw refineIfNotExists(err, blob.conditions ?? {});
   }
-  return { bytes, blocks: ids.length, blockSize, etag: written.etag, versionId: written.versionId, contentMd5 };
+  if (file?.checkpoint) await removeCheckpoint(file.checkpoint);
+  return {
+    bytes,
+    blocks: ids.length,
+    resumedBlocks: file?.resumed ?? 0,
+    blockSize,
+    etag: written.etag,
+    versionId: written.versionId,
+    contentMd5,
+  };
+}
+
+/** A file upload: one Put Blob within the limit, else blocks, resumable through a checkpoint. */
+async function uploadFile(
+  pipeline: Pipeline,
+  url: URL,
+  newSessionId: () => string,
+  path: string,
+  options: UploadOptions,
+  requestedBlockSize: number,
+  concurrency: number,
+  singlePutMax: number,
+): Promise<UploadReport> {
+  const identity = await identityOf(path);
+  const size = Number(identity.size);
+  let existing: Checkpoint | undefined;
+  if (options.checkpoint !== undefined && options.resume) {
+    existing = await loadCheckpoint(options.checkpoint);
+    if (existing) checkMatches(existing, url.href, identity, options.checkpoint);
+  }
+  const handle = await open(path, "r").catch((err: Error) => {
+    throw errorOfKind("Io", { message: `cannot open ${path}: ${err.message}`, cause: err });
+  });
+  try {
+    const read = async (offset: number, length: number): Promise<Uint8Array> => {
+      const buffer = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+        if (bytesRead === 0) {
+          throw errorOfKind("SourceChanged", { message: `${path} became shorter while it was read` });
+        }
+        done += bytesRead;
+      }
+      return buffer;
+    };
+    if (!existing && size <= Math.min(singlePutMax, requestedBlockSize * concurrency)) {
+      const data = await read(0, size);
+      const what = difference(identity, await identityOf(path));
+      if (what) throw errorOfKind("SourceChanged", { message: `${path} changed while it was read (${what})` });
+      const report = await singlePut(pipeline, url, data, options.blob ?? {}, options.blobMd5);
+      if (options.checkpoint !== undefined) await removeCheckpoint(options.checkpoint);
+      return report;
+    }
+    let blockSize: number;
+    let session: string;
+    let staged = new Map<string, number>();
+    if (existing) {
+      // The staged blocks have the checkpoint's size, whatever is asked now.
+      blockSize = Number(existing.block_size);
+      session = existing.session_id;
+      staged = parseUncommittedBlocks((await pipeline.execute(buildGetUncommittedBlocksRequest(url))).body);
+    } else {
+      blockSize = planBlockSize(size, requestedBlockSize);
+      session = newSessionId();
+      if (options.checkpoint !== undefined) {
+        await saveCheckpoint(options.checkpoint, newCheckpoint(url.href, identity, blockSize, session));
+      }
+    }
+    const count = Math.ceil(size / blockSize);
+    const file: FileCommit = { path, identity, checkpoint: options.checkpoint, resumed: 0 };
+    const needsBytes = options.blobMd5 === true;
+    async function* blocks(): AsyncGenerator<Block> {
+      for (let index = 0; index < count; index++) {
+        const offset = index * blockSize;
+        const length = Math.min(blockSize, size - offset);
+        const send = staged.get(blockId(session, index)) !== length;
+        if (!send) file.resumed += 1;
+        // A staged block is read only to feed the whole blob's MD5.
+        yield { index, data: send || needsBytes ? await read(offset, length) : new Uint8Array(length), send };
+      }
+    }
+    return await sendBlocks(pipeline, url, session, blockSize, concurrency, blocks(), options, file);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The whole source in one Put Blob, with the whole-blob MD5 added when asked for. */
@@ -207,6 +372,7 @@ async function singlePut(
   return {
     bytes: data.length,
     blocks: 0,
+    resumedBlocks: 0,
     blockSize: DEFAULT_BLOCK_SIZE,
     etag: written.etag,
     versionId: written.versionId,

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -192,6 +192,40 @@ export const CASES: Record<string, Case> = {
     const streamedReport = await streamed.uploadOpts(stream(), { blockSize: 16 * KIB, concurrency: 4 });
     assert.equal(streamedReport.blocks, 6);
     assert.equal((await streamed.properties()).contentLength, bytes.length);
+  },
+
+  async transfer_resume(_client, container) {
+    const KIB = 1024;
+    const bytes = data(6 * 16 * KIB + 3, 6n);
+    const dir = mkdtempSync(join(tmpdir(), "azblob-ts-resume-"));
+    try {
+      const path = join(dir, "big.bin");
+      writeFileSync(path, bytes);
+      const checkpoint = join(dir, "big.upload.json");
+      const blob = container.blob("resumed.bin");
+
+      // The commit fails (a stale If-Match) after every block is staged: the checkpoint stays.
+      const err = await rejects(
+        blob.uploadOpts(
+          { file: path },
+          { blockSize: 16 * KIB, concurrency: 3, blob: { conditions: ifMatch(STALE) }, checkpoint, resume: true },
+        ),
+      );
+      assert.ok(["PreconditionFailed", "NotFound"].includes(err.kind), err.message);
+      assert.ok(existsSync(checkpoint));
+
+      // Resuming finds every block staged and only commits.
+      const report = await blob.uploadOpts(
+        { file: path },
+        { blockSize: 16 * KIB, concurrency: 3, checkpoint, resume: true },
+      );
+      assert.deepEqual([report.blocks, report.resumedBlocks], [7, 7]);
+      assert.equal(existsSync(checkpoint), false);
+      assert.equal((await blob.properties()).contentLength, bytes.length);
+      assert.deepEqual(await blob.downloadRange(BlobRange.of(6 * 16 * KIB, 3)), bytes.subarray(6 * 16 * KIB));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 
   async transfer_parallel_download(_client, container) {
