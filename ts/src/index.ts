@@ -12,6 +12,7 @@ export { BlobClient } from "./client/blob-client.js";
 export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
 export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
+export type { GetBlobsOptions, ManyResult, PutBlobsOptions } from "./client/many.js";
 export { type BlobSelector, BlobUrl } from "./config/blob-url.js";
 export { ClientBuilder } from "./config/client-builder.js";
 export { DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT } from "./config/dev.js";

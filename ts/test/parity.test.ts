@@ -54,6 +54,11 @@ test("every Rust client operation is in PARITY.md under its camelCase name", () 
   for (const listed of rows.keys()) assert.ok(ops.includes(listed), `${listed} is no Rust operation any more`);
 });
 
+test("every Rust client operation is ported", () => {
+  const missing = [...parityRows()].filter(([, row]) => !row.ported).map(([op]) => op);
+  assert.deepEqual(missing, [], "operations without a TypeScript counterpart");
+});
+
 test("every operation marked ported exists on the TypeScript class", () => {
   const service = new ClientBuilder().endpoint(DEV_BLOB_ENDPOINT).build();
   const container = service.container("c1c");

@@ -1,6 +1,10 @@
 import { inspect } from "node:util";
 import type { Credential } from "../auth/credential.js";
-import { invalidInput } from "../errors/kinds.js";
+import type { UserDelegationKey } from "../auth/delegation-key.js";
+import { AzblobError } from "../errors/azblob-error.js";
+import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import { buildUserDelegationKeyRequest, parseUserDelegationKey } from "../ops/user-delegation-key.js";
+import { SeededRng } from "../sim/seeded-rng.js";
 import type { SimulationStats } from "../sim/simulation.js";
 import type { Request, Response } from "../wire/request.js";
 import type { BlobClient } from "./blob-client.js";
@@ -47,6 +51,37 @@ export class BlobServiceClient {
    */
   sendRaw(request: Request): Promise<Response> {
     return this.#inner.pipeline.execute(request);
+  }
+
+  /**
+   * [Get User Delegation Key](https://learn.microsoft.com/rest/api/storageservices/get-user-delegation-key),
+   * valid from `start` to `expiry` (at most seven days from now), for signing
+   * user delegation SAS with `Sas.signUserDelegation`. Only a client with a
+   * bearer-token credential can ask for one.
+   */
+  async userDelegationKey(start: Date, expiry: Date): Promise<UserDelegationKey> {
+    if (this.#inner.credential.kind !== "token") {
+      throw invalidInput("Get User Delegation Key needs a bearer-token (Microsoft Entra ID) credential");
+    }
+    const response = await this.#inner.pipeline.execute(
+      buildUserDelegationKeyRequest(this.#inner.endpoint, start, expiry),
+    );
+    try {
+      return parseUserDelegationKey(response.body);
+    } catch (err) {
+      if (!(err instanceof AzblobError)) throw err;
+      throw errorOfKind(err.kind, { message: err.detail, operation: "GetUserDelegationKey" });
+    }
+  }
+
+  /**
+   * Replaces the cassette with the one at `path`: later requests replay from
+   * it (or are recorded into it), and the client's randomness is reseeded from its seed.
+   */
+  loadRecordings(path: string): void {
+    if (!this.#inner.simulation) throw invalidInput("the client is not simulating; build it with simulation()");
+    this.#inner.simulation.load(path);
+    this.#inner.rng = new SeededRng(this.#inner.simulation.seed);
   }
 
   /** How much of a replayed cassette was used (`undefined` without a simulation). */

@@ -2,10 +2,12 @@ import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
 import { buildListBlobsRequest, type ListBlobsOptions, parseListBlobsResponse } from "../ops/list-blobs.js";
 import type { ListBlobsPage, ListItem } from "../ops/list-models.js";
-import type { AccessTier } from "../ops/models.js";
+import type { AccessTier, WriteResult } from "../ops/models.js";
 import { containerUrl } from "../ops/names.js";
+import { type BlobData, bytesOf } from "../ops/put-blob.js";
 import { type BatchItemResult, type DeleteBlobsOptions, runBatches, type SetBlobTiersOptions } from "./batch.js";
 import { BlobClient } from "./blob-client.js";
+import { type GetBlobsOptions, type ManyResult, type PutBlobsOptions, runMany } from "./many.js";
 import type { ServiceInner } from "./service-inner.js";
 
 /** A client for one container. */
@@ -104,5 +106,36 @@ export class ContainerClient {
   ): Promise<BatchItemResult[]> {
     const set = options.rehydratePriority === undefined ? {} : { rehydratePriority: options.rehydratePriority };
     return runBatches(this.#inner, this.name, this.url(), [...names], { setTier: [tier, set] }, options.concurrency);
+  }
+
+  /** Writes many small blobs, one Put Blob each, 8 in flight; each outcome is yielded as it completes. */
+  putBlobs(items: Iterable<[string, BlobData]>): AsyncIterable<ManyResult<WriteResult>> {
+    return this.putBlobsOpts(items, {});
+  }
+
+  /** {@link putBlobs} with a concurrency and the blobs' write settings. */
+  putBlobsOpts(items: Iterable<[string, BlobData]>, options: PutBlobsOptions): AsyncIterable<ManyResult<WriteResult>> {
+    const blob = options.blob ?? {};
+    return runMany(
+      items,
+      ([name]) => name,
+      ([name, data]) => this.blob(name).putOpts(bytesOf(data), blob),
+      options.concurrency,
+    );
+  }
+
+  /** Reads many small blobs whole, one Get Blob each, 8 in flight; each outcome is yielded as it completes. */
+  getBlobs(names: Iterable<string>): AsyncIterable<ManyResult<Uint8Array>> {
+    return this.getBlobsOpts(names, {});
+  }
+
+  /** {@link getBlobs} with a concurrency. */
+  getBlobsOpts(names: Iterable<string>, options: GetBlobsOptions): AsyncIterable<ManyResult<Uint8Array>> {
+    return runMany(
+      names,
+      (name) => name,
+      async (name) => (await this.blob(name).get()).body,
+      options.concurrency,
+    );
   }
 }

@@ -87,39 +87,63 @@ export function captureRequest(request: Request): CassetteRequest {
   };
 }
 
+/** Reads and checks the cassette at `path`. */
+function readCassette(path: string): Cassette {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw errorOfKind("InvalidInput", { message: `cannot read the cassette ${path}`, cause });
+  }
+  return parseCassette(text);
+}
+
 /** A recorded client session: the cassette, which interactions replayed, and the policy. */
 export class Simulation {
   readonly isReplay: boolean;
-  readonly seed: bigint;
-  readonly #path: string;
-  readonly #cassette: Cassette;
-  readonly #matcher: Matcher;
-  readonly #used: boolean[];
+  #seed: bigint;
+  #path: string;
+  #cassette: Cassette;
+  #matcher: Matcher;
+  #used: boolean[];
   /** Response bodies recorded in this session, by hash, for the sidecar. */
-  readonly #newBodies = new Map<string, Uint8Array>();
+  #newBodies = new Map<string, Uint8Array>();
+  readonly #options: SimulationOptions;
 
-  private constructor(path: string, cassette: Cassette, matcher: Matcher, isReplay: boolean) {
-    this.#path = path;
+  private constructor(options: SimulationOptions, cassette: Cassette, matcher: Matcher, isReplay: boolean) {
+    this.#options = options;
+    this.#path = options.path;
     this.#cassette = cassette;
     this.#matcher = matcher;
     this.isReplay = isReplay;
-    this.seed = BigInt(`0x${cassette.seed}`);
+    this.#seed = BigInt(`0x${cassette.seed}`);
     this.#used = cassette.interactions.map(() => false);
+  }
+
+  /** The seed of the client's randomness. */
+  get seed(): bigint {
+    return this.#seed;
+  }
+
+  /** Replaces the cassette with the one at `path` (replays answer from it, recordings are added to it). */
+  load(path: string): void {
+    const cassette = readCassette(path);
+    const matching = this.#options.matching ?? matchingFromName(cassette.matching);
+    this.#matcher = new Matcher(matching, this.#options.ignoreBlockIds ?? cassette.ignore_block_ids);
+    this.#path = path;
+    this.#cassette = cassette;
+    this.#seed = BigInt(`0x${cassette.seed}`);
+    this.#used = cassette.interactions.map(() => false);
+    this.#newBodies = new Map();
   }
 
   /** Opens the cassette of a replay (throwing `InvalidInputError` for a missing or malformed one) or starts a recording. */
   static open(options: SimulationOptions, _account: string): Simulation {
     if (options.mode === "replay") {
-      let text: string;
-      try {
-        text = readFileSync(options.path, "utf8");
-      } catch (cause) {
-        throw errorOfKind("InvalidInput", { message: `cannot read the cassette ${options.path}`, cause });
-      }
-      const cassette = parseCassette(text);
+      const cassette = readCassette(options.path);
       const matching = options.matching ?? matchingFromName(cassette.matching);
       const matcher = new Matcher(matching, options.ignoreBlockIds ?? cassette.ignore_block_ids);
-      return new Simulation(options.path, cassette, matcher, true);
+      return new Simulation(options, cassette, matcher, true);
     }
     const seed = options.seed ?? randomBytes(8).readBigUInt64BE();
     const matching = options.matching ?? "ignore-volatile";
@@ -130,7 +154,7 @@ export class Simulation {
       ignore_block_ids: options.ignoreBlockIds ?? false,
       interactions: [],
     };
-    return new Simulation(options.path, cassette, new Matcher(matching, cassette.ignore_block_ids), false);
+    return new Simulation(options, cassette, new Matcher(matching, cassette.ignore_block_ids), false);
   }
 
   /** A replay's clock does not sleep; a recording keeps the client's. */
