@@ -1,0 +1,80 @@
+// The default wire (node:http) against local servers: redirects are never
+// followed, a refused connection is a typed Transport error retried even for
+// writes, a silent server times out.
+
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { test } from "node:test";
+import { type AttemptRecord, ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY } from "../src/index.js";
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+const noSleep = { sleep: async () => {}, now: () => Date.now() };
+
+test("a redirect is an invalid response and its target is never contacted", async () => {
+  let targetHits = 0;
+  const target = createServer((_req, res) => {
+    targetHits += 1;
+    res.end();
+  });
+  const targetPort = await listen(target);
+  const server = createServer((_req, res) => {
+    res.writeHead(307, { location: `http://127.0.0.1:${targetPort}/devstoreaccount1/c1c/b?sig=secret` });
+    res.end();
+  });
+  const port = await listen(server);
+  try {
+    const client = new ClientBuilder()
+      .endpoint(`http://127.0.0.1:${port}/devstoreaccount1`)
+      .sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
+      .build();
+    await assert.rejects(client.blob("c1c", "b").download(), (err: Error & { kind?: string }) => {
+      assert.equal(err.kind, "InvalidResponse");
+      assert.ok(err.message.includes("redirects are never followed") && !err.message.includes("secret"), err.message);
+      return true;
+    });
+    assert.equal(targetHits, 0);
+  } finally {
+    server.close();
+    target.close();
+  }
+});
+
+test("a refused connection is a Transport error, retried even for a write that never left", async () => {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const attempts: AttemptRecord[] = [];
+  const client = new ClientBuilder()
+    .endpoint(`http://127.0.0.1:${port}/devstoreaccount1`)
+    .retry({ maxRetries: 2 })
+    .clock(noSleep)
+    .onAttempt((a) => attempts.push(a))
+    .build();
+  await assert.rejects(client.blob("c1c", "b").createAppendBlob(), { kind: "Transport" });
+  assert.equal(attempts.length, 3, "a create that never left is repeated");
+  assert.ok(attempts.every((a) => a.error === "WireError" && a.status === undefined));
+});
+
+test("a server that stays silent times out", async () => {
+  const held: Array<() => void> = [];
+  const server = createServer((_req, res) => {
+    held.push(() => res.destroy());
+  });
+  const port = await listen(server);
+  try {
+    const client = new ClientBuilder()
+      .endpoint(`http://127.0.0.1:${port}/devstoreaccount1`)
+      .inactivityTimeout(150)
+      .retry({ maxRetries: 0 })
+      .build();
+    await assert.rejects(client.blob("c1c", "b").properties(), { kind: "Timeout" });
+  } finally {
+    for (const release of held) release();
+    server.close();
+  }
+});
