@@ -78,3 +78,28 @@ test("a server that stays silent times out", async () => {
     server.close();
   }
 });
+
+test("the fetch wire: the same refusals as the default", async () => {
+  const { fetchWire } = await import("../src/wire/fetch-wire.js");
+  const server = createServer((_req, res) => {
+    res.writeHead(302, { location: "http://127.0.0.1:1/elsewhere" });
+    res.end();
+  });
+  const port = await listen(server);
+  try {
+    const client = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).wire(fetchWire()).build();
+    await assert.rejects(client.blob("c1c", "b").download(), { kind: "InvalidResponse" });
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  const attempts: AttemptRecord[] = [];
+  const refused = new ClientBuilder()
+    .endpoint(`http://127.0.0.1:${port}/devstoreaccount1`)
+    .wire(fetchWire())
+    .retry({ maxRetries: 1 })
+    .clock(noSleep)
+    .onAttempt((a) => attempts.push(a))
+    .build();
+  await assert.rejects(refused.blob("c1c", "b").createAppendBlob(), { kind: "Transport" });
+  assert.equal(attempts.length, 2);
+});

@@ -1,0 +1,44 @@
+// An alternative wire over the global `fetch` (undici in Node.js), for
+// measuring against the default node:http wire (`bench/wire.ts`). Redirects
+// are never followed; bodies are read whole.
+
+import type { Next } from "./policy.js";
+import { newResponse } from "./request.js";
+import { WireError, type WireErrorKind } from "./wire-error.js";
+
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** Settings of the fetch wire. */
+export interface FetchWireOptions {
+  /** How long one attempt may take in all, in ms (default 300,000): fetch has no inactivity timer. */
+  attemptTimeoutMs?: number;
+}
+
+/** A wire over the global `fetch`. */
+export function fetchWire(options: FetchWireOptions = {}): Next {
+  const timeout = options.attemptTimeoutMs ?? 300_000;
+  return async (request) => {
+    const headers = new Headers();
+    for (const [name, value] of request.headers) headers.set(name, value);
+    let response: globalThis.Response;
+    try {
+      const init: RequestInit = {
+        method: request.method,
+        headers,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeout),
+      };
+      if (request.body.length > 0) init.body = request.body;
+      response = await fetch(request.url, init);
+      const body = new Uint8Array(await response.arrayBuffer());
+      return newResponse(response.status, [...response.headers], body);
+    } catch (err) {
+      const cause = (err as { cause?: { code?: unknown } }).cause;
+      const code = typeof cause?.code === "string" ? cause.code : undefined;
+      let kind: WireErrorKind = "io";
+      if ((err as Error).name === "TimeoutError") kind = "timeout";
+      else if (code && CONNECT_CODES.has(code)) kind = "connect";
+      throw new WireError(kind, `${request.method} ${request.url.host}: ${kind} failure`, { cause: err });
+    }
+  };
+}
