@@ -244,3 +244,21 @@ test("blob URLs: the SAS is kept, the selector taken out, bad URLs refused witho
   const c = ClientBuilder.fromUrl("https://acct.blob.core.chinacloudapi.cn/cnt/b?sv=1&sig=x").build();
   assert.deepEqual([c.account, c.credential.kind], ["acct", "sas"]);
 });
+
+test("clients from URLs: the names, the SAS, and a selector refused", async () => {
+  const { BlobClient, ContainerClient } = await import("../src/index.js");
+  const blob = BlobClient.fromUrl("https://acct.blob.core.windows.net/data/runs/a%20b.json?sv=2023-11-03&sig=abc");
+  assert.deepEqual([blob.containerName, blob.name], ["data", "runs/a b.json"]);
+  assert.equal(blob.url().href, "https://acct.blob.core.windows.net/data/runs/a%20b.json");
+  const container = ContainerClient.fromUrl("http://127.0.0.1:10000/devstoreaccount1/data");
+  assert.equal(container.name, "data");
+  for (const bad of [
+    "https://acct.blob.core.windows.net/data/b?snapshot=2026-01-01T00:00:00Z&sv=1&sig=secret-signature",
+    "https://acct.blob.core.windows.net/data",
+  ]) {
+    const err = failure(() => BlobClient.fromUrl(bad));
+    assert.equal(err.kind, "InvalidInput");
+    assert.ok(!err.message.includes("secret-signature"), err.message);
+  }
+  assert.equal(failure(() => ContainerClient.fromUrl("https://acct.blob.core.windows.net/")).kind, "InvalidInput");
+});

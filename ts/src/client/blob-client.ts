@@ -1,4 +1,6 @@
 import type { Writable } from "node:stream";
+// The config layer builds clients; this static only forwards to it when called.
+import { blobClientFromUrl } from "../config/client-from-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import {
@@ -99,6 +101,14 @@ export class BlobClient {
     this.#inner = inner;
     this.containerName = container;
     this.name = name;
+  }
+
+  /**
+   * The client of the blob a URL names (`https://acct.blob.core.windows.net/c/b?<SAS>`),
+   * authorized by the URL's SAS if it has one. A URL selecting a snapshot or version is refused.
+   */
+  static fromUrl(url: string): BlobClient {
+    return blobClientFromUrl(url);
   }
 
   /** The blob's URL; throws `InvalidInputError` for an invalid container or blob name. */

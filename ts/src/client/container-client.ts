@@ -1,3 +1,5 @@
+// The config layer builds clients; this static only forwards to it when called.
+import { containerClientFromUrl } from "../config/client-from-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
 import { buildListBlobsRequest, type ListBlobsOptions, parseListBlobsResponse } from "../ops/list-blobs.js";
@@ -20,6 +22,11 @@ export class ContainerClient {
   constructor(inner: ServiceInner, name: string) {
     this.#inner = inner;
     this.name = name;
+  }
+
+  /** The client of the container a URL names, authorized by the URL's SAS if it has one. */
+  static fromUrl(url: string): ContainerClient {
+    return containerClientFromUrl(url);
   }
 
   /** The container's URL; throws `InvalidInputError` for an invalid name. */
