@@ -148,3 +148,73 @@ test("a recording that still holds a secret is refused, naming the interaction a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a recorded 503 then 200 replays as a retry, on a clock that does not sleep", { timeout: 10_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-sim-"));
+  try {
+    const path = join(dir, "retry.json");
+    const answers = [503, 201];
+    const scripted: Next = async () =>
+      newResponse(answers.shift() ?? 500, [
+        ["etag", '"1"'],
+        ["retry-after", "30"],
+        ["x-ms-request-id", "r"],
+      ]);
+    const recorder = new ClientBuilder()
+      .endpoint("http://127.0.0.1:9/devstoreaccount1")
+      .wire(scripted)
+      .clock({ sleep: async () => {}, now: () => 0 })
+      .simulation({ mode: "record", path, seed: 7n })
+      .build();
+    await recorder.blob("c1c", "b").put("x");
+    recorder.saveRecordings();
+    const saved = parseCassette(readFileSync(path, "utf8"));
+    assert.deepEqual(
+      saved.interactions.map((i) => i.response.status),
+      [503, 201],
+    );
+    assert.equal(saved.seed, "0000000000000007");
+    const noNetwork: Next = async () => assert.fail("a replay reached the network");
+    // No injected clock: the replay's own clock must not wait the 30 s the 503 asks for.
+    const replayer = new ClientBuilder()
+      .endpoint("http://127.0.0.1:9/devstoreaccount1")
+      .wire(noNetwork)
+      .simulation({ mode: "replay", path })
+      .build();
+    const written = await replayer.blob("c1c", "b").put("x");
+    assert.equal(written.etag, '"1"');
+    assert.deepEqual(replayer.simulationStats(), { interactions: 2, used: 2, unused: 0 });
+    // A request nothing matches fails with the closest difference named.
+    await assert.rejects(replayer.blob("c1c", "b").put("y"), /no unused interaction .* every interaction is used/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a custom matcher decides, and a request that matches nothing names the closest difference", async () => {
+  const noNetwork: Next = async () => assert.fail("a replay reached the network");
+  const seen: string[] = [];
+  const client = new ClientBuilder()
+    .endpoint("http://127.0.0.1:9/devstoreaccount1")
+    .wire(noNetwork)
+    .simulation({
+      mode: "replay",
+      path: testdata("cassettes", "hand", "put_get.json"),
+      matching: (sent, recorded) => {
+        seen.push(sent.path);
+        return sent.method === recorded.method && sent.path === recorded.path;
+      },
+    })
+    .build();
+  await client.blob("hand", "hello.txt").putOpts("other body", { metadata: { run: "8" } });
+  assert.ok(seen.includes("/devstoreaccount1/hand/hello.txt"));
+  const strict = new ClientBuilder()
+    .endpoint("http://127.0.0.1:9/devstoreaccount1")
+    .wire(noNetwork)
+    .simulation({ mode: "replay", path: testdata("cassettes", "hand", "put_get.json") })
+    .build();
+  await assert.rejects(strict.blob("hand", "hello.txt").putOpts("hello", { metadata: { run: "8" } }), (err: Error) => {
+    assert.match(err.message, /header x-ms-meta-run: recorded "7", sent "8"/);
+    return true;
+  });
+});
