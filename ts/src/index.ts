@@ -13,7 +13,7 @@ export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
 export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
 export type { GetBlobsOptions, ManyResult, PutBlobsOptions } from "./client/many.js";
-export { type BlobSelector, BlobUrl } from "./config/blob-url.js";
+export { BlobUrl } from "./config/blob-url.js";
 export { ClientBuilder } from "./config/client-builder.js";
 export { DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT } from "./config/dev.js";
 export type { EnvAuth, FromEnvOptions } from "./config/env.js";
@@ -62,6 +62,7 @@ export {
   type WriteResult,
 } from "./ops/models.js";
 export { type BlobData, MAX_PUT_BLOB_BYTES, type PutBlobOptions } from "./ops/put-blob.js";
+export type { BlobSelector } from "./ops/selector.js";
 export type { SetTierOptions } from "./ops/set-tier.js";
 export type { SnapshotInfo, SnapshotOptions } from "./ops/snapshot.js";
 export type { AttemptRecord } from "./pipeline/trace.js";

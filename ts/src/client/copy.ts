@@ -4,12 +4,12 @@
 import { inspect } from "node:util";
 import { Sas } from "../auth/sas/sas.js";
 import { STORAGE_SCOPE } from "../auth/token.js";
-import type { BlobSelector } from "../config/blob-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
 import { isTerminal } from "../ops/copy-state.js";
 import type { CopyState } from "../ops/list-models.js";
 import { blobUrl } from "../ops/names.js";
+import type { BlobSelector } from "../ops/selector.js";
 import { applySelector } from "../ops/selector.js";
 import { redactUrl } from "../redact/url.js";
 import type { BlobClient } from "./blob-client.js";

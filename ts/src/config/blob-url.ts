@@ -3,16 +3,9 @@
 
 import { inspect } from "node:util";
 import { invalidInput } from "../errors/kinds.js";
+import type { BlobSelector } from "../ops/selector.js";
 import { Secret } from "../redact/secret.js";
 import { redactUrlText } from "../redact/url.js";
-
-/** A snapshot or a version of a blob instead of the current one. */
-export interface BlobSelector {
-  /** A snapshot's timestamp (`snapshot=`). */
-  snapshot?: string | undefined;
-  /** A version id (`versionid=`). */
-  versionId?: string | undefined;
-}
 
 /**
  * A Blob service URL taken apart. Host-style, `https://ACCOUNT.blob.SUFFIX/C/B`

@@ -4,13 +4,13 @@
 // https://learn.microsoft.com/rest/api/storageservices/set-blob-metadata
 // https://learn.microsoft.com/rest/api/storageservices/set-blob-properties
 
-import type { BlobSelector } from "../config/blob-url.js";
 import { errorOfKind, invalidResponse } from "../errors/kinds.js";
 import { newRequest, type Request } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import { parseCopyHeaders } from "./copy-state.js";
 import { type BlobProperties, type ContentHeaders, type Metadata, parseAccessTier } from "./models.js";
 import * as ru from "./request-util.js";
+import type { BlobSelector } from "./selector.js";
 import { applySelector } from "./selector.js";
 
 /** Options of `properties`: which snapshot or version, and conditions. */

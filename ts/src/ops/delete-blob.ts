@@ -1,10 +1,10 @@
 // Delete Blob.
 // https://learn.microsoft.com/rest/api/storageservices/delete-blob
 
-import type { BlobSelector } from "../config/blob-url.js";
 import { invalidInput } from "../errors/kinds.js";
 import { newRequest, type Request, type Response } from "../wire/request.js";
 import { applyConditions, type Conditions } from "./conditions.js";
+import type { BlobSelector } from "./selector.js";
 import { applySelector, isCurrent } from "./selector.js";
 
 /** Options of `delete`: a snapshot or version, what happens to snapshots, conditions. */

@@ -1,13 +1,13 @@
 // Get Blob: a blob's bytes, or a range of them, with its properties.
 // https://learn.microsoft.com/rest/api/storageservices/get-blob
 
-import type { BlobSelector } from "../config/blob-url.js";
 import { errorOfKind, invalidResponse } from "../errors/kinds.js";
 import { newRequest, type Request, type Response } from "../wire/request.js";
 import { parseBlobProperties, parseContentRange } from "./blob-properties.js";
 import { applyConditions, type Conditions } from "./conditions.js";
 import type { BlobProperties, BlobRange } from "./models.js";
 import * as ru from "./request-util.js";
+import type { BlobSelector } from "./selector.js";
 import { applySelector } from "./selector.js";
 
 /** Options of `get`: a range, a snapshot or version, conditions. */

@@ -1,5 +1,12 @@
-import type { BlobSelector } from "../config/blob-url.js";
 import { invalidInput } from "../errors/kinds.js";
+
+/** A snapshot or a version of a blob instead of the current one. */
+export interface BlobSelector {
+  /** A snapshot's timestamp (`snapshot=`). */
+  snapshot?: string | undefined;
+  /** A version id (`versionid=`). */
+  versionId?: string | undefined;
+}
 
 /** Adds `snapshot=` or `versionid=`; refuses both at once and empty values (the service would read "current"). */
 export function applySelector(url: URL, selector: BlobSelector = {}): void {

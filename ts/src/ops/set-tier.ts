@@ -1,11 +1,11 @@
 // Set Blob Tier: moves a block blob between Hot, Cool, Cold and Archive.
 // https://learn.microsoft.com/rest/api/storageservices/set-blob-tier
 
-import type { BlobSelector } from "../config/blob-url.js";
 import { invalidInput } from "../errors/kinds.js";
 import { newRequest, type Request } from "../wire/request.js";
 import { type AccessTier, parseAccessTier } from "./models.js";
 import { addQuery, setHeader } from "./request-util.js";
+import type { BlobSelector } from "./selector.js";
 import { applySelector } from "./selector.js";
 
 /** Options of `setTier`: a snapshot or version, and how fast an archived blob comes back. */

@@ -7,12 +7,11 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { link, rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
-import type { BlobClient } from "../client/blob-client.js";
-import type { BlobSelector } from "../config/blob-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
-import { checkRange, type GetBlobResponse } from "../ops/get-blob.js";
+import { checkRange, type GetBlobResponse, type GetOptions } from "../ops/get-blob.js";
 import { BlobRange } from "../ops/models.js";
+import type { BlobSelector } from "../ops/selector.js";
 
 /** Default bytes per ranged GET: 8 MiB. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -42,9 +41,14 @@ export interface DownloadReport {
   md5Verified: boolean;
 }
 
+/** Reads one Get Blob (the client's `getOpts`); the engine sits below the clients. */
+export interface RangeReader {
+  getOpts(options: GetOptions): Promise<GetBlobResponse>;
+}
+
 /** Runs a download, handing each chunk in order to `sink`. */
 export async function runDownload(
-  blob: BlobClient,
+  blob: RangeReader,
   options: DownloadOptions,
   sink: (chunk: Uint8Array) => Promise<void> | void,
 ): Promise<DownloadReport> {
@@ -148,7 +152,7 @@ export function writeTo(writer: Writable): (chunk: Uint8Array) => Promise<void> 
  * file is refused (atomically: the partial file is linked, not renamed).
  */
 export async function downloadToFile(
-  blob: BlobClient,
+  blob: RangeReader,
   path: string,
   options: DownloadOptions,
 ): Promise<DownloadReport> {
