@@ -103,3 +103,32 @@ test("the fetch wire: the same refusals as the default", async () => {
   await assert.rejects(refused.blob("c1c", "b").createAppendBlob(), { kind: "Transport" });
   assert.equal(attempts.length, 2);
 });
+
+test("an answer longer than the operation reads is an invalid response, not retried", async () => {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits += 1;
+    req.resume();
+    // No Content-Length: the cap must hold while the body streams in.
+    res.writeHead(201, { "transfer-encoding": "chunked", etag: '"1"' });
+    const chunk = Buffer.alloc(16 * 1024, 120);
+    for (let i = 0; i < 8; i++) res.write(chunk);
+    res.end();
+  });
+  const port = await listen(server);
+  try {
+    for (const { fetchWire } of [{ fetchWire: undefined }, await import("../src/wire/fetch-wire.js")]) {
+      const builder = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).clock(noSleep);
+      if (fetchWire) builder.wire(fetchWire());
+      const before = hits;
+      await assert.rejects(builder.build().blob("c1c", "b").put("x"), (err: Error & { kind?: string }) => {
+        assert.equal(err.kind, "InvalidResponse");
+        assert.match(err.message, /longer than 65536 bytes/);
+        return true;
+      });
+      assert.equal(hits - before, 1, "not retried");
+    }
+  } finally {
+    server.close();
+  }
+});

@@ -51,6 +51,8 @@ export function buildBatchRequest(containerUrl: URL, boundary: string, body: Uin
   addQuery(request, "comp", "batch");
   request.headers.set("content-type", `multipart/mixed; boundary=${boundary}`);
   request.idempotent = true;
+  // 256 short sub-responses need a few hundred KiB.
+  request.maxResponseBytes = 4 * 1024 * 1024;
   request.body = body;
   return request;
 }

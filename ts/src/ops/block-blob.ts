@@ -60,6 +60,8 @@ export function buildGetUncommittedBlocksRequest(url: URL): Request {
   ru.addQuery(request, "comp", "blocklist");
   ru.addQuery(request, "blocklisttype", "uncommitted");
   request.idempotent = true;
+  // 50,000 ids of up to 64 bytes, and their sizes.
+  request.maxResponseBytes = 32 * 1024 * 1024;
   return request;
 }
 

@@ -2,7 +2,7 @@
 // https://learn.microsoft.com/rest/api/storageservices/get-blob
 
 import { errorOfKind, invalidResponse } from "../errors/kinds.js";
-import { newRequest, type Request, type Response } from "../wire/request.js";
+import { MAX_SMALL_ANSWER_BYTES, newRequest, type Request, type Response } from "../wire/request.js";
 import { parseBlobProperties, parseContentRange } from "./blob-properties.js";
 import { applyConditions, type Conditions } from "./conditions.js";
 import type { BlobProperties, BlobRange } from "./models.js";
@@ -39,6 +39,11 @@ export function buildGetBlobRequest(url: URL, options: GetOptions = {}): Request
   if (options.range) ru.setHeader(request, "x-ms-range", options.range.toHeader());
   applyConditions(request, options.conditions ?? {});
   request.idempotent = true;
+  // A range's answer holds the range (or a small error); a whole blob is what was asked for.
+  request.maxResponseBytes =
+    options.range?.length === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.max(options.range.length, MAX_SMALL_ANSWER_BYTES);
   return request;
 }
 

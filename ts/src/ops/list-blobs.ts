@@ -66,8 +66,13 @@ export function buildListBlobsRequest(containerUrl: URL, options: ListBlobsOptio
   const include = includeQuery(options.include);
   if (include) addQuery(request, "include", include);
   request.idempotent = true;
+  // 5,000 entries with names of up to 1,024 characters and metadata stay well under it.
+  request.maxResponseBytes = MAX_LIST_PAGE_BYTES;
   return request;
 }
+
+/** The largest List Blobs page read. */
+export const MAX_LIST_PAGE_BYTES = 32 * 1024 * 1024;
 
 /** A node of fast-xml-parser's ordered output: `{ tag: children, ":@": attributes }` or `{ "#text": text }`. */
 type XmlNode = Record<string, unknown>;

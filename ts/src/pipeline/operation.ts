@@ -17,7 +17,12 @@ export function operationPolicy(apiVersion: string): Policy {
     } catch (err) {
       if (err instanceof AzblobError) throw err;
       if (err instanceof WireError) {
-        const kind = err.transportKind === "timeout" ? "Timeout" : "Transport";
+        const kind =
+          err.transportKind === "timeout"
+            ? "Timeout"
+            : err.transportKind === "too-long"
+              ? "InvalidResponse"
+              : "Transport";
         throw errorOfKind(kind, { message: err.message, operation: request.operation, cause: err });
       }
       throw errorOfKind("Other", {

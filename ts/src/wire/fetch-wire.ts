@@ -30,9 +30,18 @@ export function fetchWire(options: FetchWireOptions = {}): Next {
       };
       if (request.body.length > 0) init.body = request.body;
       response = await fetch(request.url, init);
-      const body = new Uint8Array(await response.arrayBuffer());
+      const max = request.maxResponseBytes;
+      // A HEAD answer declares the blob's size but carries no body.
+      const declared = request.method === "HEAD" ? 0 : Number(response.headers.get("content-length") ?? 0);
+      const body = declared > max ? undefined : new Uint8Array(await response.arrayBuffer());
+      if (body === undefined || body.length > max) {
+        // An unread body is dropped without reading it.
+        if (body === undefined) await response.body?.cancel();
+        throw new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
+      }
       return newResponse(response.status, [...response.headers], body);
     } catch (err) {
+      if (err instanceof WireError) throw err;
       const cause = (err as { cause?: { code?: unknown } }).cause;
       const code = typeof cause?.code === "string" ? cause.code : undefined;
       let kind: WireErrorKind = "io";

@@ -40,8 +40,22 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
         url,
         { method: request.method, headers, agent: isHttps ? agents["https:"] : agents["http:"] },
         (res) => {
+          const max = request.maxResponseBytes;
+          const tooLong = (): void => {
+            const message = `the answer is longer than ${max} bytes, the most this client reads`;
+            // Settled first: destroying the request makes the response emit an error of its own.
+            reject(new WireError("too-long", message));
+            req.destroy();
+          };
+          // A HEAD answer declares the blob's size but carries no body.
+          if (request.method !== "HEAD" && Number(res.headers["content-length"] ?? 0) > max) return tooLong();
           const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          let received = 0;
+          res.on("data", (chunk: Buffer) => {
+            received += chunk.length;
+            if (received > max) return tooLong();
+            chunks.push(chunk);
+          });
           res.on("end", () => {
             const pairs: Array<[string, string]> = [];
             for (const [name, value] of Object.entries(res.headers)) {

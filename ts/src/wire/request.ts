@@ -17,6 +17,11 @@ export interface Request {
   /** Whether repeating the request is safe; set only by the operation that knows. */
   idempotent: boolean;
   /**
+   * The longest answer body read (64 KiB unless the operation expects more):
+   * a longer one is an invalid response, not memory the server decides.
+   */
+  maxResponseBytes: number;
+  /**
    * Requests carried in this one's body (a Blob Batch's parts), which the
    * sign policy checks, signs and encodes into the body on every attempt.
    */
@@ -44,9 +49,20 @@ export interface Response {
 
 const EMPTY = new Uint8Array(0);
 
+/** The longest answer of a small operation (a write's, an error's): 64 KiB. */
+export const MAX_SMALL_ANSWER_BYTES = 64 * 1024;
+
 /** A request with no headers and no body, not idempotent unless the caller says so. */
 export function newRequest(operation: string, method: Method, url: URL): Request {
-  return { operation, method, url: new URL(url.href), headers: new Map(), body: EMPTY, idempotent: false };
+  return {
+    operation,
+    method,
+    url: new URL(url.href),
+    headers: new Map(),
+    body: EMPTY,
+    idempotent: false,
+    maxResponseBytes: MAX_SMALL_ANSWER_BYTES,
+  };
 }
 
 /** A copy whose URL and headers can be changed without touching `request`. */

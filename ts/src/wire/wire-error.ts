@@ -1,5 +1,8 @@
-/** Why no response came: the connection was never made, timed out, broke, or something else. */
-export type WireErrorKind = "connect" | "timeout" | "io" | "other";
+/**
+ * Why no (usable) response came: the connection was never made, timed out,
+ * broke, the answer was longer than the request allows (`too-long`), or something else.
+ */
+export type WireErrorKind = "connect" | "timeout" | "io" | "too-long" | "other";
 
 /**
  * The failure of a wire that got no response at all; a 404 or a 503 is a
