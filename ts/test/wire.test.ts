@@ -132,3 +132,29 @@ test("an answer longer than the operation reads is an invalid response, not retr
     server.close();
   }
 });
+
+test("an operation's deadline ends a stalled attempt and any retry", async () => {
+  const held: Array<() => void> = [];
+  const server = createServer((_req, res) => {
+    held.push(() => res.destroy());
+  });
+  const port = await listen(server);
+  try {
+    const attempts: AttemptRecord[] = [];
+    const client = new ClientBuilder()
+      .endpoint(`http://127.0.0.1:${port}/devstoreaccount1`)
+      .deadline(200)
+      .onAttempt((a) => attempts.push(a))
+      .build();
+    await assert.rejects(client.blob("c1c", "b").properties(), (err: Error & { kind?: string }) => {
+      assert.equal(err.kind, "Timeout");
+      assert.match(err.message, /deadline/);
+      return true;
+    });
+    assert.equal(attempts.length, 1, "no retry past the deadline");
+    assert.throws(() => new ClientBuilder().deadline(0), { kind: "InvalidInput" });
+  } finally {
+    for (const release of held) release();
+    server.close();
+  }
+});

@@ -50,6 +50,7 @@ export class ClientBuilder {
   #simulation: SimulationOptions | undefined;
   #onAttempt: ((attempt: AttemptRecord) => void) | undefined;
   #inactivityTimeoutMs = 60_000;
+  #deadlineMs: number | undefined;
 
   /** A builder from a connection string (including `UseDevelopmentStorage=true`). */
   static fromConnectionString(connectionString: string): ClientBuilder {
@@ -141,6 +142,13 @@ export class ClientBuilder {
     return this;
   }
 
+  /** An overall deadline per operation, in ms: attempts and the pauses between them; past it, a `TimeoutError`. */
+  deadline(ms: number): this {
+    if (!Number.isFinite(ms) || ms <= 0) throw invalidInput(`the deadline must be a positive number of ms, got ${ms}`);
+    this.#deadlineMs = ms;
+    return this;
+  }
+
   /** The clock retries sleep on. */
   clock(clock: Clock): this {
     this.#clock = clock;
@@ -179,7 +187,7 @@ export class ClientBuilder {
     const wire = this.#wire ?? nodeWire({ inactivityTimeoutMs: this.#inactivityTimeoutMs });
     const clock = this.#clock ?? simulation?.clock() ?? SYSTEM_CLOCK;
     const policies = [
-      operationPolicy(this.#apiVersion),
+      operationPolicy(this.#apiVersion, this.#deadlineMs),
       retryPolicy(this.#retry, clock, this.#rng ?? MATH_RNG),
       signPolicy(signing, scope),
       tracePolicy(this.#onAttempt),

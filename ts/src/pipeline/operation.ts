@@ -7,11 +7,15 @@ import type { Policy } from "../wire/policy.js";
 import { cloneRequest } from "../wire/request.js";
 import { WireError } from "../wire/wire-error.js";
 
-/** The operation span policy, stamping `apiVersion`. */
-export function operationPolicy(apiVersion: string): Policy {
+/**
+ * The operation span policy, stamping `apiVersion`; with `deadlineMs`, every
+ * attempt and every pause between them must end within that time of the start.
+ */
+export function operationPolicy(apiVersion: string, deadlineMs?: number): Policy {
   return async (original, next) => {
     const request = cloneRequest(original);
     request.headers.set("x-ms-version", apiVersion);
+    if (deadlineMs !== undefined) request.signal = AbortSignal.timeout(deadlineMs);
     try {
       return await next(request);
     } catch (err) {

@@ -26,7 +26,9 @@ export function fetchWire(options: FetchWireOptions = {}): Next {
         method: request.method,
         headers,
         redirect: "manual",
-        signal: AbortSignal.timeout(timeout),
+        signal: request.signal
+          ? AbortSignal.any([request.signal, AbortSignal.timeout(timeout)])
+          : AbortSignal.timeout(timeout),
       };
       if (request.body.length > 0) init.body = request.body;
       response = await fetch(request.url, init);
@@ -45,7 +47,7 @@ export function fetchWire(options: FetchWireOptions = {}): Next {
       const cause = (err as { cause?: { code?: unknown } }).cause;
       const code = typeof cause?.code === "string" ? cause.code : undefined;
       let kind: WireErrorKind = "io";
-      if ((err as Error).name === "TimeoutError") kind = "timeout";
+      if ((err as Error).name === "TimeoutError" || request.signal?.aborted) kind = "timeout";
       else if (code && CONNECT_CODES.has(code)) kind = "connect";
       throw new WireError(kind, `${request.method} ${request.url.host}: ${kind} failure`, { cause: err });
     }

@@ -38,7 +38,12 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
       headers["content-length"] = String(request.body.length);
       const req = (isHttps ? https : http).request(
         url,
-        { method: request.method, headers, agent: isHttps ? agents["https:"] : agents["http:"] },
+        {
+          method: request.method,
+          headers,
+          agent: isHttps ? agents["https:"] : agents["http:"],
+          ...(request.signal ? { signal: request.signal } : {}),
+        },
         (res) => {
           const max = request.maxResponseBytes;
           const tooLong = (): void => {
@@ -70,6 +75,10 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
         req.destroy(Object.assign(new Error("inactivity timeout"), { code: "ETIMEDOUT" }));
       });
       req.on("error", (err) => {
+        if (request.signal?.aborted) {
+          reject(new WireError("timeout", "the operation's deadline passed", { cause: err }));
+          return;
+        }
         const kind = kindOf(err);
         reject(new WireError(kind, `${request.method} ${url.host}: ${kind} failure`, { cause: err }));
       });

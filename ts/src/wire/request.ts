@@ -21,6 +21,8 @@ export interface Request {
    * a longer one is an invalid response, not memory the server decides.
    */
   maxResponseBytes: number;
+  /** Aborts the request (the client's per-operation deadline); the wire fails it as a timeout. */
+  signal?: AbortSignal | undefined;
   /**
    * Requests carried in this one's body (a Blob Batch's parts), which the
    * sign policy checks, signs and encodes into the body on every attempt.

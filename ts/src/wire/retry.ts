@@ -114,7 +114,8 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
         outcome = { error };
       }
       const hint = retryDecision(outcome, request.idempotent, clock.now());
-      const done = hint === undefined || retries >= options.maxRetries;
+      // Past the operation's deadline nothing is tried again.
+      const done = hint === undefined || retries >= options.maxRetries || request.signal?.aborted === true;
       if (done || (typeof hint === "number" && hint > options.maxRetryAfterMs)) {
         if ("error" in outcome) throw outcome.error;
         return outcome.response;
