@@ -1,5 +1,6 @@
 // Configuration from environment variables, as the Azure CLI and SDKs read them (Rust `config/env.rs`).
 
+import { ClientCredential } from "../auth/entra/client-credential.js";
 import type { TokenCredential } from "../auth/token.js";
 import { invalidInput } from "../errors/kinds.js";
 import { ClientBuilder } from "./client-builder.js";
@@ -14,11 +15,40 @@ export interface FromEnvOptions {
   /** Reads a variable (default: `process.env`, empty values as absent). */
   vars?: (name: string) => string | undefined;
   /**
-   * The Microsoft Entra ID credential used where Rust builds its default
-   * chain (not ported yet): without one, a configuration that means Entra ID
-   * fails with `InvalidInputError`.
+   * The Microsoft Entra ID credential to use where the configuration means
+   * Entra ID (default: a `ClientCredential` from `AZURE_TENANT_ID`,
+   * `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` or `AZURE_FEDERATED_TOKEN_FILE`).
    */
   tokenCredential?: TokenCredential;
+}
+
+/**
+ * The Entra ID credential the variables configure: a client secret or a
+ * federated token file (workload identity); the rest of the Rust default chain
+ * (managed identity, Azure CLI) is not in the TypeScript port yet.
+ */
+function entraFromVars(get: (name: string) => string | undefined): TokenCredential {
+  const tenantId = get("AZURE_TENANT_ID");
+  const clientId = get("AZURE_CLIENT_ID");
+  const clientSecret = get("AZURE_CLIENT_SECRET");
+  const federatedTokenFile = get("AZURE_FEDERATED_TOKEN_FILE");
+  const authorityHost = get("AZURE_AUTHORITY_HOST");
+  if (
+    tenantId !== undefined &&
+    clientId !== undefined &&
+    (clientSecret !== undefined || federatedTokenFile !== undefined)
+  ) {
+    return new ClientCredential({
+      tenantId,
+      clientId,
+      ...(clientSecret !== undefined ? { clientSecret } : { federatedTokenFile }),
+      ...(authorityHost !== undefined ? { authorityHost } : {}),
+    });
+  }
+  throw invalidInput(
+    "this configuration means Microsoft Entra ID: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET " +
+      "(or AZURE_FEDERATED_TOKEN_FILE), or pass a tokenCredential (managed identity and the Azure CLI are not in the TypeScript port yet)",
+  );
 }
 
 function processVars(name: string): string | undefined {
@@ -60,14 +90,7 @@ export function builderFromEnv(options: FromEnvOptions = {}): ClientBuilder {
   }
   const configured = builder.credentialKind();
   const wantsEntra = auth === "entra" || (auth === "auto" && configured === "anonymous" && anonymousMeansEntra);
-  if (wantsEntra) {
-    if (!options.tokenCredential) {
-      throw invalidInput(
-        "this configuration means Microsoft Entra ID: pass a tokenCredential (the default chain is not in the TypeScript port yet)",
-      );
-    }
-    return builder.tokenCredential(options.tokenCredential);
-  }
+  if (wantsEntra) return builder.tokenCredential(options.tokenCredential ?? entraFromVars(get));
   if (auth === "shared-key" && configured !== "shared-key") {
     throw invalidInput(
       "Shared Key authorization needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or a connection string with AccountKey)",
