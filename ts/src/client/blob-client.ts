@@ -2,15 +2,12 @@ import type { Writable } from "node:stream";
 // The config layer builds clients; this static only forwards to it when called.
 import { blobClientFromUrl } from "../config/client-from-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
-import { invalidInput, invalidResponse } from "../errors/kinds.js";
+import { invalidResponse, withOperation } from "../errors/kinds.js";
 import {
   type AppendOptions,
-  buildAppendBlockRequest,
   buildCreateAppendBlobRequest,
   buildSealRequest,
   type CreateAppendBlobOptions,
-  MAX_APPEND_BLOCK_BYTES,
-  mayHaveAppendedEarlier,
 } from "../ops/append-blob.js";
 import {
   buildGetPropertiesRequest,
@@ -38,14 +35,7 @@ import {
 } from "../ops/get-blob.js";
 import type { ListBlobsOptions } from "../ops/list-blobs.js";
 import type { BlobItem } from "../ops/list-models.js";
-import {
-  type AccessTier,
-  type BlobProperties,
-  BlobRange,
-  type ContentHeaders,
-  type Metadata,
-  type WriteResult,
-} from "../ops/models.js";
+import type { AccessTier, BlobProperties, BlobRange, ContentHeaders, Metadata, WriteResult } from "../ops/models.js";
 import { blobUrl } from "../ops/names.js";
 import {
   type BlobData,
@@ -70,23 +60,10 @@ import {
 } from "../transfer/download.js";
 import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
 import { errorFromResponse } from "../wire/error-map.js";
+import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
 import { INNER, type ServiceInner } from "./service-inner.js";
-
-function withOperation(err: unknown, operation: string): unknown {
-  if (err instanceof AzblobError && err.operation === undefined) {
-    return new (err.constructor as new (init: object) => AzblobError)({
-      message: err.detail,
-      operation,
-      status: err.status,
-      errorCode: err.errorCode,
-      requestId: err.requestId,
-      cause: err.cause,
-    });
-  }
-  return err;
-}
 
 /** A client for one blob. */
 export class BlobClient {
@@ -308,56 +285,8 @@ export class BlobClient {
    * attempt whose answer was lost reads the blob back: the data in place
    * means it landed.
    */
-  async appendOpts(data: BlobData, options: AppendOptions): Promise<WriteResult> {
-    const bytes = bytesOf(data);
-    const url = this.url();
-    let position = options.appendPosition;
-    if (position !== undefined && !Number.isSafeInteger(position + bytes.length)) {
-      throw invalidInput(`append position ${position} plus ${bytes.length} bytes is past any blob's length`);
-    }
-    let offset = 0;
-    for (;;) {
-      const end = Math.min(offset + MAX_APPEND_BLOCK_BYTES, bytes.length);
-      const block = bytes.subarray(offset, end);
-      const blockOptions: AppendOptions = { ...options };
-      if (position !== undefined) blockOptions.appendPosition = position;
-      const response = await this.#inner.pipeline.send(buildAppendBlockRequest(url, block, blockOptions));
-      let written: WriteResult;
-      if (response.status >= 200 && response.status <= 299) {
-        try {
-          written = parseWriteResponse(response, 201);
-        } catch (err) {
-          throw withOperation(err, "AppendBlock");
-        }
-      } else {
-        const error = errorFromResponse(response, "AppendBlock");
-        const earlier = position !== undefined && mayHaveAppendedEarlier(response);
-        const landed = earlier && position !== undefined ? await this.#appendedEarlier(position, block) : undefined;
-        if (!landed) throw error;
-        written = landed;
-      }
-      if (position !== undefined) position += end - offset;
-      offset = end;
-      if (offset >= bytes.length) return written;
-    }
-  }
-
-  /** Whether `block` reads back at `position` (an earlier attempt landed it). */
-  async #appendedEarlier(position: number, block: Uint8Array): Promise<WriteResult | undefined> {
-    let response: GetBlobResponse;
-    try {
-      response = await this.getOpts({ range: BlobRange.of(position, block.length) });
-    } catch (err) {
-      // Shorter than the position plus the block: it did not land.
-      if (err instanceof AzblobError && err.kind === "InvalidRange") return undefined;
-      throw err;
-    }
-    if (response.body.length > block.length) {
-      throw withOperation(invalidResponse(`the answer is longer than ${block.length} bytes`), "GetBlob");
-    }
-    if (!Buffer.from(response.body).equals(Buffer.from(block))) return undefined;
-    const p = response.head.properties;
-    return { etag: p.etag, lastModified: p.lastModified, versionId: p.versionId, contentMd5: undefined };
+  appendOpts(data: BlobData, options: AppendOptions): Promise<WriteResult> {
+    return appendData(this.#inner.pipeline, this, bytesOf(data), options);
   }
 
   /** [Append Blob Seal](https://learn.microsoft.com/rest/api/storageservices/append-blob-seal): no more appends. */

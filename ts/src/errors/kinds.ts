@@ -221,3 +221,16 @@ export function invalidInput(message: string): InvalidInputError {
 export function invalidResponse(message: string): InvalidResponseError {
   return new InvalidResponseError({ message });
 }
+
+/** `err` naming `operation`, if it is an `AzblobError` that names none yet (a parser's error, say). */
+export function withOperation(err: unknown, operation: string): unknown {
+  if (!(err instanceof AzblobError) || err.operation !== undefined) return err;
+  return errorOfKind(err.kind, {
+    message: err.detail,
+    operation,
+    status: err.status,
+    errorCode: err.errorCode,
+    requestId: err.requestId,
+    cause: err.cause,
+  });
+}
