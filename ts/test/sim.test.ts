@@ -9,6 +9,7 @@ import {
   DEV_ACCOUNT,
   DEV_ACCOUNT_KEY,
   type Next,
+  newRequest,
   newResponse,
   SeededRng,
 } from "../src/index.js";
@@ -217,4 +218,73 @@ test("a custom matcher decides, and a request that matches nothing names the clo
     assert.match(err.message, /header x-ms-meta-run: recorded "7", sent "8"/);
     return true;
   });
+});
+
+test("an account placeholder replaces the account in recordings and is put back in replays", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-sim-"));
+  try {
+    const path = join(dir, "placeholder.json");
+    const xml =
+      '<EnumerationResults ServiceEndpoint="http://127.0.0.1:9/devstoreaccount1/" ContainerName="c1c"><Blobs /><NextMarker /></EnumerationResults>';
+    const scripted: Next = async () =>
+      newResponse(
+        200,
+        [
+          ["content-length", String(xml.length)],
+          ["x-ms-echo", "devstoreaccount1"],
+        ],
+        new TextEncoder().encode(xml),
+      );
+    const options = { path, accountPlaceholder: "ACCOUNT" } as const;
+    const recorder = new ClientBuilder()
+      .endpoint("http://127.0.0.1:9/devstoreaccount1")
+      .wire(scripted)
+      .simulation({ ...options, mode: "record" })
+      .build();
+    await recorder.container("c1c").listBlobsPageOpts(undefined, { prefix: "devstoreaccount1/" });
+    recorder.saveRecordings();
+    const text = readFileSync(path, "utf8");
+    assert.ok(!text.includes("devstoreaccount1"), text);
+    assert.match(text, /"path": "\/ACCOUNT\/c1c"/);
+    assert.match(text, /prefix=ACCOUNT%2F/);
+    const noNetwork: Next = async () => assert.fail("a replay reached the network");
+    const replayer = new ClientBuilder()
+      .endpoint("http://127.0.0.1:9/devstoreaccount1")
+      .wire(noNetwork)
+      .simulation({ ...options, mode: "replay" })
+      .build();
+    const probe = await replayer.sendRaw(
+      (() => {
+        const url = replayer.container("c1c").url();
+        url.search = "restype=container&comp=list&prefix=devstoreaccount1%2F";
+        const r = newRequest("ListBlobs", "GET", url);
+        r.maxResponseBytes = 1 << 20;
+        return r;
+      })(),
+    );
+    const seen = {
+      body: new TextDecoder().decode(probe.body),
+      length: probe.headers.get("content-length"),
+      echo: probe.headers.get("x-ms-echo"),
+    };
+    assert.equal(seen.body, xml);
+    assert.equal(seen.length, String(xml.length));
+    assert.equal(seen.echo, "devstoreaccount1");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("recorded paths and query values are sanitized, and sig is dropped in any case", async () => {
+  const { captureRequest } = await import("../src/sim/simulation.js");
+  const r = newRequest(
+    "Raw",
+    "GET",
+    new URL(
+      "http://127.0.0.1/a/c/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln?SIG=abc&t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln&sv=1",
+    ),
+  );
+  const captured = captureRequest(r);
+  assert.equal(captured.path, "/a/c/REDACTED");
+  assert.equal(captured.query, "sv=1&t=REDACTED");
 });

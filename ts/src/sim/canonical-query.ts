@@ -12,10 +12,15 @@ export function decodeQuery(query: string): Array<[string, string]> {
   return [...new URLSearchParams(query)];
 }
 
-/** Decodes, drops `sig`, sorts by key then value (byte order), encodes strictly and joins with `&`. */
-export function canonicalQuery(search: string): string {
+/**
+ * Decodes, drops `sig` (the key in any case), passes each value through
+ * `mapValue` (the sanitizer), sorts by key then value (byte order), encodes
+ * strictly and joins with `&`.
+ */
+export function canonicalQuery(search: string, mapValue: (value: string) => string = (v) => v): string {
   return decodeQuery(search.replace(/^\?/, ""))
-    .filter(([k]) => k !== "sig")
+    .filter(([k]) => k.toLowerCase() !== "sig")
+    .map(([k, v]): [string, string] => [k, mapValue(v)])
     .sort(([ka, va], [kb, vb]) => compareBytes(ka, kb) || compareBytes(va, vb))
     .map(([k, v]) => `${encodeStrict(k)}=${encodeStrict(v)}`)
     .join("&");

@@ -52,6 +52,42 @@ export function sanitizeHeader(name: string, value: string): string {
   return redactText(value);
 }
 
+/**
+ * Redacts what record time must never keep; with an account placeholder, also
+ * replaces the account name (and puts it back into replayed responses).
+ */
+export class Sanitizer {
+  readonly #account: [string, string] | undefined;
+
+  constructor(account?: [name: string, placeholder: string]) {
+    this.#account = account && account[0] !== "" && account[0] !== account[1] ? account : undefined;
+  }
+
+  #place(text: string): string {
+    return this.#account ? text.split(this.#account[0]).join(this.#account[1]) : text;
+  }
+
+  /** A path or query value: secrets redacted, the account replaced. */
+  text(text: string): string {
+    return this.#place(redactText(text));
+  }
+
+  /** A header value. */
+  header(name: string, value: string): string {
+    return this.#place(sanitizeHeader(name, value));
+  }
+
+  /** A text body. */
+  body(text: string): string {
+    return this.#place(sanitizeBody(text));
+  }
+
+  /** Replayed text with the account name put back. */
+  restore(text: string): string {
+    return this.#account ? text.split(this.#account[1]).join(this.#account[0]) : text;
+  }
+}
+
 /** A text body sanitized; a user delegation key's `<Value>` loses its content. */
 export function sanitizeBody(text: string): string {
   const redacted = redactText(text);

@@ -22,7 +22,7 @@ import {
 } from "./cassette.js";
 import { findSecret, isUnredactedCredentialHeader } from "./detect.js";
 import { Matcher, type Matching, matchingFromName, matchingName } from "./matcher.js";
-import { DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, sanitizeBody, sanitizeHeader } from "./sanitize.js";
+import { DROPPED_REQUEST_HEADERS, DROPPED_RESPONSE_HEADERS, Sanitizer } from "./sanitize.js";
 
 /** Bodies up to this size that are valid UTF-8 are kept inline as text. */
 const INLINE_LIMIT = 64 * 1024;
@@ -38,6 +38,12 @@ export interface SimulationOptions {
   seed?: bigint;
   /** Whether block ids are ignored when matching. */
   ignoreBlockIds?: boolean;
+  /**
+   * Replaces the account name with this placeholder in recorded paths, query
+   * values, header values and text bodies; a replay puts the name back into
+   * response headers and text bodies.
+   */
+  accountPlaceholder?: string;
 }
 
 /** How much of a replayed cassette was used. */
@@ -65,23 +71,23 @@ export function sidecarDir(path: string): string {
 }
 
 /** A request as a recording holds it: sanitized, canonical query, body inline or by hash. */
-export function captureRequest(request: Request): CassetteRequest {
+export function captureRequest(request: Request, sanitizer: Sanitizer = new Sanitizer()): CassetteRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of request.headers) {
-    if (!DROPPED_REQUEST_HEADERS.includes(name)) headers[name] = sanitizeHeader(name, value);
+    if (!DROPPED_REQUEST_HEADERS.includes(name)) headers[name] = sanitizer.header(name, value);
   }
   const multipart = (headers["content-type"] ?? "").toLowerCase().startsWith("multipart/mixed");
   const text = utf8(request.body);
   let body: CassetteBody;
   if (text !== undefined && (request.body.length <= INLINE_LIMIT || multipart)) {
-    body = { text: sanitizeBody(text) };
+    body = { text: sanitizer.body(text) };
   } else {
     body = { sha256: sha256Hex(request.body), len: request.body.length };
   }
   return {
     method: request.method,
-    path: request.url.pathname,
-    query: canonicalQuery(request.url.search),
+    path: sanitizer.text(request.url.pathname),
+    query: canonicalQuery(request.url.search, (value) => sanitizer.text(value)),
     headers,
     body,
   };
@@ -109,9 +115,19 @@ export class Simulation {
   /** Response bodies recorded in this session, by hash, for the sidecar. */
   #newBodies = new Map<string, Uint8Array>();
   readonly #options: SimulationOptions;
+  readonly #sanitizer: Sanitizer;
 
-  private constructor(options: SimulationOptions, cassette: Cassette, matcher: Matcher, isReplay: boolean) {
+  private constructor(
+    options: SimulationOptions,
+    cassette: Cassette,
+    matcher: Matcher,
+    isReplay: boolean,
+    account: string,
+  ) {
     this.#options = options;
+    this.#sanitizer = new Sanitizer(
+      options.accountPlaceholder === undefined ? undefined : [account, options.accountPlaceholder],
+    );
     this.#path = options.path;
     this.#cassette = cassette;
     this.#matcher = matcher;
@@ -138,12 +154,12 @@ export class Simulation {
   }
 
   /** Opens the cassette of a replay (throwing `InvalidInputError` for a missing or malformed one) or starts a recording. */
-  static open(options: SimulationOptions, _account: string): Simulation {
+  static open(options: SimulationOptions, account: string): Simulation {
     if (options.mode === "replay") {
       const cassette = readCassette(options.path);
       const matching = options.matching ?? matchingFromName(cassette.matching);
       const matcher = new Matcher(matching, options.ignoreBlockIds ?? cassette.ignore_block_ids);
-      return new Simulation(options, cassette, matcher, true);
+      return new Simulation(options, cassette, matcher, true, account);
     }
     const seed = options.seed ?? randomBytes(8).readBigUInt64BE();
     const matching = options.matching ?? "ignore-volatile";
@@ -154,7 +170,7 @@ export class Simulation {
       ignore_block_ids: options.ignoreBlockIds ?? false,
       interactions: [],
     };
-    return new Simulation(options, cassette, new Matcher(matching, cassette.ignore_block_ids), false);
+    return new Simulation(options, cassette, new Matcher(matching, cassette.ignore_block_ids), false, account);
   }
 
   /** A replay's clock does not sleep; a recording keeps the client's. */
@@ -171,7 +187,7 @@ export class Simulation {
   /** The policy that records or replays. */
   policy(): Policy {
     return async (request, next) => {
-      const sent = captureRequest(request);
+      const sent = captureRequest(request, this.#sanitizer);
       if (this.isReplay) return this.#replay(sent);
       const response = await next(request);
       this.#record(sent, response);
@@ -205,8 +221,11 @@ export class Simulation {
 
   #responseOf(recorded: CassetteResponse): Response {
     let body: Uint8Array;
+    let restored = false;
     if ("text" in recorded.body) {
-      body = new Uint8Array(Buffer.from(recorded.body.text, "utf8"));
+      const text = this.#sanitizer.restore(recorded.body.text);
+      restored = text !== recorded.body.text;
+      body = new Uint8Array(Buffer.from(text, "utf8"));
     } else {
       const file = join(sidecarDir(this.#path), recorded.body.sha256);
       try {
@@ -218,20 +237,26 @@ export class Simulation {
         throw new WireError("other", `replay: the sidecar body ${file} does not match its length and hash`);
       }
     }
-    return newResponse(recorded.status, Object.entries(recorded.headers), body);
+    const headers = Object.entries(recorded.headers).map(([k, v]): [string, string] => [k, this.#sanitizer.restore(v)]);
+    // A body whose length the account name changed gets its length back in step.
+    const fixed = restored
+      ? headers.map(([k, v]): [string, string] => [k, k === "content-length" ? String(body.length) : v])
+      : headers;
+    return newResponse(recorded.status, fixed, body);
   }
 
   #record(request: CassetteRequest, response: Response): void {
     const headers: Record<string, string> = {};
     for (const [name, value] of response.headers) {
-      if (!DROPPED_RESPONSE_HEADERS.includes(name)) headers[name] = sanitizeHeader(name, value);
+      if (!DROPPED_RESPONSE_HEADERS.includes(name)) headers[name] = this.#sanitizer.header(name, value);
     }
     const text = utf8(response.body);
     let body: CassetteBody;
     if (text !== undefined && response.body.length <= INLINE_LIMIT) {
-      body = { text: sanitizeBody(text) };
+      body = { text: this.#sanitizer.body(text) };
     } else {
-      const stored = text === undefined ? response.body : new Uint8Array(Buffer.from(sanitizeBody(text), "utf8"));
+      const stored =
+        text === undefined ? response.body : new Uint8Array(Buffer.from(this.#sanitizer.body(text), "utf8"));
       const sha256 = sha256Hex(stored);
       this.#newBodies.set(sha256, stored);
       body = { sha256, len: stored.length };
