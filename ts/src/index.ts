@@ -2,11 +2,17 @@
 
 export type { Credential } from "./auth/credential.js";
 export type { UserDelegationKey } from "./auth/delegation-key.js";
+export { ChainedTokenCredential, defaultAzureCredential } from "./auth/entra/chain.js";
 export {
   ClientCredential,
   type ClientCredentialOptions,
   DEFAULT_AUTHORITY_HOST,
 } from "./auth/entra/client-credential.js";
+export {
+  IMDS_ENDPOINT,
+  ManagedIdentityCredential,
+  type ManagedIdentityOptions,
+} from "./auth/entra/managed-identity.js";
 export { Sas, type SasScope, type SasSettings } from "./auth/sas/sas.js";
 export { type SasProtocol, SasToken } from "./auth/sas/sas-token.js";
 export { AZURE_STORAGE_SUFFIXES, CredentialScope } from "./auth/scope.js";

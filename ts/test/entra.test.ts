@@ -141,17 +141,83 @@ test("bad configuration is refused before any request", () => {
   );
 });
 
-test("the environment's Entra ID variables make a client credential", () => {
+test("the default chain from the environment: the first link that gives a token is used from then on", async () => {
+  seen.length = 0;
+  answer = () => [200, { access_token: "from-secret", expires_in: 3600 }];
+  const { ChainedTokenCredential } = await import("../src/index.js");
+  const closed = "http://127.0.0.1:9";
   const vars: Record<string, string> = {
     AZURE_STORAGE_ACCOUNT: "acct",
     AZURE_TENANT_ID: "t1",
     AZURE_CLIENT_ID: "app",
     AZURE_CLIENT_SECRET: "s",
     AZURE_AUTHORITY_HOST: authority,
+    // Never the real link-local IMDS from a test.
+    AZURE_POD_IDENTITY_AUTHORITY_HOST: closed,
   };
   const client = ClientBuilder.fromEnv({ vars: (n) => vars[n] }).build();
-  assert.equal(client.credential.kind, "token");
-  assert.ok(client.credential.kind === "token" && client.credential.source instanceof ClientCredential);
+  assert.ok(client.credential.kind === "token" && client.credential.source instanceof ChainedTokenCredential);
+  const chain = client.credential.source as InstanceType<typeof ChainedTokenCredential>;
+  assert.deepEqual(chain.linkNames(), ["environment (client secret)", "workload identity", "managed identity"]);
+  assert.equal((await chain.getToken([STORAGE_SCOPE])).token.expose(), "from-secret");
+
+  // A remote http authority is refused at set-up; the chain names it, and IMDS (closed here) fails fast.
   const remote: Record<string, string> = { ...vars, AZURE_AUTHORITY_HOST: "http://login.example.com" };
-  assert.throws(() => ClientBuilder.fromEnv({ vars: (n) => remote[n] }), { kind: "InvalidInput" });
+  const refused = ClientBuilder.fromEnv({ vars: (n) => remote[n] }).build();
+  assert.ok(refused.credential.kind === "token");
+  await assert.rejects(refused.credential.source.getToken([STORAGE_SCOPE]), (err: Error & { kind?: string }) => {
+    assert.equal(err.kind, "Unauthenticated");
+    assert.match(err.message, /environment \(client secret\): .*https/);
+    assert.match(err.message, /managed identity: .*did not answer/);
+    return true;
+  });
+});
+
+test("managed identity: IMDS and App Service requests, as documented", async () => {
+  const { ManagedIdentityCredential } = await import("../src/index.js");
+  seen.length = 0;
+  const headers: Array<Record<string, string | string[] | undefined>> = [];
+  const mi = createServer((req, res) => {
+    headers.push(req.headers);
+    seen.push({ path: req.url ?? "", form: new URLSearchParams() });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        access_token: "mi-token",
+        expires_in: "86399",
+        expires_on: String(Math.floor(Date.now() / 1000) + 86399),
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => mi.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(mi.address() as AddressInfo).port}`;
+  try {
+    const imds = ManagedIdentityCredential.fromVars(
+      (n) => (n === "AZURE_POD_IDENTITY_AUTHORITY_HOST" ? base : undefined),
+      "user-assigned-id",
+    );
+    assert.equal((await imds.getToken([STORAGE_SCOPE])).token.expose(), "mi-token");
+    const imdsUrl = new URL(seen[0]?.path ?? "", base);
+    assert.equal(imdsUrl.pathname, "/metadata/identity/oauth2/token");
+    assert.deepEqual(
+      [
+        imdsUrl.searchParams.get("api-version"),
+        imdsUrl.searchParams.get("resource"),
+        imdsUrl.searchParams.get("client_id"),
+      ],
+      ["2018-02-01", "https://storage.azure.com", "user-assigned-id"],
+    );
+    assert.equal(headers[0]?.metadata, "true");
+    const appService = new ManagedIdentityCredential({ endpoint: `${base}/msi/token`, identityHeader: "hdr-secret" });
+    await appService.getToken([STORAGE_SCOPE]);
+    const appUrl = new URL(seen[1]?.path ?? "", base);
+    assert.deepEqual([appUrl.pathname, appUrl.searchParams.get("api-version")], ["/msi/token", "2019-08-01"]);
+    assert.equal(headers[1]?.["x-identity-header"], "hdr-secret");
+    assert.ok(!inspect(appService).includes("hdr-secret"));
+    assert.throws(() => new ManagedIdentityCredential({ endpoint: "http://example.com/token", identityHeader: "h" }), {
+      kind: "InvalidInput",
+    });
+  } finally {
+    mi.close();
+  }
 });

@@ -1,6 +1,6 @@
 // Configuration from environment variables, as the Azure CLI and SDKs read them (Rust `config/env.rs`).
 
-import { ClientCredential } from "../auth/entra/client-credential.js";
+import { defaultAzureCredential } from "../auth/entra/chain.js";
 import type { TokenCredential } from "../auth/token.js";
 import { invalidInput } from "../errors/kinds.js";
 import { ClientBuilder } from "./client-builder.js";
@@ -16,39 +16,10 @@ export interface FromEnvOptions {
   vars?: (name: string) => string | undefined;
   /**
    * The Microsoft Entra ID credential to use where the configuration means
-   * Entra ID (default: a `ClientCredential` from `AZURE_TENANT_ID`,
-   * `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` or `AZURE_FEDERATED_TOKEN_FILE`).
+   * Entra ID (default: the default chain from the same variables: client
+   * secret, workload identity, managed identity).
    */
   tokenCredential?: TokenCredential;
-}
-
-/**
- * The Entra ID credential the variables configure: a client secret or a
- * federated token file (workload identity); the rest of the Rust default chain
- * (managed identity, Azure CLI) is not in the TypeScript port yet.
- */
-function entraFromVars(get: (name: string) => string | undefined): TokenCredential {
-  const tenantId = get("AZURE_TENANT_ID");
-  const clientId = get("AZURE_CLIENT_ID");
-  const clientSecret = get("AZURE_CLIENT_SECRET");
-  const federatedTokenFile = get("AZURE_FEDERATED_TOKEN_FILE");
-  const authorityHost = get("AZURE_AUTHORITY_HOST");
-  if (
-    tenantId !== undefined &&
-    clientId !== undefined &&
-    (clientSecret !== undefined || federatedTokenFile !== undefined)
-  ) {
-    return new ClientCredential({
-      tenantId,
-      clientId,
-      ...(clientSecret !== undefined ? { clientSecret } : { federatedTokenFile }),
-      ...(authorityHost !== undefined ? { authorityHost } : {}),
-    });
-  }
-  throw invalidInput(
-    "this configuration means Microsoft Entra ID: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET " +
-      "(or AZURE_FEDERATED_TOKEN_FILE), or pass a tokenCredential (managed identity and the Azure CLI are not in the TypeScript port yet)",
-  );
 }
 
 function processVars(name: string): string | undefined {
@@ -90,7 +61,7 @@ export function builderFromEnv(options: FromEnvOptions = {}): ClientBuilder {
   }
   const configured = builder.credentialKind();
   const wantsEntra = auth === "entra" || (auth === "auto" && configured === "anonymous" && anonymousMeansEntra);
-  if (wantsEntra) return builder.tokenCredential(options.tokenCredential ?? entraFromVars(get));
+  if (wantsEntra) return builder.tokenCredential(options.tokenCredential ?? defaultAzureCredential(get));
   if (auth === "shared-key" && configured !== "shared-key") {
     throw invalidInput(
       "Shared Key authorization needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or a connection string with AccountKey)",

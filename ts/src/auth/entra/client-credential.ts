@@ -16,12 +16,11 @@ import { compose, type Next } from "../../wire/policy.js";
 import { newRequest } from "../../wire/request.js";
 import { type Clock, DEFAULT_RETRY, MATH_RNG, type RetryOptions, retryPolicy, SYSTEM_CLOCK } from "../../wire/retry.js";
 import type { AccessToken, TokenCredential } from "../token.js";
+import { TokenCache } from "./cache.js";
 
 /** The public cloud's authority host. */
 export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/** A token is refreshed this long before it expires. */
-const REFRESH_AHEAD_MS = 5 * 60 * 1000;
 
 /** How a `ClientCredential` proves itself, and where it asks. */
 export interface ClientCredentialOptions {
@@ -115,8 +114,7 @@ export class ClientCredential implements TokenCredential {
   readonly #secret: Secret | undefined;
   readonly #tokenFile: string | undefined;
   readonly #send: Next;
-  #cached: AccessToken | undefined;
-  #inFlight: Promise<AccessToken> | undefined;
+  readonly #cache = new TokenCache();
 
   constructor(options: ClientCredentialOptions) {
     this.#endpoint = tokenEndpoint(options.authorityHost ?? DEFAULT_AUTHORITY_HOST, options.tenantId);
@@ -132,20 +130,8 @@ export class ClientCredential implements TokenCredential {
   }
 
   /** The cached token, or a new one when it expires within 5 minutes; one request at a time. */
-  async getToken(scopes: readonly string[]): Promise<AccessToken> {
-    const now = Date.now();
-    if (this.#cached && this.#cached.expiresOn.getTime() - now > REFRESH_AHEAD_MS) return this.#cached;
-    this.#inFlight ??= this.#request(scopes).finally(() => {
-      this.#inFlight = undefined;
-    });
-    try {
-      this.#cached = await this.#inFlight;
-      return this.#cached;
-    } catch (err) {
-      // A refresh that fails keeps a token that is still valid.
-      if (this.#cached && this.#cached.expiresOn.getTime() > Date.now()) return this.#cached;
-      throw err;
-    }
+  getToken(scopes: readonly string[]): Promise<AccessToken> {
+    return this.#cache.get(() => this.#request(scopes));
   }
 
   async #request(scopes: readonly string[]): Promise<AccessToken> {
