@@ -95,6 +95,7 @@ export {
 export { type FetchWireOptions, fetchWire } from "./wire/fetch-wire.js";
 export { type NodeWireOptions, nodeWire } from "./wire/node-wire.js";
 export { compose, type Next, type Policy } from "./wire/policy.js";
+export { ProxyConfig } from "./wire/proxy.js";
 export { type Method, newRequest, newResponse, type Request, type Response } from "./wire/request.js";
 export { type Clock, DEFAULT_RETRY, type RetryOptions, type RetryRng } from "./wire/retry.js";
 export { WireError, type WireErrorKind } from "./wire/wire-error.js";

@@ -22,6 +22,7 @@ import { SeededRng } from "../sim/seeded-rng.js";
 import { Simulation, type SimulationOptions } from "../sim/simulation.js";
 import { nodeWire } from "../wire/node-wire.js";
 import { compose, type Next } from "../wire/policy.js";
+import { ProxyConfig } from "../wire/proxy.js";
 import {
   type Clock,
   DEFAULT_RETRY,
@@ -51,6 +52,9 @@ export class ClientBuilder {
   #onAttempt: ((attempt: AttemptRecord) => void) | undefined;
   #inactivityTimeoutMs = 60_000;
   #deadlineMs: number | undefined;
+  /** `undefined` reads the process environment at `build`. */
+  #proxy: ProxyConfig | undefined;
+  #rootCertificatesPem: string[] = [];
 
   /** A builder from a connection string (including `UseDevelopmentStorage=true`). */
   static fromConnectionString(connectionString: string): ClientBuilder {
@@ -149,6 +153,30 @@ export class ClientBuilder {
     return this;
   }
 
+  /** Sends every request through the proxy at `url` (`http://[user:password@]host:port`). */
+  proxy(url: string): this {
+    this.#proxy = ProxyConfig.explicit(url);
+    return this;
+  }
+
+  /** Connects directly, whatever the proxy variables say. */
+  noProxy(): this {
+    this.#proxy = ProxyConfig.off();
+    return this;
+  }
+
+  /** Reads the proxy variables through `get` instead of the process environment. */
+  proxyFromVars(get: (name: string) => string | undefined): this {
+    this.#proxy = ProxyConfig.fromVars(get);
+    return this;
+  }
+
+  /** Trusts a root certificate (PEM) besides the system's, for a private endpoint or an emulator over TLS. */
+  rootCertificatePem(pem: string): this {
+    this.#rootCertificatesPem.push(pem);
+    return this;
+  }
+
   /** The clock retries sleep on. */
   clock(clock: Clock): this {
     this.#clock = clock;
@@ -177,14 +205,21 @@ export class ClientBuilder {
   build(): BlobServiceClient {
     const endpoint = this.#resolveEndpoint();
     const account = this.#account ?? accountFromEndpoint(endpoint);
-    this.#checkSecurity(endpoint, account);
+    const proxy = this.#proxy ?? ProxyConfig.fromEnv();
+    this.#checkSecurity(endpoint, account, proxy);
     const scope = new CredentialScope(endpoint).trustSuffixes(this.#trustedSuffixes);
     if (!/^[\x21-\x7e]+$/.test(this.#apiVersion)) throw invalidInput("the API version is not valid header text");
     const simulation = this.#simulation ? Simulation.open(this.#simulation, account) : undefined;
     // A replay needs no credential: a token would have to come from the network first.
     const signing: Credential =
       this.#credential.kind === "token" && simulation?.isReplay ? ANONYMOUS : this.#credential;
-    const wire = this.#wire ?? nodeWire({ inactivityTimeoutMs: this.#inactivityTimeoutMs });
+    const wire =
+      this.#wire ??
+      nodeWire({
+        inactivityTimeoutMs: this.#inactivityTimeoutMs,
+        proxy,
+        rootCertificatesPem: this.#rootCertificatesPem,
+      });
     const clock = this.#clock ?? simulation?.clock() ?? SYSTEM_CLOCK;
     const policies = [
       operationPolicy(this.#apiVersion, this.#deadlineMs),
@@ -230,7 +265,7 @@ export class ClientBuilder {
   }
 
   /** Refuses what would send a credential or data where it could be read. */
-  #checkSecurity(endpoint: URL, account: string): void {
+  #checkSecurity(endpoint: URL, account: string, proxy: ProxyConfig): void {
     const loopback = isLoopback(endpoint);
     if (endpoint.protocol === "http:" && !loopback && !this.#allowHttp) {
       throw invalidInput(
@@ -239,6 +274,12 @@ export class ClientBuilder {
     }
     if (this.#credential.kind === "token" && endpoint.protocol === "http:" && !loopback) {
       throw invalidInput("bearer tokens are only sent over https:// (or to loopback hosts)");
+    }
+    // The endpoint may be plain http only on loopback, but a proxy elsewhere would still read every request.
+    if (this.#credential.kind === "token" && this.#wire === undefined && proxy.exposesPlainHttp(endpoint)) {
+      throw invalidInput(
+        "bearer tokens are not sent over plain http:// through a proxy on another host; use https://, a proxy on this machine, noProxy() or NO_PROXY",
+      );
     }
     if (this.#credential.kind === "shared-key" && this.#credential.key.account !== account) {
       throw invalidInput(

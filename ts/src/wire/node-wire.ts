@@ -1,9 +1,15 @@
 // The default wire: node:http and node:https with keep-alive agents. Redirects
-// are never followed (the error map reports them). Bodies are read whole.
+// are never followed (the error map reports them). Bodies are read whole, up
+// to what the request allows. Proxies: a plain-http target is asked of the
+// proxy in absolute form; an https target crosses it as a `CONNECT` tunnel,
+// TLS end to end.
 
 import http from "node:http";
 import https from "node:https";
+import type { Duplex } from "node:stream";
+import tls from "node:tls";
 import type { Next } from "./policy.js";
+import { ProxyConfig } from "./proxy.js";
 import { newResponse } from "./request.js";
 import { WireError, type WireErrorKind } from "./wire-error.js";
 
@@ -11,6 +17,10 @@ import { WireError, type WireErrorKind } from "./wire-error.js";
 export interface NodeWireOptions {
   /** How long a connection may be silent (no bytes either way) before the attempt fails, in ms (default 60,000). */
   inactivityTimeoutMs?: number;
+  /** Which proxy requests go through (default: the environment's variables, read once). */
+  proxy?: ProxyConfig;
+  /** Root certificates (PEM) trusted besides the system's. */
+  rootCertificatesPem?: string[];
 }
 
 /** Error codes of a connection that was never made: the request did not leave. */
@@ -23,26 +33,106 @@ function kindOf(err: unknown): WireErrorKind {
   return "io";
 }
 
+/** `Proxy-Authorization` from the proxy URL's user and password, if it has them. */
+function proxyAuthorization(proxy: URL): string | undefined {
+  if (proxy.username === "" && proxy.password === "") return undefined;
+  const user = decodeURIComponent(proxy.username);
+  const password = decodeURIComponent(proxy.password);
+  return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+}
+
+/** An https agent whose connections are `CONNECT` tunnels through `proxy`. */
+function tunnelAgent(proxy: URL, ca: string[] | undefined): https.Agent {
+  const agent = new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) });
+  const connect = (
+    options: https.RequestOptions & { servername?: string },
+    done: (err: Error | null, socket?: Duplex) => void,
+  ): undefined => {
+    const target = `${options.host}:${options.port}`;
+    const headers: Record<string, string> = { host: target };
+    const auth = proxyAuthorization(proxy);
+    if (auth) headers["proxy-authorization"] = auth;
+    const request = (proxy.protocol === "https:" ? https : http).request({
+      host: proxy.hostname,
+      port: proxy.port || (proxy.protocol === "https:" ? 443 : 80),
+      method: "CONNECT",
+      path: target,
+      headers,
+      ...(ca ? { ca } : {}),
+    });
+    request.once("connect", (res, socket) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        done(
+          Object.assign(new Error(`the proxy refused the tunnel (HTTP ${res.statusCode})`), { code: "ECONNREFUSED" }),
+        );
+        return;
+      }
+      const secure = tls.connect({
+        socket,
+        servername: options.servername ?? String(options.host),
+        ...(ca ? { ca } : {}),
+      });
+      secure.once("secureConnect", () => done(null, secure));
+      secure.once("error", (err) => done(err));
+    });
+    request.once("error", (err) => done(err));
+    request.end();
+    return undefined;
+  };
+  (agent as unknown as { createConnection: typeof connect }).createConnection = connect;
+  return agent;
+}
+
 /** A wire over node:http/https with keep-alive agents. */
 export function nodeWire(options: NodeWireOptions = {}): Next {
   const timeout = options.inactivityTimeoutMs ?? 60_000;
-  const agents = {
+  const ca = options.rootCertificatesPem?.length
+    ? [...tls.rootCertificates, ...options.rootCertificatesPem]
+    : undefined;
+  const proxies = options.proxy ?? ProxyConfig.fromEnv();
+  const direct = {
     "http:": new http.Agent({ keepAlive: true }),
-    "https:": new https.Agent({ keepAlive: true }),
+    "https:": new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) }),
   };
+  const proxyAgents = new Map<string, http.Agent>();
   return (request) =>
     new Promise((resolve, reject) => {
       const url = request.url;
       const isHttps = url.protocol === "https:";
       const headers: Record<string, string> = Object.fromEntries(request.headers);
       headers["content-length"] = String(request.body.length);
-      const req = (isHttps ? https : http).request(
-        url,
+      const proxy = proxies.proxyFor(url);
+      let target: URL | string = url;
+      let agent: http.Agent = isHttps ? direct["https:"] : direct["http:"];
+      let viaHttps = isHttps;
+      if (proxy && isHttps) {
+        const key = `tunnel ${proxy.href}`;
+        agent = proxyAgents.get(key) ?? tunnelAgent(proxy, ca);
+        proxyAgents.set(key, agent);
+      } else if (proxy) {
+        // A plain-http target: the request goes to the proxy, its target in absolute form.
+        viaHttps = proxy.protocol === "https:";
+        target = new URL(`${proxy.protocol}//${proxy.host}${url.pathname}${url.search}`);
+        headers.host = url.host;
+        const auth = proxyAuthorization(proxy);
+        if (auth) headers["proxy-authorization"] = auth;
+        const key = `forward ${proxy.href}`;
+        agent =
+          proxyAgents.get(key) ??
+          (viaHttps
+            ? new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) })
+            : new http.Agent({ keepAlive: true }));
+        proxyAgents.set(key, agent);
+      }
+      const req = (viaHttps ? https : http).request(
+        target,
         {
           method: request.method,
           headers,
-          agent: isHttps ? agents["https:"] : agents["http:"],
+          agent,
           ...(request.signal ? { signal: request.signal } : {}),
+          ...(proxy && !isHttps ? { path: url.href } : {}),
         },
         (res) => {
           const max = request.maxResponseBytes;
@@ -80,7 +170,9 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
           return;
         }
         const kind = kindOf(err);
-        reject(new WireError(kind, `${request.method} ${url.host}: ${kind} failure`, { cause: err }));
+        const errCode = (err as { code?: unknown }).code;
+        const code = typeof errCode === "string" ? ` (${errCode})` : "";
+        reject(new WireError(kind, `${request.method} ${url.host}: ${kind} failure${code}`, { cause: err }));
       });
       req.end(request.body.length > 0 ? request.body : undefined);
     });
