@@ -2,7 +2,8 @@
 
 export type { Credential } from "./auth/credential.js";
 export type { UserDelegationKey } from "./auth/delegation-key.js";
-export { ChainedTokenCredential, defaultAzureCredential } from "./auth/entra/chain.js";
+export { AzureCliCredential, type AzureCliOptions } from "./auth/entra/azure-cli.js";
+export { ChainedTokenCredential, type DefaultCredentialOptions, defaultAzureCredential } from "./auth/entra/chain.js";
 export {
   ClientCredential,
   type ClientCredentialOptions,

@@ -155,20 +155,28 @@ test("the default chain from the environment: the first link that gives a token 
     // Never the real link-local IMDS from a test.
     AZURE_POD_IDENTITY_AUTHORITY_HOST: closed,
   };
-  const client = ClientBuilder.fromEnv({ vars: (n) => vars[n] }).build();
+  // Never the developer's own `az` from a test.
+  const defaultCredential = { azureCli: { program: "/nonexistent/az" } };
+  const client = ClientBuilder.fromEnv({ vars: (n) => vars[n], defaultCredential }).build();
   assert.ok(client.credential.kind === "token" && client.credential.source instanceof ChainedTokenCredential);
   const chain = client.credential.source as InstanceType<typeof ChainedTokenCredential>;
-  assert.deepEqual(chain.linkNames(), ["environment (client secret)", "workload identity", "managed identity"]);
+  assert.deepEqual(chain.linkNames(), [
+    "environment (client secret)",
+    "workload identity",
+    "managed identity",
+    "Azure CLI",
+  ]);
   assert.equal((await chain.getToken([STORAGE_SCOPE])).token.expose(), "from-secret");
 
   // A remote http authority is refused at set-up; the chain names it, and IMDS (closed here) fails fast.
   const remote: Record<string, string> = { ...vars, AZURE_AUTHORITY_HOST: "http://login.example.com" };
-  const refused = ClientBuilder.fromEnv({ vars: (n) => remote[n] }).build();
+  const refused = ClientBuilder.fromEnv({ vars: (n) => remote[n], defaultCredential }).build();
   assert.ok(refused.credential.kind === "token");
   await assert.rejects(refused.credential.source.getToken([STORAGE_SCOPE]), (err: Error & { kind?: string }) => {
     assert.equal(err.kind, "Unauthenticated");
     assert.match(err.message, /environment \(client secret\): .*https/);
     assert.match(err.message, /managed identity: .*did not answer/);
+    assert.match(err.message, /Azure CLI: .*\/nonexistent\/az is not installed/);
     return true;
   });
 });
@@ -219,5 +227,53 @@ test("managed identity: IMDS and App Service requests, as documented", async () 
     });
   } finally {
     mi.close();
+  }
+});
+
+test("the Azure CLI credential runs az without a shell and reads expires_on", async () => {
+  const { AzureCliCredential } = await import("../src/index.js");
+  const { azArguments, parseAzOutput } = await import("../src/auth/entra/azure-cli.js");
+  assert.deepEqual(azArguments([STORAGE_SCOPE], "t1"), [
+    "account",
+    "get-access-token",
+    "--output",
+    "json",
+    "--resource",
+    "https://storage.azure.com",
+    "--tenant",
+    "t1",
+  ]);
+  assert.throws(() => azArguments(["--help"], undefined), { kind: "InvalidInput" });
+  assert.throws(() => azArguments([STORAGE_SCOPE], "-x"), { kind: "InvalidInput" });
+  assert.equal(
+    parseAzOutput('{"accessToken":"a","expires_on":1795431600}').expiresOn.toISOString(),
+    "2026-11-23T11:00:00.000Z",
+  );
+  assert.throws(() => parseAzOutput('{"accessToken":"a","expiresOn":"2026-11-23 11:00:00"}'), /2\.54/);
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-az-"));
+  try {
+    const az = join(dir, "az");
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    writeFileSync(
+      az,
+      `#!/bin/sh\necho "$@" > "${dir}/args"\necho '{"accessToken":"cli-token","expires_on":${expires}}'\n`,
+      { mode: 0o755 },
+    );
+    const credential = new AzureCliCredential({ program: az });
+    assert.equal((await credential.getToken([STORAGE_SCOPE])).token.expose(), "cli-token");
+    const failing = join(dir, "az-fail");
+    writeFileSync(failing, "#!/bin/sh\necho \"Please run 'az login' to setup account.\" >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+    await assert.rejects(
+      new AzureCliCredential({ program: failing }).getToken([STORAGE_SCOPE]),
+      (err: Error & { kind?: string }) => {
+        assert.equal(err.kind, "Unauthenticated");
+        assert.match(err.message, /az login/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 // Configuration from environment variables, as the Azure CLI and SDKs read them (Rust `config/env.rs`).
 
-import { defaultAzureCredential } from "../auth/entra/chain.js";
+import { type DefaultCredentialOptions, defaultAzureCredential } from "../auth/entra/chain.js";
 import type { TokenCredential } from "../auth/token.js";
 import { invalidInput } from "../errors/kinds.js";
 import { ClientBuilder } from "./client-builder.js";
@@ -20,6 +20,8 @@ export interface FromEnvOptions {
    * secret, workload identity, managed identity).
    */
   tokenCredential?: TokenCredential;
+  /** Settings of the default chain, when it is used. */
+  defaultCredential?: DefaultCredentialOptions;
 }
 
 function processVars(name: string): string | undefined {
@@ -61,7 +63,9 @@ export function builderFromEnv(options: FromEnvOptions = {}): ClientBuilder {
   }
   const configured = builder.credentialKind();
   const wantsEntra = auth === "entra" || (auth === "auto" && configured === "anonymous" && anonymousMeansEntra);
-  if (wantsEntra) return builder.tokenCredential(options.tokenCredential ?? defaultAzureCredential(get));
+  if (wantsEntra) {
+    return builder.tokenCredential(options.tokenCredential ?? defaultAzureCredential(get, options.defaultCredential));
+  }
   if (auth === "shared-key" && configured !== "shared-key") {
     throw invalidInput(
       "Shared Key authorization needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (or a connection string with AccountKey)",

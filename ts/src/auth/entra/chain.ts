@@ -1,12 +1,12 @@
 // ChainedTokenCredential: the first credential of a list that gives a token,
 // remembered; and the default chain built from the environment's variables:
-// client secret, workload identity, managed identity (the Azure CLI link of
-// the Rust chain is not ported yet).
+// client secret, workload identity, managed identity, Azure CLI.
 
 import { inspect } from "node:util";
 import { AzblobError } from "../../errors/azblob-error.js";
 import { errorOfKind } from "../../errors/kinds.js";
 import type { AccessToken, TokenCredential } from "../token.js";
+import { AzureCliCredential, type AzureCliOptions } from "./azure-cli.js";
 import { ClientCredential } from "./client-credential.js";
 import { ManagedIdentityCredential } from "./managed-identity.js";
 
@@ -62,8 +62,17 @@ export class ChainedTokenCredential implements TokenCredential {
   }
 }
 
+/** Settings of the default chain. */
+export interface DefaultCredentialOptions {
+  /** The Azure CLI link's settings, or `false` to leave it out. */
+  azureCli?: AzureCliOptions | false;
+}
+
 /** The default chain from `get` (the process environment, or a map in tests). */
-export function defaultAzureCredential(get: (name: string) => string | undefined): ChainedTokenCredential {
+export function defaultAzureCredential(
+  get: (name: string) => string | undefined,
+  options: DefaultCredentialOptions = {},
+): ChainedTokenCredential {
   const chain = new ChainedTokenCredential();
   const tenantId = get("AZURE_TENANT_ID");
   const clientId = get("AZURE_CLIENT_ID");
@@ -108,5 +117,9 @@ export function defaultAzureCredential(get: (name: string) => string | undefined
       : "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE are not all set",
   );
   link("managed identity", () => ManagedIdentityCredential.fromVars(get, clientId), undefined);
+  if (options.azureCli !== false) {
+    const cli: AzureCliOptions = { ...(tenantId !== undefined ? { tenantId } : {}), ...options.azureCli };
+    link("Azure CLI", () => new AzureCliCredential(cli), undefined);
+  }
   return chain;
 }
