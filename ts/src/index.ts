@@ -61,7 +61,7 @@ export type { PropertiesOptions } from "./ops/blob-properties.js";
 export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
 export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/copy-blob.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
-export type { GetBlobHead, GetBlobResponse, GetOptions } from "./ops/get-blob.js";
+export type { GetBlobHead, GetOptions } from "./ops/get-blob.js";
 export { type ListBlobsOptions, type ListInclude, MAX_LIST_RESULTS } from "./ops/list-blobs.js";
 export type { BlobItem, CopyState, ListBlobsPage, ListItem, PrefixItem } from "./ops/list-models.js";
 export {
@@ -85,6 +85,7 @@ export type { Matching } from "./sim/matcher.js";
 export { blockId, SeededRng } from "./sim/seeded-rng.js";
 export type { SimulationOptions, SimulationStats } from "./sim/simulation.js";
 export { DEFAULT_CHUNK_SIZE, type DownloadOptions, type DownloadReport } from "./transfer/download.js";
+export { GetBlobResponse } from "./transfer/get-stream.js";
 export {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_SINGLE_PUT_MAX,

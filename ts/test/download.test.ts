@@ -89,11 +89,34 @@ test("a corrupted range fails the MD5 check; no stored MD5 fails a required chec
   assert.equal(unchecked.md5Verified, false, "no stored MD5: nothing to verify");
 });
 
+test("a short body is resumed from the next byte under If-Match; past the resumes it is a Transport error", async () => {
+  // The third answer stops after 5 of its 128 bytes; the resume asks for the rest.
+  const short = serve(data, md5, (_r, i) => (i === 2 ? data.subarray(256, 261) : undefined));
+  const resumed = new ClientBuilder().endpoint(DEV_BLOB_ENDPOINT).wire(short.wire).build();
+  assert.deepEqual(await resumed.blob("c1c", "b").downloadOpts({ chunkSize: 128, concurrency: 1 }), data);
+  const again = short.seen.find((r) => r.headers.get("x-ms-range") === "bytes=261-383");
+  assert.ok(again, short.seen.map((r) => r.headers.get("x-ms-range")).join(" "));
+  assert.equal(again.headers.get("if-match"), '"e1"');
+  const broken = serve(data, md5, (_r, i) => (i === 2 ? new Uint8Array(5) : undefined));
+  await assert.rejects(
+    client(broken.wire).blob("c1c", "b").downloadOpts({ chunkSize: 128 }),
+    (err: Error & { kind?: string }) => {
+      assert.equal(err.kind, "Transport");
+      assert.match(err.message, /ended early after 5 of 128 bytes/);
+      return true;
+    },
+  );
+});
+
 test("a range other than asked is an invalid response", async () => {
-  const short = serve(data, md5, (_r, i) => (i === 2 ? new Uint8Array(5) : undefined));
-  await assert.rejects(client(short.wire).blob("c1c", "b").downloadOpts({ chunkSize: 128 }), {
-    kind: "InvalidResponse",
-  });
+  const { wire } = serve(data, md5);
+  const shifted: Next = async (request) => {
+    const response = await wire(request);
+    if (request.headers.get("x-ms-range") === "bytes=128-255")
+      response.headers.set("content-range", "bytes 0-127/1000");
+    return response;
+  };
+  await assert.rejects(client(shifted).blob("c1c", "b").downloadOpts({ chunkSize: 128 }), { kind: "InvalidResponse" });
 });
 
 test("a file download leaves nothing behind on failure and refuses to overwrite when asked", async () => {

@@ -158,3 +158,42 @@ test("an operation's deadline ends a stalled attempt and any retry", async () =>
     server.close();
   }
 });
+
+test("a Get Blob body that breaks off is resumed from the next byte, under If-Match", async () => {
+  const blob = Buffer.from("0123456789abcdefghij");
+  const ranges: Array<string | undefined> = [];
+  const conditions: Array<string | undefined> = [];
+  const server = createServer((req, res) => {
+    const range = req.headers["x-ms-range"] as string | undefined;
+    ranges.push(range);
+    conditions.push(req.headers["if-match"] as string | undefined);
+    const m = /^bytes=(\d+)-(\d+)?$/.exec(range ?? "");
+    const start = Number(m?.[1] ?? 0);
+    const end = m?.[2] ? Number(m[2]) : blob.length - 1;
+    const headers = {
+      etag: '"e7"',
+      "last-modified": "Mon, 23 Nov 2026 10:00:00 GMT",
+      "x-ms-blob-type": "BlockBlob",
+      "content-length": String(end - start + 1),
+      ...(range ? { "content-range": `bytes ${start}-${end}/${blob.length}` } : {}),
+    };
+    res.writeHead(range ? 206 : 200, headers);
+    if (ranges.length === 1) {
+      // The first answer breaks off after 7 bytes.
+      res.write(blob.subarray(start, start + 7));
+      setImmediate(() => res.socket?.destroy());
+      return;
+    }
+    res.end(blob.subarray(start, end + 1));
+  });
+  const port = await listen(server);
+  try {
+    const client = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).build();
+    const response = await client.blob("c1c", "b").get();
+    assert.equal(Buffer.from(await response.bytes()).toString(), blob.toString());
+    assert.deepEqual(ranges, [undefined, "bytes=7-19"]);
+    assert.deepEqual(conditions, [undefined, '"e7"']);
+  } finally {
+    server.close();
+  }
+});

@@ -10,10 +10,11 @@ import {
   MAX_APPEND_BLOCK_BYTES,
   mayHaveAppendedEarlier,
 } from "../ops/append-blob.js";
-import type { GetBlobResponse, GetOptions } from "../ops/get-blob.js";
+import type { GetOptions } from "../ops/get-blob.js";
 import { BlobRange, type WriteResult } from "../ops/models.js";
 import { parseWriteResponse } from "../ops/put-blob.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
+import type { GetBlobResponse } from "../transfer/get-stream.js";
 import { errorFromResponse } from "../wire/error-map.js";
 
 /** What the append engine needs of its blob: its URL and ranged reads. */
@@ -75,10 +76,10 @@ async function appendedEarlier(
     if (err instanceof AzblobError && err.kind === "InvalidRange") return undefined;
     throw err;
   }
-  if (response.body.length > block.length) {
+  if (response.head.bodyLength > block.length) {
     throw withOperation(invalidResponse(`the answer is longer than ${block.length} bytes`), "GetBlob");
   }
-  if (!Buffer.from(response.body).equals(Buffer.from(block))) return undefined;
+  if (!Buffer.from(await response.bytes()).equals(Buffer.from(block))) return undefined;
   const p = response.head.properties;
   return { etag: p.etag, lastModified: p.lastModified, versionId: p.versionId, contentMd5: undefined };
 }

@@ -26,13 +26,7 @@ import {
   parseCopyResponse,
 } from "../ops/copy-blob.js";
 import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
-import {
-  buildGetBlobRequest,
-  checkRange,
-  type GetBlobResponse,
-  type GetOptions,
-  parseGetBlobResponse,
-} from "../ops/get-blob.js";
+import { buildGetBlobRequest, checkRange, type GetOptions } from "../ops/get-blob.js";
 import type { ListBlobsOptions } from "../ops/list-blobs.js";
 import type { BlobItem } from "../ops/list-models.js";
 import type { AccessTier, BlobProperties, BlobRange, ContentHeaders, Metadata, WriteResult } from "../ops/models.js";
@@ -58,6 +52,7 @@ import {
   runDownload,
   writeTo,
 } from "../transfer/download.js";
+import { type GetBlobResponse, getBlob } from "../transfer/get-stream.js";
 import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
 import { errorFromResponse } from "../wire/error-map.js";
 import { appendData } from "./append.js";
@@ -133,12 +128,11 @@ export class BlobClient {
     return this.getOpts({});
   }
 
-  /** {@link get} with a range, a snapshot or version, or conditions. */
+  /** {@link get} with a range, a snapshot or version, or conditions; a body that breaks off resumes from the next byte. */
   async getOpts(options: GetOptions): Promise<GetBlobResponse> {
-    const response = await this.execute(buildGetBlobRequest(this.url(), options));
+    const getOnce = (o: GetOptions) => this.execute(buildGetBlobRequest(this.url(), o));
     try {
-      const head = parseGetBlobResponse(response);
-      return { head, body: response.body };
+      return await getBlob(getOnce, options, this.#inner.bodyResumes);
     } catch (err) {
       throw withOperation(err, "GetBlob");
     }
@@ -182,7 +176,7 @@ export class BlobClient {
   async downloadRange(range: BlobRange): Promise<Uint8Array> {
     const response = await this.getOpts({ range });
     checkRange(response.head, range);
-    return response.body;
+    return response.bytes();
   }
 
   /** [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties). */

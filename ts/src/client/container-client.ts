@@ -141,7 +141,7 @@ export class ContainerClient {
     return runMany(
       names,
       (name) => name,
-      async (name) => (await this.blob(name).get()).body,
+      async (name) => (await this.blob(name).get()).bytes(),
       options.concurrency,
     );
   }

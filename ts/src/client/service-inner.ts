@@ -13,6 +13,8 @@ export interface ServiceInner {
   pipeline: Pipeline;
   /** The client's randomness (upload session ids): seeded from the cassette when simulating. */
   rng: SeededRng;
+  /** How many times a broken Get Blob body is resumed (the retry count). */
+  bodyResumes: number;
   simulation: Simulation | undefined;
 }
 

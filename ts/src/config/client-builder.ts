@@ -230,7 +230,16 @@ export class ClientBuilder {
     ];
     const pipeline = new Pipeline(compose(policies, wire), clock);
     const rng = simulation ? new SeededRng(simulation.seed) : SeededRng.fresh();
-    return new BlobServiceClient({ account, endpoint, credential: signing, scope, pipeline, rng, simulation });
+    return new BlobServiceClient({
+      account,
+      endpoint,
+      credential: signing,
+      scope,
+      pipeline,
+      rng,
+      simulation,
+      bodyResumes: this.#retry.maxRetries,
+    });
   }
 
   #resolveEndpoint(): URL {

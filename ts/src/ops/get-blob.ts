@@ -26,12 +26,6 @@ export interface GetBlobHead {
   bodyLength: number;
 }
 
-/** A Get Blob answer: its head and its body. */
-export interface GetBlobResponse {
-  head: GetBlobHead;
-  body: Uint8Array;
-}
-
 /** Builds Get Blob; a read changes nothing, so it is idempotent. */
 export function buildGetBlobRequest(url: URL, options: GetOptions = {}): Request {
   const request = newRequest("GetBlob", "GET", url);
@@ -39,6 +33,7 @@ export function buildGetBlobRequest(url: URL, options: GetOptions = {}): Request
   if (options.range) ru.setHeader(request, "x-ms-range", options.range.toHeader());
   applyConditions(request, options.conditions ?? {});
   request.idempotent = true;
+  request.streamBody = true;
   // A range's answer holds the range (or a small error); a whole blob is what was asked for.
   request.maxResponseBytes =
     options.range?.length === undefined

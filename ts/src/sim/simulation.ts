@@ -93,6 +93,10 @@ export function captureRequest(request: Request, sanitizer: Sanitizer = new Sani
   };
 }
 
+async function* oneChunk(body: Uint8Array): AsyncGenerator<Uint8Array> {
+  if (body.length > 0) yield body;
+}
+
 /** Reads and checks the cassette at `path`. */
 function readCassette(path: string): Cassette {
   let text: string;
@@ -188,8 +192,24 @@ export class Simulation {
   policy(): Policy {
     return async (request, next) => {
       const sent = captureRequest(request, this.#sanitizer);
-      if (this.isReplay) return this.#replay(sent);
+      if (this.isReplay) {
+        const replayed = this.#replay(sent);
+        if (request.streamBody && replayed.status >= 200 && replayed.status <= 299) {
+          replayed.stream = oneChunk(replayed.body);
+          replayed.body = new Uint8Array(0);
+        }
+        return replayed;
+      }
       const response = await next(request);
+      if (response.stream) {
+        // A recording reads a streamed body whole to keep it, then hands it on as one chunk.
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of response.stream) chunks.push(chunk);
+        const body = new Uint8Array(Buffer.concat(chunks));
+        this.#record(sent, { ...response, body, stream: undefined });
+        response.stream = oneChunk(body);
+        return response;
+      }
       this.#record(sent, response);
       return response;
     };

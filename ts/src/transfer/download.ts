@@ -9,9 +9,10 @@ import { link, rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
-import { checkRange, type GetBlobResponse, type GetOptions } from "../ops/get-blob.js";
+import { checkRange, type GetOptions } from "../ops/get-blob.js";
 import { BlobRange } from "../ops/models.js";
 import type { BlobSelector } from "../ops/selector.js";
+import type { GetBlobResponse } from "./get-stream.js";
 
 /** Default bytes per ranged GET: 8 MiB. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -71,6 +72,7 @@ export async function runDownload(
     if (!(err instanceof AzblobError && err.kind === "InvalidRange")) throw err;
     first = await blob.getOpts({ selector });
   }
+  const firstBody = await first.bytes();
   const properties = first.head.properties;
   const stored = properties.content.contentMd5?.length === 16 ? properties.content.contentMd5 : undefined;
   if (options.requireMd5 && !stored) {
@@ -82,23 +84,24 @@ export async function runDownload(
   const check = (options.verifyMd5 || options.requireMd5) && stored ? createHash("md5") : undefined;
   const total = properties.contentLength;
   const ranges: BlobRange[] = [];
-  for (let offset = first.body.length; offset < total; offset += chunkSize) {
+  for (let offset = firstBody.length; offset < total; offset += chunkSize) {
     ranges.push(BlobRange.of(offset, Math.min(chunkSize, total - offset)));
   }
   const conditions = { ifMatch: properties.etag };
   const fetchRange = async (range: BlobRange): Promise<Uint8Array> => {
     const response = await blob.getOpts({ range, selector, conditions });
     checkRange(response.head, range);
-    if (response.body.length !== range.length) {
+    const body = await response.bytes();
+    if (body.length !== range.length) {
       throw errorOfKind("InvalidResponse", {
-        message: `the service sent ${response.body.length} bytes for a range of ${range.length}`,
+        message: `the service sent ${body.length} bytes for a range of ${range.length}`,
         operation: "GetBlob",
       });
     }
-    return response.body;
+    return body;
   };
-  check?.update(first.body);
-  await sink(first.body);
+  check?.update(firstBody);
+  await sink(firstBody);
   // A window of `concurrency` ranges in flight, delivered in order.
   const pending: Array<Promise<Uint8Array>> = [];
   let started = 0;

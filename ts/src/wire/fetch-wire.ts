@@ -8,6 +8,15 @@ import { WireError, type WireErrorKind } from "./wire-error.js";
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
+/** A fetch body's chunks, a break as a `WireError`. */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) yield chunk;
+  } catch (err) {
+    throw new WireError("io", "the response body broke off", { cause: err });
+  }
+}
+
 /** Settings of the fetch wire. */
 export interface FetchWireOptions {
   /** How long one attempt may take in all, in ms (default 300,000): fetch has no inactivity timer. */
@@ -33,6 +42,11 @@ export function fetchWire(options: FetchWireOptions = {}): Next {
       if (request.body.length > 0) init.body = request.body;
       response = await fetch(request.url, init);
       const max = request.maxResponseBytes;
+      if (request.streamBody && response.ok && response.body) {
+        const streamed = newResponse(response.status, [...response.headers]);
+        streamed.stream = chunksOf(response.body);
+        return streamed;
+      }
       // A HEAD answer declares the blob's size but carries no body.
       const declared = request.method === "HEAD" ? 0 : Number(response.headers.get("content-length") ?? 0);
       const body = declared > max ? undefined : new Uint8Array(await response.arrayBuffer());

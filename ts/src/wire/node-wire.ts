@@ -84,6 +84,34 @@ function tunnelAgent(proxy: URL, ca: string[] | undefined): https.Agent {
   return agent;
 }
 
+/** Response headers as pairs, repeated ones joined with ", ". */
+function headerPairs(headers: http.IncomingHttpHeaders): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) pairs.push([name, Array.isArray(value) ? value.join(", ") : value]);
+  }
+  return pairs;
+}
+
+/** A streamed body: chunks as they arrive, a break or an overlong body as a `WireError`. */
+async function* streamOf(res: http.IncomingMessage, max: number): AsyncGenerator<Uint8Array> {
+  let received = 0;
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > max)
+        throw new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    }
+  } catch (err) {
+    if (err instanceof WireError) throw err;
+    throw new WireError("io", "the response body broke off", { cause: err });
+  } finally {
+    res.destroy();
+  }
+  if (!res.complete) throw new WireError("io", "the response body broke off");
+}
+
 /** A wire over node:http/https with keep-alive agents. */
 export function nodeWire(options: NodeWireOptions = {}): Next {
   const timeout = options.inactivityTimeoutMs ?? 60_000;
@@ -144,6 +172,13 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
           };
           // A HEAD answer declares the blob's size but carries no body.
           if (request.method !== "HEAD" && Number(res.headers["content-length"] ?? 0) > max) return tooLong();
+          const status = res.statusCode ?? 0;
+          if (request.streamBody && status >= 200 && status <= 299) {
+            const response = newResponse(status, headerPairs(res.headers));
+            response.stream = streamOf(res, max);
+            resolve(response);
+            return;
+          }
           const chunks: Buffer[] = [];
           let received = 0;
           res.on("data", (chunk: Buffer) => {
@@ -152,11 +187,7 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
             chunks.push(chunk);
           });
           res.on("end", () => {
-            const pairs: Array<[string, string]> = [];
-            for (const [name, value] of Object.entries(res.headers)) {
-              if (value !== undefined) pairs.push([name, Array.isArray(value) ? value.join(", ") : value]);
-            }
-            resolve(newResponse(res.statusCode ?? 0, pairs, new Uint8Array(Buffer.concat(chunks))));
+            resolve(newResponse(res.statusCode ?? 0, headerPairs(res.headers), new Uint8Array(Buffer.concat(chunks))));
           });
           res.on("error", (err) => reject(new WireError("io", "the response body broke off", { cause: err })));
         },

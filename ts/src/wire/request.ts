@@ -21,6 +21,11 @@ export interface Request {
    * a longer one is an invalid response, not memory the server decides.
    */
   maxResponseBytes: number;
+  /**
+   * Whether a 2xx answer's body may come as a stream (`Response.stream`)
+   * instead of being read whole (Get Blob); other answers are read whole.
+   */
+  streamBody?: boolean | undefined;
   /** Aborts the request (the client's per-operation deadline); the wire fails it as a timeout. */
   signal?: AbortSignal | undefined;
   /**
@@ -42,6 +47,11 @@ export interface Response {
   status: number;
   headers: Map<string, string>;
   body: Uint8Array;
+  /**
+   * The body as it arrives, for a request with `streamBody` answered 2xx by a
+   * wire that streams (`body` is then empty); a break is a `WireError`.
+   */
+  stream?: AsyncIterable<Uint8Array> | undefined;
   /**
    * Whether this answers a repeat that followed an attempt the service may
    * have acted on (a lost answer, a 500), as the retry policy marks it.
