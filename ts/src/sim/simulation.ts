@@ -292,19 +292,25 @@ export class Simulation {
   save(): void {
     if (this.isReplay) throw invalidInput("a replaying client has no recording to save");
     this.#cassette.interactions.forEach((interaction, index) => {
+      const refuse = (field: string, shape: string): never => {
+        throw invalidInput(`refusing to save the cassette: interaction ${index}, ${field} holds a ${shape}`);
+      };
+      // Each field as text, and the shapes that are secrets by where they are, whatever their text.
       const fields: Array<[string, string]> = [["request.path", interaction.request.path]];
       for (const [k, v] of new URLSearchParams(interaction.request.query)) {
+        if (k.toLowerCase() === "sig") refuse(`request.query.${k}`, "SAS signature");
         fields.push([`request.query.${k}`, v]);
-        if (k.toLowerCase() === "sig") fields.push([`request.query.${k}`, "sig=x"]);
       }
       for (const side of ["request", "response"] as const) {
         for (const [name, value] of Object.entries(interaction[side].headers)) {
-          if (isUnredactedCredentialHeader(name, value)) fields.push([`${side}.headers.${name}`, "sig=x"]);
+          if (isUnredactedCredentialHeader(name, value)) refuse(`${side}.headers.${name}`, "credential header");
           fields.push([`${side}.headers.${name}`, value]);
         }
         const body = interaction[side].body;
-        if ("text" in body) fields.push([`${side}.body`, body.text]);
-        else {
+        if ("text" in body) {
+          fields.push([`${side}.body`, body.text]);
+        } else {
+          // A sidecar body recorded in this session is scanned when it is text.
           const stored = side === "response" ? this.#newBodies.get(body.sha256) : undefined;
           const text = stored && utf8(stored);
           if (text) fields.push([`${side}.body`, text]);
@@ -312,7 +318,7 @@ export class Simulation {
       }
       for (const [field, text] of fields) {
         const shape = findSecret(text);
-        if (shape) throw invalidInput(`refusing to save the cassette: interaction ${index}, ${field} holds a ${shape}`);
+        if (shape) refuse(field, shape);
       }
     });
     mkdirSync(dirname(this.#path), { recursive: true });
