@@ -263,3 +263,44 @@ test("clients from URLs: the names, the SAS, and a selector refused", async () =
   }
   assert.equal(failure(() => ContainerClient.fromUrl("https://acct.blob.core.windows.net/")).kind, "InvalidInput");
 });
+
+test("forEndpoint: a URL of another account gets only its own SAS or nothing", () => {
+  const keyed = () => new ClientBuilder().sharedKey("mine", DEV_ACCOUNT_KEY);
+  assert.equal(keyed().forEndpoint("https://mine.blob.core.windows.net").build().credential.kind, "shared-key");
+  assert.equal(keyed().forEndpoint("https://mine.blob.core.windows.net/", "sv=1&sig=x").build().credential.kind, "sas");
+  for (const other of [
+    "https://evil.example/mine",
+    "https://other.blob.core.windows.net",
+    "http://mine.blob.core.windows.net",
+  ]) {
+    assert.equal(keyed().forEndpoint(other).allowHttp(true).build().credential.kind, "anonymous", other);
+    assert.equal(keyed().forEndpoint(other, "sv=1&sig=url").allowHttp(true).build().credential.kind, "sas", other);
+  }
+  const sas = new ClientBuilder().account("mine").sasToken("sv=1&sig=env");
+  assert.equal(sas.forEndpoint("https://evil.example/mine").build().credential.kind, "anonymous");
+  const pathStyle = () => new ClientBuilder().endpoint(DEV_BLOB_ENDPOINT).sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY);
+  const other = pathStyle().forEndpoint("http://127.0.0.1:10000/otheraccount").build();
+  assert.deepEqual([other.credential.kind, other.account], ["anonymous", "otheraccount"]);
+  assert.equal(
+    pathStyle().forEndpoint("http://127.0.0.1:10000/devstoreaccount1/").build().credential.kind,
+    "shared-key",
+  );
+});
+
+test("forEndpoint: a token goes to other Azure accounts only when trusted", () => {
+  const token = new StaticTokenCredential("t", new Date());
+  const other = "https://other.blob.core.windows.net";
+  const entra = () => new ClientBuilder().account("mine").tokenCredential(token);
+  assert.equal(entra().forEndpoint(other).build().credential.kind, "anonymous", "not trusted by default");
+  const trusting = () => entra().trustedSuffixes(["blob.core.windows.net"]);
+  assert.equal(trusting().forEndpoint(other).build().credential.kind, "token");
+  assert.equal(
+    trusting().forEndpoint("https://other.blob.core.usgovcloudapi.net").build().credential.kind,
+    "anonymous",
+  );
+  assert.equal(trusting().forEndpoint("https://evil.example/other").build().credential.kind, "anonymous");
+  assert.throws(() => entra().trustedSuffixes(["evil.example"]).build(), { kind: "InvalidInput" });
+  assert.throws(() => new ClientBuilder().trustedSuffixes(["evil.example"]).forEndpoint(other), {
+    kind: "InvalidInput",
+  });
+});

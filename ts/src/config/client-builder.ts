@@ -201,6 +201,34 @@ export class ClientBuilder {
     return this;
   }
 
+  /**
+   * This builder for the account at `endpoint` (a URL a user typed), keeping
+   * its credential only where it belongs. Its own endpoint, or a path under
+   * it, keeps the credential (replaced by `sas` if given); any other endpoint
+   * gets `sas`, else the bearer token if its host is under a trusted suffix,
+   * else no credential at all. Every other setting carries over.
+   */
+  forEndpoint(endpoint: string, sas?: string): this {
+    const target = new ClientBuilder().endpoint(endpoint).#resolveEndpoint();
+    let own: URL | undefined;
+    try {
+      own = this.#resolveEndpoint();
+    } catch {
+      own = undefined;
+    }
+    if (own && new CredentialScope(own).covers(target)) {
+      // The caller splits its URL after `endpoint`; the account stays the configured one.
+      this.#account ??= accountFromEndpoint(own);
+    } else {
+      const trusts = new CredentialScope(target).trustSuffixes(this.#trustedSuffixes);
+      const keepToken = this.#credential.kind === "token" && trusts.trustsWithToken(target);
+      if (!keepToken) this.#credential = ANONYMOUS;
+      this.#account = undefined;
+    }
+    this.#endpoint = endpoint;
+    return sas === undefined ? this : this.sasToken(sas);
+  }
+
   /** Validates the configuration and assembles the pipeline. */
   build(): BlobServiceClient {
     const endpoint = this.#resolveEndpoint();
