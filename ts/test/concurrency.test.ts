@@ -77,6 +77,7 @@ test("the limiter lets no more than its limit run at once", async () => {
   const limiter = Limiter.fixed(3);
   let running = 0;
   let most = 0;
+  let finished = 0;
   const release: Array<() => void> = [];
   const jobs = Array.from({ length: 10 }, () =>
     limiter.run(async () => {
@@ -84,13 +85,53 @@ test("the limiter lets no more than its limit run at once", async () => {
       most = Math.max(most, running);
       await new Promise<void>((resolve) => release.push(resolve));
       running -= 1;
+      finished += 1;
     }),
   );
-  while (release.length > 0 || running > 0) {
+  // Each turn lets one job finish; the limiter must then start the next waiting one.
+  while (finished < 10) {
     await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(running <= 3, `${running} running`);
     release.shift()?.();
   }
   await Promise.all(jobs);
   assert.equal(most, 3);
   assert.equal(limiter.peak, 3);
+});
+
+test("an adaptive upload halves on a 503 and still completes; a fixed one never passes its number", async () => {
+  const { ClientBuilder, DEV_BLOB_ENDPOINT, newResponse } = await import("../src/index.js");
+  let busy = 2;
+  let inFlight = 0;
+  let most = 0;
+  const wire = async (request: { url: URL }) => {
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    inFlight -= 1;
+    const isBlock = request.url.searchParams.get("comp") === "block";
+    if (isBlock && busy > 0) {
+      busy -= 1;
+      return newResponse(503, [["x-ms-error-code", "ServerBusy"]]);
+    }
+    return newResponse(201, [["etag", '"1"']]);
+  };
+  const client = new ClientBuilder()
+    .endpoint(DEV_BLOB_ENDPOINT)
+    .wire(wire)
+    .clock({ sleep: async () => {}, now: () => 0 })
+    .build();
+  const data = new Uint8Array(64 * 1024);
+  const adaptive = await client.blob("c1c", "b").uploadOpts(data, { blockSize: 1024, singlePutMax: 0 });
+  assert.equal(adaptive.blocks, 64);
+  assert.ok(adaptive.concurrencyBackoffs >= 1, JSON.stringify(adaptive));
+  assert.ok(adaptive.peakConcurrency >= 1 && adaptive.peakConcurrency <= 64);
+  most = 0;
+  const fixed = await client.blob("c1c", "b").uploadOpts(data, { blockSize: 1024, singlePutMax: 0, concurrency: 3 });
+  assert.equal(fixed.concurrencyBackoffs, 0);
+  assert.ok(most <= 3, `${most} at once`);
+  await assert.rejects(client.blob("c1c", "b").uploadOpts(data, { concurrency: 0 }), { kind: "InvalidInput" });
+  await assert.rejects(client.blob("c1c", "b").uploadOpts(data, { concurrency: "fast" as never }), {
+    kind: "InvalidInput",
+  });
 });

@@ -49,6 +49,7 @@ import {
   type DownloadOptions,
   type DownloadReport,
   downloadToFile,
+  type RangeReader,
   runDownload,
   writeTo,
 } from "../transfer/download.js";
@@ -129,8 +130,17 @@ export class BlobClient {
   }
 
   /** {@link get} with a range, a snapshot or version, or conditions; a body that breaks off resumes from the next byte. */
-  async getOpts(options: GetOptions): Promise<GetBlobResponse> {
-    const getOnce = (o: GetOptions) => this.execute(buildGetBlobRequest(this.url(), o));
+  getOpts(options: GetOptions): Promise<GetBlobResponse> {
+    return this.#get(options, undefined);
+  }
+
+  /** Get Blob, its requests carrying a transfer's congestion counter if given. */
+  async #get(options: GetOptions, congestion: { count: number } | undefined): Promise<GetBlobResponse> {
+    const getOnce = (o: GetOptions) => {
+      const request = buildGetBlobRequest(this.url(), o);
+      request.congestion = congestion;
+      return this.execute(request);
+    };
     try {
       return await getBlob(getOnce, options, this.#inner.bodyResumes);
     } catch (err) {
@@ -146,7 +156,7 @@ export class BlobClient {
   /** {@link download} with a chunk size, a concurrency, an MD5 check, or a snapshot or version. */
   async downloadOpts(options: DownloadOptions): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
-    await runDownload(this, options, (chunk) => {
+    await runDownload(this.#ranges(), options, (chunk) => {
       parts.push(chunk);
     });
     return new Uint8Array(Buffer.concat(parts));
@@ -159,7 +169,7 @@ export class BlobClient {
 
   /** {@link downloadToWriter} with options. */
   downloadToWriterOpts(writer: Writable, options: DownloadOptions): Promise<DownloadReport> {
-    return runDownload(this, options, writeTo(writer));
+    return runDownload(this.#ranges(), options, writeTo(writer));
   }
 
   /** Downloads into a file through a temporary `.partial` file renamed into place on success. */
@@ -169,7 +179,7 @@ export class BlobClient {
 
   /** {@link downloadToFile} with options (`overwrite: false` refuses an existing file). */
   downloadToFileOpts(path: string, options: DownloadOptions): Promise<DownloadReport> {
-    return downloadToFile(this, path, options);
+    return downloadToFile(this.#ranges(), path, options);
   }
 
   /** The bytes of `range`; a range starting at or past the end fails with `InvalidRangeError`. */
@@ -347,6 +357,11 @@ export class BlobClient {
   /** [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob). */
   async abortCopy(copyId: string): Promise<void> {
     await this.execute(buildAbortCopyRequest(this.url(), copyId));
+  }
+
+  /** What the download engine reads through. */
+  #ranges(): RangeReader {
+    return { getOpts: (options, congestion) => this.#get(options, congestion) };
   }
 
   /** @internal The service state, for the library's own modules. */

@@ -2,34 +2,32 @@
 // in flight, each blob's outcome yielded as it completes.
 
 import { AzblobError } from "../errors/azblob-error.js";
-import { errorOfKind } from "../errors/kinds.js";
+import { type Concurrency, limiterFor, SMALL_BLOB_CAP } from "../transfer/concurrency.js";
 
-/** Options of `putBlobs`: blobs in flight (default 8) and how each is written. */
+/** Options of `putBlobs`: blobs in flight (default adaptive, at most 256) and how each is written. */
 export interface PutBlobsOptions {
-  concurrency?: number;
+  concurrency?: Concurrency;
   blob?: import("../ops/put-blob.js").PutBlobOptions;
 }
 
-/** Options of `getBlobs`: blobs in flight (default 8). */
+/** Options of `getBlobs`: blobs in flight (default adaptive, at most 256). */
 export interface GetBlobsOptions {
-  concurrency?: number;
+  concurrency?: Concurrency;
 }
 
 /** One blob's outcome: its value, or its typed error. */
 export type ManyResult<T> = { name: string; ok: true; value: T } | { name: string; ok: false; error: AzblobError };
 
-const DEFAULT_MANY_CONCURRENCY = 8;
-
-/** Runs `work` on each item, `concurrency` at a time, yielding outcomes in completion order. */
+/** Runs `work` on each item through the concurrency's permits, yielding outcomes in completion order. */
 export async function* runMany<I, T>(
   items: Iterable<I>,
   nameOf: (item: I) => string,
   work: (item: I) => Promise<T>,
-  concurrency = DEFAULT_MANY_CONCURRENCY,
+  concurrency: Concurrency = "adaptive",
 ): AsyncGenerator<ManyResult<T>> {
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw errorOfKind("InvalidInput", { message: `concurrency must be at least 1, got ${concurrency}` });
-  }
+  const limiter = limiterFor(concurrency, SMALL_BLOB_CAP);
+  // Items are taken up to the cap; the limiter decides how many of them run.
+  const cap = typeof concurrency === "number" ? concurrency : SMALL_BLOB_CAP;
   const iterator = items[Symbol.iterator]();
   const running = new Map<number, Promise<[number, ManyResult<T>]>>();
   let next = 0;
@@ -41,7 +39,7 @@ export async function* runMany<I, T>(
     const item = step.value;
     const promise = (async (): Promise<[number, ManyResult<T>]> => {
       try {
-        return [id, { name, ok: true, value: await work(item) }];
+        return [id, { name, ok: true, value: await limiter.run(() => work(item)) }];
       } catch (err) {
         if (!(err instanceof AzblobError)) throw err;
         return [id, { name, ok: false, error: err }];
@@ -50,11 +48,11 @@ export async function* runMany<I, T>(
     running.set(id, promise);
     return true;
   };
-  while (running.size < concurrency && start()) {}
+  while (running.size < cap && start()) {}
   while (running.size > 0) {
     const [id, result] = await Promise.race(running.values());
     running.delete(id);
     yield result;
-    while (running.size < concurrency && start()) {}
+    while (running.size < cap && start()) {}
   }
 }

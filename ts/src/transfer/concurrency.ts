@@ -10,6 +10,8 @@
 // additively; halve on a 429, a 503 or a timeout, at most once per window;
 // never above the cap (the memory budget ÷ the block size, or 256 small blobs).
 
+import { invalidInput } from "../errors/kinds.js";
+
 /** Where an adaptive transfer starts. */
 export const ADAPTIVE_START = 8;
 /** The cap of many small blobs at once. */
@@ -230,18 +232,29 @@ export class Limiter {
     return this.#controller.limit;
   }
 
-  /** Runs `work` once a permit is free, and gives the permit back after it. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  /** A permit, once one is free; call the returned function (once) to give it back. */
+  async acquire(): Promise<() => void> {
     if (this.#queue.length > 0 || this.#controller.inFlight >= this.#controller.limit) {
       await new Promise<void>((resolve) => this.#queue.push(resolve));
     } else {
       this.#controller.started();
     }
     const started = performance.now();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#release(started);
+    };
+  }
+
+  /** Runs `work` once a permit is free, and gives the permit back after it. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
     try {
       return await work();
     } finally {
-      this.#release(started);
+      release();
     }
   }
 
@@ -259,4 +272,19 @@ export class Limiter {
       next();
     }
   }
+}
+
+/** How many requests a transfer keeps in flight: a fixed number, or adaptive (the default). */
+export type Concurrency = number | "adaptive";
+
+/** The default memory budget of an adaptive transfer's block or chunk buffers: 256 MiB. */
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
+/** The limiter of `concurrency`, never above `cap`; a bad value is an `InvalidInputError`. */
+export function limiterFor(concurrency: Concurrency | undefined, cap: number): Limiter {
+  if (concurrency === undefined || concurrency === "adaptive") return Limiter.adaptive(cap);
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw invalidInput(`concurrency must be at least 1 (or "adaptive"), got ${String(concurrency)}`);
+  }
+  return Limiter.fixed(Math.min(concurrency, Math.max(1, cap)));
 }

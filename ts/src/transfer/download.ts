@@ -12,18 +12,20 @@ import { errorOfKind, invalidInput } from "../errors/kinds.js";
 import { checkRange, type GetOptions } from "../ops/get-blob.js";
 import { BlobRange } from "../ops/models.js";
 import type { BlobSelector } from "../ops/selector.js";
+import { type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
 import type { GetBlobResponse } from "./get-stream.js";
 
 /** Default bytes per ranged GET: 8 MiB. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
-const DEFAULT_DOWNLOAD_CONCURRENCY = 8;
 
 /** How a download is split and checked. */
 export interface DownloadOptions {
   /** Bytes per ranged GET (default 8 MiB). */
   chunkSize?: number;
-  /** Ranged GETs in flight (default 8; the Rust engine's adaptive concurrency is not ported yet). */
-  concurrency?: number;
+  /** Ranged GETs in flight: a number, or `"adaptive"` (the default: from 8, moved by the throughput measured). */
+  concurrency?: Concurrency;
+  /** The most bytes of chunk buffers an adaptive download holds (default 256 MiB): its cap is this ÷ chunkSize. */
+  memoryBudget?: number;
   /** Check the blob's stored `Content-MD5` when it has one (`md5Verified` says whether a check was made). */
   verifyMd5?: boolean;
   /** Fail with `UnverifiableError`, before anything is written, when the blob has no stored MD5. */
@@ -40,11 +42,15 @@ export interface DownloadReport {
   chunks: number;
   etag: string;
   md5Verified: boolean;
+  /** The most ranges in flight at once. */
+  peakConcurrency: number;
+  /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
+  concurrencyBackoffs: number;
 }
 
 /** Reads one Get Blob (the client's `getOpts`); the engine sits below the clients. */
 export interface RangeReader {
-  getOpts(options: GetOptions): Promise<GetBlobResponse>;
+  getOpts(options: GetOptions, congestion?: { count: number }): Promise<GetBlobResponse>;
 }
 
 /** Runs a download, handing each chunk in order to `sink`. */
@@ -54,13 +60,17 @@ export async function runDownload(
   sink: (chunk: Uint8Array) => Promise<void> | void,
 ): Promise<DownloadReport> {
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  const concurrency = options.concurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
-  for (const [what, n] of [
-    ["chunkSize", chunkSize],
-    ["concurrency", concurrency],
-  ] as const) {
-    if (!Number.isSafeInteger(n) || n < 1) throw invalidInput(`${what} must be a positive integer, got ${n}`);
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+    throw invalidInput(`chunkSize must be a positive integer, got ${chunkSize}`);
   }
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  if (!Number.isSafeInteger(budget) || budget < 1) {
+    throw invalidInput(`memoryBudget must be a positive integer, got ${budget}`);
+  }
+  // The cap bounds the chunks held: the budget's worth, or a fixed concurrency's.
+  const cap = Math.max(1, Math.floor(budget / chunkSize));
+  const limiter = limiterFor(options.concurrency, cap);
+  const window = typeof options.concurrency === "number" ? Math.min(options.concurrency, cap) : cap;
   const selector = options.selector ?? {};
   const asked = BlobRange.of(0, chunkSize);
   let first: GetBlobResponse;
@@ -89,7 +99,7 @@ export async function runDownload(
   }
   const conditions = { ifMatch: properties.etag };
   const fetchRange = async (range: BlobRange): Promise<Uint8Array> => {
-    const response = await blob.getOpts({ range, selector, conditions });
+    const response = await blob.getOpts({ range, selector, conditions }, limiter.congestion);
     checkRange(response.head, range);
     const body = await response.bytes();
     if (body.length !== range.length) {
@@ -106,9 +116,9 @@ export async function runDownload(
   const pending: Array<Promise<Uint8Array>> = [];
   let started = 0;
   const startMore = (): void => {
-    while (started < ranges.length && pending.length < concurrency) {
+    while (started < ranges.length && pending.length < window) {
       const range = ranges[started++] as BlobRange;
-      const promise = fetchRange(range);
+      const promise = limiter.run(() => fetchRange(range));
       // Failures surface when their turn comes; this keeps an early one from going unhandled.
       promise.catch(() => {});
       pending.push(promise);
@@ -131,7 +141,14 @@ export async function runDownload(
     }
     md5Verified = true;
   }
-  return { bytes: total, chunks: 1 + ranges.length, etag: properties.etag, md5Verified };
+  return {
+    bytes: total,
+    chunks: 1 + ranges.length,
+    etag: properties.etag,
+    md5Verified,
+    peakConcurrency: Math.max(1, limiter.peak),
+    concurrencyBackoffs: limiter.halvings,
+  };
 }
 
 /** Writes a chunk to a Node writable, waiting for it to drain. */

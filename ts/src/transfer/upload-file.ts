@@ -36,8 +36,7 @@ export async function uploadFile(
   path: string,
   options: UploadOptions,
   requestedBlockSize: number,
-  concurrency: number,
-  singlePutMax: number,
+  singlePutLimit: number,
 ): Promise<UploadReport> {
   const identity = await identityOf(path);
   const size = Number(identity.size);
@@ -62,7 +61,7 @@ export async function uploadFile(
       }
       return buffer;
     };
-    if (!existing && size <= Math.min(singlePutMax, requestedBlockSize * concurrency)) {
+    if (!existing && size <= singlePutLimit) {
       const data = await read(0, size);
       const what = difference(identity, await identityOf(path));
       if (what) throw errorOfKind("SourceChanged", { message: `${path} changed while it was read (${what})` });
@@ -98,7 +97,7 @@ export async function uploadFile(
         yield { index, data: send || needsBytes ? await read(offset, length) : new Uint8Array(length), send };
       }
     }
-    return await sendBlocks(pipeline, url, session, blockSize, concurrency, blocks(), options, file);
+    return await sendBlocks(pipeline, url, session, blockSize, blocks(), options, file);
   } finally {
     await handle.close();
   }

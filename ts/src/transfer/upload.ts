@@ -18,6 +18,7 @@ import {
 import type { Pipeline } from "../pipeline/pipeline.js";
 import { blockId } from "../sim/seeded-rng.js";
 import { difference, identityOf, removeCheckpoint } from "./checkpoint.js";
+import { ADAPTIVE_START, type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
 import { type FileCommit, uploadFile } from "./upload-file.js";
 
 /** Default block size of uploads: 8 MiB. */
@@ -39,9 +40,15 @@ export type UploadSource = BlobData | FileSource | AsyncIterable<Uint8Array>;
 export interface UploadOptions {
   /** Bytes per block (default 8 MiB; grown for blobs past 50,000 blocks). */
   blockSize?: number;
-  /** Blocks in flight (default 8; the Rust engine's adaptive concurrency is not ported yet). */
-  concurrency?: number;
-  /** The largest source sent with one Put Blob (default 256 MiB); a stream's is also capped by blockSize × concurrency. */
+  /** Blocks in flight: a number, or `"adaptive"` (the default: from 8, moved by the throughput measured). */
+  concurrency?: Concurrency;
+  /** The most bytes of block buffers an adaptive upload holds (default 256 MiB): its cap is this ÷ blockSize. */
+  memoryBudget?: number;
+  /**
+   * The largest source sent with one Put Blob (default 256 MiB); for a stream
+   * or a file also at most the memory bound (blockSize × a fixed concurrency,
+   * or the 8 blocks an adaptive one starts with).
+   */
   singlePutMax?: number;
   /** How the blob is written: content headers, metadata, tier, conditions, per-block MD5s. */
   blob?: PutBlobOptions;
@@ -60,6 +67,10 @@ export interface UploadReport {
   blocks: number;
   /** Blocks a resumed upload found staged and did not send again. */
   resumedBlocks: number;
+  /** The most blocks in flight at once. */
+  peakConcurrency: number;
+  /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
+  concurrencyBackoffs: number;
   blockSize: number;
   etag: string;
   versionId: string | undefined;
@@ -126,20 +137,27 @@ export async function runUpload(
   options: UploadOptions,
 ): Promise<UploadReport> {
   const requestedBlockSize = positive(options.blockSize ?? DEFAULT_BLOCK_SIZE, "blockSize", MAX_BLOCK_BYTES);
-  const concurrency = positive(options.concurrency ?? DEFAULT_CONCURRENCY, "concurrency", 1024);
+  const concurrency = options.concurrency ?? "adaptive";
+  limiterFor(concurrency, 1);
+  const budget = positive(options.memoryBudget ?? DEFAULT_MEMORY_BUDGET, "memoryBudget", Number.MAX_SAFE_INTEGER);
   const singlePutMax = options.singlePutMax ?? DEFAULT_SINGLE_PUT_MAX;
   if (!Number.isSafeInteger(singlePutMax) || singlePutMax < 0) {
     throw invalidInput(`singlePutMax must be a non-negative integer, got ${singlePutMax}`);
   }
+  // Sources not already in memory go in one Put Blob only within the memory bound.
+  const memoryBound =
+    typeof concurrency === "number"
+      ? requestedBlockSize * concurrency
+      : Math.min(requestedBlockSize * ADAPTIVE_START, budget);
+  const limit = Math.min(singlePutMax, memoryBound);
   if (isFile(source)) {
-    return uploadFile(pipeline, url, newSessionId, source.file, options, requestedBlockSize, concurrency, singlePutMax);
+    return uploadFile(pipeline, url, newSessionId, source.file, options, requestedBlockSize, limit);
   }
   const blob = options.blob ?? {};
   let blocks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   let blockSize = requestedBlockSize;
   if (isStream(source)) {
     // A stream is read ahead up to its single-put limit to learn whether it ends there.
-    const limit = Math.min(singlePutMax, requestedBlockSize * concurrency);
     const iterator = source[Symbol.asyncIterator]();
     const head: Uint8Array[] = [];
     let read = 0;
@@ -164,7 +182,7 @@ export async function runUpload(
       slices.push(data.subarray(offset, offset + blockSize));
     blocks = slices;
   }
-  return sendBlocks(pipeline, url, newSessionId(), blockSize, concurrency, numbered(blocks), options, undefined);
+  return sendBlocks(pipeline, url, newSessionId(), blockSize, numbered(blocks), options, undefined);
 }
 
 /** One block to send (or, resumed, only to hash). */
@@ -179,41 +197,63 @@ async function* numbered(blocks: AsyncIterable<Uint8Array> | Iterable<Uint8Array
   for await (const data of blocks) yield { index: index++, data, send: true };
 }
 
-/** Put Block with `concurrency` in flight, then Put Block List in index order. */
+/**
+ * Put Block with the concurrency's permits in flight (a block is read only
+ * once its permit is granted, so memory follows the limit), then Put Block
+ * List in index order.
+ */
 export async function sendBlocks(
   pipeline: Pipeline,
   url: URL,
   session: string,
   blockSize: number,
-  concurrency: number,
   blocks: AsyncIterable<Block>,
   options: UploadOptions,
   file: FileCommit | undefined,
 ): Promise<UploadReport> {
   const blob = options.blob ?? {};
+  const concurrency = options.concurrency ?? "adaptive";
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const limiter = limiterFor(concurrency, Math.max(1, Math.floor(budget / blockSize)));
   const whole = options.blobMd5 ? createHash("md5") : undefined;
   const ids: string[] = [];
   let bytes = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  for await (const block of blocks) {
+  const iterator = blocks[Symbol.asyncIterator]();
+  for (;;) {
+    const release = await limiter.acquire();
+    const step = await iterator.next().catch((err: unknown) => {
+      release();
+      throw err;
+    });
+    if (step.done) {
+      release();
+      break;
+    }
+    const block = step.value;
     if (ids.length >= MAX_BLOCKS)
       throw invalidInput(`a blob holds at most ${MAX_BLOCKS} blocks; use a larger blockSize`);
     const id = blockId(session, block.index);
     ids.push(id);
     bytes += block.data.length;
     whole?.update(block.data);
-    if (!block.send) continue;
+    if (!block.send) {
+      release();
+      continue;
+    }
     const md5 = blob.transactionalMd5 ? new Uint8Array(createHash("md5").update(block.data).digest()) : undefined;
+    const request = buildPutBlockRequest(url, id, block.data, md5);
+    request.congestion = limiter.congestion;
     const sent = pipeline
-      .execute(buildPutBlockRequest(url, id, block.data, md5))
+      .execute(request)
       .then(() => undefined)
       .catch((err: unknown) => {
         failure ??= err;
-      });
+      })
+      .finally(release);
     inFlight.add(sent);
     void sent.finally(() => inFlight.delete(sent));
-    if (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (failure !== undefined) break;
   }
   await Promise.all(inFlight);
@@ -245,6 +285,8 @@ export async function sendBlocks(
     bytes,
     blocks: ids.length,
     resumedBlocks: file?.resumed ?? 0,
+    peakConcurrency: limiter.peak,
+    concurrencyBackoffs: limiter.halvings,
     blockSize,
     etag: written.etag,
     versionId: written.versionId,
@@ -272,6 +314,8 @@ export async function singlePut(
     bytes: data.length,
     blocks: 0,
     resumedBlocks: 0,
+    peakConcurrency: 1,
+    concurrencyBackoffs: 0,
     blockSize: DEFAULT_BLOCK_SIZE,
     etag: written.etag,
     versionId: written.versionId,

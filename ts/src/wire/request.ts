@@ -26,6 +26,11 @@ export interface Request {
    * instead of being read whole (Get Blob); other answers are read whole.
    */
   streamBody?: boolean | undefined;
+  /**
+   * A transfer's congestion counter: the retry policy bumps it for every
+   * attempt answered 429 or 503, or timed out, so adaptive concurrency backs off.
+   */
+  congestion?: { count: number } | undefined;
   /** Aborts the request (the client's per-operation deadline); the wire fails it as a timeout. */
   signal?: AbortSignal | undefined;
   /**

@@ -49,6 +49,12 @@ export interface RetryRng {
 /** `Math.random`, for jitter only (never for anything secret). */
 export const MATH_RNG: RetryRng = { nextFloat: () => Math.random() };
 
+/** Whether an attempt says the service or the path is overloaded: a 429 or 503, or a timeout. */
+export function isCongestion(outcome: { response: Response } | { error: unknown }): boolean {
+  if ("response" in outcome) return outcome.response.status === 429 || outcome.response.status === 503;
+  return outcome.error instanceof WireError && outcome.error.transportKind === "timeout";
+}
+
 /** Statuses that mean "try again later". */
 export function isRetryableStatus(status: number): boolean {
   return [408, 429, 500, 502, 503, 504].includes(status);
@@ -113,6 +119,7 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
       } catch (error) {
         outcome = { error };
       }
+      if (request.congestion && isCongestion(outcome)) request.congestion.count += 1;
       const hint = retryDecision(outcome, request.idempotent, clock.now());
       // Past the operation's deadline nothing is tried again.
       const done = hint === undefined || retries >= options.maxRetries || request.signal?.aborted === true;
