@@ -59,7 +59,7 @@ import { errorFromResponse } from "../wire/error-map.js";
 import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
-import { INNER, type ServiceInner } from "./service-inner.js";
+import { INNER, type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
 
 /** A client for one blob. */
 export class BlobClient {
@@ -95,8 +95,13 @@ export class BlobClient {
   }
 
   /** {@link put} with content headers, metadata, tier, conditions or a transactional MD5. */
-  async putOpts(data: BlobData, options: PutBlobOptions): Promise<WriteResult> {
+  putOpts(data: BlobData, options: PutBlobOptions): Promise<WriteResult> {
+    return this.#put(data, options, undefined);
+  }
+
+  async #put(data: BlobData, options: PutBlobOptions, congestion: { count: number } | undefined): Promise<WriteResult> {
     const request = buildPutBlobRequest(this.url(), bytesOf(data), options);
+    request.congestion = congestion;
     let response: Awaited<ReturnType<typeof this.execute>>;
     try {
       response = await this.execute(request);
@@ -362,6 +367,14 @@ export class BlobClient {
   /** What the download engine reads through. */
   #ranges(): RangeReader {
     return { getOpts: (options, congestion) => this.#get(options, congestion) };
+  }
+
+  /** @internal Put Blob and whole Get Blob carrying a transfer's congestion counter (`putBlobs`, `getBlobs`). */
+  [WITH_CONGESTION](congestion: { count: number }): {
+    put(data: BlobData, options: PutBlobOptions): Promise<WriteResult>;
+    get(): Promise<GetBlobResponse>;
+  } {
+    return { put: (data, options) => this.#put(data, options, congestion), get: () => this.#get({}, congestion) };
   }
 
   /** @internal The service state, for the library's own modules. */

@@ -10,7 +10,7 @@ import { type BlobData, bytesOf } from "../ops/put-blob.js";
 import { type BatchItemResult, type DeleteBlobsOptions, runBatches, type SetBlobTiersOptions } from "./batch.js";
 import { BlobClient } from "./blob-client.js";
 import { type GetBlobsOptions, type ManyResult, type PutBlobsOptions, runMany } from "./many.js";
-import type { ServiceInner } from "./service-inner.js";
+import { type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
 
 /** A client for one container. */
 export class ContainerClient {
@@ -115,7 +115,7 @@ export class ContainerClient {
     return runBatches(this.#inner, this.name, this.url(), [...names], { setTier: [tier, set] }, options.concurrency);
   }
 
-  /** Writes many small blobs, one Put Blob each, 8 in flight; each outcome is yielded as it completes. */
+  /** Writes many small blobs, one Put Blob each, adaptive concurrency (at most 256); each outcome as it completes. */
   putBlobs(items: Iterable<[string, BlobData]>): AsyncIterable<ManyResult<WriteResult>> {
     return this.putBlobsOpts(items, {});
   }
@@ -126,12 +126,12 @@ export class ContainerClient {
     return runMany(
       items,
       ([name]) => name,
-      ([name, data]) => this.blob(name).putOpts(bytesOf(data), blob),
+      ([name, data], congestion) => this.blob(name)[WITH_CONGESTION](congestion).put(bytesOf(data), blob),
       options.concurrency,
     );
   }
 
-  /** Reads many small blobs whole, one Get Blob each, 8 in flight; each outcome is yielded as it completes. */
+  /** Reads many small blobs whole, one Get Blob each, adaptive concurrency (at most 256); each outcome as it completes. */
   getBlobs(names: Iterable<string>): AsyncIterable<ManyResult<Uint8Array>> {
     return this.getBlobsOpts(names, {});
   }
@@ -141,7 +141,7 @@ export class ContainerClient {
     return runMany(
       names,
       (name) => name,
-      async (name) => (await this.blob(name).get()).bytes(),
+      async (name, congestion) => (await this.blob(name)[WITH_CONGESTION](congestion).get()).bytes(),
       options.concurrency,
     );
   }

@@ -22,7 +22,7 @@ export type ManyResult<T> = { name: string; ok: true; value: T } | { name: strin
 export async function* runMany<I, T>(
   items: Iterable<I>,
   nameOf: (item: I) => string,
-  work: (item: I) => Promise<T>,
+  work: (item: I, congestion: { count: number }) => Promise<T>,
   concurrency: Concurrency = "adaptive",
 ): AsyncGenerator<ManyResult<T>> {
   const limiter = limiterFor(concurrency, SMALL_BLOB_CAP);
@@ -39,7 +39,7 @@ export async function* runMany<I, T>(
     const item = step.value;
     const promise = (async (): Promise<[number, ManyResult<T>]> => {
       try {
-        return [id, { name, ok: true, value: await limiter.run(() => work(item)) }];
+        return [id, { name, ok: true, value: await limiter.run(() => work(item, limiter.congestion)) }];
       } catch (err) {
         if (!(err instanceof AzblobError)) throw err;
         return [id, { name, ok: false, error: err }];
