@@ -1,0 +1,432 @@
+import type { Writable } from "node:stream";
+// The config layer builds clients; this static only forwards to it when called.
+import { blobClientFromUrl } from "../config/client-from-url.js";
+import { AzblobError } from "../errors/azblob-error.js";
+import { invalidResponse, withOperation } from "../errors/kinds.js";
+import {
+  type AppendOptions,
+  buildCreateAppendBlobRequest,
+  buildSealRequest,
+  type CreateAppendBlobOptions,
+} from "../ops/append-blob.js";
+import {
+  buildGetPropertiesRequest,
+  buildSetHttpHeadersRequest,
+  buildSetMetadataRequest,
+  type PropertiesOptions,
+  parseBlobProperties,
+} from "../ops/blob-properties.js";
+import type { Conditions } from "../ops/conditions.js";
+import { refineIfNotExists } from "../ops/conditions.js";
+import {
+  buildAbortCopyRequest,
+  buildCopyRequest,
+  type CopyOptions,
+  type CopyStarted,
+  parseCopyResponse,
+} from "../ops/copy-blob.js";
+import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
+import { buildGetBlobRequest, checkRange, type GetOptions } from "../ops/get-blob.js";
+import type { ListBlobsOptions } from "../ops/list-blobs.js";
+import type { BlobItem } from "../ops/list-models.js";
+import type { AccessTier, BlobProperties, BlobRange, ContentHeaders, Metadata, WriteResult } from "../ops/models.js";
+import { blobUrl } from "../ops/names.js";
+import {
+  type BlobData,
+  buildPutBlobRequest,
+  bytesOf,
+  type PutBlobOptions,
+  parseWriteResponse,
+} from "../ops/put-blob.js";
+import { buildSetTierRequest, type SetTierOptions } from "../ops/set-tier.js";
+import {
+  buildSnapshotRequest,
+  parseSnapshotResponse,
+  type SnapshotInfo,
+  type SnapshotOptions,
+} from "../ops/snapshot.js";
+import {
+  type DownloadOptions,
+  type DownloadReport,
+  downloadToFile,
+  type RangeReader,
+  runDownload,
+  writeTo,
+} from "../transfer/download.js";
+import { type GetBlobResponse, getBlob } from "../transfer/get-stream.js";
+import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
+import { errorFromResponse } from "../wire/error-map.js";
+import { appendData } from "./append.js";
+import { ContainerClient } from "./container-client.js";
+import { CopyOperation, type CopySource } from "./copy.js";
+import { INNER, type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
+
+/** A client for one blob. */
+export class BlobClient {
+  readonly #inner: ServiceInner;
+  /** The container's name. */
+  readonly containerName: string;
+  /** The blob's name. */
+  readonly name: string;
+
+  /** @internal Made by `ContainerClient.blob`. */
+  constructor(inner: ServiceInner, container: string, name: string) {
+    this.#inner = inner;
+    this.containerName = container;
+    this.name = name;
+  }
+
+  /**
+   * The client of the blob a URL names (`https://acct.blob.core.windows.net/c/b?<SAS>`),
+   * authorized by the URL's SAS if it has one. A URL selecting a snapshot or version is refused.
+   */
+  static fromUrl(url: string): BlobClient {
+    return blobClientFromUrl(url);
+  }
+
+  /** The blob's URL; throws `InvalidInputError` for an invalid container or blob name. */
+  url(): URL {
+    return blobUrl(this.#inner.endpoint, this.containerName, this.name);
+  }
+
+  /** Writes the whole blob with one [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob). */
+  put(data: BlobData): Promise<WriteResult> {
+    return this.putOpts(data, {});
+  }
+
+  /** {@link put} with content headers, metadata, tier, conditions or a transactional MD5. */
+  putOpts(data: BlobData, options: PutBlobOptions): Promise<WriteResult> {
+    return this.#put(data, options, undefined);
+  }
+
+  async #put(data: BlobData, options: PutBlobOptions, congestion: { count: number } | undefined): Promise<WriteResult> {
+    const request = buildPutBlobRequest(this.url(), bytesOf(data), options);
+    request.congestion = congestion;
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(request);
+    } catch (err) {
+      throw refineIfNotExists(err, options.conditions ?? {});
+    }
+    try {
+      return parseWriteResponse(response, 201);
+    } catch (err) {
+      throw withOperation(err, "PutBlob");
+    }
+  }
+
+  /**
+   * Uploads bytes, text or a stream: one Put Blob up to `singlePutMax` (256
+   * MiB by default), else blocks of 8 MiB, 8 in flight, and one Put Block List.
+   */
+  upload(source: UploadSource): Promise<UploadReport> {
+    return this.uploadOpts(source, {});
+  }
+
+  /** {@link upload} with a block size, a concurrency, the blob's write settings, or a whole-blob MD5. */
+  uploadOpts(source: UploadSource, options: UploadOptions): Promise<UploadReport> {
+    const inner = this.#inner;
+    return runUpload(inner.pipeline, this.url(), () => inner.rng.newSessionId(), source, options);
+  }
+
+  /** [Get Blob](https://learn.microsoft.com/rest/api/storageservices/get-blob): the body and its head. */
+  get(): Promise<GetBlobResponse> {
+    return this.getOpts({});
+  }
+
+  /** {@link get} with a range, a snapshot or version, or conditions; a body that breaks off resumes from the next byte. */
+  getOpts(options: GetOptions): Promise<GetBlobResponse> {
+    return this.#get(options, undefined);
+  }
+
+  /** Get Blob, its requests carrying a transfer's congestion counter if given. */
+  async #get(options: GetOptions, congestion: { count: number } | undefined): Promise<GetBlobResponse> {
+    const getOnce = (o: GetOptions) => {
+      const request = buildGetBlobRequest(this.url(), o);
+      request.congestion = congestion;
+      return this.execute(request);
+    };
+    try {
+      return await getBlob(getOnce, options, this.#inner.bodyResumes);
+    } catch (err) {
+      throw withOperation(err, "GetBlob");
+    }
+  }
+
+  /** The whole blob in memory, read in ranges of 8 MiB, every range after the first with `If-Match`. */
+  download(): Promise<Uint8Array> {
+    return this.downloadOpts({});
+  }
+
+  /** {@link download} with a chunk size, a concurrency, an MD5 check, or a snapshot or version. */
+  async downloadOpts(options: DownloadOptions): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    await runDownload(this.#ranges(), options, (chunk) => {
+      parts.push(chunk);
+    });
+    return new Uint8Array(Buffer.concat(parts));
+  }
+
+  /** Downloads into a Node writable, in order. */
+  downloadToWriter(writer: Writable): Promise<DownloadReport> {
+    return this.downloadToWriterOpts(writer, {});
+  }
+
+  /** {@link downloadToWriter} with options. */
+  downloadToWriterOpts(writer: Writable, options: DownloadOptions): Promise<DownloadReport> {
+    return runDownload(this.#ranges(), options, writeTo(writer));
+  }
+
+  /** Downloads into a file through a temporary `.partial` file renamed into place on success. */
+  downloadToFile(path: string): Promise<DownloadReport> {
+    return this.downloadToFileOpts(path, {});
+  }
+
+  /** {@link downloadToFile} with options (`overwrite: false` refuses an existing file). */
+  downloadToFileOpts(path: string, options: DownloadOptions): Promise<DownloadReport> {
+    return downloadToFile(this.#ranges(), path, options);
+  }
+
+  /** The bytes of `range`; a range starting at or past the end fails with `InvalidRangeError`. */
+  async downloadRange(range: BlobRange): Promise<Uint8Array> {
+    const response = await this.getOpts({ range });
+    checkRange(response.head, range);
+    return response.bytes();
+  }
+
+  /** [Get Blob Properties](https://learn.microsoft.com/rest/api/storageservices/get-blob-properties). */
+  properties(): Promise<BlobProperties> {
+    return this.propertiesOpts({});
+  }
+
+  /** {@link properties} of a snapshot or version, or under conditions. */
+  async propertiesOpts(options: PropertiesOptions): Promise<BlobProperties> {
+    const response = await this.execute(buildGetPropertiesRequest(this.url(), options));
+    try {
+      return parseBlobProperties(response.headers);
+    } catch (err) {
+      throw withOperation(err, "GetBlobProperties");
+    }
+  }
+
+  /** Whether the blob exists (a `HEAD` answered 404 means no). */
+  async exists(): Promise<boolean> {
+    try {
+      await this.properties();
+      return true;
+    } catch (err) {
+      if (err instanceof AzblobError && err.kind === "NotFound") return false;
+      throw err;
+    }
+  }
+
+  /** [Set Blob Metadata](https://learn.microsoft.com/rest/api/storageservices/set-blob-metadata): replaces all metadata. */
+  setMetadata(metadata: Metadata): Promise<WriteResult> {
+    return this.setMetadataOpts(metadata, {});
+  }
+
+  /** {@link setMetadata} under conditions. */
+  async setMetadataOpts(metadata: Metadata, conditions: Conditions): Promise<WriteResult> {
+    const response = await this.execute(buildSetMetadataRequest(this.url(), metadata, conditions));
+    try {
+      return parseWriteResponse(response, 200);
+    } catch (err) {
+      throw withOperation(err, "SetBlobMetadata");
+    }
+  }
+
+  /** [Set Blob Properties](https://learn.microsoft.com/rest/api/storageservices/set-blob-properties): replaces all content headers. */
+  setHttpHeaders(content: ContentHeaders): Promise<WriteResult> {
+    return this.setHttpHeadersOpts(content, {});
+  }
+
+  /** {@link setHttpHeaders} under conditions. */
+  async setHttpHeadersOpts(content: ContentHeaders, conditions: Conditions): Promise<WriteResult> {
+    const response = await this.execute(buildSetHttpHeadersRequest(this.url(), content, conditions));
+    try {
+      return parseWriteResponse(response, 200);
+    } catch (err) {
+      throw withOperation(err, "SetBlobHttpHeaders");
+    }
+  }
+
+  /** [Delete Blob](https://learn.microsoft.com/rest/api/storageservices/delete-blob). */
+  delete(): Promise<void> {
+    return this.deleteOpts({});
+  }
+
+  /** {@link delete} of a snapshot or version, with its snapshots, or under conditions. */
+  async deleteOpts(options: DeleteBlobOptions): Promise<void> {
+    const request = buildDeleteBlobRequest(this.url(), options);
+    const response = await this.#inner.pipeline.send(request);
+    if ((response.status >= 200 && response.status <= 299) || deletedByEarlierAttempt(response)) return;
+    throw errorFromResponse(response, "DeleteBlob");
+  }
+
+  /** Creates an empty append blob (Put Blob with `x-ms-blob-type: AppendBlob`). */
+  createAppendBlob(): Promise<WriteResult> {
+    return this.createAppendBlobOpts({});
+  }
+
+  /** {@link createAppendBlob} with content headers, metadata or conditions. */
+  async createAppendBlobOpts(options: CreateAppendBlobOptions): Promise<WriteResult> {
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(buildCreateAppendBlobRequest(this.url(), options));
+    } catch (err) {
+      throw refineIfNotExists(err, options.conditions ?? {});
+    }
+    try {
+      return parseWriteResponse(response, 201);
+    } catch (err) {
+      throw withOperation(err, "CreateAppendBlob");
+    }
+  }
+
+  /** [Append Block](https://learn.microsoft.com/rest/api/storageservices/append-block), in blocks of up to 100 MiB. */
+  append(data: BlobData): Promise<WriteResult> {
+    return this.appendOpts(data, {});
+  }
+
+  /**
+   * {@link append} at a position, under a size cap, or with a transactional
+   * MD5. With a position, a repeat that fails the position check after an
+   * attempt whose answer was lost reads the blob back: the data in place
+   * means it landed.
+   */
+  appendOpts(data: BlobData, options: AppendOptions): Promise<WriteResult> {
+    return appendData(this.#inner.pipeline, this, bytesOf(data), options);
+  }
+
+  /** [Append Blob Seal](https://learn.microsoft.com/rest/api/storageservices/append-blob-seal): no more appends. */
+  seal(): Promise<WriteResult> {
+    return this.sealOpts({});
+  }
+
+  /** {@link seal} under conditions. */
+  async sealOpts(conditions: Conditions): Promise<WriteResult> {
+    const response = await this.execute(buildSealRequest(this.url(), conditions));
+    try {
+      return parseWriteResponse(response, 200);
+    } catch (err) {
+      throw withOperation(err, "SealAppendBlob");
+    }
+  }
+
+  /**
+   * [Copy Blob From URL](https://learn.microsoft.com/rest/api/storageservices/copy-blob-from-url):
+   * a synchronous copy (sources up to 256 MiB), done when this resolves.
+   */
+  copyFromUrl(source: CopySource): Promise<CopyStarted> {
+    return this.copyFromUrlOpts(source, {});
+  }
+
+  /** {@link copyFromUrl} with the destination's metadata, tier or conditions. */
+  async copyFromUrlOpts(source: CopySource, options: CopyOptions): Promise<CopyStarted> {
+    const destination = this.url();
+    const { url, bearer } = await source.resolve(true, destination);
+    const response = await this.execute(buildCopyRequest(destination, url, bearer, true, options));
+    let started: CopyStarted;
+    try {
+      started = parseCopyResponse(response);
+    } catch (err) {
+      throw withOperation(err, "CopyBlobFromUrl");
+    }
+    if (started.status !== "success") {
+      throw withOperation(
+        invalidResponse(`a synchronous copy answered status ${started.status}, not success`),
+        "CopyBlobFromUrl",
+      );
+    }
+    return started;
+  }
+
+  /** [Copy Blob](https://learn.microsoft.com/rest/api/storageservices/copy-blob): an asynchronous copy to poll or wait for. */
+  startCopy(source: CopySource): Promise<CopyOperation> {
+    return this.startCopyOpts(source, {});
+  }
+
+  /** {@link startCopy} with the destination's metadata, tier or conditions. */
+  async startCopyOpts(source: CopySource, options: CopyOptions): Promise<CopyOperation> {
+    const destination = this.url();
+    const { url } = await source.resolve(false, destination);
+    const response = await this.execute(buildCopyRequest(destination, url, undefined, false, options));
+    try {
+      const started = parseCopyResponse(response);
+      return new CopyOperation(this, started.copyId, started.status);
+    } catch (err) {
+      throw withOperation(err, "CopyBlob");
+    }
+  }
+
+  /** [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob). */
+  async abortCopy(copyId: string): Promise<void> {
+    await this.execute(buildAbortCopyRequest(this.url(), copyId));
+  }
+
+  /** What the download engine reads through. */
+  #ranges(): RangeReader {
+    return { getOpts: (options, congestion) => this.#get(options, congestion) };
+  }
+
+  /** @internal Put Blob and whole Get Blob carrying a transfer's congestion counter (`putBlobs`, `getBlobs`). */
+  [WITH_CONGESTION](congestion: { count: number }): {
+    put(data: BlobData, options: PutBlobOptions): Promise<WriteResult>;
+    get(): Promise<GetBlobResponse>;
+  } {
+    return { put: (data, options) => this.#put(data, options, congestion), get: () => this.#get({}, congestion) };
+  }
+
+  /** @internal The service state, for the library's own modules. */
+  [INNER](): ServiceInner {
+    return this.#inner;
+  }
+
+  /** The client of this blob's container. */
+  container(): ContainerClient {
+    return new ContainerClient(this.#inner, this.containerName);
+  }
+
+  /**
+   * The blob's versions, newest first, from a listing with `include=versions`
+   * (accounts with versioning; Azurite keeps none).
+   */
+  async listVersions(): Promise<BlobItem[]> {
+    const options: ListBlobsOptions = { prefix: this.name, include: { versions: true, metadata: true } };
+    const versions: BlobItem[] = [];
+    for await (const item of this.container().listBlobsOpts(options)) {
+      if (item.kind === "blob" && item.name === this.name && item.versionId !== undefined) versions.push(item);
+    }
+    // Version ids are fixed-width ISO 8601 timestamps: text order is time order.
+    return versions.sort((a, b) => ((a.versionId ?? "") < (b.versionId ?? "") ? 1 : -1));
+  }
+
+  /** [Set Blob Tier](https://learn.microsoft.com/rest/api/storageservices/set-blob-tier). */
+  setTier(tier: AccessTier): Promise<void> {
+    return this.setTierOpts(tier, {});
+  }
+
+  /** {@link setTier} of a snapshot or version, or with a rehydrate priority. */
+  async setTierOpts(tier: AccessTier, options: SetTierOptions): Promise<void> {
+    await this.execute(buildSetTierRequest(this.url(), tier, options));
+  }
+
+  /** [Snapshot Blob](https://learn.microsoft.com/rest/api/storageservices/snapshot-blob). */
+  createSnapshot(): Promise<SnapshotInfo> {
+    return this.createSnapshotOpts({});
+  }
+
+  /** {@link createSnapshot} with the snapshot's metadata or conditions. */
+  async createSnapshotOpts(options: SnapshotOptions): Promise<SnapshotInfo> {
+    const response = await this.execute(buildSnapshotRequest(this.url(), options));
+    try {
+      return parseSnapshotResponse(response);
+    } catch (err) {
+      throw withOperation(err, "SnapshotBlob");
+    }
+  }
+
+  private execute(request: Parameters<ServiceInner["pipeline"]["execute"]>[0]) {
+    return this.#inner.pipeline.execute(request);
+  }
+}

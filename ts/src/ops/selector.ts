@@ -1,0 +1,29 @@
+import { invalidInput } from "../errors/kinds.js";
+
+/** A snapshot or a version of a blob instead of the current one. */
+export interface BlobSelector {
+  /** A snapshot's timestamp (`snapshot=`). */
+  snapshot?: string | undefined;
+  /** A version id (`versionid=`). */
+  versionId?: string | undefined;
+}
+
+/** Adds `snapshot=` or `versionid=`; refuses both at once and empty values (the service would read "current"). */
+export function applySelector(url: URL, selector: BlobSelector = {}): void {
+  if (selector.snapshot !== undefined && selector.versionId !== undefined) {
+    throw invalidInput("a request can select a snapshot or a version, not both");
+  }
+  for (const [what, value] of [
+    ["snapshot", selector.snapshot],
+    ["version id", selector.versionId],
+  ] as const) {
+    if (value !== undefined && value.trim() === "") throw invalidInput(`the ${what} to select is empty`);
+  }
+  if (selector.snapshot !== undefined) url.searchParams.append("snapshot", selector.snapshot);
+  if (selector.versionId !== undefined) url.searchParams.append("versionid", selector.versionId);
+}
+
+/** Whether neither a snapshot nor a version is selected. */
+export function isCurrent(selector: BlobSelector = {}): boolean {
+  return selector.snapshot === undefined && selector.versionId === undefined;
+}

@@ -1,0 +1,57 @@
+// The sign policy sits inside the retry policy, so every attempt gets a fresh
+// `x-ms-date` and a fresh token. It first checks the URL against the client's
+// CredentialScope and refuses anything else with InvalidInput, unsent.
+
+import type { Credential } from "../auth/credential.js";
+import type { CredentialScope } from "../auth/scope.js";
+import { STORAGE_SCOPE } from "../auth/token.js";
+import { invalidInput } from "../errors/kinds.js";
+import { isLoopback } from "../net.js";
+import type { Policy } from "../wire/policy.js";
+import { cloneRequest, type Request } from "../wire/request.js";
+
+/** The sign policy for `credential`, limited to `scope`. */
+export function signPolicy(credential: Credential, scope: CredentialScope): Policy {
+  return async (original, next) => {
+    const request = cloneRequest(original);
+    // A batch's parts are checked and signed like the request itself, on
+    // every attempt, so a retry never resends stale dates, signatures or tokens.
+    const parts = (request.subRequests?.parts ?? []).map(cloneRequest);
+    for (const r of [request, ...parts]) {
+      scope.check(credential, r.url);
+      if (credential.kind === "token" && r.url.protocol !== "https:" && !isLoopback(r.url)) {
+        throw invalidInput("a bearer token is only sent over https:// (or to loopback hosts)");
+      }
+    }
+    const date = new Date().toUTCString();
+    const bearer =
+      credential.kind === "token"
+        ? `Bearer ${(await credential.source.getToken([STORAGE_SCOPE])).token.expose()}`
+        : undefined;
+    for (const part of parts) authorize(part, credential, date, bearer);
+    if (request.subRequests) {
+      request.body = request.subRequests.encode(request.subRequests.boundary, parts);
+      request.subRequests = undefined;
+    }
+    authorize(request, credential, date, bearer);
+    return next(request);
+  };
+}
+
+/** Stamps the date and authorizes one (sub-)request. */
+function authorize(request: Request, credential: Credential, date: string, bearer: string | undefined): void {
+  request.headers.set("x-ms-date", date);
+  switch (credential.kind) {
+    case "shared-key":
+      credential.key.authorize(request);
+      break;
+    case "sas":
+      credential.token.apply(request.url);
+      break;
+    case "token":
+      if (bearer) request.headers.set("authorization", bearer);
+      break;
+    case "anonymous":
+      break;
+  }
+}

@@ -1,0 +1,209 @@
+// The download engine: a first ranged GET for the size and the ETag, the rest
+// with `If-Match` (so a blob that changes midway fails instead of mixing
+// versions), a fixed number in flight, delivered in order to a sink; every
+// answer's range checked against the range asked; the stored MD5 checked when asked.
+
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { link, rename, rm } from "node:fs/promises";
+import type { Writable } from "node:stream";
+import { AzblobError } from "../errors/azblob-error.js";
+import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import { checkRange, type GetOptions } from "../ops/get-blob.js";
+import { BlobRange } from "../ops/models.js";
+import type { BlobSelector } from "../ops/selector.js";
+import { type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
+import type { GetBlobResponse } from "./get-stream.js";
+
+/** Default bytes per ranged GET: 8 MiB. */
+export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
+
+/** How a download is split and checked. */
+export interface DownloadOptions {
+  /** Bytes per ranged GET (default 8 MiB). */
+  chunkSize?: number;
+  /** Ranged GETs in flight: a number, or `"adaptive"` (the default: from 8, moved by the throughput measured). */
+  concurrency?: Concurrency;
+  /** The most bytes of chunk buffers an adaptive download holds (default 256 MiB): its cap is this ÷ chunkSize. */
+  memoryBudget?: number;
+  /** Check the blob's stored `Content-MD5` when it has one (`md5Verified` says whether a check was made). */
+  verifyMd5?: boolean;
+  /** Fail with `UnverifiableError`, before anything is written, when the blob has no stored MD5. */
+  requireMd5?: boolean;
+  /** Replace an existing file in `downloadToFile` (default true); false refuses with `AlreadyExistsError`. */
+  overwrite?: boolean;
+  /** A snapshot or version instead of the current blob. */
+  selector?: BlobSelector;
+}
+
+/** What a download did. */
+export interface DownloadReport {
+  bytes: number;
+  chunks: number;
+  etag: string;
+  md5Verified: boolean;
+  /** The most ranges in flight at once. */
+  peakConcurrency: number;
+  /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
+  concurrencyBackoffs: number;
+}
+
+/** Reads one Get Blob (the client's `getOpts`); the engine sits below the clients. */
+export interface RangeReader {
+  getOpts(options: GetOptions, congestion?: { count: number }): Promise<GetBlobResponse>;
+}
+
+/** Runs a download, handing each chunk in order to `sink`. */
+export async function runDownload(
+  blob: RangeReader,
+  options: DownloadOptions,
+  sink: (chunk: Uint8Array) => Promise<void> | void,
+): Promise<DownloadReport> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+    throw invalidInput(`chunkSize must be a positive integer, got ${chunkSize}`);
+  }
+  const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  if (!Number.isSafeInteger(budget) || budget < 1) {
+    throw invalidInput(`memoryBudget must be a positive integer, got ${budget}`);
+  }
+  // The cap bounds the chunks held: the budget's worth, or a fixed concurrency's.
+  const cap = Math.max(1, Math.floor(budget / chunkSize));
+  const limiter = limiterFor(options.concurrency, cap);
+  const window = typeof options.concurrency === "number" ? Math.min(options.concurrency, cap) : cap;
+  const selector = options.selector ?? {};
+  const asked = BlobRange.of(0, chunkSize);
+  let first: GetBlobResponse;
+  try {
+    first = await blob.getOpts({ range: asked, selector });
+    checkRange(first.head, asked);
+  } catch (err) {
+    // An empty blob has no byte 0: read it whole instead.
+    if (!(err instanceof AzblobError && err.kind === "InvalidRange")) throw err;
+    first = await blob.getOpts({ selector });
+  }
+  const firstBody = await first.bytes();
+  const properties = first.head.properties;
+  const stored = properties.content.contentMd5?.length === 16 ? properties.content.contentMd5 : undefined;
+  if (options.requireMd5 && !stored) {
+    throw errorOfKind("Unverifiable", {
+      message: "the blob has no stored Content-MD5 (of 16 bytes), so the download cannot be verified as required",
+      operation: "GetBlob",
+    });
+  }
+  const check = (options.verifyMd5 || options.requireMd5) && stored ? createHash("md5") : undefined;
+  const total = properties.contentLength;
+  const ranges: BlobRange[] = [];
+  for (let offset = firstBody.length; offset < total; offset += chunkSize) {
+    ranges.push(BlobRange.of(offset, Math.min(chunkSize, total - offset)));
+  }
+  const conditions = { ifMatch: properties.etag };
+  const fetchRange = async (range: BlobRange): Promise<Uint8Array> => {
+    const response = await blob.getOpts({ range, selector, conditions }, limiter.congestion);
+    checkRange(response.head, range);
+    const body = await response.bytes();
+    if (body.length !== range.length) {
+      throw errorOfKind("InvalidResponse", {
+        message: `the service sent ${body.length} bytes for a range of ${range.length}`,
+        operation: "GetBlob",
+      });
+    }
+    return body;
+  };
+  check?.update(firstBody);
+  await sink(firstBody);
+  // A window of `concurrency` ranges in flight, delivered in order.
+  const pending: Array<Promise<Uint8Array>> = [];
+  let started = 0;
+  const startMore = (): void => {
+    while (started < ranges.length && pending.length < window) {
+      const range = ranges[started++] as BlobRange;
+      const promise = limiter.run(() => fetchRange(range));
+      // Failures surface when their turn comes; this keeps an early one from going unhandled.
+      promise.catch(() => {});
+      pending.push(promise);
+    }
+  };
+  startMore();
+  while (pending.length > 0) {
+    const body = await (pending.shift() as Promise<Uint8Array>);
+    check?.update(body);
+    await sink(body);
+    startMore();
+  }
+  let md5Verified = false;
+  if (check && stored) {
+    if (!Buffer.from(check.digest()).equals(Buffer.from(stored))) {
+      throw errorOfKind("IntegrityMismatch", {
+        message: "the downloaded bytes do not match the blob's Content-MD5",
+        operation: "GetBlob",
+      });
+    }
+    md5Verified = true;
+  }
+  return {
+    bytes: total,
+    chunks: 1 + ranges.length,
+    etag: properties.etag,
+    md5Verified,
+    peakConcurrency: Math.max(1, limiter.peak),
+    concurrencyBackoffs: limiter.halvings,
+  };
+}
+
+/** Writes a chunk to a Node writable, waiting for it to drain. */
+export function writeTo(writer: Writable): (chunk: Uint8Array) => Promise<void> {
+  return (chunk) =>
+    new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(errorOfKind("Io", { message: err.message, cause: err }));
+      writer.once("error", onError);
+      const flushed = writer.write(chunk, () => {
+        writer.off("error", onError);
+        if (flushed) resolve();
+      });
+      if (!flushed) writer.once("drain", () => resolve());
+    });
+}
+
+/**
+ * Downloads into `path` through a `.partial` file (0600 while it fills)
+ * renamed into place on success, removed on failure, so a failed download
+ * never leaves a file under the final name. Without `overwrite`, an existing
+ * file is refused (atomically: the partial file is linked, not renamed).
+ */
+export async function downloadToFile(
+  blob: RangeReader,
+  path: string,
+  options: DownloadOptions,
+): Promise<DownloadReport> {
+  const partial = `${path}.partial`;
+  const out = createWriteStream(partial, { mode: 0o600, flags: "wx" });
+  const opened = new Promise<void>((resolve, reject) => {
+    out.once("open", () => resolve());
+    out.once("error", (err) =>
+      reject(errorOfKind("Io", { message: `cannot create ${partial}: ${err.message}`, cause: err })),
+    );
+  });
+  try {
+    await opened;
+    const report = await runDownload(blob, options, writeTo(out));
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (options.overwrite === false) {
+      try {
+        await link(partial, path);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === "EEXIST") throw errorOfKind("AlreadyExists", { message: `${path} exists` });
+        throw errorOfKind("Io", { message: `cannot write ${path}: ${(err as Error).message}`, cause: err });
+      }
+      await rm(partial, { force: true });
+    } else {
+      await rename(partial, path);
+    }
+    return report;
+  } catch (err) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,118 @@
+// Get Blob's streamed body, resumed where it broke off: the rest is asked
+// with `x-ms-range` from the next byte and `If-Match` the first answer's ETag,
+// a bounded number of times, so a changed blob is an error and never a mix of
+// two blobs' bytes.
+
+import { AzblobError } from "../errors/azblob-error.js";
+import { errorOfKind } from "../errors/kinds.js";
+import { checkRange, type GetBlobHead, type GetOptions, parseGetBlobResponse } from "../ops/get-blob.js";
+import { BlobRange } from "../ops/models.js";
+import type { BlobSelector } from "../ops/selector.js";
+import type { Response } from "../wire/request.js";
+import { WireError } from "../wire/wire-error.js";
+
+/** Sends one Get Blob (through the client's pipeline) and returns its 2xx answer. */
+export type GetOnce = (options: GetOptions) => Promise<Response>;
+
+/** A Get Blob answer: its head, and its body as it arrives (resumed if it breaks off). */
+export class GetBlobResponse {
+  readonly head: GetBlobHead;
+  readonly body: AsyncIterable<Uint8Array>;
+
+  constructor(head: GetBlobHead, body: AsyncIterable<Uint8Array>) {
+    this.head = head;
+    this.body = body;
+  }
+
+  /** The whole body. */
+  async bytes(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of this.body) chunks.push(chunk);
+    return chunks.length === 1 && chunks[0] ? chunks[0] : new Uint8Array(Buffer.concat(chunks));
+  }
+}
+
+/** The chunks of a body, whether the wire streamed it or read it whole. */
+function chunksOf(response: Response): AsyncIterable<Uint8Array> {
+  if (response.stream) return response.stream;
+  const body = response.body;
+  return (async function* () {
+    if (body.length > 0) yield body;
+  })();
+}
+
+/** A Get Blob whose body resumes up to `resumes` times. */
+export async function getBlob(getOnce: GetOnce, options: GetOptions, resumes: number): Promise<GetBlobResponse> {
+  const first = await getOnce(options);
+  const head = parseGetBlobResponse(first);
+  return new GetBlobResponse(head, resumingBody(getOnce, head, options.selector ?? {}, chunksOf(first), resumes));
+}
+
+async function* resumingBody(
+  getOnce: GetOnce,
+  head: GetBlobHead,
+  selector: BlobSelector,
+  firstBody: AsyncIterable<Uint8Array>,
+  resumes: number,
+): AsyncGenerator<Uint8Array> {
+  const start = head.range?.[0] ?? 0;
+  const expected = head.bodyLength;
+  const etag = head.properties.etag;
+  let received = 0;
+  let left = resumes;
+  let body = firstBody;
+  for (;;) {
+    let cause: unknown;
+    try {
+      for await (const chunk of body) {
+        if (chunk.length === 0) continue;
+        if (received + chunk.length > expected) {
+          throw errorOfKind("Transport", {
+            message: `the body is longer than the ${expected} bytes its headers announced`,
+            operation: "GetBlob",
+          });
+        }
+        received += chunk.length;
+        yield chunk;
+      }
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      cause = err;
+    }
+    if (received >= expected) return;
+    if (left === 0) {
+      throw errorOfKind("Transport", {
+        message: `the body ${cause ? "broke off" : "ended early"} after ${received} of ${expected} bytes, and was resumed ${resumes} times`,
+        operation: "GetBlob",
+        cause,
+      });
+    }
+    left -= 1;
+    const asked = BlobRange.of(start + received, expected - received);
+    let response: Response;
+    try {
+      response = await getOnce({ range: asked, selector, conditions: { ifMatch: etag } });
+    } catch (err) {
+      if (err instanceof AzblobError && err.kind === "PreconditionFailed") {
+        throw errorOfKind("PreconditionFailed", {
+          message: "the blob changed while its body was read; nothing of the new one was mixed in",
+          operation: "GetBlob",
+          status: err.status,
+          errorCode: err.errorCode,
+          requestId: err.requestId,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    const resumed = parseGetBlobResponse(response);
+    checkRange(resumed, asked);
+    if (resumed.properties.contentLength !== head.properties.contentLength) {
+      throw errorOfKind("InvalidResponse", {
+        message: "the blob's size changed while its body was read",
+        operation: "GetBlob",
+      });
+    }
+    body = chunksOf(response);
+  }
+}

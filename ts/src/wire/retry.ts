@@ -1,0 +1,138 @@
+// The retry policy repeats failed attempts that are safe and worth repeating.
+// It sits outside the sign policy so every attempt is signed afresh. Decisions
+// are made on types only: the transport error's kind, the HTTP status, the
+// service's retry hint and the request's `idempotent` flag.
+
+import type { Policy } from "./policy.js";
+import type { Response } from "./request.js";
+import { WireError } from "./wire-error.js";
+
+/** How many times and how patiently failed requests are retried. */
+export interface RetryOptions {
+  /** Retries after the first attempt (default 3). */
+  maxRetries: number;
+  /** The delay before the first retry in ms; each further retry doubles it (default 400). */
+  initialBackoffMs: number;
+  /** The longest computed delay between two attempts in ms (default 30,000). */
+  maxBackoffMs: number;
+  /** The longest service-requested delay in ms; a longer hint ends the retries (default 60,000). */
+  maxRetryAfterMs: number;
+}
+
+/** The defaults, as in Rust. */
+export const DEFAULT_RETRY: Readonly<RetryOptions> = {
+  maxRetries: 3,
+  initialBackoffMs: 400,
+  maxBackoffMs: 30_000,
+  maxRetryAfterMs: 60_000,
+};
+
+/** Waits between attempts; injectable so tests and replays need no real sleeps. */
+export interface Clock {
+  sleep(ms: number): Promise<void>;
+  /** Milliseconds since the epoch (for `Retry-After` dates). */
+  now(): number;
+}
+
+/** The real clock. */
+export const SYSTEM_CLOCK: Clock = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+};
+
+/** The randomness behind jitter; injectable so tests get a fixed schedule. */
+export interface RetryRng {
+  /** A number in `[0, 1)`. */
+  nextFloat(): number;
+}
+
+/** `Math.random`, for jitter only (never for anything secret). */
+export const MATH_RNG: RetryRng = { nextFloat: () => Math.random() };
+
+/** Whether an attempt says the service or the path is overloaded: a 429 or 503, or a timeout. */
+export function isCongestion(outcome: { response: Response } | { error: unknown }): boolean {
+  if ("response" in outcome) return outcome.response.status === 429 || outcome.response.status === 503;
+  return outcome.error instanceof WireError && outcome.error.transportKind === "timeout";
+}
+
+/** Statuses that mean "try again later". */
+export function isRetryableStatus(status: number): boolean {
+  return [408, 429, 500, 502, 503, 504].includes(status);
+}
+
+/**
+ * Whether to retry: `undefined` for no, `null` for after the computed
+ * backoff, a number for after the service's hint in ms. A request that is not
+ * idempotent is retried only when it certainly never left the client.
+ */
+export function retryDecision(
+  outcome: { response: Response } | { error: unknown },
+  idempotent: boolean,
+  nowMs: number,
+): number | null | undefined {
+  if ("error" in outcome) {
+    const err = outcome.error;
+    if (!(err instanceof WireError)) return undefined;
+    if (err.isConnect) return null;
+    if ((err.transportKind === "timeout" || err.transportKind === "io") && idempotent) return null;
+    return undefined;
+  }
+  const response = outcome.response;
+  if (idempotent && isRetryableStatus(response.status)) return retryAfterMs(response.headers, nowMs) ?? null;
+  return undefined;
+}
+
+/** The service's requested delay: `x-ms-retry-after-ms`, else `Retry-After` in seconds or as a date. */
+export function retryAfterMs(headers: Map<string, string>, nowMs: number): number | undefined {
+  const ms = headers.get("x-ms-retry-after-ms")?.trim();
+  if (ms !== undefined && /^\d+$/.test(ms)) return Number(ms);
+  const value = headers.get("retry-after")?.trim();
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  // A date in the past means "now".
+  return Math.max(0, at - nowMs);
+}
+
+/** Exponential backoff with "equal jitter": half the delay fixed, half random. */
+export function backoffMs(options: RetryOptions, retry: number, random: number): number {
+  const exp = options.initialBackoffMs * 2 ** Math.min(retry, 16);
+  const capped = Math.min(exp, options.maxBackoffMs);
+  const half = capped / 2;
+  const r = Number.isNaN(random) ? 0 : Math.min(1, Math.max(0, random));
+  return half + half * r;
+}
+
+/** The retry policy with `options`, sleeping on `clock`, jittering with `rng`. */
+export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng): Policy {
+  return async (request, next) => {
+    let retries = 0;
+    // Whether an earlier attempt may have reached the service.
+    let sentBefore = false;
+    for (;;) {
+      let outcome: { response: Response } | { error: unknown };
+      try {
+        const response = await next(request);
+        response.repeated = sentBefore;
+        outcome = { response };
+      } catch (error) {
+        outcome = { error };
+      }
+      if (request.congestion && isCongestion(outcome)) request.congestion.count += 1;
+      const hint = retryDecision(outcome, request.idempotent, clock.now());
+      // Past the operation's deadline nothing is tried again.
+      const done = hint === undefined || retries >= options.maxRetries || request.signal?.aborted === true;
+      if (done || (typeof hint === "number" && hint > options.maxRetryAfterMs)) {
+        if ("error" in outcome) throw outcome.error;
+        return outcome.response;
+      }
+      const delay = typeof hint === "number" ? hint : backoffMs(options, retries, rng.nextFloat());
+      // A refused connection never carried the request; anything else may follow a service that acted.
+      const connect = "error" in outcome && outcome.error instanceof WireError && outcome.error.isConnect;
+      sentBefore ||= !connect;
+      await clock.sleep(delay);
+      retries += 1;
+    }
+  };
+}

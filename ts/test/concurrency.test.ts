@@ -1,0 +1,137 @@
+// The adaptive controller against throughput models, as the Rust tests drive it (no clock).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ADAPTIVE_START, Controller, Limiter } from "../src/transfer/concurrency.js";
+
+/** Runs `controller` against a model where `c` in flight complete `throughput(c)` per second; one limit per window. */
+function drive(controller: Controller, throughput: (c: number) => number, windows: number): number[] {
+  let now = 0;
+  const limits: number[] = [];
+  for (let w = 0; w < windows; w++) {
+    const c = controller.limit;
+    for (let i = 0; i < c; i++) controller.started();
+    const done = Math.max(c, 4, Math.ceil(throughput(c) * 0.01) + 1);
+    const step = 1000 / throughput(c);
+    // Little's law: `c` in flight at this rate each take `c / rate`.
+    const took = (c / throughput(c)) * 1000;
+    for (let i = 0; i < done; i++) {
+      now += step;
+      controller.completed(now, took);
+      if (i + c < done) controller.started();
+    }
+    controller.inFlight = 0;
+    limits.push(controller.limit);
+  }
+  return limits;
+}
+
+const linearThenFlat =
+  (rate: number, capacity: number) =>
+  (c: number): number =>
+    Math.min(c * rate, capacity);
+
+test("a gain whose requests took 1.5 times as long is not spare capacity", () => {
+  const noisy = (c: number): number => (c === 16 ? 130 : 100);
+  const controller = new Controller(8, 64, 0);
+  const limits = drive(controller, noisy, 40);
+  assert.ok(
+    limits.every((l) => l <= 16),
+    String(limits),
+  );
+  assert.equal(controller.limit, 8, String(limits));
+});
+
+test("it converges within 90% of the best fixed level", () => {
+  const model = linearThenFlat(100, 5000);
+  const controller = new Controller(ADAPTIVE_START, 256, 0);
+  const limits = drive(controller, model, 40);
+  const last = limits[limits.length - 1] ?? 0;
+  assert.ok(model(last) >= 0.9 * 5000, `settled at ${last}: ${limits}`);
+  assert.ok(last > ADAPTIVE_START, `it grew: ${limits}`);
+});
+
+test("it stops growing near the knee, and never passes the cap", () => {
+  const limits = drive(new Controller(ADAPTIVE_START, 256, 0), linearThenFlat(100, 1200), 60);
+  assert.ok(Math.max(...limits) <= 32, `one doubling past the knee at most: ${limits}`);
+  const capped = drive(new Controller(ADAPTIVE_START, 20, 0), linearThenFlat(100, 1e9), 60);
+  assert.ok(Math.max(...capped) <= 20, String(capped));
+});
+
+test("congestion halves the limit once per window, then probes upwards additively", () => {
+  const controller = new Controller(ADAPTIVE_START, 256, 0);
+  drive(controller, linearThenFlat(100, 5000), 30);
+  const before = controller.limit;
+  controller.congested(1e9);
+  controller.congested(1e9);
+  assert.equal(controller.limit, Math.max(1, Math.floor(before / 2)));
+  assert.equal(controller.halvings, 1);
+  drive(controller, linearThenFlat(100, 5000), 3);
+  assert.ok(
+    controller.trace.some(([change]) => change === "probe"),
+    JSON.stringify(controller.trace),
+  );
+});
+
+test("the limiter lets no more than its limit run at once", async () => {
+  const limiter = Limiter.fixed(3);
+  let running = 0;
+  let most = 0;
+  let finished = 0;
+  const release: Array<() => void> = [];
+  const jobs = Array.from({ length: 10 }, () =>
+    limiter.run(async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise<void>((resolve) => release.push(resolve));
+      running -= 1;
+      finished += 1;
+    }),
+  );
+  // Each turn lets one job finish; the limiter must then start the next waiting one.
+  while (finished < 10) {
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(running <= 3, `${running} running`);
+    release.shift()?.();
+  }
+  await Promise.all(jobs);
+  assert.equal(most, 3);
+  assert.equal(limiter.peak, 3);
+});
+
+test("an adaptive upload halves on a 503 and still completes; a fixed one never passes its number", async () => {
+  const { ClientBuilder, DEV_BLOB_ENDPOINT, newResponse } = await import("../src/index.js");
+  let busy = 2;
+  let inFlight = 0;
+  let most = 0;
+  const wire = async (request: { url: URL }) => {
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    await new Promise((resolve) => setImmediate(resolve));
+    inFlight -= 1;
+    const isBlock = request.url.searchParams.get("comp") === "block";
+    if (isBlock && busy > 0) {
+      busy -= 1;
+      return newResponse(503, [["x-ms-error-code", "ServerBusy"]]);
+    }
+    return newResponse(201, [["etag", '"1"']]);
+  };
+  const client = new ClientBuilder()
+    .endpoint(DEV_BLOB_ENDPOINT)
+    .wire(wire)
+    .clock({ sleep: async () => {}, now: () => 0 })
+    .build();
+  const data = new Uint8Array(64 * 1024);
+  const adaptive = await client.blob("c1c", "b").uploadOpts(data, { blockSize: 1024, singlePutMax: 0 });
+  assert.equal(adaptive.blocks, 64);
+  assert.ok(adaptive.concurrencyBackoffs >= 1, JSON.stringify(adaptive));
+  assert.ok(adaptive.peakConcurrency >= 1 && adaptive.peakConcurrency <= 64);
+  most = 0;
+  const fixed = await client.blob("c1c", "b").uploadOpts(data, { blockSize: 1024, singlePutMax: 0, concurrency: 3 });
+  assert.equal(fixed.concurrencyBackoffs, 0);
+  assert.ok(most <= 3, `${most} at once`);
+  await assert.rejects(client.blob("c1c", "b").uploadOpts(data, { concurrency: 0 }), { kind: "InvalidInput" });
+  await assert.rejects(client.blob("c1c", "b").uploadOpts(data, { concurrency: "fast" as never }), {
+    kind: "InvalidInput",
+  });
+});

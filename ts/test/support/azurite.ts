@@ -1,0 +1,91 @@
+// The emulator the live tests run against: `AZBLOB_TEST_ENDPOINT` if the
+// harness gives one (as `cargo xtask test` does for the Rust tests), else the
+// pinned Azurite of tools/azurite started on a free loopback port, the way
+// the Rust test kit (crates/azblob-testkit/src/emulator.rs) starts it.
+
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { join } from "node:path";
+import { repoRoot } from "./paths.js";
+
+/** The emulator's endpoint and a way to stop it (a no-op for one the harness owns). */
+export interface Emulator {
+  endpoint: string;
+  stop(): void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Installs the pinned Azurite with `npm ci` if it is not there yet. */
+function ensureInstalled(): string {
+  const dir = join(repoRoot(), "tools", "azurite");
+  if (!existsSync(join(dir, "node_modules/azurite/dist/src/blob/main.js"))) {
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: "inherit" });
+  }
+  return dir;
+}
+
+/** Starts (or finds) the emulator; it listens before this resolves. */
+export async function startEmulator(): Promise<Emulator> {
+  const given = process.env.AZBLOB_TEST_ENDPOINT;
+  if (given) return { endpoint: given, stop: () => {} };
+  const dir = ensureInstalled();
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(dir, "launch.js"),
+      "--inMemoryPersistence",
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      String(port),
+      "--skipApiVersionCheck",
+      "--loose",
+      "--silent",
+      "--disableTelemetry",
+    ],
+    // launch.js exits when its stdin closes, so the emulator never outlives the tests.
+    { cwd: dir, stdio: ["pipe", "ignore", "inherit"] },
+  );
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+  });
+  // Readiness, not a sleep: the test goes on once the port accepts, and fails if the emulator exits first.
+  const deadline = Date.now() + 60_000;
+  while (!(await accepts(port))) {
+    if (exited) throw new Error("Azurite exited before it listened");
+    if (Date.now() > deadline) throw new Error("Azurite did not listen within 60 s");
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return {
+    endpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
+    stop: () => {
+      child.stdin?.end();
+      child.kill();
+    },
+  };
+}
