@@ -20,6 +20,7 @@ mod sink_tls;
 mod soak;
 mod soak_scenarios;
 mod test;
+mod ts;
 
 use std::process::{Command, ExitCode};
 
@@ -30,12 +31,14 @@ Commands:
   test    install and start the pinned Azurite (HTTP and HTTPS), then run
           rustfmt --check, clippy -D warnings, the examples (built, and
           the storage-only ones run) and every test (the conformance
-          suite both live and in replay from its cassettes)
+          suite both live and in replay from its cassettes), then the
+          TypeScript port in ts/: npm ci, build, lint and its tests
   demo    start Azurite, upload a generated file with `azblob cp`, download it
           back, compare hashes and print the figures  [--size-mib N]
   examples  build the library's examples, start Azurite and run those
           that need only storage (upload_model, stream_shards,
-          list_and_delete, record_replay), checking their reports; `test`
+          list_and_delete, record_replay, opentelemetry_stdout), checking
+          their reports; `test`
           does the same against its emulator
   record  start a fresh Azurite and re-record the conformance suite's
           cassettes in testdata/cassettes/ (replayed by `test`)

@@ -22,7 +22,8 @@ pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     crate::examples::run_against(&emulators.http.endpoint())?;
     let mut test = cargo();
     test.args(["test", "--workspace"]).args(extra);
-    run_step("cargo test", emulators.configure(&mut test))
+    run_step("cargo test", emulators.configure(&mut test))?;
+    crate::ts::run(&emulators)
 }
 
 /// The pinned Azurite over HTTP and HTTPS, as every test run needs them;
