@@ -11,6 +11,10 @@ mod string_to_sign;
 #[cfg(test)]
 mod tests;
 mod token;
+#[cfg(test)]
+pub(crate) mod vectors;
 
 pub use self::builder::Sas;
 pub use self::token::{SasProtocol, SasToken};
+#[cfg(test)]
+pub(crate) use self::vectors::named_key;
