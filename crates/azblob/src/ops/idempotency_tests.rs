@@ -88,7 +88,7 @@ fn whole_replacements_are_idempotent_unless_their_condition_forbids_a_repeat() {
 fn operations_a_repeat_would_double_or_contradict_are_not_idempotent() {
     let source: Url = "https://a.blob.core.windows.net/src/b".parse().unwrap();
     assert!(!build_copy_request(blob(), &source, None, false, &CopyOptions::default()).unwrap().idempotent);
-    assert!(!build_abort_copy_request(blob(), "id").unwrap().idempotent);
+    assert!(!build_abort_copy_request(blob(), "id", &Conditions::default()).unwrap().idempotent);
     assert!(!build_snapshot_request(blob(), &Default::default()).unwrap().idempotent);
     let create = CreateAppendBlobOptions::default();
     assert!(!build_create_append_blob_request(blob(), &create).unwrap().idempotent);
