@@ -1,6 +1,6 @@
 //! The public block operations: Put Block, Put Block List and Get Block List
 //! with their options, over the builders of `block_blob.rs`, which the
-//! upload engine shares.
+//! upload engine shares; the engine asks Get Block List through this file.
 //!
 //! <https://learn.microsoft.com/rest/api/storageservices/put-block>
 //! <https://learn.microsoft.com/rest/api/storageservices/put-block-list>
@@ -290,6 +290,12 @@ mod tests {
         let options = BlockListOptions { list_type: BlockListType::Committed, selector: BlobSelector::version("v1") };
         let r = build_get_block_list(url(), &options).unwrap();
         assert_eq!(r.url.query(), Some("comp=blocklist&blocklisttype=committed&versionid=v1"));
+        // What a resumed upload asks: the uncommitted list of the current
+        // blob, exactly as the conformance cassettes recorded it.
+        let options = BlockListOptions { list_type: BlockListType::Uncommitted, ..BlockListOptions::default() };
+        let r = build_get_block_list(url(), &options).unwrap();
+        assert_eq!(r.url.as_str(), "https://a.blob.core.windows.net/c/b?comp=blocklist&blocklisttype=uncommitted");
+        assert!(r.headers.is_empty() && r.body.is_empty() && r.idempotent);
         let empty = BlockListOptions { selector: BlobSelector::snapshot(""), ..BlockListOptions::default() };
         assert_eq!(build_get_block_list(url(), &empty).unwrap_err().kind(), ErrorKind::InvalidInput);
     }
