@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::location::{BlobLocation, Location};
 use crate::output;
+use crate::pairs::parse_pairs;
 use crate::progress::Bar;
 use crate::size::parse_size;
 use crate::tag::parse_tags;
@@ -246,10 +247,7 @@ fn upload_options(args: &CpArgs, bar: &Bar) -> Result<UploadOptions> {
         ..UploadOptions::default()
     };
     options.blob.content.content_type = args.content_type.clone();
-    for pair in &args.metadata {
-        let (k, v) = pair.split_once('=').with_context(|| format!("--metadata {pair:?} is not KEY=VALUE"))?;
-        options.blob.metadata.insert(k.to_owned(), v.to_owned());
-    }
+    options.blob.metadata = parse_pairs(&args.metadata, "metadata key", "--metadata ")?;
     if let Some(tier) = &args.tier {
         options.blob.tier = Some(tier.parse()?);
     }

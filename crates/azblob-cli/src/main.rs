@@ -18,6 +18,7 @@ mod location;
 mod ls;
 mod meta;
 mod output;
+mod pairs;
 mod progress;
 #[cfg(test)]
 mod proptests;

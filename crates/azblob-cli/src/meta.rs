@@ -1,9 +1,10 @@
 //! `azblob meta az://C/B [KEY=VALUE ...]`: print a blob's metadata, or replace it.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use azblob::Metadata;
 use clap::Args;
 
+use crate::pairs::{lease_conditions, parse_pairs};
 use crate::{json, output, target};
 
 /// Arguments of `azblob meta`.
@@ -28,13 +29,8 @@ pub(crate) async fn run(args: MetaArgs, connection: &crate::Connection) -> Resul
     let metadata = if args.pairs.is_empty() {
         blob.properties().await?.metadata
     } else {
-        let mut metadata = Metadata::new();
-        for pair in &args.pairs {
-            let (k, v) = pair.split_once('=').with_context(|| format!("{pair:?} is not KEY=VALUE"))?;
-            metadata.insert(k.to_owned(), v.to_owned());
-        }
-        let conditions = azblob::Conditions { lease_id: args.lease_id.clone(), ..Default::default() };
-        blob.set_metadata_opts(&metadata, &conditions).await?;
+        let metadata: Metadata = parse_pairs(&args.pairs, "metadata key", "")?;
+        blob.set_metadata_opts(&metadata, &lease_conditions(args.lease_id.as_deref())).await?;
         metadata
     };
     if args.json {

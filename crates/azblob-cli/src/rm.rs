@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use futures_util::TryStreamExt;
 use serde_json::json;
 
+use crate::pairs::lease_conditions;
 use crate::{output, target};
 
 /// Arguments of `azblob rm`.
@@ -58,7 +59,7 @@ pub(crate) async fn run(args: RmArgs, connection: &crate::Connection) -> Result<
     let options = DeleteBlobOptions {
         selector: BlobSelector { snapshot: None, version_id: args.version_id.clone() },
         delete_snapshots: args.delete_snapshots.map(Into::into),
-        conditions: azblob::Conditions { lease_id: args.lease_id.clone(), ..Default::default() },
+        conditions: lease_conditions(args.lease_id.as_deref()),
     };
     blob.delete_opts(&options).await?;
     if args.json {

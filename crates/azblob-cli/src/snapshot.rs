@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 
+use crate::pairs::lease_conditions;
 use crate::{output, target};
 
 /// Arguments of `azblob snapshot`.
@@ -22,10 +23,8 @@ pub(crate) struct SnapshotArgs {
 /// Creates a snapshot of a blob and prints its timestamp.
 pub(crate) async fn run(args: SnapshotArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
-    let options = azblob::SnapshotOptions {
-        conditions: azblob::Conditions { lease_id: args.lease_id, ..Default::default() },
-        ..Default::default()
-    };
+    let options =
+        azblob::SnapshotOptions { conditions: lease_conditions(args.lease_id.as_deref()), ..Default::default() };
     let info = blob.create_snapshot_opts(&options).await?;
     if args.json {
         output::json_line(&json!({

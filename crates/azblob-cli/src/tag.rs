@@ -1,9 +1,10 @@
 //! `azblob tag az://C/B [KEY=VALUE ...]`: print a blob's index tags, or replace them.
 
-use anyhow::{bail, Context, Result};
-use azblob::{Conditions, GetTagsOptions, SetTagsOptions, Tags};
+use anyhow::Result;
+use azblob::{GetTagsOptions, SetTagsOptions, Tags};
 use clap::Args;
 
+use crate::pairs::{lease_conditions, parse_pairs};
 use crate::{json, output, target};
 
 /// Arguments of `azblob tag`.
@@ -27,23 +28,16 @@ pub(crate) struct TagArgs {
     json: bool,
 }
 
-/// Tags from `KEY=VALUE` arguments, split at the first `=`; the library
-/// checks them as the service does before anything is sent.
+/// Tags from `KEY=VALUE` arguments ([`parse_pairs`]); the library checks
+/// them as the service does before anything is sent.
 pub(crate) fn parse_tags(pairs: &[String], flag: &str) -> Result<Tags> {
-    let mut tags = Tags::new();
-    for pair in pairs {
-        let (k, v) = pair.split_once('=').with_context(|| format!("{flag}{pair:?} is not KEY=VALUE"))?;
-        if tags.insert(k.to_owned(), v.to_owned()).is_some() {
-            bail!("{flag}the tag {k:?} is given twice");
-        }
-    }
-    Ok(tags)
+    parse_pairs(pairs, "tag", flag)
 }
 
 /// Shows or replaces a blob's index tags.
 pub(crate) async fn run(args: TagArgs, connection: &crate::Connection) -> Result<()> {
     let blob = target::blob(&args.blob, connection)?;
-    let conditions = Conditions { lease_id: args.lease_id.clone(), ..Conditions::default() };
+    let conditions = lease_conditions(args.lease_id.as_deref());
     let replace = args.clear || !args.pairs.is_empty();
     let tags = if replace {
         let tags = parse_tags(&args.pairs, "")?;

@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 
 use serde_json::json;
 
+use crate::pairs::lease_conditions;
 use crate::{output, target};
 
 /// Arguments of `azblob tier`.
@@ -48,7 +49,7 @@ pub(crate) async fn run(args: TierArgs, connection: &crate::Connection) -> Resul
             PriorityArg::Standard => RehydratePriority::Standard,
             PriorityArg::High => RehydratePriority::High,
         }),
-        conditions: azblob::Conditions { lease_id: args.lease_id.clone(), ..Default::default() },
+        conditions: lease_conditions(args.lease_id.as_deref()),
     };
     blob.set_tier_opts(&tier, &options).await?;
     if args.json {

@@ -95,6 +95,21 @@ async fn stat_cat_and_meta() {
     let printed = json(&azblob(&["meta", &blob, "--json"]));
     assert_eq!(printed, serde_json::json!({ "stage": "prod", "run": "7" }), "pairs replace all metadata");
     assert_eq!(ok(&azblob(&["meta", &blob])), "run=7\nstage=prod\n");
+    // A key given twice is refused before anything is sent, as `tag` refuses
+    // one, rather than the last value silently winning.
+    let twice = azblob(&["meta", &blob, "run=8", "run=9"]);
+    assert!(!twice.status.success());
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert!(stderr.contains("the metadata key \"run\" is given twice"), "{stderr}");
+    let printed = json(&azblob(&["meta", &blob, "--json"]));
+    assert_eq!(printed, serde_json::json!({ "stage": "prod", "run": "7" }), "the refused pairs changed the metadata");
+    let file = support::scratch("dupmeta").join("f.txt");
+    std::fs::write(&file, "x").unwrap();
+    let dup = format!("{root}/dup");
+    let twice = azblob(&["cp", file.to_str().unwrap(), &dup, "--metadata", "k=1", "--metadata", "k=2"]);
+    assert!(!twice.status.success());
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("--metadata the metadata key \"k\" is given twice"));
+    assert!(container.blob("dup").properties().await.unwrap_err().is_not_found(), "the refused cp uploaded");
 
     let missing = azblob(&["stat", &format!("{root}/missing"), "--json"]);
     assert!(!missing.status.success());

@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use azblob::{
@@ -14,6 +15,7 @@ use azblob::{
     UploadOptions,
 };
 use futures_util::TryStreamExt;
+use support::hook::{Action, Hook};
 use support::{client, new_container, unique_name};
 
 fn tags(pairs: &[(&str, &str)]) -> Tags {
@@ -303,4 +305,102 @@ async fn the_lease_guard_renews_until_dropped_then_another_client_takes_over() {
     let guard = Lease::acquire(&blob, LeaseDuration::Seconds(60)).await.unwrap();
     guard.release().await.unwrap();
     other.acquire_lease(LeaseDuration::Infinite).await.unwrap();
+}
+
+/// Whether `request` renews a lease (Lease Blob with `x-ms-lease-action: renew`).
+fn is_renewal(request: &azblob::transport::Request) -> bool {
+    request.operation == "LeaseBlob" && request.headers.get("x-ms-lease-action").is_some_and(|v| v == "renew")
+}
+
+#[tokio::test]
+async fn a_stalled_renewal_is_given_up_and_reported_when_the_lease_runs_out() {
+    // Every renewal stalls, as on a connection that stopped answering.
+    let hook = Hook::new(|request, _| if is_renewal(request) { Action::Stall } else { Action::Forward });
+    let client = support::client_with(&hook);
+    let container = new_container(&client, "stall").await;
+    let blob = container.blob("latest");
+    blob.put("v1").await.unwrap();
+
+    let before = std::time::Instant::now();
+    let guard = Lease::acquire(&blob, LeaseDuration::Seconds(15)).await.unwrap();
+    let expires = guard.expires_at().expect("a fixed lease expires");
+    assert!(expires >= before + Duration::from_secs(15) && expires <= Instant::now() + Duration::from_secs(15));
+
+    // The first renewal goes out after 5 s and stalls; the lease still has
+    // 10 s left, so nothing is reported yet.
+    assert!(hook.wait_in_flight(Duration::from_secs(10), |&n| n == 1).await, "no renewal was sent");
+    assert_eq!(guard.renewal_error(), None, "reported lost {:?} after acquiring", before.elapsed());
+    // The guard gives the stalled renewal up when the lease would have run
+    // out (not after the 60 s inactivity timeout), and says so.
+    assert!(hook.wait_in_flight(Duration::from_secs(15), |&n| n == 0).await, "the stalled renewal was never given up");
+    assert!(
+        before.elapsed() >= Duration::from_secs(15) && before.elapsed() < Duration::from_secs(17),
+        "{:?}",
+        before.elapsed()
+    );
+    assert_eq!(guard.renewal_error(), Some(ErrorKind::Timeout));
+    assert_eq!(guard.expires_at(), Some(expires), "a renewal that never succeeded moved the expiry");
+
+    // The report is true: the lease ran out, and another client takes it.
+    // The service started the lease's clock a moment after the guard did,
+    // hence a short bounded wait for the Conflict to end.
+    let other = support::client().blob(container.name(), "latest");
+    let lapsed = Instant::now();
+    loop {
+        match other.acquire_lease(LeaseDuration::Seconds(15)).await {
+            Ok(_) => break,
+            Err(e) if e.kind() == ErrorKind::Conflict && lapsed.elapsed() < Duration::from_secs(2) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the lease reported lost still held {:?} later: {e}", lapsed.elapsed()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_renewal_is_tried_again_while_the_lease_lasts() {
+    // The first renewal fails with 503 and the client does not retry it:
+    // the guard itself must try again before the lease runs out.
+    let renewals = Arc::new(tokio::sync::watch::Sender::new(0usize));
+    let seen = Arc::clone(&renewals);
+    let hook = Hook::new(move |request, _| {
+        if !is_renewal(request) {
+            return Action::Forward;
+        }
+        let mut n = 0;
+        seen.send_modify(|count| {
+            n = *count;
+            *count += 1;
+        });
+        if n == 0 {
+            Action::Respond(503)
+        } else {
+            Action::Forward
+        }
+    });
+    let wire = Arc::clone(&hook) as Arc<dyn azblob::transport::HttpTransport>;
+    let client = support::builder().transport(wire).retry(azblob::transport::RetryOptions::none()).build().unwrap();
+    let container = new_container(&client, "retryrenew").await;
+    let blob = container.blob("latest");
+    blob.put("v1").await.unwrap();
+
+    let guard = Lease::acquire(&blob, LeaseDuration::Seconds(15)).await.unwrap();
+    let first_expiry = guard.expires_at().unwrap();
+    // The failed renewal (after 5 s) is followed by another within a few seconds.
+    let mut watch = renewals.subscribe();
+    let second = tokio::time::timeout(Duration::from_secs(12), watch.wait_for(|&n| n >= 2)).await;
+    assert!(second.is_ok(), "no renewal followed the failed one");
+    assert!(hook.wait_in_flight(Duration::from_secs(10), |&n| n == 0).await, "the second renewal never ended");
+    // Its success is recorded only after the response; wait on that, bounded.
+    let renewed = tokio::time::timeout(Duration::from_secs(5), async {
+        while guard.expires_at() == Some(first_expiry) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(renewed.is_ok(), "the second renewal did not extend the lease");
+    assert!(guard.expires_at().unwrap() > first_expiry);
+    assert_eq!(guard.renewal_error(), None);
+    blob.put_opts("v2", &PutBlobOptions { conditions: guard.conditions(), ..Default::default() }).await.unwrap();
+    guard.release().await.unwrap();
 }

@@ -69,7 +69,8 @@ impl BlobClient {
         self.block_list_opts(&BlockListOptions::default()).await
     }
 
-    /// Get Block List of one list, or of a snapshot or version.
+    /// Get Block List of one list, of a snapshot or version, or under the
+    /// blob's lease id or a tag condition ([`BlockListOptions::conditions`]).
     pub async fn block_list_opts(&self, options: &BlockListOptions) -> Result<BlockList> {
         let request = build_get_block_list(self.url()?, options)?;
         let (response, body) = self.pipeline().execute_read(request, "GetBlockList", MAX_BLOCK_LIST_BYTES).await?;

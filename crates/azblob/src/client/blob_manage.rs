@@ -109,6 +109,6 @@ impl BlobClient {
         let request = build_copy_request(destination, &source_url, None, false, options)?;
         let response = self.service().pipeline().execute(request).await?;
         let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlob"))?;
-        Ok(CopyOperation::new(self.clone(), started.copy_id, started.status))
+        Ok(CopyOperation::new(self.clone(), started.copy_id, started.status, options.conditions.lease_id.clone()))
     }
 }

@@ -10,6 +10,7 @@ use super::BlobClient;
 use crate::auth::{Credential, Sas, STORAGE_SCOPE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::blob_properties::BlobSelector;
+use crate::ops::conditions::Conditions;
 use crate::ops::copy_blob::build_abort_copy_request;
 use crate::ops::copy_state::{CopyState, CopyStatus};
 use crate::ops::names;
@@ -187,6 +188,10 @@ pub struct CopyOperation {
     blob: BlobClient,
     copy_id: String,
     last: CopyState,
+    /// The destination's lease id the copy was started with, which
+    /// [`abort`](Self::abort) sends again: the service refuses to abort a
+    /// copy into a leased blob without it.
+    lease_id: Option<String>,
 }
 
 /// The shortest first pause between polls of a copy (it then doubles).
@@ -195,7 +200,7 @@ const MIN_FIRST_POLL: Duration = Duration::from_millis(1);
 const MIN_LONGEST_POLL: Duration = Duration::from_millis(100);
 
 impl CopyOperation {
-    pub(crate) fn new(blob: BlobClient, copy_id: String, status: CopyStatus) -> Self {
+    pub(crate) fn new(blob: BlobClient, copy_id: String, status: CopyStatus, lease_id: Option<String>) -> Self {
         let last = CopyState {
             id: copy_id.clone(),
             status,
@@ -204,7 +209,7 @@ impl CopyOperation {
             status_description: None,
             completed_on: None,
         };
-        CopyOperation { blob, copy_id, last }
+        CopyOperation { blob, copy_id, last, lease_id }
     }
 
     /// The copy's id.
@@ -285,8 +290,13 @@ impl CopyOperation {
     /// Stops the copy with [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob);
     /// the destination is left empty. Fails with `Conflict` (`NoPendingCopyOperation`)
     /// if the copy already finished.
+    ///
+    /// Sends the lease id of the conditions the copy was started with, if
+    /// they named one (the only condition Abort Copy Blob takes); for
+    /// another lease, call [`BlobClient::abort_copy_opts`].
     pub async fn abort(&self) -> Result<()> {
-        self.blob.abort_copy(&self.copy_id).await
+        let conditions = Conditions { lease_id: self.lease_id.clone(), ..Conditions::default() };
+        self.blob.abort_copy_opts(&self.copy_id, &conditions).await
     }
 }
 
@@ -294,7 +304,15 @@ impl BlobClient {
     /// Aborts the pending copy `copy_id` into this blob with
     /// [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob).
     pub async fn abort_copy(&self, copy_id: &str) -> Result<()> {
-        let request = build_abort_copy_request(self.url()?, copy_id)?;
+        self.abort_copy_opts(copy_id, &Conditions::default()).await
+    }
+
+    /// Aborts a pending copy into a leased blob: `conditions` carries the
+    /// lease id ([`Conditions::lease`]), which the service requires while
+    /// the destination has an active lease. Abort Copy Blob takes no other
+    /// condition; one set fails with [`ErrorKind::InvalidInput`] before sending.
+    pub async fn abort_copy_opts(&self, copy_id: &str, conditions: &Conditions) -> Result<()> {
+        let request = build_abort_copy_request(self.url()?, copy_id, conditions)?;
         self.service().pipeline().execute(request).await?;
         Ok(())
     }

@@ -6,6 +6,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use http::StatusCode;
 
 use super::BlobClient;
@@ -114,6 +116,15 @@ impl BlobClient {
 /// guard owns (so it needs a tokio runtime); an infinite one needs no
 /// renewal. Writes name the lease through [`Lease::conditions`].
 ///
+/// Each renewal may take no longer than the time the lease has left: a
+/// stalled connection cannot outlast the lease unnoticed. A renewal that
+/// fails for a passing reason (no answer, a timeout, a busy service) is
+/// tried again until the lease would have run out; one the service refuses
+/// (the lease was broken, or taken after it ran out) stops the renewals at
+/// once. Either way [`renewal_error`](Self::renewal_error) reports it, and
+/// it also reports a lease whose duration has passed since the last
+/// successful renewal, even before the renewal task has noticed.
+///
 /// Dropping the guard stops the renewals but does not release the lease:
 /// a drop cannot wait for a request, and a lease left behind behaves like
 /// that of a writer that crashed, ending within its duration. Call
@@ -132,9 +143,21 @@ impl BlobClient {
 pub struct Lease {
     blob: BlobClient,
     id: String,
+    /// The lease's duration; `None` for an infinite lease.
+    duration: Option<Duration>,
     renewer: Option<tokio::task::JoinHandle<()>>,
-    /// The error that stopped the renewals, if one did.
-    failure: Arc<Mutex<Option<Error>>>,
+    /// What the renewals have achieved so far, shared with the renewal task.
+    state: Arc<Mutex<RenewalState>>,
+}
+
+/// The renewal task's record: when the lease was last known to be renewed,
+/// and the error that stopped the renewals, if one did.
+#[derive(Debug)]
+struct RenewalState {
+    /// When the request that last acquired or renewed the lease was sent:
+    /// the service started the lease's duration no earlier than that.
+    last_renewed: Instant,
+    failure: Option<Error>,
 }
 
 impl Lease {
@@ -160,13 +183,19 @@ impl Lease {
                 ));
             }
         };
+        let sent = Instant::now();
         let granted = blob.acquire_lease_opts(duration, options).await?;
-        let failure = Arc::new(Mutex::new(None));
+        let state = Arc::new(Mutex::new(RenewalState { last_renewed: sent, failure: None }));
         let renewer = runtime.zip(duration.as_duration()).map(|(runtime, period)| {
-            let (blob, id, failure) = (blob.clone(), granted.lease_id.clone(), Arc::clone(&failure));
-            runtime.spawn(renew_until_failure(blob, id, period / 3, failure))
+            let renewal = Renewal {
+                blob: blob.clone(),
+                id: granted.lease_id.clone(),
+                duration: period,
+                state: Arc::clone(&state),
+            };
+            runtime.spawn(renewal.run())
         });
-        Ok(Lease { blob: blob.clone(), id: granted.lease_id, renewer, failure })
+        Ok(Lease { blob: blob.clone(), id: granted.lease_id, duration: duration.as_duration(), renewer, state })
     }
 
     /// The lease id.
@@ -179,10 +208,27 @@ impl Lease {
         Conditions::lease(self.id.clone())
     }
 
-    /// The error that stopped the background renewals (the lease was broken,
-    /// or renewals kept failing until it ran out), or `None` while they go on.
+    /// Why the lease may no longer be held, or `None` while it is: the
+    /// error the service answered a renewal with (the lease was broken, or
+    /// taken after it ran out), or [`ErrorKind::Timeout`] once the lease's
+    /// duration has passed since its last successful renewal (the service
+    /// did not answer in time, or renewals kept failing until it ran out).
     pub fn renewal_error(&self) -> Option<ErrorKind> {
-        self.failure.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(Error::kind)
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(failure) = &state.failure {
+            return Some(failure.kind());
+        }
+        let expires = self.duration.map(|d| state.last_renewed + d)?;
+        (Instant::now() >= expires).then_some(ErrorKind::Timeout)
+    }
+
+    /// When the lease runs out unless it is renewed again: its duration
+    /// after the last successful renewal was sent. `None` for an infinite
+    /// lease. The service may hold it a little longer (it starts the
+    /// duration when the request arrives), never less.
+    pub fn expires_at(&self) -> Option<std::time::Instant> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.duration.map(|d| (state.last_renewed + d).into_std())
     }
 
     /// Stops the renewals and releases the lease, so another client may
@@ -205,19 +251,69 @@ impl Drop for Lease {
     }
 }
 
-/// Renews the lease every `interval` until a renewal fails for good: the
-/// pipeline already retried it, so a failure means the lease is lost
-/// (broken, taken after it ran out) or the service has been unreachable for
-/// longer than the retries.
-async fn renew_until_failure(blob: BlobClient, id: String, interval: Duration, failure: Arc<Mutex<Option<Error>>>) {
-    loop {
-        tokio::time::sleep(interval).await;
-        if let Err(err) = blob.renew_lease(&id).await {
-            tracing::warn!(blob = blob.name(), error = %err, "renewing the lease failed; renewals stopped");
-            *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(err);
-            return;
+/// The wait before trying a failed renewal again, so a service that refuses
+/// connections is not hammered while the lease still has time left.
+const RENEWAL_RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// The background task of a fixed-duration [`Lease`].
+struct Renewal {
+    blob: BlobClient,
+    id: String,
+    duration: Duration,
+    state: Arc<Mutex<RenewalState>>,
+}
+
+impl Renewal {
+    /// Renews the lease every third of its duration until it is lost: the
+    /// service refused a renewal, or none succeeded before the lease would
+    /// have run out. Each renewal may only take the time the lease has left,
+    /// since a renewal answered after that cannot have kept it.
+    async fn run(self) {
+        let mut wait = self.duration / 3;
+        loop {
+            tokio::time::sleep(wait).await;
+            let expires = self.lock().last_renewed + self.duration;
+            let sent = Instant::now();
+            let Some(left) = expires.checked_duration_since(sent).filter(|left| !left.is_zero()) else {
+                return self.lapsed();
+            };
+            match tokio::time::timeout(left, self.blob.renew_lease(&self.id)).await {
+                Ok(Ok(_)) => {
+                    self.lock().last_renewed = sent;
+                    wait = self.duration / 3;
+                }
+                Ok(Err(err)) if refused(&err) => {
+                    tracing::warn!(blob = self.blob.name(), error = %err, "the service refused to renew the lease; renewals stopped");
+                    self.lock().failure = Some(err);
+                    return;
+                }
+                Ok(Err(err)) => {
+                    tracing::warn!(blob = self.blob.name(), error = %err, "renewing the lease failed; trying again while it lasts");
+                    wait = RENEWAL_RETRY_PAUSE.min(left);
+                }
+                Err(_) => return self.lapsed(),
+            }
         }
     }
+
+    /// Records that the lease ran out before a renewal succeeded.
+    fn lapsed(&self) {
+        tracing::warn!(blob = self.blob.name(), "the lease ran out before a renewal succeeded; renewals stopped");
+        let message =
+            format!("the lease ran out: no renewal succeeded within its {} s duration", self.duration.as_secs());
+        self.lock().failure = Some(Error::new(ErrorKind::Timeout, message).with_operation("LeaseBlob"));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RenewalState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Whether the service answered a renewal with a refusal that trying again
+/// cannot change (a broken lease, another lease id, a deleted blob), as
+/// opposed to no answer, a timeout or a busy service.
+fn refused(err: &Error) -> bool {
+    err.status().is_some() && !err.is_retryable()
 }
 
 #[cfg(test)]

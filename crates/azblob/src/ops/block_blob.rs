@@ -1,14 +1,13 @@
-//! Put Block, Put Block List and Get Block List: the pieces of a parallel upload.
+//! Put Block and Put Block List: the pieces of a parallel upload (Get Block
+//! List, which a resumed upload also asks, is in `blocks.rs`).
 //!
 //! <https://learn.microsoft.com/rest/api/storageservices/put-block>
 //! <https://learn.microsoft.com/rest/api/storageservices/put-block-list>
-//! <https://learn.microsoft.com/rest/api/storageservices/get-block-list>
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::Method;
-use serde::Deserialize;
 use url::Url;
 
 use super::conditions::{Accepted, Conditions};
@@ -123,16 +122,6 @@ pub(crate) fn build_put_block_list_request(
     Ok(request)
 }
 
-/// Builds Get Block List for the uncommitted blocks, which tell a resumed
-/// upload what the service already holds.
-pub(crate) fn build_get_uncommitted_blocks_request(url: Url) -> Request {
-    let mut request = Request::new("GetBlockList", Method::GET, url);
-    add_query(&mut request, "comp", "blocklist");
-    add_query(&mut request, "blocklisttype", "uncommitted");
-    // A read changes nothing.
-    request.idempotent()
-}
-
 /// A block the service holds: its base64 id and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockInfo {
@@ -140,36 +129,6 @@ pub struct BlockInfo {
     pub id: String,
     /// The block's size in bytes.
     pub size: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct BlockListXml {
-    #[serde(rename = "UncommittedBlocks", default)]
-    uncommitted: BlocksXml,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct BlocksXml {
-    #[serde(rename = "Block", default)]
-    blocks: Vec<BlockXml>,
-}
-
-#[derive(Debug, Deserialize)]
-struct BlockXml {
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "Size")]
-    size: u64,
-}
-
-/// Parses the uncommitted blocks of a Get Block List answer.
-pub(crate) fn parse_uncommitted_blocks(body: &[u8]) -> Result<Vec<BlockInfo>> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Error::invalid_response("the block list is not UTF-8"))?
-        .trim_start_matches('\u{feff}');
-    let list: BlockListXml = quick_xml::de::from_str(text)
-        .map_err(|e| Error::invalid_response(format!("cannot parse the block list: {e}")))?;
-    Ok(list.uncommitted.blocks.into_iter().map(|b| BlockInfo { id: b.name, size: b.size }).collect())
 }
 
 #[cfg(test)]
@@ -216,28 +175,5 @@ mod tests {
         assert_eq!(r.header("x-ms-meta-k"), Some("v"));
         assert_eq!(r.header("x-ms-access-tier"), Some("Cold"));
         assert_eq!(r.header("x-ms-tags"), Some("stage=prod"));
-    }
-
-    #[test]
-    fn parses_the_documented_block_list() {
-        // The sample answer of Get Block List in the REST reference.
-        let body = br#"<?xml version="1.0" encoding="utf-8"?>
-<BlockList>
-  <CommittedBlocks>
-    <Block><Name>BlockId001</Name><Size>4194304</Size></Block>
-  </CommittedBlocks>
-  <UncommittedBlocks>
-    <Block><Name>BlockId002</Name><Size>1024</Size></Block>
-    <Block><Name>BlockId003</Name><Size>2048</Size></Block>
-  </UncommittedBlocks>
-</BlockList>"#;
-        let blocks = parse_uncommitted_blocks(body).unwrap();
-        assert_eq!(
-            blocks,
-            vec![BlockInfo { id: "BlockId002".into(), size: 1024 }, BlockInfo { id: "BlockId003".into(), size: 2048 }]
-        );
-        assert!(parse_uncommitted_blocks(b"<BlockList/>").unwrap().is_empty());
-        assert!(parse_uncommitted_blocks(b"<BlockList><UncommittedBlocks /></BlockList>").unwrap().is_empty());
-        assert_eq!(parse_uncommitted_blocks(b"not xml").unwrap_err().kind(), crate::ErrorKind::InvalidResponse);
     }
 }

@@ -1,6 +1,6 @@
 //! The public block operations: Put Block, Put Block List and Get Block List
 //! with their options, over the builders of `block_blob.rs`, which the
-//! upload engine shares.
+//! upload engine shares; the engine asks Get Block List through this file.
 //!
 //! <https://learn.microsoft.com/rest/api/storageservices/put-block>
 //! <https://learn.microsoft.com/rest/api/storageservices/put-block-list>
@@ -17,7 +17,7 @@ use super::blob_properties::BlobSelector;
 use super::block_blob::{
     build_put_block_list_request, build_put_block_request, BlockInfo, CommitOptions, MAX_BLOCKS, PUT_BLOCK_ACCEPTS,
 };
-use super::conditions::Conditions;
+use super::conditions::{Accepted, Conditions};
 use super::headers;
 use super::models::ETag;
 use super::put_blob::PutBlobOptions;
@@ -82,7 +82,14 @@ pub struct BlockListOptions {
     pub list_type: BlockListType,
     /// A snapshot or version whose committed blocks to list instead of the current blob's.
     pub selector: BlobSelector,
+    /// The blob's lease id and an `x-ms-if-tags` condition, the two Get
+    /// Block List takes; ETag and date conditions are refused before sending.
+    pub conditions: Conditions,
 }
+
+/// The conditions Get Block List takes: a lease id (which must then match
+/// the blob's active lease) and a tag condition.
+const GET_BLOCK_LIST_ACCEPTS: Accepted = Accepted { etag_and_dates: false, lease: true, tags: true };
 
 /// A blob's blocks, as Get Block List answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +160,7 @@ pub(crate) fn build_get_block_list(url: Url, options: &BlockListOptions) -> Resu
     add_query(&mut request, "comp", "blocklist");
     add_query(&mut request, "blocklisttype", options.list_type.as_str());
     options.selector.apply(&mut request)?;
+    options.conditions.apply_accepted(&mut request, GET_BLOCK_LIST_ACCEPTS, "Get Block List")?;
     // A read changes nothing.
     Ok(request.idempotent())
 }
@@ -208,7 +216,6 @@ pub(crate) fn parse_block_list(headers: &HeaderMap, body: &[u8]) -> Result<Block
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::conditions::Conditions;
     use crate::ops::models::{AccessTier, ContentHeaders};
     use crate::ErrorKind;
 
@@ -280,11 +287,43 @@ mod tests {
         assert_eq!(r.url.query(), Some("comp=blocklist&blocklisttype=all"));
         assert_eq!(r.method, Method::GET);
         assert!(r.idempotent);
-        let options = BlockListOptions { list_type: BlockListType::Committed, selector: BlobSelector::version("v1") };
+        let options = BlockListOptions {
+            list_type: BlockListType::Committed,
+            selector: BlobSelector::version("v1"),
+            ..BlockListOptions::default()
+        };
         let r = build_get_block_list(url(), &options).unwrap();
         assert_eq!(r.url.query(), Some("comp=blocklist&blocklisttype=committed&versionid=v1"));
+        // What a resumed upload asks: the uncommitted list of the current
+        // blob, exactly as the conformance cassettes recorded it.
+        let options = BlockListOptions { list_type: BlockListType::Uncommitted, ..BlockListOptions::default() };
+        let r = build_get_block_list(url(), &options).unwrap();
+        assert_eq!(r.url.as_str(), "https://a.blob.core.windows.net/c/b?comp=blocklist&blocklisttype=uncommitted");
+        assert!(r.headers.is_empty() && r.body.is_empty() && r.idempotent);
         let empty = BlockListOptions { selector: BlobSelector::snapshot(""), ..BlockListOptions::default() };
         assert_eq!(build_get_block_list(url(), &empty).unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn get_block_list_takes_a_lease_and_a_tag_condition_and_refuses_the_rest() {
+        let lease = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";
+        let conditions = Conditions { if_tags: Some("\"stage\" = 'prod'".into()), ..Conditions::lease(lease) };
+        let r = build_get_block_list(url(), &BlockListOptions { conditions, ..BlockListOptions::default() }).unwrap();
+        assert_eq!(r.header("x-ms-lease-id"), Some(lease));
+        assert_eq!(r.header("x-ms-if-tags"), Some("\"stage\" = 'prod'"));
+        assert!(r.idempotent);
+        // ETag and date conditions are not Get Block List's: refused, unsent.
+        let refused = [
+            Conditions::if_match(ETag("\"0x1\"".into())),
+            Conditions::if_not_exists(),
+            Conditions { if_modified_since: Some(std::time::SystemTime::UNIX_EPOCH), ..Conditions::default() },
+        ];
+        for conditions in refused {
+            let options = BlockListOptions { conditions, ..BlockListOptions::default() };
+            let err = build_get_block_list(url(), &options).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+            assert!(err.to_string().contains("Get Block List does not accept ETag or date conditions"), "{err}");
+        }
     }
 
     #[test]

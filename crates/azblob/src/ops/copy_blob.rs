@@ -7,7 +7,7 @@
 use http::{HeaderValue, Method, StatusCode};
 use url::Url;
 
-use super::conditions::Conditions;
+use super::conditions::{Accepted, Conditions};
 use super::copy_state::CopyStatus;
 use super::headers;
 use super::models::{AccessTier, ETag, Metadata};
@@ -108,8 +108,13 @@ pub(crate) fn parse_copy_response(response: &Response) -> Result<CopyStarted> {
     })
 }
 
-/// Builds Abort Copy Blob for the pending copy `copy_id` into the blob at `url`.
-pub(crate) fn build_abort_copy_request(url: Url, copy_id: &str) -> Result<Request> {
+/// The conditions Abort Copy Blob takes: only the lease id, which the
+/// service requires when the destination has an active lease.
+const ABORT_COPY_ACCEPTS: Accepted = Accepted { etag_and_dates: false, lease: true, tags: false };
+
+/// Builds Abort Copy Blob for the pending copy `copy_id` into the blob at
+/// `url`; `conditions` may carry the destination's lease id and nothing else.
+pub(crate) fn build_abort_copy_request(url: Url, copy_id: &str, conditions: &Conditions) -> Result<Request> {
     if copy_id.is_empty() {
         return Err(Error::invalid_input("a copy id is needed to abort a copy"));
     }
@@ -117,6 +122,7 @@ pub(crate) fn build_abort_copy_request(url: Url, copy_id: &str) -> Result<Reques
     add_query(&mut request, "comp", "copy");
     add_query(&mut request, "copyid", copy_id);
     request.headers.insert(headers::X_MS_COPY_ACTION, HeaderValue::from_static("abort"));
+    conditions.apply_accepted(&mut request, ABORT_COPY_ACCEPTS, "Abort Copy Blob")?;
     // Not idempotent: a repeat of an abort that worked answers 409
     // NoPendingCopyOperation, which cannot be told from a copy that finished
     // before the abort arrived.
@@ -171,10 +177,31 @@ mod tests {
 
     #[test]
     fn builds_abort_copy_as_documented() {
-        let r = build_abort_copy_request(dest(), "1c0d99e1-7768-4600-8d26-fb9e8f3704fd").unwrap();
+        let id = "1c0d99e1-7768-4600-8d26-fb9e8f3704fd";
+        let r = build_abort_copy_request(dest(), id, &Conditions::default()).unwrap();
         assert_eq!(r.url.query(), Some("comp=copy&copyid=1c0d99e1-7768-4600-8d26-fb9e8f3704fd"));
         assert_eq!(r.header("x-ms-copy-action"), Some("abort"));
-        assert!(build_abort_copy_request(dest(), "").is_err());
+        assert_eq!(r.header("x-ms-lease-id"), None);
+        assert!(build_abort_copy_request(dest(), "", &Conditions::default()).is_err());
+    }
+
+    #[test]
+    fn abort_copy_sends_the_destination_lease_and_refuses_other_conditions() {
+        let id = "1c0d99e1-7768-4600-8d26-fb9e8f3704fd";
+        let lease = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+        let r = build_abort_copy_request(dest(), id, &Conditions::lease(lease)).unwrap();
+        assert_eq!(r.header("x-ms-lease-id"), Some(lease));
+        assert_eq!(r.header("x-ms-copy-action"), Some("abort"));
+        // The REST reference lists no other condition for Abort Copy Blob.
+        let refused = [
+            Conditions::if_match(ETag("\"0x1\"".into())),
+            Conditions { if_tags: Some("\"a\" = 'b'".into()), ..Conditions::default() },
+        ];
+        for conditions in refused {
+            let err = build_abort_copy_request(dest(), id, &conditions).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
+            assert!(err.to_string().contains("Abort Copy Blob does not accept"), "{err}");
+        }
     }
 
     #[test]

@@ -14,9 +14,7 @@ use super::blob_batch::build_batch_request;
 use super::blob_properties::{
     build_get_properties_request, build_set_http_headers_request, build_set_metadata_request, BlobSelector,
 };
-use super::block_blob::{
-    build_get_uncommitted_blocks_request, build_put_block_list_request, build_put_block_request, CommitOptions,
-};
+use super::block_blob::{build_put_block_list_request, build_put_block_request, CommitOptions};
 use super::blocks::{
     build_get_block_list, build_put_block, build_put_block_list, BlockListOptions, PutBlockListOptions,
 };
@@ -45,7 +43,6 @@ fn reads_are_idempotent() {
     assert!(build_get_blob_request(blob(), &GetOptions::default()).unwrap().idempotent);
     assert!(build_get_properties_request(blob(), &BlobSelector::default(), &none).unwrap().idempotent);
     assert!(build_list_blobs_request(container(), &ListBlobsOptions::default(), None).unwrap().idempotent);
-    assert!(build_get_uncommitted_blocks_request(blob()).idempotent);
     assert!(build_get_block_list(blob(), &BlockListOptions::default()).unwrap().idempotent);
     let now = SystemTime::now();
     let key = build_user_delegation_key_request(&container(), now, now + Duration::from_secs(60)).unwrap();
@@ -88,7 +85,7 @@ fn whole_replacements_are_idempotent_unless_their_condition_forbids_a_repeat() {
 fn operations_a_repeat_would_double_or_contradict_are_not_idempotent() {
     let source: Url = "https://a.blob.core.windows.net/src/b".parse().unwrap();
     assert!(!build_copy_request(blob(), &source, None, false, &CopyOptions::default()).unwrap().idempotent);
-    assert!(!build_abort_copy_request(blob(), "id").unwrap().idempotent);
+    assert!(!build_abort_copy_request(blob(), "id", &Conditions::default()).unwrap().idempotent);
     assert!(!build_snapshot_request(blob(), &Default::default()).unwrap().idempotent);
     let create = CreateAppendBlobOptions::default();
     assert!(!build_create_append_blob_request(blob(), &create).unwrap().idempotent);

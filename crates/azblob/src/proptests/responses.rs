@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use super::{cases, mutated, number_text};
 use crate::ops::blob_batch::parse_batch_response;
 use crate::ops::blob_properties::{parse_blob_properties, parse_content_range};
-use crate::ops::block_blob::parse_uncommitted_blocks;
+use crate::ops::blocks::parse_block_list;
 use crate::ops::copy_state::parse_progress;
 use crate::ops::error_map::error_from_parts;
 use crate::ops::get_blob::parse_get_blob_response;
@@ -160,8 +160,8 @@ proptest! {
         key in mutated(DELEGATION_KEY),
         noise in proptest::collection::vec(any::<u8>(), 0..100),
     ) {
-        let _ = parse_uncommitted_blocks(&blocks);
-        let _ = parse_uncommitted_blocks(&noise);
+        let _ = parse_block_list(&HeaderMap::new(), &blocks);
+        let _ = parse_block_list(&HeaderMap::new(), &noise);
         let _ = parse_user_delegation_key(&key);
         let _ = parse_user_delegation_key(&noise);
     }

@@ -68,10 +68,10 @@ impl BlobTarget {
         request: Request,
         operation: &'static str,
         max: usize,
-    ) -> Result<bytes::Bytes> {
+    ) -> Result<(Response, bytes::Bytes)> {
         let mut request = request;
         request.tally = self.tally.clone();
-        Ok(self.pipeline.execute_read(request, operation, max).await?.1)
+        self.pipeline.execute_read(request, operation, max).await
     }
 }
 

@@ -10,7 +10,8 @@ use super::options::{plan_block_size, UploadOptions};
 use super::target::BlobTarget;
 use super::upload_blocks::Session;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::block_blob::{build_get_uncommitted_blocks_request, parse_uncommitted_blocks, MAX_BLOCKS};
+use crate::ops::block_blob::MAX_BLOCKS;
+use crate::ops::blocks::{build_get_block_list, parse_block_list, BlockListOptions, BlockListType};
 
 /// The most of a Get Block List answer read: 100,000 uncommitted blocks
 /// (the service's limit) with 64-character ids take about 11 MB of XML.
@@ -122,12 +123,14 @@ fn wanted_blocks(session: &mut Session, size: u64, present: &HashMap<String, u64
 
 /// The uncommitted blocks the service holds for this blob, by id.
 pub(crate) async fn staged_blocks(target: &BlobTarget) -> Result<HashMap<String, u64>> {
-    let request = build_get_uncommitted_blocks_request(target.url().clone());
-    let body = match target.execute_read(request, "GetBlockList", MAX_BLOCK_LIST_BYTES).await {
-        Ok(body) => body,
+    let options = BlockListOptions { list_type: BlockListType::Uncommitted, ..BlockListOptions::default() };
+    let request = build_get_block_list(target.url().clone(), &options)?;
+    let (response, body) = match target.execute_read(request, "GetBlockList", MAX_BLOCK_LIST_BYTES).await {
+        Ok(answer) => answer,
         // No blob yet means no blocks yet.
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(HashMap::new()),
         Err(e) => return Err(e),
     };
-    Ok(parse_uncommitted_blocks(&body)?.into_iter().map(|b| (b.id, b.size)).collect())
+    let list = parse_block_list(&response.headers, &body)?;
+    Ok(list.uncommitted.into_iter().map(|b| (b.id, b.size)).collect())
 }
