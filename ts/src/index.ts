@@ -58,7 +58,16 @@ export {
 export { type AppendOptions, type CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES } from "./ops/append-blob.js";
 export { MAX_BATCH_SIZE } from "./ops/blob-batch.js";
 export type { PropertiesOptions } from "./ops/blob-properties.js";
-export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
+export {
+  type BlockInfo,
+  type BlockList,
+  type BlockListOptions,
+  type BlockListType,
+  MAX_BLOCK_ID_BYTES,
+  type PutBlockListOptions,
+  type PutBlockOptions,
+} from "./ops/blocks.js";
+export { type Conditions, ifMatch, ifNotExists, lease } from "./ops/conditions.js";
 export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/copy-blob.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
 export type { GetBlobHead, GetOptions } from "./ops/get-blob.js";

@@ -16,6 +16,16 @@ import {
   type PropertiesOptions,
   parseBlobProperties,
 } from "../ops/blob-properties.js";
+import {
+  type BlockList,
+  type BlockListOptions,
+  buildGetBlockList,
+  buildPutBlock,
+  buildPutBlockList,
+  type PutBlockListOptions,
+  type PutBlockOptions,
+  parseBlockList,
+} from "../ops/blocks.js";
 import type { Conditions } from "../ops/conditions.js";
 import { refineIfNotExists } from "../ops/conditions.js";
 import {
@@ -362,6 +372,66 @@ export class BlobClient {
   /** [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob). */
   async abortCopy(copyId: string): Promise<void> {
     await this.execute(buildAbortCopyRequest(this.url(), copyId));
+  }
+
+  /**
+   * Stages `data` as the block `blockId` (base64, 1 to 64 bytes before
+   * encoding, the same length for every block of the blob) with
+   * [Put Block](https://learn.microsoft.com/rest/api/storageservices/put-block).
+   * It becomes part of the blob only when a Put Block List names it.
+   */
+  putBlock(blockId: string, data: BlobData): Promise<void> {
+    return this.putBlockOpts(blockId, data, {});
+  }
+
+  /** {@link putBlock} with a transactional MD5 or a lease id. */
+  async putBlockOpts(blockId: string, data: BlobData, options: PutBlockOptions): Promise<void> {
+    await this.execute(buildPutBlock(this.url(), blockId, bytesOf(data), options));
+  }
+
+  /**
+   * Commits the blocks `blockIds` (base64, in blob order) as the blob's
+   * content with [Put Block List](https://learn.microsoft.com/rest/api/storageservices/put-block-list).
+   * Each id is looked up among the uncommitted blocks first, then the
+   * committed ones (`<Latest>`); blocks the list leaves out are discarded.
+   */
+  putBlockList(blockIds: readonly string[]): Promise<WriteResult> {
+    return this.putBlockListOpts(blockIds, {});
+  }
+
+  /** {@link putBlockList} with the committed blob's content headers, metadata, tier and conditions. */
+  async putBlockListOpts(blockIds: readonly string[], options: PutBlockListOptions): Promise<WriteResult> {
+    const request = buildPutBlockList(this.url(), blockIds, options);
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(request);
+    } catch (err) {
+      throw refineIfNotExists(err, options.blob?.conditions ?? {});
+    }
+    try {
+      return parseWriteResponse(response, 201);
+    } catch (err) {
+      throw withOperation(err, "PutBlockList");
+    }
+  }
+
+  /**
+   * The committed and uncommitted blocks of the blob with
+   * [Get Block List](https://learn.microsoft.com/rest/api/storageservices/get-block-list).
+   * A blob with neither fails with `NotFoundError`.
+   */
+  blockList(): Promise<BlockList> {
+    return this.blockListOpts({});
+  }
+
+  /** {@link blockList} of one list, or of a snapshot or version. */
+  async blockListOpts(options: BlockListOptions): Promise<BlockList> {
+    const response = await this.execute(buildGetBlockList(this.url(), options));
+    try {
+      return parseBlockList(response.headers, response.body);
+    } catch (err) {
+      throw withOperation(err, "GetBlockList");
+    }
   }
 
   /** What the download engine reads through. */

@@ -20,6 +20,7 @@ import {
   newRequest,
   type PutBlobOptions,
 } from "../../src/index.js";
+import { BLOCK_CASES } from "./cases/blocks.js";
 
 /** A case: the client (for another container) and the case's own container. */
 export type Case = (client: BlobServiceClient, container: ContainerClient) => Promise<void>;
@@ -355,6 +356,8 @@ export const CASES: Record<string, Case> = {
     const err = await rejects(blob.download());
     assert.deepEqual([err.kind, err.errorCode], ["Archived", "BlobArchived"], err.message);
   },
+
+  ...BLOCK_CASES,
 
   async manage_snapshot_create_and_delete_with_snapshots(_client, container) {
     const snapshotCount = async (): Promise<number> => {
