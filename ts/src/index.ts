@@ -25,6 +25,7 @@ export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
 export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
 export type { GetBlobsOptions, ManyResult, PutBlobsOptions } from "./client/many.js";
+export type { GetTagsOptions, SetTagsOptions } from "./client/tags.js";
 export { BlobUrl } from "./config/blob-url.js";
 export { ClientBuilder } from "./config/client-builder.js";
 export { DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT } from "./config/dev.js";
@@ -70,6 +71,7 @@ export {
 export { type Conditions, ifMatch, ifNotExists, lease } from "./ops/conditions.js";
 export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/copy-blob.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
+export type { FindBlobsByTagsOptions, TaggedBlob } from "./ops/find-blobs.js";
 export type { GetBlobHead, GetOptions } from "./ops/get-blob.js";
 export { type ListBlobsOptions, type ListInclude, MAX_LIST_RESULTS } from "./ops/list-blobs.js";
 export type { BlobItem, CopyState, ListBlobsPage, ListItem, PrefixItem } from "./ops/list-models.js";
@@ -79,6 +81,7 @@ export {
   BlobRange,
   type BlobType,
   type ContentHeaders,
+  type LeaseState,
   type Metadata,
   type WriteResult,
 } from "./ops/models.js";
@@ -86,6 +89,7 @@ export { type BlobData, MAX_PUT_BLOB_BYTES, type PutBlobOptions } from "./ops/pu
 export type { BlobSelector } from "./ops/selector.js";
 export type { SetTierOptions } from "./ops/set-tier.js";
 export type { SnapshotInfo, SnapshotOptions } from "./ops/snapshot.js";
+export { MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, type Tags } from "./ops/tags.js";
 export type { AttemptRecord } from "./pipeline/trace.js";
 export { Secret } from "./redact/secret.js";
 export { redactUrl } from "./redact/url.js";

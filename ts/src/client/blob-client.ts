@@ -56,6 +56,13 @@ import {
   type SnapshotOptions,
 } from "../ops/snapshot.js";
 import {
+  buildGetTagsRequest,
+  buildSetTagsRequest,
+  checkSetTagsResponse,
+  parseTagsBody,
+  type Tags,
+} from "../ops/tags.js";
+import {
   type DownloadOptions,
   type DownloadReport,
   downloadToFile,
@@ -70,6 +77,7 @@ import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
 import { INNER, type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
+import type { GetTagsOptions, SetTagsOptions } from "./tags.js";
 
 /** A client for one blob. */
 export class BlobClient {
@@ -431,6 +439,41 @@ export class BlobClient {
       return parseBlockList(response.headers, response.body);
     } catch (err) {
       throw withOperation(err, "GetBlockList");
+    }
+  }
+
+  /** The blob's index tags, with [Get Blob Tags](https://learn.microsoft.com/rest/api/storageservices/get-blob-tags). */
+  getTags(): Promise<Tags> {
+    return this.getTagsOpts({});
+  }
+
+  /** {@link getTags} of a snapshot or version, or under a lease or tag condition. */
+  async getTagsOpts(options: GetTagsOptions): Promise<Tags> {
+    const response = await this.execute(buildGetTagsRequest(this.url(), options.selector, options.conditions));
+    try {
+      return parseTagsBody(response.body);
+    } catch (err) {
+      throw withOperation(err, "GetBlobTags");
+    }
+  }
+
+  /**
+   * Replaces all of the blob's index tags with `tags` (empty removes them),
+   * with [Set Blob Tags](https://learn.microsoft.com/rest/api/storageservices/set-blob-tags).
+   * The tags are checked first: see `Tags`.
+   */
+  setTags(tags: Tags): Promise<void> {
+    return this.setTagsOpts(tags, {});
+  }
+
+  /** {@link setTags} of a version, or under a lease or tag condition. */
+  async setTagsOpts(tags: Tags, options: SetTagsOptions): Promise<void> {
+    const request = buildSetTagsRequest(this.url(), tags, options.selector, options.conditions);
+    const response = await this.execute(request);
+    try {
+      checkSetTagsResponse(response);
+    } catch (err) {
+      throw withOperation(err, "SetBlobTags");
     }
   }
 

@@ -6,12 +6,15 @@ import { newRequest, type Request, type Response } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import type { AccessTier, ContentHeaders, Metadata, WriteResult } from "./models.js";
 import * as ru from "./request-util.js";
+import { setTagsHeader, type Tags } from "./tags.js";
 
 /** How a new blob is written: content headers, metadata, tier, conditions, a transactional MD5. */
 export interface PutBlobOptions {
   content?: ContentHeaders;
   metadata?: Metadata;
   tier?: AccessTier;
+  /** The blob's index tags (`x-ms-tags`), checked before sending. */
+  tags?: Tags;
   conditions?: Conditions;
   /** Sends the body's MD5 (`Content-MD5`) so the service checks it. */
   transactionalMd5?: boolean;
@@ -38,6 +41,7 @@ export function buildPutBlobRequest(url: URL, body: Uint8Array, options: PutBlob
   ru.setContentHeaders(request, options.content ?? {});
   ru.setMetadata(request, options.metadata ?? {});
   if (options.tier !== undefined) ru.setHeader(request, "x-ms-access-tier", options.tier);
+  setTagsHeader(request, options.tags);
   const conditions = options.conditions ?? {};
   applyConditions(request, conditions);
   if (options.transactionalMd5) ru.setHeader(request, "content-md5", Buffer.from(ru.md5(body)).toString("base64"));

@@ -150,6 +150,8 @@ export async function runUpload(
       ? requestedBlockSize * concurrency
       : Math.min(requestedBlockSize * ADAPTIVE_START, budget);
   const limit = Math.min(singlePutMax, memoryBound);
+  // The commit's tags, metadata, headers and conditions are checked before the first block is sent.
+  buildPutBlockListRequest(url, [], options.blob ?? {});
   if (isFile(source)) {
     return uploadFile(pipeline, url, newSessionId, source.file, options, requestedBlockSize, limit);
   }
@@ -272,6 +274,7 @@ export async function sendBlocks(
     ...(content ? { content } : {}),
     ...(blob.metadata ? { metadata: blob.metadata } : {}),
     ...(blob.tier ? { tier: blob.tier } : {}),
+    ...(blob.tags ? { tags: blob.tags } : {}),
     ...(blob.conditions ? { conditions: blob.conditions } : {}),
   });
   let written: WriteResult;
