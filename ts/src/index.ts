@@ -24,6 +24,7 @@ export { BlobClient } from "./client/blob-client.js";
 export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
 export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
+export { Lease } from "./client/lease.js";
 export type { GetBlobsOptions, ManyResult, PutBlobsOptions } from "./client/many.js";
 export type { GetTagsOptions, SetTagsOptions } from "./client/tags.js";
 export { BlobUrl } from "./config/blob-url.js";
@@ -73,6 +74,15 @@ export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/c
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
 export type { FindBlobsByTagsOptions, TaggedBlob } from "./ops/find-blobs.js";
 export type { GetBlobHead, GetOptions } from "./ops/get-blob.js";
+export {
+  type AcquireLeaseOptions,
+  type BreakLeaseOptions,
+  type LeaseDuration,
+  type LeaseGranted,
+  MAX_BREAK_PERIOD_SECS,
+  MAX_LEASE_SECS,
+  MIN_LEASE_SECS,
+} from "./ops/lease.js";
 export { type ListBlobsOptions, type ListInclude, MAX_LIST_RESULTS } from "./ops/list-blobs.js";
 export type { BlobItem, CopyState, ListBlobsPage, ListItem, PrefixItem } from "./ops/list-models.js";
 export {

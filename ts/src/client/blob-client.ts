@@ -37,6 +37,16 @@ import {
 } from "../ops/copy-blob.js";
 import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
 import { buildGetBlobRequest, checkRange, type GetOptions } from "../ops/get-blob.js";
+import {
+  type AcquireLeaseOptions,
+  type BreakLeaseOptions,
+  buildLeaseRequest,
+  type LeaseAction,
+  type LeaseDuration,
+  type LeaseGranted,
+  parseLeaseBroken,
+  parseLeaseGranted,
+} from "../ops/lease.js";
 import type { ListBlobsOptions } from "../ops/list-blobs.js";
 import type { BlobItem } from "../ops/list-models.js";
 import type { AccessTier, BlobProperties, BlobRange, ContentHeaders, Metadata, WriteResult } from "../ops/models.js";
@@ -474,6 +484,87 @@ export class BlobClient {
       checkSetTagsResponse(response);
     } catch (err) {
       throw withOperation(err, "SetBlobTags");
+    }
+  }
+
+  /**
+   * Takes the blob's lease, so that only requests naming its id
+   * (`Conditions.leaseId`) may write or delete the blob, with
+   * [Lease Blob](https://learn.microsoft.com/rest/api/storageservices/lease-blob) `acquire`.
+   * A blob leased by someone else fails with `ConflictError` (`LeaseAlreadyPresent`).
+   * A fixed lease must be renewed before it runs out; `Lease.acquire` does that in the background.
+   */
+  acquireLease(duration: LeaseDuration): Promise<LeaseGranted> {
+    return this.acquireLeaseOpts(duration, {});
+  }
+
+  /** {@link acquireLease} with a proposed id or under conditions. */
+  acquireLeaseOpts(duration: LeaseDuration, options: AcquireLeaseOptions): Promise<LeaseGranted> {
+    return this.#leaseAction(
+      { action: "acquire", duration, proposed: options.proposedLeaseId },
+      options.conditions ?? {},
+    );
+  }
+
+  /** Restarts the lease's duration (Lease Blob `renew`); an expired lease that nobody else took is renewed too. */
+  renewLease(leaseId: string): Promise<LeaseGranted> {
+    return this.renewLeaseOpts(leaseId, {});
+  }
+
+  /** {@link renewLease} under ETag, date or tag conditions. */
+  renewLeaseOpts(leaseId: string, conditions: Conditions): Promise<LeaseGranted> {
+    return this.#leaseAction({ action: "renew", leaseId }, conditions);
+  }
+
+  /** Gives the active lease the id `proposedLeaseId` (Lease Blob `change`). */
+  changeLease(leaseId: string, proposedLeaseId: string): Promise<LeaseGranted> {
+    return this.changeLeaseOpts(leaseId, proposedLeaseId, {});
+  }
+
+  /** {@link changeLease} under ETag, date or tag conditions. */
+  changeLeaseOpts(leaseId: string, proposedLeaseId: string, conditions: Conditions): Promise<LeaseGranted> {
+    return this.#leaseAction({ action: "change", leaseId, proposed: proposedLeaseId }, conditions);
+  }
+
+  /** Ends the lease at once, so another client may acquire it (Lease Blob `release`). */
+  releaseLease(leaseId: string): Promise<void> {
+    return this.releaseLeaseOpts(leaseId, {});
+  }
+
+  /** {@link releaseLease} under ETag, date or tag conditions. */
+  async releaseLeaseOpts(leaseId: string, conditions: Conditions): Promise<void> {
+    const response = await this.execute(buildLeaseRequest(this.url(), { action: "release", leaseId }, conditions));
+    if (response.status !== 200) {
+      throw withOperation(invalidResponse(`Lease Blob (release) answered HTTP ${response.status}`), "LeaseBlob");
+    }
+  }
+
+  /**
+   * Ends the lease without its id, for when its holder is gone (Lease Blob
+   * `break`): a fixed lease runs out, an infinite one ends at once. Resolves
+   * with the seconds until the lease is broken.
+   */
+  breakLease(): Promise<number> {
+    return this.breakLeaseOpts({});
+  }
+
+  /** {@link breakLease} after a break period of 0 to 60 seconds, or under conditions. */
+  async breakLeaseOpts(options: BreakLeaseOptions): Promise<number> {
+    const action: LeaseAction = { action: "break", period: options.breakPeriod };
+    const response = await this.execute(buildLeaseRequest(this.url(), action, options.conditions ?? {}));
+    try {
+      return parseLeaseBroken(response);
+    } catch (err) {
+      throw withOperation(err, "LeaseBlob");
+    }
+  }
+
+  async #leaseAction(action: LeaseAction, conditions: Conditions): Promise<LeaseGranted> {
+    const response = await this.execute(buildLeaseRequest(this.url(), action, conditions));
+    try {
+      return parseLeaseGranted(response);
+    } catch (err) {
+      throw withOperation(err, "LeaseBlob");
     }
   }
 

@@ -21,6 +21,7 @@ import {
   type PutBlobOptions,
 } from "../../src/index.js";
 import { BLOCK_CASES } from "./cases/blocks.js";
+import { LEASE_CASES } from "./cases/leases.js";
 import { TAG_CASES } from "./cases/tags.js";
 
 /** A case: the client (for another container) and the case's own container. */
@@ -360,6 +361,7 @@ export const CASES: Record<string, Case> = {
 
   ...BLOCK_CASES,
   ...TAG_CASES,
+  ...LEASE_CASES,
 
   async manage_snapshot_create_and_delete_with_snapshots(_client, container) {
     const snapshotCount = async (): Promise<number> => {
