@@ -96,6 +96,7 @@ export {
   type WriteResult,
 } from "./ops/models.js";
 export { type BlobData, MAX_PUT_BLOB_BYTES, type PutBlobOptions } from "./ops/put-blob.js";
+export type { PutBlockFromUrlOptions } from "./ops/put-block-from-url.js";
 export type { BlobSelector } from "./ops/selector.js";
 export type { SetTierOptions } from "./ops/set-tier.js";
 export type { SnapshotInfo, SnapshotOptions } from "./ops/snapshot.js";
@@ -107,6 +108,7 @@ export type { Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interac
 export type { Matching } from "./sim/matcher.js";
 export { blockId, SeededRng } from "./sim/seeded-rng.js";
 export type { SimulationOptions, SimulationStats } from "./sim/simulation.js";
+export { type BlockCopyOptions, DEFAULT_COPY_BLOCK_SIZE } from "./transfer/block-copy.js";
 export { DEFAULT_CHUNK_SIZE, type DownloadOptions, type DownloadReport } from "./transfer/download.js";
 export { GetBlobResponse } from "./transfer/get-stream.js";
 export {

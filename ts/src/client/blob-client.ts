@@ -2,7 +2,7 @@ import type { Writable } from "node:stream";
 // The config layer builds clients; this static only forwards to it when called.
 import { blobClientFromUrl } from "../config/client-from-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
-import { invalidResponse, withOperation } from "../errors/kinds.js";
+import { invalidInput, invalidResponse, withOperation } from "../errors/kinds.js";
 import {
   type AppendOptions,
   buildCreateAppendBlobRequest,
@@ -58,6 +58,11 @@ import {
   type PutBlobOptions,
   parseWriteResponse,
 } from "../ops/put-blob.js";
+import {
+  buildPutBlockFromUrlRequest,
+  type PutBlockFromUrlOptions,
+  refineSourceChanged,
+} from "../ops/put-block-from-url.js";
 import { buildSetTierRequest, type SetTierOptions } from "../ops/set-tier.js";
 import {
   buildSnapshotRequest,
@@ -72,6 +77,8 @@ import {
   parseTagsBody,
   type Tags,
 } from "../ops/tags.js";
+import { redactUrl } from "../redact/url.js";
+import { type BlockCopyOptions, runBlockCopy, validateBlockCopyOptions } from "../transfer/block-copy.js";
 import {
   type DownloadOptions,
   type DownloadReport,
@@ -86,7 +93,7 @@ import { errorFromResponse } from "../wire/error-map.js";
 import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
-import { INNER, type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
+import { INNER, type ServiceInner, SOURCE_BLOB, WITH_CONGESTION } from "./service-inner.js";
 import type { GetTagsOptions, SetTagsOptions } from "./tags.js";
 
 /** A client for one blob. */
@@ -568,6 +575,71 @@ export class BlobClient {
     }
   }
 
+  /**
+   * Stages the whole of `source` (at most 4000 MiB) as the uncommitted block
+   * `blockId` (base64, at most 64 bytes before encoding) with
+   * [Put Block From URL](https://learn.microsoft.com/rest/api/storageservices/put-block-from-url):
+   * the service reads the source, nothing passes through the client. The
+   * source is authorized as for {@link copyFromUrl}.
+   */
+  putBlockFromUrl(blockId: string, source: CopySource): Promise<void> {
+    return this.putBlockFromUrlOpts(blockId, source, {});
+  }
+
+  /** {@link putBlockFromUrl} of a range of the source, pinned to its ETag (a changed source fails with `SourceChangedError`). */
+  async putBlockFromUrlOpts(blockId: string, source: CopySource, options: PutBlockFromUrlOptions): Promise<void> {
+    const destination = this.url();
+    const { url, bearer } = await source.resolve(true, destination);
+    const request = buildPutBlockFromUrlRequest(destination, blockId, url, bearer, options);
+    try {
+      await this.execute(request);
+    } catch (err) {
+      throw refineSourceChanged(err);
+    }
+  }
+
+  /**
+   * Copies `source`, of any size, into this block blob: parallel Put Block
+   * From URL calls of 128 MiB blocks, each pinned to the source's ETag, then
+   * one Put Block List. Unlike {@link copyFromUrl} it has no 256 MiB limit,
+   * and unlike {@link startCopy} it takes a bearer token for its source. The
+   * new blob gets the source's content headers and metadata. A source that
+   * changes during the copy fails it with `SourceChangedError`, and nothing is committed.
+   */
+  copyBlocksFromUrl(source: CopySource): Promise<UploadReport> {
+    return this.copyBlocksFromUrlOpts(source, {});
+  }
+
+  /** {@link copyBlocksFromUrl} with a block size, a concurrency, the new blob's settings, or a checkpoint to resume from. */
+  async copyBlocksFromUrlOpts(source: CopySource, options: BlockCopyOptions): Promise<UploadReport> {
+    validateBlockCopyOptions(options);
+    const destination = this.url();
+    let props = options.sourceProperties;
+    if (props === undefined) {
+      const of = source[SOURCE_BLOB]();
+      if (of === undefined) {
+        const { url } = await source.resolve(true, destination);
+        throw invalidInput(
+          `a block copy from ${redactUrl(url)} needs the source's properties (BlockCopyOptions.sourceProperties)`,
+        );
+      }
+      props = await of.blob.propertiesOpts({ selector: of.selector });
+    }
+    // Resolved once up front, so a source this client may not authorize
+    // fails before anything is written, and to name it in the checkpoint.
+    const { url: first } = await source.resolve(true, destination);
+    const info = { id: sourceId(first), etag: props.etag, size: props.contentLength };
+    const inner = this.#inner;
+    return runBlockCopy(
+      inner.pipeline,
+      destination,
+      () => inner.rng.newSessionId(),
+      info,
+      () => source.resolve(true, destination),
+      { ...options, blob: inherit(options.blob ?? {}, props) },
+    );
+  }
+
   /** What the download engine reads through. */
   #ranges(): RangeReader {
     return { getOpts: (options, congestion) => this.#get(options, congestion) };
@@ -633,4 +705,25 @@ export class BlobClient {
   private execute(request: Parameters<ServiceInner["pipeline"]["execute"]>[0]) {
     return this.#inner.pipeline.execute(request);
   }
+}
+
+/** The source's URL without its credentials, a snapshot or version kept: it names the source in a checkpoint. */
+function sourceId(url: URL): string {
+  const id = new URL(url.href);
+  const kept = [...url.searchParams].filter(([k]) => k === "snapshot" || k === "versionid");
+  id.search = "";
+  for (const [k, v] of kept) id.searchParams.append(k, v);
+  return id.href;
+}
+
+/** Empty content headers and metadata take the source's, as Copy Blob does. */
+function inherit(blob: PutBlobOptions, props: BlobProperties): PutBlobOptions {
+  const content = blob.content ?? {};
+  const emptyContent = Object.values(content).every((v) => v === undefined);
+  const emptyMetadata = Object.keys(blob.metadata ?? {}).length === 0;
+  return {
+    ...blob,
+    ...(emptyContent ? { content: props.content } : {}),
+    ...(emptyMetadata ? { metadata: props.metadata } : {}),
+  };
 }

@@ -20,6 +20,7 @@ import {
   newRequest,
   type PutBlobOptions,
 } from "../../src/index.js";
+import { BLOCK_COPY_CASES } from "./cases/block-copy.js";
 import { BLOCK_CASES } from "./cases/blocks.js";
 import { LEASE_CASES } from "./cases/leases.js";
 import { TAG_CASES } from "./cases/tags.js";
@@ -362,6 +363,7 @@ export const CASES: Record<string, Case> = {
   ...BLOCK_CASES,
   ...TAG_CASES,
   ...LEASE_CASES,
+  ...BLOCK_COPY_CASES,
 
   async manage_snapshot_create_and_delete_with_snapshots(_client, container) {
     const snapshotCount = async (): Promise<number> => {
