@@ -35,6 +35,7 @@ import {
   type CopyStarted,
   parseCopyResponse,
 } from "../ops/copy-blob.js";
+import { askRangeCrc64 } from "../ops/crc64.js";
 import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
 import { buildGetBlobRequest, checkRange, type GetOptions } from "../ops/get-blob.js";
 import {
@@ -175,14 +176,21 @@ export class BlobClient {
   }
 
   /** Get Blob, its requests carrying a transfer's congestion counter if given. */
-  async #get(options: GetOptions, congestion: { count: number } | undefined): Promise<GetBlobResponse> {
+  async #get(
+    options: GetOptions,
+    congestion: { count: number } | undefined,
+    rangeCrc64 = false,
+  ): Promise<GetBlobResponse> {
     const getOnce = (o: GetOptions) => {
       const request = buildGetBlobRequest(this.url(), o);
+      if (rangeCrc64) askRangeCrc64(request);
       request.congestion = congestion;
       return this.execute(request);
     };
     try {
-      return await getBlob(getOnce, options, this.#inner.bodyResumes);
+      // A range's CRC64 covers the whole range: a body that breaks off is
+      // not resumed from the next byte but asked again whole by the download.
+      return await getBlob(getOnce, options, rangeCrc64 ? 0 : this.#inner.bodyResumes);
     } catch (err) {
       throw withOperation(err, "GetBlob");
     }
@@ -642,7 +650,7 @@ export class BlobClient {
 
   /** What the download engine reads through. */
   #ranges(): RangeReader {
-    return { getOpts: (options, congestion) => this.#get(options, congestion) };
+    return { getOpts: (options, congestion, rangeCrc64) => this.#get(options, congestion, rangeCrc64) };
   }
 
   /** @internal Put Blob and whole Get Blob carrying a transfer's congestion counter (`putBlobs`, `getBlobs`). */

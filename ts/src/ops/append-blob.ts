@@ -6,7 +6,9 @@
 import { invalidInput } from "../errors/kinds.js";
 import { newRequest, type Request, type Response } from "../wire/request.js";
 import { applyAccepted, applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
+import { crc64, setContentCrc64 } from "./crc64.js";
 import type { ContentHeaders, Metadata } from "./models.js";
+import { checkOneChecksum } from "./put-blob.js";
 import * as ru from "./request-util.js";
 import { setTagsHeader, type Tags } from "./tags.js";
 
@@ -29,6 +31,8 @@ export interface AppendOptions {
   /** The longest the blob may become (`x-ms-blob-condition-maxsize`). */
   maxSize?: number;
   transactionalMd5?: boolean;
+  /** Sends the block's CRC64 (`x-ms-content-crc64`), which the service checks; not with `transactionalMd5`. */
+  transactionalCrc64?: boolean;
   /** Conditions on the blob: its ETag, dates, lease or tags. */
   conditions?: Conditions;
 }
@@ -71,7 +75,9 @@ export function buildAppendBlockRequest(url: URL, body: Uint8Array, options: App
     ru.setHeader(request, "x-ms-blob-condition-appendpos", String(options.appendPosition));
   }
   if (options.maxSize !== undefined) ru.setHeader(request, "x-ms-blob-condition-maxsize", String(options.maxSize));
+  checkOneChecksum(options.transactionalMd5, options.transactionalCrc64);
   if (options.transactionalMd5) ru.setHeader(request, "content-md5", Buffer.from(ru.md5(body)).toString("base64"));
+  if (options.transactionalCrc64) setContentCrc64(request, crc64(body));
   const conditions = options.conditions ?? {};
   applyConditions(request, conditions);
   // With a position a repeat cannot append twice; a condition the append

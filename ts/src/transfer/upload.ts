@@ -7,11 +7,13 @@ import { createHash } from "node:crypto";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
 import { buildPutBlockListRequest, buildPutBlockRequest, MAX_BLOCK_BYTES, MAX_BLOCKS } from "../ops/block-blob.js";
 import { refineIfNotExists } from "../ops/conditions.js";
+import { crc64, setContentCrc64 } from "../ops/crc64.js";
 import type { WriteResult } from "../ops/models.js";
 import {
   type BlobData,
   buildPutBlobRequest,
   bytesOf,
+  checkOneChecksum,
   type PutBlobOptions,
   parseWriteResponse,
 } from "../ops/put-blob.js";
@@ -152,6 +154,7 @@ export async function runUpload(
   const limit = Math.min(singlePutMax, memoryBound);
   // The commit's tags, metadata, headers and conditions are checked before the first block is sent.
   buildPutBlockListRequest(url, [], options.blob ?? {});
+  checkOneChecksum(options.blob?.transactionalMd5, options.blob?.transactionalCrc64);
   if (isFile(source)) {
     return uploadFile(pipeline, url, newSessionId, source.file, options, requestedBlockSize, limit);
   }
@@ -246,6 +249,7 @@ export async function sendBlocks(
     }
     const md5 = blob.transactionalMd5 ? new Uint8Array(createHash("md5").update(block.data).digest()) : undefined;
     const request = buildPutBlockRequest(url, id, block.data, md5);
+    if (blob.transactionalCrc64) setContentCrc64(request, crc64(block.data));
     request.congestion = limiter.congestion;
     const sent = pipeline
       .execute(request)

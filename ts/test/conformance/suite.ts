@@ -22,6 +22,7 @@ import {
 } from "../../src/index.js";
 import { BLOCK_COPY_CASES } from "./cases/block-copy.js";
 import { BLOCK_CASES } from "./cases/blocks.js";
+import { CRC64_CASES } from "./cases/crc64.js";
 import { LEASE_CASES } from "./cases/leases.js";
 import { TAG_CASES } from "./cases/tags.js";
 
@@ -364,6 +365,7 @@ export const CASES: Record<string, Case> = {
   ...TAG_CASES,
   ...LEASE_CASES,
   ...BLOCK_COPY_CASES,
+  ...CRC64_CASES,
 
   async manage_snapshot_create_and_delete_with_snapshots(_client, container) {
     const snapshotCount = async (): Promise<number> => {
