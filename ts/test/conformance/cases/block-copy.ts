@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { BlobRange, CopySource, newRequest } from "../../../src/index.js";
-import type { Case } from "../suite.js";
-import { data } from "../suite.js";
+import type { Case } from "../data.js";
+import { data } from "../data.js";
 import { rejects, STALE } from "./common.js";
 
 const KIB = 1024;

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { type BlockInfo, ifNotExists, type PutBlockListOptions } from "../../../src/index.js";
-import type { Case } from "../suite.js";
-import { letters } from "../suite.js";
+import type { Case } from "../data.js";
+import { letters } from "../data.js";
 import { rejects, STALE, text } from "./common.js";
 
 /** The base64 id of block `n`: every id of a blob has the same length. */

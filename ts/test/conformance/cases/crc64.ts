@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type { PutBlobOptions } from "../../../src/index.js";
-import type { Case } from "../suite.js";
-import { data } from "../suite.js";
+import type { Case } from "../data.js";
+import { data } from "../data.js";
 import { text } from "./common.js";
 
 const KIB = 1024;

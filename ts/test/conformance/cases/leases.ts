@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { lease } from "../../../src/index.js";
-import type { Case } from "../suite.js";
+import type { Case } from "../data.js";
 import { rejects } from "./common.js";
 
 const FIRST = "0a0b0c0d-0000-4000-8000-000000000001";

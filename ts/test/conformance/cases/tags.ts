@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import type { Conditions, Tags } from "../../../src/index.js";
-import type { Case } from "../suite.js";
+import type { Case } from "../data.js";
 import { collect, rejects, text } from "./common.js";
 
 export const TAG_CASES: Record<string, Case> = {
