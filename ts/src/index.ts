@@ -111,6 +111,7 @@ export type { SimulationOptions, SimulationStats } from "./sim/simulation.js";
 export { type BlockCopyOptions, DEFAULT_COPY_BLOCK_SIZE } from "./transfer/block-copy.js";
 export { DEFAULT_CHUNK_SIZE, type DownloadOptions, type DownloadReport } from "./transfer/download.js";
 export { GetBlobResponse } from "./transfer/get-stream.js";
+export type { TransferStats } from "./transfer/stats.js";
 export {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_SINGLE_PUT_MAX,

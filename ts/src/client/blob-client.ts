@@ -91,6 +91,7 @@ import {
 import { type GetBlobResponse, getBlob } from "../transfer/get-stream.js";
 import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
 import { errorFromResponse } from "../wire/error-map.js";
+import type { Tally } from "../wire/tally.js";
 import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
@@ -135,7 +136,7 @@ export class BlobClient {
     return this.#put(data, options, undefined);
   }
 
-  async #put(data: BlobData, options: PutBlobOptions, congestion: { count: number } | undefined): Promise<WriteResult> {
+  async #put(data: BlobData, options: PutBlobOptions, congestion: Tally | undefined): Promise<WriteResult> {
     const request = buildPutBlobRequest(this.url(), bytesOf(data), options);
     request.congestion = congestion;
     let response: Awaited<ReturnType<typeof this.execute>>;
@@ -176,11 +177,7 @@ export class BlobClient {
   }
 
   /** Get Blob, its requests carrying a transfer's congestion counter if given. */
-  async #get(
-    options: GetOptions,
-    congestion: { count: number } | undefined,
-    rangeCrc64 = false,
-  ): Promise<GetBlobResponse> {
+  async #get(options: GetOptions, congestion: Tally | undefined, rangeCrc64 = false): Promise<GetBlobResponse> {
     const getOnce = (o: GetOptions) => {
       const request = buildGetBlobRequest(this.url(), o);
       if (rangeCrc64) askRangeCrc64(request);
@@ -654,7 +651,7 @@ export class BlobClient {
   }
 
   /** @internal Put Blob and whole Get Blob carrying a transfer's congestion counter (`putBlobs`, `getBlobs`). */
-  [WITH_CONGESTION](congestion: { count: number }): {
+  [WITH_CONGESTION](congestion: Tally): {
     put(data: BlobData, options: PutBlobOptions): Promise<WriteResult>;
     get(): Promise<GetBlobResponse>;
   } {

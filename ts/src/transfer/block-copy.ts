@@ -18,6 +18,7 @@ import { type PutBlobOptions, parseWriteResponse } from "../ops/put-blob.js";
 import { buildPutBlockFromUrlRequest, refineSourceChanged } from "../ops/put-block-from-url.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import { blockId } from "../sim/seeded-rng.js";
+import { Tally } from "../wire/tally.js";
 import { type Concurrency, limiterFor } from "./concurrency.js";
 import {
   checkCopyMatches,
@@ -26,6 +27,7 @@ import {
   removeCopyCheckpoint,
   saveCopyCheckpoint,
 } from "./copy-checkpoint.js";
+import { statsOf } from "./stats.js";
 import { planBlockSize, type UploadReport } from "./upload.js";
 
 /**
@@ -125,9 +127,14 @@ export async function runBlockCopy(
   // The commit's settings are checked before any block is staged.
   buildPutBlockListRequest(url, [], put);
   const blockLen = (index: number): number => Math.min(source.size - index * blockSize, blockSize);
-  const present = existing
-    ? parseUncommittedBlocks((await pipeline.execute(buildGetUncommittedBlocksRequest(url))).body)
-    : new Map<string, number>();
+  // Counts the requests outside the blocks' limiter (the staged list, the commit) for the report.
+  const outside = new Tally();
+  let present = new Map<string, number>();
+  if (existing) {
+    const list = buildGetUncommittedBlocksRequest(url);
+    list.congestion = outside;
+    present = parseUncommittedBlocks((await pipeline.execute(list)).body);
+  }
   const wanted: number[] = [];
   for (let i = 0; i < count; i++) if (present.get(blockId(sessionId, i)) !== blockLen(i)) wanted.push(i);
 
@@ -169,7 +176,9 @@ export async function runBlockCopy(
   const ids = Array.from({ length: count }, (_, i) => blockId(sessionId, i));
   let written: WriteResult;
   try {
-    written = parseWriteResponse(await pipeline.execute(buildPutBlockListRequest(url, ids, put)), 201);
+    const commit = buildPutBlockListRequest(url, ids, put);
+    commit.congestion = outside;
+    written = parseWriteResponse(await pipeline.execute(commit), 201);
   } catch (err) {
     throw withOperation(refineIfNotExists(err, put.conditions ?? {}), "PutBlockList");
   }
@@ -180,6 +189,7 @@ export async function runBlockCopy(
     resumedBlocks: count - wanted.length,
     peakConcurrency: limiter.peak,
     concurrencyBackoffs: limiter.halvings,
+    stats: statsOf(limiter.congestion, outside),
     blockSize,
     etag: written.etag,
     versionId: written.versionId,

@@ -13,8 +13,10 @@ import { crc64Header, crc64 as crc64Of, MAX_CRC64_RANGE } from "../ops/crc64.js"
 import { checkRange, type GetOptions } from "../ops/get-blob.js";
 import { BlobRange } from "../ops/models.js";
 import type { BlobSelector } from "../ops/selector.js";
+import { Tally } from "../wire/tally.js";
 import { type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
 import type { GetBlobResponse } from "./get-stream.js";
+import { statsOf, type TransferStats } from "./stats.js";
 
 /** Default bytes per ranged GET: 8 MiB. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -59,11 +61,13 @@ export interface DownloadReport {
   peakConcurrency: number;
   /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
   concurrencyBackoffs: number;
+  /** What the download's requests cost: attempts, retries, throttled answers, time waiting on the service. */
+  stats: TransferStats;
 }
 
 /** Reads one Get Blob (the client's `getOpts`); the engine sits below the clients. */
 export interface RangeReader {
-  getOpts(options: GetOptions, congestion?: { count: number }, rangeCrc64?: boolean): Promise<GetBlobResponse>;
+  getOpts(options: GetOptions, congestion?: Tally, rangeCrc64?: boolean): Promise<GetBlobResponse>;
 }
 
 /** Runs a download, handing each chunk in order to `sink`. */
@@ -89,20 +93,22 @@ export async function runDownload(
   const window = typeof options.concurrency === "number" ? Math.min(options.concurrency, cap) : cap;
   const selector = options.selector ?? {};
   const asked = BlobRange.of(0, chunkSize);
+  // The first read takes no permit: its tally is kept apart, so its congestion does not halve the limit.
+  const outside = new Tally();
   let first: GetBlobResponse;
   let firstBody: Uint8Array;
   try {
     if (crc64) {
-      [first, firstBody] = await readVerified(blob, { range: asked, selector }, undefined);
+      [first, firstBody] = await readVerified(blob, { range: asked, selector }, outside);
     } else {
-      first = await blob.getOpts({ range: asked, selector });
+      first = await blob.getOpts({ range: asked, selector }, outside);
       checkRange(first.head, asked);
       firstBody = await first.bytes();
     }
   } catch (err) {
     // An empty blob has no byte 0: read it whole instead.
     if (!(err instanceof AzblobError && err.kind === "InvalidRange")) throw err;
-    first = await blob.getOpts({ selector });
+    first = await blob.getOpts({ selector }, outside);
     firstBody = await first.bytes();
   }
   const properties = first.head.properties;
@@ -176,6 +182,7 @@ export async function runDownload(
     crc64Verified: crc64,
     peakConcurrency: Math.max(1, limiter.peak),
     concurrencyBackoffs: limiter.halvings,
+    stats: statsOf(limiter.congestion, outside),
   };
 }
 
@@ -188,7 +195,7 @@ export async function runDownload(
 async function readVerified(
   blob: RangeReader,
   options: GetOptions & { range: BlobRange },
-  congestion: { count: number } | undefined,
+  congestion: Tally | undefined,
 ): Promise<[GetBlobResponse, Uint8Array]> {
   let asked = options;
   for (let failures = 0; ; failures++) {

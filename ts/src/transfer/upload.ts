@@ -19,8 +19,10 @@ import {
 } from "../ops/put-blob.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import { blockId } from "../sim/seeded-rng.js";
+import { Tally } from "../wire/tally.js";
 import { difference, identityOf, removeCheckpoint } from "./checkpoint.js";
 import { ADAPTIVE_START, type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
+import { statsOf, type TransferStats } from "./stats.js";
 import { type FileCommit, uploadFile } from "./upload-file.js";
 
 /** Default block size of uploads: 8 MiB. */
@@ -73,6 +75,8 @@ export interface UploadReport {
   peakConcurrency: number;
   /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
   concurrencyBackoffs: number;
+  /** What the upload's requests cost: attempts, retries, throttled answers, time waiting on the service. */
+  stats: TransferStats;
   blockSize: number;
   etag: string;
   versionId: string | undefined;
@@ -215,6 +219,7 @@ export async function sendBlocks(
   blocks: AsyncIterable<Block>,
   options: UploadOptions,
   file: FileCommit | undefined,
+  outside: Tally = new Tally(),
 ): Promise<UploadReport> {
   const blob = options.blob ?? {};
   const concurrency = options.concurrency ?? "adaptive";
@@ -283,6 +288,7 @@ export async function sendBlocks(
   });
   let written: WriteResult;
   try {
+    commit.congestion = outside;
     written = parseWriteResponse(await pipeline.execute(commit), 201);
   } catch (err) {
     throw refineIfNotExists(err, blob.conditions ?? {});
@@ -294,6 +300,7 @@ export async function sendBlocks(
     resumedBlocks: file?.resumed ?? 0,
     peakConcurrency: limiter.peak,
     concurrencyBackoffs: limiter.halvings,
+    stats: statsOf(limiter.congestion, outside),
     blockSize,
     etag: written.etag,
     versionId: written.versionId,
@@ -309,11 +316,14 @@ export async function singlePut(
   blob: PutBlobOptions,
   blobMd5: boolean | undefined,
 ): Promise<UploadReport> {
+  const tally = new Tally();
   const contentMd5 = blobMd5 ? new Uint8Array(createHash("md5").update(data).digest()) : undefined;
   const put: PutBlobOptions = contentMd5 ? { ...blob, content: { ...blob.content, contentMd5 } } : blob;
   let written: WriteResult;
   try {
-    written = parseWriteResponse(await pipeline.execute(buildPutBlobRequest(url, data, put)), 201);
+    const request = buildPutBlobRequest(url, data, put);
+    request.congestion = tally;
+    written = parseWriteResponse(await pipeline.execute(request), 201);
   } catch (err) {
     throw refineIfNotExists(err, put.conditions ?? {});
   }
@@ -323,6 +333,7 @@ export async function singlePut(
     resumedBlocks: 0,
     peakConcurrency: 1,
     concurrencyBackoffs: 0,
+    stats: statsOf(tally),
     blockSize: DEFAULT_BLOCK_SIZE,
     etag: written.etag,
     versionId: written.versionId,
