@@ -11,6 +11,8 @@ import {
   BlobRange,
   ClientBuilder,
   CopySource,
+  DEV_ACCOUNT,
+  DEV_ACCOUNT_KEY,
   DEV_BLOB_ENDPOINT,
   type Next,
   newResponse,
@@ -220,6 +222,45 @@ test("a block copy pins every block to the source's ETag, inherits its headers, 
     await assert.rejects(target.copyBlocksFromUrlOpts(CopySource.blob(client.blob("c1c", "src")), { blockSize: 0 }), {
       kind: "InvalidInput",
     });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a block copy's checkpoint names its source without the SAS its blocks carry", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-copy-"));
+  try {
+    const checkpoint = join(dir, "copy.json");
+    const sources: string[] = [];
+    const { wire, log } = copyWire(1);
+    const spy: Next = async (request) => {
+      const from = request.headers.get("x-ms-copy-source");
+      if (from) sources.push(from);
+      return wire(request);
+    };
+    const client = new ClientBuilder()
+      .endpoint(DEV_BLOB_ENDPOINT)
+      .sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY)
+      .wire(spy)
+      .build();
+    await assert.rejects(
+      client
+        .blob("c1c", "dst")
+        .copyBlocksFromUrlOpts(CopySource.snapshot(client.blob("c1c", "src"), "2026-11-30T20:00:00.0000000Z"), {
+          blockSize: 4,
+          concurrency: 1,
+          checkpoint,
+        }),
+      { kind: "SourceChanged" },
+    );
+    assert.ok(log.length > 0);
+    assert.ok(sources.length > 0 && sources.every((s) => s.includes("sig=")), "each block reads through a read SAS");
+    const text = readFileSync(checkpoint, "utf8");
+    assert.ok(!text.includes("sig="), text);
+    assert.equal(
+      parseCopyCheckpoint(text).source,
+      "http://127.0.0.1:10000/devstoreaccount1/c1c/src?snapshot=2026-11-30T20%3A00%3A00.0000000Z",
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
