@@ -24,7 +24,9 @@ export { BlobClient } from "./client/blob-client.js";
 export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
 export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
+export { Lease } from "./client/lease.js";
 export type { GetBlobsOptions, ManyResult, PutBlobsOptions } from "./client/many.js";
+export type { GetTagsOptions, SetTagsOptions } from "./client/tags.js";
 export { BlobUrl } from "./config/blob-url.js";
 export { ClientBuilder } from "./config/client-builder.js";
 export { DEV_ACCOUNT, DEV_ACCOUNT_KEY, DEV_BLOB_ENDPOINT } from "./config/dev.js";
@@ -58,10 +60,29 @@ export {
 export { type AppendOptions, type CreateAppendBlobOptions, MAX_APPEND_BLOCK_BYTES } from "./ops/append-blob.js";
 export { MAX_BATCH_SIZE } from "./ops/blob-batch.js";
 export type { PropertiesOptions } from "./ops/blob-properties.js";
-export { type Conditions, ifMatch, ifNotExists } from "./ops/conditions.js";
+export {
+  type BlockInfo,
+  type BlockList,
+  type BlockListOptions,
+  type BlockListType,
+  MAX_BLOCK_ID_BYTES,
+  type PutBlockListOptions,
+  type PutBlockOptions,
+} from "./ops/blocks.js";
+export { type Conditions, ifMatch, ifNotExists, lease } from "./ops/conditions.js";
 export { type CopyOptions, type CopyStarted, MAX_SYNC_COPY_BYTES } from "./ops/copy-blob.js";
 export type { DeleteBlobOptions } from "./ops/delete-blob.js";
+export type { FindBlobsByTagsOptions, TaggedBlob } from "./ops/find-blobs.js";
 export type { GetBlobHead, GetOptions } from "./ops/get-blob.js";
+export {
+  type AcquireLeaseOptions,
+  type BreakLeaseOptions,
+  type LeaseDuration,
+  type LeaseGranted,
+  MAX_BREAK_PERIOD_SECS,
+  MAX_LEASE_SECS,
+  MIN_LEASE_SECS,
+} from "./ops/lease.js";
 export { type ListBlobsOptions, type ListInclude, MAX_LIST_RESULTS } from "./ops/list-blobs.js";
 export type { BlobItem, CopyState, ListBlobsPage, ListItem, PrefixItem } from "./ops/list-models.js";
 export {
@@ -70,13 +91,16 @@ export {
   BlobRange,
   type BlobType,
   type ContentHeaders,
+  type LeaseState,
   type Metadata,
   type WriteResult,
 } from "./ops/models.js";
 export { type BlobData, MAX_PUT_BLOB_BYTES, type PutBlobOptions } from "./ops/put-blob.js";
+export type { PutBlockFromUrlOptions } from "./ops/put-block-from-url.js";
 export type { BlobSelector } from "./ops/selector.js";
 export type { SetTierOptions } from "./ops/set-tier.js";
 export type { SnapshotInfo, SnapshotOptions } from "./ops/snapshot.js";
+export { MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS, type Tags } from "./ops/tags.js";
 export type { AttemptRecord } from "./pipeline/trace.js";
 export { Secret } from "./redact/secret.js";
 export { redactUrl } from "./redact/url.js";
@@ -84,8 +108,10 @@ export type { Cassette, CassetteBody, CassetteRequest, CassetteResponse, Interac
 export type { Matching } from "./sim/matcher.js";
 export { blockId, SeededRng } from "./sim/seeded-rng.js";
 export type { SimulationOptions, SimulationStats } from "./sim/simulation.js";
+export { type BlockCopyOptions, DEFAULT_COPY_BLOCK_SIZE } from "./transfer/block-copy.js";
 export { DEFAULT_CHUNK_SIZE, type DownloadOptions, type DownloadReport } from "./transfer/download.js";
 export { GetBlobResponse } from "./transfer/get-stream.js";
+export type { TransferStats } from "./transfer/stats.js";
 export {
   DEFAULT_BLOCK_SIZE,
   DEFAULT_SINGLE_PUT_MAX,

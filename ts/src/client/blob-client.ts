@@ -2,7 +2,7 @@ import type { Writable } from "node:stream";
 // The config layer builds clients; this static only forwards to it when called.
 import { blobClientFromUrl } from "../config/client-from-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
-import { invalidResponse, withOperation } from "../errors/kinds.js";
+import { invalidInput, invalidResponse, withOperation } from "../errors/kinds.js";
 import {
   type AppendOptions,
   buildCreateAppendBlobRequest,
@@ -16,6 +16,16 @@ import {
   type PropertiesOptions,
   parseBlobProperties,
 } from "../ops/blob-properties.js";
+import {
+  type BlockList,
+  type BlockListOptions,
+  buildGetBlockList,
+  buildPutBlock,
+  buildPutBlockList,
+  type PutBlockListOptions,
+  type PutBlockOptions,
+  parseBlockList,
+} from "../ops/blocks.js";
 import type { Conditions } from "../ops/conditions.js";
 import { refineIfNotExists } from "../ops/conditions.js";
 import {
@@ -25,8 +35,19 @@ import {
   type CopyStarted,
   parseCopyResponse,
 } from "../ops/copy-blob.js";
+import { askRangeCrc64 } from "../ops/crc64.js";
 import { buildDeleteBlobRequest, type DeleteBlobOptions, deletedByEarlierAttempt } from "../ops/delete-blob.js";
 import { buildGetBlobRequest, checkRange, type GetOptions } from "../ops/get-blob.js";
+import {
+  type AcquireLeaseOptions,
+  type BreakLeaseOptions,
+  buildLeaseRequest,
+  type LeaseAction,
+  type LeaseDuration,
+  type LeaseGranted,
+  parseLeaseBroken,
+  parseLeaseGranted,
+} from "../ops/lease.js";
 import type { ListBlobsOptions } from "../ops/list-blobs.js";
 import type { BlobItem } from "../ops/list-models.js";
 import type { AccessTier, BlobProperties, BlobRange, ContentHeaders, Metadata, WriteResult } from "../ops/models.js";
@@ -38,6 +59,11 @@ import {
   type PutBlobOptions,
   parseWriteResponse,
 } from "../ops/put-blob.js";
+import {
+  buildPutBlockFromUrlRequest,
+  type PutBlockFromUrlOptions,
+  refineSourceChanged,
+} from "../ops/put-block-from-url.js";
 import { buildSetTierRequest, type SetTierOptions } from "../ops/set-tier.js";
 import {
   buildSnapshotRequest,
@@ -45,6 +71,15 @@ import {
   type SnapshotInfo,
   type SnapshotOptions,
 } from "../ops/snapshot.js";
+import {
+  buildGetTagsRequest,
+  buildSetTagsRequest,
+  checkSetTagsResponse,
+  parseTagsBody,
+  type Tags,
+} from "../ops/tags.js";
+import { redactUrl } from "../redact/url.js";
+import { type BlockCopyOptions, runBlockCopy, validateBlockCopyOptions } from "../transfer/block-copy.js";
 import {
   type DownloadOptions,
   type DownloadReport,
@@ -56,10 +91,12 @@ import {
 import { type GetBlobResponse, getBlob } from "../transfer/get-stream.js";
 import { runUpload, type UploadOptions, type UploadReport, type UploadSource } from "../transfer/upload.js";
 import { errorFromResponse } from "../wire/error-map.js";
+import type { Tally } from "../wire/tally.js";
 import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
-import { INNER, type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
+import { INNER, type ServiceInner, SOURCE_BLOB, WITH_CONGESTION } from "./service-inner.js";
+import type { GetTagsOptions, SetTagsOptions } from "./tags.js";
 
 /** A client for one blob. */
 export class BlobClient {
@@ -99,7 +136,7 @@ export class BlobClient {
     return this.#put(data, options, undefined);
   }
 
-  async #put(data: BlobData, options: PutBlobOptions, congestion: { count: number } | undefined): Promise<WriteResult> {
+  async #put(data: BlobData, options: PutBlobOptions, congestion: Tally | undefined): Promise<WriteResult> {
     const request = buildPutBlobRequest(this.url(), bytesOf(data), options);
     request.congestion = congestion;
     let response: Awaited<ReturnType<typeof this.execute>>;
@@ -140,14 +177,17 @@ export class BlobClient {
   }
 
   /** Get Blob, its requests carrying a transfer's congestion counter if given. */
-  async #get(options: GetOptions, congestion: { count: number } | undefined): Promise<GetBlobResponse> {
+  async #get(options: GetOptions, congestion: Tally | undefined, rangeCrc64 = false): Promise<GetBlobResponse> {
     const getOnce = (o: GetOptions) => {
       const request = buildGetBlobRequest(this.url(), o);
+      if (rangeCrc64) askRangeCrc64(request);
       request.congestion = congestion;
       return this.execute(request);
     };
     try {
-      return await getBlob(getOnce, options, this.#inner.bodyResumes);
+      // A range's CRC64 covers the whole range: a body that breaks off is
+      // not resumed from the next byte but asked again whole by the download.
+      return await getBlob(getOnce, options, rangeCrc64 ? 0 : this.#inner.bodyResumes);
     } catch (err) {
       throw withOperation(err, "GetBlob");
     }
@@ -364,13 +404,254 @@ export class BlobClient {
     await this.execute(buildAbortCopyRequest(this.url(), copyId));
   }
 
+  /**
+   * Stages `data` as the block `blockId` (base64, 1 to 64 bytes before
+   * encoding, the same length for every block of the blob) with
+   * [Put Block](https://learn.microsoft.com/rest/api/storageservices/put-block).
+   * It becomes part of the blob only when a Put Block List names it.
+   */
+  putBlock(blockId: string, data: BlobData): Promise<void> {
+    return this.putBlockOpts(blockId, data, {});
+  }
+
+  /** {@link putBlock} with a transactional MD5 or a lease id. */
+  async putBlockOpts(blockId: string, data: BlobData, options: PutBlockOptions): Promise<void> {
+    await this.execute(buildPutBlock(this.url(), blockId, bytesOf(data), options));
+  }
+
+  /**
+   * Commits the blocks `blockIds` (base64, in blob order) as the blob's
+   * content with [Put Block List](https://learn.microsoft.com/rest/api/storageservices/put-block-list).
+   * Each id is looked up among the uncommitted blocks first, then the
+   * committed ones (`<Latest>`); blocks the list leaves out are discarded.
+   */
+  putBlockList(blockIds: readonly string[]): Promise<WriteResult> {
+    return this.putBlockListOpts(blockIds, {});
+  }
+
+  /** {@link putBlockList} with the committed blob's content headers, metadata, tier and conditions. */
+  async putBlockListOpts(blockIds: readonly string[], options: PutBlockListOptions): Promise<WriteResult> {
+    const request = buildPutBlockList(this.url(), blockIds, options);
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(request);
+    } catch (err) {
+      throw refineIfNotExists(err, options.blob?.conditions ?? {});
+    }
+    try {
+      return parseWriteResponse(response, 201);
+    } catch (err) {
+      throw withOperation(err, "PutBlockList");
+    }
+  }
+
+  /**
+   * The committed and uncommitted blocks of the blob with
+   * [Get Block List](https://learn.microsoft.com/rest/api/storageservices/get-block-list).
+   * A blob with neither fails with `NotFoundError`.
+   */
+  blockList(): Promise<BlockList> {
+    return this.blockListOpts({});
+  }
+
+  /** {@link blockList} of one list, or of a snapshot or version. */
+  async blockListOpts(options: BlockListOptions): Promise<BlockList> {
+    const response = await this.execute(buildGetBlockList(this.url(), options));
+    try {
+      return parseBlockList(response.headers, response.body);
+    } catch (err) {
+      throw withOperation(err, "GetBlockList");
+    }
+  }
+
+  /** The blob's index tags, with [Get Blob Tags](https://learn.microsoft.com/rest/api/storageservices/get-blob-tags). */
+  getTags(): Promise<Tags> {
+    return this.getTagsOpts({});
+  }
+
+  /** {@link getTags} of a snapshot or version, or under a lease or tag condition. */
+  async getTagsOpts(options: GetTagsOptions): Promise<Tags> {
+    const response = await this.execute(buildGetTagsRequest(this.url(), options.selector, options.conditions));
+    try {
+      return parseTagsBody(response.body);
+    } catch (err) {
+      throw withOperation(err, "GetBlobTags");
+    }
+  }
+
+  /**
+   * Replaces all of the blob's index tags with `tags` (empty removes them),
+   * with [Set Blob Tags](https://learn.microsoft.com/rest/api/storageservices/set-blob-tags).
+   * The tags are checked first: see `Tags`.
+   */
+  setTags(tags: Tags): Promise<void> {
+    return this.setTagsOpts(tags, {});
+  }
+
+  /** {@link setTags} of a version, or under a lease or tag condition. */
+  async setTagsOpts(tags: Tags, options: SetTagsOptions): Promise<void> {
+    const request = buildSetTagsRequest(this.url(), tags, options.selector, options.conditions);
+    const response = await this.execute(request);
+    try {
+      checkSetTagsResponse(response);
+    } catch (err) {
+      throw withOperation(err, "SetBlobTags");
+    }
+  }
+
+  /**
+   * Takes the blob's lease, so that only requests naming its id
+   * (`Conditions.leaseId`) may write or delete the blob, with
+   * [Lease Blob](https://learn.microsoft.com/rest/api/storageservices/lease-blob) `acquire`.
+   * A blob leased by someone else fails with `ConflictError` (`LeaseAlreadyPresent`).
+   * A fixed lease must be renewed before it runs out; `Lease.acquire` does that in the background.
+   */
+  acquireLease(duration: LeaseDuration): Promise<LeaseGranted> {
+    return this.acquireLeaseOpts(duration, {});
+  }
+
+  /** {@link acquireLease} with a proposed id or under conditions. */
+  acquireLeaseOpts(duration: LeaseDuration, options: AcquireLeaseOptions): Promise<LeaseGranted> {
+    return this.#leaseAction(
+      { action: "acquire", duration, proposed: options.proposedLeaseId },
+      options.conditions ?? {},
+    );
+  }
+
+  /** Restarts the lease's duration (Lease Blob `renew`); an expired lease that nobody else took is renewed too. */
+  renewLease(leaseId: string): Promise<LeaseGranted> {
+    return this.renewLeaseOpts(leaseId, {});
+  }
+
+  /** {@link renewLease} under ETag, date or tag conditions. */
+  renewLeaseOpts(leaseId: string, conditions: Conditions): Promise<LeaseGranted> {
+    return this.#leaseAction({ action: "renew", leaseId }, conditions);
+  }
+
+  /** Gives the active lease the id `proposedLeaseId` (Lease Blob `change`). */
+  changeLease(leaseId: string, proposedLeaseId: string): Promise<LeaseGranted> {
+    return this.changeLeaseOpts(leaseId, proposedLeaseId, {});
+  }
+
+  /** {@link changeLease} under ETag, date or tag conditions. */
+  changeLeaseOpts(leaseId: string, proposedLeaseId: string, conditions: Conditions): Promise<LeaseGranted> {
+    return this.#leaseAction({ action: "change", leaseId, proposed: proposedLeaseId }, conditions);
+  }
+
+  /** Ends the lease at once, so another client may acquire it (Lease Blob `release`). */
+  releaseLease(leaseId: string): Promise<void> {
+    return this.releaseLeaseOpts(leaseId, {});
+  }
+
+  /** {@link releaseLease} under ETag, date or tag conditions. */
+  async releaseLeaseOpts(leaseId: string, conditions: Conditions): Promise<void> {
+    const response = await this.execute(buildLeaseRequest(this.url(), { action: "release", leaseId }, conditions));
+    if (response.status !== 200) {
+      throw withOperation(invalidResponse(`Lease Blob (release) answered HTTP ${response.status}`), "LeaseBlob");
+    }
+  }
+
+  /**
+   * Ends the lease without its id, for when its holder is gone (Lease Blob
+   * `break`): a fixed lease runs out, an infinite one ends at once. Resolves
+   * with the seconds until the lease is broken.
+   */
+  breakLease(): Promise<number> {
+    return this.breakLeaseOpts({});
+  }
+
+  /** {@link breakLease} after a break period of 0 to 60 seconds, or under conditions. */
+  async breakLeaseOpts(options: BreakLeaseOptions): Promise<number> {
+    const action: LeaseAction = { action: "break", period: options.breakPeriod };
+    const response = await this.execute(buildLeaseRequest(this.url(), action, options.conditions ?? {}));
+    try {
+      return parseLeaseBroken(response);
+    } catch (err) {
+      throw withOperation(err, "LeaseBlob");
+    }
+  }
+
+  async #leaseAction(action: LeaseAction, conditions: Conditions): Promise<LeaseGranted> {
+    const response = await this.execute(buildLeaseRequest(this.url(), action, conditions));
+    try {
+      return parseLeaseGranted(response);
+    } catch (err) {
+      throw withOperation(err, "LeaseBlob");
+    }
+  }
+
+  /**
+   * Stages the whole of `source` (at most 4000 MiB) as the uncommitted block
+   * `blockId` (base64, at most 64 bytes before encoding) with
+   * [Put Block From URL](https://learn.microsoft.com/rest/api/storageservices/put-block-from-url):
+   * the service reads the source, nothing passes through the client. The
+   * source is authorized as for {@link copyFromUrl}.
+   */
+  putBlockFromUrl(blockId: string, source: CopySource): Promise<void> {
+    return this.putBlockFromUrlOpts(blockId, source, {});
+  }
+
+  /** {@link putBlockFromUrl} of a range of the source, pinned to its ETag (a changed source fails with `SourceChangedError`). */
+  async putBlockFromUrlOpts(blockId: string, source: CopySource, options: PutBlockFromUrlOptions): Promise<void> {
+    const destination = this.url();
+    const { url, bearer } = await source.resolve(true, destination);
+    const request = buildPutBlockFromUrlRequest(destination, blockId, url, bearer, options);
+    try {
+      await this.execute(request);
+    } catch (err) {
+      throw refineSourceChanged(err);
+    }
+  }
+
+  /**
+   * Copies `source`, of any size, into this block blob: parallel Put Block
+   * From URL calls of 128 MiB blocks, each pinned to the source's ETag, then
+   * one Put Block List. Unlike {@link copyFromUrl} it has no 256 MiB limit,
+   * and unlike {@link startCopy} it takes a bearer token for its source. The
+   * new blob gets the source's content headers and metadata. A source that
+   * changes during the copy fails it with `SourceChangedError`, and nothing is committed.
+   */
+  copyBlocksFromUrl(source: CopySource): Promise<UploadReport> {
+    return this.copyBlocksFromUrlOpts(source, {});
+  }
+
+  /** {@link copyBlocksFromUrl} with a block size, a concurrency, the new blob's settings, or a checkpoint to resume from. */
+  async copyBlocksFromUrlOpts(source: CopySource, options: BlockCopyOptions): Promise<UploadReport> {
+    validateBlockCopyOptions(options);
+    const destination = this.url();
+    let props = options.sourceProperties;
+    if (props === undefined) {
+      const of = source[SOURCE_BLOB]();
+      if (of === undefined) {
+        const { url } = await source.resolve(true, destination);
+        throw invalidInput(
+          `a block copy from ${redactUrl(url)} needs the source's properties (BlockCopyOptions.sourceProperties)`,
+        );
+      }
+      props = await of.blob.propertiesOpts({ selector: of.selector });
+    }
+    // Resolved once up front, so a source this client may not authorize
+    // fails before anything is written, and to name it in the checkpoint.
+    const { url: first } = await source.resolve(true, destination);
+    const info = { id: sourceId(first), etag: props.etag, size: props.contentLength };
+    const inner = this.#inner;
+    return runBlockCopy(
+      inner.pipeline,
+      destination,
+      () => inner.rng.newSessionId(),
+      info,
+      () => source.resolve(true, destination),
+      { ...options, blob: inherit(options.blob ?? {}, props) },
+    );
+  }
+
   /** What the download engine reads through. */
   #ranges(): RangeReader {
-    return { getOpts: (options, congestion) => this.#get(options, congestion) };
+    return { getOpts: (options, congestion, rangeCrc64) => this.#get(options, congestion, rangeCrc64) };
   }
 
   /** @internal Put Blob and whole Get Blob carrying a transfer's congestion counter (`putBlobs`, `getBlobs`). */
-  [WITH_CONGESTION](congestion: { count: number }): {
+  [WITH_CONGESTION](congestion: Tally): {
     put(data: BlobData, options: PutBlobOptions): Promise<WriteResult>;
     get(): Promise<GetBlobResponse>;
   } {
@@ -429,4 +710,25 @@ export class BlobClient {
   private execute(request: Parameters<ServiceInner["pipeline"]["execute"]>[0]) {
     return this.#inner.pipeline.execute(request);
   }
+}
+
+/** The source's URL without its credentials, a snapshot or version kept: it names the source in a checkpoint. */
+function sourceId(url: URL): string {
+  const id = new URL(url.href);
+  const kept = [...url.searchParams].filter(([k]) => k === "snapshot" || k === "versionid");
+  id.search = "";
+  for (const [k, v] of kept) id.searchParams.append(k, v);
+  return id.href;
+}
+
+/** Empty content headers and metadata take the source's, as Copy Blob does. */
+function inherit(blob: PutBlobOptions, props: BlobProperties): PutBlobOptions {
+  const content = blob.content ?? {};
+  const emptyContent = Object.values(content).every((v) => v === undefined);
+  const emptyMetadata = Object.keys(blob.metadata ?? {}).length === 0;
+  return {
+    ...blob,
+    ...(emptyContent ? { content: props.content } : {}),
+    ...(emptyMetadata ? { metadata: props.metadata } : {}),
+  };
 }

@@ -3,6 +3,7 @@ import type { Credential } from "../auth/credential.js";
 import type { UserDelegationKey } from "../auth/delegation-key.js";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import type { FindBlobsByTagsOptions, TaggedBlob } from "../ops/find-blobs.js";
 import { buildUserDelegationKeyRequest, parseUserDelegationKey } from "../ops/user-delegation-key.js";
 import { SeededRng } from "../sim/seeded-rng.js";
 import type { SimulationStats } from "../sim/simulation.js";
@@ -10,6 +11,7 @@ import type { Request, Response } from "../wire/request.js";
 import type { BlobClient } from "./blob-client.js";
 import { ContainerClient } from "./container-client.js";
 import type { ServiceInner } from "./service-inner.js";
+import { taggedBlobs } from "./tags.js";
 
 /** A client of one storage account's Blob service; make it with `ClientBuilder`. */
 export class BlobServiceClient {
@@ -33,6 +35,20 @@ export class BlobServiceClient {
   /** The credential requests are authorized with (anonymous for a replaying client built with a token). */
   get credential(): Credential {
     return this.#inner.credential;
+  }
+
+  /**
+   * Every blob of the account whose index tags match `expression`, with
+   * [Find Blobs by Tags](https://learn.microsoft.com/rest/api/storageservices/find-blobs-by-tags),
+   * page after page; see `ContainerClient.findBlobsByTags`.
+   */
+  findBlobsByTags(expression: string): AsyncIterable<TaggedBlob> {
+    return this.findBlobsByTagsOpts(expression, {});
+  }
+
+  /** {@link findBlobsByTags} with a page size. */
+  findBlobsByTagsOpts(expression: string, options: FindBlobsByTagsOptions): AsyncIterable<TaggedBlob> {
+    return taggedBlobs(this.#inner, () => this.endpoint, false, expression, options);
   }
 
   /** A client for one container; the name is checked when a request is made. */

@@ -2,6 +2,7 @@
 import { containerClientFromUrl } from "../config/client-from-url.js";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
+import type { FindBlobsByTagsOptions, TaggedBlob } from "../ops/find-blobs.js";
 import { buildListBlobsRequest, type ListBlobsOptions, parseListBlobsResponse } from "../ops/list-blobs.js";
 import type { ListBlobsPage, ListItem } from "../ops/list-models.js";
 import type { AccessTier, WriteResult } from "../ops/models.js";
@@ -11,6 +12,7 @@ import { type BatchItemResult, type DeleteBlobsOptions, runBatches, type SetBlob
 import { BlobClient } from "./blob-client.js";
 import { type GetBlobsOptions, type ManyResult, type PutBlobsOptions, runMany } from "./many.js";
 import { type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
+import { taggedBlobs } from "./tags.js";
 
 /** A client for one container. */
 export class ContainerClient {
@@ -87,6 +89,22 @@ export class ContainerClient {
   /** {@link listBlobs} with options. */
   async *listBlobsOpts(options: ListBlobsOptions): AsyncIterable<ListItem> {
     for await (const page of this.listBlobPagesOpts(options)) yield* page.items;
+  }
+
+  /**
+   * Every blob of this container whose index tags match `expression`, with
+   * [Find Blobs by Tags in a container](https://learn.microsoft.com/rest/api/storageservices/find-blobs-by-tags-container),
+   * page after page. The expression is the service's: `"stage" = 'prod' AND "run" >= '40'`
+   * (keys in double quotes, values in single quotes). The index is updated
+   * shortly after a write, so a blob tagged a moment ago may not be found yet on Azure.
+   */
+  findBlobsByTags(expression: string): AsyncIterable<TaggedBlob> {
+    return this.findBlobsByTagsOpts(expression, {});
+  }
+
+  /** {@link findBlobsByTags} with a page size. */
+  findBlobsByTagsOpts(expression: string, options: FindBlobsByTagsOptions): AsyncIterable<TaggedBlob> {
+    return taggedBlobs(this.#inner, () => this.url(), true, expression, options);
   }
 
   /** Deletes `names` with [Blob Batch](https://learn.microsoft.com/rest/api/storageservices/blob-batch): one outcome per blob, in order. */

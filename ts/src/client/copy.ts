@@ -13,7 +13,7 @@ import type { BlobSelector } from "../ops/selector.js";
 import { applySelector } from "../ops/selector.js";
 import { redactUrl } from "../redact/url.js";
 import type { BlobClient } from "./blob-client.js";
-import { INNER } from "./service-inner.js";
+import { INNER, SOURCE_BLOB } from "./service-inner.js";
 
 /** How long the read SAS of a synchronous copy's source lives. */
 const SYNC_SOURCE_SAS_LIFETIME_MS = 15 * 60 * 1000;
@@ -98,6 +98,11 @@ export class CopySource {
       default:
         return { url, bearer: undefined };
     }
+  }
+
+  /** @internal The source blob and its selector, when the source is a blob of a client (the block copy reads its properties). */
+  [SOURCE_BLOB](): { blob: BlobClient; selector: BlobSelector } | undefined {
+    return this.#blob ? { blob: this.#blob, selector: { ...this.#selector } } : undefined;
   }
 
   toJSON(): object {

@@ -3,6 +3,7 @@
 
 import { AzblobError } from "../errors/azblob-error.js";
 import { type Concurrency, limiterFor, SMALL_BLOB_CAP } from "../transfer/concurrency.js";
+import type { Tally } from "../wire/tally.js";
 
 /** Options of `putBlobs`: blobs in flight (default adaptive, at most 256) and how each is written. */
 export interface PutBlobsOptions {
@@ -22,7 +23,7 @@ export type ManyResult<T> = { name: string; ok: true; value: T } | { name: strin
 export async function* runMany<I, T>(
   items: Iterable<I>,
   nameOf: (item: I) => string,
-  work: (item: I, congestion: { count: number }) => Promise<T>,
+  work: (item: I, congestion: Tally) => Promise<T>,
   concurrency: Concurrency = "adaptive",
 ): AsyncGenerator<ManyResult<T>> {
   const limiter = limiterFor(concurrency, SMALL_BLOB_CAP);

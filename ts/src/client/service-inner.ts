@@ -21,5 +21,8 @@ export interface ServiceInner {
 /** The key of a client's internal state, for the library's own modules (not exported from the package). */
 export const INNER: unique symbol = Symbol("azblob.inner");
 
+/** The key of a `CopySource`'s blob and selector, when it is a blob of a client (internal). */
+export const SOURCE_BLOB: unique symbol = Symbol("azblob.sourceBlob");
+
 /** The key of `BlobClient`'s Put Blob and Get Blob that carry a transfer's congestion counter (internal). */
 export const WITH_CONGESTION: unique symbol = Symbol("azblob.withCongestion");

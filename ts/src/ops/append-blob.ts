@@ -5,9 +5,12 @@
 
 import { invalidInput } from "../errors/kinds.js";
 import { newRequest, type Request, type Response } from "../wire/request.js";
-import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
+import { applyAccepted, applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
+import { crc64, setContentCrc64 } from "./crc64.js";
 import type { ContentHeaders, Metadata } from "./models.js";
+import { checkOneChecksum } from "./put-blob.js";
 import * as ru from "./request-util.js";
+import { setTagsHeader, type Tags } from "./tags.js";
 
 /** The largest block one Append Block carries. */
 export const MAX_APPEND_BLOCK_BYTES = 100 * 1024 * 1024;
@@ -16,6 +19,8 @@ export const MAX_APPEND_BLOCK_BYTES = 100 * 1024 * 1024;
 export interface CreateAppendBlobOptions {
   content?: ContentHeaders;
   metadata?: Metadata;
+  /** The blob's index tags (`x-ms-tags`). */
+  tags?: Tags;
   conditions?: Conditions;
 }
 
@@ -26,6 +31,10 @@ export interface AppendOptions {
   /** The longest the blob may become (`x-ms-blob-condition-maxsize`). */
   maxSize?: number;
   transactionalMd5?: boolean;
+  /** Sends the block's CRC64 (`x-ms-content-crc64`), which the service checks; not with `transactionalMd5`. */
+  transactionalCrc64?: boolean;
+  /** Conditions on the blob: its ETag, dates, lease or tags. */
+  conditions?: Conditions;
 }
 
 function checkCount(value: number | undefined, what: string): void {
@@ -44,6 +53,7 @@ export function buildCreateAppendBlobRequest(url: URL, options: CreateAppendBlob
   request.headers.set("x-ms-blob-type", "AppendBlob");
   ru.setContentHeaders(request, options.content ?? {});
   ru.setMetadata(request, options.metadata ?? {});
+  setTagsHeader(request, options.tags);
   applyConditions(request, options.conditions ?? {});
   return request;
 }
@@ -65,8 +75,14 @@ export function buildAppendBlockRequest(url: URL, body: Uint8Array, options: App
     ru.setHeader(request, "x-ms-blob-condition-appendpos", String(options.appendPosition));
   }
   if (options.maxSize !== undefined) ru.setHeader(request, "x-ms-blob-condition-maxsize", String(options.maxSize));
+  checkOneChecksum(options.transactionalMd5, options.transactionalCrc64);
   if (options.transactionalMd5) ru.setHeader(request, "content-md5", Buffer.from(ru.md5(body)).toString("base64"));
-  request.idempotent = options.appendPosition !== undefined;
+  if (options.transactionalCrc64) setContentCrc64(request, crc64(body));
+  const conditions = options.conditions ?? {};
+  applyConditions(request, conditions);
+  // With a position a repeat cannot append twice; a condition the append
+  // itself invalidates (a specific If-Match) would fail the repeat spuriously.
+  request.idempotent = options.appendPosition !== undefined && surviveOwnWrite(conditions);
   request.body = body;
   return request;
 }
@@ -84,7 +100,8 @@ export function mayHaveAppendedEarlier(response: Response): boolean {
 export function buildSealRequest(url: URL, conditions: Conditions = {}): Request {
   const request = newRequest("SealAppendBlob", "PUT", url);
   ru.addQuery(request, "comp", "seal");
-  applyConditions(request, conditions);
+  // Append Blob Seal takes ETag, date and lease conditions, not x-ms-if-tags.
+  applyAccepted(request, conditions, { etagAndDates: true, lease: true, tags: false }, "Append Blob Seal");
   request.idempotent = surviveOwnWrite(conditions);
   return request;
 }

@@ -8,7 +8,7 @@ import { errorOfKind, invalidResponse } from "../errors/kinds.js";
 import { newRequest, type Request } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import { parseCopyHeaders } from "./copy-state.js";
-import { type BlobProperties, type ContentHeaders, type Metadata, parseAccessTier } from "./models.js";
+import { type BlobProperties, type ContentHeaders, type Metadata, parseAccessTier, parseLeaseState } from "./models.js";
 import * as ru from "./request-util.js";
 import type { BlobSelector } from "./selector.js";
 import { applySelector } from "./selector.js";
@@ -96,6 +96,8 @@ export function parseBlobProperties(h: Map<string, string>): BlobProperties {
     isCurrentVersion: current === undefined ? undefined : current === "true",
     archiveStatus: h.get("x-ms-archive-status"),
     copy: parseCopyHeaders(h),
+    leaseState: parseLeaseState(h.get("x-ms-lease-state")),
+    tagCount: ru.num(h, "x-ms-tag-count"),
   };
 }
 

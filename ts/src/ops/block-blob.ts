@@ -8,6 +8,7 @@ import { newRequest, type Request } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import type { AccessTier, ContentHeaders, Metadata } from "./models.js";
 import * as ru from "./request-util.js";
+import { setTagsHeader, type Tags } from "./tags.js";
 
 /** The most blocks a blob commits. */
 export const MAX_BLOCKS = 50_000;
@@ -31,6 +32,7 @@ export interface CommitOptions {
   content?: ContentHeaders;
   metadata?: Metadata;
   tier?: AccessTier;
+  tags?: Tags | undefined;
   conditions?: Conditions;
 }
 
@@ -48,6 +50,7 @@ export function buildPutBlockListRequest(url: URL, blockIds: readonly string[], 
   ru.setContentHeaders(request, options.content ?? {});
   ru.setMetadata(request, options.metadata ?? {});
   if (options.tier !== undefined) ru.setHeader(request, "x-ms-access-tier", options.tier);
+  setTagsHeader(request, options.tags);
   applyConditions(request, options.conditions ?? {});
   request.idempotent = surviveOwnWrite(options.conditions ?? {});
   request.body = new TextEncoder().encode(body);

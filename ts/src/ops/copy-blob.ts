@@ -9,6 +9,7 @@ import { newRequest, type Request, type Response } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import type { AccessTier, Metadata } from "./models.js";
 import * as ru from "./request-util.js";
+import { setTagsHeader, type Tags } from "./tags.js";
 
 /** The largest source a synchronous copy takes. */
 export const MAX_SYNC_COPY_BYTES = 256 * 1024 * 1024;
@@ -16,6 +17,8 @@ export const MAX_SYNC_COPY_BYTES = 256 * 1024 * 1024;
 /** Options of a copy: the destination's metadata (else the source's) and tier, conditions on the destination. */
 export interface CopyOptions {
   metadata?: Metadata;
+  /** The destination's index tags (`x-ms-tags`). */
+  tags?: Tags;
   tier?: AccessTier;
   conditions?: Conditions;
 }
@@ -54,6 +57,7 @@ export function buildCopyRequest(
   }
   ru.setMetadata(request, options.metadata ?? {});
   if (options.tier !== undefined) ru.setHeader(request, "x-ms-access-tier", options.tier);
+  setTagsHeader(request, options.tags);
   const conditions = options.conditions ?? {};
   applyConditions(request, conditions);
   request.idempotent = sync && surviveOwnWrite(conditions);

@@ -5,6 +5,7 @@ import { errorOfKind, invalidResponse } from "../errors/kinds.js";
 import { MAX_SMALL_ANSWER_BYTES, newRequest, type Request, type Response } from "../wire/request.js";
 import { parseBlobProperties, parseContentRange } from "./blob-properties.js";
 import { applyConditions, type Conditions } from "./conditions.js";
+import { parseContentCrc64 } from "./crc64.js";
 import type { BlobProperties, BlobRange } from "./models.js";
 import * as ru from "./request-util.js";
 import type { BlobSelector } from "./selector.js";
@@ -24,6 +25,12 @@ export interface GetBlobHead {
   range: [number, number] | undefined;
   /** The number of bytes in the body. */
   bodyLength: number;
+  /**
+   * The CRC64 of the bytes served (`x-ms-content-crc64`), sent for a range of
+   * at most 4 MiB read with `x-ms-range-get-content-crc64`; a garbled one is
+   * undefined (a verifying read then finds the range unverifiable).
+   */
+  contentCrc64: bigint | undefined;
 }
 
 /** Builds Get Blob; a read changes nothing, so it is idempotent. */
@@ -54,7 +61,13 @@ export function parseGetBlobResponse(response: Response): GetBlobHead {
     throw invalidResponse(`Get Blob answered HTTP ${response.status}`);
   }
   const bodyLength = range ? range[1] - range[0] + 1 : properties.contentLength;
-  return { properties, range, bodyLength };
+  let contentCrc64: bigint | undefined;
+  try {
+    contentCrc64 = parseContentCrc64(h);
+  } catch {
+    contentCrc64 = undefined;
+  }
+  return { properties, range, bodyLength, contentCrc64 };
 }
 
 /** Checks that the range served lies within the range asked. */

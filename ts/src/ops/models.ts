@@ -102,4 +102,19 @@ export interface BlobProperties {
   archiveStatus: string | undefined;
   /** The blob's last copy, if it was ever a copy's target. */
   copy: CopyState | undefined;
+  /** The state of the blob's lease (`x-ms-lease-state`), if the service said one this library knows. */
+  leaseState: LeaseState | undefined;
+  /** How many index tags the blob has (`x-ms-tag-count`), if it has any. */
+  tagCount: number | undefined;
+}
+
+/** The state of a blob's lease. */
+export type LeaseState = "available" | "leased" | "expired" | "breaking" | "broken";
+
+const LEASE_STATES: readonly LeaseState[] = ["available", "leased", "expired", "breaking", "broken"];
+
+/** The lease state `value` names (any case); undefined for one this library does not know. */
+export function parseLeaseState(value: string | undefined): LeaseState | undefined {
+  const v = value?.trim().toLowerCase();
+  return LEASE_STATES.find((s) => s === v);
 }

@@ -4,17 +4,33 @@
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import { newRequest, type Request, type Response } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
+import { crc64, setContentCrc64 } from "./crc64.js";
 import type { AccessTier, ContentHeaders, Metadata, WriteResult } from "./models.js";
 import * as ru from "./request-util.js";
+import { setTagsHeader, type Tags } from "./tags.js";
 
 /** How a new blob is written: content headers, metadata, tier, conditions, a transactional MD5. */
 export interface PutBlobOptions {
   content?: ContentHeaders;
   metadata?: Metadata;
   tier?: AccessTier;
+  /** The blob's index tags (`x-ms-tags`), checked before sending. */
+  tags?: Tags;
   conditions?: Conditions;
   /** Sends the body's MD5 (`Content-MD5`) so the service checks it. */
   transactionalMd5?: boolean;
+  /**
+   * Sends the body's CRC64 (`x-ms-content-crc64`), which the service checks;
+   * uploads send one with every block. One checksum per write: not with `transactionalMd5`.
+   */
+  transactionalCrc64?: boolean;
+}
+
+/** The service refuses a write with both a `Content-MD5` and an `x-ms-content-crc64` (400); refused here unsent. */
+export function checkOneChecksum(md5: boolean | undefined, crc64: boolean | undefined): void {
+  if (md5 && crc64) {
+    throw invalidInput("a write carries one transactional checksum: ask for MD5 or CRC64, not both");
+  }
 }
 
 /** The largest body of one Put Blob. */
@@ -38,9 +54,12 @@ export function buildPutBlobRequest(url: URL, body: Uint8Array, options: PutBlob
   ru.setContentHeaders(request, options.content ?? {});
   ru.setMetadata(request, options.metadata ?? {});
   if (options.tier !== undefined) ru.setHeader(request, "x-ms-access-tier", options.tier);
+  setTagsHeader(request, options.tags);
   const conditions = options.conditions ?? {};
   applyConditions(request, conditions);
+  checkOneChecksum(options.transactionalMd5, options.transactionalCrc64);
   if (options.transactionalMd5) ru.setHeader(request, "content-md5", Buffer.from(ru.md5(body)).toString("base64"));
+  if (options.transactionalCrc64) setContentCrc64(request, crc64(body));
   // Put Blob replaces the whole blob, so repeating it is safe, unless a condition the first write invalidates.
   request.idempotent = surviveOwnWrite(conditions);
   request.body = body;

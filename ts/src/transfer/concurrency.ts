@@ -11,6 +11,7 @@
 // never above the cap (the memory budget ÷ the block size, or 256 small blobs).
 
 import { invalidInput } from "../errors/kinds.js";
+import { Tally } from "../wire/tally.js";
 
 /** Where an adaptive transfer starts. */
 export const ADAPTIVE_START = 8;
@@ -202,7 +203,8 @@ export class Limiter {
   readonly #adaptive: boolean;
   readonly #queue: Array<() => void> = [];
   /** Bumped by the retry policy for every attempt answered 429 or 503, or timed out. */
-  readonly congestion = { count: 0 };
+  /** The tally the limiter's requests carry: the retry policy counts their attempts, and their congestion halves an adaptive limit. */
+  readonly congestion = new Tally();
   #seen = 0;
 
   private constructor(controller: Controller, adaptive: boolean) {

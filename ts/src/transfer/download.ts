@@ -9,11 +9,14 @@ import { link, rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import { crc64Header, crc64 as crc64Of, MAX_CRC64_RANGE } from "../ops/crc64.js";
 import { checkRange, type GetOptions } from "../ops/get-blob.js";
 import { BlobRange } from "../ops/models.js";
 import type { BlobSelector } from "../ops/selector.js";
+import { Tally } from "../wire/tally.js";
 import { type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
 import type { GetBlobResponse } from "./get-stream.js";
+import { statsOf, type TransferStats } from "./stats.js";
 
 /** Default bytes per ranged GET: 8 MiB. */
 export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
@@ -34,7 +37,17 @@ export interface DownloadOptions {
   overwrite?: boolean;
   /** A snapshot or version instead of the current blob. */
   selector?: BlobSelector;
+  /**
+   * Ask every range's CRC64 (`x-ms-range-get-content-crc64`) and check the
+   * bytes received against it; chunks are cut to the 4 MiB the service
+   * computes a CRC64 for. A mismatch is `IntegrityMismatchError` naming the
+   * range; an answer without a CRC64 (Azurite sends none) is `UnverifiableError`.
+   */
+  verifyCrc64?: boolean;
 }
+
+/** How many times a verifying download asks a range again whose body broke off or ended early. */
+const MAX_BODY_RESUMES = 5;
 
 /** What a download did. */
 export interface DownloadReport {
@@ -42,15 +55,19 @@ export interface DownloadReport {
   chunks: number;
   etag: string;
   md5Verified: boolean;
+  /** Whether every range's CRC64 was checked (`verifyCrc64`). */
+  crc64Verified: boolean;
   /** The most ranges in flight at once. */
   peakConcurrency: number;
   /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
   concurrencyBackoffs: number;
+  /** What the download's requests cost: attempts, retries, throttled answers, time waiting on the service. */
+  stats: TransferStats;
 }
 
 /** Reads one Get Blob (the client's `getOpts`); the engine sits below the clients. */
 export interface RangeReader {
-  getOpts(options: GetOptions, congestion?: { count: number }): Promise<GetBlobResponse>;
+  getOpts(options: GetOptions, congestion?: Tally, rangeCrc64?: boolean): Promise<GetBlobResponse>;
 }
 
 /** Runs a download, handing each chunk in order to `sink`. */
@@ -59,10 +76,13 @@ export async function runDownload(
   options: DownloadOptions,
   sink: (chunk: Uint8Array) => Promise<void> | void,
 ): Promise<DownloadReport> {
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
-    throw invalidInput(`chunkSize must be a positive integer, got ${chunkSize}`);
+  const requested = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isSafeInteger(requested) || requested < 1) {
+    throw invalidInput(`chunkSize must be a positive integer, got ${requested}`);
   }
+  const crc64 = options.verifyCrc64 === true;
+  // The service computes a range's CRC64 for at most 4 MiB.
+  const chunkSize = crc64 ? Math.min(requested, MAX_CRC64_RANGE) : requested;
   const budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   if (!Number.isSafeInteger(budget) || budget < 1) {
     throw invalidInput(`memoryBudget must be a positive integer, got ${budget}`);
@@ -73,16 +93,24 @@ export async function runDownload(
   const window = typeof options.concurrency === "number" ? Math.min(options.concurrency, cap) : cap;
   const selector = options.selector ?? {};
   const asked = BlobRange.of(0, chunkSize);
+  // The first read takes no permit: its tally is kept apart, so its congestion does not halve the limit.
+  const outside = new Tally();
   let first: GetBlobResponse;
+  let firstBody: Uint8Array;
   try {
-    first = await blob.getOpts({ range: asked, selector });
-    checkRange(first.head, asked);
+    if (crc64) {
+      [first, firstBody] = await readVerified(blob, { range: asked, selector }, outside);
+    } else {
+      first = await blob.getOpts({ range: asked, selector }, outside);
+      checkRange(first.head, asked);
+      firstBody = await first.bytes();
+    }
   } catch (err) {
     // An empty blob has no byte 0: read it whole instead.
     if (!(err instanceof AzblobError && err.kind === "InvalidRange")) throw err;
-    first = await blob.getOpts({ selector });
+    first = await blob.getOpts({ selector }, outside);
+    firstBody = await first.bytes();
   }
-  const firstBody = await first.bytes();
   const properties = first.head.properties;
   const stored = properties.content.contentMd5?.length === 16 ? properties.content.contentMd5 : undefined;
   if (options.requireMd5 && !stored) {
@@ -99,9 +127,14 @@ export async function runDownload(
   }
   const conditions = { ifMatch: properties.etag };
   const fetchRange = async (range: BlobRange): Promise<Uint8Array> => {
-    const response = await blob.getOpts({ range, selector, conditions }, limiter.congestion);
-    checkRange(response.head, range);
-    const body = await response.bytes();
+    let body: Uint8Array;
+    if (crc64) {
+      [, body] = await readVerified(blob, { range, selector, conditions }, limiter.congestion);
+    } else {
+      const response = await blob.getOpts({ range, selector, conditions }, limiter.congestion);
+      checkRange(response.head, range);
+      body = await response.bytes();
+    }
     if (body.length !== range.length) {
       throw errorOfKind("InvalidResponse", {
         message: `the service sent ${body.length} bytes for a range of ${range.length}`,
@@ -146,9 +179,68 @@ export async function runDownload(
     chunks: 1 + ranges.length,
     etag: properties.etag,
     md5Verified,
+    crc64Verified: crc64,
     peakConcurrency: Math.max(1, limiter.peak),
     concurrencyBackoffs: limiter.halvings,
+    stats: statsOf(limiter.congestion, outside),
   };
+}
+
+/**
+ * One range read with its CRC64 asked and checked. A body that breaks off or
+ * ends early is dropped and the whole range asked again (its CRC64 covers
+ * the range, not the part that arrived), under `If-Match` the first answer's
+ * ETag, at most {@link MAX_BODY_RESUMES} times.
+ */
+async function readVerified(
+  blob: RangeReader,
+  options: GetOptions & { range: BlobRange },
+  congestion: Tally | undefined,
+): Promise<[GetBlobResponse, Uint8Array]> {
+  let asked = options;
+  for (let failures = 0; ; failures++) {
+    const response = await blob.getOpts(asked, congestion, true);
+    checkRange(response.head, options.range);
+    let body: Uint8Array | undefined;
+    try {
+      body = await response.bytes();
+    } catch (err) {
+      if (!(err instanceof AzblobError && err.kind === "Transport")) throw err;
+    }
+    if (body !== undefined && body.length >= response.head.bodyLength) {
+      const start = response.head.range?.[0] ?? 0;
+      checkRangeCrc64(response.head.contentCrc64, crc64Of(body), start, body.length);
+      return [response, body];
+    }
+    if (failures >= MAX_BODY_RESUMES) {
+      throw errorOfKind("Transport", {
+        message: `the body of bytes ${options.range.offset}.. ended early ${failures + 1} times`,
+        operation: "GetBlob",
+      });
+    }
+    asked = { ...options, conditions: { ...options.conditions, ifMatch: response.head.properties.etag } };
+  }
+}
+
+/**
+ * Compares the CRC64 the service sent for a range with the one computed over
+ * the bytes received: a mismatch is an integrity error naming the range, and
+ * an answer without one cannot be verified.
+ */
+export function checkRangeCrc64(sent: bigint | undefined, computed: bigint, offset: number, length: number): void {
+  const end = offset + Math.max(1, length) - 1;
+  if (sent === undefined) {
+    throw errorOfKind("Unverifiable", {
+      message: `the service sent no (valid) CRC64 for bytes ${offset}-${end}, so they cannot be verified`,
+      operation: "GetBlob",
+    });
+  }
+  if (sent !== computed) {
+    throw errorOfKind("IntegrityMismatch", {
+      message: `bytes ${offset}-${end} do not match their CRC64: the service sent ${crc64Header(sent)}, the bytes received make ${crc64Header(computed)}`,
+      operation: "GetBlob",
+    });
+  }
 }
 
 /** Writes a chunk to a Node writable, waiting for it to drain. */

@@ -5,6 +5,7 @@
 
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
+import type { Conditions } from "../ops/conditions.js";
 import { checkRange, type GetBlobHead, type GetOptions, parseGetBlobResponse } from "../ops/get-blob.js";
 import { BlobRange } from "../ops/models.js";
 import type { BlobSelector } from "../ops/selector.js";
@@ -45,7 +46,10 @@ function chunksOf(response: Response): AsyncIterable<Uint8Array> {
 export async function getBlob(getOnce: GetOnce, options: GetOptions, resumes: number): Promise<GetBlobResponse> {
   const first = await getOnce(options);
   const head = parseGetBlobResponse(first);
-  return new GetBlobResponse(head, resumingBody(getOnce, head, options.selector ?? {}, chunksOf(first), resumes));
+  return new GetBlobResponse(
+    head,
+    resumingBody(getOnce, head, options.selector ?? {}, chunksOf(first), resumes, options.conditions ?? {}),
+  );
 }
 
 async function* resumingBody(
@@ -54,6 +58,7 @@ async function* resumingBody(
   selector: BlobSelector,
   firstBody: AsyncIterable<Uint8Array>,
   resumes: number,
+  firstConditions: Conditions,
 ): AsyncGenerator<Uint8Array> {
   const start = head.range?.[0] ?? 0;
   const expected = head.bodyLength;
@@ -91,7 +96,11 @@ async function* resumingBody(
     const asked = BlobRange.of(start + received, expected - received);
     let response: Response;
     try {
-      response = await getOnce({ range: asked, selector, conditions: { ifMatch: etag } });
+      // The lease and tag conditions are asked again, so a resumed body meets them as the first did.
+      const conditions: Conditions = { ifMatch: etag };
+      if (firstConditions.leaseId !== undefined) conditions.leaseId = firstConditions.leaseId;
+      if (firstConditions.ifTags !== undefined) conditions.ifTags = firstConditions.ifTags;
+      response = await getOnce({ range: asked, selector, conditions });
     } catch (err) {
       if (err instanceof AzblobError && err.kind === "PreconditionFailed") {
         throw errorOfKind("PreconditionFailed", {

@@ -7,6 +7,7 @@ import { errorOfKind } from "../errors/kinds.js";
 import { buildGetUncommittedBlocksRequest, parseUncommittedBlocks } from "../ops/block-blob.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import { blockId } from "../sim/seeded-rng.js";
+import { Tally } from "../wire/tally.js";
 import {
   type Checkpoint,
   checkMatches,
@@ -41,6 +42,8 @@ export async function uploadFile(
   const identity = await identityOf(path);
   const size = Number(identity.size);
   let existing: Checkpoint | undefined;
+  // Counts the requests outside the blocks' limiter (the staged list) for the report.
+  const outside = new Tally();
   if (options.checkpoint !== undefined && options.resume) {
     existing = await loadCheckpoint(options.checkpoint);
     if (existing) checkMatches(existing, url.href, identity, options.checkpoint);
@@ -76,7 +79,9 @@ export async function uploadFile(
       // The staged blocks have the checkpoint's size, whatever is asked now.
       blockSize = Number(existing.block_size);
       session = existing.session_id;
-      staged = parseUncommittedBlocks((await pipeline.execute(buildGetUncommittedBlocksRequest(url))).body);
+      const list = buildGetUncommittedBlocksRequest(url);
+      list.congestion = outside;
+      staged = parseUncommittedBlocks((await pipeline.execute(list)).body);
     } else {
       blockSize = planBlockSize(size, requestedBlockSize);
       session = newSessionId();
@@ -97,7 +102,7 @@ export async function uploadFile(
         yield { index, data: send || needsBytes ? await read(offset, length) : new Uint8Array(length), send };
       }
     }
-    return await sendBlocks(pipeline, url, session, blockSize, blocks(), options, file);
+    return await sendBlocks(pipeline, url, session, blockSize, blocks(), options, file, outside);
   } finally {
     await handle.close();
   }

@@ -7,18 +7,22 @@ import { createHash } from "node:crypto";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
 import { buildPutBlockListRequest, buildPutBlockRequest, MAX_BLOCK_BYTES, MAX_BLOCKS } from "../ops/block-blob.js";
 import { refineIfNotExists } from "../ops/conditions.js";
+import { crc64, setContentCrc64 } from "../ops/crc64.js";
 import type { WriteResult } from "../ops/models.js";
 import {
   type BlobData,
   buildPutBlobRequest,
   bytesOf,
+  checkOneChecksum,
   type PutBlobOptions,
   parseWriteResponse,
 } from "../ops/put-blob.js";
 import type { Pipeline } from "../pipeline/pipeline.js";
 import { blockId } from "../sim/seeded-rng.js";
+import { Tally } from "../wire/tally.js";
 import { difference, identityOf, removeCheckpoint } from "./checkpoint.js";
 import { ADAPTIVE_START, type Concurrency, DEFAULT_MEMORY_BUDGET, limiterFor } from "./concurrency.js";
+import { statsOf, type TransferStats } from "./stats.js";
 import { type FileCommit, uploadFile } from "./upload-file.js";
 
 /** Default block size of uploads: 8 MiB. */
@@ -71,6 +75,8 @@ export interface UploadReport {
   peakConcurrency: number;
   /** How many times adaptive concurrency halved on a 429, a 503 or a timeout. */
   concurrencyBackoffs: number;
+  /** What the upload's requests cost: attempts, retries, throttled answers, time waiting on the service. */
+  stats: TransferStats;
   blockSize: number;
   etag: string;
   versionId: string | undefined;
@@ -150,6 +156,9 @@ export async function runUpload(
       ? requestedBlockSize * concurrency
       : Math.min(requestedBlockSize * ADAPTIVE_START, budget);
   const limit = Math.min(singlePutMax, memoryBound);
+  // The commit's tags, metadata, headers and conditions are checked before the first block is sent.
+  buildPutBlockListRequest(url, [], options.blob ?? {});
+  checkOneChecksum(options.blob?.transactionalMd5, options.blob?.transactionalCrc64);
   if (isFile(source)) {
     return uploadFile(pipeline, url, newSessionId, source.file, options, requestedBlockSize, limit);
   }
@@ -210,6 +219,7 @@ export async function sendBlocks(
   blocks: AsyncIterable<Block>,
   options: UploadOptions,
   file: FileCommit | undefined,
+  outside: Tally = new Tally(),
 ): Promise<UploadReport> {
   const blob = options.blob ?? {};
   const concurrency = options.concurrency ?? "adaptive";
@@ -244,6 +254,7 @@ export async function sendBlocks(
     }
     const md5 = blob.transactionalMd5 ? new Uint8Array(createHash("md5").update(block.data).digest()) : undefined;
     const request = buildPutBlockRequest(url, id, block.data, md5);
+    if (blob.transactionalCrc64) setContentCrc64(request, crc64(block.data));
     request.congestion = limiter.congestion;
     const sent = pipeline
       .execute(request)
@@ -272,10 +283,12 @@ export async function sendBlocks(
     ...(content ? { content } : {}),
     ...(blob.metadata ? { metadata: blob.metadata } : {}),
     ...(blob.tier ? { tier: blob.tier } : {}),
+    ...(blob.tags ? { tags: blob.tags } : {}),
     ...(blob.conditions ? { conditions: blob.conditions } : {}),
   });
   let written: WriteResult;
   try {
+    commit.congestion = outside;
     written = parseWriteResponse(await pipeline.execute(commit), 201);
   } catch (err) {
     throw refineIfNotExists(err, blob.conditions ?? {});
@@ -287,6 +300,7 @@ export async function sendBlocks(
     resumedBlocks: file?.resumed ?? 0,
     peakConcurrency: limiter.peak,
     concurrencyBackoffs: limiter.halvings,
+    stats: statsOf(limiter.congestion, outside),
     blockSize,
     etag: written.etag,
     versionId: written.versionId,
@@ -302,11 +316,14 @@ export async function singlePut(
   blob: PutBlobOptions,
   blobMd5: boolean | undefined,
 ): Promise<UploadReport> {
+  const tally = new Tally();
   const contentMd5 = blobMd5 ? new Uint8Array(createHash("md5").update(data).digest()) : undefined;
   const put: PutBlobOptions = contentMd5 ? { ...blob, content: { ...blob.content, contentMd5 } } : blob;
   let written: WriteResult;
   try {
-    written = parseWriteResponse(await pipeline.execute(buildPutBlobRequest(url, data, put)), 201);
+    const request = buildPutBlobRequest(url, data, put);
+    request.congestion = tally;
+    written = parseWriteResponse(await pipeline.execute(request), 201);
   } catch (err) {
     throw refineIfNotExists(err, put.conditions ?? {});
   }
@@ -316,6 +333,7 @@ export async function singlePut(
     resumedBlocks: 0,
     peakConcurrency: 1,
     concurrencyBackoffs: 0,
+    stats: statsOf(tally),
     blockSize: DEFAULT_BLOCK_SIZE,
     etag: written.etag,
     versionId: written.versionId,

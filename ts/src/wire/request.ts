@@ -1,4 +1,5 @@
 import { invalidInput } from "../errors/kinds.js";
+import type { Tally } from "./tally.js";
 
 /** An HTTP method the library sends. */
 export type Method = "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
@@ -30,7 +31,7 @@ export interface Request {
    * A transfer's congestion counter: the retry policy bumps it for every
    * attempt answered 429 or 503, or timed out, so adaptive concurrency backs off.
    */
-  congestion?: { count: number } | undefined;
+  congestion?: Tally | undefined;
   /** Aborts the request (the client's per-operation deadline); the wire fails it as a timeout. */
   signal?: AbortSignal | undefined;
   /**

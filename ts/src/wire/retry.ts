@@ -112,6 +112,7 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
     let sentBefore = false;
     for (;;) {
       let outcome: { response: Response } | { error: unknown };
+      const started = performance.now();
       try {
         const response = await next(request);
         response.repeated = sentBefore;
@@ -119,7 +120,15 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
       } catch (error) {
         outcome = { error };
       }
-      if (request.congestion && isCongestion(outcome)) request.congestion.count += 1;
+      const tally = request.congestion;
+      if (tally) {
+        tally.attempts += 1;
+        tally.serviceMs += performance.now() - started;
+        if ("response" in outcome && (outcome.response.status === 429 || outcome.response.status === 503)) {
+          tally.throttled += 1;
+        }
+        if (isCongestion(outcome)) tally.count += 1;
+      }
       const hint = retryDecision(outcome, request.idempotent, clock.now());
       // Past the operation's deadline nothing is tried again.
       const done = hint === undefined || retries >= options.maxRetries || request.signal?.aborted === true;
@@ -133,6 +142,7 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
       sentBefore ||= !connect;
       await clock.sleep(delay);
       retries += 1;
+      if (tally) tally.retries += 1;
     }
   };
 }

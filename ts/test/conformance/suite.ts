@@ -20,9 +20,14 @@ import {
   newRequest,
   type PutBlobOptions,
 } from "../../src/index.js";
+import { BLOCK_COPY_CASES } from "./cases/block-copy.js";
+import { BLOCK_CASES } from "./cases/blocks.js";
+import { CRC64_CASES } from "./cases/crc64.js";
+import { LEASE_CASES } from "./cases/leases.js";
+import { TAG_CASES } from "./cases/tags.js";
+import { type Case, data, letters } from "./data.js";
 
-/** A case: the client (for another container) and the case's own container. */
-export type Case = (client: BlobServiceClient, container: ContainerClient) => Promise<void>;
+export { type Case, data, letters };
 
 /** The fixed container of a recorded case (replays must send the same paths). */
 export function containerName(caseName: string): string {
@@ -43,25 +48,6 @@ export async function createContainer(client: BlobServiceClient, name: string): 
   url.searchParams.append("restype", "container");
   await client.sendRaw(newRequest("CreateContainer", "PUT", url));
   return container;
-}
-
-/** The Rust test kit's deterministic pseudo-random bytes (xorshift64), so both suites send the same payloads. */
-export function data(len: number, seed: bigint): Uint8Array {
-  const mask = (1n << 64n) - 1n;
-  let state = ((seed * 0x9e3779b97f4a7c15n) & mask) | 1n;
-  const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) {
-    state ^= (state << 13n) & mask;
-    state ^= state >> 7n;
-    state ^= (state << 17n) & mask;
-    out[i] = Number(state & 0xffn);
-  }
-  return out;
-}
-
-/** Printable text from {@link data}: `a` plus each byte modulo 26. */
-export function letters(len: number, seed: bigint): string {
-  return String.fromCharCode(...[...data(len, seed)].map((b) => 97 + (b % 26)));
 }
 
 const STALE = '"0x8D000000000DEAD"';
@@ -381,6 +367,13 @@ export const CASES: Record<string, Case> = {
     assert.equal(await blob.exists(), false);
     assert.equal(await snapshotCount(), 0);
   },
+
+  // The cases of the block, tag, lease, block copy and CRC64 operations, one file per topic.
+  ...BLOCK_CASES,
+  ...TAG_CASES,
+  ...LEASE_CASES,
+  ...BLOCK_COPY_CASES,
+  ...CRC64_CASES,
 };
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
