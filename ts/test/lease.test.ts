@@ -135,3 +135,54 @@ test("disposing the guard stops the renewals without releasing; an infinite leas
     mock.timers.reset();
   }
 });
+
+test("a renewal that fails for a passing reason is tried again while the lease lasts; one that never answers lets it lapse", async () => {
+  mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
+  try {
+    const actions: string[] = [];
+    let answer: "busy" | "ok" | "silent" = "busy";
+    const wire: Next = async (request: Request) => {
+      const action = request.headers.get("x-ms-lease-action") ?? "";
+      actions.push(action);
+      if (action === "renew" && answer === "busy") {
+        answer = "ok";
+        return newResponse(503, [["x-ms-error-code", "ServerBusy"]]);
+      }
+      if (action === "renew" && answer === "silent") return new Promise<never>(() => {});
+      return newResponse(action === "acquire" ? 201 : 200, [
+        ["x-ms-lease-id", ID],
+        ["etag", '"0x1"'],
+      ]);
+    };
+    const blob = new ClientBuilder()
+      .endpoint(DEV_BLOB_ENDPOINT)
+      .wire(wire)
+      .retry({ maxRetries: 0 })
+      .build()
+      .blob("c1c", "b");
+    const lease = await Lease.acquire(blob, 15);
+    assert.equal(lease.expiresAt(), 1_000_000 + 15_000);
+    mock.timers.tick(5_000);
+    await flush();
+    assert.deepEqual(actions, ["acquire", "renew"], "the first renewal, answered 503");
+    assert.equal(lease.renewalError(), undefined, "a busy service does not lose the lease");
+    mock.timers.tick(1_000);
+    await flush();
+    assert.deepEqual(actions, ["acquire", "renew", "renew"], "tried again after a pause");
+    assert.equal(lease.expiresAt(), 1_006_000 + 15_000, "the lease runs from the renewal that succeeded");
+
+    answer = "silent";
+    mock.timers.tick(5_000);
+    await flush();
+    assert.equal(actions.length, 4, "a renewal that never answers");
+    assert.equal(lease.renewalError(), undefined, "still within the lease");
+    mock.timers.tick(10_000);
+    await flush();
+    assert.equal(lease.renewalError(), "Timeout", "the lease ran out before a renewal succeeded");
+    mock.timers.tick(60_000);
+    await flush();
+    assert.equal(actions.length, 4, "renewals stopped once the lease ran out");
+  } finally {
+    mock.timers.reset();
+  }
+});

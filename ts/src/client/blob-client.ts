@@ -393,7 +393,7 @@ export class BlobClient {
     const response = await this.execute(buildCopyRequest(destination, url, undefined, false, options));
     try {
       const started = parseCopyResponse(response);
-      return new CopyOperation(this, started.copyId, started.status);
+      return new CopyOperation(this, started.copyId, started.status, options.conditions?.leaseId);
     } catch (err) {
       throw withOperation(err, "CopyBlob");
     }
@@ -401,7 +401,16 @@ export class BlobClient {
 
   /** [Abort Copy Blob](https://learn.microsoft.com/rest/api/storageservices/abort-copy-blob). */
   async abortCopy(copyId: string): Promise<void> {
-    await this.execute(buildAbortCopyRequest(this.url(), copyId));
+    await this.abortCopyOpts(copyId, {});
+  }
+
+  /**
+   * {@link abortCopy} of a copy into a leased blob: `conditions` carries the
+   * destination's lease id (`leaseId`), which Abort Copy Blob requires while
+   * the lease is active; it takes no other condition.
+   */
+  async abortCopyOpts(copyId: string, conditions: Conditions): Promise<void> {
+    await this.execute(buildAbortCopyRequest(this.url(), copyId, conditions));
   }
 
   /**

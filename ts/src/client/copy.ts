@@ -135,12 +135,15 @@ export class CopyOperation {
   readonly blob: BlobClient;
   /** The copy's id. */
   readonly copyId: string;
+  /** The destination's lease id the copy was started under, resent by {@link abort}. */
+  readonly #leaseId: string | undefined;
   #last: CopyState;
 
   /** @internal Made by `BlobClient.startCopy`. */
-  constructor(blob: BlobClient, copyId: string, status: string) {
+  constructor(blob: BlobClient, copyId: string, status: string, leaseId?: string) {
     this.blob = blob;
     this.copyId = copyId;
+    this.#leaseId = leaseId;
     this.#last = {
       id: copyId,
       status,
@@ -201,8 +204,8 @@ export class CopyOperation {
     }
   }
 
-  /** Aborts the copy (Abort Copy Blob). */
+  /** Aborts the copy (Abort Copy Blob), naming the lease the copy was started under, if any. */
   abort(): Promise<void> {
-    return this.blob.abortCopy(this.copyId);
+    return this.blob.abortCopyOpts(this.copyId, this.#leaseId === undefined ? {} : { leaseId: this.#leaseId });
   }
 }

@@ -6,7 +6,7 @@
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import { redactUrl } from "../redact/url.js";
 import { newRequest, type Request, type Response } from "../wire/request.js";
-import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
+import { type Accepted, applyAccepted, applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import type { AccessTier, Metadata } from "./models.js";
 import * as ru from "./request-util.js";
 import { setTagsHeader, type Tags } from "./tags.js";
@@ -81,11 +81,17 @@ export function parseCopyResponse(response: Response): CopyStarted {
  * answers 409 NoPendingCopyOperation, which cannot be told from a copy that
  * finished before the abort arrived.
  */
-export function buildAbortCopyRequest(url: URL, copyId: string): Request {
+export function buildAbortCopyRequest(url: URL, copyId: string, conditions: Conditions = {}): Request {
   if (copyId === "") throw invalidInput("a copy id is needed to abort a copy");
   const request = newRequest("AbortCopyBlob", "PUT", url);
   ru.addQuery(request, "comp", "copy");
   ru.addQuery(request, "copyid", copyId);
   request.headers.set("x-ms-copy-action", "abort");
+  // The destination's lease id, required when it has an active lease; Abort
+  // Copy Blob takes no other condition.
+  applyAccepted(request, conditions, ABORT_COPY_ACCEPTS, "Abort Copy Blob");
   return request;
 }
+
+/** Abort Copy Blob accepts a lease id but none of the other conditions. */
+const ABORT_COPY_ACCEPTS: Accepted = { etagAndDates: false, lease: true, tags: false };
