@@ -69,6 +69,11 @@ pub(crate) struct CpArgs {
     /// Blob to blob: force an asynchronous copy (Copy Blob, polled until done).
     #[arg(long = "async")]
     async_copy: bool,
+    /// Copy a whole directory: a local directory to `az://CONTAINER/PREFIX/`, or the reverse.
+    #[arg(long, short = 'r')]
+    recursive: bool,
+    #[command(flatten)]
+    tree: crate::tree::TreeArgs,
 }
 
 /// The figures of one transfer.
@@ -87,6 +92,17 @@ pub(crate) struct Figures {
 
 /// Runs `azblob cp`: picks upload, download or a service-side copy from the two locations.
 pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
+    if args.recursive {
+        let common = crate::tree::Common {
+            json: args.json,
+            progress: !args.no_progress,
+            block_size: args.block_size,
+            concurrency: args.concurrency,
+            md5: args.md5,
+        };
+        let mode = crate::tree::Mode::Copy;
+        return crate::tree::run(&args.src, &args.dst, &args.tree, &common, mode, connection).await;
+    }
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();
