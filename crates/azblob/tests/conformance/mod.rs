@@ -51,6 +51,7 @@ macro_rules! conformance_suite {
         conformance::case_with_client!($run, tags_put_get_set_list_and_find);
         conformance::case!($run, tags_conditions_on_reads_and_writes);
         conformance::case!($run, lease_actions_and_guarded_writes);
+        conformance::case!($run, files_upload_and_download_many);
     };
 }
 
@@ -76,6 +77,9 @@ pub(crate) use {case, case_with_client, conformance_suite};
 
 mod tags_leases;
 pub use self::tags_leases::*;
+
+mod files;
+pub use self::files::*;
 
 /// The cassette of a case: `testdata/cassettes/<case>.json`.
 pub fn cassette_path(case: &str) -> PathBuf {
