@@ -471,3 +471,34 @@ async fn raw_put(container: &ContainerClient, name: &str) {
 fn set_mtime(path: &Path, mtime: SystemTime) {
     std::fs::File::options().write(true).open(path).unwrap().set_modified(mtime).unwrap();
 }
+
+#[tokio::test]
+async fn prefix_to_prefix_copies_server_side_and_syncs() {
+    let client = support::client();
+    let (a, b) = (new_container(&client, "tree").await, new_container(&client, "tree").await);
+    let dir = support::scratch("tree-remote");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    let tree = sample_tree(&src);
+    ok(&["cp", "-r", src.to_str().unwrap(), &az(&a, "p/"), "--json", "--block-size", "64KiB"], &state);
+
+    // A dry run plans every copy and copies nothing.
+    let (plan, summary) = ok(&["cp", "-r", &az(&a, "p"), &az(&b, "q"), "--dry-run", "--json"], &state);
+    assert_eq!(summary["files"], tree.len());
+    assert!(plan.iter().all(|l| l["action"] == "copy" && l["status"] == "planned"), "{plan:?}");
+    assert!(names(&b).await.is_empty());
+
+    let (_, summary) = ok(&["cp", "-r", &az(&a, "p"), &az(&b, "q"), "--json", "--exclude", "deep/**"], &state);
+    assert_eq!(summary["files"], 3, "{summary}");
+    let (_, summary) = ok(&["sync", &az(&a, "p"), &az(&b, "q"), "--json"], &state);
+    assert_eq!((summary["files"].as_u64(), summary["skipped"].as_u64()), (Some(3), Some(3)), "{summary}");
+    let expected: BTreeMap<String, Vec<u8>> = tree.iter().map(|(k, v)| (format!("q/{k}"), v.clone())).collect();
+    assert_eq!(blobs(&b).await, expected);
+    // The copies keep the source's metadata, its stored mtime included.
+    let props = b.blob("q/a.txt").properties().await.unwrap();
+    assert!(azblob::mtime_from_metadata(&props.metadata).is_some());
+
+    // Overlapping prefixes of one container are refused before anything is sent.
+    let overlap = azblob(&["cp", "-r", &az(&a, "p"), &az(&a, "p/inner")], &state);
+    assert!(!overlap.status.success() && stderr(&overlap).contains("overlap"), "{}", stderr(&overlap));
+    let _ = std::fs::remove_dir_all(&dir);
+}

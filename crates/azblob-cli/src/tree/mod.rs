@@ -12,6 +12,7 @@ mod download;
 mod filter;
 mod journal;
 mod local_path;
+mod remote;
 mod report;
 pub(crate) mod sync;
 mod upload;
@@ -132,7 +133,8 @@ pub(crate) async fn run(
             download::run(&from, &dir, tree, common, mode, filter, connection).await
         }
         (true, true) => {
-            bail!("{} between two blob prefixes is not supported yet; one side must be a local directory", mode.name())
+            let (from, to) = (parse_container_prefix(src)?, parse_container_prefix(dst)?);
+            remote::run(&from, &to, tree, common, mode, filter, connection).await
         }
         (false, false) => {
             bail!("one side of {} must be a blob prefix (az://CONTAINER/PREFIX or a container URL)", mode.name())

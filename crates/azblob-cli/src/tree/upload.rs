@@ -21,7 +21,7 @@ use crate::location::BlobLocation;
 
 /// What the destination holds, by name below the prefix, and whether the
 /// source had it (for `--delete`).
-type Index = HashMap<String, (Side, bool)>;
+pub(super) type Index = HashMap<String, (Side, bool)>;
 
 /// Uploads the files of `dir` below `to`'s prefix.
 pub(super) async fn run(
@@ -184,7 +184,7 @@ pub(super) async fn run(
 
 /// The blobs below `prefix`, by relative name, with their size, stored
 /// modification time (else last-modified) and MD5.
-async fn list_index(container: &ContainerClient, prefix: &str) -> Result<Index> {
+pub(super) async fn list_index(container: &ContainerClient, prefix: &str) -> Result<Index> {
     let options = ListBlobsOptions {
         prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
         include: ListInclude { metadata: true, ..ListInclude::default() },
@@ -207,7 +207,7 @@ async fn list_index(container: &ContainerClient, prefix: &str) -> Result<Index> 
 }
 
 /// `sync --delete`: removes the blobs the source did not have.
-async fn delete_extra(
+pub(super) async fn delete_extra(
     container: &ContainerClient,
     prefix: &str,
     index: &Mutex<Index>,
