@@ -502,3 +502,24 @@ async fn prefix_to_prefix_copies_server_side_and_syncs() {
     assert!(!overlap.status.success() && stderr(&overlap).contains("overlap"), "{}", stderr(&overlap));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn cap_mbps_paces_the_job() {
+    let container = new_container(&support::client(), "tree").await;
+    let dir = support::scratch("tree-cap");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..10 {
+        std::fs::write(src.join(format!("f{i}")), vec![b'c'; 20_000]).unwrap();
+    }
+    // 0.8 Mbit/s is 100 KB/s: the tenth 20 KB file starts after 1.8 s.
+    let started = std::time::Instant::now();
+    let (_, summary) =
+        ok(&["cp", "-r", src.to_str().unwrap(), &az(&container, "c/"), "--cap-mbps", "0.8", "--json"], &state);
+    assert_eq!(summary["files"], 10);
+    assert!(started.elapsed() >= Duration::from_millis(1800), "{:?}", started.elapsed());
+    let bad = azblob(&["cp", "-r", src.to_str().unwrap(), &az(&container, "d/"), "--cap-mbps", "0"], &state);
+    assert!(!bad.status.success() && stderr(&bad).contains("--cap-mbps"), "{}", stderr(&bad));
+    assert!(names(&container).await.iter().all(|n| n.starts_with("c/")));
+    let _ = std::fs::remove_dir_all(&dir);
+}

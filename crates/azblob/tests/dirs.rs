@@ -143,3 +143,21 @@ async fn bad_budgets_and_missing_files_fail_each_file_and_send_nothing() {
     assert_eq!(hook.total(), 0, "nothing was sent");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_rate_cap_paces_the_whole_job() {
+    let container = support::new_container(&support::client(), "dirs").await;
+    let dir = support::scratch("dirs-cap-rate");
+    // 10 files of 20 KB at 100 KB/s: the last may start only after 1.8 s.
+    let jobs = files(&dir, 10, 20_000, "r");
+    let options = UploadFilesOptions { max_bytes_per_second: Some(100_000), ..UploadFilesOptions::default() };
+    let started = std::time::Instant::now();
+    let results: Vec<_> = container.upload_files_opts(stream::iter(jobs.clone()), &options).collect().await;
+    let capped = started.elapsed();
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    assert!(capped >= Duration::from_millis(1800), "{capped:?}");
+    let options = UploadFilesOptions { max_bytes_per_second: Some(0), ..UploadFilesOptions::default() };
+    let results: Vec<_> = container.upload_files_opts(stream::iter(jobs), &options).collect().await;
+    assert!(results.iter().all(|(_, r)| r.as_ref().unwrap_err().kind() == ErrorKind::InvalidInput));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -53,6 +53,21 @@ pub(crate) struct TreeArgs {
     /// Follow symbolic links when walking a local tree (by default they are skipped).
     #[arg(long)]
     pub(crate) follow_symlinks: bool,
+    /// Cap the whole job's average rate at N megabits per second (as azcopy's
+    /// --cap-mbps); files are paced as they start. Server-side copies ignore it.
+    #[arg(long, value_name = "N")]
+    pub(crate) cap_mbps: Option<f64>,
+}
+
+impl TreeArgs {
+    /// `--cap-mbps` in bytes per second; a cap that is not a positive number is an error.
+    fn cap_bytes_per_second(&self) -> Result<Option<u64>> {
+        match self.cap_mbps {
+            None => Ok(None),
+            Some(n) if n.is_finite() && n > 0.0 => Ok(Some(((n * 125_000.0) as u64).max(1))),
+            Some(n) => bail!("--cap-mbps {n} is not a positive number of megabits per second"),
+        }
+    }
 }
 
 /// The values of `--overwrite`.

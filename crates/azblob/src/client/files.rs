@@ -69,6 +69,11 @@ pub struct UploadFilesOptions {
     /// [`MTIME_METADATA_KEY`] (default `true`), so a later download can
     /// restore it and a sync can compare it.
     pub keep_mtime: bool,
+    /// Cap on the job's average rate in bytes per second (default none).
+    /// Files are paced as they start: a file starts only once the bytes of
+    /// the files before it fit the rate, so over the job the average stays
+    /// under the cap, while one file is sent at the speed its blocks go.
+    pub max_bytes_per_second: Option<u64>,
 }
 
 impl Default for UploadFilesOptions {
@@ -78,6 +83,7 @@ impl Default for UploadFilesOptions {
             memory_budget: transfer::DEFAULT_MEMORY_BUDGET,
             upload: UploadOptions::default(),
             keep_mtime: true,
+            max_bytes_per_second: None,
         }
     }
 }
@@ -93,6 +99,10 @@ pub struct DownloadFilesOptions {
     /// How each blob is read (chunk size, MD5 check, `overwrite`); its
     /// `concurrency` and `memory_budget` are set per file by the pool.
     pub download: DownloadOptions,
+    /// Cap on the job's average rate in bytes per second, as for uploads
+    /// ([`UploadFilesOptions::max_bytes_per_second`]); a file's size is
+    /// known from its job's `size`.
+    pub max_bytes_per_second: Option<u64>,
 }
 
 impl Default for DownloadFilesOptions {
@@ -101,6 +111,7 @@ impl Default for DownloadFilesOptions {
             concurrency: Concurrency::Adaptive,
             memory_budget: transfer::DEFAULT_MEMORY_BUDGET,
             download: DownloadOptions::default(),
+            max_bytes_per_second: None,
         }
     }
 }
@@ -150,11 +161,39 @@ struct Pool {
     units: u64,
     /// A large file's share of the budget, in bytes.
     large_share: u64,
+    /// The rate cap, when there is one.
+    pacer: Option<Pacer>,
+}
+
+/// Paces file starts so the bytes started stay within a rate since the job began.
+struct Pacer {
+    /// Bytes per second.
+    rate: u64,
+    /// When the job began.
+    start: tokio::time::Instant,
+    /// Bytes of the files started so far.
+    started: std::sync::Mutex<u64>,
+}
+
+impl Pacer {
+    /// Waits until a file of `bytes` may start.
+    async fn wait(&self, bytes: u64) {
+        let due = {
+            let mut started = self.started.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let before = *started;
+            *started = started.saturating_add(bytes);
+            Duration::from_secs_f64(before as f64 / self.rate as f64)
+        };
+        tokio::time::sleep_until(self.start + due).await;
+    }
 }
 
 impl Pool {
-    fn new(concurrency: Concurrency, memory_budget: u64, unit: u64) -> Result<Pool> {
+    fn new(concurrency: Concurrency, memory_budget: u64, unit: u64, rate: Option<u64>) -> Result<Pool> {
         concurrency.validate()?;
+        if rate == Some(0) {
+            return Err(Error::invalid_input("a rate cap must be at least 1 byte per second"));
+        }
         if memory_budget == 0 {
             return Err(Error::invalid_input("the memory budget of a many-file job must be at least 1 byte"));
         }
@@ -165,11 +204,20 @@ impl Pool {
             bytes: Arc::new(Semaphore::new(units as usize)),
             units,
             large_share: (memory_budget / 4).max(unit).min(memory_budget.max(unit)),
+            pacer: rate.map(|rate| Pacer {
+                rate,
+                start: tokio::time::Instant::now(),
+                started: std::sync::Mutex::new(0),
+            }),
         })
     }
 
-    /// Runs `work` once the file has a place and `charge` bytes of budget.
-    async fn run<T>(&self, charge: u64, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    /// Runs `work` once the rate cap lets a file of `size` bytes start and
+    /// the file has a place and `charge` bytes of budget.
+    async fn run<T>(&self, size: u64, charge: u64, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        if let Some(pacer) = &self.pacer {
+            pacer.wait(size).await;
+        }
         let _place = self.files.acquire().await;
         let units = charge.div_ceil(BUDGET_UNIT).clamp(1, self.units) as u32;
         let _bytes = Arc::clone(&self.bytes)
@@ -216,7 +264,9 @@ impl ContainerClient {
         S: Stream<Item = FileJob> + Send + 'static,
     {
         let block = options.upload.block_size.max(1);
-        let pool = Pool::new(options.concurrency, options.memory_budget, block).map(Arc::new).map_err(Arc::new);
+        let pool = Pool::new(options.concurrency, options.memory_budget, block, options.max_bytes_per_second)
+            .map(Arc::new)
+            .map_err(Arc::new);
         let cap = pool.as_ref().map_or(1, |_| options.concurrency.buffers(1, MAX_FILES_IN_FLIGHT as u64));
         let (container, options) = (self.clone(), Arc::new(options.clone()));
         jobs.map(move |job| {
@@ -255,7 +305,9 @@ impl ContainerClient {
         S: Stream<Item = FileJob> + Send + 'static,
     {
         let chunk = options.download.chunk_size.max(1);
-        let pool = Pool::new(options.concurrency, options.memory_budget, chunk).map(Arc::new).map_err(Arc::new);
+        let pool = Pool::new(options.concurrency, options.memory_budget, chunk, options.max_bytes_per_second)
+            .map(Arc::new)
+            .map_err(Arc::new);
         let cap = pool.as_ref().map_or(1, |_| options.concurrency.buffers(1, MAX_FILES_IN_FLIGHT as u64));
         let (container, options) = (self.clone(), Arc::new(options.clone()));
         jobs.map(move |job| {
@@ -300,7 +352,7 @@ async fn upload_one(
         }
     }
     let blob = container.blob(job.name.clone());
-    let report = pool.run(charge, blob.upload_opts(UploadSource::file(&job.path), &upload)).await?;
+    let report = pool.run(meta.len(), charge, blob.upload_opts(UploadSource::file(&job.path), &upload)).await?;
     Ok(FileReport { bytes: report.bytes, resumed_blocks: report.resumed_blocks, stats: report.stats })
 }
 
@@ -322,7 +374,7 @@ async fn download_one(
             .map_err(|e| io_error(format!("cannot create {}", parent.display()), e))?;
     }
     let blob = container.blob(job.name.clone());
-    let report = pool.run(charge, blob.download_to_file_opts(&job.path, &download)).await?;
+    let report = pool.run(job.size.unwrap_or(0), charge, blob.download_to_file_opts(&job.path, &download)).await?;
     if let Some(mtime) = job.mtime {
         let path = job.path.clone();
         let set =
@@ -360,8 +412,9 @@ mod tests {
 
     #[test]
     fn a_zero_budget_is_invalid_input() {
-        let err = Pool::new(Concurrency::Adaptive, 0, 1).err().unwrap();
+        let err = Pool::new(Concurrency::Adaptive, 0, 1, None).err().unwrap();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
-        assert!(Pool::new(Concurrency::Fixed(0), 1 << 20, 1).is_err());
+        assert!(Pool::new(Concurrency::Fixed(0), 1 << 20, 1, None).is_err());
+        assert!(Pool::new(Concurrency::Adaptive, 1 << 20, 1, Some(0)).is_err());
     }
 }
