@@ -161,3 +161,40 @@ async fn a_rate_cap_paces_the_whole_job() {
     assert!(results.iter().all(|(_, r)| r.as_ref().unwrap_err().kind() == ErrorKind::InvalidInput));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_large_file_whose_commit_failed_resumes_from_its_staged_blocks() {
+    // The first Put Block List is refused (400, not retried): the blocks are staged, the commit is not.
+    let hook =
+        Hook::new(
+            |request, n| {
+                if request.operation == "PutBlockList" && n == 0 {
+                    Action::Respond(400)
+                } else {
+                    Action::Forward
+                }
+            },
+        );
+    let container = support::new_container(&support::client(), "dirs").await;
+    let hooked = support::client_with(&hook).container(container.name());
+    let dir = support::scratch("dirs-resume");
+    let path = dir.join("big");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 233) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let job = FileJob { path, name: "big".into(), checkpoint: Some(dir.join("big.checkpoint")), ..FileJob::default() };
+    let options = UploadFilesOptions {
+        upload: UploadOptions { block_size: 64 * 1024, resume: true, ..UploadOptions::default() },
+        ..UploadFilesOptions::default()
+    };
+    let first: Vec<_> = hooked.upload_files_opts(stream::iter([job.clone()]), &options).collect().await;
+    assert!(first[0].1.is_err());
+    assert_eq!(hook.count("PutBlock"), 5);
+    assert!(dir.join("big.checkpoint").exists());
+    let again: Vec<_> = hooked.upload_files_opts(stream::iter([job]), &options).collect().await;
+    let report = again[0].1.as_ref().unwrap();
+    assert_eq!(report.resumed_blocks, 5, "no block sent twice");
+    assert_eq!(hook.count("PutBlock"), 5);
+    assert_eq!(container.blob("big").download().await.unwrap(), data);
+    assert!(!dir.join("big.checkpoint").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -70,10 +70,24 @@ impl Report {
 
     /// A file transferred, or in a dry run to be transferred.
     pub(crate) fn transferred(&self, action: &str, from: &str, to: &str, bytes: u64) -> Result<()> {
+        self.transferred_resuming(action, from, to, bytes, 0)
+    }
+
+    /// A file transferred whose upload found `resumed_blocks` already staged
+    /// by an interrupted run.
+    pub(crate) fn transferred_resuming(
+        &self,
+        action: &str,
+        from: &str,
+        to: &str,
+        bytes: u64,
+        resumed_blocks: u64,
+    ) -> Result<()> {
         let status = if self.dry_run { "planned" } else { "done" };
         if self.json {
             output::json_line(&json!({
                 "kind": "file", "action": action, "from": from, "to": to, "bytes": bytes, "status": status,
+                "resumed_blocks": resumed_blocks,
             }))?;
         } else if self.dry_run {
             output::line(&format!("{action} {from} -> {to} ({bytes} bytes)"))?;

@@ -161,7 +161,7 @@ pub(super) async fn run(
                     if let Some(journal) = &journal {
                         journal.record(key)?;
                     }
-                    report.transferred("upload", &rel, &shown_dst(&rel), done.bytes)?;
+                    report.transferred_resuming("upload", &rel, &shown_dst(&rel), done.bytes, done.resumed_blocks)?;
                 }
                 Err(e) if e.kind() == ErrorKind::AlreadyExists && tree.overwrite == Overwrite::Never => {
                     report.skipped("upload", &rel, &shown_dst(&rel), "exists (--overwrite never)")?;
