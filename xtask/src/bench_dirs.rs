@@ -141,7 +141,7 @@ fn measure(options: &Options, azblob: &Path, rclone: Option<&Path>, root: &Path)
             let (src, remote, out_s) =
                 (dir.to_str().unwrap_or_default(), prefix.clone(), out.to_str().unwrap_or_default());
             let az_url = format!("az://{CONTAINER}/{remote}/");
-            let rc_remote = format!("az:{remote}");
+            let rc_remote = format!("az:{CONTAINER}/{remote}");
             let (up, down, noop) = if *client == "azblob" {
                 (make(&["cp", "-r", src, &az_url]), make(&["cp", "-r", &az_url, out_s]), make(&["sync", src, &az_url]))
             } else {
@@ -191,7 +191,8 @@ fn timed(
             use std::io::Read as _;
             let _ = pipe.read_to_string(&mut stderr);
         }
-        return Err(format!("{client} {workload} failed ({status}): {}", stderr.trim()));
+        // rclone's messages may quote its SAS URL.
+        return Err(format!("{client} {workload} failed ({status}): {}", azblob::sim::redact_text(stderr.trim())));
     }
     Ok(Run { client, workload, files, bytes, seconds, peak_rss_mib: peak_kib / 1024.0 })
 }
