@@ -24,6 +24,11 @@ use clap::{Args, ValueEnum};
 use crate::location::{parse_container_prefix, Location};
 use crate::size::parse_size;
 
+/// The bytes of buffers a whole job holds at most: half a single transfer's
+/// default, since a job of large files runs several at once and the bench
+/// showed four large downloads holding twice rclone's memory with 256 MiB.
+const JOB_MEMORY_BUDGET: u64 = 128 * 1024 * 1024;
+
 /// The flags `cp -r` and `sync` share.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct TreeArgs {

@@ -143,6 +143,7 @@ pub(super) async fn run(
         let mut options = UploadFilesOptions {
             concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
             max_bytes_per_second: tree.cap_bytes_per_second()?,
+            memory_budget: super::JOB_MEMORY_BUDGET,
             ..UploadFilesOptions::default()
         };
         options.upload.block_size = common.block_size;
