@@ -144,7 +144,7 @@ pub(super) async fn run(
         let keys: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let failure: Arc<Mutex<Option<anyhow::Error>>> = Arc::default();
         let jobs = {
-            let (keys, failure) = (Arc::clone(&keys), Arc::clone(&failure));
+            let (keys, failure, queue) = (Arc::clone(&keys), Arc::clone(&failure), Arc::clone(&report));
             planned
                 .take_while({
                     let failure = Arc::clone(&failure);
@@ -164,6 +164,7 @@ pub(super) async fn run(
                     let found = match item {
                         Ok(Some((job, key))) => {
                             keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), key);
+                            queue.queued(job.size.unwrap_or(0));
                             Some(job)
                         }
                         _ => None,

@@ -16,6 +16,11 @@ use crate::output;
 struct Counts {
     /// Files transferred (or planned, in a dry run).
     files: u64,
+    /// Files handed to the transfers so far, and their bytes: the walk or
+    /// listing is lazy, so the total grows until it ends.
+    queued: u64,
+    /// Their bytes.
+    queued_bytes: u64,
     /// Their bytes.
     bytes: u64,
     /// Files left as they are (unchanged, done by an earlier run, not to be overwritten).
@@ -47,7 +52,7 @@ impl Report {
         let target = if progress && !dry_run { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} {bytes} {binary_bytes_per_sec} {elapsed}")
+            ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}")
                 .expect("the template is valid"),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
@@ -59,13 +64,24 @@ impl Report {
     }
 
     fn redraw(&self, counts: &Counts) {
+        self.bar.set_length(counts.queued_bytes.max(counts.bytes));
         self.bar.set_position(counts.bytes);
         self.bar.set_message(format!(
-            "{} files, {} skipped, {} failed,",
+            "{}/{} files, {} skipped, {} failed,",
             counts.files,
+            counts.queued,
             counts.skipped,
             counts.failures.len()
         ));
+    }
+
+    /// A file handed to the transfers, with its size: the progress line's
+    /// total so far (files done out of files found, bytes, rate, ETA).
+    pub(crate) fn queued(&self, bytes: u64) {
+        let mut counts = self.lock();
+        counts.queued += 1;
+        counts.queued_bytes += bytes;
+        self.redraw(&counts);
     }
 
     /// A file transferred, or in a dry run to be transferred.

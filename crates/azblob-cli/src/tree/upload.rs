@@ -129,6 +129,7 @@ pub(super) async fn run(
                         Ok(Some((rel, mut job, key))) => {
                             job.name = format!("{prefix}{rel}");
                             keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
+                            report.queued(job.size.unwrap_or(0));
                             Some(job)
                         }
                         Ok(None) => None,
