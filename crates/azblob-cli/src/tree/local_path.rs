@@ -27,9 +27,7 @@ pub(crate) fn local_path(root: &Path, rel: &str) -> Result<PathBuf, String> {
         match segment {
             "" => return Err("an empty path segment (a `//` or a trailing `/`)".to_owned()),
             "." | ".." => return Err(format!("a `{segment}` segment")),
-            _ if cfg!(windows) && segment.contains([':', '*', '?', '"', '<', '>', '|']) => {
-                return Err("a character Windows does not allow in file names".to_owned())
-            }
+            _ if cfg!(windows) => windows_name(segment)?,
             _ => {}
         }
         path.push(segment);
@@ -41,6 +39,28 @@ pub(crate) fn local_path(root: &Path, rel: &str) -> Result<PathBuf, String> {
     }
     check_on_disk(root, below)?;
     Ok(path)
+}
+
+/// Refuses a segment Windows cannot name a file with: a reserved character,
+/// a control character, a trailing dot or space, or a device name (`CON`,
+/// `NUL.txt`, `com1`), which would open the device instead of a file.
+fn windows_name(segment: &str) -> Result<(), String> {
+    if segment.contains([':', '*', '?', '"', '<', '>', '|']) || segment.chars().any(char::is_control) {
+        return Err("a character Windows does not allow in file names".to_owned());
+    }
+    if segment.ends_with(['.', ' ']) {
+        return Err("a name ending in a dot or a space, which Windows drops".to_owned());
+    }
+    let stem = segment.split('.').next().unwrap_or(segment).trim_end().to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0');
+    if device {
+        return Err(format!("`{segment}` names a Windows device"));
+    }
+    Ok(())
 }
 
 /// Refuses a path whose directories already exist as a symbolic link or a
@@ -89,5 +109,15 @@ mod tests {
             assert!(local_path(&root, "link/x").unwrap_err().contains("symbolic link"));
         }
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn names_windows_cannot_hold_are_refused_there() {
+        for bad in ["a:b", "a?", "CON", "nul.txt", "com1", "LPT9.log", "end.", "end ", "tab\t"] {
+            assert!(windows_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["a.txt", "console", "com0", "COM10", "lpt", ".hidden", "a b"] {
+            assert_eq!(windows_name(good), Ok(()), "{good:?}");
+        }
     }
 }
