@@ -69,7 +69,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     println!("\n{}", azurite.render(1));
     let _ = std::fs::remove_file(&source);
-    Ok(())
+    drop(emulator);
+    // Whole directories beside rclone, with its defaults (bench_dirs.rs).
+    crate::bench_dirs::run(&[])
 }
 
 /// The sink server process, killed when dropped.
@@ -233,7 +235,7 @@ pub(crate) async fn list_5000(client: &BlobServiceClient) -> Result<(), String> 
     Ok(())
 }
 
-fn tmpfs_dir() -> PathBuf {
+pub(crate) fn tmpfs_dir() -> PathBuf {
     let shm = Path::new("/dev/shm");
     if shm.is_dir() {
         shm.to_path_buf()

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_checksums;
+mod bench_dirs;
 mod bench_latency;
 mod bench_peers;
 mod bench_table;
@@ -52,6 +53,13 @@ Commands:
                                     [--no-peers] [--only PATTERN] [--no-tls]
                                     [--latency-ms N, 0 skips]
                                     [--baseline XTASK of another build]
+          and last the whole-directory section (bench-dirs, defaults)
+  bench-dirs  whole directories against Azurite: `azblob cp -r`/`sync`
+          beside rclone (Debian's package, installed with apt-get if
+          missing): 10,000 files of 1-256 KiB up, down and a no-op sync,
+          8 x 128 MiB up and down; seconds, files/s, MB/s, peak RSS
+                                    [--files N] [--big N] [--big-mib N]
+                                    [--no-rclone]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]
@@ -74,6 +82,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("examples") => examples::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("bench-dirs") => bench_dirs::run(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("coverage") => coverage::run(&args[1..]),

@@ -86,6 +86,11 @@ pub(crate) struct CpArgs {
     /// size, resumable with --resume), which sources over 256 MiB get anyway.
     #[arg(long)]
     blocks: bool,
+    /// Copy a whole directory: a local directory to `az://CONTAINER/PREFIX/`, or the reverse.
+    #[arg(long, short = 'r')]
+    recursive: bool,
+    #[command(flatten)]
+    tree: crate::tree::TreeArgs,
 }
 
 /// What `--checksum` checks with.
@@ -126,6 +131,17 @@ pub(crate) struct Figures {
 
 /// Runs `azblob cp`: picks upload, download or a service-side copy from the two locations.
 pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
+    if args.recursive {
+        let common = crate::tree::Common {
+            json: args.json,
+            progress: !args.no_progress,
+            block_size: args.block_size.unwrap_or(azblob::DEFAULT_BLOCK_SIZE),
+            concurrency: args.concurrency,
+            md5: args.md5,
+        };
+        let mode = crate::tree::Mode::Copy;
+        return crate::tree::run(&args.src, &args.dst, &args.tree, &common, mode, connection).await;
+    }
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;
     let started = Instant::now();

@@ -31,6 +31,7 @@ mod stat;
 mod tag;
 mod target;
 mod tier;
+mod tree;
 mod versions;
 
 use std::path::PathBuf;
@@ -170,6 +171,8 @@ enum Command {
     Find(find::FindArgs),
     /// Acquire, renew, change, release or break a blob's lease.
     Lease(lease::LeaseArgs),
+    /// Make a blob prefix match a local directory, or the reverse: transfer what is missing or different.
+    Sync(tree::sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -229,6 +232,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Tag(args) => tag::run(args, cs).await,
         Command::Find(args) => find::run(args, cs).await,
         Command::Lease(args) => lease::run(args, cs).await,
+        Command::Sync(args) => tree::sync::run(args, cs).await,
     }
 }
 

@@ -30,6 +30,10 @@ pub(crate) struct RmArgs {
     /// Print one JSON object with the counts (and each failure).
     #[arg(long)]
     json: bool,
+    /// With --recursive: print the blobs that would be deleted, one a line
+    /// (a JSON line each with --json), and delete nothing.
+    #[arg(long, requires = "recursive")]
+    dry_run: bool,
 }
 
 /// `--delete-snapshots` values.
@@ -79,6 +83,17 @@ async fn recursive(args: RmArgs, connection: &crate::Connection) -> Result<()> {
         .try_filter(|name| std::future::ready(in_directory(name, &prefix)))
         .try_collect()
         .await?;
+    if args.dry_run {
+        // The plan only: nothing below sends a delete.
+        for name in &names {
+            if args.json {
+                output::json_line(&json!({ "action": "delete", "name": name, "status": "planned" }))?;
+            } else {
+                output::line(name)?;
+            }
+        }
+        return Ok(());
+    }
     let options = DeleteBlobsOptions { delete_snapshots: args.delete_snapshots.map(Into::into), ..Default::default() };
     let results = if names.is_empty() { Vec::new() } else { container.delete_blobs_opts(names, &options).await? };
     let (mut deleted, mut not_found, mut failures) = (0, 0, Vec::new());

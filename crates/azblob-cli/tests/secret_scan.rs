@@ -209,6 +209,17 @@ async fn no_secret_prints_with_a_sas() {
     ok(&["--record", record, "stat", &url("async.txt", &full_q), "--json"], "--record stat of a SAS copy");
     ok(&["--record", record, "cp", &url("src.txt", &full_q), "-"], "--record cp down with SAS");
     ok(&["--record", record, "rm", &url("sync.txt", &full_q)], "--record rm with SAS");
+    // Whole directories through SAS URLs: up, down, prefix to prefix (the
+    // source's SAS travels in each copy's source URL), with their journals.
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("sub").join("t.txt"), "tree").unwrap();
+    let tree_s = tree.to_str().unwrap();
+    let down = dir.join("tree-down");
+    ok(&["cp", "-r", tree_s, &url("tree/", &full_q), "--json", "--no-progress"], "cp -r up to a SAS URL");
+    ok(&["sync", &url("tree", &full_q), down.to_str().unwrap(), "--json", "--no-progress"], "sync down by SAS");
+    ok(&["cp", "-r", &url("tree", &full_q), &url("tree2", &full_q), "--json"], "cp -r prefix to prefix by SAS");
+    ok(&["sync", tree_s, &url("tree", &full_q), "--delete", "--dry-run"], "sync --dry-run by SAS");
     // A SAS from the environment.
     let mut from_env = azblob(&["--auth", "sas", "ls", &format!("az://{c}"), "--json"], &state);
     from_env

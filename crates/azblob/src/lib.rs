@@ -43,6 +43,9 @@ mod wire;
 // The core API lives at the root, each name once; `auth`, `transport` and
 // `sim` keep their specialist items, which are not repeated here.
 pub use crate::client::{
+    mtime_from_metadata, DownloadFilesOptions, FileJob, FileReport, UploadFilesOptions, MTIME_METADATA_KEY,
+};
+pub use crate::client::{
     BatchItemResult, BatchOutcome, BlobBody, BlobClient, BlobServiceClient, ContainerClient, CopyOperation, CopySource,
     DeleteBlobsOptions, GetBlobResponse, GetBlobsOptions, PutBlobsOptions, SetBlobTiersOptions, WaitOptions,
 };

@@ -13,6 +13,7 @@ mod blob_manage;
 mod blob_transfer;
 mod container;
 mod copy;
+mod files;
 mod get;
 mod lease;
 mod list;
@@ -24,6 +25,9 @@ pub use self::batch::{BatchItemResult, BatchOutcome, DeleteBlobsOptions, SetBlob
 pub use self::blob::BlobClient;
 pub use self::container::ContainerClient;
 pub use self::copy::{CopyOperation, CopySource, WaitOptions};
+pub use self::files::{
+    mtime_from_metadata, DownloadFilesOptions, FileJob, FileReport, UploadFilesOptions, MTIME_METADATA_KEY,
+};
 pub use self::lease::Lease;
 pub use self::many::{GetBlobsOptions, PutBlobsOptions};
 pub use self::tags::{GetTagsOptions, SetTagsOptions};

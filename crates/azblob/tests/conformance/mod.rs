@@ -58,6 +58,7 @@ macro_rules! conformance_suite {
         conformance::case_with_client!($run, block_copy_put_block_from_url_range);
         conformance::case!($run, block_copy_many_blocks);
         conformance::case!($run, crc64_transactional_writes);
+        conformance::case!($run, files_upload_and_download_many);
     };
 }
 
@@ -83,6 +84,9 @@ pub(crate) use {case, case_with_client, conformance_suite};
 
 mod tags_leases;
 pub use self::tags_leases::*;
+
+mod files;
+pub use self::files::*;
 
 /// The cassette of a case: `testdata/cassettes/<case>.json`.
 pub fn cassette_path(case: &str) -> PathBuf {

@@ -1,0 +1,240 @@
+//! A blob prefix to a local directory: `cp -r az://c/p/ DIR` and `sync az://c/p/ DIR`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use azblob::{
+    mtime_from_metadata, Concurrency, DownloadFilesOptions, ErrorKind, FileJob, ListBlobsOptions, ListInclude, ListItem,
+};
+use futures_util::StreamExt;
+
+use super::compare::{skip_reason, Side};
+use super::filter::Filter;
+use super::journal::{self, Journal};
+use super::local_path::local_path;
+use super::report::Report;
+use super::upload::file_md5;
+use super::walk::{walk, Entry};
+use super::{dir_prefix, Common, Mode, Overwrite, TreeArgs};
+use crate::location::BlobLocation;
+
+/// Downloads the blobs below `from`'s prefix into `dir`.
+pub(super) async fn run(
+    from: &BlobLocation,
+    dir: &Path,
+    tree: &TreeArgs,
+    common: &Common,
+    mode: Mode,
+    filter: Filter,
+    connection: &crate::Connection,
+) -> Result<()> {
+    let client = crate::client_for(from, connection)?;
+    let container = client.container(&from.container);
+    let prefix = dir_prefix(&from.blob);
+    if !tree.dry_run {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let root = std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let url = container.url()?.to_string();
+    let job_parts = ["download", mode.name(), &url, &prefix, &root.to_string_lossy()].map(str::to_owned);
+    let job_ref: Vec<&str> = job_parts.iter().map(String::as_str).collect();
+    let journal = Journal::open(&job_ref)?.map(Arc::new);
+    let report = Arc::new(Report::new(common.json, tree.dry_run, common.progress));
+    let shown_src = |name: &str| format!("az://{}/{name}", from.container);
+    // The names the source has, for `--delete` only.
+    let seen: Option<Arc<Mutex<HashSet<String>>>> = matches!(mode, Mode::Sync { delete: true, .. }).then(Arc::default);
+
+    let options = ListBlobsOptions {
+        prefix: (!prefix.is_empty()).then(|| prefix.clone()),
+        include: ListInclude { metadata: true, ..ListInclude::default() },
+        ..ListBlobsOptions::default()
+    };
+    let listing = container.list_blobs_opts(&options);
+    let decide = {
+        let (report, journal, seen, root, prefix, container_name) =
+            (Arc::clone(&report), journal.clone(), seen.clone(), root.clone(), prefix.clone(), from.container.clone());
+        let overwrite = tree.overwrite;
+        move |item: azblob::Result<ListItem>| {
+            let (report, journal, seen, root, prefix, container_name) = (
+                Arc::clone(&report),
+                journal.clone(),
+                seen.clone(),
+                root.clone(),
+                prefix.clone(),
+                container_name.clone(),
+            );
+            let rejected = match &item {
+                Ok(ListItem::Blob(blob)) => blob
+                    .name
+                    .strip_prefix(&prefix)
+                    .is_some_and(|rel| filter.rejects(rel, blob.content_length).is_some()),
+                _ => false,
+            };
+            async move {
+                let blob = match item? {
+                    ListItem::Blob(blob) => blob,
+                    ListItem::Prefix(_) => return anyhow::Ok(None),
+                };
+                let Some(rel) = blob.name.strip_prefix(&prefix).map(str::to_owned) else { return Ok(None) };
+                if let Some(seen) = &seen {
+                    seen.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.clone());
+                }
+                if rejected {
+                    return Ok(None);
+                }
+                let src = format!("az://{container_name}/{}", blob.name);
+                // A zero-byte blob ending in `/` is a directory marker some tools write.
+                if rel.ends_with('/') && blob.content_length == 0 {
+                    report.skipped("download", &src, "", "a directory marker")?;
+                    return Ok(None);
+                }
+                let path = match local_path(&root, &rel) {
+                    Ok(path) => path,
+                    Err(why) => {
+                        report.failed("download", &src, "", &format!("refused: {why}; nothing written"))?;
+                        return Ok(None);
+                    }
+                };
+                let shown = path.display().to_string();
+                let etag = blob.etag.as_ref().map(|e| e.0.clone()).unwrap_or_default();
+                let key = journal::key(&blob.name, blob.content_length, &etag);
+                if journal.as_ref().is_some_and(|j| j.is_done(key)) {
+                    report.skipped("download", &src, &shown, "done by an earlier run of this job")?;
+                    return Ok(None);
+                }
+                let mtime = mtime_from_metadata(&blob.metadata).or(blob.last_modified);
+                if mode != Mode::Copy || overwrite != Overwrite::Always {
+                    let existing = match std::fs::metadata(&path) {
+                        Ok(meta) => {
+                            let mut side = Side { size: meta.len(), mtime: meta.modified().ok(), md5: None };
+                            if matches!(mode, Mode::Sync { checksum: true, .. }) && side.size == blob.content_length {
+                                side.md5 = Some(file_md5(&path).await?);
+                            }
+                            Some(side)
+                        }
+                        Err(_) => None,
+                    };
+                    let source = Side { size: blob.content_length, mtime, md5: blob.content.content_md5.clone() };
+                    if let Some(reason) = skip_reason(mode, overwrite, &source, existing.as_ref()) {
+                        report.skipped("download", &src, &shown, reason)?;
+                        return Ok(None);
+                    }
+                }
+                let job = FileJob { path, name: blob.name, size: Some(blob.content_length), mtime, checkpoint: None };
+                Ok(Some((job, key)))
+            }
+        }
+    };
+    let planned = listing.then(decide);
+    if tree.dry_run {
+        let mut planned = planned.boxed();
+        while let Some(item) = planned.next().await {
+            if let Some((job, _)) = item? {
+                report.transferred(
+                    "download",
+                    &shown_src(&job.name),
+                    &job.path.display().to_string(),
+                    job.size.unwrap_or(0),
+                )?;
+            }
+        }
+    } else {
+        let keys: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
+        let failure: Arc<Mutex<Option<anyhow::Error>>> = Arc::default();
+        let jobs = {
+            let (keys, failure, queue) = (Arc::clone(&keys), Arc::clone(&failure), Arc::clone(&report));
+            planned
+                .take_while({
+                    let failure = Arc::clone(&failure);
+                    move |item| {
+                        // A listing that fails ends the job: what follows is unknown.
+                        let go = match item {
+                            Err(e) => {
+                                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(anyhow::anyhow!("{e:#}"));
+                                false
+                            }
+                            Ok(_) => true,
+                        };
+                        std::future::ready(go)
+                    }
+                })
+                .filter_map(move |item| {
+                    let found = match item {
+                        Ok(Some((job, key))) => {
+                            keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), key);
+                            queue.queued(job.size.unwrap_or(0));
+                            Some(job)
+                        }
+                        _ => None,
+                    };
+                    std::future::ready(found)
+                })
+        };
+        let mut options = DownloadFilesOptions {
+            concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
+            max_bytes_per_second: tree.cap_bytes_per_second()?,
+            memory_budget: super::JOB_MEMORY_BUDGET,
+            ..DownloadFilesOptions::default()
+        };
+        options.download.chunk_size = common.block_size;
+        options.download.verify_md5 = common.md5;
+        options.download.overwrite = tree.overwrite != Overwrite::Never;
+        let mut results = container.download_files_opts(jobs, &options);
+        while let Some((job, result)) = results.next().await {
+            let key = keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.name).unwrap_or_default();
+            let (src, dst) = (shown_src(&job.name), job.path.display().to_string());
+            match result {
+                Ok(done) => {
+                    if let Some(journal) = &journal {
+                        journal.record(key)?;
+                    }
+                    report.transferred("download", &src, &dst, done.bytes)?;
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && tree.overwrite == Overwrite::Never => {
+                    report.skipped("download", &src, &dst, "exists (--overwrite never)")?;
+                }
+                Err(e) => report.failed("download", &src, &dst, &e.to_string())?,
+            }
+        }
+        let listing_failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(e) = listing_failed {
+            return Err(e.context("listing the source failed"));
+        }
+    }
+    if let Some(seen) = seen {
+        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
+        delete_extra(&root, &seen, &report, tree.dry_run).await?;
+    }
+    let report = Arc::into_inner(report).expect("the job's streams are done");
+    if let (Some(journal), false) = (journal.and_then(Arc::into_inner), tree.dry_run) {
+        if !report.any_failed() {
+            journal.finish()?;
+        }
+    }
+    report.finish(true)
+}
+
+/// `sync --delete`: removes the local files the source did not have.
+async fn delete_extra(root: &Path, seen: &HashSet<String>, report: &Report, dry_run: bool) -> Result<()> {
+    let mut entries = walk(root, false);
+    while let Some(entry) = entries.next().await {
+        let (rel, path) = match entry {
+            Entry::File { rel, path, .. } => (rel, path),
+            Entry::Symlink { rel } => (rel.clone(), root.join(&rel)),
+            Entry::Problem { .. } => continue,
+        };
+        if seen.contains(&rel) || rel.ends_with(".partial") {
+            continue;
+        }
+        if !dry_run {
+            if let Err(e) = std::fs::remove_file(&path) {
+                report.failed("delete", &rel, &path.display().to_string(), &e.to_string())?;
+                continue;
+            }
+        }
+        report.deleted(&path.display().to_string())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! A local directory to a blob prefix: `cp -r DIR az://c/p/` and `sync DIR az://c/p/`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use azblob::{
+    mtime_from_metadata, Concurrency, Conditions, ContainerClient, ErrorKind, FileJob, ListBlobsOptions, ListInclude,
+    ListItem, UploadFilesOptions,
+};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::compare::{skip_reason, Side};
+use super::filter::Filter;
+use super::journal::{self, Journal};
+use super::report::Report;
+use super::walk::{walk, Entry};
+use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
+use crate::location::BlobLocation;
+
+/// What the destination holds, by name below the prefix, and whether the
+/// source had it (for `--delete`).
+pub(super) type Index = HashMap<String, (Side, bool)>;
+
+/// Uploads the files of `dir` below `to`'s prefix.
+pub(super) async fn run(
+    dir: &Path,
+    to: &BlobLocation,
+    tree: &TreeArgs,
+    common: &Common,
+    mode: Mode,
+    filter: Filter,
+    connection: &crate::Connection,
+) -> Result<()> {
+    let client = crate::client_for(to, connection)?;
+    let container = client.container(&to.container);
+    let prefix = dir_prefix(&to.blob);
+    let root = std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let url = container.url()?.to_string();
+    let job_parts = ["upload", mode.name(), &root.to_string_lossy(), &url, &prefix].map(str::to_owned);
+    let job_ref: Vec<&str> = job_parts.iter().map(String::as_str).collect();
+    let journal = Journal::open(&job_ref)?.map(Arc::new);
+    // The destination is listed when a decision needs it: a sync, or an
+    // --overwrite other than always.
+    let index = if mode != Mode::Copy || tree.overwrite != Overwrite::Always {
+        Some(Arc::new(Mutex::new(list_index(&container, &prefix).await?)))
+    } else {
+        None
+    };
+    let report = Arc::new(Report::new(common.json, tree.dry_run, common.progress));
+    let shown_dst = |rel: &str| format!("az://{}/{prefix}{rel}", to.container);
+
+    let decide = {
+        let (report, journal, index) = (Arc::clone(&report), journal.clone(), index.clone());
+        let (prefix, tree, container_name) = (prefix.clone(), tree.clone(), to.container.clone());
+        let job_parts = job_parts.clone();
+        move |entry: Entry| {
+            let (report, journal, index) = (Arc::clone(&report), journal.clone(), index.clone());
+            let (prefix, container_name, job_parts) = (prefix.clone(), container_name.clone(), job_parts.clone());
+            let overwrite = tree.overwrite;
+            let filtered = match &entry {
+                Entry::File { rel, size, .. } => filter.rejects(rel, *size).is_some(),
+                Entry::Symlink { rel } => filter.rejects(rel, 0).is_some(),
+                Entry::Problem { .. } => false,
+            };
+            async move {
+                if filtered {
+                    return Ok(None);
+                }
+                let dst = |rel: &str| format!("az://{container_name}/{prefix}{rel}");
+                let (rel, path, size, mtime) = match entry {
+                    Entry::File { rel, path, size, mtime } => (rel, path, size, mtime),
+                    Entry::Symlink { rel } => {
+                        report.skipped("upload", &rel, &dst(&rel), "symbolic link (--follow-symlinks follows it)")?;
+                        return Ok(None);
+                    }
+                    Entry::Problem { shown, error } => {
+                        report.failed("upload", &shown, "", &error)?;
+                        return Ok(None);
+                    }
+                };
+                let key = journal::key(&rel, size, &mtime_text(mtime));
+                if journal.as_ref().is_some_and(|j| j.is_done(key)) {
+                    report.skipped("upload", &rel, &dst(&rel), "done by an earlier run of this job")?;
+                    return Ok(None);
+                }
+                if let Some(index) = &index {
+                    let existing = index.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&rel).map(|(side, seen)| {
+                        *seen = true;
+                        side.clone()
+                    });
+                    let mut src = Side { size, mtime, md5: None };
+                    if matches!(mode, Mode::Sync { checksum: true, .. })
+                        && existing.as_ref().is_some_and(|d| d.size == size)
+                    {
+                        src.md5 = Some(file_md5(&path).await?);
+                    }
+                    if let Some(reason) = skip_reason(mode, overwrite, &src, existing.as_ref()) {
+                        report.skipped("upload", &rel, &dst(&rel), reason)?;
+                        return Ok(None);
+                    }
+                }
+                let checkpoint = {
+                    let parts: Vec<&str> = job_parts.iter().map(String::as_str).collect();
+                    journal::checkpoint_path(&parts, &rel)
+                };
+                anyhow::Ok(Some((rel, FileJob { path, name: String::new(), size: Some(size), mtime, checkpoint }, key)))
+            }
+        }
+    };
+
+    let planned = walk(&root, tree.follow_symlinks).then(decide);
+    if tree.dry_run {
+        let mut planned = planned.boxed();
+        while let Some(item) = planned.next().await {
+            if let Some((rel, job, _)) = item? {
+                report.transferred("upload", &rel, &shown_dst(&rel), job.size.unwrap_or(0))?;
+            }
+        }
+    } else {
+        let keys: Arc<Mutex<HashMap<String, (String, u64)>>> = Arc::default();
+        let jobs = {
+            let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
+            planned.filter_map(move |item| {
+                let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
+                async move {
+                    match item {
+                        Ok(Some((rel, mut job, key))) => {
+                            job.name = format!("{prefix}{rel}");
+                            keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
+                            report.queued(job.size.unwrap_or(0));
+                            Some(job)
+                        }
+                        Ok(None) => None,
+                        Err(e) => {
+                            let _ = report.failed("upload", "", "", &format!("{e:#}"));
+                            None
+                        }
+                    }
+                }
+            })
+        };
+        let mut options = UploadFilesOptions {
+            concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
+            max_bytes_per_second: tree.cap_bytes_per_second()?,
+            memory_budget: super::JOB_MEMORY_BUDGET,
+            ..UploadFilesOptions::default()
+        };
+        options.upload.block_size = common.block_size;
+        options.upload.resume = true;
+        options.upload.blob.transactional_md5 = common.md5;
+        options.upload.blob_md5 = common.md5 || matches!(mode, Mode::Sync { checksum: true, .. });
+        if tree.overwrite == Overwrite::Never {
+            // A blob that appears after the listing is not replaced either.
+            options.upload.blob.conditions = Conditions::if_not_exists();
+        }
+        let mut results = container.upload_files_opts(jobs, &options);
+        while let Some((job, result)) = results.next().await {
+            let (rel, key) = keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.name).unwrap_or_default();
+            match result {
+                Ok(done) => {
+                    if let Some(journal) = &journal {
+                        journal.record(key)?;
+                    }
+                    report.transferred_resuming("upload", &rel, &shown_dst(&rel), done.bytes, done.resumed_blocks)?;
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && tree.overwrite == Overwrite::Never => {
+                    report.skipped("upload", &rel, &shown_dst(&rel), "exists (--overwrite never)")?;
+                }
+                Err(e) => report.failed("upload", &rel, &shown_dst(&rel), &e.to_string())?,
+            }
+        }
+    }
+    if let (Mode::Sync { delete: true, .. }, Some(index)) = (mode, &index) {
+        delete_extra(&container, &prefix, index, &report, tree.dry_run, &to.container).await?;
+    }
+    let report = Arc::into_inner(report).expect("the job's streams are done");
+    let clean = !report.any_failed();
+    if let (Some(journal), false) = (journal.and_then(Arc::into_inner), tree.dry_run) {
+        if clean {
+            journal.finish()?;
+        }
+    }
+    report.finish(true)
+}
+
+/// The blobs below `prefix`, by relative name, with their size, stored
+/// modification time (else last-modified) and MD5.
+pub(super) async fn list_index(container: &ContainerClient, prefix: &str) -> Result<Index> {
+    let options = ListBlobsOptions {
+        prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+        include: ListInclude { metadata: true, ..ListInclude::default() },
+        ..ListBlobsOptions::default()
+    };
+    let mut index = Index::new();
+    let mut items = container.list_blobs_opts(&options);
+    while let Some(item) = items.try_next().await? {
+        if let ListItem::Blob(blob) = item {
+            let Some(rel) = blob.name.strip_prefix(prefix) else { continue };
+            let side = Side {
+                size: blob.content_length,
+                mtime: mtime_from_metadata(&blob.metadata).or(blob.last_modified),
+                md5: blob.content.content_md5.clone(),
+            };
+            index.insert(rel.to_owned(), (side, false));
+        }
+    }
+    Ok(index)
+}
+
+/// `sync --delete`: removes the blobs the source did not have.
+pub(super) async fn delete_extra(
+    container: &ContainerClient,
+    prefix: &str,
+    index: &Mutex<Index>,
+    report: &Report,
+    dry_run: bool,
+    container_name: &str,
+) -> Result<()> {
+    let mut extra: Vec<String> = {
+        let index = index.lock().unwrap_or_else(|p| p.into_inner());
+        index.iter().filter(|(_, (_, seen))| !seen).map(|(rel, _)| format!("{prefix}{rel}")).collect()
+    };
+    extra.sort();
+    if dry_run || extra.is_empty() {
+        for name in &extra {
+            report.deleted(&format!("az://{container_name}/{name}"))?;
+        }
+        return Ok(());
+    }
+    for result in container.delete_blobs(extra).await? {
+        let shown = format!("az://{container_name}/{}", result.name);
+        match result.outcome {
+            azblob::BatchOutcome::Failed(e) => report.failed("delete", &shown, &shown, &e.to_string())?,
+            _ => report.deleted(&shown)?,
+        }
+    }
+    Ok(())
+}
+
+/// A local file's MD5, read on a blocking thread.
+pub(super) async fn file_md5(path: &Path) -> Result<Vec<u8>> {
+    use md5::Digest as _;
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut hasher = md5::Md5::new();
+        std::io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(hasher.finalize().to_vec())
+    })
+    .await?
+}
