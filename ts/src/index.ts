@@ -24,6 +24,16 @@ export { BlobClient } from "./client/blob-client.js";
 export { BlobServiceClient } from "./client/blob-service-client.js";
 export { ContainerClient } from "./client/container-client.js";
 export { CopyOperation, CopySource, type WaitOptions } from "./client/copy.js";
+export {
+  type DownloadFilesOptions,
+  type FileJob,
+  type FileJobs,
+  type FileReport,
+  type FileResult,
+  MTIME_METADATA_KEY,
+  mtimeFromMetadata,
+  type UploadFilesOptions,
+} from "./client/files.js";
 export { Lease } from "./client/lease.js";
 export type { GetBlobsOptions, ManyResult, PutBlobsOptions } from "./client/many.js";
 export type { GetTagsOptions, SetTagsOptions } from "./client/tags.js";

@@ -10,6 +10,14 @@ import { containerUrl } from "../ops/names.js";
 import { type BlobData, bytesOf } from "../ops/put-blob.js";
 import { type BatchItemResult, type DeleteBlobsOptions, runBatches, type SetBlobTiersOptions } from "./batch.js";
 import { BlobClient } from "./blob-client.js";
+import {
+  type DownloadFilesOptions,
+  downloadFiles,
+  type FileJobs,
+  type FileResult,
+  type UploadFilesOptions,
+  uploadFiles,
+} from "./files.js";
 import { type GetBlobsOptions, type ManyResult, type PutBlobsOptions, runMany } from "./many.js";
 import { type ServiceInner, WITH_CONGESTION } from "./service-inner.js";
 import { taggedBlobs } from "./tags.js";
@@ -162,5 +170,37 @@ export class ContainerClient {
       async (name, congestion) => (await this.blob(name)[WITH_CONGESTION](congestion).get()).bytes(),
       options.concurrency,
     );
+  }
+  /**
+   * Uploads many local files, each to its blob, with the default options, and
+   * yields each job's outcome as it completes (not in the order given). One
+   * file failing does not stop the others; jobs are read only as places free up.
+   */
+  uploadFiles(jobs: FileJobs): AsyncIterable<FileResult> {
+    return this.uploadFilesOpts(jobs, {});
+  }
+
+  /**
+   * {@link uploadFiles} with budgets and the settings every blob is written
+   * with. Invalid budgets fail every file with `InvalidInputError`, before
+   * anything is sent.
+   */
+  uploadFilesOpts(jobs: FileJobs, options: UploadFilesOptions): AsyncIterable<FileResult> {
+    return uploadFiles((name) => this.blob(name), jobs, options);
+  }
+
+  /**
+   * Downloads many blobs, each to its local file, with the default options,
+   * and yields each job's outcome as it completes. One blob failing does not
+   * stop the others. The parent directory of each file is created; the
+   * caller decides which paths are acceptable.
+   */
+  downloadFiles(jobs: FileJobs): AsyncIterable<FileResult> {
+    return this.downloadFilesOpts(jobs, {});
+  }
+
+  /** {@link downloadFiles} with budgets and how each blob is read; a job's `mtime` is given to its file once written. */
+  downloadFilesOpts(jobs: FileJobs, options: DownloadFilesOptions): AsyncIterable<FileResult> {
+    return downloadFiles((name) => this.blob(name), jobs, options);
   }
 }

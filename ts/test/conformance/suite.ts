@@ -23,6 +23,7 @@ import {
 import { BLOCK_COPY_CASES } from "./cases/block-copy.js";
 import { BLOCK_CASES } from "./cases/blocks.js";
 import { CRC64_CASES } from "./cases/crc64.js";
+import { FILES_CASES } from "./cases/files.js";
 import { LEASE_CASES } from "./cases/leases.js";
 import { TAG_CASES } from "./cases/tags.js";
 import { type Case, data, letters } from "./data.js";
@@ -374,6 +375,7 @@ export const CASES: Record<string, Case> = {
   ...LEASE_CASES,
   ...BLOCK_COPY_CASES,
   ...CRC64_CASES,
+  ...FILES_CASES,
 };
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -1,0 +1,384 @@
+// Many local files at once (Rust `client/files.rs`): `uploadFiles` and
+// `downloadFiles`, a pool of file transfers that share one concurrency budget
+// (the limiter of `transfer/concurrency.ts`, one permit per file) and one byte
+// budget (a semaphore counted in KiB), each file through the existing
+// engines: a small file is one Put Blob or one ranged Get, a large one
+// parallel blocks. Jobs are pulled from their iterable only as places free
+// up, so a walk or a listing that feeds the pool is read lazily.
+
+import { mkdir, stat, utimes } from "node:fs/promises";
+import { dirname } from "node:path";
+import { AzblobError } from "../errors/azblob-error.js";
+import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import type { Metadata } from "../ops/models.js";
+import { type Concurrency, DEFAULT_MEMORY_BUDGET, type Limiter, limiterFor } from "../transfer/concurrency.js";
+import { DEFAULT_CHUNK_SIZE, type DownloadOptions } from "../transfer/download.js";
+import type { TransferStats } from "../transfer/stats.js";
+import { DEFAULT_BLOCK_SIZE, type UploadOptions } from "../transfer/upload.js";
+import type { BlobClient } from "./blob-client.js";
+
+/**
+ * The metadata key under which `uploadFilesOpts` stores a local file's
+ * modification time (`keepMtime`), as seconds since the Unix epoch with nine
+ * decimals (`1700000000.123456789`), and from which {@link mtimeFromMetadata}
+ * reads it back. The same key and format as the Rust library's.
+ */
+export const MTIME_METADATA_KEY = "azblob_mtime";
+
+/** The most files in flight at once; each is one request when small. */
+const MAX_FILES_IN_FLIGHT = 256;
+
+/** The unit the byte budget is counted in, as in Rust (where it keeps budgets within a `u32`). */
+const BUDGET_UNIT = 1024;
+
+const NANOS = 1_000_000_000n;
+/** The largest number of seconds a Rust `SystemTime` holds on the platforms it runs on (an `i64`). */
+const MAX_SECONDS = (1n << 63n) - 1n;
+
+/** One local file and the blob it is written to or read from. */
+export interface FileJob {
+  /** The local file. */
+  path: string;
+  /** The blob's name in the container. */
+  name: string;
+  /** The file's size when known beforehand (a listing's size for a download), which sizes its share of the byte budget. */
+  size?: number;
+  /**
+   * The modification time to give the local file after a download, in
+   * nanoseconds since the Unix epoch (what {@link mtimeFromMetadata}
+   * returns); ignored by uploads. Node sets it through a `number` of
+   * seconds, so it lands to about a microsecond.
+   */
+  mtime?: bigint;
+  /** A checkpoint file that makes this file's block upload resumable (`UploadOptions.checkpoint`); ignored by downloads. */
+  checkpoint?: string;
+}
+
+/** Options of `ContainerClient.uploadFilesOpts`. */
+export interface UploadFilesOptions {
+  /** Files in flight: a number, or `"adaptive"` (the default, at most 256). */
+  concurrency?: Concurrency;
+  /**
+   * The most bytes the whole job holds in buffers at once (default 256 MiB):
+   * a small file holds its size while it is sent, a large one a quarter of
+   * the budget (at least one block) for its blocks.
+   */
+  memoryBudget?: number;
+  /**
+   * How each file is sent and what its blob is written with (block size,
+   * MD5s, content headers, metadata, tier, conditions, `resume`). Its
+   * `concurrency`, `memoryBudget`, `singlePutMax` and `checkpoint` are set
+   * per file by the pool: files up to one block go in one Put Blob.
+   */
+  upload?: UploadOptions;
+  /** Store each file's modification time in its blob's metadata under {@link MTIME_METADATA_KEY} (default true). */
+  keepMtime?: boolean;
+  /**
+   * Cap on the job's average rate in bytes per second (default none). A file
+   * starts only once the bytes of the files before it fit the rate, so over
+   * the job the average stays under the cap, while one file goes at the
+   * speed of its blocks.
+   */
+  maxBytesPerSecond?: number;
+}
+
+/** Options of `ContainerClient.downloadFilesOpts`. */
+export interface DownloadFilesOptions {
+  /** Files in flight: a number, or `"adaptive"` (the default, at most 256). */
+  concurrency?: Concurrency;
+  /** The most bytes the whole job holds in buffers at once (default 256 MiB), shared as for uploads. */
+  memoryBudget?: number;
+  /** How each blob is read (chunk size, MD5 check, `overwrite`); its `concurrency` and `memoryBudget` are set per file by the pool. */
+  download?: DownloadOptions;
+  /** Cap on the job's average rate in bytes per second, as for uploads; a file's size is its job's `size`. */
+  maxBytesPerSecond?: number;
+}
+
+/** What one file of a job moved. */
+export interface FileReport {
+  /** Bytes transferred. */
+  bytes: number;
+  /** Blocks a resumed upload found already staged and did not send again. */
+  resumedBlocks: number;
+  /** The requests sent, retries, throttled answers and time waiting on the service. */
+  stats: TransferStats;
+}
+
+/** One file's outcome: its report, or its typed error. */
+export type FileResult =
+  | { job: FileJob; ok: true; value: FileReport }
+  | { job: FileJob; ok: false; error: AzblobError };
+
+/** The jobs of a many-file transfer: any iterable, or an async one (a walk, a listing). */
+export type FileJobs = Iterable<FileJob> | AsyncIterable<FileJob>;
+
+/**
+ * The modification time stored under {@link MTIME_METADATA_KEY}, in
+ * nanoseconds since the Unix epoch, if there is one that parses (as Rust
+ * reads it: whole seconds, then at most nine decimals).
+ */
+export function mtimeFromMetadata(metadata: Metadata): bigint | undefined {
+  const text = metadata[MTIME_METADATA_KEY];
+  if (text === undefined) return undefined;
+  const dot = text.indexOf(".");
+  const [secs, frac] = dot < 0 ? [text, ""] : [text.slice(0, dot), text.slice(dot + 1)];
+  // Rust's `u64` parse takes an optional leading `+`, then digits only.
+  if (!/^\+?[0-9]+$/.test(secs) || frac.length > 9 || !/^[0-9]*$/.test(frac)) return undefined;
+  const seconds = BigInt(secs.replace("+", ""));
+  if (seconds > MAX_SECONDS) return undefined;
+  return seconds * NANOS + BigInt(frac.padEnd(9, "0") || "0");
+}
+
+/** The text {@link mtimeFromMetadata} reads; times before the epoch are not stored. */
+export function mtimeText(nanos: bigint): string | undefined {
+  if (nanos < 0n) return undefined;
+  return `${nanos / NANOS}.${(nanos % NANOS).toString().padStart(9, "0")}`;
+}
+
+/** An I/O error on a local path, its cause in the message. */
+function ioError(what: string, err: unknown): AzblobError {
+  return errorOfKind("Io", { message: `${what}: ${(err as Error).message}`, cause: err });
+}
+
+/** A counting semaphore whose waiters are served in order. */
+class Semaphore {
+  #free: number;
+  readonly #queue: Array<[number, () => void]> = [];
+
+  constructor(units: number) {
+    this.#free = units;
+  }
+
+  /** Takes `n` units once they are free (in arrival order); the returned function gives them back. */
+  async acquire(n: number): Promise<() => void> {
+    if (this.#queue.length > 0 || this.#free < n) {
+      await new Promise<void>((resolve) => this.#queue.push([n, resolve]));
+    } else {
+      this.#free -= n;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#free += n;
+      for (let head = this.#queue[0]; head && head[0] <= this.#free; head = this.#queue[0]) {
+        this.#queue.shift();
+        this.#free -= head[0];
+        head[1]();
+      }
+    };
+  }
+}
+
+/** The budgets every file of one job draws from. */
+export class FilePool {
+  readonly #files: Limiter;
+  readonly #bytes: Semaphore;
+  /** The budget's size in units, the most one file may take. */
+  readonly #units: number;
+  /** A large file's share of the budget, in bytes. */
+  readonly largeShare: number;
+  readonly #rate: number | undefined;
+  readonly #start = performance.now();
+  /** Bytes of the files started so far. */
+  #started = 0;
+
+  /** The pool, or an `InvalidInputError` for a bad concurrency, budget or rate. */
+  constructor(concurrency: Concurrency | undefined, memoryBudget: number | undefined, unit: number, rate?: number) {
+    this.#files = limiterFor(concurrency, MAX_FILES_IN_FLIGHT);
+    if (rate !== undefined && (!Number.isSafeInteger(rate) || rate < 1)) {
+      throw invalidInput(`a rate cap must be at least 1 byte per second, got ${rate}`);
+    }
+    const budget = memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    if (!Number.isSafeInteger(budget) || budget < 1) {
+      throw invalidInput(`the memory budget of a many-file job must be at least 1 byte, got ${budget}`);
+    }
+    this.#units = Math.min(Math.max(Math.ceil(budget / BUDGET_UNIT), 1), 0x7fff_ffff);
+    this.#bytes = new Semaphore(this.#units);
+    this.largeShare = Math.min(Math.max(Math.floor(budget / 4), unit), Math.max(budget, unit));
+    this.#rate = rate;
+  }
+
+  /** Waits until the rate cap lets a file of `bytes` start. */
+  async #pace(bytes: number): Promise<void> {
+    if (this.#rate === undefined) return;
+    const before = this.#started;
+    this.#started += bytes;
+    const due = this.#start + (before / this.#rate) * 1000 - performance.now();
+    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+  }
+
+  /** Runs `work` once the rate cap lets a file of `size` bytes start and the file has a place and `charge` bytes of budget. */
+  async run<T>(size: number, charge: number, work: () => Promise<T>): Promise<T> {
+    await this.#pace(size);
+    const place = await this.#files.acquire();
+    try {
+      const units = Math.min(Math.max(Math.ceil(charge / BUDGET_UNIT), 1), this.#units);
+      const bytes = await this.#bytes.acquire(units);
+      try {
+        return await work();
+      } finally {
+        bytes();
+      }
+    } finally {
+      place();
+    }
+  }
+}
+
+/** How many jobs are taken ahead of the limiter: the fixed number, or the cap. */
+function feedCap(concurrency: Concurrency | undefined): number {
+  return typeof concurrency === "number" && Number.isSafeInteger(concurrency) && concurrency >= 1
+    ? Math.min(concurrency, MAX_FILES_IN_FLIGHT)
+    : MAX_FILES_IN_FLIGHT;
+}
+
+/**
+ * Runs `work` on each job, at most `cap` taken from `jobs` at a time, and
+ * yields each outcome as it completes. With no pool (its options were
+ * invalid), every job fails with that error, and nothing is sent.
+ */
+async function* runFiles(
+  jobs: FileJobs,
+  pool: FilePool | AzblobError,
+  cap: number,
+  work: (job: FileJob, pool: FilePool) => Promise<FileReport>,
+): AsyncGenerator<FileResult> {
+  const iterator =
+    Symbol.asyncIterator in jobs ? jobs[Symbol.asyncIterator]() : (jobs as Iterable<FileJob>)[Symbol.iterator]();
+  const running = new Map<number, Promise<[number, FileResult]>>();
+  let next = 0;
+  let done = false;
+  const start = async (): Promise<void> => {
+    const step = await iterator.next();
+    if (step.done) {
+      done = true;
+      return;
+    }
+    const id = next++;
+    const job = step.value;
+    const promise = (async (): Promise<[number, FileResult]> => {
+      try {
+        if (pool instanceof AzblobError) throw invalidInput(pool.message);
+        return [id, { job, ok: true, value: await work(job, pool) }];
+      } catch (err) {
+        if (!(err instanceof AzblobError)) throw err;
+        return [id, { job, ok: false, error: err }];
+      }
+    })();
+    running.set(id, promise);
+  };
+  const fill = async (): Promise<void> => {
+    while (!done && running.size < (pool instanceof AzblobError ? 1 : cap)) await start();
+  };
+  await fill();
+  while (running.size > 0) {
+    const [id, result] = await Promise.race(running.values());
+    running.delete(id);
+    yield result;
+    await fill();
+  }
+}
+
+/** The pool of a job's options, or the `InvalidInputError` that fails each of its files. */
+function poolOf(concurrency: Concurrency | undefined, budget: number | undefined, unit: number, rate?: number) {
+  try {
+    return new FilePool(concurrency, budget, unit, rate);
+  } catch (err) {
+    if (err instanceof AzblobError) return err;
+    throw err;
+  }
+}
+
+/** The engine behind `ContainerClient.uploadFilesOpts`. */
+export function uploadFiles(
+  blob: (name: string) => BlobClient,
+  jobs: FileJobs,
+  options: UploadFilesOptions,
+): AsyncIterable<FileResult> {
+  const block = Math.max(options.upload?.blockSize ?? DEFAULT_BLOCK_SIZE, 1);
+  const pool = poolOf(options.concurrency, options.memoryBudget, block, options.maxBytesPerSecond);
+  return runFiles(jobs, pool, feedCap(options.concurrency), (job, pool) => uploadOne(blob, job, options, pool));
+}
+
+/** The engine behind `ContainerClient.downloadFilesOpts`. */
+export function downloadFiles(
+  blob: (name: string) => BlobClient,
+  jobs: FileJobs,
+  options: DownloadFilesOptions,
+): AsyncIterable<FileResult> {
+  const chunk = Math.max(options.download?.chunkSize ?? DEFAULT_CHUNK_SIZE, 1);
+  const pool = poolOf(options.concurrency, options.memoryBudget, chunk, options.maxBytesPerSecond);
+  return runFiles(jobs, pool, feedCap(options.concurrency), (job, pool) => downloadOne(blob, job, options, pool));
+}
+
+/** Sends one file: a small one whole in one Put Blob, a large one in blocks within its share of the budget. */
+async function uploadOne(
+  blob: (name: string) => BlobClient,
+  job: FileJob,
+  options: UploadFilesOptions,
+  pool: FilePool,
+): Promise<FileReport> {
+  let meta: Awaited<ReturnType<typeof statBig>>;
+  try {
+    meta = await statBig(job.path);
+  } catch (err) {
+    throw ioError(`cannot read ${job.path}`, err);
+  }
+  if (!meta.isFile()) throw invalidInput(`${job.path} is not a regular file`);
+  const size = Number(meta.size);
+  const upload: UploadOptions = { ...options.upload };
+  const block = Math.max(upload.blockSize ?? DEFAULT_BLOCK_SIZE, 1);
+  const small = size <= block;
+  upload.singlePutMax = block;
+  if (job.checkpoint === undefined) delete upload.checkpoint;
+  else upload.checkpoint = job.checkpoint;
+  upload.memoryBudget = Math.max(pool.largeShare, block);
+  upload.concurrency = "adaptive";
+  if (options.keepMtime ?? true) {
+    const text = mtimeText(meta.mtimeNs);
+    if (text !== undefined) {
+      upload.blob = { ...upload.blob, metadata: { ...upload.blob?.metadata, [MTIME_METADATA_KEY]: text } };
+    }
+  }
+  const charge = small ? size : pool.largeShare;
+  const report = await pool.run(size, charge, () => blob(job.name).uploadOpts({ file: job.path }, upload));
+  return { bytes: report.bytes, resumedBlocks: report.resumedBlocks, stats: report.stats };
+}
+
+/** Reads one blob into its file and gives the file the job's mtime. */
+async function downloadOne(
+  blob: (name: string) => BlobClient,
+  job: FileJob,
+  options: DownloadFilesOptions,
+  pool: FilePool,
+): Promise<FileReport> {
+  const download: DownloadOptions = { ...options.download };
+  const chunk = Math.max(download.chunkSize ?? DEFAULT_CHUNK_SIZE, 1);
+  const charge = job.size === undefined ? chunk : Math.min(job.size, pool.largeShare);
+  download.memoryBudget = Math.max(pool.largeShare, chunk);
+  download.concurrency = "adaptive";
+  const parent = dirname(job.path);
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (err) {
+    throw ioError(`cannot create ${parent}`, err);
+  }
+  const report = await pool.run(job.size ?? 0, charge, () => blob(job.name).downloadToFileOpts(job.path, download));
+  if (job.mtime !== undefined) {
+    const mtime = job.mtime;
+    try {
+      // Only the modification time changes; the access time is kept as it is.
+      const { atime } = await stat(job.path);
+      await utimes(job.path, atime, Number(mtime / NANOS) + Number(mtime % NANOS) / 1e9);
+    } catch (err) {
+      throw ioError(`cannot set the mtime of ${job.path}`, err);
+    }
+  }
+  return { bytes: report.bytes, resumedBlocks: 0, stats: report.stats };
+}
+
+/** `stat` with nanosecond times. */
+function statBig(path: string) {
+  return stat(path, { bigint: true });
+}
