@@ -109,7 +109,10 @@ pub(crate) fn parse_list_blobs_response(body: &[u8]) -> Result<ListBlobsPage> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Error::invalid_response("the List Blobs answer is not UTF-8"))?
         .trim_start_matches('\u{feff}');
-    let raw: EnumerationResults = quick_xml::de::from_str(text)
+    // The serde reader trims text; names, metadata and tag values keep
+    // their edge spaces through character references.
+    let text = super::xml_text::keep_edge_spaces(text);
+    let raw: EnumerationResults = quick_xml::de::from_str(&text)
         .map_err(|e| Error::invalid_response(format!("the List Blobs answer is not the documented XML: {e}")))?;
     let mut items = Vec::new();
     for entry in raw.blobs.unwrap_or_default().entries {

@@ -35,3 +35,4 @@ pub(crate) mod snapshot;
 pub(crate) mod tags;
 mod tags_xml;
 pub(crate) mod user_delegation_key;
+mod xml_text;

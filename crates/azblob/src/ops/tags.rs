@@ -249,14 +249,16 @@ mod tests {
     }
 
     #[test]
-    fn listings_trim_the_spaces_around_tag_values() {
-        // FIXME: List Blobs is read with quick-xml's serde reader, which
-        // trims every text node, so `include=tags` reports " v " as "v";
-        // Get Blob Tags and Find Blobs by Tags keep it (`tags_xml`).
-        let body = b"<EnumerationResults><Blobs><Blob><Name>b</Name><Properties/><Tags><TagSet><Tag><Key>k</Key>\
-            <Value> v </Value></Tag></TagSet></Tags></Blob></Blobs><NextMarker/></EnumerationResults>";
+    fn listings_keep_the_spaces_around_names_metadata_and_tag_values() {
+        // List Blobs is read with quick-xml's serde reader, which trims
+        // text; `xml_text::keep_edge_spaces` keeps what it would trim.
+        let body = b"<EnumerationResults><Blobs><Blob><Name> b </Name><Properties/><Metadata><m>x </m></Metadata>\
+            <Tags><TagSet><Tag><Key>k</Key><Value> v </Value></Tag></TagSet></Tags></Blob></Blobs><NextMarker/>\
+            </EnumerationResults>";
         let page = crate::ops::list_blobs::parse_list_blobs_response(body).unwrap();
         let crate::ListItem::Blob(blob) = &page.items[0] else { panic!("{page:?}") };
-        assert_eq!(blob.tags, tags(&[("k", "v")]));
+        assert_eq!(blob.name, " b ");
+        assert_eq!(blob.metadata.get("m").map(String::as_str), Some("x "));
+        assert_eq!(blob.tags, tags(&[("k", " v ")]));
     }
 }
