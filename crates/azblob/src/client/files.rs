@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio::sync::Semaphore;
 
@@ -264,23 +265,9 @@ impl ContainerClient {
         S: Stream<Item = FileJob> + Send + 'static,
     {
         let block = options.upload.block_size.max(1);
-        let pool = Pool::new(options.concurrency, options.memory_budget, block, options.max_bytes_per_second)
-            .map(Arc::new)
-            .map_err(Arc::new);
-        let cap = pool.as_ref().map_or(1, |_| options.concurrency.buffers(1, MAX_FILES_IN_FLIGHT as u64));
-        let (container, options) = (self.clone(), Arc::new(options.clone()));
-        jobs.map(move |job| {
-            let (container, options, pool) = (container.clone(), Arc::clone(&options), pool.clone());
-            async move {
-                let result = match pool {
-                    Ok(pool) => upload_one(&container, &job, &options, &pool).await,
-                    Err(e) => Err(Error::invalid_input(e.message().to_owned())),
-                };
-                (job, result)
-            }
-        })
-        .buffer_unordered(cap)
-        .boxed()
+        let pool = Pool::new(options.concurrency, options.memory_budget, block, options.max_bytes_per_second);
+        let one: OneFile<UploadFilesOptions> = |c, job, o, pool| Box::pin(upload_one(c, job, o, pool));
+        each_file(self, jobs, options.clone(), pool, options.concurrency, one)
     }
 
     /// Downloads many blobs, each to its local file, with the default
@@ -305,24 +292,46 @@ impl ContainerClient {
         S: Stream<Item = FileJob> + Send + 'static,
     {
         let chunk = options.download.chunk_size.max(1);
-        let pool = Pool::new(options.concurrency, options.memory_budget, chunk, options.max_bytes_per_second)
-            .map(Arc::new)
-            .map_err(Arc::new);
-        let cap = pool.as_ref().map_or(1, |_| options.concurrency.buffers(1, MAX_FILES_IN_FLIGHT as u64));
-        let (container, options) = (self.clone(), Arc::new(options.clone()));
-        jobs.map(move |job| {
-            let (container, options, pool) = (container.clone(), Arc::clone(&options), pool.clone());
-            async move {
-                let result = match pool {
-                    Ok(pool) => download_one(&container, &job, &options, &pool).await,
-                    Err(e) => Err(Error::invalid_input(e.message().to_owned())),
-                };
-                (job, result)
-            }
-        })
-        .buffer_unordered(cap)
-        .boxed()
+        let pool = Pool::new(options.concurrency, options.memory_budget, chunk, options.max_bytes_per_second);
+        let one: OneFile<DownloadFilesOptions> = |c, job, o, pool| Box::pin(download_one(c, job, o, pool));
+        each_file(self, jobs, options.clone(), pool, options.concurrency, one)
     }
+}
+
+/// One file's transfer within a job.
+type OneFile<O> = for<'a> fn(&'a ContainerClient, &'a FileJob, &'a O, &'a Pool) -> BoxFuture<'a, Result<FileReport>>;
+
+/// Runs `one` for each job, as many at once as the concurrency lets, and
+/// yields each job with its outcome as it completes; with a `pool` that
+/// could not be made (invalid budgets), every job fails with that error,
+/// unsent.
+fn each_file<S, O>(
+    container: &ContainerClient,
+    jobs: S,
+    options: O,
+    pool: Result<Pool>,
+    concurrency: Concurrency,
+    one: OneFile<O>,
+) -> BoxStream<'static, (FileJob, Result<FileReport>)>
+where
+    S: Stream<Item = FileJob> + Send + 'static,
+    O: Send + Sync + 'static,
+{
+    let pool = pool.map(Arc::new).map_err(Arc::new);
+    let cap = pool.as_ref().map_or(1, |_| concurrency.buffers(1, MAX_FILES_IN_FLIGHT as u64));
+    let (container, options) = (container.clone(), Arc::new(options));
+    jobs.map(move |job| {
+        let (container, options, pool) = (container.clone(), Arc::clone(&options), pool.clone());
+        async move {
+            let result = match pool {
+                Ok(pool) => one(&container, &job, &options, &pool).await,
+                Err(e) => Err(Error::invalid_input(e.message().to_owned())),
+            };
+            (job, result)
+        }
+    })
+    .buffer_unordered(cap)
+    .boxed()
 }
 
 /// Sends one file: a small one whole in one Put Blob, a large one in blocks
