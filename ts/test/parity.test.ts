@@ -81,3 +81,21 @@ test("every operation marked ported exists on the TypeScript class", () => {
     assert.ok(member && (member in instance || onPrototype), `${op}: ${row.ts} does not exist`);
   }
 });
+
+test("the root README's table by type matches PARITY.md", () => {
+  const counts = new Map<string, { ts: string; all: number; ported: number }>();
+  for (const [op, row] of parityRows()) {
+    const type = op.split("::")[0] ?? "";
+    const entry = counts.get(type) ?? { ts: row.ts.split(".")[0] ?? "", all: 0, ported: 0 };
+    entry.all += 1;
+    entry.ported += row.ported ? 1 : 0;
+    counts.set(type, entry);
+  }
+  const shown = new Map<string, string>();
+  for (const line of readFileSync(join(repoRoot(), "README.md"), "utf8").split("\n")) {
+    const m = /^\| `(\w+)` \| `(\w+)` \| (\d+) \| (\d+) \|$/.exec(line);
+    if (m?.[1]) shown.set(m[1], `${m[2]} ${m[3]} ${m[4]}`);
+  }
+  const expected = new Map([...counts].map(([type, c]) => [type, `${c.ts} ${c.all} ${c.ported}`]));
+  assert.deepEqual(shown, expected, "update the README's table from ts/PARITY.md");
+});
