@@ -132,15 +132,38 @@ pub(crate) struct Figures {
 /// Runs `azblob cp`: picks upload, download or a service-side copy from the two locations.
 pub(crate) async fn run(args: CpArgs, connection: &crate::Connection) -> Result<()> {
     if args.recursive {
+        // The one-blob flags a recursive copy does not carry are refused,
+        // not ignored; --no-clobber is --overwrite never.
+        let single = [
+            (args.resume, "--resume"),
+            (args.content_type.is_some(), "--content-type"),
+            (!args.metadata.is_empty(), "--metadata"),
+            (!args.tags.is_empty(), "--tags"),
+            (args.lease_id.is_some(), "--lease-id"),
+            (args.tier.is_some(), "--tier"),
+            (args.checksum == Some(Checksum::Crc64), "--checksum crc64"),
+        ];
+        let refused: Vec<&str> = single.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+        if !refused.is_empty() {
+            bail!("{} apply to one blob, not to cp -r; nothing was copied", refused.join(", "));
+        }
+        let mut tree = args.tree.clone();
+        if args.no_clobber {
+            tree.overwrite = crate::tree::Overwrite::Never;
+        }
         let common = crate::tree::Common {
             json: args.json,
             progress: !args.no_progress,
             block_size: args.block_size.unwrap_or(azblob::DEFAULT_BLOCK_SIZE),
             concurrency: args.concurrency,
-            md5: args.md5,
+            md5: args.checksum() == Checksum::Md5,
         };
         let mode = crate::tree::Mode::Copy;
-        return crate::tree::run(&args.src, &args.dst, &args.tree, &common, mode, connection).await;
+        return crate::tree::run(&args.src, &args.dst, &tree, &common, mode, connection).await;
+    }
+    let tree_only = args.tree.set_flags();
+    if !tree_only.is_empty() {
+        bail!("{} apply to cp -r (a whole directory); without -r nothing was copied", tree_only.join(", "));
     }
     let src = Location::parse(&args.src)?;
     let dst = Location::parse(&args.dst)?;

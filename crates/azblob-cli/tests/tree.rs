@@ -554,3 +554,45 @@ async fn a_failed_large_file_keeps_its_block_checkpoint_until_a_rerun_commits_it
     assert!(walk(&state.join("azblob").join("checkpoints")).is_empty(), "the commit removed the checkpoint");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `sync --delete` removes only what the source lacks: a blob the filters
+/// exclude stays, as in rsync and rclone, and after a failed file nothing
+/// is deleted at all (its blobs would look like extras). A one-blob `cp`
+/// refuses a directory flag such as `--dry-run` rather than copy for real.
+#[tokio::test]
+async fn sync_delete_spares_excluded_blobs_and_deletes_nothing_after_a_failure() {
+    let container = new_container(&support::client(), "tree").await;
+    let dir = support::scratch("tree-delete");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    std::fs::create_dir_all(src.join("keep")).unwrap();
+    std::fs::write(src.join("a.txt"), "a").unwrap();
+    for name in ["d/extra.txt", "d/keep/x.txt", "d/a.txt"] {
+        container.blob(name).put("remote").await.unwrap();
+    }
+    let dst = az(&container, "d/");
+    let (_, summary) = ok(&["sync", src.to_str().unwrap(), &dst, "--delete", "--exclude", "keep/**", "--json"], &state);
+    assert_eq!(summary["deleted"], 1, "{summary}");
+    assert_eq!(names(&container).await, ["d/a.txt", "d/keep/x.txt"], "the excluded blob stays");
+
+    // A file that cannot be sent (its blob is leased) fails the job, and
+    // then nothing is deleted.
+    container.blob("d/extra2.txt").put("remote").await.unwrap();
+    container.blob("d/a.txt").acquire_lease(azblob::LeaseDuration::Infinite).await.unwrap();
+    std::fs::write(src.join("a.txt"), "changed").unwrap();
+    std::fs::write(src.join("b.txt"), "b").unwrap();
+    let failed = azblob(&["sync", src.to_str().unwrap(), &dst, "--delete", "--json"], &state);
+    assert!(!failed.status.success(), "the leased blob could not be replaced");
+    assert!(stderr(&failed).contains("nothing deleted"), "{}", stderr(&failed));
+    assert!(names(&container).await.contains(&"d/extra2.txt".to_owned()), "nothing deleted after a failure");
+    // Rerun once the lease is gone: b.txt, which the journal says is done,
+    // still counts as present, so only the extras go.
+    container.blob("d/a.txt").break_lease().await.unwrap();
+    let (_, summary) = ok(&["sync", src.to_str().unwrap(), &dst, "--delete", "--json"], &state);
+    assert_eq!(summary["deleted"], 2, "extra2 and the no longer excluded keep/x.txt: {summary}");
+    assert_eq!(names(&container).await, ["d/a.txt", "d/b.txt"]);
+
+    let one = azblob(&["cp", src.join("a.txt").to_str().unwrap(), &az(&container, "solo.txt"), "--dry-run"], &state);
+    assert!(!one.status.success());
+    assert!(stderr(&one).contains("--dry-run apply to cp -r"), "{}", stderr(&one));
+    assert!(!container.blob("solo.txt").exists().await.unwrap(), "nothing was copied");
+}

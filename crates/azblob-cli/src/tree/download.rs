@@ -52,10 +52,11 @@ pub(super) async fn run(
         ..ListBlobsOptions::default()
     };
     let listing = container.list_blobs_opts(&options);
+    let filter = Arc::new(filter);
     let decide = {
         let (report, journal, seen, root, prefix, container_name) =
             (Arc::clone(&report), journal.clone(), seen.clone(), root.clone(), prefix.clone(), from.container.clone());
-        let overwrite = tree.overwrite;
+        let (overwrite, filter) = (tree.overwrite, Arc::clone(&filter));
         move |item: azblob::Result<ListItem>| {
             let (report, journal, seen, root, prefix, container_name) = (
                 Arc::clone(&report),
@@ -205,7 +206,7 @@ pub(super) async fn run(
     }
     if let Some(seen) = seen {
         let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
-        delete_extra(&root, &seen, &report, tree.dry_run).await?;
+        delete_extra(&root, &seen, &filter, &report, tree.dry_run).await?;
     }
     let report = Arc::into_inner(report).expect("the job's streams are done");
     if let (Some(journal), false) = (journal.and_then(Arc::into_inner), tree.dry_run) {
@@ -217,15 +218,28 @@ pub(super) async fn run(
 }
 
 /// `sync --delete`: removes the local files the source did not have.
-async fn delete_extra(root: &Path, seen: &HashSet<String>, report: &Report, dry_run: bool) -> Result<()> {
+///
+/// Nothing is deleted after a failure, and no file the filters exclude:
+/// `--exclude` protects, as in rsync and rclone.
+async fn delete_extra(
+    root: &Path,
+    seen: &HashSet<String>,
+    filter: &Filter,
+    report: &Report,
+    dry_run: bool,
+) -> Result<()> {
+    if report.any_failed() {
+        crate::output::note("azblob: --delete: nothing deleted, since the transfer had failures");
+        return Ok(());
+    }
     let mut entries = walk(root, false);
     while let Some(entry) = entries.next().await {
-        let (rel, path) = match entry {
-            Entry::File { rel, path, .. } => (rel, path),
-            Entry::Symlink { rel } => (rel.clone(), root.join(&rel)),
+        let (rel, path, size) = match entry {
+            Entry::File { rel, path, size, .. } => (rel, path, size),
+            Entry::Symlink { rel } => (rel.clone(), root.join(&rel), 0),
             Entry::Problem { .. } => continue,
         };
-        if seen.contains(&rel) || rel.ends_with(".partial") {
+        if seen.contains(&rel) || rel.ends_with(".partial") || filter.rejects(&rel, size).is_some() {
             continue;
         }
         if !dry_run {

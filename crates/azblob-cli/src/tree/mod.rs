@@ -75,6 +75,25 @@ impl TreeArgs {
     }
 }
 
+impl TreeArgs {
+    /// The flags set that only a recursive copy reads: `cp` without `-r`
+    /// refuses them rather than ignore a `--dry-run` and copy for real.
+    pub(crate) fn set_flags(&self) -> Vec<&'static str> {
+        let set = [
+            (self.dry_run, "--dry-run"),
+            (!self.include.is_empty(), "--include"),
+            (!self.exclude.is_empty(), "--exclude"),
+            (self.files_from.is_some(), "--files-from"),
+            (self.min_size.is_some(), "--min-size"),
+            (self.max_size.is_some(), "--max-size"),
+            (self.overwrite != Overwrite::Always, "--overwrite"),
+            (self.follow_symlinks, "--follow-symlinks"),
+            (self.cap_mbps.is_some(), "--cap-mbps"),
+        ];
+        set.into_iter().filter(|(on, _)| *on).map(|(_, name)| name).collect()
+    }
+}
+
 /// The values of `--overwrite`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Overwrite {

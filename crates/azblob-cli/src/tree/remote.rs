@@ -68,6 +68,12 @@ pub(super) async fn run(
         let Some(item) = item else { break };
         let ListItem::Blob(blob) = item? else { continue };
         let Some(rel) = blob.name.strip_prefix(&src_prefix).map(str::to_owned) else { continue };
+        // The source has it, filtered or not, so `--delete` must not remove it.
+        if let Some(index) = &index {
+            if let Some((_, seen)) = index.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&rel) {
+                *seen = true;
+            }
+        }
         if filter.rejects(&rel, blob.content_length).is_some() {
             continue;
         }
@@ -124,7 +130,7 @@ pub(super) async fn run(
         }
     }
     if let (Mode::Sync { delete: true, .. }, Some(index)) = (mode, &index) {
-        delete_extra(&target, &dst_prefix, index, &report, tree.dry_run, &to.container).await?;
+        delete_extra(&target, &dst_prefix, index, &filter, &report, tree.dry_run, &to.container).await?;
     }
     report.finish(false)
 }

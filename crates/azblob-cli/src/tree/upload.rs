@@ -51,14 +51,23 @@ pub(super) async fn run(
     let report = Arc::new(Report::new(common.json, tree.dry_run, common.progress));
     let shown_dst = |rel: &str| format!("az://{}/{prefix}{rel}", to.container);
 
+    let filter = Arc::new(filter);
     let decide = {
         let (report, journal, index) = (Arc::clone(&report), journal.clone(), index.clone());
         let (prefix, tree, container_name) = (prefix.clone(), tree.clone(), to.container.clone());
-        let job_parts = job_parts.clone();
+        let (job_parts, filter) = (job_parts.clone(), Arc::clone(&filter));
         move |entry: Entry| {
             let (report, journal, index) = (Arc::clone(&report), journal.clone(), index.clone());
             let (prefix, container_name, job_parts) = (prefix.clone(), container_name.clone(), job_parts.clone());
             let overwrite = tree.overwrite;
+            // Whatever happens to the entry next (filtered, done by an
+            // earlier run, a symbolic link), it exists here, so `--delete`
+            // must not remove its blob.
+            if let (Some(index), Entry::File { rel, .. } | Entry::Symlink { rel }) = (&index, &entry) {
+                if let Some((_, seen)) = index.lock().unwrap_or_else(|p| p.into_inner()).get_mut(rel) {
+                    *seen = true;
+                }
+            }
             let filtered = match &entry {
                 Entry::File { rel, size, .. } => filter.rejects(rel, *size).is_some(),
                 Entry::Symlink { rel } => filter.rejects(rel, 0).is_some(),
@@ -173,7 +182,7 @@ pub(super) async fn run(
         }
     }
     if let (Mode::Sync { delete: true, .. }, Some(index)) = (mode, &index) {
-        delete_extra(&container, &prefix, index, &report, tree.dry_run, &to.container).await?;
+        delete_extra(&container, &prefix, index, &filter, &report, tree.dry_run, &to.container).await?;
     }
     let report = Arc::into_inner(report).expect("the job's streams are done");
     let clean = !report.any_failed();
@@ -210,17 +219,30 @@ pub(super) async fn list_index(container: &ContainerClient, prefix: &str) -> Res
 }
 
 /// `sync --delete`: removes the blobs the source did not have.
+///
+/// Nothing is deleted after a failure (an unreadable directory, a file that
+/// could not be sent): its blobs would look like extras. Nor is a blob the
+/// filters exclude: `--exclude` protects, as in rsync and rclone.
 pub(super) async fn delete_extra(
     container: &ContainerClient,
     prefix: &str,
     index: &Mutex<Index>,
+    filter: &Filter,
     report: &Report,
     dry_run: bool,
     container_name: &str,
 ) -> Result<()> {
+    if report.any_failed() {
+        crate::output::note("azblob: --delete: nothing deleted, since the transfer had failures");
+        return Ok(());
+    }
     let mut extra: Vec<String> = {
         let index = index.lock().unwrap_or_else(|p| p.into_inner());
-        index.iter().filter(|(_, (_, seen))| !seen).map(|(rel, _)| format!("{prefix}{rel}")).collect()
+        index
+            .iter()
+            .filter(|(rel, (side, seen))| !seen && filter.rejects(rel, side.size).is_none())
+            .map(|(rel, _)| format!("{prefix}{rel}"))
+            .collect()
     };
     extra.sort();
     if dry_run || extra.is_empty() {
