@@ -50,9 +50,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         crate::bench_tls::run(&exe, &source, options.rounds, &mut table)?;
     }
     println!(
-        "{}{}{}",
+        "{}{}{}{}",
         table.render(options.rounds),
         table.ratios("sink"),
+        crate::bench_node::ratios(&table, "sink"),
         table.tls_costs("sink", crate::bench_tls::TLS_SERVER)
     );
     if let Some(ms) = options.latency_ms.filter(|&ms| ms > 0) {

@@ -1,7 +1,8 @@
 //! The sink half of `cargo xtask bench`: azblob's workloads and the peer
 //! clients' (`bench/peers`, a workspace of its own so the root workspace
-//! never compiles their dependencies), interleaved in rounds against the
-//! same sink server, and the start-up time of the `azblob` CLI.
+//! never compiles their dependencies; and the Node.js clients of
+//! `bench/node`, bench_node.rs), interleaved in rounds against the same sink
+//! server, and the start-up time of the `azblob` CLI.
 //!
 //! Rounds interleave the clients workload by workload (azblob's uploads,
 //! then the peers' uploads, then everyone's downloads...), so a slow spell
@@ -32,6 +33,8 @@ pub(crate) struct Options {
     pub(crate) rounds: usize,
     /// Whether the peers run beside azblob (`--no-peers` skips them).
     pub(crate) peers: bool,
+    /// Whether the Node.js clients run beside azblob (`--no-node` skips them).
+    pub(crate) node: bool,
     /// Only the runs whose `CLIENT WORKLOAD` contains this text.
     pub(crate) only: Option<String>,
     /// Whether the transfers run again over TLS (bench_tls.rs; `--no-tls` skips it).
@@ -46,7 +49,7 @@ pub(crate) struct Options {
 
 /// The usage line of `cargo xtask bench`.
 pub(crate) const USAGE: &str =
-    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--only PATTERN] [--no-tls] [--latency-ms N] [--baseline XTASK]";
+    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--no-node] [--only PATTERN] [--no-tls] [--latency-ms N] [--baseline XTASK]";
 
 impl Options {
     /// Reads the bench's arguments.
@@ -55,6 +58,7 @@ impl Options {
             size_mib: 1024,
             rounds: 3,
             peers: true,
+            node: true,
             only: None,
             tls: true,
             latency_ms: Some(10),
@@ -74,6 +78,7 @@ impl Options {
                         n.parse().ok().filter(|&r| r > 0).ok_or(format!("--rounds {n:?} is not a count"))?;
                 }
                 "--no-peers" => options.peers = false,
+                "--no-node" => options.node = false,
                 "--no-tls" => options.tls = false,
                 "--baseline" => options.baseline = Some(PathBuf::from(value()?)),
                 "--latency-ms" => {
@@ -104,29 +109,40 @@ pub(crate) fn sink_rounds(
     table: &mut Table,
 ) -> Result<(), String> {
     let peer = if options.peers { Some(build_peers()?) } else { None };
+    let node = if options.node { Some(crate::bench_node::prepare()?) } else { None };
     let cli = if options.wants("azblob-cli", "stat") { Some(build_cli()?) } else { None };
-    let schedule = schedule(workloads, peer.is_some(), options.baseline.is_some());
+    let mut peer_clients: Vec<&'static str> = Vec::new();
+    if peer.is_some() {
+        peer_clients.extend(PEERS);
+    }
+    if node.is_some() {
+        peer_clients.extend(crate::bench_node::NODE_CLIENTS);
+    }
+    let schedule = schedule(workloads, &peer_clients, options.baseline.is_some());
     for round in 1..=options.rounds {
         eprintln!("xtask: bench round {round} of {}", options.rounds);
         for (client, workload) in schedule.iter().filter(|(c, w)| options.wants(c, w)) {
-            let mut command = match (*client, &peer) {
-                ("azblob", _) => {
+            let mut command = match (*client, &peer, &node) {
+                (c, _, Some(worker)) if crate::bench_node::is_node(c) => {
+                    crate::bench_node::command(worker, c, workload, endpoint)
+                }
+                ("azblob", _, _) => {
                     let mut command = Command::new(xtask);
                     command.args(["bench-worker", workload.as_str(), endpoint]);
                     command
                 }
-                (BASELINE, _) => {
+                (BASELINE, _, _) => {
                     let Some(baseline) = &options.baseline else { continue };
                     let mut command = Command::new(baseline);
                     command.args(["bench-worker", workload.as_str(), endpoint]);
                     command
                 }
-                (_, Some(peer)) => {
+                (_, Some(peer), _) => {
                     let mut command = Command::new(peer);
                     command.args([*client, workload.as_str(), endpoint]);
                     command
                 }
-                (_, None) => continue,
+                (_, None, _) => continue,
             };
             let line = crate::bench::line_of(command.arg(source), &format!("{client} {workload}"))?;
             table.push(Row::parse("sink", client, &line)?);
@@ -138,23 +154,19 @@ pub(crate) fn sink_rounds(
     Ok(())
 }
 
-/// The runs of one round, interleaved by kind of workload.
-fn schedule(workloads: &[&str], peers: bool, baseline: bool) -> Vec<(&'static str, String)> {
+/// The runs of one round, interleaved by kind of workload; `peers` are the
+/// clients that run [`PEER_WORKLOADS`] (the Rust peers and the Node.js clients).
+fn schedule(workloads: &[&str], peers: &[&'static str], baseline: bool) -> Vec<(&'static str, String)> {
     let kind = |w: &str| w.split('-').next().unwrap_or(w).to_owned();
-    let peer_runs = |k: Option<&str>| {
-        let wanted: Vec<(&'static str, String)> = PEERS
+    let peer_runs = |k: Option<&str>| -> Vec<(&'static str, String)> {
+        peers
             .iter()
             .flat_map(|p| PEER_WORKLOADS.iter().map(move |w| (*p, (*w).to_owned())))
             .filter(|(_, w)| match k {
                 Some(k) => kind(w) == k,
                 None => !workloads.iter().any(|ours| kind(ours) == kind(w)),
             })
-            .collect();
-        if peers {
-            wanted
-        } else {
-            Vec::new()
-        }
+            .collect()
     };
     let mut runs = Vec::new();
     let mut kinds_done: Vec<String> = Vec::new();
@@ -248,7 +260,7 @@ mod tests {
     #[test]
     fn the_peers_follow_azblob_workload_by_workload() {
         let ours = ["upload-file", "upload-memory", "download-file", "small-put-get", "tls-only"];
-        let runs = schedule(&ours, true, false);
+        let runs = schedule(&ours, PEERS, false);
         let names: Vec<String> = runs.iter().map(|(c, w)| format!("{c} {w}")).collect();
         let at = |name: &str| names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {names:?}"));
         assert!(at("azblob upload-memory") < at("object_store upload-memory"));
@@ -258,10 +270,25 @@ mod tests {
         // Peer workloads of a kind azblob does not run come last.
         assert_eq!(names.last().map(String::as_str), Some("opendal list-5000"));
         assert_eq!(runs.len(), ours.len() + PEERS.len() * PEER_WORKLOADS.len());
-        assert_eq!(schedule(&ours, false, false).len(), ours.len());
-        let with_baseline = schedule(&ours, false, true);
+        assert_eq!(schedule(&ours, &[], false).len(), ours.len());
+        let with_baseline = schedule(&ours, &[], true);
         assert_eq!(with_baseline.len(), 2 * ours.len());
         assert_eq!(with_baseline[1], (BASELINE, ours[0].to_owned()), "the baseline runs right after azblob");
+    }
+
+    #[test]
+    fn the_node_clients_run_every_peer_workload_beside_the_rust_peers() {
+        let ours = ["upload-memory", "download-memory", "small-put-get"];
+        let clients = [PEERS, crate::bench_node::NODE_CLIENTS].concat();
+        let names: Vec<String> = schedule(&ours, &clients, false).iter().map(|(c, w)| format!("{c} {w}")).collect();
+        let at = |name: &str| names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {names:?}"));
+        for workload in PEER_WORKLOADS {
+            assert!(at(&format!("azure-sdk-js {workload}")) > at(&format!("opendal {workload}")));
+            assert!(at(&format!("azblob-ts {workload}")) < at(&format!("azure-sdk-js {workload}")));
+        }
+        // Node's uploads run with everyone's uploads, before anyone downloads.
+        assert!(at("azure-sdk-js upload-one-put") < at("azblob download-memory"));
+        assert_eq!(names.len(), ours.len() + clients.len() * PEER_WORKLOADS.len());
     }
 
     #[test]
@@ -269,7 +296,8 @@ mod tests {
         let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let o =
             Options::parse(&args(&["--size-mib", "256", "--rounds", "1", "--no-peers", "--only", "upload"])).unwrap();
-        assert_eq!((o.size_mib, o.rounds, o.peers), (256, 1, false));
+        assert_eq!((o.size_mib, o.rounds, o.peers, o.node), (256, 1, false, true));
+        assert!(!Options::parse(&args(&["--no-node"])).unwrap().node);
         assert!(o.wants("azblob", "upload-file") && !o.wants("azblob", "list-5000"));
         assert!(Options::parse(&args(&["--rounds", "0"])).is_err());
         assert!(Options::parse(&args(&["--bogus"])).is_err());

@@ -6,6 +6,7 @@ mod bench;
 mod bench_checksums;
 mod bench_dirs;
 mod bench_latency;
+mod bench_node;
 mod bench_peers;
 mod bench_table;
 mod bench_tls;
