@@ -136,7 +136,7 @@ test("an upload TypeScript started and was interrupted in is resumed by `azblob 
   const args = ["cp", path, `az://${container.name}/ts-started.bin`, "--block-size", "64KiB", "--concurrency", "1"];
   const run = new CliRun([...args, "--resume", "--json", "--no-progress"], cliEnv(emulator.endpoint, state));
   const [code, stdout] = [await run.exit, await run.stdout];
-  assert.equal(code, 0, stdout);
+  assert.equal(code, 0, `${stdout}${run.errors.join("\n")}`);
   const figures = JSON.parse(stdout) as { blocks: number; resumed_blocks: number };
   assert.deepEqual([figures.blocks, figures.resumed_blocks], [BLOCKS, staged], stdout);
   assert.equal(run.answers.get("PutBlock"), BLOCKS - staged, "only the missing blocks were sent");

@@ -74,6 +74,8 @@ export class CliRun {
   readonly exit: Promise<number | null>;
   /** Answers received per operation, from the log's "response headers received" lines. */
   readonly answers = new Map<string, number>();
+  /** The last lines of the log that were not JSON (an error line), for failure messages. */
+  readonly errors: string[] = [];
   #waiters: Array<() => void> = [];
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
@@ -95,6 +97,8 @@ export class CliRun {
     try {
       parsed = JSON.parse(line);
     } catch {
+      this.errors.push(line);
+      if (this.errors.length > 20) this.errors.shift();
       return;
     }
     if (parsed.message !== "response headers received") return;
@@ -112,7 +116,10 @@ export class CliRun {
       for (const wake of this.#waiters.splice(0)) wake();
     });
     while ((this.answers.get(operation) ?? 0) < count) {
-      if (exited) throw new Error(`azblob exited after ${this.answers.get(operation) ?? 0} ${operation} answers`);
+      if (exited) {
+        const seen = this.answers.get(operation) ?? 0;
+        throw new Error(`azblob exited after ${seen} ${operation} answers: ${this.errors.join("\n")}`);
+      }
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
