@@ -8,6 +8,9 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
   type AzblobError,
@@ -17,6 +20,7 @@ import {
   type ContainerClient,
   DEV_ACCOUNT,
   DEV_ACCOUNT_KEY,
+  type Next,
   Sas,
   SasToken,
   StaticTokenCredential,
@@ -167,4 +171,51 @@ test("a user delegation key needs a token: a Shared Key client is refused unsent
   const client = builder().sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY).build();
   const now = Date.now();
   await assert.rejects(client.userDelegationKey(new Date(now), new Date(now + 60_000)), { kind: "InvalidInput" });
+});
+
+test("a session with a token records without it and replays with no network and no credential", async () => {
+  const server = await tokenServer();
+  const setup = await newContainer(tokenClient(server), "entrarec");
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-entra-rec-"));
+  try {
+    const path = join(dir, "entra.json");
+    const data = randomBytes(200 * 1024);
+    const session = async (client: BlobServiceClient): Promise<[Uint8Array, string[]]> => {
+      const container = client.container(setup.name);
+      await container.blob("rec.bin").uploadOpts(data, { blockSize: 64 * 1024, singlePutMax: 0, concurrency: 1 });
+      const back = await container.blob("rec.bin").downloadOpts({ chunkSize: 64 * 1024, concurrency: 1 });
+      return [back, await names(container)];
+    };
+    const credential = new ClientCredential({
+      tenantId: TENANT,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      authorityHost: server.url,
+    });
+    const recorder = builder().tokenCredential(credential).simulation({ mode: "record", path, seed: 16n }).build();
+    const [recorded, listed] = await session(recorder);
+    assert.ok(Buffer.from(recorded).equals(data));
+    assert.deepEqual(listed, ["rec.bin"]);
+    recorder.saveRecordings();
+    const cassette = readFileSync(path, "utf8");
+    assert.equal(server.tokens.length, 2, "the setup's client and the recorder each took one token");
+    for (const token of server.tokens) {
+      for (const part of token.split(".").slice(0, 2)) assert.ok(!cassette.includes(part), "no token in the cassette");
+    }
+    assert.ok(!/bearer/i.test(cassette), "no Authorization header in the cassette");
+
+    const noNetwork: Next = async () => assert.fail("a replay reached the network");
+    const replayer = new ClientBuilder()
+      .endpoint(emulator.endpoint)
+      .wire(noNetwork)
+      .simulation({ mode: "replay", path })
+      .build();
+    const [replayed, relisted] = await session(replayer);
+    assert.ok(Buffer.from(replayed).equals(data), "byte-exact from the cassette");
+    assert.deepEqual(relisted, ["rec.bin"]);
+    const stats = replayer.simulationStats();
+    assert.ok(stats && stats.used === stats.interactions && stats.interactions >= 8, JSON.stringify(stats));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

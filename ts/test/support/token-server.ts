@@ -39,6 +39,8 @@ export class TokenServer {
   readonly #server: Server;
   /** How many token requests arrived. */
   count = 0;
+  /** The tokens handed out, in order. */
+  readonly tokens: string[] = [];
   /** The audience of the tokens minted from now on. */
   audience = STORAGE_AUDIENCE;
 
@@ -86,6 +88,7 @@ export class TokenServer {
     }
     const lifetime = 3600;
     const token = mintJwt(this.audience, Math.floor(Date.now() / 1000), lifetime, this.count);
+    this.tokens.push(token);
     return [200, { token_type: "Bearer", expires_in: lifetime, ext_expires_in: lifetime, access_token: token }];
   }
 }
