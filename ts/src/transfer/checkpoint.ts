@@ -4,8 +4,8 @@
 
 import { randomBytes } from "node:crypto";
 import type { BigIntStats } from "node:fs";
-import { readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { mkdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute } from "node:path";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
 import { MAX_BLOCK_BYTES, MAX_BLOCKS } from "../ops/block-blob.js";
 
@@ -166,8 +166,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
   }
 }
 
-/** Writes the checkpoint through a temporary file renamed into place. */
+/** Writes the checkpoint through a temporary file renamed into place, creating its directory as the Rust library does. */
 export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(tmp, serializeCheckpoint(c), { mode: 0o600 });
   await rename(tmp, path);

@@ -4,8 +4,9 @@
 // the Rust test kit (crates/azblob-testkit/src/emulator.rs) starts it.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./paths.js";
 
@@ -51,6 +52,49 @@ function ensureInstalled(): string {
 export async function startEmulator(): Promise<Emulator> {
   const given = process.env.AZBLOB_TEST_ENDPOINT;
   if (given) return { endpoint: given, stop: () => {} };
+  return launch([], "http");
+}
+
+/** An HTTPS emulator and the PEM root certificate to trust for it. */
+export interface TlsEmulator extends Emulator {
+  caPem: string;
+}
+
+/**
+ * Starts this process's own HTTPS emulator with OAuth on (`--oauth basic`)
+ * and a fresh certificate, as the Rust test kit's `start_oauth` does
+ * (crates/azblob-testkit/src/endpoints.rs); the harness's emulators have
+ * OAuth off, so this one is always started here, never taken from the environment.
+ */
+export async function startOAuthEmulator(): Promise<TlsEmulator> {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-oauth-tls-"));
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  // The same certificate as the test kit's tls.rs: for 127.0.0.1 and localhost, not a CA, for server auth.
+  execFileSync(
+    "openssl",
+    [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7", "-subj", "/CN=127.0.0.1"],
+      ...["-keyout", key, "-out", cert],
+      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE"],
+      ...["-addext", "keyUsage=critical,digitalSignature,keyEncipherment", "-addext", "extendedKeyUsage=serverAuth"],
+    ],
+    { stdio: "ignore" },
+  );
+  const caPem = readFileSync(cert, "utf8");
+  const emulator = await launch(["--cert", cert, "--key", key, "--oauth", "basic"], "https");
+  return {
+    ...emulator,
+    caPem,
+    stop: () => {
+      emulator.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs the pinned Azurite with `extra` arguments on a free loopback port; it listens before this resolves. */
+async function launch(extra: string[], scheme: "http" | "https"): Promise<Emulator> {
   const dir = ensureInstalled();
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -66,6 +110,7 @@ export async function startEmulator(): Promise<Emulator> {
       "--loose",
       "--silent",
       "--disableTelemetry",
+      ...extra,
     ],
     // launch.js exits when its stdin closes, so the emulator never outlives the tests.
     { cwd: dir, stdio: ["pipe", "ignore", "inherit"] },
@@ -82,7 +127,7 @@ export async function startEmulator(): Promise<Emulator> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   return {
-    endpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
+    endpoint: `${scheme}://127.0.0.1:${port}/devstoreaccount1`,
     stop: () => {
       child.stdin?.end();
       child.kill();
