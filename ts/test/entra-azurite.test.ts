@@ -4,7 +4,8 @@
 // trusting the emulator's fresh certificate. Azurite in this mode checks a
 // token's claims (audience, issuer, lifetime) but not its signature. This
 // process starts its own OAuth emulator, as the harness's have OAuth off;
-// no test reaches a Microsoft endpoint.
+// no test reaches a Microsoft endpoint. Every test and hook has a timeout
+// (node:test has none by default), so a stuck emulator fails the run.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -39,10 +40,12 @@ import {
 
 let emulator: TlsEmulator;
 const servers: TokenServer[] = [];
+/** The most a test (or a hook) may take. */
+const TIMEOUT = { timeout: 120_000 };
 
 before(async () => {
   emulator = await startOAuthEmulator();
-});
+}, TIMEOUT);
 after(() => {
   emulator?.stop();
   for (const server of servers) server.stop();
@@ -83,7 +86,7 @@ async function names(container: ContainerClient): Promise<string[]> {
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString("utf8");
 
-test("put, upload, get, list and delete with a bearer token over TLS (Azurite --oauth basic)", async () => {
+test("put, upload, get, list and delete with a bearer token over TLS (Azurite --oauth basic)", TIMEOUT, async () => {
   const server = await tokenServer();
   const client = tokenClient(server);
   assert.ok(emulator.endpoint.startsWith("https://"));
@@ -107,7 +110,7 @@ test("put, upload, get, list and delete with a bearer token over TLS (Azurite --
   assert.equal(server.count, 1, "one token for every request");
 });
 
-test("a user delegation SAS works without any other credential", async () => {
+test("a user delegation SAS works without any other credential", TIMEOUT, async () => {
   const server = await tokenServer();
   const client = tokenClient(server);
   const container = await newContainer(client, "udsas");
@@ -145,7 +148,7 @@ function staticToken(audience: string, lifetimeSecs: number): BlobServiceClient 
     .build();
 }
 
-test("expired tokens and wrong audiences are refused with a typed error", async () => {
+test("expired tokens and wrong audiences are refused with a typed error", TIMEOUT, async () => {
   const server = await tokenServer();
   const container = await newContainer(tokenClient(server), "reject");
   await container.blob("b").put("x");
@@ -167,13 +170,13 @@ test("expired tokens and wrong audiences are refused with a typed error", async 
   assert.equal(fresh.count, 1, "the flow asked its server");
 });
 
-test("a user delegation key needs a token: a Shared Key client is refused unsent", async () => {
+test("a user delegation key needs a token: a Shared Key client is refused unsent", TIMEOUT, async () => {
   const client = builder().sharedKey(DEV_ACCOUNT, DEV_ACCOUNT_KEY).build();
   const now = Date.now();
   await assert.rejects(client.userDelegationKey(new Date(now), new Date(now + 60_000)), { kind: "InvalidInput" });
 });
 
-test("a session with a token records without it and replays with no network and no credential", async () => {
+test("a session with a token records without it and replays with no network and no credential", TIMEOUT, async () => {
   const server = await tokenServer();
   const setup = await newContainer(tokenClient(server), "entrarec");
   const dir = mkdtempSync(join(tmpdir(), "azblob-ts-entra-rec-"));
@@ -203,6 +206,11 @@ test("a session with a token records without it and replays with no network and 
       for (const part of token.split(".").slice(0, 2)) assert.ok(!cassette.includes(part), "no token in the cassette");
     }
     assert.ok(!/bearer/i.test(cassette), "no Authorization header in the cassette");
+    // The client secret travels only to the token server (not recorded), as
+    // itself or form-encoded; neither spelling may reach the cassette.
+    for (const spelling of [CLIENT_SECRET, new URLSearchParams({ s: CLIENT_SECRET }).toString().slice(2)]) {
+      assert.ok(!cassette.includes(spelling), `no client secret (${spelling}) in the cassette`);
+    }
 
     const noNetwork: Next = async () => assert.fail("a replay reached the network");
     const replayer = new ClientBuilder()

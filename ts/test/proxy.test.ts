@@ -117,9 +117,13 @@ async function forwardProxy(seen: Seen[]): Promise<{ server: Server; port: numbe
 }
 
 let emulator: Emulator;
-before(async () => {
-  emulator = await startEmulator();
-});
+// The hook starts a process; node:test gives it no timeout of its own.
+before(
+  async () => {
+    emulator = await startEmulator();
+  },
+  { timeout: 120_000 },
+);
 after(() => emulator?.stop());
 
 test("plain http goes to the proxy in absolute form, with its credentials; NO_PROXY bypasses it", async () => {
@@ -153,7 +157,9 @@ test("plain http goes to the proxy in absolute form, with its credentials; NO_PR
   }
 });
 
-test("https crosses the proxy as a CONNECT tunnel, TLS end to end with a custom root", async () => {
+test("https crosses the proxy as a CONNECT tunnel, TLS end to end with a custom root", {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), "azblob-ts-tls-"));
   const seen: Seen[] = [];
   const proxy = await forwardProxy(seen);
@@ -178,7 +184,7 @@ test("https crosses the proxy as a CONNECT tunnel, TLS end to end with a custom 
         "-out",
         join(dir, "cert.pem"),
       ],
-      { stdio: "ignore" },
+      { stdio: "ignore", timeout: 60_000 },
     );
     const cert = readFileSync(join(dir, "cert.pem"), "utf8");
     const tlsServer = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (req, res) => {

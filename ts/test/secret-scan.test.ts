@@ -24,10 +24,14 @@ import { type Emulator, startEmulator } from "./support/azurite.js";
 
 let emulator: Emulator;
 let scratch: string;
-before(async () => {
-  emulator = await startEmulator();
-  scratch = mkdtempSync(join(tmpdir(), "azblob-ts-scan-"));
-});
+// The hook starts a process; node:test gives it no timeout of its own.
+before(
+  async () => {
+    emulator = await startEmulator();
+    scratch = mkdtempSync(join(tmpdir(), "azblob-ts-scan-"));
+  },
+  { timeout: 120_000 },
+);
 after(() => {
   emulator?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });

@@ -108,9 +108,13 @@ test("loading another cassette replays from it and reseeds the client", async ()
 });
 
 let emulator: Emulator;
-before(async () => {
-  emulator = await startEmulator();
-});
+// The hook starts a process; node:test gives it no timeout of its own.
+before(
+  async () => {
+    emulator = await startEmulator();
+  },
+  { timeout: 120_000 },
+);
 after(() => emulator?.stop());
 
 test("many blobs at once: each outcome as it completes, failures typed per blob (Azurite)", async () => {

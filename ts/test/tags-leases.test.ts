@@ -10,9 +10,13 @@ import { type Emulator, startEmulator } from "./support/azurite.js";
 
 let emulator: Emulator;
 
-before(async () => {
-  emulator = await startEmulator();
-});
+// The hook starts a process; node:test gives it no timeout of its own.
+before(
+  async () => {
+    emulator = await startEmulator();
+  },
+  { timeout: 120_000 },
+);
 
 after(() => emulator?.stop());
 

@@ -17,10 +17,14 @@ import { CASES, caseSeed, containerName, createContainer } from "./suite.js";
 let emulator: Emulator;
 let scratch: string;
 
-before(async () => {
-  emulator = await startEmulator();
-  scratch = mkdtempSync(join(tmpdir(), "azblob-ts-conformance-"));
-});
+// The hook starts a process; node:test gives it no timeout of its own.
+before(
+  async () => {
+    emulator = await startEmulator();
+    scratch = mkdtempSync(join(tmpdir(), "azblob-ts-conformance-"));
+  },
+  { timeout: 120_000 },
+);
 
 after(() => {
   emulator?.stop();

@@ -70,19 +70,27 @@ export async function startOAuthEmulator(): Promise<TlsEmulator> {
   const dir = mkdtempSync(join(tmpdir(), "azblob-ts-oauth-tls-"));
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
-  // The same certificate as the test kit's tls.rs: for 127.0.0.1 and localhost, not a CA, for server auth.
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7", "-subj", "/CN=127.0.0.1"],
-      ...["-keyout", key, "-out", cert],
-      ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE"],
-      ...["-addext", "keyUsage=critical,digitalSignature,keyEncipherment", "-addext", "extendedKeyUsage=serverAuth"],
-    ],
-    { stdio: "ignore" },
-  );
-  const caPem = readFileSync(cert, "utf8");
-  const emulator = await launch(["--cert", cert, "--key", key, "--oauth", "basic"], "https");
+  let caPem: string;
+  let emulator: Emulator;
+  try {
+    // The same certificate as the test kit's tls.rs: for 127.0.0.1 and localhost, not a CA, for server auth.
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7", "-subj", "/CN=127.0.0.1"],
+        ...["-keyout", key, "-out", cert],
+        ...["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE"],
+        ...["-addext", "keyUsage=critical,digitalSignature,keyEncipherment", "-addext", "extendedKeyUsage=serverAuth"],
+      ],
+      { stdio: "ignore", timeout: 60_000 },
+    );
+    caPem = readFileSync(cert, "utf8");
+    emulator = await launch(["--cert", cert, "--key", key, "--oauth", "basic"], "https");
+  } catch (err) {
+    // Nobody gets a `stop` to call, so the key and certificate go now.
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...emulator,
     caPem,
@@ -119,18 +127,21 @@ async function launch(extra: string[], scheme: "http" | "https"): Promise<Emulat
   child.once("exit", () => {
     exited = true;
   });
+  const stop = (): void => {
+    child.stdin?.end();
+    child.kill();
+  };
   // Readiness, not a sleep: the test goes on once the port accepts, and fails if the emulator exits first.
+  // Between tries the loop waits a little, so that it does not take the CPU the emulator needs to start.
   const deadline = Date.now() + 60_000;
   while (!(await accepts(port))) {
     if (exited) throw new Error("Azurite exited before it listened");
-    if (Date.now() > deadline) throw new Error("Azurite did not listen within 60 s");
-    await new Promise((resolve) => setImmediate(resolve));
+    if (Date.now() > deadline) {
+      // The caller gets no `stop` to call: the emulator that never listened goes now.
+      stop();
+      throw new Error("Azurite did not listen within 60 s");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return {
-    endpoint: `${scheme}://127.0.0.1:${port}/devstoreaccount1`,
-    stop: () => {
-      child.stdin?.end();
-      child.kill();
-    },
-  };
+  return { endpoint: `${scheme}://127.0.0.1:${port}/devstoreaccount1`, stop };
 }

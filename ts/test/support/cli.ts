@@ -1,10 +1,12 @@
 // The Rust `azblob` command-line tool, for the tests that hand an upload's
 // checkpoint between the two languages: the binary `cargo xtask test` built
-// (`AZBLOB_CLI_BIN`), else one `cargo build -p azblob-cli` makes here.
+// (`AZBLOB_CLI_BIN`), else one `cargo build -p azblob-cli` makes here, in a
+// `before()` hook so that the build does not count against a test's timeout.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { DEV_ACCOUNT, DEV_ACCOUNT_KEY } from "../../src/index.js";
@@ -12,8 +14,11 @@ import { repoRoot } from "./paths.js";
 
 let built: string | undefined;
 
-/** The path of the `azblob` binary; a missing one fails the test, never skips it. */
-export function cliBinary(): string {
+/**
+ * Finds (or builds) the `azblob` binary; call it from `before()`. A missing
+ * one fails the test, never skips it.
+ */
+export async function prepareCli(): Promise<string> {
   if (built) return built;
   const given = process.env.AZBLOB_CLI_BIN;
   if (given) {
@@ -23,11 +28,13 @@ export function cliBinary(): string {
   }
   // Run alone (`npm test`), the binary is built here; cargo makes this a no-op when it is up to date,
   // and its JSON messages name the executable wherever the target directory is.
-  const messages = execFileSync("cargo", ["build", "--quiet", "-p", "azblob-cli", "--message-format=json"], {
-    cwd: repoRoot(),
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 64 * 1024 * 1024,
+  const messages = await new Promise<string>((resolve, reject) => {
+    const cargo = process.env.CARGO ?? "cargo";
+    const args = ["build", "--quiet", "-p", "azblob-cli", "--message-format=json"];
+    const child = execFile(cargo, args, { cwd: repoRoot(), maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(new Error(`cargo build -p azblob-cli failed: ${err.message}`)) : resolve(stdout),
+    );
+    child.stderr?.pipe(process.stderr);
   });
   for (const line of messages.split("\n")) {
     if (!line.startsWith("{")) continue;
@@ -38,6 +45,25 @@ export function cliBinary(): string {
   }
   if (!built) throw new Error("cargo build -p azblob-cli named no azblob executable");
   return built;
+}
+
+/** The binary [`prepareCli`] found; calling this first is a test's mistake, reported as such. */
+function cliBinary(): string {
+  if (!built) throw new Error("the azblob binary is not ready: call prepareCli() in before()");
+  return built;
+}
+
+/** The CLI processes that have not closed yet, so that a failed test leaves none behind. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every CLI process still running; for `after()`, which runs whether the tests passed or not. */
+export function killRunningClis(): void {
+  for (const child of running) child.kill("SIGKILL");
+}
+
+/** A process's status as a shell reports it: its exit code, or 128 plus the number of the signal that ended it. */
+function shellStatus(code: number | null, signal: NodeJS.Signals | null): number | null {
+  return signal ? 128 + constants.signals[signal] : code;
 }
 
 /** The environment of one CLI run: the emulator's connection string, checkpoints under `stateDir`, a JSON debug log. */
@@ -76,20 +102,30 @@ export class CliRun {
   readonly answers = new Map<string, number>();
   /** The last lines of the log that were not JSON (an error line), for failure messages. */
   readonly errors: string[] = [];
-  #waiters: Array<() => void> = [];
 
   constructor(args: string[], env: NodeJS.ProcessEnv) {
     this.child = spawn(cliBinary(), args, { env, stdio: ["ignore", "pipe", "pipe"] });
     const child = this.child;
+    running.add(child);
+    // A binary that cannot start shows in the failure message (and 'close' still comes, with a negative code).
+    child.once("error", (err) => this.errors.push(`cannot run azblob: ${err.message}`));
     let out = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       out += chunk;
     });
     const lines = createInterface({ input: child.stderr as NodeJS.ReadableStream });
     lines.on("line", (line) => this.#read(line));
-    const closed = new Promise<void>((resolve) => lines.once("close", () => resolve()));
-    this.exit = new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ? 128 : code)));
-    this.stdout = Promise.all([this.exit, closed]).then(() => out);
+    // 'close' comes after the process exited and its stdio streams ended, so
+    // the whole of stdout and every log line has been read by then ('exit'
+    // may come before the last chunks).
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once("close", (code, signal) => {
+        running.delete(child);
+        resolve([code, signal]);
+      }),
+    );
+    this.exit = closed.then(([code, signal]) => shellStatus(code, signal));
+    this.stdout = closed.then(() => out);
   }
 
   #read(line: string): void {
@@ -105,22 +141,5 @@ export class CliRun {
     const operation = parsed.spans?.find((s) => typeof s["azblob.operation"] === "string")?.["azblob.operation"];
     if (typeof operation !== "string") return;
     this.answers.set(operation, (this.answers.get(operation) ?? 0) + 1);
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  /** Resolves once `count` answers to `operation` have arrived; rejects if the process exits first. */
-  async waitForAnswers(operation: string, count: number): Promise<void> {
-    let exited = false;
-    void this.exit.then(() => {
-      exited = true;
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-    while ((this.answers.get(operation) ?? 0) < count) {
-      if (exited) {
-        const seen = this.answers.get(operation) ?? 0;
-        throw new Error(`azblob exited after ${seen} ${operation} answers: ${this.errors.join("\n")}`);
-      }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
   }
 }
