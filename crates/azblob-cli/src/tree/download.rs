@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::compare::{skip_reason, Side};
 use super::filter::Filter;
-use super::journal::{self, Journal};
+use super::journal;
 use super::local_path::local_path;
 use super::report::Report;
 use super::upload::file_md5;
@@ -40,7 +40,7 @@ pub(super) async fn run(
     let url = container.url()?.to_string();
     let job_parts = ["download", mode.name(), &url, &prefix, &root.to_string_lossy()].map(str::to_owned);
     let job_ref: Vec<&str> = job_parts.iter().map(String::as_str).collect();
-    let journal = Journal::open(&job_ref)?.map(Arc::new);
+    let journal = super::open_journal(mode, &job_ref)?;
     let report = Arc::new(Report::new(common.json, tree.dry_run, common.progress));
     let shown_src = |name: &str| format!("az://{}/{name}", from.container);
     // The names the source has, for `--delete` only.
@@ -94,7 +94,7 @@ pub(super) async fn run(
                 let path = match local_path(&root, &rel) {
                     Ok(path) => path,
                     Err(why) => {
-                        report.failed("download", &src, "", &format!("refused: {why}; nothing written"))?;
+                        report.refused("download", &src, &format!("refused: {why}; nothing written"))?;
                         return Ok(None);
                     }
                 };
@@ -111,7 +111,16 @@ pub(super) async fn run(
                         Ok(meta) => {
                             let mut side = Side { size: meta.len(), mtime: meta.modified().ok(), md5: None };
                             if matches!(mode, Mode::Sync { checksum: true, .. }) && side.size == blob.content_length {
-                                side.md5 = Some(file_md5(&path).await?);
+                                match file_md5(&path).await {
+                                    Ok(md5) => side.md5 = Some(md5),
+                                    // One unreadable local file is one failed
+                                    // file, not a failed listing: the job goes on.
+                                    Err(e) => {
+                                        let why = format!("cannot compare with the local file: {e:#}");
+                                        report.failed("download", &src, &shown, &why)?;
+                                        return Ok(None);
+                                    }
+                                }
                             }
                             Some(side)
                         }
@@ -188,6 +197,7 @@ pub(super) async fn run(
             let (src, dst) = (shown_src(&job.name), job.path.display().to_string());
             match result {
                 Ok(done) => {
+                    report.backoffs(done.job_concurrency_backoffs);
                     if let Some(journal) = &journal {
                         journal.record(key)?;
                     }
@@ -196,7 +206,16 @@ pub(super) async fn run(
                 Err(e) if e.kind() == ErrorKind::AlreadyExists && tree.overwrite == Overwrite::Never => {
                     report.skipped("download", &src, &dst, "exists (--overwrite never)")?;
                 }
-                Err(e) => report.failed("download", &src, &dst, &e.to_string())?,
+                Err(e) => {
+                    // Two names that collide (`a` and `a/b`) both pass the
+                    // check as they are listed; the one that lost the race
+                    // is refused like a name found colliding beforehand.
+                    let rel = job.name.strip_prefix(prefix.as_str()).unwrap_or(&job.name);
+                    match local_path(&root, rel) {
+                        Err(why) => report.refused("download", &src, &format!("refused: {why}; nothing written"))?,
+                        Ok(_) => report.failed("download", &src, &dst, &e.to_string())?,
+                    }
+                }
             }
         }
         let listing_failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::compare::{skip_reason, Side};
 use super::filter::Filter;
-use super::journal::{self, Journal};
+use super::journal;
 use super::report::Report;
 use super::walk::{walk, Entry};
 use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
@@ -40,7 +40,7 @@ pub(super) async fn run(
     let url = container.url()?.to_string();
     let job_parts = ["upload", mode.name(), &root.to_string_lossy(), &url, &prefix].map(str::to_owned);
     let job_ref: Vec<&str> = job_parts.iter().map(String::as_str).collect();
-    let journal = Journal::open(&job_ref)?.map(Arc::new);
+    let journal = super::open_journal(mode, &job_ref)?;
     // The destination is listed when a decision needs it: a sync, or an
     // --overwrite other than always.
     let index = if mode != Mode::Copy || tree.overwrite != Overwrite::Always {
@@ -103,7 +103,14 @@ pub(super) async fn run(
                     if matches!(mode, Mode::Sync { checksum: true, .. })
                         && existing.as_ref().is_some_and(|d| d.size == size)
                     {
-                        src.md5 = Some(file_md5(&path).await?);
+                        match file_md5(&path).await {
+                            Ok(md5) => src.md5 = Some(md5),
+                            // One unreadable file is one failed file; the job goes on.
+                            Err(e) => {
+                                report.failed("upload", &rel, &dst(&rel), &format!("{e:#}"))?;
+                                return Ok(None);
+                            }
+                        }
                     }
                     if let Some(reason) = skip_reason(mode, overwrite, &src, existing.as_ref()) {
                         report.skipped("upload", &rel, &dst(&rel), reason)?;
@@ -169,6 +176,7 @@ pub(super) async fn run(
             let (rel, key) = keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.name).unwrap_or_default();
             match result {
                 Ok(done) => {
+                    report.backoffs(done.job_concurrency_backoffs);
                     if let Some(journal) = &journal {
                         journal.record(key)?;
                     }
