@@ -257,3 +257,56 @@ async fn a_read_only_target_gets_the_blobs_mtime() {
     assert!(meta.permissions().readonly(), "the target's permissions are kept");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An upload sync pairs files with blobs by merging the walk and the
+/// listing in name order, not through the whole listing in memory: names
+/// that sort around `/` (`a.txt` < `a/x` < `a0`) still meet their blobs,
+/// so a second sync sends nothing, and `--delete` removes exactly the
+/// extras.
+#[tokio::test]
+async fn an_upload_sync_merges_names_that_sort_around_slashes() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-merge");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    let local = ["a.txt", "a/x", "a/x.y", "a-b", "a0", "ab/c", "b", "é.txt", "Z/z"];
+    for name in local {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, name).unwrap();
+    }
+    let dst = az(&container, "m/");
+    let args = ["sync", src.to_str().unwrap(), &dst, "--json"];
+    let first = azblob(&args, &state);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(lines(&first).1["files"], local.len());
+
+    let second = azblob(&args, &state);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let (files, summary) = lines(&second);
+    assert_eq!(
+        (summary["files"].as_u64(), summary["skipped"].as_u64()),
+        (Some(0), Some(local.len() as u64)),
+        "{files:?}"
+    );
+
+    // Extras on either side of the local names, and one local file removed.
+    for extra in ["m/a/zz", "m/a.txt.old", "m/a/", "m/0"] {
+        container.blob(extra).put("extra").await.unwrap();
+    }
+    std::fs::remove_file(src.join("a-b")).unwrap();
+    std::fs::write(src.join("b"), "changed").unwrap();
+    let third = azblob(&["sync", src.to_str().unwrap(), &dst, "--delete", "--json"], &state);
+    assert!(third.status.success(), "{}", stderr(&third));
+    let (files, summary) = lines(&third);
+    assert_eq!((summary["files"].as_u64(), summary["deleted"].as_u64()), (Some(1), Some(5)), "{files:?}");
+    let mut expected: Vec<String> = local.iter().filter(|n| **n != "a-b").map(|n| format!("m/{n}")).collect();
+    expected.sort();
+    assert_eq!(names(&container).await, expected);
+    assert_eq!(container.blob("m/b").download().await.unwrap(), "changed");
+
+    // --overwrite never pairs the same way: nothing is replaced.
+    let never = azblob(&["cp", "-r", src.to_str().unwrap(), &dst, "--overwrite", "never", "--json"], &state);
+    assert!(never.status.success(), "{}", stderr(&never));
+    assert_eq!(lines(&never).1["skipped"], local.len() - 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

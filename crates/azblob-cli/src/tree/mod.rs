@@ -12,6 +12,7 @@ mod download;
 mod filter;
 mod journal;
 mod local_path;
+mod merge;
 mod remote;
 mod report;
 pub(crate) mod sync;
