@@ -308,5 +308,24 @@ async fn an_upload_sync_merges_names_that_sort_around_slashes() {
     let never = azblob(&["cp", "-r", src.to_str().unwrap(), &dst, "--overwrite", "never", "--json"], &state);
     assert!(never.status.success(), "{}", stderr(&never));
     assert_eq!(lines(&never).1["skipped"], local.len() - 1);
+
+    // A download sync --delete merges a fresh listing with the local walk
+    // the same way: only the local extras go.
+    let out = dir.join("out");
+    let down = ["sync", &dst, out.to_str().unwrap(), "--delete", "--json"];
+    assert!(azblob(&down, &state).status.success());
+    for extra in ["a.txt.old", "a/zz", "0", "a-b"] {
+        std::fs::write(out.join(extra), "extra").unwrap();
+    }
+    let output = azblob(&down, &state);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (files, summary) = lines(&output);
+    assert_eq!((summary["files"].as_u64(), summary["deleted"].as_u64()), (Some(0), Some(4)), "{files:?}");
+    for name in local.iter().filter(|n| **n != "a-b") {
+        assert!(out.join(name).is_file(), "{name} stays");
+    }
+    for extra in ["a.txt.old", "a/zz", "0", "a-b"] {
+        assert!(!out.join(extra).exists(), "{extra} is deleted");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

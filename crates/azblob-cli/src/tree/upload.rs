@@ -214,7 +214,7 @@ pub(super) async fn run(
 
 /// The blobs below `prefix`, by relative name in the listing's order, with
 /// their size, stored modification time (else last-modified) and MD5.
-fn list_sides(container: &ContainerClient, prefix: &str) -> BoxStream<'static, Result<(String, Side)>> {
+pub(super) fn list_sides(container: &ContainerClient, prefix: &str) -> BoxStream<'static, Result<(String, Side)>> {
     let options = ListBlobsOptions {
         prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
         include: ListInclude { metadata: true, ..ListInclude::default() },
