@@ -278,7 +278,9 @@ async fn an_upload_sync_merges_names_that_sort_around_slashes() {
     let args = ["sync", src.to_str().unwrap(), &dst, "--json"];
     let first = azblob(&args, &state);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_eq!(lines(&first).1["files"], local.len());
+    let summary = lines(&first).1;
+    assert_eq!(summary["files"], local.len());
+    assert_eq!(summary["concurrency_backoffs"], 0, "no throttling on a direct link: {summary}");
 
     let second = azblob(&args, &state);
     assert!(second.status.success(), "{}", stderr(&second));
