@@ -1,6 +1,6 @@
 //! A blob prefix to a local directory: `cp -r az://c/p/ DIR` and `sync az://c/p/ DIR`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -12,10 +12,11 @@ use futures_util::StreamExt;
 
 use super::compare::{skip_reason, Side};
 use super::filter::Filter;
-use super::journal::{self, Journal};
+use super::journal;
 use super::local_path::local_path;
+use super::merge::{merge, Paired};
 use super::report::Report;
-use super::upload::file_md5;
+use super::upload::{file_md5, list_sides};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, Common, Mode, Overwrite, TreeArgs};
 use crate::location::BlobLocation;
@@ -40,11 +41,9 @@ pub(super) async fn run(
     let url = container.url()?.to_string();
     let job_parts = ["download", mode.name(), &url, &prefix, &root.to_string_lossy()].map(str::to_owned);
     let job_ref: Vec<&str> = job_parts.iter().map(String::as_str).collect();
-    let journal = Journal::open(&job_ref)?.map(Arc::new);
+    let journal = super::open_journal(mode, &job_ref)?;
     let report = Arc::new(Report::new(common.json, tree.dry_run, common.progress));
     let shown_src = |name: &str| format!("az://{}/{name}", from.container);
-    // The names the source has, for `--delete` only.
-    let seen: Option<Arc<Mutex<HashSet<String>>>> = matches!(mode, Mode::Sync { delete: true, .. }).then(Arc::default);
 
     let options = ListBlobsOptions {
         prefix: (!prefix.is_empty()).then(|| prefix.clone()),
@@ -54,18 +53,12 @@ pub(super) async fn run(
     let listing = container.list_blobs_opts(&options);
     let filter = Arc::new(filter);
     let decide = {
-        let (report, journal, seen, root, prefix, container_name) =
-            (Arc::clone(&report), journal.clone(), seen.clone(), root.clone(), prefix.clone(), from.container.clone());
+        let (report, journal, root, prefix, container_name) =
+            (Arc::clone(&report), journal.clone(), root.clone(), prefix.clone(), from.container.clone());
         let (overwrite, filter) = (tree.overwrite, Arc::clone(&filter));
         move |item: azblob::Result<ListItem>| {
-            let (report, journal, seen, root, prefix, container_name) = (
-                Arc::clone(&report),
-                journal.clone(),
-                seen.clone(),
-                root.clone(),
-                prefix.clone(),
-                container_name.clone(),
-            );
+            let (report, journal, root, prefix, container_name) =
+                (Arc::clone(&report), journal.clone(), root.clone(), prefix.clone(), container_name.clone());
             let rejected = match &item {
                 Ok(ListItem::Blob(blob)) => blob
                     .name
@@ -79,9 +72,6 @@ pub(super) async fn run(
                     ListItem::Prefix(_) => return anyhow::Ok(None),
                 };
                 let Some(rel) = blob.name.strip_prefix(&prefix).map(str::to_owned) else { return Ok(None) };
-                if let Some(seen) = &seen {
-                    seen.lock().unwrap_or_else(|p| p.into_inner()).insert(rel.clone());
-                }
                 if rejected {
                     return Ok(None);
                 }
@@ -94,7 +84,7 @@ pub(super) async fn run(
                 let path = match local_path(&root, &rel) {
                     Ok(path) => path,
                     Err(why) => {
-                        report.failed("download", &src, "", &format!("refused: {why}; nothing written"))?;
+                        report.refused("download", &src, &format!("refused: {why}; nothing written"))?;
                         return Ok(None);
                     }
                 };
@@ -111,7 +101,16 @@ pub(super) async fn run(
                         Ok(meta) => {
                             let mut side = Side { size: meta.len(), mtime: meta.modified().ok(), md5: None };
                             if matches!(mode, Mode::Sync { checksum: true, .. }) && side.size == blob.content_length {
-                                side.md5 = Some(file_md5(&path).await?);
+                                match file_md5(&path).await {
+                                    Ok(md5) => side.md5 = Some(md5),
+                                    // One unreadable local file is one failed
+                                    // file, not a failed listing: the job goes on.
+                                    Err(e) => {
+                                        let why = format!("cannot compare with the local file: {e:#}");
+                                        report.failed("download", &src, &shown, &why)?;
+                                        return Ok(None);
+                                    }
+                                }
                             }
                             Some(side)
                         }
@@ -188,6 +187,7 @@ pub(super) async fn run(
             let (src, dst) = (shown_src(&job.name), job.path.display().to_string());
             match result {
                 Ok(done) => {
+                    report.backoffs(done.job_concurrency_backoffs);
                     if let Some(journal) = &journal {
                         journal.record(key)?;
                     }
@@ -196,7 +196,16 @@ pub(super) async fn run(
                 Err(e) if e.kind() == ErrorKind::AlreadyExists && tree.overwrite == Overwrite::Never => {
                     report.skipped("download", &src, &dst, "exists (--overwrite never)")?;
                 }
-                Err(e) => report.failed("download", &src, &dst, &e.to_string())?,
+                Err(e) => {
+                    // Two names that collide (`a` and `a/b`) both pass the
+                    // check as they are listed; the one that lost the race
+                    // is refused like a name found colliding beforehand.
+                    let rel = job.name.strip_prefix(prefix.as_str()).unwrap_or(&job.name);
+                    match local_path(&root, rel) {
+                        Err(why) => report.refused("download", &src, &format!("refused: {why}; nothing written"))?,
+                        Ok(_) => report.failed("download", &src, &dst, &e.to_string())?,
+                    }
+                }
             }
         }
         let listing_failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -204,9 +213,8 @@ pub(super) async fn run(
             return Err(e.context("listing the source failed"));
         }
     }
-    if let Some(seen) = seen {
-        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
-        delete_extra(&root, &seen, &filter, &report, tree.dry_run).await?;
+    if let Mode::Sync { delete: true, .. } = mode {
+        delete_extra(&root, &container, &prefix, &filter, &report, tree.dry_run).await?;
     }
     let report = Arc::into_inner(report).expect("the job's streams are done");
     if let (Some(journal), false) = (journal.and_then(Arc::into_inner), tree.dry_run) {
@@ -219,11 +227,18 @@ pub(super) async fn run(
 
 /// `sync --delete`: removes the local files the source did not have.
 ///
+/// The source is listed once more and merged by name with a walk of the
+/// destination (`merge.rs`), so neither side is held whole: the local files
+/// no blob pairs with are the extras. They are gathered first and removed
+/// only once the merge ended without error, since a listing out of name
+/// order would make a file look like an extra.
+///
 /// Nothing is deleted after a failure, and no file the filters exclude:
 /// `--exclude` protects, as in rsync and rclone.
 async fn delete_extra(
     root: &Path,
-    seen: &HashSet<String>,
+    container: &azblob::ContainerClient,
+    prefix: &str,
     filter: &Filter,
     report: &Report,
     dry_run: bool,
@@ -232,19 +247,28 @@ async fn delete_extra(
         crate::output::note("azblob: --delete: nothing deleted, since the transfer had failures");
         return Ok(());
     }
-    let mut entries = walk(root, false);
-    while let Some(entry) = entries.next().await {
-        let (rel, path, size) = match entry {
-            Entry::File { rel, path, size, .. } => (rel, path, size),
-            Entry::Symlink { rel } => (rel.clone(), root.join(&rel), 0),
-            Entry::Problem { .. } => continue,
+    let mut extras = Vec::new();
+    let mut paired = merge(walk(root, false), list_sides(container, prefix));
+    while let Some(item) = paired.next().await {
+        let (rel, path, size) = match item {
+            Err(e) => {
+                report.failed("delete", "", "", &format!("{e:#}"))?;
+                crate::output::note("azblob: --delete: nothing deleted, since the comparison failed");
+                return Ok(());
+            }
+            Ok(Paired::Local(Entry::File { rel, path, size, .. }, None)) => (rel, path, size),
+            Ok(Paired::Local(Entry::Symlink { rel }, None)) => (rel.clone(), root.join(&rel), 0),
+            Ok(_) => continue,
         };
-        if seen.contains(&rel) || rel.ends_with(".partial") || filter.rejects(&rel, size).is_some() {
+        if rel.ends_with(".partial") || filter.rejects(&rel, size).is_some() {
             continue;
         }
+        extras.push(path);
+    }
+    for path in extras {
         if !dry_run {
             if let Err(e) = std::fs::remove_file(&path) {
-                report.failed("delete", &rel, &path.display().to_string(), &e.to_string())?;
+                report.failed("delete", &path.display().to_string(), &path.display().to_string(), &e.to_string())?;
                 continue;
             }
         }

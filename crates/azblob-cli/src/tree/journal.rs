@@ -1,5 +1,6 @@
-//! The job journal: which files of a `cp -r` or `sync` are done, so that
-//! rerunning the same command skips them.
+//! The job journal: which files of a `cp -r` are done, so that rerunning
+//! the same command skips them. A `sync` keeps none: it compares both
+//! sides, which a journal surviving a failed run could contradict.
 //!
 //! It lives in `$XDG_STATE_HOME/azblob/jobs/` (or `~/.local/state/...`),
 //! named by a hash of the job (direction, source, destination), and holds

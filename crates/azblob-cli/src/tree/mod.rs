@@ -12,13 +12,16 @@ mod download;
 mod filter;
 mod journal;
 mod local_path;
+mod merge;
 mod remote;
 mod report;
 pub(crate) mod sync;
 mod upload;
 mod walk;
 
-use anyhow::{bail, Result};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Result};
 use clap::{Args, ValueEnum};
 
 use crate::location::{parse_container_prefix, Location};
@@ -58,8 +61,9 @@ pub(crate) struct TreeArgs {
     /// Follow symbolic links when walking a local tree (by default they are skipped).
     #[arg(long)]
     pub(crate) follow_symlinks: bool,
-    /// Cap the whole job's average rate at N megabits per second (as azcopy's
-    /// --cap-mbps); files are paced as they start. Server-side copies ignore it.
+    /// Cap the whole job's rate at N megabits per second (as azcopy's
+    /// --cap-mbps), counted on the bytes sent or received. Server-side
+    /// copies ignore it.
     #[arg(long, value_name = "N")]
     pub(crate) cap_mbps: Option<f64>,
 }
@@ -145,7 +149,32 @@ impl Mode {
 
 /// Runs a whole-directory job between `src` and `dst` (one local, one a
 /// blob prefix).
+///
+/// Standard output closed mid-job (`azblob cp -r ... --json | head -1`)
+/// stops the job and fails the command: elsewhere a closed stdout means
+/// the reader has all it wanted (`cat | head`), but here the job did not
+/// finish, and a script must not read its success. rclone and azcopy,
+/// written in Go, die of the SIGPIPE then, which the shell reports as a
+/// failure too. What completed is in the journal, so rerunning resumes.
 pub(crate) async fn run(
+    src: &str,
+    dst: &str,
+    tree: &TreeArgs,
+    common: &Common,
+    mode: Mode,
+    connection: &crate::Connection,
+) -> Result<()> {
+    run_job(src, dst, tree, common, mode, connection).await.map_err(|e| {
+        if crate::output::is_reader_gone(&e) {
+            anyhow!("standard output was closed, so the {} job stopped before it finished", mode.name())
+        } else {
+            e
+        }
+    })
+}
+
+/// [`run`], where a closed standard output is still [`crate::output::ReaderGone`].
+async fn run_job(
     src: &str,
     dst: &str,
     tree: &TreeArgs,
@@ -178,6 +207,18 @@ pub(crate) async fn run(
         (false, false) => {
             bail!("one side of {} must be a blob prefix (az://CONTAINER/PREFIX or a container URL)", mode.name())
         }
+    }
+}
+
+/// The journal of a `cp -r` job, so a rerun skips what it completed.
+///
+/// A `sync` keeps none: it decides by comparing both sides, and a journal
+/// that outlived a failed run would make it skip a file whose destination
+/// changed (or vanished) since, which the comparison would send again.
+fn open_journal(mode: Mode, job: &[&str]) -> Result<Option<Arc<journal::Journal>>> {
+    match mode {
+        Mode::Copy => Ok(journal::Journal::open(job)?.map(Arc::new)),
+        Mode::Sync { .. } => Ok(None),
     }
 }
 

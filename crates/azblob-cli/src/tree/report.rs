@@ -29,6 +29,10 @@ struct Counts {
     deleted: u64,
     /// Each failed file and why.
     failures: Vec<(String, String)>,
+    /// Each name refused as a local path and why: skipped, and listed at the end.
+    refused: Vec<(String, String)>,
+    /// How many times throttling halved the job's shared concurrency.
+    backoffs: u64,
 }
 
 /// The job's report.
@@ -115,6 +119,12 @@ impl Report {
         Ok(())
     }
 
+    /// The job's concurrency backoffs so far, as a finished file reports them.
+    pub(crate) fn backoffs(&self, so_far: u64) {
+        let mut counts = self.lock();
+        counts.backoffs = counts.backoffs.max(so_far);
+    }
+
     /// A file left as it is.
     pub(crate) fn skipped(&self, action: &str, from: &str, to: &str, reason: &str) -> Result<()> {
         if self.json {
@@ -125,6 +135,16 @@ impl Report {
         let mut counts = self.lock();
         counts.skipped += 1;
         self.redraw(&counts);
+        Ok(())
+    }
+
+    /// A blob whose name is refused as a local path (it would escape the
+    /// destination, or the platform cannot hold it): skipped, since every
+    /// rerun would refuse it again, so it neither fails the job nor keeps
+    /// its journal alive, and listed at the end.
+    pub(crate) fn refused(&self, action: &str, from: &str, reason: &str) -> Result<()> {
+        self.skipped(action, from, "", reason)?;
+        self.lock().refused.push((from.to_owned(), reason.to_owned()));
         Ok(())
     }
 
@@ -176,7 +196,11 @@ impl Report {
                 "skipped": counts.skipped,
                 "deleted": counts.deleted,
                 "failed": failed,
+                "concurrency_backoffs": counts.backoffs,
             }))?;
+        }
+        for (name, why) in &counts.refused {
+            output::note(&format!("azblob: skipped: {name}: {why}"));
         }
         for (name, error) in &counts.failures {
             output::note(&format!("azblob: failed: {name}: {error}"));

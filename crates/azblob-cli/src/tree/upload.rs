@@ -9,11 +9,13 @@ use azblob::{
     mtime_from_metadata, Concurrency, Conditions, ContainerClient, ErrorKind, FileJob, ListBlobsOptions, ListInclude,
     ListItem, UploadFilesOptions,
 };
+use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::compare::{skip_reason, Side};
 use super::filter::Filter;
-use super::journal::{self, Journal};
+use super::journal;
+use super::merge::{merge, Paired};
 use super::report::Report;
 use super::walk::{walk, Entry};
 use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
@@ -40,40 +42,51 @@ pub(super) async fn run(
     let url = container.url()?.to_string();
     let job_parts = ["upload", mode.name(), &root.to_string_lossy(), &url, &prefix].map(str::to_owned);
     let job_ref: Vec<&str> = job_parts.iter().map(String::as_str).collect();
-    let journal = Journal::open(&job_ref)?.map(Arc::new);
+    let journal = super::open_journal(mode, &job_ref)?;
     // The destination is listed when a decision needs it: a sync, or an
-    // --overwrite other than always.
-    let index = if mode != Mode::Copy || tree.overwrite != Overwrite::Always {
-        Some(Arc::new(Mutex::new(list_index(&container, &prefix).await?)))
-    } else {
-        None
-    };
+    // --overwrite other than always. It is merged with the walk by name
+    // (`merge.rs`), never held whole.
+    let compare = mode != Mode::Copy || tree.overwrite != Overwrite::Always;
+    let listing = if compare { list_sides(&container, &prefix) } else { futures_util::stream::empty().boxed() };
+    // What `--delete` is to remove: only the blobs the source lacks.
+    let extras: Arc<Mutex<Vec<String>>> = Arc::default();
     let report = Arc::new(Report::new(common.json, tree.dry_run, common.progress));
     let shown_dst = |rel: &str| format!("az://{}/{prefix}{rel}", to.container);
 
     let filter = Arc::new(filter);
     let decide = {
-        let (report, journal, index) = (Arc::clone(&report), journal.clone(), index.clone());
+        let (report, journal, extras) = (Arc::clone(&report), journal.clone(), Arc::clone(&extras));
         let (prefix, tree, container_name) = (prefix.clone(), tree.clone(), to.container.clone());
         let (job_parts, filter) = (job_parts.clone(), Arc::clone(&filter));
-        move |entry: Entry| {
-            let (report, journal, index) = (Arc::clone(&report), journal.clone(), index.clone());
+        move |paired: Result<Paired>| {
+            let (report, journal) = (Arc::clone(&report), journal.clone());
             let (prefix, container_name, job_parts) = (prefix.clone(), container_name.clone(), job_parts.clone());
             let overwrite = tree.overwrite;
-            // Whatever happens to the entry next (filtered, done by an
-            // earlier run, a symbolic link), it exists here, so `--delete`
-            // must not remove its blob.
-            if let (Some(index), Entry::File { rel, .. } | Entry::Symlink { rel }) = (&index, &entry) {
-                if let Some((_, seen)) = index.lock().unwrap_or_else(|p| p.into_inner()).get_mut(rel) {
-                    *seen = true;
+            // A blob the source lacks is an extra, unless the filters
+            // exclude it: `--exclude` protects, as in rsync and rclone.
+            // Whatever happens to a local entry (filtered, done by an
+            // earlier run, a symbolic link), it exists here, so its blob
+            // is no extra.
+            let paired = match paired {
+                Ok(Paired::RemoteOnly(rel, side)) => {
+                    if matches!(mode, Mode::Sync { delete: true, .. }) && filter.rejects(&rel, side.size).is_none() {
+                        extras.lock().unwrap_or_else(|p| p.into_inner()).push(format!("{prefix}{rel}"));
+                    }
+                    None
                 }
-            }
-            let filtered = match &entry {
-                Entry::File { rel, size, .. } => filter.rejects(rel, *size).is_some(),
-                Entry::Symlink { rel } => filter.rejects(rel, 0).is_some(),
-                Entry::Problem { .. } => false,
+                other => Some(other),
+            };
+            let filtered = match &paired {
+                Some(Ok(Paired::Local(Entry::File { rel, size, .. }, _))) => filter.rejects(rel, *size).is_some(),
+                Some(Ok(Paired::Local(Entry::Symlink { rel }, _))) => filter.rejects(rel, 0).is_some(),
+                _ => false,
             };
             async move {
+                let Some(paired) = paired else { return Ok(None) };
+                let (entry, existing) = match paired? {
+                    Paired::Local(entry, existing) => (entry, existing),
+                    Paired::RemoteOnly(..) => return Ok(None),
+                };
                 if filtered {
                     return Ok(None);
                 }
@@ -94,16 +107,19 @@ pub(super) async fn run(
                     report.skipped("upload", &rel, &dst(&rel), "done by an earlier run of this job")?;
                     return Ok(None);
                 }
-                if let Some(index) = &index {
-                    let existing = index.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&rel).map(|(side, seen)| {
-                        *seen = true;
-                        side.clone()
-                    });
+                if compare {
                     let mut src = Side { size, mtime, md5: None };
                     if matches!(mode, Mode::Sync { checksum: true, .. })
                         && existing.as_ref().is_some_and(|d| d.size == size)
                     {
-                        src.md5 = Some(file_md5(&path).await?);
+                        match file_md5(&path).await {
+                            Ok(md5) => src.md5 = Some(md5),
+                            // One unreadable file is one failed file; the job goes on.
+                            Err(e) => {
+                                report.failed("upload", &rel, &dst(&rel), &format!("{e:#}"))?;
+                                return Ok(None);
+                            }
+                        }
                     }
                     if let Some(reason) = skip_reason(mode, overwrite, &src, existing.as_ref()) {
                         report.skipped("upload", &rel, &dst(&rel), reason)?;
@@ -119,7 +135,7 @@ pub(super) async fn run(
         }
     };
 
-    let planned = walk(&root, tree.follow_symlinks).then(decide);
+    let planned = merge(walk(&root, tree.follow_symlinks), listing).then(decide);
     if tree.dry_run {
         let mut planned = planned.boxed();
         while let Some(item) = planned.next().await {
@@ -169,6 +185,7 @@ pub(super) async fn run(
             let (rel, key) = keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.name).unwrap_or_default();
             match result {
                 Ok(done) => {
+                    report.backoffs(done.job_concurrency_backoffs);
                     if let Some(journal) = &journal {
                         journal.record(key)?;
                     }
@@ -181,8 +198,9 @@ pub(super) async fn run(
             }
         }
     }
-    if let (Mode::Sync { delete: true, .. }, Some(index)) = (mode, &index) {
-        delete_extra(&container, &prefix, index, &filter, &report, tree.dry_run, &to.container).await?;
+    if let Mode::Sync { delete: true, .. } = mode {
+        let extras = std::mem::take(&mut *extras.lock().unwrap_or_else(|p| p.into_inner()));
+        delete_names(&container, extras, &report, tree.dry_run, &to.container).await?;
     }
     let report = Arc::into_inner(report).expect("the job's streams are done");
     let clean = !report.any_failed();
@@ -192,6 +210,35 @@ pub(super) async fn run(
         }
     }
     report.finish(true)
+}
+
+/// The blobs below `prefix`, by relative name in the listing's order, with
+/// their size, stored modification time (else last-modified) and MD5.
+pub(super) fn list_sides(container: &ContainerClient, prefix: &str) -> BoxStream<'static, Result<(String, Side)>> {
+    let options = ListBlobsOptions {
+        prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
+        include: ListInclude { metadata: true, ..ListInclude::default() },
+        ..ListBlobsOptions::default()
+    };
+    let prefix = prefix.to_owned();
+    container
+        .list_blobs_opts(&options)
+        .filter_map(move |item| {
+            let found = match item {
+                Ok(ListItem::Blob(blob)) => blob.name.strip_prefix(&prefix).map(|rel| {
+                    let side = Side {
+                        size: blob.content_length,
+                        mtime: mtime_from_metadata(&blob.metadata).or(blob.last_modified),
+                        md5: blob.content.content_md5.clone(),
+                    };
+                    Ok((rel.to_owned(), side))
+                }),
+                Ok(ListItem::Prefix(_)) => None,
+                Err(e) => Some(Err(e.into())),
+            };
+            std::future::ready(found)
+        })
+        .boxed()
 }
 
 /// The blobs below `prefix`, by relative name, with their size, stored
@@ -232,11 +279,7 @@ pub(super) async fn delete_extra(
     dry_run: bool,
     container_name: &str,
 ) -> Result<()> {
-    if report.any_failed() {
-        crate::output::note("azblob: --delete: nothing deleted, since the transfer had failures");
-        return Ok(());
-    }
-    let mut extra: Vec<String> = {
+    let extra: Vec<String> = {
         let index = index.lock().unwrap_or_else(|p| p.into_inner());
         index
             .iter()
@@ -244,6 +287,25 @@ pub(super) async fn delete_extra(
             .map(|(rel, _)| format!("{prefix}{rel}"))
             .collect()
     };
+    delete_names(container, extra, report, dry_run, container_name).await
+}
+
+/// `sync --delete`'s last step: removes the blobs named `extra` (full
+/// names), in name order, or in a dry run lists them.
+///
+/// Nothing is deleted after a failure (an unreadable directory, a file that
+/// could not be sent, a listing that failed): its blobs would look like extras.
+async fn delete_names(
+    container: &ContainerClient,
+    mut extra: Vec<String>,
+    report: &Report,
+    dry_run: bool,
+    container_name: &str,
+) -> Result<()> {
+    if report.any_failed() {
+        crate::output::note("azblob: --delete: nothing deleted, since the transfer had failures");
+        return Ok(());
+    }
     extra.sort();
     if dry_run || extra.is_empty() {
         for name in &extra {

@@ -39,12 +39,23 @@ pub(crate) enum Entry {
     },
 }
 
-/// Walks `root` in name order, lazily.
+/// Walks `root` lazily, yielding files in the byte order of their whole
+/// relative names, the order in which the service lists blobs, so that a
+/// sync can merge the two (`merge.rs`).
+///
+/// Sorting each directory by name is not enough: `a.txt` comes before
+/// `a/x` since `.` (0x2E) is below `/` (0x2F), while the directory `a`
+/// sorts before the file `a.txt`. Each directory's entries are sorted by
+/// their name with a `/` after a directory's, which orders every path
+/// below a directory as its full names compare.
 pub(crate) fn walk(root: &Path, follow_symlinks: bool) -> BoxStream<'static, Entry> {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     let root = root.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let walker = walkdir::WalkDir::new(&root).follow_links(follow_symlinks).sort_by_file_name().min_depth(1);
+        let walker = walkdir::WalkDir::new(&root)
+            .follow_links(follow_symlinks)
+            .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)))
+            .min_depth(1);
         for entry in walker {
             let item = match entry {
                 Err(e) => Entry::Problem {
@@ -63,6 +74,16 @@ pub(crate) fn walk(root: &Path, follow_symlinks: bool) -> BoxStream<'static, Ent
         }
     });
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
+}
+
+/// An entry's name as it sorts among its siblings: its bytes, and a `/`
+/// after a directory's.
+fn sort_key(entry: &walkdir::DirEntry) -> Vec<u8> {
+    let mut key = entry.file_name().as_encoded_bytes().to_vec();
+    if entry.file_type().is_dir() {
+        key.push(b'/');
+    }
+    key
 }
 
 /// The entry for a walked path; `None` for directories, which the walk enters.
@@ -100,4 +121,33 @@ fn relative(root: &Path, path: &Path) -> Result<String, String> {
         }
     }
     Ok(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::{walk, Entry};
+
+    #[tokio::test]
+    async fn files_come_in_the_byte_order_of_their_whole_names() {
+        let root = std::env::temp_dir().join(format!("azblob-walk-order-{}", std::process::id()));
+        let names = ["a.txt", "a/x", "a/y/z", "a-b", "a0", "b", "ab/c", "a/x.y", "é", "Z"];
+        for name in names {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, name).unwrap();
+        }
+        let walked: Vec<String> = walk(&root, false)
+            .map(|e| match e {
+                Entry::File { rel, .. } => rel,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+            .await;
+        let mut sorted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        sorted.sort();
+        assert_eq!(walked, sorted);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

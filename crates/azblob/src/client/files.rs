@@ -4,6 +4,11 @@
 //! semaphore counted in KiB), each file through the existing engines: a small
 //! file is one Put Blob or one ranged Get, a large one parallel blocks.
 //!
+//! Every file's requests are counted in the job's tally too
+//! (`Tally::under`), so a 429, a 503 or a timeout met by any file halves the
+//! job's limit, as it halves a single transfer's. A rate cap is a
+//! `transfer::Pacer` every file's requests pay their bodies into.
+//!
 //! The jobs come from a stream, which the pool pulls only as places free up,
 //! so a walk or a listing that feeds it is read lazily and memory is bounded
 //! by the budgets, not by the number of files.
@@ -19,7 +24,7 @@ use tokio::sync::Semaphore;
 use super::ContainerClient;
 use crate::error::{Error, Result};
 use crate::ops::models::Metadata;
-use crate::transfer::{self, Concurrency, DownloadOptions, Limiter, TransferStats, UploadOptions, UploadSource};
+use crate::transfer::{self, Concurrency, DownloadOptions, Limiter, Pacer, TransferStats, UploadOptions, UploadSource};
 
 /// The metadata key under which [`ContainerClient::upload_files_opts`] stores a
 /// local file's modification time (`keep_mtime`), as seconds since the Unix
@@ -70,10 +75,10 @@ pub struct UploadFilesOptions {
     /// [`MTIME_METADATA_KEY`] (default `true`), so a later download can
     /// restore it and a sync can compare it.
     pub keep_mtime: bool,
-    /// Cap on the job's average rate in bytes per second (default none).
-    /// Files are paced as they start: a file starts only once the bytes of
-    /// the files before it fit the rate, so over the job the average stays
-    /// under the cap, while one file is sent at the speed its blocks go.
+    /// Cap on the job's rate in bytes per second (default none): every
+    /// request body of every file (a Put Blob, a block) waits until its
+    /// bytes fit the rate, after those sent before it, so a job of `n`
+    /// bytes takes at least `n / cap` seconds.
     pub max_bytes_per_second: Option<u64>,
 }
 
@@ -100,9 +105,10 @@ pub struct DownloadFilesOptions {
     /// How each blob is read (chunk size, MD5 check, `overwrite`); its
     /// `concurrency` and `memory_budget` are set per file by the pool.
     pub download: DownloadOptions,
-    /// Cap on the job's average rate in bytes per second, as for uploads
-    /// ([`UploadFilesOptions::max_bytes_per_second`]); a file's size is
-    /// known from its job's `size`.
+    /// Cap on the job's rate in bytes per second, as for uploads
+    /// ([`UploadFilesOptions::max_bytes_per_second`]): each ranged Get's
+    /// body is paid for once its answer's head gives its length, before
+    /// it is read.
     pub max_bytes_per_second: Option<u64>,
 }
 
@@ -126,6 +132,10 @@ pub struct FileReport {
     pub resumed_blocks: u64,
     /// The requests sent, retries, throttled answers and time waiting on the service.
     pub stats: TransferStats,
+    /// How many times the job's shared concurrency had been halved, when
+    /// this file ended, because a request of any of its files was answered
+    /// 429 or 503 or timed out: the last file's figure is the job's.
+    pub job_concurrency_backoffs: u64,
 }
 
 /// The modification time stored under [`MTIME_METADATA_KEY`], if there is
@@ -162,31 +172,8 @@ struct Pool {
     units: u64,
     /// A large file's share of the budget, in bytes.
     large_share: u64,
-    /// The rate cap, when there is one.
-    pacer: Option<Pacer>,
-}
-
-/// Paces file starts so the bytes started stay within a rate since the job began.
-struct Pacer {
-    /// Bytes per second.
-    rate: u64,
-    /// When the job began.
-    start: tokio::time::Instant,
-    /// Bytes of the files started so far.
-    started: std::sync::Mutex<u64>,
-}
-
-impl Pacer {
-    /// Waits until a file of `bytes` may start.
-    async fn wait(&self, bytes: u64) {
-        let due = {
-            let mut started = self.started.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let before = *started;
-            *started = started.saturating_add(bytes);
-            Duration::from_secs_f64(before as f64 / self.rate as f64)
-        };
-        tokio::time::sleep_until(self.start + due).await;
-    }
+    /// The rate cap, when there is one, which every file's requests pay into.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl Pool {
@@ -205,20 +192,20 @@ impl Pool {
             bytes: Arc::new(Semaphore::new(units as usize)),
             units,
             large_share: (memory_budget / 4).max(unit).min(memory_budget.max(unit)),
-            pacer: rate.map(|rate| Pacer {
-                rate,
-                start: tokio::time::Instant::now(),
-                started: std::sync::Mutex::new(0),
-            }),
+            pacer: rate.map(|rate| Arc::new(Pacer::new(rate))),
         })
     }
 
-    /// Runs `work` once the rate cap lets a file of `size` bytes start and
-    /// the file has a place and `charge` bytes of budget.
-    async fn run<T>(&self, size: u64, charge: u64, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        if let Some(pacer) = &self.pacer {
-            pacer.wait(size).await;
-        }
+    /// The target of one file's transfer: its requests counted in the
+    /// job's tally (so the job's limiter sees their throttling) and paced
+    /// by the job's cap.
+    fn target(&self, container: &ContainerClient, name: &str) -> Result<transfer::BlobTarget> {
+        let target = container.blob(name.to_owned()).transfer_target()?;
+        Ok(target.counting(self.files.tally()).paced(self.pacer.clone()))
+    }
+
+    /// Runs `work` once the file has a place and `charge` bytes of budget.
+    async fn run<T>(&self, charge: u64, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         let _place = self.files.acquire().await;
         let units = charge.div_ceil(BUDGET_UNIT).clamp(1, self.units) as u32;
         let _bytes = Arc::clone(&self.bytes)
@@ -360,12 +347,17 @@ async fn upload_one(
             upload.blob.metadata.insert(MTIME_METADATA_KEY.to_owned(), text);
         }
     }
-    let blob = container.blob(job.name.clone());
-    let report = pool.run(meta.len(), charge, blob.upload_opts(UploadSource::file(&job.path), &upload)).await?;
-    Ok(FileReport { bytes: report.bytes, resumed_blocks: report.resumed_blocks, stats: report.stats })
+    let target = pool.target(container, &job.name)?;
+    let report = pool.run(charge, transfer::run_upload(&target, UploadSource::file(&job.path), &upload)).await?;
+    Ok(FileReport {
+        bytes: report.bytes,
+        resumed_blocks: report.resumed_blocks,
+        stats: report.stats,
+        job_concurrency_backoffs: pool.files.halvings(),
+    })
 }
 
-/// Reads one blob into its file and gives the file the job's mtime.
+/// Reads one blob into its file, which has the job's mtime when it appears.
 async fn download_one(
     container: &ContainerClient,
     job: &FileJob,
@@ -382,17 +374,15 @@ async fn download_one(
             .await
             .map_err(|e| io_error(format!("cannot create {}", parent.display()), e))?;
     }
-    let blob = container.blob(job.name.clone());
-    let report = pool.run(job.size.unwrap_or(0), charge, blob.download_to_file_opts(&job.path, &download)).await?;
-    if let Some(mtime) = job.mtime {
-        let path = job.path.clone();
-        let set =
-            tokio::task::spawn_blocking(move || std::fs::File::options().write(true).open(&path)?.set_modified(mtime))
-                .await
-                .map_err(|e| io_error("the task setting a file's mtime failed".to_owned(), std::io::Error::other(e)))?;
-        set.map_err(|e| io_error(format!("cannot set the mtime of {}", job.path.display()), e))?;
-    }
-    Ok(FileReport { bytes: report.bytes, resumed_blocks: 0, stats: report.stats })
+    let target = pool.target(container, &job.name)?;
+    // The mtime goes on the temporary file before it is moved into place.
+    let report = pool.run(charge, transfer::download_to_file(&target, &job.path, &download, job.mtime)).await?;
+    Ok(FileReport {
+        bytes: report.bytes,
+        resumed_blocks: 0,
+        stats: report.stats,
+        job_concurrency_backoffs: pool.files.halvings(),
+    })
 }
 
 #[cfg(test)]

@@ -27,7 +27,6 @@ use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::models::{BlobRange, ETag};
 use crate::ops::put_blob::parse_write_response;
 use crate::ops::put_block_from_url::{build_put_block_from_url_request, refine_source_changed, PutBlockFromUrlOptions};
-use crate::wire::tally::Tally;
 
 /// Gives the source's URL with its authorization and, for a token source,
 /// the bearer token; asked again for every block, so a token refreshes and
@@ -54,7 +53,7 @@ pub(crate) async fn run_block_copy(
 ) -> Result<UploadReport> {
     options.validate()?;
     // Every request of the copy is counted for its report.
-    let target = &target.counting(Arc::new(Tally::default()));
+    let target = &target.counting(target.own_tally());
     if source.etag.0.is_empty() {
         return Err(Error::invalid_response("the copy source has no ETag to pin it with"));
     }

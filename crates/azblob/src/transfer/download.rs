@@ -32,7 +32,6 @@ use crate::ops::conditions::Conditions;
 use crate::ops::crc64::{Crc64, MAX_CRC64_RANGE};
 use crate::ops::get_blob::GetOptions;
 use crate::ops::models::{BlobProperties, BlobRange, ETag};
-use crate::wire::tally::Tally;
 
 /// The most a first-chunk buffer reserves before bytes arrive; it grows past
 /// this only as the body actually delivers them.
@@ -85,11 +84,15 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
 
 /// Downloads the blob into a file at `path` through a temporary file in the
 /// same directory, moved into place only on success and removed otherwise,
-/// also when this future is dropped (see `temp_file`).
+/// also when this future is dropped (see `temp_file`). With `mtime`, the
+/// file is given that modification time before it is moved into place: the
+/// temporary file is still open for writing then, whereas the target may
+/// be read-only once it has the old file's permissions.
 pub(crate) async fn download_to_file(
     target: &BlobTarget,
     path: &Path,
     options: &DownloadOptions,
+    mtime: Option<std::time::SystemTime>,
 ) -> Result<DownloadReport> {
     options.validate()?;
     if !options.overwrite && std::fs::symlink_metadata(path).is_ok() {
@@ -97,8 +100,16 @@ pub(crate) async fn download_to_file(
         return Err(temp_file::exists(path));
     }
     let (temp, file) = TempFile::create_beside(path)?;
-    let mut sink: Sink<'_, tokio::io::Sink> = Sink::File(Arc::new(tokio::sync::Mutex::new(file)));
+    let file = Arc::new(tokio::sync::Mutex::new(file));
+    let mut sink: Sink<'_, tokio::io::Sink> = Sink::File(Arc::clone(&file));
     let report = run(target, options, &mut sink).await?;
+    if let Some(mtime) = mtime {
+        // After the last write, which would move it again.
+        file.lock().await.set_modified(mtime).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot set the mtime of {}: {e}", path.display()))
+                .with_source_in_message(e)
+        })?;
+    }
     temp.persist(path, options.overwrite)?;
     Ok(report)
 }
@@ -121,7 +132,7 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
         options
     };
     let cap = options.concurrency.buffers(options.chunk_size, options.memory_budget);
-    let target = &target.counting(Arc::new(Tally::default()));
+    let target = &target.counting(target.own_tally());
     let limiter = Limiter::for_concurrency(options.concurrency, cap, target.tally());
     let start = start(target, options).await?;
     let total = start.properties.content_length;

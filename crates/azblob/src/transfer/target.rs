@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use super::pacer::Pacer;
 use crate::error::Result;
 use crate::transport::{Pipeline, Request, Response};
 use crate::wire::tally::Tally;
@@ -22,16 +23,31 @@ pub(crate) struct BlobTarget {
     /// The counters of the transfer, attached to every request sent
     /// through this target (`Request::tally`).
     tally: Option<Arc<Tally>>,
+    /// The rate cap of the job this transfer belongs to, which every
+    /// request body and Get body sent through this target pays into.
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl BlobTarget {
     pub(crate) fn new(pipeline: Pipeline, url: Url, session_ids: Arc<dyn Fn() -> String + Send + Sync>) -> Self {
-        BlobTarget { pipeline, url, session_ids, tally: None }
+        BlobTarget { pipeline, url, session_ids, tally: None, pacer: None }
     }
 
     /// The same target, its requests counted in `tally`.
     pub(crate) fn counting(&self, tally: Arc<Tally>) -> Self {
         BlobTarget { tally: Some(tally), ..self.clone() }
+    }
+
+    /// Fresh counters for one transfer through this target, whose attempts
+    /// also count in the target's own counters when it has some (a
+    /// many-file job's, whose limiter must see its files' throttling).
+    pub(crate) fn own_tally(&self) -> Arc<Tally> {
+        Arc::new(Tally::under(self.tally.clone()))
+    }
+
+    /// The same target, its bytes paced by `pacer`.
+    pub(crate) fn paced(&self, pacer: Option<Arc<Pacer>>) -> Self {
+        BlobTarget { pacer, ..self.clone() }
     }
 
     /// The counters this target's requests are counted in, or fresh ones
@@ -58,7 +74,15 @@ impl BlobTarget {
     /// Sends `request`; a non-2xx answer is an error.
     pub(crate) async fn execute(&self, mut request: Request) -> Result<Response> {
         request.tally = self.tally.clone();
-        self.pipeline.execute(request).await
+        let Some(pacer) = &self.pacer else { return self.pipeline.execute(request).await };
+        let is_get = request.method == http::Method::GET;
+        pacer.pay(request.body.len() as u64).await;
+        let response = self.pipeline.execute(request).await?;
+        if is_get {
+            // Paid before the body is read: a paced job reads it no faster.
+            pacer.pay(content_length(&response)).await;
+        }
+        Ok(response)
     }
 
     /// Sends `request` and reads its whole small answer, up to `max` bytes,
@@ -71,8 +95,21 @@ impl BlobTarget {
     ) -> Result<(Response, bytes::Bytes)> {
         let mut request = request;
         request.tally = self.tally.clone();
+        if let Some(pacer) = &self.pacer {
+            pacer.pay(request.body.len() as u64).await;
+        }
         self.pipeline.execute_read(request, operation, max).await
     }
+}
+
+/// An answer's `Content-Length`, 0 when absent or unreadable.
+fn content_length(response: &Response) -> u64 {
+    response
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 impl fmt::Debug for BlobTarget {

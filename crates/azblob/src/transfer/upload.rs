@@ -20,7 +20,6 @@ use crate::error::Result;
 use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::models::ETag;
 use crate::ops::put_blob::{build_put_blob_request, parse_write_response};
-use crate::wire::tally::Tally;
 
 /// What an upload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +60,7 @@ pub(crate) async fn run_upload(
     options.validate()?;
     // Every request of the upload (a resume's block list, the blocks, the
     // commit) is counted for its report.
-    let target = &target.counting(Arc::new(Tally::default()));
+    let target = &target.counting(target.own_tally());
     let gauge = Arc::new(BufferGauge::default());
     let source = BlockSource::open(source, options, &gauge).await?;
     // A checkpoint to resume from is checked first, whatever the size: one
