@@ -1,9 +1,11 @@
 // List Blobs: one page of a container's blobs and virtual directories.
 // https://learn.microsoft.com/rest/api/storageservices/list-blobs
 
+import { isUtf8 } from "node:buffer";
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import { redactUrlText } from "../redact/url.js";
 import { newRequest, type Request } from "../wire/request.js";
+import { parseHttpDate } from "./http-date.js";
 import type { BlobItem, CopyState, ListBlobsPage, ListItem } from "./list-models.js";
 import { parseAccessTier } from "./models.js";
 import { addQuery } from "./request-util.js";
@@ -89,7 +91,7 @@ function bool(node: XmlElement | undefined, name: string): boolean | undefined {
 
 function date(value: string | undefined, what: string): Date | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value.trim());
+  const ms = parseHttpDate(value);
   if (Number.isNaN(ms)) throw invalidResponse(`${what} in a listing is not an HTTP date: ${JSON.stringify(value)}`);
   return new Date(ms);
 }
@@ -182,12 +184,11 @@ function convertBlob(node: XmlElement): BlobItem {
 
 /** Parses one List Blobs page, keeping blobs and prefixes in the order sent. */
 export function parseListBlobsResponse(body: Uint8Array): ListBlobsPage {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body).replace(/^\uFEFF/, "");
-  } catch {
-    throw invalidResponse("the List Blobs answer is not UTF-8");
-  }
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // isUtf8 (simdutf) then toString is several times faster than a fatal TextDecoder on a page of 5,000.
+  if (!isUtf8(bytes)) throw invalidResponse("the List Blobs answer is not UTF-8");
+  let text = bytes.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let root: XmlElement;
   try {
     root = scanXml(text);

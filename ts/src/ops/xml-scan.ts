@@ -11,9 +11,13 @@
 export interface XmlElement {
   name: string;
   attributes: Record<string, string> | undefined;
-  children: XmlElement[];
+  /** The child elements; a leaf's is a shared, frozen empty list. */
+  children: readonly XmlElement[];
   text: string;
 }
+
+/** The child list of every element without children, shared (never pushed to). */
+const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 
 /** Why a text is not XML this scanner reads (the caller wraps it in its own error). */
 export class XmlScanError extends Error {}
@@ -125,9 +129,12 @@ export function scanXml(text: string): XmlElement {
     const gt = text.indexOf(">", lt + 1);
     if (gt < 0) throw new XmlScanError("a tag that does not end");
     if (next === SLASH) {
-      const name = text.slice(lt + 2, gt).trimEnd();
+      // Compared in place (no slice per end tag): the open name, then only spaces up to ">".
       const open = stack.pop();
-      if (!open || open.name !== name) {
+      let end = open ? lt + 2 + open.name.length : gt;
+      if (open && text.startsWith(open.name, lt + 2)) while (end < gt && isSpace(text.charCodeAt(end))) end++;
+      if (!open || end !== gt || !text.startsWith(open.name, lt + 2)) {
+        const name = text.slice(lt + 2, gt).trimEnd();
         throw new XmlScanError(`</${name}> closes ${open ? `<${open.name}>` : "nothing"}`);
       }
       at = gt + 1;
@@ -135,20 +142,23 @@ export function scanXml(text: string): XmlElement {
     }
     // A start tag, or an empty element when it ends with "/>".
     const selfClosing = text.charCodeAt(gt - 1) === SLASH;
-    const inside = text.slice(lt + 1, selfClosing ? gt - 1 : gt);
-    let nameEnd = 0;
-    while (nameEnd < inside.length && !isSpace(inside.charCodeAt(nameEnd))) nameEnd++;
-    const name = inside.slice(0, nameEnd);
+    const insideEnd = selfClosing ? gt - 1 : gt;
+    let nameEnd = lt + 1;
+    while (nameEnd < insideEnd && !isSpace(text.charCodeAt(nameEnd))) nameEnd++;
+    const name = text.slice(lt + 1, nameEnd);
     if (name === "" || name.indexOf("<") >= 0) throw new XmlScanError("a tag without a name");
     const element: XmlElement = {
       name,
-      attributes: nameEnd < inside.length ? attributesOf(inside.slice(nameEnd)) : undefined,
-      children: [],
+      attributes: nameEnd < insideEnd ? attributesOf(text.slice(nameEnd, insideEnd)) : undefined,
+      children: NO_CHILDREN,
       text: "",
     };
     const parent = stack[stack.length - 1];
-    if (parent) parent.children.push(element);
-    else if (root) throw new XmlScanError("a second root element");
+    // Most elements are leaves: their list is the shared empty one until a first child comes.
+    if (parent) {
+      if (parent.children === NO_CHILDREN) parent.children = [element];
+      else (parent.children as XmlElement[]).push(element);
+    } else if (root) throw new XmlScanError("a second root element");
     else root = element;
     if (!selfClosing) stack.push(element);
     at = gt + 1;
