@@ -1,9 +1,13 @@
-// The download into memory (`downloadOpts`): one buffer, every range copied
-// to its place as it arrives, in parallel; against a scripted wire serving
-// ranges of a buffer, as download.test.ts.
+// The placed downloads: into memory (`downloadOpts`), one buffer, every range
+// copied to its place as it arrives, in parallel; into a file, every range
+// written at its offset. Against a scripted wire serving ranges of a buffer,
+// as download.test.ts.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { ClientBuilder, DEV_BLOB_ENDPOINT, type Next, newResponse, type Request } from "../src/index.js";
 
@@ -90,4 +94,22 @@ test("a range answered with more bytes than asked is an error, never a write pas
     kind: "Transport",
     message: /longer than the 100 bytes/,
   });
+});
+
+test("a file download writes ranges in parallel at their offsets, with or without an MD5 check", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-placed-"));
+  try {
+    for (const verifyMd5 of [false, true]) {
+      const served = serve(data);
+      const path = join(dir, `out-${verifyMd5}.bin`);
+      const report = await client(served.wire)
+        .blob("c1c", "b")
+        .downloadToFileOpts(path, { chunkSize: 70, concurrency: 4, verifyMd5 });
+      assert.deepEqual(readFileSync(path), Buffer.from(data));
+      assert.deepEqual([report.bytes, report.chunks, report.md5Verified], [1000, Math.ceil(1000 / 70), verifyMd5]);
+      assert.ok(served.peak() > 1, `ranges were asked together: ${served.peak()}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,8 +4,7 @@
 // answer's range checked against the range asked; the stored MD5 checked when asked.
 
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { link, rename, rm } from "node:fs/promises";
+import { type FileHandle, link, open, rename, rm } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
@@ -233,71 +232,74 @@ export async function runDownload(
   return reportOf(plan, properties, ranges.length, check !== undefined, outside);
 }
 
+/** Where a placed download puts bytes: at their offset, in any order. */
+interface Placer {
+  /** Puts `chunk` at `offset`; a promise when the place is written asynchronously (a file). */
+  put(offset: number, chunk: Uint8Array): Promise<void> | undefined;
+}
+
 /**
- * Copies a body straight into `into` from `offset` as its chunks arrive (no
- * chunk list, no join); fails unless exactly `length` bytes came.
+ * Places a body from `offset` as its chunks arrive (no chunk list, no join);
+ * fails unless exactly `length` bytes came, and before placing any byte past
+ * `offset + length` or past the blob's `total`.
  */
-async function fill(
-  into: Uint8Array,
+async function place(
+  into: Placer,
+  total: number,
   offset: number,
   body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   length: number,
 ): Promise<void> {
   const end = offset + length;
-  if (end > into.length) {
+  if (end > total) {
     throw errorOfKind("InvalidResponse", {
-      message: `the service sent bytes up to ${end} of a blob of ${into.length}`,
+      message: `the service sent bytes up to ${end} of a blob of ${total}`,
       operation: "GetBlob",
     });
   }
   let at = offset;
   for await (const chunk of body) {
     if (at + chunk.length > end) throw lengthMismatch(at - offset + chunk.length, length);
-    into.set(chunk, at);
+    const written = into.put(at, chunk);
+    if (written) await written;
     at += chunk.length;
   }
   if (at !== end) throw lengthMismatch(at - offset, length);
 }
 
 /**
- * Downloads the whole blob into one buffer allocated once the first answer
- * gives the size; every range, in parallel, is copied to its own place as
- * its chunks arrive. The guarantees are those of {@link runDownload}: later
- * ranges under `If-Match`, broken bodies resumed, the MD5 (over the result)
- * and CRC64 checked; the memory is the blob's size, the range buffers none.
+ * A download whose ranges, in parallel, are placed where they belong as
+ * their chunks arrive, into what `open` makes once the first answer gives
+ * the size. The guarantees are those of {@link runDownload}: later ranges
+ * under `If-Match`, broken bodies resumed, the CRC64 checked; no range is
+ * held whole (except to check its CRC64), so the memory is the target's.
  */
-export async function downloadToMemory(
+async function runPlaced(
   blob: RangeReader,
   options: DownloadOptions,
-): Promise<[Uint8Array, DownloadReport]> {
+  open: (total: number) => Placer | Promise<Placer>,
+): Promise<[BlobProperties, Plan, number, Tally]> {
   const plan = planOf(options);
   const outside = new Tally();
   const [first, read] = await firstRead(blob, plan, outside);
   const properties = first.head.properties;
-  const stored = md5ToCheck(properties, options);
+  md5ToCheck(properties, options);
   const total = properties.contentLength;
-  // Not from the shared pool, so the caller's buffer holds nothing else; every byte is written before it is returned.
-  const data = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
-  let firstLength: number;
-  if (read) {
-    await fill(data, 0, [read], read.length);
-    firstLength = read.length;
-  } else {
-    firstLength = first.head.bodyLength;
-    await fill(data, 0, first.body, firstLength);
-  }
+  const into = await open(total);
+  const firstLength = read ? read.length : first.head.bodyLength;
+  await place(into, total, 0, read ? [read] : first.body, firstLength);
   const ranges = rangesAfter(firstLength, total, plan.chunkSize);
   const etag = properties.etag;
-  const into = async (range: BlobRange): Promise<void> => {
+  const one = async (range: BlobRange): Promise<void> => {
+    const length = range.length as number;
     if (plan.crc64) {
-      const body = await readRange(blob, plan, range, etag);
-      data.set(body, range.offset);
+      await place(into, total, range.offset, [await readRange(blob, plan, range, etag)], length);
       return;
     }
-    const options = { range, selector: plan.selector, conditions: { ifMatch: etag } };
-    const response = await blob.getOpts(options, plan.limiter.congestion);
+    const asked = { range, selector: plan.selector, conditions: { ifMatch: etag } };
+    const response = await blob.getOpts(asked, plan.limiter.congestion);
     checkRange(response.head, range);
-    await fill(data, range.offset, response.body, range.length as number);
+    await place(into, total, range.offset, response.body, length);
   };
   // `window` workers take the ranges in order; after a failure none starts another, and the first failure is thrown.
   let next = 0;
@@ -306,7 +308,7 @@ export async function downloadToMemory(
     while (failure === undefined && next < ranges.length) {
       const range = ranges[next++] as BlobRange;
       try {
-        await plan.limiter.run(() => into(range));
+        await plan.limiter.run(() => one(range));
       } catch (error) {
         failure ??= { error };
       }
@@ -314,8 +316,32 @@ export async function downloadToMemory(
   };
   await Promise.all(Array.from({ length: Math.min(plan.window, ranges.length) }, worker));
   if (failure) throw failure.error;
+  return [properties, plan, ranges.length, outside];
+}
+
+/**
+ * Downloads the whole blob into one buffer allocated once the first answer
+ * gives the size, every range copied to its own place as it arrives
+ * ({@link runPlaced}); the stored MD5, when asked, is checked over the result.
+ */
+export async function downloadToMemory(
+  blob: RangeReader,
+  options: DownloadOptions,
+): Promise<[Uint8Array, DownloadReport]> {
+  let data = new Uint8Array(0);
+  const [properties, plan, ranges, outside] = await runPlaced(blob, options, (total) => {
+    // Not from the shared pool, so the caller's buffer holds nothing else; every byte is written before it is returned.
+    data = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
+    return {
+      put: (offset, chunk) => {
+        data.set(chunk, offset);
+        return undefined;
+      },
+    };
+  });
+  const stored = md5ToCheck(properties, options);
   if (stored) checkMd5(createHash("md5").update(data).digest(), stored);
-  return [data, reportOf(plan, properties, ranges.length, stored !== undefined, outside)];
+  return [data, reportOf(plan, properties, ranges, stored !== undefined, outside)];
 }
 
 /**
@@ -389,11 +415,20 @@ export function writeTo(writer: Writable): (chunk: Uint8Array) => Promise<void> 
     });
 }
 
+/** A failure as the library reports it: a file system error becomes `IoError`. */
+function ioError(err: unknown): unknown {
+  if (err instanceof AzblobError || !(err instanceof Error)) return err;
+  return errorOfKind("Io", { message: err.message, cause: err });
+}
+
 /**
  * Downloads into `path` through a `.partial` file (0600 while it fills)
  * renamed into place on success, removed on failure, so a failed download
  * never leaves a file under the final name. Without `overwrite`, an existing
  * file is refused (atomically: the partial file is linked, not renamed).
+ * Ranges are written at their offsets as their chunks arrive, so no range
+ * is held whole; with an MD5 check, which hashes in order, they are written
+ * in order as {@link runDownload} delivers them.
  */
 export async function downloadToFile(
   blob: RangeReader,
@@ -401,17 +436,34 @@ export async function downloadToFile(
   options: DownloadOptions,
 ): Promise<DownloadReport> {
   const partial = `${path}.partial`;
-  const out = createWriteStream(partial, { mode: 0o600, flags: "wx" });
-  const opened = new Promise<void>((resolve, reject) => {
-    out.once("open", () => resolve());
-    out.once("error", (err) =>
-      reject(errorOfKind("Io", { message: `cannot create ${partial}: ${err.message}`, cause: err })),
-    );
-  });
+  let file: FileHandle;
   try {
-    await opened;
-    const report = await runDownload(blob, options, writeTo(out));
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    file = await open(partial, "wx", 0o600);
+  } catch (err) {
+    throw errorOfKind("Io", { message: `cannot create ${partial}: ${(err as Error).message}`, cause: err });
+  }
+  try {
+    let report: DownloadReport;
+    // Every write at its offset, retried for what a short write left.
+    const writeAt = async (offset: number, chunk: Uint8Array): Promise<void> => {
+      for (let done = 0; done < chunk.length; ) {
+        const { bytesWritten } = await file.write(chunk, done, chunk.length - done, offset + done);
+        done += bytesWritten;
+      }
+    };
+    if (options.verifyMd5 || options.requireMd5) {
+      // The MD5 is computed in order, so a checked download writes in order.
+      let position = 0;
+      report = await runDownload(blob, options, async (chunk) => {
+        await writeAt(position, chunk);
+        position += chunk.length;
+      });
+    } else {
+      // Ranges written where they belong as their chunks arrive: no range is held whole.
+      const [properties, plan, ranges, outside] = await runPlaced(blob, options, () => ({ put: writeAt }));
+      report = reportOf(plan, properties, ranges, false, outside);
+    }
+    await file.close();
     if (options.overwrite === false) {
       try {
         await link(partial, path);
@@ -426,8 +478,8 @@ export async function downloadToFile(
     }
     return report;
   } catch (err) {
-    out.destroy();
+    await file.close().catch(() => {});
     await rm(partial, { force: true });
-    throw err;
+    throw ioError(err);
   }
 }
