@@ -1,7 +1,11 @@
 // The download engine: a first ranged GET for the size and the ETag, the rest
 // with `If-Match` (so a blob that changes midway fails instead of mixing
-// versions), a fixed number in flight, delivered in order to a sink; every
-// answer's range checked against the range asked; the stored MD5 checked when asked.
+// versions), a fixed number in flight, either delivered in order to a sink
+// (`runDownload`: a writer, or a file with an MD5 check) or placed where they
+// belong as their chunks arrive (`runPlaced`: memory, one buffer of the blob's
+// size; a file, positional writes), so that no range is held whole and
+// nothing is joined at the end; every answer's range checked against the
+// range asked; the stored MD5 checked when asked.
 
 import { createHash } from "node:crypto";
 import { type FileHandle, link, open, rename, rm } from "node:fs/promises";
