@@ -84,6 +84,7 @@ import {
   type DownloadOptions,
   type DownloadReport,
   downloadToFile,
+  downloadToMemory,
   type RangeReader,
   runDownload,
   writeTo,
@@ -200,11 +201,8 @@ export class BlobClient {
 
   /** {@link download} with a chunk size, a concurrency, an MD5 check, or a snapshot or version. */
   async downloadOpts(options: DownloadOptions): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
-    await runDownload(this.#ranges(), options, (chunk) => {
-      parts.push(chunk);
-    });
-    return new Uint8Array(Buffer.concat(parts));
+    const [data] = await downloadToMemory(this.#ranges(), options);
+    return data;
   }
 
   /** Downloads into a Node writable, in order. */

@@ -1,13 +1,15 @@
 // List Blobs: one page of a container's blobs and virtual directories.
 // https://learn.microsoft.com/rest/api/storageservices/list-blobs
 
-import { XMLParser } from "fast-xml-parser";
+import { isUtf8 } from "node:buffer";
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import { redactUrlText } from "../redact/url.js";
 import { newRequest, type Request } from "../wire/request.js";
+import { parseHttpDate } from "./http-date.js";
 import type { BlobItem, CopyState, ListBlobsPage, ListItem } from "./list-models.js";
 import { parseAccessTier } from "./models.js";
 import { addQuery } from "./request-util.js";
+import { childOf, scanXml, type XmlElement, XmlScanError } from "./xml-scan.js";
 
 /** The most entries one page may ask for. */
 export const MAX_LIST_RESULTS = 5000;
@@ -74,46 +76,13 @@ export function buildListBlobsRequest(containerUrl: URL, options: ListBlobsOptio
 /** The largest List Blobs page read. */
 export const MAX_LIST_PAGE_BYTES = 32 * 1024 * 1024;
 
-/** A node of fast-xml-parser's ordered output: `{ tag: children, ":@": attributes }` or `{ "#text": text }`. */
-type XmlNode = Record<string, unknown>;
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-});
-
-function tagOf(node: XmlNode): string | undefined {
-  return Object.keys(node).find((k) => k !== ":@");
-}
-
-function children(node: XmlNode): XmlNode[] {
-  const tag = tagOf(node);
-  const value = tag === undefined ? undefined : node[tag];
-  return Array.isArray(value) ? (value as XmlNode[]) : [];
-}
-
-function child(node: XmlNode, name: string): XmlNode | undefined {
-  return children(node).find((c) => tagOf(c) === name);
-}
-
-function textOf(node: XmlNode | undefined): string | undefined {
-  if (!node) return undefined;
-  return children(node)
-    .map((c) => (typeof c["#text"] === "string" ? c["#text"] : ""))
-    .join("");
-}
-
 /** A text element, empty elements (`<Content-Encoding />`) as absent. */
-function field(node: XmlNode | undefined, name: string): string | undefined {
-  const value = node ? textOf(child(node, name)) : undefined;
+function field(node: XmlElement | undefined, name: string): string | undefined {
+  const value = childOf(node, name)?.text;
   return value === undefined || value.trim() === "" ? undefined : value;
 }
 
-function bool(node: XmlNode | undefined, name: string): boolean | undefined {
+function bool(node: XmlElement | undefined, name: string): boolean | undefined {
   const value = field(node, name)?.trim();
   if (value === undefined) return undefined;
   if (value !== "true" && value !== "false") throw invalidResponse(`${name} in a listing is not a boolean: ${value}`);
@@ -122,16 +91,15 @@ function bool(node: XmlNode | undefined, name: string): boolean | undefined {
 
 function date(value: string | undefined, what: string): Date | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value.trim());
+  const ms = parseHttpDate(value);
   if (Number.isNaN(ms)) throw invalidResponse(`${what} in a listing is not an HTTP date: ${JSON.stringify(value)}`);
   return new Date(ms);
 }
 
-function nameOf(node: XmlNode): string {
-  const name = child(node, "Name");
-  const text = textOf(name) ?? "";
-  const attrs = name?.[":@"] as Record<string, string> | undefined;
-  if (attrs?.Encoded !== "true") return text;
+function nameOf(node: XmlElement): string {
+  const name = childOf(node, "Name");
+  const text = name?.text ?? "";
+  if (name?.attributes?.Encoded !== "true") return text;
   try {
     return decodeURIComponent(text);
   } catch {
@@ -139,8 +107,8 @@ function nameOf(node: XmlNode): string {
   }
 }
 
-function convertBlob(node: XmlNode): BlobItem {
-  const p = child(node, "Properties");
+function convertBlob(node: XmlElement): BlobItem {
+  const p = childOf(node, "Properties");
   const lengthText = field(p, "Content-Length");
   if (lengthText !== undefined && !/^\s*\d+\s*$/.test(lengthText)) {
     throw invalidResponse(`Content-Length in a listing is not a number: ${JSON.stringify(lengthText)}`);
@@ -179,13 +147,10 @@ function convertBlob(node: XmlNode): BlobItem {
     accessTier = undefined;
   }
   const metadata: Record<string, string> = {};
-  for (const m of children(child(node, "Metadata") ?? {})) {
-    const tag = tagOf(m);
-    if (tag && tag !== "#text") metadata[tag] = textOf(m) ?? "";
-  }
+  for (const m of childOf(node, "Metadata")?.children ?? []) metadata[m.name] = m.text;
   const tags: Record<string, string> = {};
-  for (const t of children(child(child(node, "Tags") ?? {}, "TagSet") ?? {})) {
-    if (tagOf(t) === "Tag") tags[textOf(child(t, "Key")) ?? ""] = textOf(child(t, "Value")) ?? "";
+  for (const t of childOf(childOf(node, "Tags"), "TagSet")?.children ?? []) {
+    if (t.name === "Tag") tags[childOf(t, "Key")?.text ?? ""] = childOf(t, "Value")?.text ?? "";
   }
   return {
     kind: "blob",
@@ -219,25 +184,25 @@ function convertBlob(node: XmlNode): BlobItem {
 
 /** Parses one List Blobs page, keeping blobs and prefixes in the order sent. */
 export function parseListBlobsResponse(body: Uint8Array): ListBlobsPage {
-  let text: string;
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // isUtf8 (simdutf) then toString is several times faster than a fatal TextDecoder on a page of 5,000.
+  if (!isUtf8(bytes)) throw invalidResponse("the List Blobs answer is not UTF-8");
+  let text = bytes.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let root: XmlElement;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(body).replace(/^\uFEFF/, "");
-  } catch {
-    throw invalidResponse("the List Blobs answer is not UTF-8");
-  }
-  let doc: XmlNode[];
-  try {
-    doc = parser.parse(text) as XmlNode[];
+    root = scanXml(text);
   } catch (err) {
-    throw invalidResponse(`the List Blobs answer is not the documented XML: ${(err as Error).message}`);
+    if (!(err instanceof XmlScanError)) throw err;
+    throw invalidResponse(`the List Blobs answer is not the documented XML: ${err.message}`);
   }
-  const root = doc.find((n) => tagOf(n) === "EnumerationResults");
-  if (!root) throw invalidResponse("the List Blobs answer is not the documented XML: no EnumerationResults");
+  if (root.name !== "EnumerationResults") {
+    throw invalidResponse("the List Blobs answer is not the documented XML: no EnumerationResults");
+  }
   const items: ListItem[] = [];
-  for (const entry of children(child(root, "Blobs") ?? {})) {
-    const tag = tagOf(entry);
-    if (tag === "Blob") items.push(convertBlob(entry));
-    else if (tag === "BlobPrefix") items.push({ kind: "prefix", name: nameOf(entry) });
+  for (const entry of childOf(root, "Blobs")?.children ?? []) {
+    if (entry.name === "Blob") items.push(convertBlob(entry));
+    else if (entry.name === "BlobPrefix") items.push({ kind: "prefix", name: nameOf(entry) });
   }
   return { items, nextMarker: field(root, "NextMarker") };
 }

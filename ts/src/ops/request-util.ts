@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
 import type { Request } from "../wire/request.js";
+import { parseHttpDate } from "./http-date.js";
 import type { ContentHeaders, Metadata } from "./models.js";
 
 /** Sets a header whose value must be printable ASCII (headers carry nothing else). */
@@ -78,7 +79,7 @@ export function etag(headers: Map<string, string>): string {
 export function date(headers: Map<string, string>, name: string): Date | undefined {
   const value = headers.get(name);
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
+  const ms = parseHttpDate(value);
   if (Number.isNaN(ms)) throw invalidResponse(`the ${name} header is not an HTTP date: ${JSON.stringify(value)}`);
   return new Date(ms);
 }

@@ -25,12 +25,41 @@ export class GetBlobResponse {
     this.body = body;
   }
 
-  /** The whole body. */
+  /**
+   * The whole body, in one buffer of the length the headers announced,
+   * each chunk copied to its place as it arrives (no chunk list, no join).
+   */
   async bytes(): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of this.body) chunks.push(chunk);
-    return chunks.length === 1 && chunks[0] ? chunks[0] : new Uint8Array(Buffer.concat(chunks));
+    const length = this.head.bodyLength;
+    let first: Uint8Array | undefined;
+    let out: Uint8Array | undefined;
+    let at = 0;
+    for await (const chunk of this.body) {
+      // A body of one chunk (small answers, replays) is returned as it came.
+      if (at === 0 && chunk.length === length) {
+        first = chunk;
+      } else {
+        if (!out) {
+          // Not from the shared pool, so the caller's buffer holds nothing else.
+          out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+          if (first) out.set(first, 0);
+          first = undefined;
+        }
+        // The resuming body never yields more than the announced length.
+        out.set(chunk, at);
+      }
+      at += chunk.length;
+    }
+    if (at !== length) throw shortBody(at, length);
+    return out ?? first ?? new Uint8Array(0);
   }
+}
+
+function shortBody(got: number, want: number): Error {
+  return errorOfKind("Transport", {
+    message: `the body ended after ${got} of the ${want} bytes its headers announced`,
+    operation: "GetBlob",
+  });
 }
 
 /** The chunks of a body, whether the wire streamed it or read it whole. */

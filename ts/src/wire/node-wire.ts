@@ -93,19 +93,65 @@ function headerPairs(headers: http.IncomingHttpHeaders): Array<[string, string]>
   return pairs;
 }
 
+/**
+ * How many bytes a streamed body queues before the socket is paused. The
+ * response's own buffer is 16 KiB, less than one 64 KiB socket read, so
+ * reading it with `for await` paused and resumed the socket on every chunk;
+ * this queue keeps the socket flowing while still bounding what is held.
+ */
+const STREAM_QUEUE_BYTES = 1024 * 1024;
+
 /** A streamed body: chunks as they arrive, a break or an overlong body as a `WireError`. */
 async function* streamOf(res: http.IncomingMessage, max: number): AsyncGenerator<Uint8Array> {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  res.on("data", (chunk: Buffer) => {
+    queue.push(chunk);
+    queued += chunk.length;
+    if (queued >= STREAM_QUEUE_BYTES) res.pause();
+    notify();
+  });
+  res.on("end", () => {
+    ended = true;
+    notify();
+  });
+  res.on("error", (err) => {
+    failure = err;
+    notify();
+  });
+  // A body cut short closes without "end": the loop stops and `complete` tells.
+  res.on("close", () => {
+    ended = true;
+    notify();
+  });
   let received = 0;
   try {
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      received += chunk.length;
-      if (received > max)
-        throw new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
-      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    for (;;) {
+      const chunk = queue.shift();
+      if (chunk) {
+        queued -= chunk.length;
+        if (queued < STREAM_QUEUE_BYTES && res.isPaused()) res.resume();
+        received += chunk.length;
+        if (received > max) {
+          throw new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
+        }
+        yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+        continue;
+      }
+      if (failure !== undefined) throw new WireError("io", "the response body broke off", { cause: failure });
+      if (ended) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
-  } catch (err) {
-    if (err instanceof WireError) throw err;
-    throw new WireError("io", "the response body broke off", { cause: err });
   } finally {
     res.destroy();
   }
