@@ -5,7 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { link, rename, rm } from "node:fs/promises";
+import { link, rename, rm, stat, utimes } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
@@ -262,11 +262,15 @@ export function writeTo(writer: Writable): (chunk: Uint8Array) => Promise<void> 
  * renamed into place on success, removed on failure, so a failed download
  * never leaves a file under the final name. Without `overwrite`, an existing
  * file is refused (atomically: the partial file is linked, not renamed).
+ * With `mtime` (nanoseconds since the epoch), the partial file is given that
+ * modification time once written, before it is moved into place, so the file
+ * has it when it appears (a many-file job's `FileJob.mtime`).
  */
 export async function downloadToFile(
   blob: RangeReader,
   path: string,
   options: DownloadOptions,
+  mtime?: bigint,
 ): Promise<DownloadReport> {
   const partial = `${path}.partial`;
   const out = createWriteStream(partial, { mode: 0o600, flags: "wx" });
@@ -280,6 +284,7 @@ export async function downloadToFile(
     await opened;
     const report = await runDownload(blob, options, writeTo(out));
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (mtime !== undefined) await setMtime(partial, path, mtime);
     if (options.overwrite === false) {
       try {
         await link(partial, path);
@@ -297,5 +302,19 @@ export async function downloadToFile(
     out.destroy();
     await rm(partial, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Gives `file` (the partial file of `path`) the modification time `mtime`,
+ * after its last write, which would move it again; its access time is kept.
+ */
+async function setMtime(file: string, path: string, mtime: bigint): Promise<void> {
+  try {
+    const { atime } = await stat(file);
+    // Node takes seconds as a number, so the time lands to about a microsecond.
+    await utimes(file, atime, Number(mtime / 1_000_000_000n) + Number(mtime % 1_000_000_000n) / 1e9);
+  } catch (err) {
+    throw errorOfKind("Io", { message: `cannot set the mtime of ${path}: ${(err as Error).message}`, cause: err });
   }
 }
