@@ -4,11 +4,22 @@
 // bounding what is in flight, outcomes in completion order, jobs read lazily.
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { FilePool, mtimeText } from "../src/client/files.js";
+import { RANGE_READER } from "../src/client/service-inner.js";
 import {
   ClientBuilder,
   type ContainerClient,
@@ -21,6 +32,7 @@ import {
   newResponse,
   type Request,
 } from "../src/index.js";
+import { downloadToFile } from "../src/transfer/download.js";
 
 const dir = mkdtempSync(join(tmpdir(), "azblob-ts-files-unit-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -287,6 +299,41 @@ test("downloads create the parent folder, write the file and give it the job's m
     container(wire).downloadFiles([{ path: join(dir, "blocker", "file", "x"), name: "b" }]),
   );
   assert.ok(blocked && !blocked.ok && blocked.error.kind === "Io", blocked?.ok ? "ok" : blocked?.error.message);
+});
+
+test("downloadToFile gives the partial file the mtime before it moves into place, read-only target or not", async () => {
+  const body = Buffer.from("bytes with a time");
+  const wire: Next = async () =>
+    newResponse(
+      206,
+      [
+        ["etag", '"e1"'],
+        ["last-modified", "Mon, 23 Nov 2026 10:00:00 GMT"],
+        ["x-ms-blob-type", "BlockBlob"],
+        ["content-range", `bytes 0-${body.length - 1}/${body.length}`],
+        ["content-length", String(body.length)],
+      ],
+      body,
+    );
+  const reader = container(wire).blob("b")[RANGE_READER]();
+  const mtime = 1_600_000_000n * 1_000_000_000n + 250_000_000n;
+  const folder = mkdtempSync(join(dir, "mtime-"));
+  // Linked into place (overwrite false): the one inode has the time.
+  const linked = join(folder, "linked");
+  await downloadToFile(reader, linked, { overwrite: false }, mtime);
+  assert.equal(statSync(linked, { bigint: true }).mtimeNs, mtime);
+  // Renamed over a read-only file.
+  const readOnly = join(folder, "read-only");
+  writeFileSync(readOnly, "old");
+  chmodSync(readOnly, 0o444);
+  await downloadToFile(reader, readOnly, {}, mtime + 1_000_000_000n);
+  assert.equal(readFileSync(readOnly, "utf8"), "bytes with a time");
+  assert.equal(statSync(readOnly, { bigint: true }).mtimeNs, mtime + 1_000_000_000n);
+  assert.deepEqual(readdirSync(folder).sort(), ["linked", "read-only"], "no partial file left");
+  // Without a time, the file keeps the time it was written at.
+  const plain = join(folder, "plain");
+  await downloadToFile(reader, plain, {});
+  assert.notEqual(statSync(plain, { bigint: true }).mtimeNs, mtime);
 });
 
 /** Lets every pending promise reaction run: the pool's waits involve no I/O, so after this nothing more can start. */
