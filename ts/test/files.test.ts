@@ -4,11 +4,22 @@
 // bounding what is in flight, outcomes in completion order, jobs read lazily.
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { FilePool, mtimeText } from "../src/client/files.js";
+import { RANGE_READER } from "../src/client/service-inner.js";
 import {
   ClientBuilder,
   type ContainerClient,
@@ -21,6 +32,7 @@ import {
   newResponse,
   type Request,
 } from "../src/index.js";
+import { downloadToFile } from "../src/transfer/download.js";
 
 const dir = mkdtempSync(join(tmpdir(), "azblob-ts-files-unit-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -213,7 +225,7 @@ test("outcomes come in completion order, and jobs are read only as places free u
   assert.deepEqual(order, ["order/f1", "order/f2", "order/f3", "order/f0"]);
 });
 
-test("the rate cap paces file starts: 3 files of 1000 bytes at 10,000 bytes a second", async () => {
+test("the rate cap paces the bytes sent: 3 files of 1000 bytes at 10,000 bytes a second", async () => {
   const jobs = files(3, 1000, "rate");
   const starts: number[] = [];
   const { wire } = holding(async () => {
@@ -222,8 +234,37 @@ test("the rate cap paces file starts: 3 files of 1000 bytes at 10,000 bytes a se
   const begin = performance.now();
   const results = await collect(container(wire).uploadFilesOpts(jobs, { concurrency: 3, maxBytesPerSecond: 10_000 }));
   assert.equal(results.filter((r) => r.ok).length, 3);
-  // The third file starts once the 2000 bytes before it fit the rate: 200 ms in.
-  assert.ok((starts[2] ?? 0) - begin >= 190, `third start after ${(starts[2] ?? 0) - begin} ms`);
+  // Each body is paid for before it is sent, after the bytes before it:
+  // the first goes out 100 ms in, the third once all 3000 bytes fit, 300 ms in.
+  assert.equal(starts.length, 3);
+  assert.ok((starts[0] ?? 0) - begin >= 100, `first sent after ${(starts[0] ?? 0) - begin} ms`);
+  assert.ok((starts[2] ?? 0) - begin >= 300, `third sent after ${(starts[2] ?? 0) - begin} ms`);
+});
+
+test("a 503 met by any file halves the job's limit: jobConcurrencyBackoffs", async () => {
+  const jobs = files(12, 100, "busy");
+  let busy = 2;
+  const wire: Next = async () => {
+    if (busy > 0) {
+      busy -= 1;
+      return newResponse(503, [["x-ms-error-code", "ServerBusy"]]);
+    }
+    return created();
+  };
+  const client = new ClientBuilder()
+    .endpoint(DEV_BLOB_ENDPOINT)
+    .wire(wire)
+    .clock({ sleep: async () => {}, now: () => 0 })
+    .build()
+    .container("c1c");
+  const results = await collect(client.uploadFiles(jobs));
+  const reports = results.map((r) => (r.ok ? r.value : assert.fail(r.error.message)));
+  assert.equal(
+    reports.reduce((n, r) => n + r.stats.throttled, 0),
+    2,
+    "each file's own stats count its 503",
+  );
+  assert.ok(Math.max(...reports.map((r) => r.jobConcurrencyBackoffs)) >= 1, "the job's limiter halved");
 });
 
 test("downloads create the parent folder, write the file and give it the job's mtime", async () => {
@@ -260,6 +301,41 @@ test("downloads create the parent folder, write the file and give it the job's m
   assert.ok(blocked && !blocked.ok && blocked.error.kind === "Io", blocked?.ok ? "ok" : blocked?.error.message);
 });
 
+test("downloadToFile gives the partial file the mtime before it moves into place, read-only target or not", async () => {
+  const body = Buffer.from("bytes with a time");
+  const wire: Next = async () =>
+    newResponse(
+      206,
+      [
+        ["etag", '"e1"'],
+        ["last-modified", "Mon, 23 Nov 2026 10:00:00 GMT"],
+        ["x-ms-blob-type", "BlockBlob"],
+        ["content-range", `bytes 0-${body.length - 1}/${body.length}`],
+        ["content-length", String(body.length)],
+      ],
+      body,
+    );
+  const reader = container(wire).blob("b")[RANGE_READER]();
+  const mtime = 1_600_000_000n * 1_000_000_000n + 250_000_000n;
+  const folder = mkdtempSync(join(dir, "mtime-"));
+  // Linked into place (overwrite false): the one inode has the time.
+  const linked = join(folder, "linked");
+  await downloadToFile(reader, linked, { overwrite: false }, mtime);
+  assert.equal(statSync(linked, { bigint: true }).mtimeNs, mtime);
+  // Renamed over a read-only file.
+  const readOnly = join(folder, "read-only");
+  writeFileSync(readOnly, "old");
+  chmodSync(readOnly, 0o444);
+  await downloadToFile(reader, readOnly, {}, mtime + 1_000_000_000n);
+  assert.equal(readFileSync(readOnly, "utf8"), "bytes with a time");
+  assert.equal(statSync(readOnly, { bigint: true }).mtimeNs, mtime + 1_000_000_000n);
+  assert.deepEqual(readdirSync(folder).sort(), ["linked", "read-only"], "no partial file left");
+  // Without a time, the file keeps the time it was written at.
+  const plain = join(folder, "plain");
+  await downloadToFile(reader, plain, {});
+  assert.notEqual(statSync(plain, { bigint: true }).mtimeNs, mtime);
+});
+
 /** Lets every pending promise reaction run: the pool's waits involve no I/O, so after this nothing more can start. */
 const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -267,7 +343,7 @@ const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 function hold(pool: FilePool, n: number, charge: number) {
   const state = { started: 0, release: [] as Array<() => void> };
   const runs = Array.from({ length: n }, () =>
-    pool.run(charge, charge, async () => {
+    pool.run(charge, async () => {
       state.started += 1;
       await new Promise<void>((resolve) => state.release.push(resolve));
     }),

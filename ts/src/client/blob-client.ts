@@ -96,7 +96,7 @@ import type { Tally } from "../wire/tally.js";
 import { appendData } from "./append.js";
 import { ContainerClient } from "./container-client.js";
 import { CopyOperation, type CopySource } from "./copy.js";
-import { INNER, type ServiceInner, SOURCE_BLOB, WITH_CONGESTION } from "./service-inner.js";
+import { INNER, RANGE_READER, type ServiceInner, SOURCE_BLOB, WITH_CONGESTION } from "./service-inner.js";
 import type { GetTagsOptions, SetTagsOptions } from "./tags.js";
 
 /** A client for one blob. */
@@ -655,6 +655,11 @@ export class BlobClient {
   /** What the download engine reads through. */
   #ranges(): RangeReader {
     return { getOpts: (options, congestion, rangeCrc64) => this.#get(options, congestion, rangeCrc64) };
+  }
+
+  /** @internal What the download engine reads through, for `downloadFiles`, which calls the engine itself. */
+  [RANGE_READER](): RangeReader {
+    return this.#ranges();
   }
 
   /** @internal Put Blob and whole Get Blob carrying a transfer's congestion counter (`putBlobs`, `getBlobs`). */

@@ -5,17 +5,26 @@
 // engines: a small file is one Put Blob or one ranged Get, a large one
 // parallel blocks. Jobs are pulled from their iterable only as places free
 // up, so a walk or a listing that feeds the pool is read lazily.
+//
+// Every file's requests go through the job's pipeline (`transfer/job.ts`):
+// they are counted in the job limiter's tally too, so a 429, a 503 or a
+// timeout met by any file halves the job's limit, as it halves a single
+// transfer's, and a rate cap is a `Pacer` every request body and Get body
+// pays into.
 
-import { mkdir, stat, utimes } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
 import type { Metadata } from "../ops/models.js";
 import { type Concurrency, DEFAULT_MEMORY_BUDGET, type Limiter, limiterFor } from "../transfer/concurrency.js";
-import { DEFAULT_CHUNK_SIZE, type DownloadOptions } from "../transfer/download.js";
+import { DEFAULT_CHUNK_SIZE, type DownloadOptions, downloadToFile } from "../transfer/download.js";
+import { jobPipeline } from "../transfer/job.js";
+import { Pacer } from "../transfer/pacer.js";
 import type { TransferStats } from "../transfer/stats.js";
 import { DEFAULT_BLOCK_SIZE, type UploadOptions } from "../transfer/upload.js";
-import type { BlobClient } from "./blob-client.js";
+import { BlobClient } from "./blob-client.js";
+import { INNER, RANGE_READER } from "./service-inner.js";
 
 /**
  * The metadata key under which `uploadFilesOpts` stores a local file's
@@ -74,10 +83,10 @@ export interface UploadFilesOptions {
   /** Store each file's modification time in its blob's metadata under {@link MTIME_METADATA_KEY} (default true). */
   keepMtime?: boolean;
   /**
-   * Cap on the job's average rate in bytes per second (default none). A file
-   * starts only once the bytes of the files before it fit the rate, so over
-   * the job the average stays under the cap, while one file goes at the
-   * speed of its blocks.
+   * Cap on the job's rate in bytes per second (default none): every request
+   * body of every file (a Put Blob, a block) waits until its bytes fit the
+   * rate, after those sent before it, so a job of `n` bytes takes at least
+   * `n / cap` seconds.
    */
   maxBytesPerSecond?: number;
 }
@@ -90,7 +99,11 @@ export interface DownloadFilesOptions {
   memoryBudget?: number;
   /** How each blob is read (chunk size, MD5 check, `overwrite`); its `concurrency` and `memoryBudget` are set per file by the pool. */
   download?: DownloadOptions;
-  /** Cap on the job's average rate in bytes per second, as for uploads; a file's size is its job's `size`. */
+  /**
+   * Cap on the job's rate in bytes per second, as for uploads: each ranged
+   * Get's body is paid for once its answer's head gives its length, before
+   * it is read.
+   */
   maxBytesPerSecond?: number;
 }
 
@@ -102,6 +115,12 @@ export interface FileReport {
   resumedBlocks: number;
   /** The requests sent, retries, throttled answers and time waiting on the service. */
   stats: TransferStats;
+  /**
+   * How many times the job's shared concurrency had been halved, when this
+   * file ended, because a request of any of its files was answered 429 or
+   * 503 or timed out: the last file's figure is the job's.
+   */
+  jobConcurrencyBackoffs: number;
 }
 
 /** One file's outcome: its report, or its typed error. */
@@ -178,10 +197,8 @@ export class FilePool {
   readonly #units: number;
   /** A large file's share of the budget, in bytes. */
   readonly largeShare: number;
-  readonly #rate: number | undefined;
-  readonly #start = performance.now();
-  /** Bytes of the files started so far. */
-  #started = 0;
+  /** The rate cap, when there is one, which every file's requests pay into. */
+  readonly #pacer: Pacer | undefined;
 
   /** The pool, or an `InvalidInputError` for a bad concurrency, budget or rate. */
   constructor(concurrency: Concurrency | undefined, memoryBudget: number | undefined, unit: number, rate?: number) {
@@ -196,21 +213,27 @@ export class FilePool {
     this.#units = Math.min(Math.max(Math.ceil(budget / BUDGET_UNIT), 1), 0x7fff_ffff);
     this.#bytes = new Semaphore(this.#units);
     this.largeShare = Math.min(Math.max(Math.floor(budget / 4), unit), Math.max(budget, unit));
-    this.#rate = rate;
+    this.#pacer = rate === undefined ? undefined : new Pacer(rate);
   }
 
-  /** Waits until the rate cap lets a file of `bytes` start. */
-  async #pace(bytes: number): Promise<void> {
-    if (this.#rate === undefined) return;
-    const before = this.#started;
-    this.#started += bytes;
-    const due = this.#start + (before / this.#rate) * 1000 - performance.now();
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+  /** How many times the job's limit was halved so far. */
+  get halvings(): number {
+    return this.#files.halvings;
   }
 
-  /** Runs `work` once the rate cap lets a file of `size` bytes start and the file has a place and `charge` bytes of budget. */
-  async run<T>(size: number, charge: number, work: () => Promise<T>): Promise<T> {
-    await this.#pace(size);
+  /**
+   * The client of one file's blob for its transfer: its requests counted in
+   * the job's tally (so the job's limiter sees their throttling) and paced
+   * by the job's cap.
+   */
+  blob(client: BlobClient): BlobClient {
+    const inner = client[INNER]();
+    const pipeline = jobPipeline(inner.pipeline, this.#files.congestion, this.#pacer);
+    return new BlobClient({ ...inner, pipeline }, client.containerName, client.name);
+  }
+
+  /** Runs `work` once the file has a place and `charge` bytes of budget. */
+  async run<T>(charge: number, work: () => Promise<T>): Promise<T> {
     const place = await this.#files.acquire();
     try {
       const units = Math.min(Math.max(Math.ceil(charge / BUDGET_UNIT), 1), this.#units);
@@ -342,11 +365,17 @@ async function uploadOne(
     }
   }
   const charge = small ? size : pool.largeShare;
-  const report = await pool.run(size, charge, () => blob(job.name).uploadOpts({ file: job.path }, upload));
-  return { bytes: report.bytes, resumedBlocks: report.resumedBlocks, stats: report.stats };
+  const client = pool.blob(blob(job.name));
+  const report = await pool.run(charge, () => client.uploadOpts({ file: job.path }, upload));
+  return {
+    bytes: report.bytes,
+    resumedBlocks: report.resumedBlocks,
+    stats: report.stats,
+    jobConcurrencyBackoffs: pool.halvings,
+  };
 }
 
-/** Reads one blob into its file and gives the file the job's mtime. */
+/** Reads one blob into its file, which has the job's mtime when it appears. */
 async function downloadOne(
   blob: (name: string) => BlobClient,
   job: FileJob,
@@ -364,18 +393,10 @@ async function downloadOne(
   } catch (err) {
     throw ioError(`cannot create ${parent}`, err);
   }
-  const report = await pool.run(job.size ?? 0, charge, () => blob(job.name).downloadToFileOpts(job.path, download));
-  if (job.mtime !== undefined) {
-    const mtime = job.mtime;
-    try {
-      // Only the modification time changes; the access time is kept as it is.
-      const { atime } = await stat(job.path);
-      await utimes(job.path, atime, Number(mtime / NANOS) + Number(mtime % NANOS) / 1e9);
-    } catch (err) {
-      throw ioError(`cannot set the mtime of ${job.path}`, err);
-    }
-  }
-  return { bytes: report.bytes, resumedBlocks: 0, stats: report.stats };
+  const reader = pool.blob(blob(job.name))[RANGE_READER]();
+  // The mtime goes on the temporary file before it is moved into place.
+  const report = await pool.run(charge, () => downloadToFile(reader, job.path, download, job.mtime));
+  return { bytes: report.bytes, resumedBlocks: 0, stats: report.stats, jobConcurrencyBackoffs: pool.halvings };
 }
 
 /** `stat` with nanosecond times. */

@@ -26,3 +26,6 @@ export const SOURCE_BLOB: unique symbol = Symbol("azblob.sourceBlob");
 
 /** The key of `BlobClient`'s Put Blob and Get Blob that carry a transfer's congestion counter (internal). */
 export const WITH_CONGESTION: unique symbol = Symbol("azblob.withCongestion");
+
+/** The key of `BlobClient`'s range reader, through which a many-file download runs the download engine (internal). */
+export const RANGE_READER: unique symbol = Symbol("azblob.rangeReader");

@@ -8,7 +8,7 @@
 // range asked; the stored MD5 checked when asked.
 
 import { createHash } from "node:crypto";
-import { type FileHandle, link, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, link, open, rename, rm, stat, utimes } from "node:fs/promises";
 import type { Writable } from "node:stream";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
@@ -433,11 +433,16 @@ function ioError(err: unknown): unknown {
  * Ranges are written at their offsets as their chunks arrive, so no range
  * is held whole; with an MD5 check, which hashes in order, they are written
  * in order as {@link runDownload} delivers them.
+ *
+ * With `mtime` (nanoseconds since the epoch), the partial file is given that
+ * modification time once written, before it is moved into place, so the file
+ * has it when it appears (a many-file job's `FileJob.mtime`).
  */
 export async function downloadToFile(
   blob: RangeReader,
   path: string,
   options: DownloadOptions,
+  mtime?: bigint,
 ): Promise<DownloadReport> {
   const partial = `${path}.partial`;
   let file: FileHandle;
@@ -468,6 +473,7 @@ export async function downloadToFile(
       report = reportOf(plan, properties, ranges, false, outside);
     }
     await file.close();
+    if (mtime !== undefined) await setMtime(partial, path, mtime);
     if (options.overwrite === false) {
       try {
         await link(partial, path);
@@ -485,5 +491,19 @@ export async function downloadToFile(
     await file.close().catch(() => {});
     await rm(partial, { force: true });
     throw ioError(err);
+  }
+}
+
+/**
+ * Gives `file` (the partial file of `path`) the modification time `mtime`,
+ * after its last write, which would move it again; its access time is kept.
+ */
+async function setMtime(file: string, path: string, mtime: bigint): Promise<void> {
+  try {
+    const { atime } = await stat(file);
+    // Node takes seconds as a number, so the time lands to about a microsecond.
+    await utimes(file, atime, Number(mtime / 1_000_000_000n) + Number(mtime % 1_000_000_000n) / 1e9);
+  } catch (err) {
+    throw errorOfKind("Io", { message: `cannot set the mtime of ${path}: ${(err as Error).message}`, cause: err });
   }
 }

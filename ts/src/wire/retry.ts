@@ -122,12 +122,8 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
       }
       const tally = request.congestion;
       if (tally) {
-        tally.attempts += 1;
-        tally.serviceMs += performance.now() - started;
-        if ("response" in outcome && (outcome.response.status === 429 || outcome.response.status === 503)) {
-          tally.throttled += 1;
-        }
-        if (isCongestion(outcome)) tally.count += 1;
+        const throttled = "response" in outcome && (outcome.response.status === 429 || outcome.response.status === 503);
+        tally.attempt(performance.now() - started, throttled, isCongestion(outcome));
       }
       const hint = retryDecision(outcome, request.idempotent, clock.now());
       // Past the operation's deadline nothing is tried again.
@@ -142,7 +138,7 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
       sentBefore ||= !connect;
       await clock.sleep(delay);
       retries += 1;
-      if (tally) tally.retries += 1;
+      tally?.retry();
     }
   };
 }
