@@ -17,29 +17,38 @@
 //!   adaptive transfer pays there only for its probes above 8 (the bench
 //!   measures what they cost).
 //! - **Measure** throughput as completions per second over a *window*: the
-//!   completions since the last change, closed once there are as many as the
-//!   limit (at least [`MIN_WINDOW`]), which is about one round trip at that
-//!   level, and at least [`MIN_WINDOW_TIME`] has passed. Completions, not bytes: a large transfer's requests are blocks
+//!   completions since the window opened, closed once there are as many as
+//!   the limit had when it opened (at least [`MIN_WINDOW`]), which is about
+//!   one round trip at that level, and at least [`MIN_WINDOW_TIME`] has
+//!   passed. Completions, not bytes: a large transfer's requests are blocks
 //!   of one size, and for many small blobs the rate of blobs is the goal. A
 //!   window in which the limit was never reached (the source could not keep
-//!   up) says nothing about more concurrency and changes nothing.
-//! - **Settling**: the first window at the start and after every change is
-//!   not measured: it pays for opening connections, and its completions
-//!   include requests started under the old limit, which made a doubling
-//!   look like a gain on a saturated machine.
-//! - **Warm-up**: the start level is measured until its throughput stops
-//!   rising by more than 25% from one window to the next (at most
-//!   [`WARM_UP_MAX`] windows): a large transfer's first hundreds of MiB run
-//!   slower while connections and the allocator warm up, and measured
-//!   against that, a doubling looked like a gain.
-//! - **Slow start**: while a level's throughput beats the previous level's
-//!   by more than 25% ([`GROWTH`]) and its requests did not each take 1.5
-//!   times as long ([`SATURATED`]), double the limit. The second test is
-//!   Little's law: on a saturated link twice the requests take twice as
-//!   long each, so a throughput gain that comes with it was noise, and that
-//!   level is dropped from the plateau's choice. A level that gains too
-//!   little gets a second window and counts its better one, so one noisy
-//!   window does not end the growth.
+//!   up) says nothing about more concurrency and changes nothing. Each
+//!   window also measures the mean time a request took.
+//! - **Settling**: the first window at the start and after every step
+//!   change is not measured: it pays for opening connections, and its
+//!   completions include requests started under the old limit. Its mean
+//!   request time is the first *base* request time, a generous one.
+//! - **Slow start**, as TCP does it: every request that completes while the
+//!   limit is growing raises the limit by one if it took less than 1.5 times
+//!   ([`SATURATED`]) the base request time (the quickest level's), so the
+//!   limit doubles per window, about once per round trip, as long as
+//!   requests stay flat; it never more than doubles within one window. The
+//!   requests in flight when a window opens are the ones it measures, so a
+//!   window measures the level it opened at. At each window's end:
+//!   - if its requests took 1.5 times as long as at the level before, the
+//!     link is saturated (Little's law: twice the requests take twice as
+//!     long each), whatever throughput it read: growth stops, and that level,
+//!     not to be believed, is dropped from the plateau's choice;
+//!   - if it gained more than 25% ([`GROWTH`]) on the level before and the
+//!     limit kept rising, growth goes on;
+//!   - else the level gets one more window (one noisy window does not end
+//!     the growth), then the plateau.
+//!
+//!   A level that every request found slow (the limit stopped rising) ends
+//!   the growth the same way. Before, the limit doubled once per two
+//!   windows after a warm-up of two more: 2,000 small blobs on a 10 ms link
+//!   spent a quarter of their requests below 64 in flight.
 //! - **Plateau**: when a doubling gained less than that, settle on the
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
@@ -86,8 +95,6 @@ pub(crate) const GROWTH: f64 = 0.25;
 pub(crate) const SATURATED: f64 = 1.5;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
-/// The most windows the start level warms up for.
-pub(crate) const WARM_UP_MAX: u32 = 4;
 /// Windows held before probing upwards again.
 pub(crate) const HOLD_WINDOWS: u32 = 8;
 /// The most limit changes the trace keeps.
@@ -110,13 +117,9 @@ pub(crate) enum Change {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
-    /// At the start level while its throughput still rises window after
-    /// window (fresh connections, the allocator's first pages), for at most
-    /// [`WARM_UP_MAX`] windows.
-    WarmUp { last: Option<f64>, windows: u32 },
-    /// Doubling; `previous` is the last level's throughput and request
-    /// time, `again` whether this level already had a second window after
-    /// gaining too little.
+    /// Growing by one per fast completion; `previous` is the last level's
+    /// throughput and request time, `again` whether a window already gained
+    /// too little since then.
     SlowStart { previous: Option<(f64, f64)>, again: bool },
     /// Measuring the current level before probing above it.
     Baseline,
@@ -130,6 +133,8 @@ enum Phase {
 #[derive(Debug, Clone, Copy)]
 struct Window {
     start: Instant,
+    /// The limit when the window opened: the level it measures.
+    level: usize,
     done: usize,
     /// The summed time of the requests completed in the window, in seconds.
     busy: f64,
@@ -156,6 +161,9 @@ pub(crate) struct Controller {
     /// The throughput and mean request time measured at each level tried
     /// in this slow start.
     levels: Vec<(usize, f64, f64)>,
+    /// The quickest mean request time seen in this slow start, in seconds:
+    /// what a completion is compared with to raise the limit.
+    base: Option<f64>,
     trace: Vec<(Change, usize)>,
 }
 
@@ -167,13 +175,14 @@ impl Controller {
         Controller {
             limit,
             cap,
-            phase: Phase::WarmUp { last: None, windows: 0 },
+            phase: Phase::SlowStart { previous: None, again: false },
             settling: true,
-            window: Window { start: now, done: 0, busy: 0.0, saturated: false, halved: false },
+            window: Window { start: now, level: limit, done: 0, busy: 0.0, saturated: false, halved: false },
             in_flight: 0,
             peak: 0,
             halvings: 0,
             levels: Vec::new(),
+            base: None,
             trace: Vec::new(),
         }
     }
@@ -213,17 +222,49 @@ impl Controller {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.window.done += 1;
         self.window.busy += took.as_secs_f64();
+        self.grow_one(took.as_secs_f64());
+        // While the limit grows within a window, the window still closes
+        // after as many completions as it had in flight when it opened:
+        // those are the requests it measures.
+        let size = match self.phase {
+            Phase::SlowStart { .. } => self.window.level,
+            _ => self.limit,
+        };
         let elapsed = now.saturating_duration_since(self.window.start);
-        if self.window.done >= self.limit.max(MIN_WINDOW) && elapsed >= MIN_WINDOW_TIME {
+        if self.window.done >= size.max(MIN_WINDOW) && elapsed >= MIN_WINDOW_TIME {
             let seconds = elapsed.as_secs_f64().max(1e-9);
             let throughput = self.window.done as f64 / seconds;
             let latency = self.window.busy / self.window.done as f64;
             let measure = self.window.saturated && !self.settling;
+            let level = self.window.level;
+            if self.settling && self.base.is_none() && matches!(self.phase, Phase::SlowStart { .. }) {
+                // The settling window's requests paid for new connections:
+                // a generous base until a measured window gives a better one.
+                self.base = Some(latency);
+            }
             self.settling = false;
             self.open_window(now);
             if measure {
-                self.measured(throughput, latency);
+                self.measured(level, throughput, latency);
             }
+        }
+    }
+
+    /// Slow start's growth: a request that took less than [`SATURATED`]
+    /// times the base request time raises the limit by one, up to twice the
+    /// window's level and the cap. Not in a level's second window, which
+    /// measures that level again.
+    fn grow_one(&mut self, took: f64) {
+        // Not before the start level has had one window of its own: growth
+        // within it would leave no measure of the start level to settle on.
+        let Phase::SlowStart { previous: Some(_), again: false } = self.phase else { return };
+        let Some(base) = self.base else { return };
+        if self.settling || took >= base * SATURATED {
+            return;
+        }
+        let ceiling = self.window.level.saturating_mul(2).min(self.cap);
+        if self.limit < ceiling {
+            self.limit += 1;
         }
     }
 
@@ -242,7 +283,14 @@ impl Controller {
     }
 
     fn open_window(&mut self, now: Instant) {
-        self.window = Window { start: now, done: 0, busy: 0.0, saturated: self.in_flight >= self.limit, halved: false };
+        self.window = Window {
+            start: now,
+            level: self.limit,
+            done: 0,
+            busy: 0.0,
+            saturated: self.in_flight >= self.limit,
+            halved: false,
+        };
     }
 
     fn set(&mut self, change: Change, limit: usize) {
@@ -256,53 +304,49 @@ impl Controller {
         self.limit = limit;
     }
 
-    /// One window at the current limit gave `throughput`.
-    fn measured(&mut self, throughput: f64, latency: f64) {
+    /// One window that opened at `level` gave `throughput` and requests
+    /// that took `latency` seconds on average.
+    fn measured(&mut self, level: usize, throughput: f64, latency: f64) {
         match self.phase {
-            Phase::WarmUp { last, windows } => {
-                if windows + 1 < WARM_UP_MAX && last.is_none_or(|l| throughput > l * (1.0 + GROWTH)) {
-                    self.phase = Phase::WarmUp { last: Some(throughput), windows: windows + 1 };
-                } else {
-                    self.phase = Phase::SlowStart { previous: None, again: false };
-                    self.measured(throughput, latency);
-                }
-            }
             Phase::SlowStart { previous, again } => {
-                // A level's best window counts: the first one after a change
-                // still carries the requests started at the level before.
-                let level = match self.levels.last_mut() {
-                    Some(last) if last.0 == self.limit => {
-                        last.1 = last.1.max(throughput);
-                        last.2 = last.2.min(latency);
-                        (last.1, last.2)
-                    }
-                    _ => {
-                        self.levels.push((self.limit, throughput, latency));
-                        (throughput, latency)
-                    }
-                };
+                // Little's law names the level the window really had: on a
+                // fast link a window lasts longer than its level's
+                // completions, and the limit rose within it.
+                let had = ((throughput * latency).round() as usize).clamp(1, level.max(self.limit));
+                self.levels.push((had, throughput, latency));
                 // A gain counts only if each request did not take much
                 // longer: when the link or the machine is saturated, twice
                 // the requests take twice as long each (Little's law), and
-                // a window that still read as a gain was noise.
-                let saturated = previous.is_some_and(|(_, r)| level.1 >= r * SATURATED);
-                let grew = previous.is_none_or(|(p, _)| level.0 > p * (1.0 + GROWTH)) && !saturated;
-                if saturated && again {
-                    // Its throughput is not to be believed, so it cannot be
-                    // the level the plateau settles on either.
-                    self.levels.pop();
+                // a window that still read as a gain was noise. Compared
+                // with the quickest level, so that a level that grew
+                // within its window is judged too.
+                let quickest = self.base.unwrap_or(latency);
+                let saturated =
+                    latency >= quickest * SATURATED || previous.is_some_and(|(_, r)| latency >= r * SATURATED);
+                self.base = Some(quickest.min(latency));
+                let grew = previous.is_some_and(|(p, _)| throughput > p * (1.0 + GROWTH));
+                let rising = self.limit > level;
+                if rising && self.trace.len() < TRACE_MAX {
+                    self.trace.push((Change::Double, self.limit));
                 }
-                if grew && self.limit < self.cap {
-                    self.set(Change::Double, self.limit.saturating_mul(2));
-                    self.phase = Phase::SlowStart { previous: Some(level), again: false };
-                } else if !grew && !again {
-                    // One more window at this level before calling it a plateau.
+                if previous.is_none() {
+                    // The start level's own window: growth begins.
+                    self.phase = Phase::SlowStart { previous: Some((throughput, latency)), again: false };
+                } else if saturated {
+                    // Its throughput is not to be believed, so it cannot be
+                    // the level the plateau settles on either. Growth stops
+                    // at once: a doubling that saturated the link costs
+                    // every window it lasts, and the hold's probes look
+                    // upwards again later.
+                    self.levels.pop();
+                    self.settle(level);
+                } else if grew && rising && self.limit < self.cap {
+                    self.phase = Phase::SlowStart { previous: Some((throughput, latency)), again: false };
+                } else if !again && self.limit < self.cap {
+                    // One more window before calling it a plateau.
                     self.phase = Phase::SlowStart { previous, again: true };
                 } else {
-                    let best = self.levels.iter().map(|l| l.1).fold(0.0, f64::max);
-                    let settle = self.levels.iter().filter(|l| l.1 >= best * NEAR_BEST).map(|l| l.0).min();
-                    self.set(Change::Settle, settle.unwrap_or(self.limit));
-                    self.phase = Phase::Hold { windows: 0 };
+                    self.settle(level);
                 }
             }
             Phase::Baseline => self.probe(throughput),
@@ -318,6 +362,16 @@ impl Controller {
             Phase::Hold { windows } if windows + 1 >= HOLD_WINDOWS => self.probe(throughput),
             Phase::Hold { windows } => self.phase = Phase::Hold { windows: windows + 1 },
         }
+    }
+
+    /// Ends slow start on the smallest level tried whose throughput was
+    /// within [`NEAR_BEST`] of the best (`fallback` if none counts), and
+    /// holds there.
+    fn settle(&mut self, fallback: usize) {
+        let best = self.levels.iter().map(|l| l.1).fold(0.0, f64::max);
+        let settle = self.levels.iter().filter(|l| l.1 >= best * NEAR_BEST).map(|l| l.0).min();
+        self.set(Change::Settle, settle.unwrap_or(fallback));
+        self.phase = Phase::Hold { windows: 0 };
     }
 
     /// Tries one additive step above the current level, measured at `base`.
@@ -484,34 +538,43 @@ mod tests {
     use crate::transfer::Concurrency;
 
     /// Runs the controller against a model where `c` requests in flight
-    /// complete `throughput(c)` requests per second, for `windows` windows;
-    /// returns the limits it chose, one per window.
+    /// complete `throughput(c)` requests per second, keeping as many in
+    /// flight as the limit allows, for `windows` windows of the limit's
+    /// completions each; returns the limit at the end of each.
     fn drive(controller: &mut Controller, throughput: impl Fn(usize) -> f64, windows: usize) -> Vec<usize> {
         let mut now = Instant::now();
-        let mut limits = Vec::new();
-        for _ in 0..windows {
-            let c = controller.limit();
-            for _ in 0..c {
-                controller.started();
-            }
-            // One window: `c` completions (at least MIN_WINDOW, and enough
-            // to last MIN_WINDOW_TIME) at the model's rate.
-            let done = c.max(MIN_WINDOW).max((throughput(c) * MIN_WINDOW_TIME.as_secs_f64()).ceil() as usize + 1);
-            let step = Duration::from_secs_f64(1.0 / throughput(c));
-            // Little's law: `c` in flight at this rate each take `c / rate`.
-            let took = Duration::from_secs_f64(c as f64 / throughput(c));
-            for i in 0..done {
-                now += step;
-                controller.completed(now, took);
-                if i + c < done {
+        (0..windows)
+            .map(|_| {
+                // As many completions as a window needs at this level, and
+                // enough to last MIN_WINDOW_TIME.
+                let c = controller.limit();
+                let done = c.max(MIN_WINDOW).max((throughput(c) * MIN_WINDOW_TIME.as_secs_f64()).ceil() as usize + 1);
+                run(controller, &throughput, &mut now, done);
+                controller.limit()
+            })
+            .collect()
+    }
+
+    /// Runs `completions` completions of the model from `now`, starting
+    /// requests up to the limit before each; returns the limit after each.
+    fn run(
+        controller: &mut Controller,
+        throughput: impl Fn(usize) -> f64,
+        now: &mut Instant,
+        completions: usize,
+    ) -> Vec<usize> {
+        (0..completions)
+            .map(|_| {
+                while controller.in_flight < controller.limit() {
                     controller.started();
                 }
-            }
-            // Whatever is still in flight ends with the window.
-            controller.in_flight = 0;
-            limits.push(controller.limit());
-        }
-        limits
+                let c = controller.in_flight;
+                *now += Duration::from_secs_f64(1.0 / throughput(c));
+                // Little's law: `c` in flight at this rate each take `c / rate`.
+                controller.completed(*now, Duration::from_secs_f64(c as f64 / throughput(c)));
+                controller.limit()
+            })
+            .collect()
     }
 
     fn linear_then_flat(rate: f64, capacity: f64) -> impl Fn(usize) -> f64 {
@@ -565,6 +628,53 @@ mod tests {
         let limits = drive(&mut controller, &model, 30);
         // Settling and two windows at 8, one doubling settled and measured twice, then back to 8.
         assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
+    }
+
+    #[test]
+    fn slow_start_doubles_per_round_trip_while_requests_stay_flat_and_still_backs_off() {
+        // 10 ms per request up to 128 in flight (12,800 a second), flat
+        // beyond: 2,000 small blobs on the bench's 10 ms sink. Growing by one
+        // per flat completion doubles once per window of the level: 64 is
+        // reached after the settling window and the windows at 8, 16 and 32,
+        // 64 completions. Doubling once per two windows after a warm-up, as
+        // before, took 120.
+        let model = linear_then_flat(100.0, 12_800.0);
+        let mut controller = Controller::new(ADAPTIVE_START, SMALL_BLOB_CAP, Instant::now());
+        let mut now = Instant::now();
+        let limits = run(&mut controller, &model, &mut now, 600);
+        let reached = limits.iter().position(|&l| l >= 64).map(|i| i + 1);
+        assert!(reached.is_some_and(|n| n <= 96), "64 in flight after {reached:?} completions: {limits:?}");
+        // It goes no further than one doubling past the knee, and settles
+        // at or above it.
+        assert!(limits.iter().all(|&l| l <= 256), "{limits:?}");
+        let last = controller.limit();
+        assert!(model(last) >= 0.9 * 12_800.0, "settled at {last}: {:?}", controller.trace());
+        // A congestion signal still halves it, and it climbs back only additively.
+        controller.congested(now);
+        assert_eq!(controller.limit(), last / 2);
+        let after = run(&mut controller, &model, &mut now, 400);
+        for pair in after.windows(2) {
+            assert!(pair[1] <= pair[0] + (pair[0] / 8).max(1), "{after:?}");
+        }
+    }
+
+    #[test]
+    fn a_saturated_start_spends_one_window_above_it() {
+        // A fast near link that 8 in flight already fill: a window lasts
+        // MIN_WINDOW_TIME, 81 completions at 8,000 a second. The window in
+        // which the limit rose to 16 reads requests twice as long, which ends
+        // the growth at once; before, 16 was kept for a settling window and
+        // two measured ones (243 completions).
+        let model = linear_then_flat(1_000.0, 8_000.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now());
+        let limits = run(&mut controller, &model, &mut Instant::now(), 2_000);
+        // The completions from the first rise to the settling back on 8,
+        // before the hold's probes of 9.
+        let rise = limits.iter().position(|&l| l > ADAPTIVE_START).expect("it tried more");
+        let above = limits[rise..].iter().take_while(|&&l| l > ADAPTIVE_START).count();
+        assert!(above <= 100, "{above} completions above the start: {:?}", controller.trace());
+        assert_eq!(controller.trace()[1], (Change::Settle, ADAPTIVE_START), "{:?}", controller.trace());
+        assert_eq!(controller.limit(), ADAPTIVE_START, "{:?}", controller.trace());
     }
 
     #[test]
