@@ -514,6 +514,29 @@ mod tests {
         limits
     }
 
+    /// Runs `completions` completions where each request takes
+    /// `latency(c)`, `c` the requests in flight when it started: unlike
+    /// [`drive`], a request started now completes its latency later, so a
+    /// window's completions are requests started before it, as on a real
+    /// link. Returns the limit after each completion.
+    fn run_lagged(controller: &mut Controller, latency: impl Fn(usize) -> Duration, completions: usize) -> Vec<usize> {
+        let mut now = Instant::now();
+        let mut flying: Vec<(Instant, Instant)> = Vec::new();
+        (0..completions)
+            .map(|_| {
+                while controller.in_flight < controller.limit() {
+                    controller.started();
+                    flying.push((now + latency(controller.in_flight), now));
+                }
+                let first = (0..flying.len()).min_by_key(|&i| flying[i].0).expect("in flight");
+                let (done, started) = flying.swap_remove(first);
+                now = done;
+                controller.completed(now, done - started);
+                controller.limit()
+            })
+            .collect()
+    }
+
     fn linear_then_flat(rate: f64, capacity: f64) -> impl Fn(usize) -> f64 {
         move |c| (c as f64 * rate).min(capacity)
     }
@@ -565,6 +588,34 @@ mod tests {
         let limits = drive(&mut controller, &model, 30);
         // Settling and two windows at 8, one doubling settled and measured twice, then back to 8.
         assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
+    }
+
+    #[test]
+    fn with_round_trips_it_climbs_to_the_knee_and_settles_past_it() {
+        // 10 ms a request up to 128 in flight, longer in proportion beyond
+        // (a link that carries 12,800 a second): 2,000 small blobs on the
+        // bench's 10 ms sink. The climb to 64 takes the settling window,
+        // two warm-up windows at 8, and a settling and a measured window at
+        // 16 and 32: 120 completions. A slower climb fails here.
+        let latency = |c: usize| Duration::from_millis(10).mul_f64((c as f64 / 128.0).max(1.0));
+        let mut controller = Controller::new(ADAPTIVE_START, SMALL_BLOB_CAP, Instant::now());
+        let limits = run_lagged(&mut controller, latency, 3_000);
+        let reached = limits.iter().position(|&l| l >= 64).map(|i| i + 1);
+        assert!(reached.is_some_and(|n| n <= 128), "64 in flight after {reached:?}: {:?}", controller.trace());
+        let last = controller.limit();
+        assert!((100..=256).contains(&last), "settled at {last}: {:?}", controller.trace());
+    }
+
+    #[test]
+    fn with_round_trips_a_saturated_start_comes_back_to_it() {
+        // 8 in flight already fill the link: each request beyond takes
+        // longer in proportion.
+        let latency = |c: usize| Duration::from_millis(10).mul_f64((c as f64 / 8.0).max(1.0));
+        let mut controller = Controller::new(ADAPTIVE_START, SMALL_BLOB_CAP, Instant::now());
+        let limits = run_lagged(&mut controller, latency, 1_000);
+        assert!(limits.iter().all(|&l| l <= 16), "{:?}", controller.trace());
+        let settled = controller.trace().iter().find(|c| c.0 == Change::Settle).copied();
+        assert_eq!(settled, Some((Change::Settle, ADAPTIVE_START)), "{:?}", controller.trace());
     }
 
     #[test]
