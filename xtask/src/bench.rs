@@ -71,8 +71,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     println!("\n{}", azurite.render(1));
     let _ = std::fs::remove_file(&source);
     drop(emulator);
-    // Whole directories beside rclone, with its defaults (bench_dirs.rs).
-    crate::bench_dirs::run(&[])
+    // Whole directories beside rclone, on the sink and Azurite, with
+    // bench-dirs' defaults and this run's rounds (bench_dirs.rs).
+    if !options.dirs {
+        return Ok(());
+    }
+    crate::bench_dirs::run(&["--rounds".to_owned(), options.rounds.to_string()])
 }
 
 /// The sink server process, killed when dropped.

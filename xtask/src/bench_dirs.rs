@@ -1,17 +1,20 @@
 //! `cargo xtask bench-dirs` (and the last section of `cargo xtask bench`):
 //! whole directories, `azblob cp -r`/`sync` beside rclone's `copy`/`sync`,
-//! against Azurite: a tree of many small files up and down, a few large
-//! files up and down, and a sync of the unchanged small tree.
+//! on the sink server and on Azurite: a tree of many small files up and
+//! down, a few large files up and down, and a sync of the unchanged small
+//! tree, in interleaved rounds (medians), one table per server.
 //!
 //! rclone is Debian's package (1.60), installed here with apt-get when it is
-//! missing; it reaches Azurite through its azureblob backend with a
+//! missing; it reaches both servers through its azureblob backend with a
 //! container SAS URL (in 1.60 `endpoint` is only a host suffix and
 //! `use_emulator` does not connect). Each run is a child process whose
 //! wall time is measured and whose peak RSS (VmHWM) is sampled from /proc
 //! until it exits.
 //!
-//! Only Azurite for now: the sink server keeps no metadata, so a sync
-//! there would compare nothing.
+//! Every client and set gets a fresh server (the sink with `--store`, so
+//! rclone's MD5 checks of what it downloads pass and memory holds one
+//! set; or a new in-memory Azurite), and a no-op sync that transfers
+//! anything fails the bench: it would not be a no-op.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,6 +23,8 @@ use std::time::{Duration, Instant, SystemTime};
 use azblob::transport::{Method, Request};
 use azblob_testkit::{Emulator, EmulatorOptions};
 
+use crate::bench::SinkProcess;
+use crate::bench_dirs_table::{render, Run};
 use crate::{cargo, run_step};
 
 const KIB: u64 = 1024;
@@ -38,13 +43,18 @@ struct Options {
     big_mib: u64,
     /// Whether rclone runs beside azblob.
     rclone: bool,
+    /// Rounds; the tables show medians.
+    rounds: usize,
+    /// The servers, in order: `sink`, `azurite`.
+    servers: Vec<&'static str>,
 }
 
-const USAGE: &str = "usage: cargo xtask bench-dirs [--files N] [--big N] [--big-mib N] [--no-rclone]";
+const USAGE: &str = "usage: cargo xtask bench-dirs [--files N] [--big N] [--big-mib N] [--rounds N] [--no-rclone] [--no-sink] [--no-azurite]";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options { files: 10_000, big: 8, big_mib: 128, rclone: true };
+        let mut options =
+            Options { files: 10_000, big: 8, big_mib: 128, rclone: true, rounds: 3, servers: vec!["sink", "azurite"] };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let mut number = || -> Result<u64, String> {
@@ -55,7 +65,10 @@ impl Options {
                 "--files" => options.files = number()? as usize,
                 "--big" => options.big = number()? as usize,
                 "--big-mib" => options.big_mib = number()?,
+                "--rounds" => options.rounds = (number()? as usize).max(1),
                 "--no-rclone" => options.rclone = false,
+                "--no-sink" => options.servers.retain(|s| *s != "sink"),
+                "--no-azurite" => options.servers.retain(|s| *s != "azurite"),
                 other => return Err(format!("unknown option {other:?}\n{USAGE}")),
             }
         }
@@ -63,31 +76,67 @@ impl Options {
     }
 }
 
-/// One measured run.
-struct Run {
-    client: &'static str,
-    workload: String,
-    files: usize,
-    bytes: u64,
-    seconds: f64,
-    peak_rss_mib: f64,
-}
-
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let options = Options::parse(args)?;
-    run_step("building the azblob CLI (release)", cargo().args(["build", "--release", "--quiet", "-p", "azblob-cli"]))?;
-    let azblob = crate::target_dir()?.join("release").join(format!("azblob{}", std::env::consts::EXE_SUFFIX));
+    run_step(
+        "building the azblob CLI and xtask (release)",
+        cargo().args(["build", "--release", "--quiet", "-p", "azblob-cli", "-p", "xtask"]),
+    )?;
+    let release = crate::target_dir()?.join("release");
+    let azblob = release.join(format!("azblob{}", std::env::consts::EXE_SUFFIX));
+    let xtask = release.join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
     let rclone = if options.rclone { Some(ensure_rclone()?) } else { None };
 
     let root = crate::bench::tmpfs_dir().join(format!("bench-dirs-{}", std::process::id()));
-    let result = measure(&options, &azblob, rclone.as_deref(), &root);
+    let result = measure(&options, &azblob, &xtask, rclone.as_deref(), &root);
     let _ = std::fs::remove_dir_all(&root);
     let runs = result?;
-    println!("\n{}", render(&runs));
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("\nbench-dirs: medians of {} rounds; load average at the end: {}", options.rounds, load.trim());
+    for server in &options.servers {
+        println!("\n{}", render(&runs, server));
+    }
     Ok(())
 }
 
-fn measure(options: &Options, azblob: &Path, rclone: Option<&Path>, root: &Path) -> Result<Vec<Run>, String> {
+/// A server for one client's set: the sink (`--store`) or Azurite, stopped when dropped.
+enum Server {
+    Sink {
+        endpoint: String,
+        /// Killed when dropped.
+        _process: SinkProcess,
+    },
+    Azurite(Emulator),
+}
+
+impl Server {
+    fn start(kind: &str, xtask: &Path) -> Result<Server, String> {
+        if kind == "sink" {
+            let port = azblob_testkit::free_port().map_err(|e| e.to_string())?;
+            let sink = SinkProcess::spawn(xtask, port, &[&"--store"])?;
+            let endpoint = format!("http://127.0.0.1:{port}/{}", azblob::DEV_ACCOUNT);
+            return Ok(Server::Sink { endpoint, _process: sink });
+        }
+        let emulator =
+            Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
+        Ok(Server::Azurite(emulator))
+    }
+
+    fn endpoint(&self) -> String {
+        match self {
+            Server::Sink { endpoint, .. } => endpoint.clone(),
+            Server::Azurite(emulator) => emulator.endpoint(),
+        }
+    }
+}
+
+fn measure(
+    options: &Options,
+    azblob: &Path,
+    xtask: &Path,
+    rclone: Option<&Path>,
+    root: &Path,
+) -> Result<Vec<Run>, String> {
     let small = root.join("small");
     let big = root.join("big");
     let small_bytes = write_small_tree(&small, options.files).map_err(|e| format!("cannot write the tree: {e}"))?;
@@ -100,76 +149,98 @@ fn measure(options: &Options, azblob: &Path, rclone: Option<&Path>, root: &Path)
         options.big_mib,
         root.display()
     );
-    let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
-    let endpoint = emulator.endpoint();
-    let sas_url = create_container(&endpoint)?;
-    let connection = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={endpoint}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY
-    );
     let state = root.join("state");
+    let mut clients = vec!["azblob"];
+    if rclone.is_some() {
+        clients.push("rclone");
+    }
     let mut runs = Vec::new();
-    for (set, dir, files, bytes) in
-        [("small", &small, options.files, small_bytes), ("big", &big, options.big, big_bytes)]
-    {
-        type MakeCommand<'a> = Box<dyn Fn(&[&str]) -> Command + 'a>;
-        let mut clients: Vec<(&'static str, MakeCommand<'_>)> = vec![(
-            "azblob",
-            Box::new(|args: &[&str]| {
-                let mut command = Command::new(azblob);
-                command.args(args).arg("--no-progress").env("AZURE_STORAGE_CONNECTION_STRING", &connection);
-                command.env("XDG_STATE_HOME", &state).env_remove("AZURE_STORAGE_ACCOUNT");
-                command
-            }),
-        )];
-        if let Some(rclone) = rclone {
-            let sas_url = &sas_url;
-            clients.push((
-                "rclone",
-                Box::new(move |args: &[&str]| {
-                    let mut command = Command::new(rclone);
-                    command.args(args).args(["--transfers", "32", "--checkers", "32"]);
-                    command.env("RCLONE_CONFIG_AZ_TYPE", "azureblob").env("RCLONE_CONFIG_AZ_SAS_URL", sas_url);
-                    command
-                }),
-            ));
-        }
-        for (client, make) in &clients {
-            let prefix = format!("{client}-{set}");
-            let out = root.join(format!("out-{prefix}"));
-            let (src, remote, out_s) =
-                (dir.to_str().unwrap_or_default(), prefix.clone(), out.to_str().unwrap_or_default());
-            let az_url = format!("az://{CONTAINER}/{remote}/");
-            let rc_remote = format!("az:{CONTAINER}/{remote}");
-            let (up, down, noop) = if *client == "azblob" {
-                (make(&["cp", "-r", src, &az_url]), make(&["cp", "-r", &az_url, out_s]), make(&["sync", src, &az_url]))
-            } else {
-                (make(&["copy", src, &rc_remote]), make(&["copy", &rc_remote, out_s]), make(&["sync", src, &rc_remote]))
-            };
-            runs.push(timed(client, format!("{set} upload"), files, bytes, up)?);
-            runs.push(timed(client, format!("{set} download"), files, bytes, down)?);
-            if set == "small" {
-                runs.push(timed(client, "small no-op sync".into(), files, 0, noop)?);
+    for round in 0..options.rounds {
+        // Interleaved: who goes first alternates from round to round.
+        let order: Vec<&str> = if round % 2 == 0 { clients.clone() } else { clients.iter().rev().copied().collect() };
+        for server_kind in &options.servers {
+            for (set, dir, files, bytes) in
+                [("small", &small, options.files, small_bytes), ("big", &big, options.big, big_bytes)]
+            {
+                for client in &order {
+                    let server = Server::start(server_kind, xtask)?;
+                    let endpoint = server.endpoint();
+                    let sas_url = create_container(&endpoint)?;
+                    let out = root.join(format!("out-{client}-{set}"));
+                    let make = |args: &[&str]| -> Command {
+                        if *client == "azblob" {
+                            let connection = format!(
+                                "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={endpoint}",
+                                azblob::DEV_ACCOUNT,
+                                azblob::DEV_ACCOUNT_KEY
+                            );
+                            let mut command = Command::new(azblob);
+                            command.args(args).arg("--no-progress").env("AZURE_STORAGE_CONNECTION_STRING", connection);
+                            command.env("XDG_STATE_HOME", &state).env_remove("AZURE_STORAGE_ACCOUNT");
+                            command
+                        } else {
+                            let mut command = Command::new(rclone.expect("rclone is among the clients"));
+                            command.args(args).args(["--transfers", "32", "--checkers", "32"]);
+                            command.env("RCLONE_CONFIG_AZ_TYPE", "azureblob").env("RCLONE_CONFIG_AZ_SAS_URL", &sas_url);
+                            command
+                        }
+                    };
+                    let (src, out_s) = (dir.to_str().unwrap_or_default(), out.to_str().unwrap_or_default());
+                    let (az_url, rc_remote) = (format!("az://{CONTAINER}/{set}/"), format!("az:{CONTAINER}/{set}"));
+                    let (up, down, noop) = if *client == "azblob" {
+                        let noop = make(&["sync", src, &az_url]);
+                        (make(&["cp", "-r", src, &az_url]), make(&["cp", "-r", &az_url, out_s]), noop)
+                    } else {
+                        let mut noop = make(&["sync", src, &rc_remote]);
+                        noop.args(["-v", "--stats-one-line"]);
+                        (make(&["copy", src, &rc_remote]), make(&["copy", &rc_remote, out_s]), noop)
+                    };
+                    let tag = |workload: &str| format!("round {} {server_kind} {client} {workload}", round + 1);
+                    let log = root.join("stderr.log");
+                    let mut push = |workload: String, files, bytes, command| -> Result<String, String> {
+                        let (seconds, peak_rss_mib, said) = timed(&tag(&workload), command, &log)?;
+                        runs.push(Run { server: server_kind, client, workload, files, bytes, seconds, peak_rss_mib });
+                        Ok(said)
+                    };
+                    push(format!("{set} upload"), files, bytes, up)?;
+                    push(format!("{set} download"), files, bytes, down)?;
+                    if set == "small" {
+                        let said = push("small no-op sync".into(), files, 0, noop)?;
+                        check_no_op(client, &said)?;
+                    }
+                    let _ = std::fs::remove_dir_all(&out);
+                    drop(server);
+                }
             }
-            let _ = std::fs::remove_dir_all(&out);
         }
     }
     Ok(runs)
 }
 
-/// Runs `command` to its end, timing it and sampling its peak RSS.
-fn timed(
-    client: &'static str,
-    workload: String,
-    files: usize,
-    bytes: u64,
-    mut command: Command,
-) -> Result<Run, String> {
-    eprintln!("bench-dirs: {client} {workload}");
+/// Fails unless a no-op sync's output says nothing was transferred.
+fn check_no_op(client: &str, said: &str) -> Result<(), String> {
+    let nothing = if client == "azblob" {
+        // The summary line: `transferred 0 files (0 bytes) in ...`.
+        said.lines().any(|l| l.starts_with("transferred 0 files"))
+    } else {
+        // rclone's one-line stats (`-v --stats-one-line`): `0 B / 0 B, -, ...` once nothing moved.
+        said.lines().any(|l| l.contains(" 0 B / 0 B,"))
+    };
+    if nothing {
+        Ok(())
+    } else {
+        Err(format!("{client}'s no-op sync transferred files, so it is no no-op: {}", said.trim()))
+    }
+}
+
+/// Runs `command` to its end, timing it and sampling its peak RSS: its
+/// seconds, peak RSS in MiB and what it wrote on stderr (kept in `log`, a
+/// file, so a chatty client never blocks on a full pipe).
+fn timed(tag: &str, mut command: Command, log: &Path) -> Result<(f64, f64, String), String> {
+    eprintln!("bench-dirs: {tag}");
+    let stderr = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let started = Instant::now();
-    let mut child =
-        command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("{client}: {e}"))?;
+    let mut child = command.stdout(Stdio::null()).stderr(stderr).spawn().map_err(|e| format!("{tag}: {e}"))?;
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0.0f64;
     let status = loop {
@@ -185,43 +256,13 @@ fn timed(
         }
     };
     let seconds = started.elapsed().as_secs_f64();
+    // rclone's messages may quote its SAS URL.
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let said = azblob::sim::redact_text(text.trim()).into_owned();
     if !status.success() {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr.take() {
-            use std::io::Read as _;
-            let _ = pipe.read_to_string(&mut stderr);
-        }
-        // rclone's messages may quote its SAS URL.
-        return Err(format!("{client} {workload} failed ({status}): {}", azblob::sim::redact_text(stderr.trim())));
+        return Err(format!("{tag} failed ({status}): {said}"));
     }
-    Ok(Run { client, workload, files, bytes, seconds, peak_rss_mib: peak_kib / 1024.0 })
-}
-
-/// The table: per workload, each client's seconds, files/s, MB/s and peak RSS, and azblob's speed-up.
-fn render(runs: &[Run]) -> String {
-    let mut out = String::from(
-        "| workload (Azurite) | client | seconds | files/s | MB/s | peak RSS MiB | azblob speed-up |\n|---|---|---|---|---|---|---|\n",
-    );
-    for run in runs {
-        let speedup = if run.client == "azblob" {
-            runs.iter()
-                .find(|r| r.client == "rclone" && r.workload == run.workload)
-                .map_or(String::new(), |r| format!("{:.2}x", r.seconds / run.seconds.max(1e-9)))
-        } else {
-            String::new()
-        };
-        out.push_str(&format!(
-            "| {} | {} | {:.2} | {:.0} | {:.1} | {:.0} | {} |\n",
-            run.workload,
-            run.client,
-            run.seconds,
-            run.files as f64 / run.seconds.max(1e-9),
-            run.bytes as f64 / 1e6 / run.seconds.max(1e-9),
-            run.peak_rss_mib,
-            speedup
-        ));
-    }
-    out
+    Ok((seconds, peak_kib / 1024.0, said))
 }
 
 /// `rclone`'s path, installing Debian's package when it is missing.
@@ -308,22 +349,20 @@ mod tests {
     fn options_parse_and_refuse_unknown_flags() {
         let args = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let o = Options::parse(&args(&["--files", "200", "--big", "1", "--big-mib", "4", "--no-rclone"])).unwrap();
-        assert_eq!((o.files, o.big, o.big_mib, o.rclone), (200, 1, 4, false));
+        assert_eq!((o.files, o.big, o.big_mib, o.rclone, o.rounds), (200, 1, 4, false, 3));
+        assert_eq!(o.servers, ["sink", "azurite"]);
+        let o = Options::parse(&args(&["--rounds", "1", "--no-sink"])).unwrap();
+        assert_eq!((o.rounds, o.servers), (1, vec!["azurite"]));
         assert!(Options::parse(&args(&["--bogus"])).is_err());
         assert!(Options::parse(&args(&["--files", "x"])).is_err());
     }
 
     #[test]
-    fn the_table_shows_the_speed_up_against_rclone() {
-        let run = |client, seconds| Run {
-            client,
-            workload: "small upload".into(),
-            files: 100,
-            bytes: 1_000_000,
-            seconds,
-            peak_rss_mib: 10.0,
-        };
-        let table = render(&[run("azblob", 1.0), run("rclone", 3.0)]);
-        assert!(table.contains("| small upload | azblob | 1.00 | 100 | 1.0 | 10 | 3.00x |"), "{table}");
+    fn a_no_op_sync_must_say_it_moved_nothing() {
+        assert!(check_no_op("azblob", "transferred 0 files (0 bytes) in 0.50 s (0.0 MB/s), 10000 skipped").is_ok());
+        assert!(check_no_op("azblob", "transferred 3 files (9 bytes) in 0.50 s (0.0 MB/s), 9997 skipped").is_err());
+        let rclone = "INFO  : There was nothing to transfer\nINFO  :           0 B / 0 B, -, 0 B/s, ETA -";
+        assert!(check_no_op("rclone", rclone).is_ok());
+        assert!(check_no_op("rclone", "INFO  :    1.200 MiB / 1.200 MiB, 100%, 0 B/s, ETA 0s").is_err());
     }
 }

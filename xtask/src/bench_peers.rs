@@ -45,11 +45,13 @@ pub(crate) struct Options {
     /// `--baseline XTASK`: another build's xtask binary whose worker runs
     /// beside azblob's, as `azblob-base` (before and after in one run).
     pub(crate) baseline: Option<PathBuf>,
+    /// Whether the whole-directory section runs last (bench_dirs.rs; `--no-dirs` skips it).
+    pub(crate) dirs: bool,
 }
 
 /// The usage line of `cargo xtask bench`.
 pub(crate) const USAGE: &str =
-    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--no-node] [--only PATTERN] [--no-tls] [--latency-ms N] [--baseline XTASK]";
+    "usage: cargo xtask bench [--size-mib N] [--rounds N] [--no-peers] [--no-node] [--only PATTERN] [--no-tls] [--latency-ms N] [--baseline XTASK] [--no-dirs]";
 
 impl Options {
     /// Reads the bench's arguments.
@@ -63,6 +65,7 @@ impl Options {
             tls: true,
             latency_ms: Some(10),
             baseline: None,
+            dirs: true,
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -80,6 +83,7 @@ impl Options {
                 "--no-peers" => options.peers = false,
                 "--no-node" => options.node = false,
                 "--no-tls" => options.tls = false,
+                "--no-dirs" => options.dirs = false,
                 "--baseline" => options.baseline = Some(PathBuf::from(value()?)),
                 "--latency-ms" => {
                     let n = value()?;
@@ -298,6 +302,7 @@ mod tests {
             Options::parse(&args(&["--size-mib", "256", "--rounds", "1", "--no-peers", "--only", "upload"])).unwrap();
         assert_eq!((o.size_mib, o.rounds, o.peers, o.node), (256, 1, false, true));
         assert!(!Options::parse(&args(&["--no-node"])).unwrap().node);
+        assert!(!Options::parse(&args(&["--no-dirs"])).unwrap().dirs);
         assert!(o.wants("azblob", "upload-file") && !o.wants("azblob", "list-5000"));
         assert!(Options::parse(&args(&["--rounds", "0"])).is_err());
         assert!(Options::parse(&args(&["--bogus"])).is_err());

@@ -5,6 +5,7 @@
 mod bench;
 mod bench_checksums;
 mod bench_dirs;
+mod bench_dirs_table;
 mod bench_latency;
 mod bench_node;
 mod bench_peers;
@@ -17,6 +18,7 @@ mod fuzz;
 mod proc_stats;
 mod record;
 mod sink;
+mod sink_blobs;
 mod sink_store;
 mod sink_tls;
 mod soak;
@@ -52,15 +54,19 @@ Commands:
           on a sink 10 ms away, then azblob against Azurite (release build)
                                     [--size-mib N] [--rounds N, default 3]
                                     [--no-peers] [--only PATTERN] [--no-tls]
+                                    [--no-dirs]
                                     [--latency-ms N, 0 skips]
                                     [--baseline XTASK of another build]
-          and last the whole-directory section (bench-dirs, defaults)
-  bench-dirs  whole directories against Azurite: `azblob cp -r`/`sync`
-          beside rclone (Debian's package, installed with apt-get if
-          missing): 10,000 files of 1-256 KiB up, down and a no-op sync,
-          8 x 128 MiB up and down; seconds, files/s, MB/s, peak RSS
+          and last the whole-directory section (bench-dirs, defaults;
+          --no-dirs skips it)
+  bench-dirs  whole directories on the sink and on Azurite: `azblob
+          cp -r`/`sync` beside rclone (Debian's package, installed with
+          apt-get if missing): 10,000 files of 1-256 KiB up, down and a
+          no-op sync, 8 x 128 MiB up and down, interleaved rounds; median
+          seconds, files/s, MB/s, peak RSS and issue 14's targets
                                     [--files N] [--big N] [--big-mib N]
-                                    [--no-rclone]
+                                    [--rounds N, default 3] [--no-rclone]
+                                    [--no-sink] [--no-azurite]
   fuzz    the property tests of every parser and the hostile-server tests
           with PROPTEST_CASES raised (default 20000): minutes, not in CI
                                                        [--cases N]

@@ -2,19 +2,22 @@
 //!
 //! It speaks just enough of the Blob REST API over HTTP/1.1 keep-alive:
 //! Put Blob, Put Block, Put Block List, Get Blob (with `x-ms-range`),
-//! Get Blob Properties, List Blobs and Delete Blob. It checks no signature.
-//! By default it keeps no data: it remembers sizes, and serves a fixed byte
-//! pattern, so memory and CPU stay out of the client's way (`bench`). With
+//! Get Blob Properties, List Blobs (paged, with a delimiter) and Delete
+//! Blob. It checks no signature. By default it keeps no data: it remembers
+//! sizes, metadata and a sent MD5 (`sink_blobs.rs`, which the directory
+//! bench's syncs need), and serves a fixed byte pattern, so memory and CPU
+//! stay out of the client's way (`bench`). With
 //! `--store` it keeps what is uploaded and serves it back (`soak`, which
 //! checks transfers byte for byte; see `sink_store.rs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::sink_blobs::{list_page, BlobInfo, ListQuery};
 use crate::sink_store::{block_ids, write_range, Data};
 use crate::sink_tls::TlsConfig;
 
@@ -22,8 +25,8 @@ const PATTERN_LEN: usize = 1 << 20;
 
 #[derive(Default)]
 struct Store {
-    /// Committed blob sizes by path.
-    blobs: HashMap<String, u64>,
+    /// Committed blobs by path, in order for listings.
+    blobs: BTreeMap<String, BlobInfo>,
     /// Staged block sizes by (path, block id).
     blocks: HashMap<(String, String), u64>,
     /// With `--store`: the data itself.
@@ -170,12 +173,16 @@ fn respond(
             write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
         }
         ("PUT", Some("blocklist")) => commit(out, head, &body, store),
+        // Create Container (rclone may ask): there is nothing to create.
+        ("PUT", None) if head.query.get("restype").is_some_and(|r| r == "container") => {
+            write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
+        }
         ("PUT", _) => {
             let mut store = store.lock().unwrap();
             if let Some(data) = store.data.as_mut() {
                 data.put_blob(&head.path, body);
             }
-            store.blobs.insert(head.path.clone(), length);
+            store.blobs.insert(head.path.clone(), BlobInfo::from_headers(length, &head.headers, true));
             write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
         }
         ("GET", Some("list")) => list(out, head, store),
@@ -203,7 +210,7 @@ fn commit(out: &mut impl Write, head: &Head, body: &[u8], store: &Mutex<Store>) 
                 "HTTP/1.1 400 Bad Request\r\nx-ms-error-code: InvalidBlockList\r\nContent-Length: 0\r\n\r\n"
             );
         };
-        store.blobs.insert(head.path.clone(), size);
+        store.blobs.insert(head.path.clone(), BlobInfo::from_headers(size, &head.headers, false));
         return write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n");
     }
     let total: u64 = block_ids(&text)
@@ -211,20 +218,21 @@ fn commit(out: &mut impl Write, head: &Head, body: &[u8], store: &Mutex<Store>) 
         .map(|id| store.blocks.get(&(head.path.clone(), id.to_owned())).copied().unwrap_or(0))
         .sum();
     store.blocks.retain(|(p, _), _| p != &head.path);
-    store.blobs.insert(head.path.clone(), total);
+    store.blobs.insert(head.path.clone(), BlobInfo::from_headers(total, &head.headers, false));
     write!(out, "HTTP/1.1 201 Created\r\n{COMMON}Content-Length: 0\r\n\r\n")
 }
 
 /// Get Blob (with a range) and Get Blob Properties: the stored data with
 /// `--store`, the fixed pattern otherwise.
 fn get(out: &mut impl Write, head: &Head, store: &Mutex<Store>, pattern: &[u8]) -> std::io::Result<()> {
-    let (size, pieces) = {
+    let (info, pieces) = {
         let store = store.lock().unwrap();
-        (store.blobs.get(&head.path).copied(), store.data.as_ref().and_then(|d| d.pieces(&head.path)))
+        (store.blobs.get(&head.path).cloned(), store.data.as_ref().and_then(|d| d.pieces(&head.path)))
     };
-    let Some(size) = size else {
+    let Some(info) = info else {
         return write!(out, "HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\nContent-Length: 0\r\n\r\n");
     };
+    let size = info.size;
     let range = head.headers.get("x-ms-range").or(head.headers.get("range")).and_then(|r| parse_range(r, size));
     let (status, start, end) = match range {
         Some((start, end)) => ("206 Partial Content", start, end),
@@ -232,7 +240,8 @@ fn get(out: &mut impl Write, head: &Head, store: &Mutex<Store>, pattern: &[u8]) 
     };
     let len = if size == 0 { 0 } else { end - start + 1 };
     let mut header = format!(
-        "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n"
+        "HTTP/1.1 {status}\r\n{COMMON}x-ms-blob-type: BlockBlob\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\n{}",
+        info.response_headers()
     );
     if range.is_some() {
         header.push_str(&format!("Content-Range: bytes {start}-{end}/{size}\r\n"));
@@ -282,26 +291,21 @@ fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
     (start <= end).then_some((start, end))
 }
 
-/// List Blobs of the container in the path, one page of everything.
-/// Each blob has a `Content-Type` because object_store's parser requires one.
+/// List Blobs of the container in the path: one page (`sink_blobs.rs`).
 fn list(out: &mut impl Write, head: &Head, store: &Mutex<Store>) -> std::io::Result<()> {
-    let prefix = format!("{}/", head.path.trim_end_matches('/'));
-    let name_prefix = head.query.get("prefix").cloned().unwrap_or_default();
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs>");
-    for (path, size) in store
-        .lock()
-        .unwrap()
-        .blobs
-        .iter()
-        .filter(|(p, _)| p.starts_with(&prefix) && p[prefix.len()..].starts_with(&name_prefix))
-    {
-        xml.push_str(&format!(
-            "<Blob><Name>{}</Name><Properties><Last-Modified>Mon, 23 Nov 2026 10:00:00 GMT</Last-Modified>\
-             <Etag>0x8DBENCH</Etag><Content-Length>{size}</Content-Length>\
-             <Content-Type>application/octet-stream</Content-Type><BlobType>BlockBlob</BlobType></Properties></Blob>",
-            &path[prefix.len()..]
-        ));
-    }
-    xml.push_str("</Blobs><NextMarker /></EnumerationResults>");
+    let container = format!("{}/", head.path.trim_end_matches('/'));
+    let query = ListQuery::from_query(&head.query);
+    let xml = {
+        let store = store.lock().unwrap();
+        // Paths are kept as sent (percent-encoded); names are listed decoded.
+        let mut below: Vec<(String, &BlobInfo)> = store
+            .blobs
+            .range(container.clone()..)
+            .take_while(|(path, _)| path.starts_with(&container))
+            .map(|(path, info)| (percent_decode(&path[container.len()..]), info))
+            .collect();
+        below.sort_by(|a, b| a.0.cmp(&b.0));
+        list_page(below.iter().map(|(name, info)| (name.as_str(), *info)), &query)
+    };
     write!(out, "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{xml}", xml.len())
 }

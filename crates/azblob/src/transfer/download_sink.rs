@@ -70,9 +70,14 @@ impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
                 Ok(Pieces::Chunks)
             }
             Sink::File(file) => {
-                file.lock().await.set_len(total).map_err(|e| {
-                    Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e)
-                })?;
+                // A blob that is this one chunk (every small file of a
+                // directory job) needs no sizing: its write makes the new
+                // file that long, and one syscall per file less counts there.
+                if more {
+                    file.lock().await.set_len(total).map_err(|e| {
+                        Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e)
+                    })?;
+                }
                 write_at(Arc::clone(file), vec![first.freeze()], 0).await?;
                 Ok(Pieces::Chunks)
             }

@@ -35,18 +35,28 @@ pub(crate) struct SourceIdentity {
 }
 
 impl SourceIdentity {
-    /// The identity of the file at `path` whose metadata is `metadata`.
+    /// The identity of the file at `path` whose metadata is `metadata`, its
+    /// path resolved (links, `..`) as a checkpoint records it.
     pub(crate) fn of(path: &Path, metadata: &std::fs::Metadata) -> Self {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        SourceIdentity::with_path(path, metadata)
+    }
+
+    fn with_path(path: PathBuf, metadata: &std::fs::Metadata) -> Self {
         let modified_ns =
             metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
-        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let (device, inode, changed) = platform_identity(metadata);
         SourceIdentity { path, size: metadata.len(), modified_ns, device, inode, changed }
     }
 
-    /// Reads the file's identity now.
+    /// Reads the file's identity now, to compare with [`difference`]
+    /// (which leaves the path aside), so the path stays as given: resolving
+    /// it costs a `readlink` per component, and a directory job checks
+    /// every file before it commits (bench-dirs' `strace -c`).
+    ///
+    /// [`difference`]: SourceIdentity::difference
     pub(crate) fn read(path: &Path) -> std::io::Result<Self> {
-        Ok(SourceIdentity::of(path, &std::fs::metadata(path)?))
+        Ok(SourceIdentity::with_path(path.to_path_buf(), &std::fs::metadata(path)?))
     }
 
     /// What differs from `now` (the path aside), in words; `None` if nothing.
