@@ -158,6 +158,22 @@ async function* streamOf(res: http.IncomingMessage, max: number): AsyncGenerator
   if (!res.complete) throw new WireError("io", "the response body broke off");
 }
 
+/**
+ * The longest streamed body read whole instead: a body this small arrives in
+ * one or two socket reads, so the stream's queue, listeners and promises
+ * per chunk cost more than they save, and the answer's consumer takes a
+ * whole body as one chunk (`chunksOf`).
+ */
+const SMALL_WHOLE_BYTES = 64 * 1024;
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** Whether an answer's body is announced (`Content-Length`) and short enough to read whole. */
+function isSmallWhole(method: string, headers: http.IncomingHttpHeaders): boolean {
+  const length = headers["content-length"];
+  return method !== "HEAD" && length !== undefined && Number(length) <= SMALL_WHOLE_BYTES;
+}
+
 /** A wire over node:http/https with keep-alive agents. */
 export function nodeWire(options: NodeWireOptions = {}): Next {
   const timeout = options.inactivityTimeoutMs ?? 60_000;
@@ -219,7 +235,7 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
           // A HEAD answer declares the blob's size but carries no body.
           if (request.method !== "HEAD" && Number(res.headers["content-length"] ?? 0) > max) return tooLong();
           const status = res.statusCode ?? 0;
-          if (request.streamBody && status >= 200 && status <= 299) {
+          if (request.streamBody && status >= 200 && status <= 299 && !isSmallWhole(request.method, res.headers)) {
             const response = newResponse(status, headerPairs(res.headers));
             response.stream = streamOf(res, max);
             resolve(response);
@@ -233,7 +249,10 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
             chunks.push(chunk);
           });
           res.on("end", () => {
-            resolve(newResponse(res.statusCode ?? 0, headerPairs(res.headers), new Uint8Array(Buffer.concat(chunks))));
+            // A view of the one copy `concat` makes (a Uint8Array of a Buffer would copy it again).
+            const whole = chunks.length === 0 ? EMPTY_BODY : Buffer.concat(chunks, received);
+            const body = new Uint8Array(whole.buffer, whole.byteOffset, whole.length);
+            resolve(newResponse(res.statusCode ?? 0, headerPairs(res.headers), body));
           });
           res.on("error", (err) => reject(new WireError("io", "the response body broke off", { cause: err })));
         },
