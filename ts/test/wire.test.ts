@@ -1,12 +1,12 @@
 // The default wire (node:http) against local servers: redirects are never
 // followed, a refused connection is a typed Transport error retried even for
-// writes, a silent server times out.
+// writes, a silent server times out, a small streamed body comes whole.
 
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "node:test";
-import { type AttemptRecord, ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY } from "../src/index.js";
+import { type AttemptRecord, ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY, newRequest, nodeWire } from "../src/index.js";
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -159,40 +159,75 @@ test("an operation's deadline ends a stalled attempt and any retry", async () =>
   }
 });
 
-test("a Get Blob body that breaks off is resumed from the next byte, under If-Match", async () => {
-  const blob = Buffer.from("0123456789abcdefghij");
-  const ranges: Array<string | undefined> = [];
-  const conditions: Array<string | undefined> = [];
-  const server = createServer((req, res) => {
-    const range = req.headers["x-ms-range"] as string | undefined;
-    ranges.push(range);
-    conditions.push(req.headers["if-match"] as string | undefined);
-    const m = /^bytes=(\d+)-(\d+)?$/.exec(range ?? "");
-    const start = Number(m?.[1] ?? 0);
-    const end = m?.[2] ? Number(m[2]) : blob.length - 1;
-    const headers = {
-      etag: '"e7"',
-      "last-modified": "Mon, 23 Nov 2026 10:00:00 GMT",
-      "x-ms-blob-type": "BlockBlob",
-      "content-length": String(end - start + 1),
-      ...(range ? { "content-range": `bytes ${start}-${end}/${blob.length}` } : {}),
-    };
-    res.writeHead(range ? 206 : 200, headers);
-    if (ranges.length === 1) {
-      // The first answer breaks off after 7 bytes.
-      res.write(blob.subarray(start, start + 7));
-      setImmediate(() => res.socket?.destroy());
-      return;
+// A body of up to 64 KiB is read whole by the wire and one longer streams
+// through its queue: a break is resumed alike.
+for (const [size, cut] of [
+  [20, 7],
+  [100 * 1024, 70 * 1024],
+] as const) {
+  test(`a Get Blob body of ${size} bytes that breaks off after ${cut} is resumed from the next byte, under If-Match`, async () => {
+    const blob = Buffer.from(Array.from({ length: size }, (_, i) => "0123456789abcdefghij".charCodeAt(i % 20)));
+    const ranges: Array<string | undefined> = [];
+    const conditions: Array<string | undefined> = [];
+    const server = createServer((req, res) => {
+      const range = req.headers["x-ms-range"] as string | undefined;
+      ranges.push(range);
+      conditions.push(req.headers["if-match"] as string | undefined);
+      const m = /^bytes=(\d+)-(\d+)?$/.exec(range ?? "");
+      const start = Number(m?.[1] ?? 0);
+      const end = m?.[2] ? Number(m[2]) : blob.length - 1;
+      const headers = {
+        etag: '"e7"',
+        "last-modified": "Mon, 23 Nov 2026 10:00:00 GMT",
+        "x-ms-blob-type": "BlockBlob",
+        "content-length": String(end - start + 1),
+        ...(range ? { "content-range": `bytes ${start}-${end}/${blob.length}` } : {}),
+      };
+      res.writeHead(range ? 206 : 200, headers);
+      if (ranges.length === 1) {
+        // The first answer breaks off after `cut` bytes.
+        res.write(blob.subarray(start, start + cut));
+        setImmediate(() => res.socket?.destroy());
+        return;
+      }
+      res.end(blob.subarray(start, end + 1));
+    });
+    const port = await listen(server);
+    try {
+      const client = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).build();
+      const response = await client.blob("c1c", "b").get();
+      assert.equal(Buffer.from(await response.bytes()).toString(), blob.toString());
+      assert.deepEqual(ranges, [undefined, `bytes=${cut}-${size - 1}`]);
+      assert.deepEqual(conditions, [undefined, '"e7"']);
+    } finally {
+      server.close();
     }
-    res.end(blob.subarray(start, end + 1));
+  });
+}
+
+test("a streamed 2xx body of up to 64 KiB with a Content-Length comes whole; a longer one streams", async () => {
+  const server = createServer((req, res) => {
+    const size = Number(req.url?.split("/").pop());
+    res.writeHead(200, { "content-length": String(size) });
+    res.end(Buffer.alloc(size, 7));
   });
   const port = await listen(server);
   try {
-    const client = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).build();
-    const response = await client.blob("c1c", "b").get();
-    assert.equal(Buffer.from(await response.bytes()).toString(), blob.toString());
-    assert.deepEqual(ranges, [undefined, "bytes=7-19"]);
-    assert.deepEqual(conditions, [undefined, '"e7"']);
+    const wire = nodeWire();
+    const get = (size: number) => {
+      const request = newRequest("GetBlob", "GET", new URL(`http://127.0.0.1:${port}/devstoreaccount1/c/${size}`));
+      request.streamBody = true;
+      request.maxResponseBytes = 1024 * 1024;
+      return wire(request);
+    };
+    const small = await get(64 * 1024);
+    assert.equal(small.stream, undefined);
+    assert.equal(small.body.length, 64 * 1024);
+    const large = await get(64 * 1024 + 1);
+    assert.equal(large.body.length, 0);
+    let streamed = 0;
+    for await (const chunk of large.stream ?? []) streamed += chunk.length;
+    assert.equal(streamed, 64 * 1024 + 1);
   } finally {
     server.close();
   }

@@ -174,6 +174,12 @@ function isSmallWhole(method: string, headers: http.IncomingHttpHeaders): boolea
   return method !== "HEAD" && length !== undefined && Number(length) <= SMALL_WHOLE_BYTES;
 }
 
+/** The chunks of a small body that arrived before it broke off, then the break as a `WireError`. */
+async function* partialThenBreak(chunks: Buffer[], cause: unknown): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+  throw new WireError("io", "the response body broke off", { cause });
+}
+
 /** A wire over node:http/https with keep-alive agents. */
 export function nodeWire(options: NodeWireOptions = {}): Next {
   const timeout = options.inactivityTimeoutMs ?? 60_000;
@@ -235,7 +241,8 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
           // A HEAD answer declares the blob's size but carries no body.
           if (request.method !== "HEAD" && Number(res.headers["content-length"] ?? 0) > max) return tooLong();
           const status = res.statusCode ?? 0;
-          if (request.streamBody && status >= 200 && status <= 299 && !isSmallWhole(request.method, res.headers)) {
+          const streamed = request.streamBody === true && status >= 200 && status <= 299;
+          if (streamed && !isSmallWhole(request.method, res.headers)) {
             const response = newResponse(status, headerPairs(res.headers));
             response.stream = streamOf(res, max);
             resolve(response);
@@ -254,7 +261,22 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
             const body = new Uint8Array(whole.buffer, whole.byteOffset, whole.length);
             resolve(newResponse(res.statusCode ?? 0, headerPairs(res.headers), body));
           });
-          res.on("error", (err) => reject(new WireError("io", "the response body broke off", { cause: err })));
+          // A small streamed body that breaks off is still delivered as a
+          // stream, its bytes then the break, so Get Blob resumes from the
+          // next byte as it does for a large one; other answers fail whole.
+          const brokeOff = (cause: unknown): void => {
+            if (!streamed) {
+              reject(new WireError("io", "the response body broke off", { cause }));
+              return;
+            }
+            const response = newResponse(status, headerPairs(res.headers));
+            response.stream = partialThenBreak(chunks, cause);
+            resolve(response);
+          };
+          res.on("error", brokeOff);
+          res.on("close", () => {
+            if (!res.complete) brokeOff(undefined);
+          });
         },
       );
       req.setTimeout(timeout, () => {
