@@ -158,28 +158,6 @@ async function* streamOf(res: http.IncomingMessage, max: number): AsyncGenerator
   if (!res.complete) throw new WireError("io", "the response body broke off");
 }
 
-/**
- * The longest streamed body read whole instead: a body this small arrives in
- * one or two socket reads, so the stream's queue, listeners and promises
- * per chunk cost more than they save, and the answer's consumer takes a
- * whole body as one chunk (`chunksOf`).
- */
-const SMALL_WHOLE_BYTES = 64 * 1024;
-
-const EMPTY_BODY = Buffer.alloc(0);
-
-/** Whether an answer's body is announced (`Content-Length`) and short enough to read whole. */
-function isSmallWhole(method: string, headers: http.IncomingHttpHeaders): boolean {
-  const length = headers["content-length"];
-  return method !== "HEAD" && length !== undefined && Number(length) <= SMALL_WHOLE_BYTES;
-}
-
-/** The chunks of a small body that arrived before it broke off, then the break as a `WireError`. */
-async function* partialThenBreak(chunks: Buffer[], cause: unknown): AsyncGenerator<Uint8Array> {
-  for (const chunk of chunks) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-  throw new WireError("io", "the response body broke off", { cause });
-}
-
 /** A wire over node:http/https with keep-alive agents. */
 export function nodeWire(options: NodeWireOptions = {}): Next {
   const timeout = options.inactivityTimeoutMs ?? 60_000;
@@ -241,8 +219,7 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
           // A HEAD answer declares the blob's size but carries no body.
           if (request.method !== "HEAD" && Number(res.headers["content-length"] ?? 0) > max) return tooLong();
           const status = res.statusCode ?? 0;
-          const streamed = request.streamBody === true && status >= 200 && status <= 299;
-          if (streamed && !isSmallWhole(request.method, res.headers)) {
+          if (request.streamBody && status >= 200 && status <= 299) {
             const response = newResponse(status, headerPairs(res.headers));
             response.stream = streamOf(res, max);
             resolve(response);
@@ -256,27 +233,9 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
             chunks.push(chunk);
           });
           res.on("end", () => {
-            // A view of the one copy `concat` makes (a Uint8Array of a Buffer would copy it again).
-            const whole = chunks.length === 0 ? EMPTY_BODY : Buffer.concat(chunks, received);
-            const body = new Uint8Array(whole.buffer, whole.byteOffset, whole.length);
-            resolve(newResponse(res.statusCode ?? 0, headerPairs(res.headers), body));
+            resolve(newResponse(res.statusCode ?? 0, headerPairs(res.headers), new Uint8Array(Buffer.concat(chunks))));
           });
-          // A small streamed body that breaks off is still delivered as a
-          // stream, its bytes then the break, so Get Blob resumes from the
-          // next byte as it does for a large one; other answers fail whole.
-          const brokeOff = (cause: unknown): void => {
-            if (!streamed) {
-              reject(new WireError("io", "the response body broke off", { cause }));
-              return;
-            }
-            const response = newResponse(status, headerPairs(res.headers));
-            response.stream = partialThenBreak(chunks, cause);
-            resolve(response);
-          };
-          res.on("error", brokeOff);
-          res.on("close", () => {
-            if (!res.complete) brokeOff(undefined);
-          });
+          res.on("error", (err) => reject(new WireError("io", "the response body broke off", { cause: err })));
         },
       );
       req.setTimeout(timeout, () => {
