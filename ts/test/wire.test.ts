@@ -1,6 +1,6 @@
 // The default wire (node:http) against local servers: redirects are never
 // followed, a refused connection is a typed Transport error retried even for
-// writes, a silent server times out.
+// writes, a silent server times out, a broken Get Blob body resumes.
 
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -159,41 +159,48 @@ test("an operation's deadline ends a stalled attempt and any retry", async () =>
   }
 });
 
-test("a Get Blob body that breaks off is resumed from the next byte, under If-Match", async () => {
-  const blob = Buffer.from("0123456789abcdefghij");
-  const ranges: Array<string | undefined> = [];
-  const conditions: Array<string | undefined> = [];
-  const server = createServer((req, res) => {
-    const range = req.headers["x-ms-range"] as string | undefined;
-    ranges.push(range);
-    conditions.push(req.headers["if-match"] as string | undefined);
-    const m = /^bytes=(\d+)-(\d+)?$/.exec(range ?? "");
-    const start = Number(m?.[1] ?? 0);
-    const end = m?.[2] ? Number(m[2]) : blob.length - 1;
-    const headers = {
-      etag: '"e7"',
-      "last-modified": "Mon, 23 Nov 2026 10:00:00 GMT",
-      "x-ms-blob-type": "BlockBlob",
-      "content-length": String(end - start + 1),
-      ...(range ? { "content-range": `bytes ${start}-${end}/${blob.length}` } : {}),
-    };
-    res.writeHead(range ? 206 : 200, headers);
-    if (ranges.length === 1) {
-      // The first answer breaks off after 7 bytes.
-      res.write(blob.subarray(start, start + 7));
-      setImmediate(() => res.socket?.destroy());
-      return;
+// A body shorter than one socket read and one that spans several: a break
+// is resumed alike.
+for (const [size, cut] of [
+  [20, 7],
+  [100 * 1024, 70 * 1024],
+] as const) {
+  test(`a Get Blob body of ${size} bytes that breaks off after ${cut} is resumed from the next byte, under If-Match`, async () => {
+    const blob = Buffer.from(Array.from({ length: size }, (_, i) => "0123456789abcdefghij".charCodeAt(i % 20)));
+    const ranges: Array<string | undefined> = [];
+    const conditions: Array<string | undefined> = [];
+    const server = createServer((req, res) => {
+      const range = req.headers["x-ms-range"] as string | undefined;
+      ranges.push(range);
+      conditions.push(req.headers["if-match"] as string | undefined);
+      const m = /^bytes=(\d+)-(\d+)?$/.exec(range ?? "");
+      const start = Number(m?.[1] ?? 0);
+      const end = m?.[2] ? Number(m[2]) : blob.length - 1;
+      const headers = {
+        etag: '"e7"',
+        "last-modified": "Mon, 23 Nov 2026 10:00:00 GMT",
+        "x-ms-blob-type": "BlockBlob",
+        "content-length": String(end - start + 1),
+        ...(range ? { "content-range": `bytes ${start}-${end}/${blob.length}` } : {}),
+      };
+      res.writeHead(range ? 206 : 200, headers);
+      if (ranges.length === 1) {
+        // The first answer breaks off after `cut` bytes.
+        res.write(blob.subarray(start, start + cut));
+        setImmediate(() => res.socket?.destroy());
+        return;
+      }
+      res.end(blob.subarray(start, end + 1));
+    });
+    const port = await listen(server);
+    try {
+      const client = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).build();
+      const response = await client.blob("c1c", "b").get();
+      assert.equal(Buffer.from(await response.bytes()).toString(), blob.toString());
+      assert.deepEqual(ranges, [undefined, `bytes=${cut}-${size - 1}`]);
+      assert.deepEqual(conditions, [undefined, '"e7"']);
+    } finally {
+      server.close();
     }
-    res.end(blob.subarray(start, end + 1));
   });
-  const port = await listen(server);
-  try {
-    const client = new ClientBuilder().endpoint(`http://127.0.0.1:${port}/devstoreaccount1`).build();
-    const response = await client.blob("c1c", "b").get();
-    assert.equal(Buffer.from(await response.bytes()).toString(), blob.toString());
-    assert.deepEqual(ranges, [undefined, "bytes=7-19"]);
-    assert.deepEqual(conditions, [undefined, '"e7"']);
-  } finally {
-    server.close();
-  }
-});
+}

@@ -108,8 +108,12 @@ export function stringToSign(request: Request, account: string): string {
     h("range"),
   ];
   let out = parts.map((p) => `${p}\n`).join("");
-  const names = [...request.headers.keys()].filter((k) => k.startsWith("x-ms-")).sort(compareHeaderNames);
-  for (const name of names) out += `${name}:${h(name).trim()}\n`;
+  // Each name's collation weights are worked out once, not in every comparison of the sort.
+  const names = [...request.headers.keys()]
+    .filter((k) => k.startsWith("x-ms-"))
+    .map((name) => ({ name, weights: collationWeights(name) }))
+    .sort((a, b) => compareWeighted(a.name, a.weights, b.name, b.weights));
+  for (const { name } of names) out += `${name}:${h(name).trim()}\n`;
   out += `/${account}${request.url.pathname}`;
   const params = new Map<string, string[]>();
   for (const [key, value] of request.url.searchParams) {
@@ -135,18 +139,32 @@ export function compareBytes(a: string, b: string): number {
  * letters; byte order breaks ties.
  */
 export function compareHeaderNames(a: string, b: string): number {
-  const weights = (s: string): number[] =>
-    [...s]
-      .filter((c) => c !== "-")
-      .map((c) => {
-        const code = c.charCodeAt(0);
-        if (c === "_") return 1;
-        if (code >= 48 && code <= 57) return 10 + code - 48;
-        if (code >= 97 && code <= 122) return 30 + code - 97;
-        return Math.min(255, 100 + code);
-      });
-  const wa = weights(a);
-  const wb = weights(b);
+  return compareWeighted(a, collationWeights(a), b, collationWeights(b));
+}
+
+/** A header name's collation weights: hyphens left out, `_` before digits before letters. */
+function collationWeights(s: string): number[] {
+  const weights: number[] = [];
+  // By code point, as the service's collation sees characters.
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    // A hyphen (45) weighs nothing, an underscore (95) least.
+    if (code === 45) continue;
+    if (code === 95) {
+      weights.push(1);
+    } else if (code >= 48 && code <= 57) {
+      weights.push(10 + code - 48);
+    } else if (code >= 97 && code <= 122) {
+      weights.push(30 + code - 97);
+    } else {
+      weights.push(Math.min(255, 100 + code));
+    }
+  }
+  return weights;
+}
+
+/** Orders two names by their weights, then the shorter first, then by bytes. */
+function compareWeighted(a: string, wa: number[], b: string, wb: number[]): number {
   for (let i = 0; i < Math.min(wa.length, wb.length); i++) {
     const d = (wa[i] ?? 0) - (wb[i] ?? 0);
     if (d !== 0) return d;

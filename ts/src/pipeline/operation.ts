@@ -4,7 +4,7 @@
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind } from "../errors/kinds.js";
 import type { Policy } from "../wire/policy.js";
-import { cloneRequest } from "../wire/request.js";
+import { withOwnHeaders } from "../wire/request.js";
 import { WireError } from "../wire/wire-error.js";
 
 /**
@@ -13,7 +13,8 @@ import { WireError } from "../wire/wire-error.js";
  */
 export function operationPolicy(apiVersion: string, deadlineMs?: number): Policy {
   return async (original, next) => {
-    const request = cloneRequest(original);
+    // Only headers change here and the sign policy copies the URL before a SAS changes it.
+    const request = withOwnHeaders(original);
     request.headers.set("x-ms-version", apiVersion);
     if (deadlineMs !== undefined) request.signal = AbortSignal.timeout(deadlineMs);
     try {

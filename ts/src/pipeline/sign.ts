@@ -8,12 +8,14 @@ import { STORAGE_SCOPE } from "../auth/token.js";
 import { invalidInput } from "../errors/kinds.js";
 import { isLoopback } from "../net.js";
 import type { Policy } from "../wire/policy.js";
-import { cloneRequest, type Request } from "../wire/request.js";
+import { cloneRequest, type Request, withOwnHeaders } from "../wire/request.js";
 
 /** The sign policy for `credential`, limited to `scope`. */
 export function signPolicy(credential: Credential, scope: CredentialScope): Policy {
   return async (original, next) => {
-    const request = cloneRequest(original);
+    // A SAS is added to the URL, so that credential signs a copy of it
+    // (a retry starts again from the original); the others change headers only.
+    const request = credential.kind === "sas" ? cloneRequest(original) : withOwnHeaders(original);
     // A batch's parts are checked and signed like the request itself, on
     // every attempt, so a retry never resends stale dates, signatures or tokens.
     const parts = (request.subRequests?.parts ?? []).map(cloneRequest);

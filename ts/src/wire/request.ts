@@ -88,6 +88,15 @@ export function cloneRequest(request: Request): Request {
   return { ...request, url: new URL(request.url.href), headers: new Map(request.headers) };
 }
 
+/**
+ * A copy whose headers can be changed without touching `request`; the URL
+ * object is shared, so only a policy that never changes the URL (or one that
+ * replaces it) uses this: it saves parsing the URL again on every attempt.
+ */
+export function withOwnHeaders(request: Request): Request {
+  return { ...request, headers: new Map(request.headers) };
+}
+
 /** Sets a header, refusing a value a header cannot carry (control characters). */
 export function setHeader(request: Request, name: string, value: string): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
