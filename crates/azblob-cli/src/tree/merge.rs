@@ -215,9 +215,20 @@ impl Merge {
         // Only a local entry at or before the last one taken in order can
         // have been given without this blob; the file tells whether one was.
         let before = self.last_local.as_deref().is_some_and(|last| cmp_names(&name, last) != Ordering::Greater);
-        let late = before && std::fs::symlink_metadata(self.root.join(&name)).is_ok_and(|meta| !meta.is_dir());
+        let late = before && is_walked(&self.root, &name);
         Some(Ok(if late { Paired::Late(name) } else { Paired::RemoteOnly(name, side) }))
     }
+}
+
+/// Whether the walk of `root` can have given `name`: it names plain
+/// segments (the walk gives no other) and something that is not a
+/// directory is there, a symbolic link included (followed or not, and
+/// through linked directories too). In doubt the answer is yes, which
+/// keeps a blob from being taken for an extra.
+fn is_walked(root: &Path, name: &str) -> bool {
+    let plain = !name.is_empty() && name.split('/').all(|part| !matches!(part, "" | "." | ".."));
+    plain
+        && std::fs::symlink_metadata(root.join(name)).is_ok_and(|meta| meta.file_type().is_symlink() || !meta.is_dir())
 }
 
 #[cfg(test)]
@@ -323,8 +334,18 @@ mod tests {
         // The walk's order, and a hierarchical-namespace account's: the
         // directory `a`'s contents right after it.
         let local = vec![file("a-b"), file("a.txt"), file("a/x"), file("b")];
-        let remote =
-            vec![blob("a/x", 7), blob("a-b", 1), blob("a.old", 4), blob("a.txt", 5), blob("b", 2), blob("c", 3)];
+        // `a` is a directory here and `a/../b` no name the walk gives:
+        // extras, though a path is there.
+        let remote = vec![
+            blob("a/x", 7),
+            blob("a-b", 1),
+            blob("a.old", 4),
+            blob("a", 6),
+            blob("a.txt", 5),
+            blob("a/../b", 8),
+            blob("b", 2),
+            blob("c", 3),
+        ];
         assert_eq!(
             run_in(&tree.0, local, remote).await,
             [
@@ -332,10 +353,12 @@ mod tests {
                 "local a.txt",
                 "both a/x 7",
                 "both b 2",
+                "remote a",
                 // Given before as having no blob; the files exist.
                 "late a-b",
                 "remote a.old",
                 "late a.txt",
+                "remote a/../b",
                 "remote c",
             ]
         );
