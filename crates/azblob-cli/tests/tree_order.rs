@@ -7,8 +7,11 @@
 //! the walk and the merge use the service's order.
 //!
 //! A hierarchical-namespace account's order (a directory's contents right
-//! after it) is not one Azurite has: the merge's unit tests feed it that
-//! order (`tree::merge::tests`).
+//! after it) is not one Azurite has: a download `sync --delete` is recorded
+//! against Azurite and replayed with its List Blobs answers put in that
+//! order (the cassette edited by the test, so the exchanges are Azurite's
+//! own but for the order), and the merge's unit tests feed it that order
+//! (`tree::merge::tests`).
 
 mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
@@ -95,6 +98,78 @@ async fn a_sync_pairs_names_above_u_ffff_in_the_services_order() {
     assert!(!back.join("\u{FF02}").exists());
     for name in LOCAL {
         assert_eq!(std::fs::read_to_string(back.join(name)).unwrap(), name);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The `<Blob>` elements of a List Blobs answer put in the order of
+/// `names` (full names): the hierarchical-namespace order Azurite lacks.
+fn reorder_listing(xml: &str, names: &[&str]) -> String {
+    let (Some(start), Some(end)) = (xml.find("<Blob>"), xml.rfind("</Blob>")) else { return xml.to_owned() };
+    let end = end + "</Blob>".len();
+    let blobs: Vec<&str> = xml[start..end].split_inclusive("</Blob>").collect();
+    assert_eq!(blobs.len(), names.len(), "{xml}");
+    let mut ordered = String::new();
+    for name in names {
+        let blob =
+            blobs.iter().find(|b| b.contains(&format!("<Name>{name}</Name>"))).unwrap_or_else(|| panic!("{name}"));
+        ordered.push_str(blob);
+    }
+    format!("{}{ordered}{}", &xml[..start], &xml[end..])
+}
+
+/// A hierarchical-namespace account lists `a`'s contents right after it:
+/// `a/x` before `a-b` and `a.txt`. Azurite lists in UTF-16 order, so the
+/// command is recorded against it and its List Blobs answers are put in
+/// that order before the replay. The download's `sync --delete` then falls
+/// back to the listing in memory, and the local files whose blobs came
+/// late are not taken for extras: only the one extra file is deleted.
+#[tokio::test]
+async fn a_download_sync_delete_keeps_files_whose_blobs_a_hierarchical_listing_gives_late() {
+    let container = new_container(&support::client(), "hns").await;
+    let dir = support::scratch("tree-hns");
+    let (back, state, cassettes) = (dir.join("back"), dir.join("state"), dir.join("cassettes"));
+    let names = ["p/a/x", "p/a-b", "p/a.txt", "p/b"];
+    for name in names {
+        container.blob(name).put(name.to_owned()).await.unwrap();
+    }
+    let src = format!("az://{}/p/", container.name());
+    let first = azblob(&["sync", &src, back.to_str().unwrap(), "--json"], &state);
+    assert!(first.status.success(), "{}", stderr(&first));
+    std::fs::write(back.join("a.old"), "extra").unwrap();
+    let args = ["sync", &src, back.to_str().unwrap(), "--delete", "--json"];
+    let recorded = azblob(&[&args[..], &["--record", cassettes.to_str().unwrap()]].concat(), &state);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert_eq!(summary(&recorded)["deleted"], 1);
+
+    // The same answers in a hierarchical-namespace account's order.
+    let cassette = std::fs::read_dir(&cassettes)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"));
+    let cassette = cassette.expect("a cassette");
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&cassette).unwrap()).unwrap();
+    let mut lists = 0;
+    for interaction in json["interactions"].as_array_mut().unwrap() {
+        if interaction["request"]["query"].as_str().is_some_and(|q| q.contains("comp=list")) {
+            let body = &mut interaction["response"]["body"]["text"];
+            *body = Value::String(reorder_listing(body.as_str().unwrap(), &names));
+            lists += 1;
+        }
+    }
+    assert_eq!(lists, 2, "the transfer's listing and --delete's");
+    std::fs::write(&cassette, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+
+    std::fs::write(back.join("a.old"), "extra").unwrap();
+    let replayed = azblob(&[&args[..], &["--replay", cassettes.to_str().unwrap()]].concat(), &state);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert!(stderr(&replayed).contains("out of name order"), "{}", stderr(&replayed));
+    let s = summary(&replayed);
+    assert_eq!((s["files"].as_u64(), s["deleted"].as_u64()), (Some(0), Some(1)), "{}", stderr(&replayed));
+    assert!(!back.join("a.old").exists());
+    for name in names {
+        let rel = name.strip_prefix("p/").unwrap();
+        assert_eq!(std::fs::read_to_string(back.join(rel)).unwrap(), name, "{rel} kept");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
