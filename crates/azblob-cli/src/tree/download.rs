@@ -230,8 +230,10 @@ pub(super) async fn run(
 /// The source is listed once more and merged by name with a walk of the
 /// destination (`merge.rs`), so neither side is held whole: the local files
 /// no blob pairs with are the extras. They are gathered first and removed
-/// only once the merge ended without error, since a listing out of name
-/// order would make a file look like an extra.
+/// only once the merge ended without error, since a blob the listing gives
+/// out of name order (a hierarchical-namespace account) comes after its
+/// file was taken for an extra: the merge gives it as `Paired::Late`,
+/// which takes the file back out of the extras.
 ///
 /// Nothing is deleted after a failure, and no file the filters exclude:
 /// `--exclude` protects, as in rsync and rclone.
@@ -247,8 +249,8 @@ async fn delete_extra(
         crate::output::note("azblob: --delete: nothing deleted, since the transfer had failures");
         return Ok(());
     }
-    let mut extras = Vec::new();
-    let mut paired = merge(walk(root, false), list_sides(container, prefix));
+    let mut extras = std::collections::BTreeMap::new();
+    let mut paired = merge(root, walk(root, false), list_sides(container, prefix));
     while let Some(item) = paired.next().await {
         let (rel, path, size) = match item {
             Err(e) => {
@@ -258,14 +260,18 @@ async fn delete_extra(
             }
             Ok(Paired::Local(Entry::File { rel, path, size, .. }, None)) => (rel, path, size),
             Ok(Paired::Local(Entry::Symlink { rel }, None)) => (rel.clone(), root.join(&rel), 0),
+            Ok(Paired::Late(rel)) => {
+                extras.remove(&rel);
+                continue;
+            }
             Ok(_) => continue,
         };
         if rel.ends_with(".partial") || filter.rejects(&rel, size).is_some() {
             continue;
         }
-        extras.push(path);
+        extras.insert(rel, path);
     }
-    for path in extras {
+    for path in extras.into_values() {
         if !dry_run {
             if let Err(e) = std::fs::remove_file(&path) {
                 report.failed("delete", &path.display().to_string(), &path.display().to_string(), &e.to_string())?;

@@ -74,6 +74,8 @@ pub(super) async fn run(
                     }
                     None
                 }
+                // Its file was decided on already, as one without a blob.
+                Ok(Paired::Late(_)) => None,
                 other => Some(other),
             };
             let filtered = match &paired {
@@ -85,7 +87,7 @@ pub(super) async fn run(
                 let Some(paired) = paired else { return Ok(None) };
                 let (entry, existing) = match paired? {
                     Paired::Local(entry, existing) => (entry, existing),
-                    Paired::RemoteOnly(..) => return Ok(None),
+                    Paired::RemoteOnly(..) | Paired::Late(_) => return Ok(None),
                 };
                 if filtered {
                     return Ok(None);
@@ -135,7 +137,7 @@ pub(super) async fn run(
         }
     };
 
-    let planned = merge(walk(&root, tree.follow_symlinks), listing).then(decide);
+    let planned = merge(&root, walk(&root, tree.follow_symlinks), listing).then(decide);
     if tree.dry_run {
         let mut planned = planned.boxed();
         while let Some(item) = planned.next().await {

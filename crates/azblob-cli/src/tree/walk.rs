@@ -39,15 +39,16 @@ pub(crate) enum Entry {
     },
 }
 
-/// Walks `root` lazily, yielding files in the byte order of their whole
-/// relative names, the order in which the service lists blobs, so that a
-/// sync can merge the two (`merge.rs`).
+/// Walks `root` lazily, yielding files in the order of their whole
+/// relative names' UTF-16 code units, the order in which the service lists
+/// blobs, so that a sync can merge the two (`merge.rs`, `cmp_names`).
 ///
 /// Sorting each directory by name is not enough: `a.txt` comes before
 /// `a/x` since `.` (0x2E) is below `/` (0x2F), while the directory `a`
 /// sorts before the file `a.txt`. Each directory's entries are sorted by
 /// their name with a `/` after a directory's, which orders every path
-/// below a directory as its full names compare.
+/// below a directory as its full names compare (UTF-16 of a joined name
+/// is the joined UTF-16 of its parts).
 pub(crate) fn walk(root: &Path, follow_symlinks: bool) -> BoxStream<'static, Entry> {
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     let root = root.to_path_buf();
@@ -76,12 +77,13 @@ pub(crate) fn walk(root: &Path, follow_symlinks: bool) -> BoxStream<'static, Ent
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
 }
 
-/// An entry's name as it sorts among its siblings: its bytes, and a `/`
-/// after a directory's.
-fn sort_key(entry: &walkdir::DirEntry) -> Vec<u8> {
-    let mut key = entry.file_name().as_encoded_bytes().to_vec();
+/// An entry's name as it sorts among its siblings: its UTF-16 code units,
+/// and a `/` after a directory's. A name that is not UTF-8 (a problem the
+/// walk reports, not a file it takes) sorts by its lossy form.
+fn sort_key(entry: &walkdir::DirEntry) -> Vec<u16> {
+    let mut key: Vec<u16> = entry.file_name().to_string_lossy().encode_utf16().collect();
     if entry.file_type().is_dir() {
-        key.push(b'/');
+        key.push(u16::from(b'/'));
     }
     key
 }
@@ -130,9 +132,24 @@ mod tests {
     use super::{walk, Entry};
 
     #[tokio::test]
-    async fn files_come_in_the_byte_order_of_their_whole_names() {
+    async fn files_come_in_the_utf16_order_of_their_whole_names() {
         let root = std::env::temp_dir().join(format!("azblob-walk-order-{}", std::process::id()));
-        let names = ["a.txt", "a/x", "a/y/z", "a-b", "a0", "b", "ab/c", "a/x.y", "é", "Z"];
+        let names = [
+            "a.txt",
+            "a/x",
+            "a/y/z",
+            "a-b",
+            "a0",
+            "b",
+            "ab/c",
+            "a/x.y",
+            "é",
+            "Z",
+            "\u{FF01}",
+            "\u{1F600}",
+            "d/\u{FF01}/x",
+            "d/\u{1F600}",
+        ];
         for name in names {
             let path = root.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -145,9 +162,25 @@ mod tests {
             })
             .collect()
             .await;
-        let mut sorted: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        sorted.sort();
-        assert_eq!(walked, sorted);
+        // Written out by hand: `-` (2D) < `.` (2E) < `/` (2F) < `0`, and
+        // U+1F600 (D83D DE00 in UTF-16) before U+FF01.
+        let expected = [
+            "Z",
+            "a-b",
+            "a.txt",
+            "a/x",
+            "a/x.y",
+            "a/y/z",
+            "a0",
+            "ab/c",
+            "b",
+            "d/\u{1F600}",
+            "d/\u{FF01}/x",
+            "é",
+            "\u{1F600}",
+            "\u{FF01}",
+        ];
+        assert_eq!(walked, expected);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
