@@ -69,6 +69,11 @@ fn is_root() -> bool {
 /// `azblob` run as an unprivileged user: `nobody` through `setpriv` when
 /// this process is root, else this process's own user.
 fn azblob_unprivileged(args: &[&str], state: &Path) -> Output {
+    unprivileged_command(args, state).output().expect("run azblob")
+}
+
+/// The command [`azblob_unprivileged`] runs.
+fn unprivileged_command(args: &[&str], state: &Path) -> Command {
     let binary = env!("CARGO_BIN_EXE_azblob");
     let mut command = if is_root() {
         let mut command = Command::new("setpriv");
@@ -83,7 +88,7 @@ fn azblob_unprivileged(args: &[&str], state: &Path) -> Output {
         .env_remove("AZURE_STORAGE_ACCOUNT")
         .env("XDG_STATE_HOME", state)
         .current_dir(state);
-    command.output().expect("run azblob")
+    command
 }
 
 /// Hands `paths` (and what is below them) to the unprivileged user, and
@@ -194,6 +199,52 @@ async fn a_closed_stdout_stops_the_job_and_fails_the_command() {
     assert!(!output.status.success(), "a job cut short by a closed stdout must not exit 0");
     assert!(stderr(&output).contains("standard output was closed"), "{}", stderr(&output));
     assert!(names(&container).await.len() < 20, "the job stopped");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `azblob sync --delete --json SRC az://c/p/ | head -1` where every file
+/// is up to date and `SRC/sub` cannot be read: printing the first decision
+/// meets the closed pipe. That must stop the job before `--delete`, and the
+/// unreadable directory must still count as a failure: its blobs look like
+/// extras. (A failure that met the closed pipe was dropped uncounted, and
+/// the job went on to delete `p/sub/*`.)
+#[tokio::test]
+async fn a_closed_stdout_keeps_a_sync_delete_from_deleting() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-pipe-delete");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    for name in ["a.txt", "b.txt", "sub/c.txt", "sub/d.txt", "z.txt"] {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, name).unwrap();
+    }
+    let dst = az(&container, "p/");
+    let first = azblob(&["sync", src.to_str().unwrap(), &dst], &state);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = names(&container).await;
+    assert_eq!(before.len(), 5);
+    std::fs::create_dir_all(&state).unwrap();
+    give_away(&[&src, &state]);
+    set_mode(&src.join("sub"), 0o000);
+    let args = ["sync", "--delete", "--json", src.to_str().unwrap(), &dst];
+
+    // With stdout open, the unreadable directory fails the job and nothing is deleted.
+    let open = azblob_unprivileged(&args, &state);
+    assert!(!open.status.success(), "{}", stderr(&open));
+    assert_eq!(lines(&open).1["deleted"], 0);
+    assert!(stderr(&open).contains("sub"), "{}", stderr(&open));
+    assert_eq!(names(&container).await, before);
+
+    // Stdout closed before the job starts: every line it prints meets a broken pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = unprivileged_command(&args, &state);
+    command.stdout(writer).stderr(Stdio::piped());
+    let closed = command.output().unwrap();
+    assert!(!closed.status.success(), "a job cut short by a closed stdout must not exit 0");
+    assert!(stderr(&closed).contains("standard output was closed"), "{}", stderr(&closed));
+    assert_eq!(names(&container).await, before, "nothing deleted");
+    set_mode(&src.join("sub"), 0o755);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -17,6 +17,7 @@ use super::filter::Filter;
 use super::journal;
 use super::merge::{merge, Paired};
 use super::report::Report;
+use super::stop::{self, until_error, Stopped};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
 use crate::location::BlobLocation;
@@ -136,6 +137,7 @@ pub(super) async fn run(
     };
 
     let planned = merge(walk(&root, tree.follow_symlinks), listing).then(decide);
+    let stopped = Stopped::default();
     if tree.dry_run {
         let mut planned = planned.boxed();
         while let Some(item) = planned.next().await {
@@ -147,23 +149,14 @@ pub(super) async fn run(
         let keys: Arc<Mutex<HashMap<String, (String, u64)>>> = Arc::default();
         let jobs = {
             let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
-            planned.filter_map(move |item| {
-                let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
-                async move {
-                    match item {
-                        Ok(Some((rel, mut job, key))) => {
-                            job.name = format!("{prefix}{rel}");
-                            keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
-                            report.queued(job.size.unwrap_or(0));
-                            Some(job)
-                        }
-                        Ok(None) => None,
-                        Err(e) => {
-                            let _ = report.failed("upload", "", "", &format!("{e:#}"));
-                            None
-                        }
-                    }
-                }
+            until_error(planned, Arc::clone(&report), Arc::clone(&stopped)).filter_map(move |item| {
+                let found = item.map(|(rel, mut job, key)| {
+                    job.name = format!("{prefix}{rel}");
+                    keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
+                    report.queued(job.size.unwrap_or(0));
+                    job
+                });
+                std::future::ready(found)
             })
         };
         let mut options = UploadFilesOptions {
@@ -196,6 +189,9 @@ pub(super) async fn run(
                 }
                 Err(e) => report.failed("upload", &rel, &shown_dst(&rel), &e.to_string())?,
             }
+        }
+        if let Some(e) = stop::take(&stopped) {
+            return Err(e);
         }
     }
     if let Mode::Sync { delete: true, .. } = mode {
@@ -294,7 +290,8 @@ pub(super) async fn delete_extra(
 /// names), in name order, or in a dry run lists them.
 ///
 /// Nothing is deleted after a failure (an unreadable directory, a file that
-/// could not be sent, a listing that failed): its blobs would look like extras.
+/// could not be sent, a listing that failed) or once the job stopped short
+/// (standard output closed): its blobs would look like extras.
 async fn delete_names(
     container: &ContainerClient,
     mut extra: Vec<String>,
