@@ -80,7 +80,14 @@ impl BlobTarget {
         // read as it arrives rather than left waiting for the pacer.
         let asked = if is_get { range_length(&request) } else { None };
         pacer.pay((request.body.len() as u64).saturating_add(asked.unwrap_or(0))).await;
-        let response = self.pipeline.execute(request).await?;
+        let response = match self.pipeline.execute(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                // A Get that failed sent no body.
+                pacer.refund(asked.unwrap_or(0));
+                return Err(e);
+            }
+        };
         if is_get {
             let got = content_length(&response);
             match asked {
