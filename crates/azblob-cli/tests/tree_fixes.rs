@@ -248,6 +248,34 @@ async fn a_closed_stdout_keeps_a_sync_delete_from_deleting() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Azure trims the dots that end a path segment, so `x.` would become
+/// blob `x`, which `sync --delete` then deleted as an extra in the same
+/// run. Such names are refused: skipped, with the reason, and listed at
+/// the end; the rest of the job goes on and succeeds.
+#[tokio::test]
+async fn an_upload_refuses_a_name_whose_segment_ends_in_a_dot() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-dots");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    for name in ["x.", "d./y", "ok.txt"] {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, name).unwrap();
+    }
+    let output = azblob(&["sync", "--delete", "--json", src.to_str().unwrap(), &az(&container, "p/")], &state);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (files, summary) = lines(&output);
+    assert_eq!((summary["files"].as_u64(), summary["deleted"].as_u64()), (Some(1), Some(0)), "{files:?}");
+    for name in ["x.", "d./y"] {
+        let line = files.iter().find(|f| f["from"] == name).unwrap_or_else(|| panic!("{name}: {files:?}"));
+        assert_eq!(line["status"], "skipped", "{line}");
+        assert!(line["reason"].as_str().unwrap().contains("ends in '.'"), "{line}");
+        assert!(stderr(&output).contains(&format!("skipped: {name}: refused")), "{}", stderr(&output));
+    }
+    assert_eq!(names(&container).await, ["p/ok.txt"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A local file that cannot be read for `--checksum` is one failed file,
 /// listed at the end; the listing and the other files go on.
 #[tokio::test]

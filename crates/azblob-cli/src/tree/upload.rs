@@ -103,6 +103,10 @@ pub(super) async fn run(
                         return Ok(None);
                     }
                 };
+                if let Some(why) = refused_name(&rel) {
+                    report.refused("upload", &rel, why)?;
+                    return Ok(None);
+                }
                 let key = journal::key(&rel, size, &mtime_text(mtime));
                 if journal.as_ref().is_some_and(|j| j.is_done(key)) {
                     report.skipped("upload", &rel, &dst(&rel), "done by an earlier run of this job")?;
@@ -206,6 +210,15 @@ pub(super) async fn run(
         }
     }
     report.finish(true)
+}
+
+/// Why a local name cannot be uploaded under its own name, if it cannot:
+/// Azure trims the dots that end a path segment, so `x.` would be stored
+/// as `x` (and `sync --delete` would then delete `x` as an extra).
+fn refused_name(rel: &str) -> Option<&'static str> {
+    rel.split('/').any(|segment| segment.ends_with('.')).then_some(
+        "refused: a path segment ends in '.', which Azure trims, so the blob would get another name; nothing sent",
+    )
 }
 
 /// The blobs below `prefix`, by relative name in the listing's order, with
@@ -331,4 +344,19 @@ pub(super) async fn file_md5(path: &Path) -> Result<Vec<u8>> {
         Ok(hasher.finalize().to_vec())
     })
     .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_name;
+
+    #[test]
+    fn a_segment_ending_in_a_dot_is_refused() {
+        for name in ["x.", "d./y", "a/b..", "..."] {
+            assert!(refused_name(name).is_some(), "{name}");
+        }
+        for name in ["x", ".hidden", "a.b/c.txt", "d/.e"] {
+            assert!(refused_name(name).is_none(), "{name}");
+        }
+    }
 }
