@@ -248,6 +248,34 @@ async fn a_closed_stdout_keeps_a_sync_delete_from_deleting() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A download `sync` whose stdout is closed stops with the closed-stdout
+/// message: the error that ended its plan keeps its type, where it once
+/// became the text "listing the source failed: the reader ...".
+#[tokio::test]
+async fn a_closed_stdout_in_a_download_sync_is_reported_as_such() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-pipe-down");
+    let (out, state) = (dir.join("out"), dir.join("state"));
+    for name in ["a.txt", "b.txt"] {
+        container.blob(format!("s/{name}")).put(name).await.unwrap();
+    }
+    let args = ["sync", "--delete", "--json", &az(&container, "s/"), out.to_str().unwrap()];
+    let first = azblob(&args, &state);
+    assert!(first.status.success(), "{}", stderr(&first));
+    std::fs::write(out.join("extra"), "extra").unwrap();
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = emulator_command(&args);
+    command.env("XDG_STATE_HOME", &state).stdout(writer).stderr(Stdio::piped());
+    let closed = command.output().unwrap();
+    assert!(!closed.status.success(), "a job cut short by a closed stdout must not exit 0");
+    assert!(stderr(&closed).contains("standard output was closed"), "{}", stderr(&closed));
+    assert!(!stderr(&closed).contains("listing"), "{}", stderr(&closed));
+    assert!(out.join("extra").exists(), "nothing deleted");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Azure trims the dots that end a path segment, so `x.` would become
 /// blob `x`, which `sync --delete` then deleted as an extra in the same
 /// run. Such names are refused: skipped, with the reason, and listed at
