@@ -1,8 +1,9 @@
 //! Whole-directory jobs against Azurite, the defects issue 14's review left
 //! open: a `sync` compares both sides rather than trust a journal left by a
-//! failed run; standard output closed mid-job fails the command; one
-//! unreadable local file fails alone in a `sync --checksum` download; and a
-//! read-only target gets its modification time.
+//! failed run; standard output closed mid-job fails the command, and
+//! keeps `sync --delete` from deleting; one unreadable local file fails
+//! alone in a `sync --checksum` download; a read-only target gets its
+//! modification time; and an upload refuses a name Azure would trim.
 //!
 //! Permission tests run the binary as an unprivileged user (`setpriv` to
 //! `nobody` when the tests run as root, who could read and write anything),
