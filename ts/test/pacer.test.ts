@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Pipeline } from "../src/pipeline/pipeline.js";
-import { jobPipeline } from "../src/transfer/job.js";
-import { Pacer, type PacerTime } from "../src/transfer/pacer.js";
+import { jobPipeline, rangeLength } from "../src/transfer/job.js";
+import { MAX_WAIT_MS, Pacer, type PacerTime } from "../src/transfer/pacer.js";
 import { newRequest, newResponse } from "../src/wire/request.js";
 import { Tally } from "../src/wire/tally.js";
 
@@ -116,4 +116,78 @@ test("the job's pipeline joins every request's tally to the job's and pays bodie
   assert.equal(own.parent, job);
   assert.equal(get.congestion, job, "a request with no tally of its own is counted in the job's");
   assert.deepEqual([own.count, job.count], [1, 2]);
+});
+
+test("a ranged Get pays its range before it is sent, and a shorter answer gives the rest back", async () => {
+  let now = 0;
+  const pacer = new Pacer(1000, {
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+  });
+  const sent: number[] = [];
+  const base = new Pipeline(
+    async () => {
+      sent.push(now);
+      return newResponse(206, [["content-length", "250"]]);
+    },
+    { now: () => 0, sleep: async () => {} },
+  );
+  const pipeline = jobPipeline(base, new Tally(), pacer);
+  const get = newRequest("GetBlob", "GET", new URL("http://127.0.0.1/a/c/b"));
+  get.headers.set("x-ms-range", "bytes=0-999");
+  await pipeline.execute(get);
+  // Paid before it was sent: the answer is never left unread while the pacer waits.
+  assert.deepEqual(sent, [1000]);
+  assert.equal(now, 1000);
+  assert.equal(rangeLength(get), 1000);
+  get.headers.set("x-ms-range", "bytes=10-");
+  assert.equal(rangeLength(get), undefined, "an open range is paid from its head");
+  get.headers.set("x-ms-range", "bytes=0-99999999999999999999");
+  assert.equal(rangeLength(get), undefined);
+});
+
+test("a refund lets the bytes paid for after it go sooner", async () => {
+  let now = 0;
+  const sleeps: number[] = [];
+  const wakes: Array<() => void> = [];
+  // Sleeps wait until the test wakes them, so payments overlap.
+  const pacer = new Pacer(1000, {
+    now: () => now,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return new Promise((resolve) => wakes.push(resolve));
+    },
+  });
+  const asked = pacer.pay(2000);
+  // The answer held 500 of the 2000.
+  pacer.refund(1500);
+  const next = pacer.pay(500);
+  // Without the refund the next 500 would be due at 2500.
+  assert.deepEqual(sleeps, [2000, 1000]);
+  now = 2000;
+  for (const wake of wakes) wake();
+  await Promise.all([asked, next]);
+});
+
+test("an absurd length waits at most the cap and the timers stay within what setTimeout keeps", async () => {
+  let now = 0;
+  const sleeps: number[] = [];
+  const pacer = new Pacer(1, {
+    now: () => now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+  });
+  await pacer.pay(Number.MAX_VALUE);
+  assert.equal(now, MAX_WAIT_MS);
+  assert.ok(
+    sleeps.every((ms) => ms <= 2 ** 31 - 1),
+    "each timer fits setTimeout",
+  );
+  pacer.refund(Number.MAX_VALUE);
+  await pacer.pay(1);
+  assert.equal(now, MAX_WAIT_MS + 1000, "a refund never goes before now");
 });

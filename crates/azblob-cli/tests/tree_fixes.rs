@@ -1,8 +1,9 @@
 //! Whole-directory jobs against Azurite, the defects issue 14's review left
 //! open: a `sync` compares both sides rather than trust a journal left by a
-//! failed run; standard output closed mid-job fails the command; one
-//! unreadable local file fails alone in a `sync --checksum` download; and a
-//! read-only target gets its modification time.
+//! failed run; standard output closed mid-job fails the command, and
+//! keeps `sync --delete` from deleting; one unreadable local file fails
+//! alone in a `sync --checksum` download; a read-only target gets its
+//! modification time; and an upload refuses a name Azure would trim.
 //!
 //! Permission tests run the binary as an unprivileged user (`setpriv` to
 //! `nobody` when the tests run as root, who could read and write anything),
@@ -69,6 +70,11 @@ fn is_root() -> bool {
 /// `azblob` run as an unprivileged user: `nobody` through `setpriv` when
 /// this process is root, else this process's own user.
 fn azblob_unprivileged(args: &[&str], state: &Path) -> Output {
+    unprivileged_command(args, state).output().expect("run azblob")
+}
+
+/// The command [`azblob_unprivileged`] runs.
+fn unprivileged_command(args: &[&str], state: &Path) -> Command {
     let binary = env!("CARGO_BIN_EXE_azblob");
     let mut command = if is_root() {
         let mut command = Command::new("setpriv");
@@ -83,7 +89,7 @@ fn azblob_unprivileged(args: &[&str], state: &Path) -> Output {
         .env_remove("AZURE_STORAGE_ACCOUNT")
         .env("XDG_STATE_HOME", state)
         .current_dir(state);
-    command.output().expect("run azblob")
+    command
 }
 
 /// Hands `paths` (and what is below them) to the unprivileged user, and
@@ -194,6 +200,108 @@ async fn a_closed_stdout_stops_the_job_and_fails_the_command() {
     assert!(!output.status.success(), "a job cut short by a closed stdout must not exit 0");
     assert!(stderr(&output).contains("standard output was closed"), "{}", stderr(&output));
     assert!(names(&container).await.len() < 20, "the job stopped");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `azblob sync --delete --json SRC az://c/p/ | head -1` where every file
+/// is up to date and `SRC/sub` cannot be read: printing the first decision
+/// meets the closed pipe. That must stop the job before `--delete`, and the
+/// unreadable directory must still count as a failure: its blobs look like
+/// extras. (A failure that met the closed pipe was dropped uncounted, and
+/// the job went on to delete `p/sub/*`.)
+#[tokio::test]
+async fn a_closed_stdout_keeps_a_sync_delete_from_deleting() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-pipe-delete");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    for name in ["a.txt", "b.txt", "sub/c.txt", "sub/d.txt", "z.txt"] {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, name).unwrap();
+    }
+    let dst = az(&container, "p/");
+    let first = azblob(&["sync", src.to_str().unwrap(), &dst], &state);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = names(&container).await;
+    assert_eq!(before.len(), 5);
+    std::fs::create_dir_all(&state).unwrap();
+    give_away(&[&src, &state]);
+    set_mode(&src.join("sub"), 0o000);
+    let args = ["sync", "--delete", "--json", src.to_str().unwrap(), &dst];
+
+    // With stdout open, the unreadable directory fails the job and nothing is deleted.
+    let open = azblob_unprivileged(&args, &state);
+    assert!(!open.status.success(), "{}", stderr(&open));
+    assert_eq!(lines(&open).1["deleted"], 0);
+    assert!(stderr(&open).contains("sub"), "{}", stderr(&open));
+    assert_eq!(names(&container).await, before);
+
+    // Stdout closed before the job starts: every line it prints meets a broken pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = unprivileged_command(&args, &state);
+    command.stdout(writer).stderr(Stdio::piped());
+    let closed = command.output().unwrap();
+    assert!(!closed.status.success(), "a job cut short by a closed stdout must not exit 0");
+    assert!(stderr(&closed).contains("standard output was closed"), "{}", stderr(&closed));
+    assert_eq!(names(&container).await, before, "nothing deleted");
+    set_mode(&src.join("sub"), 0o755);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A download `sync` whose stdout is closed stops with the closed-stdout
+/// message: the error that ended its plan keeps its type, where it once
+/// became the text "listing the source failed: the reader ...".
+#[tokio::test]
+async fn a_closed_stdout_in_a_download_sync_is_reported_as_such() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-pipe-down");
+    let (out, state) = (dir.join("out"), dir.join("state"));
+    for name in ["a.txt", "b.txt"] {
+        container.blob(format!("s/{name}")).put(name).await.unwrap();
+    }
+    let args = ["sync", "--delete", "--json", &az(&container, "s/"), out.to_str().unwrap()];
+    let first = azblob(&args, &state);
+    assert!(first.status.success(), "{}", stderr(&first));
+    std::fs::write(out.join("extra"), "extra").unwrap();
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = emulator_command(&args);
+    command.env("XDG_STATE_HOME", &state).stdout(writer).stderr(Stdio::piped());
+    let closed = command.output().unwrap();
+    assert!(!closed.status.success(), "a job cut short by a closed stdout must not exit 0");
+    assert!(stderr(&closed).contains("standard output was closed"), "{}", stderr(&closed));
+    assert!(!stderr(&closed).contains("listing"), "{}", stderr(&closed));
+    assert!(out.join("extra").exists(), "nothing deleted");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Azure trims the dots that end a path segment, so `x.` would become
+/// blob `x`, which `sync --delete` then deleted as an extra in the same
+/// run. Such names are refused: skipped, with the reason, and listed at
+/// the end; the rest of the job goes on and succeeds.
+#[tokio::test]
+async fn an_upload_refuses_a_name_whose_segment_ends_in_a_dot() {
+    let container = new_container(&support::client(), "fixes").await;
+    let dir = support::scratch("fixes-dots");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    for name in ["x.", "d./y", "ok.txt"] {
+        let path = src.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, name).unwrap();
+    }
+    let output = azblob(&["sync", "--delete", "--json", src.to_str().unwrap(), &az(&container, "p/")], &state);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (files, summary) = lines(&output);
+    assert_eq!((summary["files"].as_u64(), summary["deleted"].as_u64()), (Some(1), Some(0)), "{files:?}");
+    for name in ["x.", "d./y"] {
+        let line = files.iter().find(|f| f["from"] == name).unwrap_or_else(|| panic!("{name}: {files:?}"));
+        assert_eq!(line["status"], "skipped", "{line}");
+        assert!(line["reason"].as_str().unwrap().contains("ends in '.'"), "{line}");
+        assert!(stderr(&output).contains(&format!("skipped: {name}: refused")), "{}", stderr(&output));
+    }
+    assert_eq!(names(&container).await, ["p/ok.txt"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

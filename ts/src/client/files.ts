@@ -387,6 +387,12 @@ async function downloadOne(
   const charge = job.size === undefined ? chunk : Math.min(job.size, pool.largeShare);
   download.memoryBudget = Math.max(pool.largeShare, chunk);
   download.concurrency = "adaptive";
+  if (options.maxBytesPerSecond !== undefined && job.size !== undefined && job.size >= 1 && job.size < chunk) {
+    // A paced Get pays for the range it asks before it is sent: a small blob
+    // asks its listed size, not a whole chunk it would be refunded only after
+    // waiting for it.
+    download.chunkSize = job.size;
+  }
   const parent = dirname(job.path);
   try {
     await mkdir(parent, { recursive: true });

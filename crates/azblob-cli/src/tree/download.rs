@@ -16,6 +16,7 @@ use super::journal;
 use super::local_path::local_path;
 use super::merge::{merge, Paired};
 use super::report::Report;
+use super::stop::{self, until_error, Stopped};
 use super::upload::{file_md5, list_sides};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, Common, Mode, Overwrite, TreeArgs};
@@ -142,35 +143,18 @@ pub(super) async fn run(
         }
     } else {
         let keys: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
-        let failure: Arc<Mutex<Option<anyhow::Error>>> = Arc::default();
+        let stopped = Stopped::default();
         let jobs = {
-            let (keys, failure, queue) = (Arc::clone(&keys), Arc::clone(&failure), Arc::clone(&report));
-            planned
-                .take_while({
-                    let failure = Arc::clone(&failure);
-                    move |item| {
-                        // A listing that fails ends the job: what follows is unknown.
-                        let go = match item {
-                            Err(e) => {
-                                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(anyhow::anyhow!("{e:#}"));
-                                false
-                            }
-                            Ok(_) => true,
-                        };
-                        std::future::ready(go)
-                    }
-                })
-                .filter_map(move |item| {
-                    let found = match item {
-                        Ok(Some((job, key))) => {
-                            keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), key);
-                            queue.queued(job.size.unwrap_or(0));
-                            Some(job)
-                        }
-                        _ => None,
-                    };
-                    std::future::ready(found)
-                })
+            let (keys, queue) = (Arc::clone(&keys), Arc::clone(&report));
+            // A listing that fails ends the job: what follows is unknown.
+            until_error(planned, Arc::clone(&report), Arc::clone(&stopped)).filter_map(move |item| {
+                let found = item.map(|(job, key)| {
+                    keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), key);
+                    queue.queued(job.size.unwrap_or(0));
+                    job
+                });
+                std::future::ready(found)
+            })
         };
         let mut options = DownloadFilesOptions {
             concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
@@ -208,8 +192,7 @@ pub(super) async fn run(
                 }
             }
         }
-        let listing_failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(e) = listing_failed {
+        if let Some(e) = stop::take(&stopped) {
             return Err(e.context("listing the source failed"));
         }
     }

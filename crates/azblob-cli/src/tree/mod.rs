@@ -15,6 +15,7 @@ mod local_path;
 mod merge;
 mod remote;
 mod report;
+mod stop;
 pub(crate) mod sync;
 mod upload;
 mod walk;

@@ -33,6 +33,9 @@ struct Counts {
     refused: Vec<(String, String)>,
     /// How many times throttling halved the job's shared concurrency.
     backoffs: u64,
+    /// The job stopped before it saw every name (a walk or listing failed,
+    /// standard output closed): what it did not see is unknown.
+    stopped: bool,
 }
 
 /// The job's report.
@@ -103,6 +106,14 @@ impl Report {
         bytes: u64,
         resumed_blocks: u64,
     ) -> Result<()> {
+        // Counted before it is printed, as every record below: a closed
+        // standard output must not lose what happened.
+        {
+            let mut counts = self.lock();
+            counts.files += 1;
+            counts.bytes += bytes;
+            self.redraw(&counts);
+        }
         let status = if self.dry_run { "planned" } else { "done" };
         if self.json {
             output::json_line(&json!({
@@ -112,10 +123,6 @@ impl Report {
         } else if self.dry_run {
             output::line(&format!("{action} {from} -> {to} ({bytes} bytes)"))?;
         }
-        let mut counts = self.lock();
-        counts.files += 1;
-        counts.bytes += bytes;
-        self.redraw(&counts);
         Ok(())
     }
 
@@ -127,14 +134,16 @@ impl Report {
 
     /// A file left as it is.
     pub(crate) fn skipped(&self, action: &str, from: &str, to: &str, reason: &str) -> Result<()> {
+        {
+            let mut counts = self.lock();
+            counts.skipped += 1;
+            self.redraw(&counts);
+        }
         if self.json {
             output::json_line(&json!({
                 "kind": "file", "action": action, "from": from, "to": to, "status": "skipped", "reason": reason,
             }))?;
         }
-        let mut counts = self.lock();
-        counts.skipped += 1;
-        self.redraw(&counts);
         Ok(())
     }
 
@@ -143,39 +152,47 @@ impl Report {
     /// rerun would refuse it again, so it neither fails the job nor keeps
     /// its journal alive, and listed at the end.
     pub(crate) fn refused(&self, action: &str, from: &str, reason: &str) -> Result<()> {
-        self.skipped(action, from, "", reason)?;
         self.lock().refused.push((from.to_owned(), reason.to_owned()));
-        Ok(())
+        self.skipped(action, from, "", reason)
     }
 
     /// A destination file or blob deleted, or in a dry run to be deleted.
     pub(crate) fn deleted(&self, target: &str) -> Result<()> {
+        self.lock().deleted += 1;
         let status = if self.dry_run { "planned" } else { "done" };
         if self.json {
             output::json_line(&json!({ "kind": "file", "action": "delete", "to": target, "status": status }))?;
         } else if self.dry_run {
             output::line(&format!("delete {target}"))?;
         }
-        self.lock().deleted += 1;
         Ok(())
     }
 
     /// A file that failed; the job goes on.
     pub(crate) fn failed(&self, action: &str, from: &str, to: &str, error: &str) -> Result<()> {
+        {
+            let mut counts = self.lock();
+            counts.failures.push((from.to_owned(), error.to_owned()));
+            self.redraw(&counts);
+        }
         if self.json {
             output::json_line(&json!({
                 "kind": "file", "action": action, "from": from, "to": to, "status": "failed", "error": error,
             }))?;
         }
-        let mut counts = self.lock();
-        counts.failures.push((from.to_owned(), error.to_owned()));
-        self.redraw(&counts);
         Ok(())
     }
 
-    /// Whether any file failed so far.
+    /// The job stopped before it saw every name: from now on it counts as
+    /// failed, so `--delete` deletes nothing and the journal is kept.
+    pub(crate) fn stopped(&self) {
+        self.lock().stopped = true;
+    }
+
+    /// Whether any file failed so far, or the job stopped short.
     pub(crate) fn any_failed(&self) -> bool {
-        !self.lock().failures.is_empty()
+        let counts = self.lock();
+        counts.stopped || !counts.failures.is_empty()
     }
 
     /// Prints the summary (and the failures) and fails the command if any file failed.

@@ -17,6 +17,7 @@ use super::filter::Filter;
 use super::journal;
 use super::merge::{merge, Paired};
 use super::report::Report;
+use super::stop::{self, until_error, Stopped};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
 use crate::location::BlobLocation;
@@ -104,6 +105,10 @@ pub(super) async fn run(
                         return Ok(None);
                     }
                 };
+                if let Some(why) = refused_name(&rel) {
+                    report.refused("upload", &rel, why)?;
+                    return Ok(None);
+                }
                 let key = journal::key(&rel, size, &mtime_text(mtime));
                 if journal.as_ref().is_some_and(|j| j.is_done(key)) {
                     report.skipped("upload", &rel, &dst(&rel), "done by an earlier run of this job")?;
@@ -138,6 +143,7 @@ pub(super) async fn run(
     };
 
     let planned = merge(&root, walk(&root, tree.follow_symlinks), listing).then(decide);
+    let stopped = Stopped::default();
     if tree.dry_run {
         let mut planned = planned.boxed();
         while let Some(item) = planned.next().await {
@@ -149,23 +155,14 @@ pub(super) async fn run(
         let keys: Arc<Mutex<HashMap<String, (String, u64)>>> = Arc::default();
         let jobs = {
             let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
-            planned.filter_map(move |item| {
-                let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
-                async move {
-                    match item {
-                        Ok(Some((rel, mut job, key))) => {
-                            job.name = format!("{prefix}{rel}");
-                            keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
-                            report.queued(job.size.unwrap_or(0));
-                            Some(job)
-                        }
-                        Ok(None) => None,
-                        Err(e) => {
-                            let _ = report.failed("upload", "", "", &format!("{e:#}"));
-                            None
-                        }
-                    }
-                }
+            until_error(planned, Arc::clone(&report), Arc::clone(&stopped)).filter_map(move |item| {
+                let found = item.map(|(rel, mut job, key)| {
+                    job.name = format!("{prefix}{rel}");
+                    keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
+                    report.queued(job.size.unwrap_or(0));
+                    job
+                });
+                std::future::ready(found)
             })
         };
         let mut options = UploadFilesOptions {
@@ -199,6 +196,9 @@ pub(super) async fn run(
                 Err(e) => report.failed("upload", &rel, &shown_dst(&rel), &e.to_string())?,
             }
         }
+        if let Some(e) = stop::take(&stopped) {
+            return Err(e);
+        }
     }
     if let Mode::Sync { delete: true, .. } = mode {
         let extras = std::mem::take(&mut *extras.lock().unwrap_or_else(|p| p.into_inner()));
@@ -212,6 +212,15 @@ pub(super) async fn run(
         }
     }
     report.finish(true)
+}
+
+/// Why a local name cannot be uploaded under its own name, if it cannot:
+/// Azure trims the dots that end a path segment, so `x.` would be stored
+/// as `x` (and `sync --delete` would then delete `x` as an extra).
+fn refused_name(rel: &str) -> Option<&'static str> {
+    rel.split('/').any(|segment| segment.ends_with('.')).then_some(
+        "refused: a path segment ends in '.', which Azure trims, so the blob would get another name; nothing sent",
+    )
 }
 
 /// The blobs below `prefix`, by relative name in the listing's order, with
@@ -296,7 +305,8 @@ pub(super) async fn delete_extra(
 /// names), in name order, or in a dry run lists them.
 ///
 /// Nothing is deleted after a failure (an unreadable directory, a file that
-/// could not be sent, a listing that failed): its blobs would look like extras.
+/// could not be sent, a listing that failed) or once the job stopped short
+/// (standard output closed): its blobs would look like extras.
 async fn delete_names(
     container: &ContainerClient,
     mut extra: Vec<String>,
@@ -336,4 +346,19 @@ pub(super) async fn file_md5(path: &Path) -> Result<Vec<u8>> {
         Ok(hasher.finalize().to_vec())
     })
     .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_name;
+
+    #[test]
+    fn a_segment_ending_in_a_dot_is_refused() {
+        for name in ["x.", "d./y", "a/b..", "..."] {
+            assert!(refused_name(name).is_some(), "{name}");
+        }
+        for name in ["x", ".hidden", "a.b/c.txt", "d/.e"] {
+            assert!(refused_name(name).is_none(), "{name}");
+        }
+    }
 }

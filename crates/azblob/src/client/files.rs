@@ -369,6 +369,14 @@ async fn download_one(
     let charge = job.size.map_or(chunk, |size| size.min(pool.large_share));
     download.memory_budget = pool.large_share.max(chunk);
     download.concurrency = Concurrency::Adaptive;
+    if let Some(size) = job.size.filter(|size| (1..chunk).contains(size)) {
+        // A paced Get pays for the range it asks before it is sent: a small
+        // blob asks its listed size, not a whole chunk it would mostly be
+        // refunded only after waiting for it.
+        if options.max_bytes_per_second.is_some() {
+            download.chunk_size = size;
+        }
+    }
     if let Some(parent) = job.path.parent().filter(|p| !p.as_os_str().is_empty()) {
         // On this thread, as the temporary file beside it is created: a hop
         // to the blocking pool per file cost more than the `mkdir` of a

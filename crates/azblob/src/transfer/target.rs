@@ -76,11 +76,27 @@ impl BlobTarget {
         request.tally = self.tally.clone();
         let Some(pacer) = &self.pacer else { return self.pipeline.execute(request).await };
         let is_get = request.method == http::Method::GET;
-        pacer.pay(request.body.len() as u64).await;
-        let response = self.pipeline.execute(request).await?;
+        // A ranged Get's range is paid before it is sent, so its answer is
+        // read as it arrives rather than left waiting for the pacer.
+        let asked = if is_get { range_length(&request) } else { None };
+        pacer.pay((request.body.len() as u64).saturating_add(asked.unwrap_or(0))).await;
+        let response = match self.pipeline.execute(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                // A Get that failed sent no body.
+                pacer.refund(asked.unwrap_or(0));
+                return Err(e);
+            }
+        };
         if is_get {
-            // Paid before the body is read: a paced job reads it no faster.
-            pacer.pay(content_length(&response)).await;
+            let got = content_length(&response);
+            match asked {
+                // The blob may end before the range: the rest is given back.
+                Some(asked) => pacer.refund(asked.saturating_sub(got)),
+                // An open range's length is known only from its head; paid
+                // before the body is read, so it is read no faster.
+                None => pacer.pay(got).await,
+            }
         }
         Ok(response)
     }
@@ -102,6 +118,15 @@ impl BlobTarget {
     }
 }
 
+/// The length of the range a Get asks for in `x-ms-range` (the header
+/// `ops::get_blob` sets), `None` when it asks no range or an open one.
+fn range_length(request: &Request) -> Option<u64> {
+    let value = request.headers.get(crate::headers::X_MS_RANGE)?.to_str().ok()?;
+    let (start, end) = value.strip_prefix("bytes=")?.split_once('-')?;
+    let (start, end): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
+    end.checked_sub(start)?.checked_add(1)
+}
+
 /// An answer's `Content-Length`, 0 when absent or unreadable.
 fn content_length(response: &Response) -> u64 {
     response
@@ -116,5 +141,29 @@ impl fmt::Debug for BlobTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The URL carries no credential: signing adds them later.
         f.debug_struct("BlobTarget").field("url", &crate::redact::redact_url(&self.url)).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get_with_range(range: Option<&str>) -> Request {
+        let mut request =
+            Request::new("GetBlob", http::Method::GET, Url::parse("https://a.blob.core.windows.net/c/b").unwrap());
+        if let Some(range) = range {
+            request.headers.insert(crate::headers::X_MS_RANGE, range.parse().unwrap());
+        }
+        request
+    }
+
+    #[test]
+    fn a_gets_range_length_is_read_from_its_header() {
+        assert_eq!(range_length(&get_with_range(Some("bytes=10-14"))), Some(5));
+        assert_eq!(range_length(&get_with_range(Some("bytes=0-8388607"))), Some(8 * 1024 * 1024));
+        assert_eq!(range_length(&get_with_range(Some("bytes=0-18446744073709551615"))), None, "overflows");
+        assert_eq!(range_length(&get_with_range(Some("bytes=10-"))), None, "open: paid from the head");
+        assert_eq!(range_length(&get_with_range(Some("bytes=14-10"))), None);
+        assert_eq!(range_length(&get_with_range(None)), None);
     }
 }
