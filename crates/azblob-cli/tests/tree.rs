@@ -5,37 +5,16 @@
 mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
+mod tree_kit;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, SystemTime};
 
-use azblob::{ContainerClient, ListBlobsOptions, ListItem};
-use binary::emulator_command;
-use futures_util::TryStreamExt;
+use azblob::ContainerClient;
 use serde_json::Value;
 use support::new_container;
-
-/// Runs `azblob` with its own state directory (where job journals live).
-fn azblob(args: &[&str], state: &Path) -> Output {
-    let mut command = emulator_command(args);
-    command.env("XDG_STATE_HOME", state);
-    command.output().expect("run azblob")
-}
-
-/// The JSON lines a `--json` job printed: the per-file lines and the summary.
-fn lines(output: &Output) -> (Vec<Value>, Value) {
-    let text = String::from_utf8(output.stdout.clone()).unwrap();
-    let mut all: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let summary = all.pop().unwrap_or_else(|| panic!("no summary; stderr: {}", stderr(output)));
-    assert_eq!(summary["kind"], "summary", "{summary}");
-    (all, summary)
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use tree_kit::{az, azblob, lines, names, stderr};
 
 /// Runs a `--json` job that must succeed.
 fn ok(args: &[&str], state: &Path) -> (Vec<Value>, Value) {
@@ -68,16 +47,6 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The names of the container's blobs.
-async fn names(container: &ContainerClient) -> Vec<String> {
-    container
-        .list_blobs_opts(&ListBlobsOptions::default())
-        .try_filter_map(|item| async move { Ok(if let ListItem::Blob(b) = item { Some(b.name) } else { None }) })
-        .try_collect()
-        .await
-        .unwrap()
-}
-
 /// The blobs of the container: name to content.
 async fn blobs(container: &ContainerClient) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -107,10 +76,6 @@ fn sample_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
         tree.insert(rel.to_owned(), data);
     }
     tree
-}
-
-fn az(container: &ContainerClient, prefix: &str) -> String {
-    format!("az://{}/{prefix}", container.name())
 }
 
 #[tokio::test]

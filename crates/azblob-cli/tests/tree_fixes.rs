@@ -12,53 +12,19 @@
 mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
+mod tree_kit;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
-use azblob::{ContainerClient, ListBlobsOptions, ListItem};
 use binary::emulator_command;
-use futures_util::TryStreamExt;
-use serde_json::Value;
 use support::new_container;
+use tree_kit::{az, azblob, lines, names, stderr};
 
 /// The uid and gid the permission tests run the binary as, when run as root.
 const NOBODY: u32 = 65534;
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The JSON lines of a `--json` job: the per-file lines and the summary.
-fn lines(output: &Output) -> (Vec<Value>, Value) {
-    let text = String::from_utf8(output.stdout.clone()).unwrap();
-    let mut all: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let summary = all.pop().unwrap_or_else(|| panic!("no summary; stderr: {}", stderr(output)));
-    assert_eq!(summary["kind"], "summary", "{summary}");
-    (all, summary)
-}
-
-/// Runs `azblob` with its own state directory.
-fn azblob(args: &[&str], state: &Path) -> Output {
-    let mut command = emulator_command(args);
-    command.env("XDG_STATE_HOME", state);
-    command.output().expect("run azblob")
-}
-
-fn az(container: &ContainerClient, prefix: &str) -> String {
-    format!("az://{}/{prefix}", container.name())
-}
-
-async fn names(container: &ContainerClient) -> Vec<String> {
-    container
-        .list_blobs_opts(&ListBlobsOptions::default())
-        .try_filter_map(|item| async move { Ok(if let ListItem::Blob(b) = item { Some(b.name) } else { None }) })
-        .try_collect()
-        .await
-        .unwrap()
-}
 
 /// Whether this process runs as root (the effective uid in /proc).
 fn is_root() -> bool {

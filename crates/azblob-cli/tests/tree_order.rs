@@ -16,23 +16,17 @@
 mod binary;
 #[path = "../../azblob/tests/support/mod.rs"]
 mod support;
+mod tree_kit;
 
-use std::path::Path;
 use std::process::Output;
 
-use azblob::{ContainerClient, ListBlobsOptions, ListItem};
-use binary::emulator_command;
-use futures_util::TryStreamExt;
 use serde_json::Value;
 use support::new_container;
+use tree_kit::{azblob, names, stderr};
 
 /// Names of files on both sides of U+FFFF, in a directory and at the top,
 /// next to names that sort around `/`.
 const LOCAL: [&str; 7] = ["\u{FF01}", "\u{1F600}", "d/\u{1F600}", "d/\u{FF01}/x", "a-b", "a.txt", "a/x"];
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// The summary line of a `--json` job.
 fn summary(output: &Output) -> Value {
@@ -41,22 +35,6 @@ fn summary(output: &Output) -> Value {
     let summary: Value = serde_json::from_str(last).unwrap();
     assert_eq!(summary["kind"], "summary", "{summary}");
     summary
-}
-
-/// Runs `azblob` with its own state directory.
-fn azblob(args: &[&str], state: &Path) -> Output {
-    let mut command = emulator_command(args);
-    command.env("XDG_STATE_HOME", state);
-    command.output().expect("run azblob")
-}
-
-async fn names(container: &ContainerClient) -> Vec<String> {
-    container
-        .list_blobs_opts(&ListBlobsOptions::default())
-        .try_filter_map(|item| async move { Ok(if let ListItem::Blob(b) = item { Some(b.name) } else { None }) })
-        .try_collect()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
