@@ -1,8 +1,7 @@
 //! A blob prefix to a local directory: `cp -r az://c/p/ DIR` and `sync az://c/p/ DIR`.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use azblob::{
@@ -16,7 +15,7 @@ use super::journal;
 use super::local_path::local_path;
 use super::merge::{merge, Paired};
 use super::report::Report;
-use super::stop::{self, until_error, Stopped};
+use super::stop::{self, Stopped};
 use super::upload::{file_md5, list_sides};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, Common, Mode, Overwrite, TreeArgs};
@@ -142,20 +141,9 @@ pub(super) async fn run(
             }
         }
     } else {
-        let keys: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let stopped = Stopped::default();
-        let jobs = {
-            let (keys, queue) = (Arc::clone(&keys), Arc::clone(&report));
-            // A listing that fails ends the job: what follows is unknown.
-            until_error(planned, Arc::clone(&report), Arc::clone(&stopped)).filter_map(move |item| {
-                let found = item.map(|(job, key)| {
-                    keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), key);
-                    queue.queued(job.size.unwrap_or(0));
-                    job
-                });
-                std::future::ready(found)
-            })
-        };
+        // A listing that fails ends the job: what follows is unknown.
+        let (jobs, keys) = stop::queue(planned, Arc::clone(&report), Arc::clone(&stopped));
         let mut options = DownloadFilesOptions {
             concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
             max_bytes_per_second: tree.cap_bytes_per_second()?,
@@ -167,7 +155,7 @@ pub(super) async fn run(
         options.download.overwrite = tree.overwrite != Overwrite::Never;
         let mut results = container.download_files_opts(jobs, &options);
         while let Some((job, result)) = results.next().await {
-            let key = keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.name).unwrap_or_default();
+            let key = stop::take_pending(&keys, &job.name);
             let (src, dst) = (shown_src(&job.name), job.path.display().to_string());
             match result {
                 Ok(done) => {

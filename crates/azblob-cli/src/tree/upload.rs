@@ -17,7 +17,7 @@ use super::filter::Filter;
 use super::journal;
 use super::merge::{merge, Paired};
 use super::report::Report;
-use super::stop::{self, until_error, Stopped};
+use super::stop::{self, Stopped};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
 use crate::location::BlobLocation;
@@ -152,19 +152,14 @@ pub(super) async fn run(
             }
         }
     } else {
-        let keys: Arc<Mutex<HashMap<String, (String, u64)>>> = Arc::default();
-        let jobs = {
-            let (keys, report, prefix) = (Arc::clone(&keys), Arc::clone(&report), prefix.clone());
-            until_error(planned, Arc::clone(&report), Arc::clone(&stopped)).filter_map(move |item| {
-                let found = item.map(|(rel, mut job, key)| {
-                    job.name = format!("{prefix}{rel}");
-                    keys.lock().unwrap_or_else(|p| p.into_inner()).insert(job.name.clone(), (rel, key));
-                    report.queued(job.size.unwrap_or(0));
-                    job
-                });
-                std::future::ready(found)
+        let name_prefix = prefix.clone();
+        let named = planned.map_ok(move |item| {
+            item.map(|(rel, mut job, key)| {
+                job.name = format!("{name_prefix}{rel}");
+                (job, (rel, key))
             })
-        };
+        });
+        let (jobs, keys) = stop::queue(named, Arc::clone(&report), Arc::clone(&stopped));
         let mut options = UploadFilesOptions {
             concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
             max_bytes_per_second: tree.cap_bytes_per_second()?,
@@ -181,7 +176,7 @@ pub(super) async fn run(
         }
         let mut results = container.upload_files_opts(jobs, &options);
         while let Some((job, result)) = results.next().await {
-            let (rel, key) = keys.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.name).unwrap_or_default();
+            let (rel, key): (String, u64) = stop::take_pending(&keys, &job.name);
             match result {
                 Ok(done) => {
                     report.backoffs(done.job_concurrency_backoffs);
