@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use azblob::transport::{Method, Request};
 use azblob::BlobServiceClient;
 use azblob_testkit::{Emulator, EmulatorOptions};
 
@@ -61,7 +60,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
-    create_container(&emulator.endpoint())?;
+    crate::demo::create_container(&crate::demo::dev_connection_string(&emulator.endpoint()), "bench")?;
     let mut azurite = Table::default();
     for workload in WORKLOADS {
         let mut command = Command::new(&exe);
@@ -271,19 +270,4 @@ fn wait_for_port(port: u16) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
-}
-
-fn create_container(endpoint: &str) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let client = azblob::ClientBuilder::new()
-            .endpoint(endpoint)
-            .shared_key(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)
-            .and_then(|b| b.build())
-            .map_err(|e| e.to_string())?;
-        let mut url = client.container("bench").url().map_err(|e| e.to_string())?;
-        url.query_pairs_mut().append_pair("restype", "container");
-        client.send_raw(Request::new("CreateContainer", Method::PUT, url)).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(())
-    })
 }

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use azblob::transport::{Method, Request};
 use azblob_testkit::{Emulator, EmulatorOptions};
 
 use crate::bench::SinkProcess;
@@ -169,11 +168,7 @@ fn measure(
                     let out = root.join(format!("out-{client}-{set}"));
                     let make = |args: &[&str]| -> Command {
                         if *client == "azblob" {
-                            let connection = format!(
-                                "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={endpoint}",
-                                azblob::DEV_ACCOUNT,
-                                azblob::DEV_ACCOUNT_KEY
-                            );
+                            let connection = crate::demo::dev_connection_string(&endpoint);
                             let mut command = Command::new(azblob);
                             command.args(args).arg("--no-progress").env("AZURE_STORAGE_CONNECTION_STRING", connection);
                             command.env("XDG_STATE_HOME", &state).env_remove("AZURE_STORAGE_ACCOUNT");
@@ -322,18 +317,7 @@ fn write_big_files(dir: &Path, count: usize, mib: u64) -> std::io::Result<u64> {
 
 /// Creates the container and returns its SAS URL for rclone.
 fn create_container(endpoint: &str) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let client = azblob::ClientBuilder::new()
-            .endpoint(endpoint)
-            .shared_key(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)
-            .and_then(|b| b.build())
-            .map_err(|e| e.to_string())?;
-        let mut url = client.container(CONTAINER).url().map_err(|e| e.to_string())?;
-        url.query_pairs_mut().append_pair("restype", "container");
-        client.send_raw(Request::new("CreateContainer", Method::PUT, url)).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(())
-    })?;
+    crate::demo::create_container(&crate::demo::dev_connection_string(endpoint), CONTAINER)?;
     let key = azblob::auth::SharedKeyCredential::new(azblob::DEV_ACCOUNT, azblob::DEV_ACCOUNT_KEY)
         .map_err(|e| e.to_string())?;
     let expiry = SystemTime::now() + Duration::from_secs(24 * 3600);

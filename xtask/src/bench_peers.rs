@@ -214,11 +214,7 @@ fn build_cli() -> Result<PathBuf, String> {
 /// `azblob stat` of a 4 KiB blob on the sink, run [`CLI_RUNS`] times: the
 /// wall time from spawn to exit, process start included.
 fn cli_startup(cli: &Path, endpoint: &str, source: &Path) -> Result<Row, String> {
-    let connection = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={endpoint};",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY
-    );
+    let connection = crate::demo::dev_connection_string(endpoint);
     // stderr is kept (cp reports there) and shown only if the command fails.
     let run = |args: &[&std::ffi::OsStr]| -> Result<Duration, String> {
         let started = Instant::now();

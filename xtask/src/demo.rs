@@ -25,12 +25,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     run_step("building azblob (release)", cargo().args(["build", "--release", "--quiet", "-p", "azblob-cli"]))?;
     let exe = crate::target_dir()?.join("release").join(format!("azblob{}", std::env::consts::EXE_SUFFIX));
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;
-    let connection_string = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        emulator.endpoint()
-    );
+    let connection_string = dev_connection_string(&emulator.endpoint());
     println!("Azurite (in memory) on {}", emulator.endpoint());
     create_container(&connection_string, "demo")?;
 
@@ -75,8 +70,19 @@ fn cp(exe: &Path, connection_string: &str, src: &str, dst: &str) -> Result<Strin
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-/// Creates the demo container: the library leaves container management to
-/// the account's owner, so the demo sends the one request itself.
+/// The development account's connection string for a Blob endpoint (an
+/// emulator's or the bench's sink).
+pub(crate) fn dev_connection_string(endpoint: &str) -> String {
+    format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        endpoint.trim_end_matches('/')
+    )
+}
+
+/// Creates a container (the demo's, the examples', the bench's): the library leaves container management to
+/// the account's owner, so xtask sends the one request itself.
 pub(crate) fn create_container(connection_string: &str, name: &str) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {

@@ -44,12 +44,7 @@ pub(crate) fn build() -> Result<(), String> {
 /// previous one left, against the emulator at `endpoint`: a non-zero exit,
 /// or output without the expected report, fails.
 pub(crate) fn run_against(endpoint: &str) -> Result<(), String> {
-    let connection_string = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        endpoint.trim_end_matches('/')
-    );
+    let connection_string = crate::demo::dev_connection_string(endpoint);
     // The library never creates containers; the examples expect one.
     crate::demo::create_container(&connection_string, CONTAINER)?;
     let bin = crate::target_dir()?.join("debug").join("examples");
