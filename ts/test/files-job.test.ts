@@ -20,6 +20,8 @@ import {
   type FileJob,
   type FileReport,
   type FileResult,
+  ifMatch,
+  ifNotExists,
   type Next,
   newResponse,
   nodeWire,
@@ -141,4 +143,59 @@ test("a rate cap paces the bytes of one large file both ways", { timeout: 120_00
   const cappedDown = performance.now() - started;
   assert.ok(cappedDown >= lowerBound, `capped download took ${cappedDown} ms, less than ${lowerBound}`);
   assert.ok(readFileSync(back).equals(readFileSync(jobs[0]?.path ?? "")));
+});
+
+// The twin of Rust's tests/dirs.rs `a_jobs_conditions_replace_the_options_for_its_file`.
+test("a job's conditions replace the options' for its file", { timeout: 120_000 }, async () => {
+  const container: ContainerClient = await createContainer(direct(), `files-cond-${randomBytes(4).toString("hex")}`);
+  const folder = mkdtempSync(join(dir, "cond-"));
+  const write = (name: string, size: number) => {
+    const path = join(folder, name);
+    writeFileSync(path, Buffer.alloc(size, "n"));
+    return path;
+  };
+  for (const name of ["c/appeared", "c/big", "c/known", "c/stale", "c/plain"]) {
+    await container.blob(name).put(Buffer.from("old"));
+  }
+  const knownEtag = (await container.blob("c/known").properties()).etag;
+  const staleEtag = (await container.blob("c/stale").properties()).etag;
+  await container.blob("c/stale").put(Buffer.from("changed"));
+  const jobs: FileJob[] = [
+    { path: write("new", 10), name: "c/new", conditions: ifNotExists() },
+    { path: write("appeared", 10), name: "c/appeared", conditions: ifNotExists() },
+    { path: write("big", 150_000), name: "c/big", conditions: ifNotExists() },
+    { path: write("known", 10), name: "c/known", conditions: ifMatch(knownEtag) },
+    { path: write("stale", 10), name: "c/stale", conditions: ifMatch(staleEtag) },
+    // No conditions of its own: the options' If-Match of an ETag no blob has applies, and refuses it.
+    { path: write("plain", 10), name: "c/plain" },
+  ];
+  const outcomes = new Map<string, string | undefined>();
+  for await (const r of container.uploadFilesOpts(jobs, {
+    upload: { blockSize: 64 * 1024, blob: { conditions: ifMatch('"0x0"') } },
+  })) {
+    outcomes.set(r.job.name, r.ok ? undefined : r.error.kind);
+  }
+  assert.deepEqual(
+    [...outcomes].sort(([a], [b]) => a.localeCompare(b)),
+    [
+      ["c/appeared", "AlreadyExists"],
+      ["c/big", "AlreadyExists"],
+      ["c/known", undefined],
+      ["c/new", undefined],
+      ["c/plain", "PreconditionFailed"],
+      ["c/stale", "PreconditionFailed"],
+    ],
+  );
+  const bodies: Array<[string, string]> = [
+    ["c/new", "nnnnnnnnnn"],
+    ["c/known", "nnnnnnnnnn"],
+    ["c/appeared", "old"],
+    ["c/big", "old"],
+    ["c/stale", "changed"],
+    ["c/plain", "old"],
+  ];
+  for (const [name, body] of bodies) {
+    const got = await (await container.blob(name).get()).bytes();
+    assert.equal(Buffer.from(got).toString(), body, name);
+  }
 });

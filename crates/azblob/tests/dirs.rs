@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use azblob::{
-    mtime_from_metadata, Concurrency, DownloadFilesOptions, ErrorKind, FileJob, UploadFilesOptions, UploadOptions,
+    mtime_from_metadata, Concurrency, Conditions, DownloadFilesOptions, ETag, ErrorKind, FileJob, UploadFilesOptions,
+    UploadOptions,
 };
 use futures_util::{stream, StreamExt};
 use support::hook::{Action, Hook};
@@ -197,4 +198,75 @@ async fn a_large_file_whose_commit_failed_resumes_from_its_staged_blocks() {
     assert_eq!(container.blob("big").download().await.unwrap(), data);
     assert!(!dir.join("big.checkpoint").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A job's own conditions replace the options' for its file: a file whose
+/// blob a listing did not show goes with `If-None-Match: *`, so a blob that
+/// appeared since is refused, not replaced; one that replaces a version it
+/// compared with goes with that version's ETag; and a job without
+/// conditions keeps the options'. Small files (one Put Blob) and a file
+/// in blocks (the condition on its Put Block List) alike.
+#[tokio::test]
+async fn a_jobs_conditions_replace_the_options_for_its_file() {
+    let container = support::new_container(&support::client(), "dirs").await;
+    let dir = support::scratch("dirs-conditions");
+    let write = |name: &str, len: usize| {
+        let path = dir.join(name);
+        std::fs::write(&path, vec![b'n'; len]).unwrap();
+        path
+    };
+    let (new, appeared, big) = (write("new", 10), write("appeared", 10), write("big", 150_000));
+    let (known, stale, plain) = (write("known", 10), write("stale", 10), write("plain", 10));
+    for name in ["c/appeared", "c/big", "c/known", "c/stale", "c/plain"] {
+        container.blob(name).put(b"old".to_vec()).await.unwrap();
+    }
+    let known_etag = container.blob("c/known").properties().await.unwrap().etag;
+    let stale_etag = container.blob("c/stale").properties().await.unwrap().etag;
+    container.blob("c/stale").put(b"changed".to_vec()).await.unwrap();
+
+    let job = |path: std::path::PathBuf, name: &str, conditions| FileJob {
+        path,
+        name: name.into(),
+        conditions,
+        ..FileJob::default()
+    };
+    let jobs = vec![
+        job(new, "c/new", Some(Conditions::if_not_exists())),
+        job(appeared, "c/appeared", Some(Conditions::if_not_exists())),
+        job(big, "c/big", Some(Conditions::if_not_exists())),
+        job(known, "c/known", Some(Conditions::if_match(known_etag))),
+        job(stale, "c/stale", Some(Conditions::if_match(stale_etag))),
+        // No conditions of its own: the options' `If-Match` of an ETag no
+        // blob has applies, and refuses it.
+        job(plain, "c/plain", None),
+    ];
+    let mut options = UploadFilesOptions {
+        upload: UploadOptions { block_size: 64 * 1024, ..UploadOptions::default() },
+        ..UploadFilesOptions::default()
+    };
+    options.upload.blob.conditions = Conditions::if_match(ETag("\"0x0\"".into()));
+    let results: BTreeMap<String, Option<ErrorKind>> = container
+        .upload_files_opts(stream::iter(jobs), &options)
+        .map(|(job, result)| (job.name, result.err().map(|e| e.kind())))
+        .collect()
+        .await;
+    let expected = BTreeMap::from([
+        ("c/appeared".to_owned(), Some(ErrorKind::AlreadyExists)),
+        ("c/big".to_owned(), Some(ErrorKind::AlreadyExists)),
+        ("c/known".to_owned(), None),
+        ("c/new".to_owned(), None),
+        ("c/plain".to_owned(), Some(ErrorKind::PreconditionFailed)),
+        ("c/stale".to_owned(), Some(ErrorKind::PreconditionFailed)),
+    ]);
+    assert_eq!(results, expected);
+    for (name, body) in [
+        ("c/new", &b"nnnnnnnnnn"[..]),
+        ("c/known", b"nnnnnnnnnn"),
+        ("c/appeared", b"old"),
+        ("c/big", b"old"),
+        ("c/stale", b"changed"),
+        ("c/plain", b"old"),
+    ] {
+        assert_eq!(container.blob(name).get().await.unwrap().bytes().await.unwrap(), body, "{name}");
+    }
 }

@@ -16,6 +16,7 @@ import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AzblobError } from "../errors/azblob-error.js";
 import { errorOfKind, invalidInput } from "../errors/kinds.js";
+import type { Conditions } from "../ops/conditions.js";
 import type { Metadata } from "../ops/models.js";
 import { type Concurrency, DEFAULT_MEMORY_BUDGET, type Limiter, limiterFor } from "../transfer/concurrency.js";
 import { DEFAULT_CHUNK_SIZE, type DownloadOptions, downloadToFile } from "../transfer/download.js";
@@ -61,6 +62,14 @@ export interface FileJob {
   mtime?: bigint;
   /** A checkpoint file that makes this file's block upload resumable (`UploadOptions.checkpoint`); ignored by downloads. */
   checkpoint?: string;
+  /**
+   * Conditions on this file's blob write, in place of the options'
+   * `upload.blob.conditions`: `ifNotExists()` for a file whose blob a
+   * listing did not show, so that a blob which appeared since is not
+   * replaced unseen, or `ifMatch(etag)` for one that replaces a version it
+   * has compared with. Ignored by downloads.
+   */
+  conditions?: Conditions;
 }
 
 /** Options of `ContainerClient.uploadFilesOpts`. */
@@ -358,6 +367,7 @@ async function uploadOne(
   else upload.checkpoint = job.checkpoint;
   upload.memoryBudget = Math.max(pool.largeShare, block);
   upload.concurrency = "adaptive";
+  if (job.conditions !== undefined) upload.blob = { ...upload.blob, conditions: job.conditions };
   if (options.keepMtime ?? true) {
     const text = mtimeText(meta.mtimeNs);
     if (text !== undefined) {

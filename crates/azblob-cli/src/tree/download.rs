@@ -122,7 +122,8 @@ pub(super) async fn run(
                         return Ok(None);
                     }
                 }
-                let job = FileJob { path, name: blob.name, size: Some(blob.content_length), mtime, checkpoint: None };
+                let job =
+                    FileJob { path, name: blob.name, size: Some(blob.content_length), mtime, ..FileJob::default() };
                 Ok(Some((job, key)))
             }
         }

@@ -7,6 +7,7 @@
 //! shares one concurrency and one byte budget. `--dry-run` prints the same
 //! decisions and sends nothing that changes either side.
 
+mod appeared;
 mod compare;
 mod download;
 mod filter;

@@ -12,6 +12,7 @@ use azblob::{
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 
+use super::appeared::{self, Appeared};
 use super::compare::{skip_reason, Side};
 use super::filter::Filter;
 use super::journal;
@@ -137,7 +138,9 @@ pub(super) async fn run(
                     let parts: Vec<&str> = job_parts.iter().map(String::as_str).collect();
                     journal::checkpoint_path(&parts, &rel)
                 };
-                anyhow::Ok(Some((rel, FileJob { path, name: String::new(), size: Some(size), mtime, checkpoint }, key)))
+                let conditions = appeared::conditions(overwrite, existing.is_some());
+                let job = FileJob { path, name: String::new(), size: Some(size), mtime, checkpoint, conditions };
+                anyhow::Ok(Some((rel, job, key)))
             }
         }
     };
@@ -175,6 +178,7 @@ pub(super) async fn run(
             options.upload.blob.conditions = Conditions::if_not_exists();
         }
         let mut results = container.upload_files_opts(jobs, &options);
+        let mut appeared = Vec::new();
         while let Some((job, result)) = results.next().await {
             let (rel, key): (String, u64) = stop::take_pending(&keys, &job.name);
             match result {
@@ -188,12 +192,24 @@ pub(super) async fn run(
                 Err(e) if e.kind() == ErrorKind::AlreadyExists && tree.overwrite == Overwrite::Never => {
                     report.skipped("upload", &rel, &shown_dst(&rel), "exists (--overwrite never)")?;
                 }
+                Err(e) if appeared::refused_as_existing(&job, e.kind()) => appeared.push(Appeared { rel, key, job }),
                 Err(e) => report.failed("upload", &rel, &shown_dst(&rel), &e.to_string())?,
             }
         }
+        drop(results);
         if let Some(e) = stop::take(&stopped) {
             return Err(e);
         }
+        let context = appeared::Context {
+            container: &container,
+            mode,
+            overwrite: tree.overwrite,
+            options: &options,
+            report: &report,
+            journal: journal.as_ref(),
+            shown: &shown_dst,
+        };
+        appeared::settle(&context, appeared).await?;
     }
     if let Mode::Sync { delete: true, .. } = mode {
         let extras = std::mem::take(&mut *extras.lock().unwrap_or_else(|p| p.into_inner()));

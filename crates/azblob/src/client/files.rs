@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 
 use super::ContainerClient;
 use crate::error::{Error, Result};
+use crate::ops::conditions::Conditions;
 use crate::ops::models::Metadata;
 use crate::transfer::{self, Concurrency, DownloadOptions, Limiter, Pacer, TransferStats, UploadOptions, UploadSource};
 
@@ -55,6 +56,12 @@ pub struct FileJob {
     /// A checkpoint file that makes this file's block upload resumable
     /// (see [`UploadOptions::checkpoint`]); ignored by downloads.
     pub checkpoint: Option<PathBuf>,
+    /// Conditions on this file's blob write, in place of the options'
+    /// `upload.blob.conditions`: [`Conditions::if_not_exists`] for a file
+    /// whose blob a listing did not show, so that a blob which appeared
+    /// since is not replaced unseen, or [`Conditions::if_match`] for one
+    /// that replaces a version it has compared with. Ignored by downloads.
+    pub conditions: Option<Conditions>,
 }
 
 /// Options of [`ContainerClient::upload_files_opts`].
@@ -339,6 +346,9 @@ async fn upload_one(
     let small = meta.len() <= block;
     upload.single_put_max = block;
     upload.checkpoint = job.checkpoint.clone();
+    if let Some(conditions) = &job.conditions {
+        upload.blob.conditions = conditions.clone();
+    }
     let charge = if small { meta.len() } else { pool.large_share };
     upload.memory_budget = pool.large_share.max(block);
     upload.concurrency = Concurrency::Adaptive;

@@ -1,0 +1,117 @@
+//! `cp -r DIR az://... --overwrite if-newer` when a blob appears after the
+//! listing: the listing showed none, so the file would have been sent
+//! without the newer-than check and replaced a newer blob. A
+//! hierarchical-namespace account does this for names listed late (a
+//! directory's contents right after it), and any writer can do it at any
+//! time. Here a proxy in front of Azurite writes the blob itself, directly
+//! to Azurite, when the CLI's first Put Blob for it arrives, and only then
+//! lets that Put through: the blob exists, deterministically, after the
+//! listing and before the write.
+
+mod binary;
+#[path = "../../azblob/tests/support/mod.rs"]
+mod support;
+mod tree_kit;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use azblob::{Metadata, PutBlobOptions, MTIME_METADATA_KEY};
+use azblob_testkit::{FaultProxy, HttpFault, ProxyOptions, RequestInfo};
+use serde_json::Value;
+use tree_kit::{lines, stderr};
+
+/// What the other writer puts in place: its body and its stored mtime (seconds).
+const WRITES: [(&str, &str, u64); 2] = [
+    // Newer than the local file: it must survive.
+    ("newer-elsewhere", "written elsewhere, newer", 1_800_000_000),
+    // Older than the local file: the local file replaces it.
+    ("older-elsewhere", "written elsewhere, older", 1_600_000_000),
+];
+/// The local files' mtime (seconds).
+const LOCAL_MTIME: u64 = 1_700_000_000;
+
+/// Writes `name` below `prefix` directly to Azurite, with a stored mtime, on a thread of its own.
+fn write_directly(container: String, name: String, body: &'static str, mtime: u64) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let options = PutBlobOptions {
+                metadata: Metadata::from([(MTIME_METADATA_KEY.to_owned(), format!("{mtime}.0"))]),
+                ..PutBlobOptions::default()
+            };
+            support::client().container(&container).blob(name).put_opts(body, &options).await.unwrap();
+        });
+    })
+    .join()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn if_newer_compares_with_a_blob_that_appeared_after_the_listing() {
+    let container = support::new_container(&support::client(), "appeared").await;
+    let dir = support::scratch("tree-appeared");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    std::fs::create_dir_all(&src).unwrap();
+    let local_mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(LOCAL_MTIME);
+    for name in ["fresh", "newer-elsewhere", "older-elsewhere"] {
+        let path = src.join(name);
+        std::fs::write(&path, format!("local {name}")).unwrap();
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(local_mtime).unwrap();
+    }
+
+    // The first Put Blob of each of WRITES' names waits while the other
+    // writer puts its blob; everything else passes untouched.
+    let name = container.name().to_owned();
+    let written = Mutex::new(HashSet::new());
+    let plan = move |r: &RequestInfo| {
+        let path = r.target.split('?').next().unwrap_or_default();
+        for (file, body, mtime) in WRITES {
+            let mine = r.method == "PUT" && path.ends_with(&format!("/{name}/p/{file}"));
+            if mine && written.lock().unwrap().insert(file) {
+                write_directly(name.clone(), format!("p/{file}"), body, mtime);
+            }
+        }
+        HttpFault::Pass
+    };
+    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
+    let connection = format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        proxy.url_for(&support::endpoints().http)
+    );
+    let dst = format!("az://{}/p/", container.name());
+    let mut command = binary::emulator_command(&[
+        "cp",
+        "-r",
+        src.to_str().unwrap(),
+        &dst,
+        "--overwrite",
+        "if-newer",
+        "--json",
+        "--no-progress",
+    ]);
+    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (files, summary) = lines(&output);
+
+    let body = |name: &'static str| {
+        let blob = container.blob(format!("p/{name}"));
+        async move { String::from_utf8(blob.get().await.unwrap().bytes().await.unwrap().to_vec()).unwrap() }
+    };
+    assert_eq!(body("newer-elsewhere").await, "written elsewhere, newer", "a newer blob is never replaced");
+    assert_eq!(body("older-elsewhere").await, "local older-elsewhere", "an older one is");
+    assert_eq!(body("fresh").await, "local fresh");
+
+    let status = |name: &str| -> Value {
+        let line = files.iter().find(|l| l["from"] == name).unwrap_or_else(|| panic!("no line for {name}: {files:?}"));
+        line["status"].clone()
+    };
+    assert_eq!(status("newer-elsewhere"), "skipped");
+    assert_eq!(status("fresh"), "done");
+    assert_eq!(status("older-elsewhere"), "done");
+    assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(2), Some(0)), "{summary}");
+}
