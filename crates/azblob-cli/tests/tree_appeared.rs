@@ -115,3 +115,60 @@ async fn if_newer_compares_with_a_blob_that_appeared_after_the_listing() {
     assert_eq!(status("older-elsewhere"), "done");
     assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(2), Some(0)), "{summary}");
 }
+
+/// `sync` compares a blob that appeared after the listing as it would have
+/// compared the listing's: the same size and mtime is skipped, not sent
+/// again; a different one is replaced.
+#[tokio::test]
+async fn sync_compares_with_a_blob_that_appeared_after_the_listing() {
+    let container = support::new_container(&support::client(), "appeared").await;
+    let dir = support::scratch("tree-appeared-sync");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    std::fs::create_dir_all(&src).unwrap();
+    let local_mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(LOCAL_MTIME);
+    // `same` has the length of the blob that will appear for it, and other bytes.
+    for (name, body) in [("same", "local file, of the same"), ("different", "local, different length")] {
+        let path = src.join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(local_mtime).unwrap();
+    }
+    const APPEARING: [(&str, &str, u64); 2] =
+        [("same", "written elsewhere, same", LOCAL_MTIME), ("different", "written elsewhere, other", LOCAL_MTIME + 5)];
+    let name = container.name().to_owned();
+    let written = Mutex::new(HashSet::new());
+    let plan = move |r: &RequestInfo| {
+        let path = r.target.split('?').next().unwrap_or_default();
+        for (file, body, mtime) in APPEARING {
+            let mine = r.method == "PUT" && path.ends_with(&format!("/{name}/p/{file}"));
+            if mine && written.lock().unwrap().insert(file) {
+                write_directly(name.clone(), format!("p/{file}"), body, mtime);
+            }
+        }
+        HttpFault::Pass
+    };
+    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
+    let connection = format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        proxy.url_for(&support::endpoints().http)
+    );
+    let dst = format!("az://{}/p/", container.name());
+    let mut command = binary::emulator_command(&["sync", src.to_str().unwrap(), &dst, "--json", "--no-progress"]);
+    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (files, summary) = lines(&output);
+
+    let body = |name: &'static str| {
+        let blob = container.blob(format!("p/{name}"));
+        async move { String::from_utf8(blob.get().await.unwrap().bytes().await.unwrap().to_vec()).unwrap() }
+    };
+    assert_eq!(body("same").await, "written elsewhere, same", "the same size and mtime is not sent again");
+    assert_eq!(body("different").await, "local, different length");
+    let line = |name: &str| files.iter().find(|l| l["from"] == name).cloned().unwrap_or(Value::Null);
+    assert_eq!(line("same")["status"], "skipped", "{files:?}");
+    assert_eq!(line("same")["reason"], "same size and modification time");
+    assert_eq!(line("different")["status"], "done");
+    assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(1), Some(0)), "{summary}");
+}

@@ -1,11 +1,13 @@
-//! Uploads with `--overwrite if-newer` whose blob appeared after the
-//! listing: a file the listing showed no blob for is sent with
-//! `If-None-Match: *`, so a blob that is there after all (one listed late,
-//! as a hierarchical-namespace account lists a directory's contents right
-//! after it, or one written meanwhile) refuses it instead of being
-//! replaced unseen. Each such file is compared here with the blob as it is
-//! now, and sent again only if it is newer, pinned with `If-Match` to the
-//! version it was compared with.
+//! Uploads that compare (`sync`, `--overwrite if-newer`) whose blob
+//! appeared after the listing: a file the listing showed no blob for is
+//! sent with `If-None-Match: *`, so a blob that is there after all (one
+//! listed late, as a hierarchical-namespace account lists a directory's
+//! contents right after it, or one written meanwhile) refuses it instead of
+//! being replaced unseen. Each such file is compared here with the blob as
+//! it is now, as the listing's blob would have been, and sent again only
+//! if the comparison says so, pinned with `If-Match` to the version it was
+//! compared with. (`--overwrite never` sends every file with
+//! `If-None-Match: *` already, and skips what it refuses.)
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use futures_util::{stream, StreamExt};
 use super::compare::{skip_reason, Side};
 use super::journal::Journal;
 use super::report::Report;
+use super::upload::file_md5;
 use super::{Mode, Overwrite};
 
 /// A file refused because its blob exists after all.
@@ -28,10 +31,11 @@ pub(super) struct Appeared {
     pub(super) job: FileJob,
 }
 
-/// The conditions of a file sent with `--overwrite if-newer` (`None` for other modes),
-/// given whether the listing showed its blob.
-pub(super) fn conditions(overwrite: Overwrite, listed: bool) -> Option<Conditions> {
-    (overwrite == Overwrite::IfNewer && !listed).then(Conditions::if_not_exists)
+/// The conditions of a file's upload, given whether the listing showed its
+/// blob: `If-None-Match: *` for an unlisted file of a job that compares.
+pub(super) fn conditions(mode: Mode, overwrite: Overwrite, listed: bool) -> Option<Conditions> {
+    let compares = mode != Mode::Copy || overwrite == Overwrite::IfNewer;
+    (compares && overwrite != Overwrite::Never && !listed).then(Conditions::if_not_exists)
 }
 
 /// Whether `kind` is how the service refuses a write with `If-None-Match: *`
@@ -70,20 +74,25 @@ pub(super) async fn settle(cx: &Context<'_>, appeared: Vec<Appeared>) -> Result<
                 continue;
             }
         };
-        let local = match std::fs::metadata(&file.job.path) {
+        let mut local = match std::fs::metadata(&file.job.path) {
             Ok(meta) => Side { size: meta.len(), mtime: meta.modified().ok(), md5: None },
             Err(e) => {
-                cx.report.failed(
-                    "upload",
-                    &file.rel,
-                    &shown,
-                    &format!("cannot read {}: {e}", file.job.path.display()),
-                )?;
+                let why = format!("cannot read {}: {e}", file.job.path.display());
+                cx.report.failed("upload", &file.rel, &shown, &why)?;
                 continue;
             }
         };
         let mtime = mtime_from_metadata(&properties.metadata).or(Some(properties.last_modified));
         let remote = Side { size: properties.content_length, mtime, md5: properties.content.content_md5.clone() };
+        if matches!(cx.mode, Mode::Sync { checksum: true, .. }) && local.size == remote.size {
+            match file_md5(&file.job.path).await {
+                Ok(md5) => local.md5 = Some(md5),
+                Err(e) => {
+                    cx.report.failed("upload", &file.rel, &shown, &format!("{e:#}"))?;
+                    continue;
+                }
+            }
+        }
         if let Some(reason) = skip_reason(cx.mode, cx.overwrite, &local, Some(&remote)) {
             cx.report.skipped("upload", &file.rel, &shown, reason)?;
             continue;

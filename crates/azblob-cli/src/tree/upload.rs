@@ -138,7 +138,7 @@ pub(super) async fn run(
                     let parts: Vec<&str> = job_parts.iter().map(String::as_str).collect();
                     journal::checkpoint_path(&parts, &rel)
                 };
-                let conditions = appeared::conditions(overwrite, existing.is_some());
+                let conditions = appeared::conditions(mode, overwrite, existing.is_some());
                 let job = FileJob { path, name: String::new(), size: Some(size), mtime, checkpoint, conditions };
                 anyhow::Ok(Some((rel, job, key)))
             }
