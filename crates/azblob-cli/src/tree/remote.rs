@@ -8,7 +8,7 @@
 //! in one pass (`merge.rs`), holding one entry of each, never the whole
 //! destination: only the extras `--delete` is to remove are gathered.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
 use azblob::{
@@ -41,8 +41,17 @@ pub(super) async fn run(
     filter: Filter,
     connection: &crate::Connection,
 ) -> Result<()> {
-    let source = crate::client_for(from, connection)?.container(&from.container);
-    let target = crate::client_for(to, connection)?.container(&to.container);
+    let source_client = crate::client_for(from, connection)?;
+    // Two `az://` locations are the configured account's: one client serves
+    // both (one connection pool, and one recording: `--record` saves each
+    // client's exchanges to the command's one cassette, the last overwriting).
+    let target_client = if from.endpoint.is_none() && to.endpoint.is_none() {
+        source_client.clone()
+    } else {
+        crate::client_for(to, connection)?
+    };
+    let source = source_client.container(&from.container);
+    let target = target_client.container(&to.container);
     let (src_prefix, dst_prefix) = (dir_prefix(&from.blob), dir_prefix(&to.blob));
     // Overlapping prefixes of one container would copy onto the source, or
     // list the copies as they are made.
@@ -59,9 +68,11 @@ pub(super) async fn run(
     let mut paired = merge_sides(listing, destination, LeftOrder::MayBreak, Box::new(|_| true));
     let report = Report::new(common.json, tree.dry_run, common.progress);
     let job = Job { from, to, tree, mode, compare, source: &source, target: &target, src_prefix, dst_prefix };
-    // What `--delete` is to remove, by name below the prefix: the blobs the
-    // source lacks, unless the filters exclude them (`--exclude` protects).
-    let mut extras = BTreeSet::new();
+    // With `--delete`, the blobs only the destination has, by name below
+    // the prefix, and whether `--delete` removes them (not when the filters
+    // exclude them: `--exclude` protects). These are what is held, not the
+    // whole destination; a source blob given late takes its name back out.
+    let mut extras: BTreeMap<String, (Side, bool)> = BTreeMap::new();
     let mut stopped = None;
     let in_flight = common.concurrency.unwrap_or(16).max(1);
     let mut running = futures_util::stream::FuturesUnordered::new();
@@ -79,8 +90,9 @@ pub(super) async fn run(
         let Some(item) = item else { break };
         let step = match item {
             Ok(Paired::RemoteOnly(rel, side)) => {
-                if delete && filter.rejects(&rel, side.size).is_none() {
-                    extras.insert(rel);
+                if delete {
+                    let deletable = filter.rejects(&rel, side.size).is_none();
+                    extras.insert(rel, (side, deletable));
                 }
                 Ok(None)
             }
@@ -89,9 +101,11 @@ pub(super) async fn run(
                 extras.remove(&rel);
                 Ok(None)
             }
+            // Its blob, if any, was given before as the destination's alone:
+            // with `--delete` it is among the extras, else it is asked for.
             Ok(Paired::Unsure((rel, side))) => {
-                extras.remove(&rel);
-                job.decide(&report, &filter, rel, side, None).await
+                let existing = extras.remove(&rel).map(|(side, _)| side);
+                job.decide(&report, &filter, rel, side, delete.then_some(existing)).await
             }
             Ok(Paired::Local((rel, side), existing)) => job.decide(&report, &filter, rel, side, Some(existing)).await,
             Err(e) => Err(e),
@@ -121,7 +135,11 @@ pub(super) async fn run(
         return Err(e);
     }
     if delete {
-        let names = extras.into_iter().map(|rel| format!("{}{rel}", job.dst_prefix)).collect();
+        let names = extras
+            .into_iter()
+            .filter(|(_, (_, deletable))| *deletable)
+            .map(|(rel, _)| format!("{}{rel}", job.dst_prefix))
+            .collect();
         delete_names(&target, names, &report, tree.dry_run, &to.container).await?;
     }
     report.finish(false)
