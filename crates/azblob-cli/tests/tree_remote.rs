@@ -224,3 +224,43 @@ async fn a_closed_stdout_keeps_a_prefix_sync_delete_from_deleting() {
     assert_eq!(names(&b).await, before, "nothing deleted");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A hierarchical-namespace destination lists `q/a`'s contents right after
+/// it, while the source (a flat account) lists `a-b` and `a.txt` first: the
+/// merge gives those as having no copy, and the destination's `a-b` and
+/// `a.txt` come after `a/x`, out of order. It falls back (saying so), and
+/// those blobs, given late, are the source's: copied (every source blob
+/// changed since the last sync, so the recording copies them too), never
+/// deleted; only the two real extras are.
+#[tokio::test]
+async fn a_destination_listed_out_of_order_deletes_no_blob_whose_name_the_source_has() {
+    let client = support::client();
+    let (a, b) = (new_container(&client, "remote").await, new_container(&client, "remote").await);
+    let dir = support::scratch("tree-remote-hns-dst");
+    let (src, state, cassettes) = (dir.join("src"), dir.join("state"), dir.join("cassettes"));
+    let source = ["a/x", "a-b", "a.txt", "b"];
+    write_files(&src, &source);
+    ok(&["cp", "-r", src.to_str().unwrap(), &az(&a, "p/"), "--json"], &state);
+    ok(&["sync", &az(&a, "p/"), &az(&b, "q/"), "--json"], &state);
+    for name in source {
+        std::fs::write(src.join(name), format!("{name}, changed")).unwrap();
+    }
+    ok(&["cp", "-r", src.to_str().unwrap(), &az(&a, "p/"), "--json"], &state);
+    for name in ["q/0", "q/c"] {
+        b.blob(name).put("extra").await.unwrap();
+    }
+    let args = ["sync", &az(&a, "p/"), &az(&b, "q/"), "--delete", "--json"];
+    let hns = ["q/0", "q/a/x", "q/a-b", "q/a.txt", "q/b", "q/c"];
+    let recorded = record_and_reorder(&args, &state, &cassettes, "q%2F", &hns);
+    assert_eq!(lines(&recorded).1["files"], 4);
+
+    let replayed = azblob(&[&args[..], &["--replay", cassettes.to_str().unwrap()]].concat(), &state);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert!(stderr(&replayed).contains("out of name order"), "{}", stderr(&replayed));
+    let (file_lines, summary) = lines(&replayed);
+    assert_eq!(targets(&file_lines, "delete"), set(&[&az(&b, "q/0"), &az(&b, "q/c")]), "{file_lines:?}");
+    let copied: BTreeSet<String> = source.iter().map(|n| az(&b, &format!("q/{n}"))).collect();
+    assert_eq!(targets(&file_lines, "copy"), copied);
+    assert_eq!((summary["files"].as_u64(), summary["deleted"].as_u64()), (Some(4), Some(2)), "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
