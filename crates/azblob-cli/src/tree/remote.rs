@@ -96,7 +96,9 @@ pub(super) async fn run(
                 }
                 Ok(None)
             }
-            // The source has it, filtered or not, so `--delete` must not remove it.
+            // Given late by the destination's listing, at or before the last
+            // source name taken in order: the source may have it (filtered
+            // or not), so `--delete` must not remove it.
             Ok(Paired::Late(rel)) => {
                 extras.remove(&rel);
                 Ok(None)
@@ -107,6 +109,8 @@ pub(super) async fn run(
                 let existing = extras.remove(&rel).map(|(side, _)| side);
                 job.decide(&report, &filter, rel, side, delete.then_some(existing)).await
             }
+            // The source has it, filtered or not: paired with its
+            // destination blob, which is therefore never an extra.
             Ok(Paired::Local((rel, side), existing)) => job.decide(&report, &filter, rel, side, Some(existing)).await,
             Err(e) => Err(e),
         };
