@@ -59,13 +59,16 @@ async fn a_sync_delete_between_prefixes_leaves_exactly_the_sources_names_and_wha
     let (a, b) = (new_container(&client, "remote").await, new_container(&client, "remote").await);
     let dir = support::scratch("tree-remote-merge");
     let (src, state) = (dir.join("src"), dir.join("state"));
-    // `a` and `a/x` cannot both be local files: `a` goes up alone.
+    // `a` and `a/x` cannot both be local files: `a` goes up alone, with a
+    // stored modification time as `cp -r` stores one (else its time is its
+    // last-modified, whole seconds, which its copy's need not match).
     write_files(&src, &SOURCE[1..]);
     // Larger than --max-size below: filtered out, but the source has it.
     std::fs::write(src.join("big"), vec![b'x'; 100]).unwrap();
     ok(&["cp", "-r", src.to_str().unwrap(), &az(&a, "p/"), "--json"], &state);
     write_files(&dir.join("alone"), &["a"]);
-    let up = azblob(&["cp", dir.join("alone/a").to_str().unwrap(), &az(&a, "p/a")], &state);
+    let alone = dir.join("alone/a");
+    let up = azblob(&["cp", alone.to_str().unwrap(), &az(&a, "p/a"), "--metadata", "azblob_mtime=1700000000"], &state);
     assert!(up.status.success(), "{}", stderr(&up));
 
     // The destination: one source name with other content, extras before,
