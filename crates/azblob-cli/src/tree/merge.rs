@@ -202,7 +202,7 @@ impl<L: Named> Merge<L> {
                             return Some(Err(anyhow!("the local walk gave {rel} out of name order")));
                         }
                         self.next_local = Some(entry);
-                        if let Err(e) = self.fall_back("source", None).await {
+                        if let Err(e) = self.fall_back("the source listing", None).await {
                             return Some(Err(e));
                         }
                         return self.step_indexed().await;
@@ -217,7 +217,7 @@ impl<L: Named> Merge<L> {
             match self.remote.next().await {
                 Some(Ok((name, side))) => {
                     if !in_order(&mut self.last_remote, &name) {
-                        if let Err(e) = self.fall_back("destination", Some((name, side))).await {
+                        if let Err(e) = self.fall_back("the listing", Some((name, side))).await {
                             return Some(Err(e));
                         }
                         return self.step_indexed().await;
@@ -248,18 +248,18 @@ impl<L: Named> Merge<L> {
     }
 
     /// Switches to the comparison in memory: reads the rest of the
-    /// destination's listing (from `first`, the first blob out of order,
-    /// when that is what broke the order) into the index.
-    async fn fall_back(&mut self, side_name: &str, first: Option<(String, Side)>) -> Result<()> {
+    /// right-hand listing (from `first`, its first blob out of order, when
+    /// that is what broke the order; `which` names the side that did) into
+    /// the index.
+    async fn fall_back(&mut self, which: &str, first: Option<(String, Side)>) -> Result<()> {
         let name = match (&first, &self.next_local) {
             (Some((name, _)), _) => name.clone(),
             (None, Some(entry)) => entry.name().unwrap_or_default().to_owned(),
             (None, None) => String::new(),
         };
         crate::output::note(&format!(
-            "azblob: the {side_name} listing gave {name} out of name order (a hierarchical-namespace account \
-             lists a directory's contents right after it); comparing the rest with the destination's listing \
-             held in memory"
+            "azblob: {which} gave {name} out of name order (a hierarchical-namespace account lists a \
+             directory's contents right after it); comparing the rest with the listing held in memory"
         ));
         let mut index = HashMap::new();
         if let Some((pending, side)) = self.next_remote.take() {
