@@ -68,11 +68,11 @@ pub(super) async fn run(
     let mut paired = merge_sides(listing, destination, LeftOrder::MayBreak, Box::new(|_| true));
     let report = Report::new(common.json, tree.dry_run, common.progress);
     let job = Job { from, to, tree, mode, compare, source: &source, target: &target, src_prefix, dst_prefix };
-    // With `--delete`, the blobs only the destination has, by name below
-    // the prefix, and whether `--delete` removes them (not when the filters
-    // exclude them: `--exclude` protects). These are what is held, not the
-    // whole destination; a source blob given late takes its name back out.
-    let mut extras: BTreeMap<String, (Side, bool)> = BTreeMap::new();
+    // With `--delete`, the blobs only the destination has that `--delete`
+    // removes (not those the filters exclude: `--exclude` protects), by
+    // name below the prefix. These are what is held, not the whole
+    // destination; a source blob given late takes its name back out.
+    let mut extras: BTreeMap<String, Side> = BTreeMap::new();
     let mut stopped = None;
     let in_flight = common.concurrency.unwrap_or(16).max(1);
     let mut running = futures_util::stream::FuturesUnordered::new();
@@ -90,9 +90,8 @@ pub(super) async fn run(
         let Some(item) = item else { break };
         let step = match item {
             Ok(Paired::RemoteOnly(rel, side)) => {
-                if delete {
-                    let deletable = filter.rejects(&rel, side.size).is_none();
-                    extras.insert(rel, (side, deletable));
+                if delete && filter.rejects(&rel, side.size).is_none() {
+                    extras.insert(rel, side);
                 }
                 Ok(None)
             }
@@ -104,10 +103,11 @@ pub(super) async fn run(
                 Ok(None)
             }
             // Its blob, if any, was given before as the destination's alone:
-            // with `--delete` it is among the extras, else it is asked for.
+            // it comes back out of the extras, and when it is not there (no
+            // `--delete`, a blob the filters exclude, or none) it is asked for.
             Ok(Paired::Unsure((rel, side))) => {
-                let existing = extras.remove(&rel).map(|(side, _)| side);
-                job.decide(&report, &filter, rel, side, delete.then_some(existing)).await
+                let existing = extras.remove(&rel).map(Some);
+                job.decide(&report, &filter, rel, side, existing).await
             }
             // The source has it, filtered or not: paired with its
             // destination blob, which is therefore never an extra.
@@ -139,11 +139,7 @@ pub(super) async fn run(
         return Err(e);
     }
     if delete {
-        let names = extras
-            .into_iter()
-            .filter(|(_, (_, deletable))| *deletable)
-            .map(|(rel, _)| format!("{}{rel}", job.dst_prefix))
-            .collect();
+        let names = extras.into_keys().map(|rel| format!("{}{rel}", job.dst_prefix)).collect();
         delete_names(&target, names, &report, tree.dry_run, &to.container).await?;
     }
     report.finish(false)
