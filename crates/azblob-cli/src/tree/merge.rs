@@ -7,6 +7,10 @@
 //! each at a time. UTF-16 order differs from the UTF-8 bytes' above
 //! U+FFFF: `😀` (U+1F600, D83D DE00) comes before `！` (U+FF01).
 //!
+//! The same merge pairs a source listing with a destination listing for a
+//! copy between prefixes (`remote.rs`): its left side is then any entry
+//! with a name ([`Named`]), not only a walked one ([`merge_sides`]).
+//!
 //! The merge checks the order it relies on. A hierarchical-namespace
 //! (ADLS Gen2) account lists a directory's contents right after the
 //! directory (`a`, `a/x`, `a-b`), so its listing can go out of order; the
@@ -14,16 +18,20 @@
 //! in memory for the rest: it reads the rest of the listing into an index
 //! and looks each remaining local entry up in it. A local entry given
 //! earlier as having no blob may have one among the rest: such a blob,
-//! whose name is at or before the last local name and which exists as a
-//! file below the root, is given as `Paired::Late`, never as an extra.
+//! whose name is at or before the last local name and which the left side
+//! has (for a walk: a file below the root), is given as `Paired::Late`,
+//! never as an extra.
 //! The walk is this program's own and sorted with the same comparison, so
 //! a local name out of order is a bug: it ends the merge with an error, so
 //! the job fails (and deletes nothing), since a blob given as an extra
-//! before it cannot be taken back.
+//! before it cannot be taken back. A source listing may go out of order
+//! (`LeftOrder::MayBreak`): that falls back the same way, and a left entry
+//! whose blob may have been given already as an extra is given as
+//! `Paired::Unsure`, which takes that blob back.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 use futures_util::stream::{self, BoxStream, StreamExt};
@@ -31,18 +39,58 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use super::compare::Side;
 use super::walk::Entry;
 
-/// One step of the merge.
+/// One step of the merge; `L` is the left side's entry (by default, a
+/// walked one).
 #[derive(Debug)]
-pub(crate) enum Paired {
+pub(crate) enum Paired<L = Entry> {
     /// A local entry, with the blob of the same name when there is one.
-    Local(Entry, Option<Side>),
+    Local(L, Option<Side>),
     /// A blob (its name below the prefix) that no local entry has.
     RemoteOnly(String, Side),
     /// A blob the listing gave out of order whose local file was given
     /// before as `Local(.., None)`: not an extra, whatever was decided for
     /// the file then.
     Late(String),
+    /// A left entry given out of order (only with `LeftOrder::MayBreak`)
+    /// whose blob, if it has one, may have been given before as
+    /// `RemoteOnly`: that blob is no extra, and whether it exists is not
+    /// known here, so the caller asks the destination.
+    Unsure(L),
 }
+
+/// A left entry, paired by its name.
+pub(crate) trait Named {
+    /// The name it is paired by; `None` for an entry that meets no blob
+    /// (a walk's problem).
+    fn name(&self) -> Option<&str>;
+}
+
+impl Named for Entry {
+    fn name(&self) -> Option<&str> {
+        rel_of(self)
+    }
+}
+
+/// A blob of a source listing: its name below the prefix, and what it is.
+impl Named for (String, Side) {
+    fn name(&self) -> Option<&str> {
+        Some(&self.0)
+    }
+}
+
+/// What a left entry out of name order means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeftOrder {
+    /// A bug (the walk is sorted here): the merge ends with an error.
+    Required,
+    /// What a hierarchical-namespace source gives: the merge falls back to
+    /// the comparison in memory, as for the destination's listing.
+    MayBreak,
+}
+
+/// Whether the left side has a name, asked of a blob the destination's
+/// listing gave late; in doubt the answer must be yes.
+pub(crate) type LeftHas = Box<dyn Fn(&str) -> bool + Send>;
 
 /// How names compare, the order of both sides: by UTF-16 code units.
 pub(crate) fn cmp_names(a: &str, b: &str) -> Ordering {
@@ -50,18 +98,19 @@ pub(crate) fn cmp_names(a: &str, b: &str) -> Ordering {
 }
 
 /// The state of one merge.
-struct Merge {
-    local: BoxStream<'static, Entry>,
+struct Merge<L> {
+    local: BoxStream<'static, Result<L>>,
     remote: BoxStream<'static, Result<(String, Side)>>,
-    next_local: Option<Entry>,
+    left_order: LeftOrder,
+    left_has: LeftHas,
+    next_local: Option<L>,
     next_remote: Option<(String, Side)>,
     local_done: bool,
     remote_done: bool,
+    /// The last names taken in order on each side (frozen by the fallback).
     last_local: Option<String>,
     last_remote: Option<String>,
     ended: bool,
-    /// The root of the walk, where a late blob's file is looked for.
-    root: PathBuf,
     /// After a listing out of order: the rest of it, by name.
     index: Option<HashMap<String, Side>>,
     /// After the walk, in the fallback: what the index has left, in order.
@@ -76,9 +125,25 @@ pub(crate) fn merge(
     local: BoxStream<'static, Entry>,
     remote: BoxStream<'static, Result<(String, Side)>>,
 ) -> BoxStream<'static, Result<Paired>> {
+    let root = root.to_path_buf();
+    merge_sides(local.map(Ok).boxed(), remote, LeftOrder::Required, Box::new(move |name| is_walked(&root, name)))
+}
+
+/// Pairs any left entries with the listing's blobs by name, as [`merge`]
+/// does: a left side that errs ends the merge with its error, one out of
+/// order is as `left_order` says, and `left_has` tells whether a blob
+/// given late is the left side's (no extra).
+pub(crate) fn merge_sides<L: Named + Send + 'static>(
+    local: BoxStream<'static, Result<L>>,
+    remote: BoxStream<'static, Result<(String, Side)>>,
+    left_order: LeftOrder,
+    left_has: LeftHas,
+) -> BoxStream<'static, Result<Paired<L>>> {
     let state = Merge {
         local,
         remote,
+        left_order,
+        left_has,
         next_local: None,
         next_remote: None,
         local_done: false,
@@ -86,7 +151,6 @@ pub(crate) fn merge(
         last_local: None,
         last_remote: None,
         ended: false,
-        root: root.to_path_buf(),
         index: None,
         leftovers: None,
     };
@@ -119,21 +183,33 @@ fn in_order(last: &mut Option<String>, name: &str) -> bool {
     true
 }
 
-impl Merge {
-    async fn step(&mut self) -> Option<Result<Paired>> {
+/// Whether `name` is at or before `last`.
+fn at_or_before(name: &str, last: Option<&str>) -> bool {
+    last.is_some_and(|last| cmp_names(name, last) != Ordering::Greater)
+}
+
+impl<L: Named> Merge<L> {
+    async fn step(&mut self) -> Option<Result<Paired<L>>> {
         if self.index.is_some() {
             return self.step_indexed().await;
         }
         if self.next_local.is_none() && !self.local_done {
             match self.local.next().await {
-                Some(entry) => {
-                    if let Some(rel) = rel_of(&entry) {
-                        if !in_order(&mut self.last_local, rel) {
+                Some(Ok(entry)) => {
+                    let broken = entry.name().filter(|rel| !in_order(&mut self.last_local, rel)).map(str::to_owned);
+                    if let Some(rel) = broken {
+                        if self.left_order == LeftOrder::Required {
                             return Some(Err(anyhow!("the local walk gave {rel} out of name order")));
                         }
+                        self.next_local = Some(entry);
+                        if let Err(e) = self.fall_back("the source listing", None).await {
+                            return Some(Err(e));
+                        }
+                        return self.step_indexed().await;
                     }
                     self.next_local = Some(entry);
                 }
+                Some(Err(e)) => return Some(Err(e)),
                 None => self.local_done = true,
             }
         }
@@ -141,7 +217,7 @@ impl Merge {
             match self.remote.next().await {
                 Some(Ok((name, side))) => {
                     if !in_order(&mut self.last_remote, &name) {
-                        if let Err(e) = self.fall_back(name, side).await {
+                        if let Err(e) = self.fall_back("the listing", Some((name, side))).await {
                             return Some(Err(e));
                         }
                         return self.step_indexed().await;
@@ -154,7 +230,7 @@ impl Merge {
         }
         let order = match (&self.next_local, &self.next_remote) {
             (None, None) => return None,
-            (Some(entry), remote) => match (rel_of(entry), remote) {
+            (Some(entry), remote) => match (entry.name(), remote) {
                 (Some(rel), Some((name, _))) => cmp_names(rel, name),
                 // A problem, or nothing left to meet on the other side.
                 _ => Ordering::Less,
@@ -171,21 +247,32 @@ impl Merge {
         }))
     }
 
-    /// Switches to the comparison in memory: reads the rest of the listing
-    /// (from `name`, the first blob out of order) into the index.
-    async fn fall_back(&mut self, name: String, side: Side) -> Result<()> {
+    /// Switches to the comparison in memory: reads the rest of the
+    /// right-hand listing (from `first`, its first blob out of order, when
+    /// that is what broke the order; `which` names the side that did) into
+    /// the index.
+    async fn fall_back(&mut self, which: &str, first: Option<(String, Side)>) -> Result<()> {
+        let name = match (&first, &self.next_local) {
+            (Some((name, _)), _) => name.clone(),
+            (None, Some(entry)) => entry.name().unwrap_or_default().to_owned(),
+            (None, None) => String::new(),
+        };
         crate::output::note(&format!(
-            "azblob: the listing gave {name} out of name order (a hierarchical-namespace account lists a \
+            "azblob: {which} gave {name} out of name order (a hierarchical-namespace account lists a \
              directory's contents right after it); comparing the rest with the listing held in memory"
         ));
         let mut index = HashMap::new();
         if let Some((pending, side)) = self.next_remote.take() {
             index.insert(pending, side);
         }
-        index.insert(name, side);
-        while let Some(item) = self.remote.next().await {
-            let (name, side) = item.context("listing the destination failed")?;
+        if let Some((name, side)) = first {
             index.insert(name, side);
+        }
+        if !self.remote_done {
+            while let Some(item) = self.remote.next().await {
+                let (name, side) = item.context("listing the destination failed")?;
+                index.insert(name, side);
+            }
         }
         self.remote_done = true;
         self.index = Some(index);
@@ -194,16 +281,29 @@ impl Merge {
 
     /// One step of the fallback: the rest of the walk looked up in the
     /// index, then the blobs no local entry took.
-    async fn step_indexed(&mut self) -> Option<Result<Paired>> {
+    async fn step_indexed(&mut self) -> Option<Result<Paired<L>>> {
         let index = self.index.as_mut()?;
         let entry = match self.next_local.take() {
             Some(entry) => Some(entry),
-            None if !self.local_done => self.local.next().await,
+            None if !self.local_done => match self.local.next().await {
+                Some(Ok(entry)) => Some(entry),
+                Some(Err(e)) => return Some(Err(e)),
+                None => None,
+            },
             None => None,
         };
         if let Some(entry) = entry {
-            let side = rel_of(&entry).and_then(|rel| index.remove(rel));
-            return Some(Ok(Paired::Local(entry, side)));
+            let Some(rel) = entry.name() else { return Some(Ok(Paired::Local(entry, None))) };
+            if let Some(side) = index.remove(rel) {
+                return Some(Ok(Paired::Local(entry, Some(side))));
+            }
+            // Given in order, a blob went out as `RemoteOnly` only before a
+            // left name after it: a left entry at or before both sides'
+            // last names in order may have had its blob given so.
+            let given = self.left_order == LeftOrder::MayBreak
+                && at_or_before(rel, self.last_local.as_deref())
+                && at_or_before(rel, self.last_remote.as_deref());
+            return Some(Ok(if given { Paired::Unsure(entry) } else { Paired::Local(entry, None) }));
         }
         self.local_done = true;
         let leftovers = self.leftovers.get_or_insert_with(|| {
@@ -213,9 +313,9 @@ impl Merge {
         });
         let (name, side) = leftovers.next()?;
         // Only a local entry at or before the last one taken in order can
-        // have been given without this blob; the file tells whether one was.
-        let before = self.last_local.as_deref().is_some_and(|last| cmp_names(&name, last) != Ordering::Greater);
-        let late = before && is_walked(&self.root, &name);
+        // have been given without this blob; the left side tells whether
+        // one was.
+        let late = at_or_before(&name, self.last_local.as_deref()) && (self.left_has)(&name);
         Some(Ok(if late { Paired::Late(name) } else { Paired::RemoteOnly(name, side) }))
     }
 }
@@ -233,6 +333,8 @@ fn is_walked(root: &Path, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn file(rel: &str) -> Entry {
@@ -274,6 +376,7 @@ mod tests {
                 Ok(Paired::Local(entry, None)) => format!("local {}", rel_of(&entry).unwrap()),
                 Ok(Paired::RemoteOnly(name, _)) => format!("remote {name}"),
                 Ok(Paired::Late(name)) => format!("late {name}"),
+                Ok(Paired::Unsure(entry)) => format!("unsure {}", rel_of(&entry).unwrap_or_default()),
                 Err(e) => format!("error {e:#}"),
             })
             .collect()
@@ -381,5 +484,82 @@ mod tests {
         // A listing that fails while the fallback reads it.
         let out = run(vec![file("a"), file("b")], vec![blob("b", 1), blob("a", 1), Err(anyhow!("503"))]).await;
         assert_eq!(out, ["local a", "both b 1", "error listing the destination failed: 503"]);
+    }
+
+    /// The merge of a source listing `left` with a destination listing.
+    async fn run_sides(
+        left: Vec<Result<(String, Side)>>,
+        right: Vec<Result<(String, Side)>>,
+        order: LeftOrder,
+        left_has: LeftHas,
+    ) -> Vec<String> {
+        merge_sides(stream::iter(left).boxed(), stream::iter(right).boxed(), order, left_has)
+            .map(|item| match item {
+                Ok(Paired::Local((name, _), Some(side))) => format!("both {name} {}", side.size),
+                Ok(Paired::Local((name, _), None)) => format!("local {name}"),
+                Ok(Paired::RemoteOnly(name, _)) => format!("remote {name}"),
+                Ok(Paired::Late(name)) => format!("late {name}"),
+                Ok(Paired::Unsure((name, _))) => format!("unsure {name}"),
+                Err(e) => format!("error {e:#}"),
+            })
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn two_listings_in_order_pair_as_a_walk_and_a_listing_do() {
+        let left = vec![blob("a.txt", 1), blob("a/x", 1), blob("\u{1F600}", 1), blob("\u{FF01}", 1)];
+        let right =
+            vec![blob("a", 2), blob("a.txt", 5), blob("\u{1F600}", 6), blob("\u{FF01}", 7), blob("\u{FF02}", 3)];
+        assert_eq!(
+            run_sides(left, right, LeftOrder::MayBreak, Box::new(|_| true)).await,
+            ["remote a", "both a.txt 5", "local a/x", "both \u{1F600} 6", "both \u{FF01} 7", "remote \u{FF02}"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_source_listing_out_of_order_takes_back_the_blobs_given_as_extras() {
+        // A hierarchical-namespace source: `a`'s contents right after it.
+        let left = || vec![blob("a/x", 1), blob("a-b", 1), blob("a.txt", 1), blob("b", 1)];
+        let right =
+            || vec![blob("a-b", 1), blob("a.old", 4), blob("a.txt", 5), blob("a/x", 7), blob("b", 2), blob("c", 3)];
+        // `a-b` and `a.txt` went out as extras before the source gave them:
+        // they come back as `Unsure`, which is what keeps them.
+        assert_eq!(
+            run_sides(left(), right(), LeftOrder::MayBreak, Box::new(|_| true)).await,
+            [
+                "remote a-b",
+                "remote a.old",
+                "remote a.txt",
+                "both a/x 7",
+                "unsure a-b",
+                "unsure a.txt",
+                "both b 2",
+                "remote c",
+            ]
+        );
+        // A walk must come in order: the same left side is an error there.
+        let out = run_sides(left(), right(), LeftOrder::Required, Box::new(|_| true)).await;
+        assert_eq!(out.last().unwrap(), "error the local walk gave a-b out of name order", "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn a_destination_listing_out_of_order_asks_the_left_side_about_late_blobs() {
+        let left = || vec![blob("a-b", 1), blob("a.txt", 1), blob("a/x", 1), blob("b", 1)];
+        // A hierarchical-namespace destination.
+        let right = || vec![blob("a/x", 7), blob("a-b", 6), blob("a.old", 4), blob("b", 2), blob("c", 3)];
+        let head = ["local a-b", "local a.txt", "both a/x 7", "both b 2", "late a-b"];
+        // In doubt a blob at or before the last source name is the source's.
+        let out = run_sides(left(), right(), LeftOrder::MayBreak, Box::new(|_| true)).await;
+        assert_eq!(out, [&head[..], &["late a.old", "remote c"]].concat());
+        let out = run_sides(left(), right(), LeftOrder::MayBreak, Box::new(|name| name == "a-b")).await;
+        assert_eq!(out, [&head[..], &["remote a.old", "remote c"]].concat());
+    }
+
+    #[tokio::test]
+    async fn a_failed_source_listing_ends_the_merge_with_its_error() {
+        let left = vec![blob("a", 1), Err(anyhow!("listing the source failed: 503")), blob("b", 1)];
+        let out = run_sides(left, vec![blob("b", 2)], LeftOrder::MayBreak, Box::new(|_| true)).await;
+        assert_eq!(out, ["local a", "error listing the source failed: 503"]);
     }
 }

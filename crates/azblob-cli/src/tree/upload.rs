@@ -1,6 +1,5 @@
 //! A local directory to a blob prefix: `cp -r DIR az://c/p/` and `sync DIR az://c/p/`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -22,10 +21,6 @@ use super::stop::{self, Stopped};
 use super::walk::{walk, Entry};
 use super::{dir_prefix, mtime_text, Common, Mode, Overwrite, TreeArgs};
 use crate::location::BlobLocation;
-
-/// What the destination holds, by name below the prefix, and whether the
-/// source had it (for `--delete`).
-pub(super) type Index = HashMap<String, (Side, bool)>;
 
 /// Uploads the files of `dir` below `to`'s prefix.
 pub(super) async fn run(
@@ -89,7 +84,8 @@ pub(super) async fn run(
                 let Some(paired) = paired else { return Ok(None) };
                 let (entry, existing) = match paired? {
                     Paired::Local(entry, existing) => (entry, existing),
-                    Paired::RemoteOnly(..) | Paired::Late(_) => return Ok(None),
+                    // `Unsure` comes only from a source listing (`LeftOrder::MayBreak`).
+                    Paired::RemoteOnly(..) | Paired::Late(_) | Paired::Unsure(_) => return Ok(None),
                 };
                 if filtered {
                     return Ok(None);
@@ -263,62 +259,13 @@ pub(super) fn list_sides(container: &ContainerClient, prefix: &str) -> BoxStream
         .boxed()
 }
 
-/// The blobs below `prefix`, by relative name, with their size, stored
-/// modification time (else last-modified) and MD5.
-pub(super) async fn list_index(container: &ContainerClient, prefix: &str) -> Result<Index> {
-    let options = ListBlobsOptions {
-        prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
-        include: ListInclude { metadata: true, ..ListInclude::default() },
-        ..ListBlobsOptions::default()
-    };
-    let mut index = Index::new();
-    let mut items = container.list_blobs_opts(&options);
-    while let Some(item) = items.try_next().await? {
-        if let ListItem::Blob(blob) = item {
-            let Some(rel) = blob.name.strip_prefix(prefix) else { continue };
-            let side = Side {
-                size: blob.content_length,
-                mtime: mtime_from_metadata(&blob.metadata).or(blob.last_modified),
-                md5: blob.content.content_md5.clone(),
-            };
-            index.insert(rel.to_owned(), (side, false));
-        }
-    }
-    Ok(index)
-}
-
-/// `sync --delete`: removes the blobs the source did not have.
-///
-/// Nothing is deleted after a failure (an unreadable directory, a file that
-/// could not be sent): its blobs would look like extras. Nor is a blob the
-/// filters exclude: `--exclude` protects, as in rsync and rclone.
-pub(super) async fn delete_extra(
-    container: &ContainerClient,
-    prefix: &str,
-    index: &Mutex<Index>,
-    filter: &Filter,
-    report: &Report,
-    dry_run: bool,
-    container_name: &str,
-) -> Result<()> {
-    let extra: Vec<String> = {
-        let index = index.lock().unwrap_or_else(|p| p.into_inner());
-        index
-            .iter()
-            .filter(|(rel, (side, seen))| !seen && filter.rejects(rel, side.size).is_none())
-            .map(|(rel, _)| format!("{prefix}{rel}"))
-            .collect()
-    };
-    delete_names(container, extra, report, dry_run, container_name).await
-}
-
 /// `sync --delete`'s last step: removes the blobs named `extra` (full
 /// names), in name order, or in a dry run lists them.
 ///
 /// Nothing is deleted after a failure (an unreadable directory, a file that
 /// could not be sent, a listing that failed) or once the job stopped short
 /// (standard output closed): its blobs would look like extras.
-async fn delete_names(
+pub(super) async fn delete_names(
     container: &ContainerClient,
     mut extra: Vec<String>,
     report: &Report,
