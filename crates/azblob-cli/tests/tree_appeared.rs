@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use azblob::{Metadata, PutBlobOptions, MTIME_METADATA_KEY};
-use azblob_testkit::{FaultProxy, HttpFault, ProxyOptions, RequestInfo};
+use azblob_testkit::{FaultProxy, HttpFault, ProxyOptions, RequestInfo, RetryHint};
 use serde_json::Value;
 use tree_kit::{lines, stderr};
 
@@ -171,4 +171,45 @@ async fn sync_compares_with_a_blob_that_appeared_after_the_listing() {
     assert_eq!(line("same")["reason"], "same size and modification time");
     assert_eq!(line("different")["status"], "done");
     assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(1), Some(0)), "{summary}");
+}
+
+/// A file sent with `If-None-Match: *` is not idempotent, but a 503 or 429
+/// is the service refusing it before acting: the write is repeated, and a
+/// throttled first sync ends complete instead of failing each refused file.
+#[tokio::test]
+async fn a_refused_create_only_write_is_repeated() {
+    let container = support::new_container(&support::client(), "appeared").await;
+    let dir = support::scratch("tree-appeared-503");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    std::fs::create_dir_all(&src).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::write(src.join(name), format!("local {name}")).unwrap();
+    }
+    // The first Put of each file is answered 503 without reaching Azurite.
+    let refused = Mutex::new(HashSet::new());
+    let plan = move |r: &RequestInfo| {
+        if r.method == "PUT" && !r.target.contains("restype=") && refused.lock().unwrap().insert(r.target.clone()) {
+            return HttpFault::Status { status: 503, hint: RetryHint::None };
+        }
+        HttpFault::Pass
+    };
+    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
+    let connection = format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        proxy.url_for(&support::endpoints().http)
+    );
+    let dst = format!("az://{}/p/", container.name());
+    let mut command = binary::emulator_command(&["sync", src.to_str().unwrap(), &dst, "--json", "--no-progress"]);
+    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (_, summary) = lines(&output);
+    assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(3), Some(0)), "{summary}");
+    assert_eq!(proxy.injected().len(), 3, "each file was refused once");
+    for name in ["a", "b", "c"] {
+        let body = container.blob(format!("p/{name}")).get().await.unwrap().bytes().await.unwrap();
+        assert_eq!(body, format!("local {name}").as_bytes());
+    }
 }

@@ -39,10 +39,10 @@ pub(super) fn conditions(mode: Mode, overwrite: Overwrite, listed: bool) -> Opti
 }
 
 /// Whether `kind` is how the service refuses a write with `If-None-Match: *`
-/// to a blob that exists (Put Blob answers 409, a commit may answer 412).
+/// to a blob that exists: Put Blob answers 409, and the library reads a
+/// commit's 412 that is not about a lease as the same `AlreadyExists`.
 pub(super) fn refused_as_existing(job: &FileJob, kind: ErrorKind) -> bool {
-    job.conditions.as_ref() == Some(&Conditions::if_not_exists())
-        && matches!(kind, ErrorKind::AlreadyExists | ErrorKind::PreconditionFailed)
+    job.conditions.as_ref() == Some(&Conditions::if_not_exists()) && kind == ErrorKind::AlreadyExists
 }
 
 /// What the settling of the appeared files needs from the job.
@@ -57,49 +57,38 @@ pub(super) struct Context<'a> {
     pub(super) shown: &'a (dyn Fn(&str) -> String + Sync),
 }
 
-/// Compares each appeared file with its blob and sends the newer ones again.
+/// What the comparison decided for one appeared file.
+enum Decision {
+    /// Send it again, with the conditions its job now carries.
+    Send(Appeared),
+    /// Leave the blob as it is, for this reason.
+    Skip(Appeared, &'static str),
+    /// The comparison failed.
+    Fail(Appeared, String),
+}
+
+/// Compares each appeared file with its blob (as many at once as the job's
+/// small files, `COMPARISONS`) and sends the ones the comparison says to again.
 pub(super) async fn settle(cx: &Context<'_>, appeared: Vec<Appeared>) -> Result<()> {
+    /// Get Blob Properties requests in flight; each is one small round trip.
+    const COMPARISONS: usize = 16;
+    let mut decisions = stream::iter(appeared).map(|file| decide(cx, file)).buffer_unordered(COMPARISONS);
     let mut again = Vec::new();
-    for mut file in appeared {
-        let shown = (cx.shown)(&file.rel);
-        let properties = match cx.container.blob(&file.job.name).properties().await {
-            Ok(properties) => properties,
-            // Gone again: still a new file, sent as one.
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                again.push(file);
-                continue;
-            }
-            Err(e) => {
-                cx.report.failed("upload", &file.rel, &shown, &format!("cannot compare with the blob: {e}"))?;
-                continue;
-            }
-        };
-        let mut local = match std::fs::metadata(&file.job.path) {
-            Ok(meta) => Side { size: meta.len(), mtime: meta.modified().ok(), md5: None },
-            Err(e) => {
-                let why = format!("cannot read {}: {e}", file.job.path.display());
-                cx.report.failed("upload", &file.rel, &shown, &why)?;
-                continue;
-            }
-        };
-        let mtime = mtime_from_metadata(&properties.metadata).or(Some(properties.last_modified));
-        let remote = Side { size: properties.content_length, mtime, md5: properties.content.content_md5.clone() };
-        if matches!(cx.mode, Mode::Sync { checksum: true, .. }) && local.size == remote.size {
-            match file_md5(&file.job.path).await {
-                Ok(md5) => local.md5 = Some(md5),
-                Err(e) => {
-                    cx.report.failed("upload", &file.rel, &shown, &format!("{e:#}"))?;
-                    continue;
+    while let Some(decision) = decisions.next().await {
+        match decision {
+            Decision::Send(file) => again.push(file),
+            Decision::Skip(file, reason) => {
+                // A block upload refused at its commit left a checkpoint that
+                // would fail this file's next upload once the file changes.
+                if let Some(checkpoint) = &file.job.checkpoint {
+                    let _ = std::fs::remove_file(checkpoint);
                 }
+                cx.report.skipped("upload", &file.rel, &(cx.shown)(&file.rel), reason)?;
             }
+            Decision::Fail(file, why) => cx.report.failed("upload", &file.rel, &(cx.shown)(&file.rel), &why)?,
         }
-        if let Some(reason) = skip_reason(cx.mode, cx.overwrite, &local, Some(&remote)) {
-            cx.report.skipped("upload", &file.rel, &shown, reason)?;
-            continue;
-        }
-        file.job.conditions = Some(Conditions::if_match(properties.etag));
-        again.push(file);
     }
+    drop(decisions);
     let mut keys = std::collections::HashMap::new();
     let jobs: Vec<FileJob> = again
         .into_iter()
@@ -120,11 +109,42 @@ pub(super) async fn settle(cx: &Context<'_>, appeared: Vec<Appeared>) -> Result<
                 cx.report.transferred_resuming("upload", &rel, &shown, done.bytes, done.resumed_blocks)?;
             }
             Err(e) if matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::AlreadyExists) => {
-                let why = "the blob changed while it was compared; not overwritten (run the job again)";
-                cx.report.failed("upload", &rel, &shown, why)?;
+                let why = format!("the blob changed while it was compared; not overwritten (run the job again): {e}");
+                cx.report.failed("upload", &rel, &shown, &why)?;
             }
             Err(e) => cx.report.failed("upload", &rel, &shown, &e.to_string())?,
         }
     }
     Ok(())
+}
+
+/// Compares one appeared file with its blob as it is now, as the listing's
+/// blob would have been compared.
+async fn decide(cx: &Context<'_>, mut file: Appeared) -> Decision {
+    let properties = match cx.container.blob(&file.job.name).properties().await {
+        Ok(properties) => properties,
+        // Gone again: still a new file, sent as one.
+        Err(e) if e.kind() == ErrorKind::NotFound => return Decision::Send(file),
+        Err(e) => return Decision::Fail(file, format!("cannot compare with the blob: {e}")),
+    };
+    let mut local = match tokio::fs::metadata(&file.job.path).await {
+        Ok(meta) => Side { size: meta.len(), mtime: meta.modified().ok(), md5: None },
+        Err(e) => {
+            let why = format!("cannot read {}: {e}", file.job.path.display());
+            return Decision::Fail(file, why);
+        }
+    };
+    let mtime = mtime_from_metadata(&properties.metadata).or(Some(properties.last_modified));
+    let remote = Side { size: properties.content_length, mtime, md5: properties.content.content_md5.clone() };
+    if matches!(cx.mode, Mode::Sync { checksum: true, .. }) && local.size == remote.size {
+        match file_md5(&file.job.path).await {
+            Ok(md5) => local.md5 = Some(md5),
+            Err(e) => return Decision::Fail(file, format!("{e:#}")),
+        }
+    }
+    if let Some(reason) = skip_reason(cx.mode, cx.overwrite, &local, Some(&remote)) {
+        return Decision::Skip(file, reason);
+    }
+    file.job.conditions = Some(Conditions::if_match(properties.etag));
+    Decision::Send(file)
 }

@@ -118,6 +118,8 @@ pub(crate) fn build_put_block_list_request(
     // blocks among the committed ones the second time), unless a condition
     // the first commit invalidates would make the repeat fail.
     request.idempotent = options.conditions.is_none_or(Conditions::survive_own_write);
+    // As a conditional Put Blob: a repeat after a refusal cannot commit twice.
+    request.repeat_refused = true;
     request.body = Bytes::from(body);
     Ok(request)
 }

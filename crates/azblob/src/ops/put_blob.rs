@@ -90,6 +90,9 @@ pub(crate) fn build_put_blob_request(url: Url, body: Bytes, options: &PutBlobOpt
     // Put Blob replaces the whole blob, so repeating it is safe, unless a
     // condition the first write invalidates would make the repeat fail.
     request.idempotent = options.conditions.survive_own_write();
+    // A conditional Put Blob repeated after a refusal cannot write twice: a
+    // first attempt that did act makes the repeat fail on its condition.
+    request.repeat_refused = true;
     request.body = body;
     Ok(request)
 }
@@ -161,6 +164,10 @@ mod tests {
         assert_eq!(r.header("if-none-match"), Some("*"));
         assert_eq!(&r.body[..], b"hello");
         assert!(!r.idempotent, "a repeat of a create-if-absent that succeeded would answer AlreadyExists");
+        assert!(
+            r.repeat_refused,
+            "but one the service refused (429, 503) did nothing, and a repeat cannot write twice"
+        );
         let plain = build_put_blob_request(url(), Bytes::new(), &PutBlobOptions::default()).unwrap();
         assert!(plain.idempotent, "an unconditional Put Blob replaces the blob: safe to repeat");
     }

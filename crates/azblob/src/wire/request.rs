@@ -32,6 +32,12 @@ pub struct Request {
     /// Whether sending the request twice has the same effect as once, so the
     /// retry layer may repeat it after its answer was lost (default `false`).
     pub idempotent: bool,
+    /// Whether a 429 or 503 answer, the service refusing the request before
+    /// acting on it, may be repeated although the request is not idempotent:
+    /// a conditional write, whose repeat after an attempt that did act
+    /// could only fail on its condition, never write twice. An append
+    /// without a position is not one.
+    pub(crate) repeat_refused: bool,
     /// Sub-requests the signing layer signs and encodes into the body (Blob Batch).
     pub(crate) sub_requests: Option<SubRequests>,
     /// The counters of the transfer this request belongs to, which
@@ -56,6 +62,7 @@ impl Request {
             body: Bytes::new(),
             operation,
             idempotent: false,
+            repeat_refused: false,
             sub_requests: None,
             tally: None,
             resend_count: 0,

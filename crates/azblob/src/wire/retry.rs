@@ -120,7 +120,7 @@ impl HttpTransport for RetryLayer {
                 if let Some(tally) = &request.tally {
                     tally.attempt(started.elapsed(), is_throttled(&result), is_congestion(&result));
                 }
-                let Some(hint) = retry_decision(&result, request.idempotent) else {
+                let Some(hint) = retry_decision(&result, &request) else {
                     return result;
                 };
                 if retries >= self.options.max_retries {
@@ -175,13 +175,16 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// Whether to retry, and if so the delay the service asked for.
+/// Whether to retry `request` after `result`, and if so the delay the service asked for.
 ///
 /// `None`: do not retry. `Some(None)`: retry after the computed backoff.
 /// `Some(Some(d))`: retry after the service's hint `d`.
 /// A request that is not idempotent is retried only when it certainly never
-/// left the client (a connection that could not be established).
-pub(crate) fn retry_decision(result: &Result<Response, TransportError>, idempotent: bool) -> Option<Option<Duration>> {
+/// left the client (a connection that could not be established), or, if
+/// its operation says a repeat cannot act twice (`repeat_refused`), after a
+/// 429 or 503: the service refused it before acting on it.
+pub(crate) fn retry_decision(result: &Result<Response, TransportError>, request: &Request) -> Option<Option<Duration>> {
+    let idempotent = request.idempotent;
     match result {
         Err(err) if err.is_connect() => Some(None),
         Err(err) => match err.kind() {
@@ -189,6 +192,7 @@ pub(crate) fn retry_decision(result: &Result<Response, TransportError>, idempote
             _ => None,
         },
         Ok(response) if idempotent && is_retryable_status(response.status) => Some(retry_after(&response.headers)),
+        Ok(response) if request.repeat_refused && is_throttled(result) => Some(retry_after(&response.headers)),
         Ok(_) => None,
     }
 }
@@ -428,6 +432,25 @@ mod tests {
         assert_eq!((result, attempts), (Err(TransportErrorKind::Io), 1));
         let (result, attempts, _) = run(vec![Err(TransportErrorKind::Timeout)], false).await;
         assert_eq!((result, attempts), (Err(TransportErrorKind::Timeout), 1));
+    }
+
+    #[tokio::test]
+    async fn a_conditional_write_is_repeated_after_a_refusal_only() {
+        let send = |answers: Vec<Scripted>| async move {
+            let script = Script::new(answers);
+            let clock = Arc::new(FakeClock::default());
+            let mut request = request(false);
+            request.repeat_refused = true;
+            let result = layer(&script, &clock).send(request).await;
+            (result.map(|r| r.status.as_u16()).map_err(|e| e.kind()), script.attempts())
+        };
+        // 429 and 503: the service refused it, so a repeat cannot write twice.
+        assert_eq!(send(vec![Ok((503, vec![])), Ok((429, vec![])), Ok((201, vec![]))]).await, (Ok(201), 3));
+        // The service may have acted: not repeated.
+        assert_eq!(send(vec![Ok((500, vec![])), Ok((201, vec![]))]).await, (Ok(500), 1));
+        assert_eq!(send(vec![Err(TransportErrorKind::Io), Ok((201, vec![]))]).await, (Err(TransportErrorKind::Io), 1));
+        let timeout = send(vec![Err(TransportErrorKind::Timeout), Ok((201, vec![]))]).await;
+        assert_eq!(timeout, (Err(TransportErrorKind::Timeout), 1));
     }
 
     #[tokio::test]
