@@ -213,3 +213,64 @@ async fn a_refused_create_only_write_is_repeated() {
         assert_eq!(body, format!("local {name}").as_bytes());
     }
 }
+
+/// The same between two prefixes (`cp -r az://c/s/ az://c/q/ --overwrite
+/// if-newer`): a destination blob that appears after the listing refuses
+/// the copy sent with `If-None-Match: *`, and is compared then.
+#[tokio::test]
+async fn a_prefix_copy_compares_with_a_blob_that_appeared_after_the_listing() {
+    let container = support::new_container(&support::client(), "appeared").await;
+    let dir = support::scratch("tree-appeared-copy");
+    let state = dir.join("state");
+    for name in ["fresh", "newer-elsewhere", "older-elsewhere"] {
+        let options = PutBlobOptions {
+            metadata: Metadata::from([(MTIME_METADATA_KEY.to_owned(), format!("{LOCAL_MTIME}.0"))]),
+            ..PutBlobOptions::default()
+        };
+        container.blob(format!("s/{name}")).put_opts(format!("source {name}"), &options).await.unwrap();
+    }
+    // The first copy to each of WRITES' names waits while the other writer
+    // puts its blob there; everything else passes untouched.
+    let name = container.name().to_owned();
+    let written = Mutex::new(HashSet::new());
+    let plan = move |r: &RequestInfo| {
+        let path = r.target.split('?').next().unwrap_or_default();
+        for (file, body, mtime) in WRITES {
+            let mine = r.method == "PUT" && path.ends_with(&format!("/{name}/q/{file}"));
+            if mine && written.lock().unwrap().insert(file) {
+                write_directly(name.clone(), format!("q/{file}"), body, mtime);
+            }
+        }
+        HttpFault::Pass
+    };
+    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
+    let connection = format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        proxy.url_for(&support::endpoints().http)
+    );
+    let (src, dst) = (format!("az://{}/s/", container.name()), format!("az://{}/q/", container.name()));
+    let args = ["cp", "-r", &src, &dst, "--overwrite", "if-newer", "--json", "--no-progress"];
+    let mut command = binary::emulator_command(&args);
+    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (files, summary) = lines(&output);
+
+    let body = |name: &'static str| {
+        let blob = container.blob(format!("q/{name}"));
+        async move { String::from_utf8(blob.get().await.unwrap().bytes().await.unwrap().to_vec()).unwrap() }
+    };
+    assert_eq!(body("newer-elsewhere").await, "written elsewhere, newer", "a newer blob is never replaced");
+    assert_eq!(body("older-elsewhere").await, "source older-elsewhere", "an older one is");
+    assert_eq!(body("fresh").await, "source fresh");
+    let status = |name: &str| -> Value {
+        let from = format!("az://{}/s/{name}", container.name());
+        let line = files.iter().find(|l| l["from"] == from.as_str()).unwrap_or_else(|| panic!("{name}: {files:?}"));
+        line["status"].clone()
+    };
+    assert_eq!(status("newer-elsewhere"), "skipped");
+    assert_eq!(status("older-elsewhere"), "done");
+    assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(2), Some(0)), "{summary}");
+}

@@ -226,6 +226,9 @@ async fn a_closed_stdout_keeps_a_prefix_sync_delete_from_deleting() {
     write_files(&src, &["a", "b", "c"]);
     ok(&["cp", "-r", src.to_str().unwrap(), &az(&a, "p/"), "--json"], &state);
     ok(&["sync", &az(&a, "p/"), &az(&b, "q/"), "--json"], &state);
+    // Extras before and after the source's names: the one before is met,
+    // and would be deleted, before the closed stdout stops the job.
+    b.blob("q/0").put("extra").await.unwrap();
     b.blob("q/extra").put("extra").await.unwrap();
     let before = names(&b).await;
     let (reader, writer) = std::io::pipe().unwrap();
@@ -243,9 +246,16 @@ async fn a_closed_stdout_keeps_a_prefix_sync_delete_from_deleting() {
 /// it, while the source (a flat account) lists `a-b` and `a.txt` first: the
 /// merge gives those as having no copy, and the destination's `a-b` and
 /// `a.txt` come after `a/x`, out of order. It falls back (saying so), and
-/// those blobs, given late, are the source's: copied (every source blob
-/// changed since the last sync, so the recording copies them too), never
-/// deleted; only the two real extras are.
+/// those blobs, given late, are the source's: never deleted; only the two
+/// real extras are. Their copies, sent as for blobs the listing did not
+/// show, carry `If-None-Match: *`; such a destination refuses them (409,
+/// the blobs exist), and the job compares each with Get Blob Properties and
+/// copies it again with `If-Match` on the version compared (every source
+/// blob changed since the last sync, so each is copied). The sync is
+/// recorded against Azurite, in order; the test puts its destination
+/// listing in that order and adds the exchanges such a destination gives:
+/// the 409s, the Get Blob Properties answers (recorded by `azblob stat` on
+/// the same blobs before the sync), and the `If-Match` on the copies.
 #[tokio::test]
 async fn a_destination_listed_out_of_order_deletes_no_blob_whose_name_the_source_has() {
     let client = support::client();
@@ -263,10 +273,54 @@ async fn a_destination_listed_out_of_order_deletes_no_blob_whose_name_the_source
     for name in ["q/0", "q/c"] {
         b.blob(name).put("extra").await.unwrap();
     }
+    // The late blobs' properties before the sync replaces them.
+    let late = ["q/a-b", "q/a.txt"];
+    let heads: Vec<Value> = late
+        .iter()
+        .map(|name| {
+            let at = dir.join(format!("head-{}", name.replace('/', "_")));
+            let stat = azblob(&["stat", &az(&b, name), "--record", at.to_str().unwrap()], &state);
+            assert!(stat.status.success(), "{}", stderr(&stat));
+            let head: Value = serde_json::from_str(&std::fs::read_to_string(cassette_in(&at)).unwrap()).unwrap();
+            let exchanges = head["interactions"].as_array().unwrap();
+            assert_eq!((exchanges.len(), &exchanges[0]["request"]["method"]), (1, &Value::from("HEAD")), "{head}");
+            exchanges[0].clone()
+        })
+        .collect();
     let args = ["sync", &az(&a, "p/"), &az(&b, "q/"), "--delete", "--json"];
     let hns = ["q/0", "q/a/x", "q/a-b", "q/a.txt", "q/b", "q/c"];
     let recorded = record_and_reorder(&args, &state, &cassettes, "q%2F", &hns);
     assert_eq!(lines(&recorded).1["files"], 4);
+
+    let cassette = cassette_in(&cassettes);
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&cassette).unwrap()).unwrap();
+    let interactions = json["interactions"].as_array_mut().unwrap();
+    for (name, head) in late.iter().zip(heads) {
+        let path_end = format!("/{}/{name}", b.name());
+        let copy = interactions
+            .iter_mut()
+            .find(|i| i["request"]["method"] == "PUT" && i["request"]["path"].as_str().unwrap().ends_with(&path_end))
+            .unwrap_or_else(|| panic!("the copy to {name}"));
+        let mut refused = copy.clone();
+        let etag = head["response"]["headers"]["etag"].clone();
+        copy["request"]["headers"]["if-match"] = etag;
+        refused["request"]["headers"]["if-none-match"] = Value::from("*");
+        refused["response"] = serde_json::json!({
+            "status": 409,
+            "headers": { "content-type": "application/xml", "x-ms-error-code": "BlobAlreadyExists" },
+            "body": { "text": "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>BlobAlreadyExists</Code><Message>The specified blob already exists.</Message></Error>" }
+        });
+        interactions.push(refused);
+        interactions.push(head);
+    }
+    json["note"] = Value::String(format!(
+        "{} The copies of q/a-b and q/a.txt, which that order gives late, were then answered as such a destination \
+         answers a copy with If-None-Match: * to an existing blob (409 BlobAlreadyExists), followed by Get Blob \
+         Properties answers recorded by `azblob stat` before the sync, and the recorded copies given If-Match on \
+         those ETags",
+        json["note"].as_str().unwrap()
+    ));
+    std::fs::write(&cassette, serde_json::to_string_pretty(&json).unwrap()).unwrap();
 
     let replayed = azblob(&[&args[..], &["--replay", cassettes.to_str().unwrap()]].concat(), &state);
     assert!(replayed.status.success(), "{}", stderr(&replayed));

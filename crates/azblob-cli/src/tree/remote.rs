@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
 use azblob::{
-    mtime_from_metadata, Conditions, ContainerClient, CopyOptions, CopySource, CopyStatus, ErrorKind,
-    MAX_SYNC_COPY_BYTES,
+    mtime_from_metadata, BlobClient, BlobProperties, Conditions, ContainerClient, CopyOptions, CopySource, CopyStatus,
+    ErrorKind, MAX_SYNC_COPY_BYTES,
 };
 use futures_util::StreamExt;
 
@@ -29,7 +29,7 @@ use crate::location::BlobLocation;
 const COPY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// A copy's outcome: source and destination as shown, bytes, result.
-type Done = (String, String, u64, Result<()>);
+type Done = (String, String, u64, Result<Option<&'static str>>);
 
 /// Copies the blobs below `from`'s prefix to below `to`'s.
 pub(super) async fn run(
@@ -180,15 +180,14 @@ impl Job<'_> {
             format!("az://{}/{}{rel}", self.to.container, self.dst_prefix),
         );
         let to_blob = self.target.blob(format!("{}{rel}", self.dst_prefix));
+        // The destination's version the copy may replace: `Some(None)` when
+        // there is none, `None` when no comparison is made.
+        let mut replaces = None;
         if self.compare {
             let existing = match existing {
-                Some(existing) => existing,
+                Some(existing) => existing.map(|side| (side, None)),
                 None => match to_blob.properties().await {
-                    Ok(props) => Some(Side {
-                        size: props.content_length,
-                        mtime: mtime_from_metadata(&props.metadata).or(Some(props.last_modified)),
-                        md5: props.content.content_md5.clone(),
-                    }),
+                    Ok(props) => Some((destination_side(&props), Some(props.etag))),
                     Err(e) if e.kind() == ErrorKind::NotFound => None,
                     Err(e) => {
                         report.failed("copy", &src, &dst, &format!("cannot compare with the destination: {e}"))?;
@@ -196,10 +195,11 @@ impl Job<'_> {
                     }
                 },
             };
-            if let Some(reason) = skip_reason(self.mode, self.tree.overwrite, &side, existing.as_ref()) {
+            if let Some(reason) = skip_reason(self.mode, self.tree.overwrite, &side, existing.as_ref().map(|e| &e.0)) {
                 report.skipped("copy", &src, &dst, reason)?;
                 return Ok(None);
             }
+            replaces = Some(existing.map(|(_, etag)| etag));
         }
         if self.tree.dry_run {
             report.transferred("copy", &src, &dst, side.size)?;
@@ -215,23 +215,37 @@ impl Job<'_> {
             None => CopySource::blob(&from_blob),
         };
         let mut options = CopyOptions::default();
-        if self.tree.overwrite == Overwrite::Never {
+        let mut appeared = None;
+        match (self.tree.overwrite, replaces) {
             // A blob that appears after the listing is not replaced either.
-            options.conditions = Conditions::if_not_exists();
+            (Overwrite::Never, _) => options.conditions = Conditions::if_not_exists(),
+            // None was listed (or found): one that turns up after all, listed
+            // late as a hierarchical-namespace account lists, or written
+            // meanwhile, refuses the copy and is compared then, as `appeared.rs`
+            // does for uploads.
+            (_, Some(None)) => {
+                options.conditions = Conditions::if_not_exists();
+                appeared = Some((self.mode, self.tree.overwrite, side.clone()));
+            }
+            // The version compared, when it was asked for by name.
+            (_, Some(Some(Some(etag)))) => options.conditions = Conditions::if_match(etag),
+            _ => {}
         }
         let size = side.size;
         Ok(Some(Box::pin(async move {
             let result = async {
-                if size <= MAX_SYNC_COPY_BYTES {
-                    to_blob.copy_from_url_opts(&copy_source, &options).await?;
-                } else {
-                    let mut copy = to_blob.start_copy_opts(&copy_source, &options).await?;
-                    let state = copy.wait(COPY_TIMEOUT).await?;
-                    if state.status != CopyStatus::Success {
-                        bail!("the copy ended {}: {}", state.status, state.status_description.unwrap_or_default());
+                match copy(&to_blob, &copy_source, &options, size).await {
+                    Err(e) if appeared.is_some() && refused_as_existing(&e) => {
+                        let (mode, overwrite, side) = appeared.expect("checked");
+                        let props = to_blob.properties().await.context("cannot compare with the destination")?;
+                        if let Some(reason) = skip_reason(mode, overwrite, &side, Some(&destination_side(&props))) {
+                            return Ok(Some(reason));
+                        }
+                        let options = CopyOptions { conditions: Conditions::if_match(props.etag), ..options };
+                        copy(&to_blob, &copy_source, &options, size).await.map(|()| None)
                     }
+                    other => other.map(|()| None),
                 }
-                Ok(())
             }
             .await;
             (src, dst, size, result)
@@ -239,10 +253,42 @@ impl Job<'_> {
     }
 }
 
+/// Copies `source`, of `size` bytes, to `to_blob`: Copy Blob From URL up to
+/// 256 MiB, else Copy Blob polled to its end.
+async fn copy(to_blob: &BlobClient, source: &CopySource, options: &CopyOptions, size: u64) -> Result<()> {
+    if size <= MAX_SYNC_COPY_BYTES {
+        to_blob.copy_from_url_opts(source, options).await?;
+    } else {
+        let mut copy = to_blob.start_copy_opts(source, options).await?;
+        let state = copy.wait(COPY_TIMEOUT).await?;
+        if state.status != CopyStatus::Success {
+            bail!("the copy ended {}: {}", state.status, state.status_description.unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+/// What a comparison knows of a destination blob from its properties.
+fn destination_side(props: &BlobProperties) -> Side {
+    Side {
+        size: props.content_length,
+        mtime: mtime_from_metadata(&props.metadata).or(Some(props.last_modified)),
+        md5: props.content.content_md5.clone(),
+    }
+}
+
+/// Whether a copy with `If-None-Match: *` was refused because the
+/// destination exists: the service answers 409 or 412.
+fn refused_as_existing(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<azblob::Error>()
+        .is_some_and(|e| matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::PreconditionFailed))
+}
+
 /// Reports a copy that ended.
 fn finished(report: &Report, (src, dst, bytes, result): Done) -> Result<()> {
     match result {
-        Ok(()) => report.transferred("copy", &src, &dst, bytes),
+        Ok(None) => report.transferred("copy", &src, &dst, bytes),
+        Ok(Some(reason)) => report.skipped("copy", &src, &dst, reason),
         Err(e) if e.downcast_ref::<azblob::Error>().is_some_and(|e| e.kind() == ErrorKind::AlreadyExists) => {
             report.skipped("copy", &src, &dst, "exists (--overwrite never)")
         }
