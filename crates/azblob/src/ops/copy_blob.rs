@@ -91,6 +91,9 @@ pub(crate) fn build_copy_request(
     // if repeated, collide with itself (409 PendingCopyOperation) or start a
     // second copy under a new id.
     request.idempotent = sync && options.conditions.survive_own_write();
+    // A 429 or 503 is answered before the service acts: no copy started,
+    // so either kind may be sent again.
+    request.repeat_refused = true;
     Ok(request)
 }
 
@@ -163,12 +166,14 @@ mod tests {
         assert_eq!(r.header("x-ms-tags"), Some("from=a%2Fb"));
         assert_eq!(r.header("if-none-match"), Some("*"));
         assert!(!r.idempotent, "a repeat of a create-if-absent copy that succeeded would answer AlreadyExists");
+        assert!(r.repeat_refused, "one the service refused (429, 503) started nothing");
         assert!(!format!("{r:?}").contains("c2VjcmV0"), "the source SAS never shows");
 
         let r = build_copy_request(dest(), &source(), None, false, &CopyOptions::default()).unwrap();
         assert_eq!(r.operation, "CopyBlob");
         assert_eq!(r.header("x-ms-requires-sync"), None);
         assert!(!r.idempotent);
+        assert!(r.repeat_refused, "a refused Copy Blob started no copy");
 
         let r = build_copy_request(dest(), &source(), Some("tok"), true, &CopyOptions::default()).unwrap();
         assert_eq!(r.header("x-ms-copy-source-authorization"), Some("Bearer tok"));
