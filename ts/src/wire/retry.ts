@@ -57,7 +57,17 @@ export function isCongestion(outcome: { response: Response } | { error: unknown 
 
 /** Statuses that mean "try again later". */
 export function isRetryableStatus(status: number): boolean {
-  return [408, 429, 500, 502, 503, 504].includes(status);
+  switch (status) {
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**
@@ -116,6 +126,8 @@ export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng):
       try {
         const response = await next(request);
         response.repeated = sentBefore;
+        // Most answers are final and counted by no tally: no outcome object, no decision.
+        if (request.congestion === undefined && !isRetryableStatus(response.status)) return response;
         outcome = { response };
       } catch (error) {
         outcome = { error };
