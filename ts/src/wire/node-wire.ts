@@ -107,61 +107,118 @@ function headerMap(headers: http.IncomingHttpHeaders): Map<string, string> {
  */
 const STREAM_QUEUE_BYTES = 1024 * 1024;
 
-/** A streamed body: chunks as they arrive, a break or an overlong body as a `WireError`. */
-async function* streamOf(res: http.IncomingMessage, max: number): AsyncGenerator<Uint8Array> {
-  const queue: Buffer[] = [];
-  let queued = 0;
-  let ended = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  res.on("data", (chunk: Buffer) => {
-    queue.push(chunk);
-    queued += chunk.length;
-    if (queued >= STREAM_QUEUE_BYTES) res.pause();
-    notify();
-  });
-  res.on("end", () => {
-    ended = true;
-    notify();
-  });
-  res.on("error", (err) => {
-    failure = err;
-    notify();
-  });
-  // A body cut short closes without "end": the loop stops and `complete` tells.
-  res.on("close", () => {
-    ended = true;
-    notify();
-  });
-  let received = 0;
-  try {
+const BODY: unique symbol = Symbol("azblob.body");
+
+/** A response whose body is streamed, linked to its `StreamedBody` for the shared listeners. */
+type Streaming = http.IncomingMessage & { [BODY]: StreamedBody };
+
+/**
+ * A streamed body: chunks as they arrive, a break or an overlong body as a
+ * `WireError`. An iterator object rather than an async generator, with
+ * listeners shared by every body: a small body costs one object and a
+ * promise per chunk, not a generator's queue, four closures and a promise
+ * per step.
+ */
+class StreamedBody implements AsyncIterableIterator<Uint8Array> {
+  readonly #res: http.IncomingMessage;
+  readonly #max: number;
+  #received = 0;
+  #finished = false;
+  /** Chunks received and not yet read, and their bytes (the listeners below fill them). */
+  readonly queue: Buffer[] = [];
+  queued = 0;
+  ended = false;
+  failure: unknown;
+  /** Wakes the reads waiting for a chunk, the end or a failure. */
+  wake: (() => void) | undefined;
+
+  constructor(res: http.IncomingMessage, max: number) {
+    this.#res = res;
+    this.#max = max;
+    (res as Streaming)[BODY] = this;
+    res.on("data", onStreamData);
+    res.on("end", onStreamEnd);
+    res.on("error", onStreamError);
+    // A body cut short closes without "end": the reads stop and `complete` tells.
+    res.on("close", onStreamEnd);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
     for (;;) {
-      const chunk = queue.shift();
+      if (this.#finished) return { value: undefined, done: true };
+      const chunk = this.queue.shift();
       if (chunk) {
-        queued -= chunk.length;
-        if (queued < STREAM_QUEUE_BYTES && res.isPaused()) res.resume();
-        received += chunk.length;
-        if (received > max) {
-          throw new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
+        this.queued -= chunk.length;
+        if (this.queued < STREAM_QUEUE_BYTES && this.#res.isPaused()) this.#res.resume();
+        this.#received += chunk.length;
+        if (this.#received > this.#max) {
+          this.#finish();
+          throw new WireError("too-long", `the answer is longer than ${this.#max} bytes, the most this client reads`);
         }
-        yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
-        continue;
+        return { value: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), done: false };
       }
-      if (failure !== undefined) throw new WireError("io", "the response body broke off", { cause: failure });
-      if (ended) break;
+      if (this.failure !== undefined) {
+        this.#finish();
+        throw new WireError("io", "the response body broke off", { cause: this.failure });
+      }
+      if (this.ended) {
+        this.#finish();
+        if (!this.#res.complete) throw new WireError("io", "the response body broke off");
+        return { value: undefined, done: true };
+      }
       await new Promise<void>((resolve) => {
-        wake = resolve;
+        // Reads made together (not awaited one by one) all wake, in the order they were made.
+        const earlier = this.wake;
+        this.wake = earlier
+          ? () => {
+              earlier();
+              resolve();
+            }
+          : resolve;
       });
     }
-  } finally {
-    res.destroy();
   }
-  if (!res.complete) throw new WireError("io", "the response body broke off");
+
+  /** A reader that stops early (a `break` out of `for await`) ends the body: the socket is not reused. */
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    this.#finish();
+    return { value: undefined, done: true };
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#res.destroy();
+  }
+}
+
+function onStreamData(this: http.IncomingMessage, chunk: Buffer): void {
+  const body = (this as Streaming)[BODY];
+  body.queue.push(chunk);
+  body.queued += chunk.length;
+  if (body.queued >= STREAM_QUEUE_BYTES) this.pause();
+  body.notify();
+}
+
+function onStreamEnd(this: http.IncomingMessage): void {
+  const body = (this as Streaming)[BODY];
+  body.ended = true;
+  body.notify();
+}
+
+function onStreamError(this: http.IncomingMessage, err: Error): void {
+  const body = (this as Streaming)[BODY];
+  body.failure = err;
+  body.notify();
 }
 
 /**
@@ -222,7 +279,7 @@ function onResponse(this: http.ClientRequest, res: http.IncomingMessage): void {
   const status = res.statusCode ?? 0;
   if (request.streamBody && status >= 200 && status <= 299) {
     const response = answer(status, headerMap(res.headers), EMPTY_BODY);
-    response.stream = streamOf(res, max);
+    response.stream = new StreamedBody(res, max);
     ex.resolve(response);
     return;
   }
