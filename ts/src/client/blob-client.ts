@@ -51,7 +51,7 @@ import {
 import type { ListBlobsOptions } from "../ops/list-blobs.js";
 import type { BlobItem } from "../ops/list-models.js";
 import type { AccessTier, BlobProperties, BlobRange, ContentHeaders, Metadata, WriteResult } from "../ops/models.js";
-import { blobUrl } from "../ops/names.js";
+import { blobUrl, blobUrlText } from "../ops/names.js";
 import {
   type BlobData,
   buildPutBlobRequest,
@@ -128,6 +128,11 @@ export class BlobClient {
     return blobUrl(this.#inner.endpoint, this.containerName, this.name);
   }
 
+  /** {@link url} as text: the request built from it parses it once, as its own URL. */
+  #urlText(): string {
+    return blobUrlText(this.#inner.endpoint, this.containerName, this.name);
+  }
+
   /** Writes the whole blob with one [Put Blob](https://learn.microsoft.com/rest/api/storageservices/put-blob). */
   put(data: BlobData): Promise<WriteResult> {
     return this.putOpts(data, {});
@@ -142,7 +147,7 @@ export class BlobClient {
     // Promise handlers rather than an async method: small puts are the hot path, and an async frame costs more.
     let request: Request;
     try {
-      request = buildPutBlobRequest(this.url(), bytesOf(data), options);
+      request = buildPutBlobRequest(this.#urlText(), bytesOf(data), options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -179,7 +184,7 @@ export class BlobClient {
   /** Get Blob, its requests carrying a transfer's congestion counter if given. */
   #get(options: GetOptions, congestion: Tally | undefined, rangeCrc64 = false): Promise<GetBlobResponse> {
     const getOnce = (o: GetOptions) => {
-      const request = buildGetBlobRequest(this.url(), o);
+      const request = buildGetBlobRequest(this.#urlText(), o);
       if (rangeCrc64) askRangeCrc64(request);
       request.congestion = congestion;
       return this.execute(request);

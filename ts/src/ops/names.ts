@@ -102,6 +102,11 @@ export function containerUrl(endpoint: URL, container: string): URL {
  * prefix and one parse does.
  */
 export function blobUrl(endpoint: URL, container: string, blob: string): URL {
+  return new URL(blobUrlText(endpoint, container, blob));
+}
+
+/** {@link blobUrl} as text, for a request that parses it once as its own URL. */
+export function blobUrlText(endpoint: URL, container: string, blob: string): string {
   validateBlobName(blob);
-  return new URL(`${containerText(endpoint, container)}/${encodeBlobPath(blob)}`);
+  return `${containerText(endpoint, container)}/${encodeBlobPath(blob)}`;
 }

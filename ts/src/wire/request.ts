@@ -72,10 +72,18 @@ export const MAX_SMALL_ANSWER_BYTES = 64 * 1024;
 
 /** A request with no headers and no body, not idempotent unless the caller says so. */
 export function newRequest(operation: string, method: Method, url: URL): Request {
+  return newRequestAt(operation, method, url.href);
+}
+
+/**
+ * {@link newRequest} for a URL given as text, parsed once: the request owns
+ * the URL, with no copy of one the caller keeps (a client's own blob URL).
+ */
+export function newRequestAt(operation: string, method: Method, urlText: string): Request {
   return {
     operation,
     method,
-    url: new URL(url.href),
+    url: new URL(urlText),
     headers: new Map(),
     body: EMPTY,
     idempotent: false,
