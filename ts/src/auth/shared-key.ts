@@ -88,14 +88,16 @@ function checkSignableHeader(value: string, name: string): void {
 }
 
 /**
- * The `x-ms-` header names of the request being signed. One array serves
- * every call: `stringToSign` is synchronous and empties it before returning,
- * so signing allocates no list of names.
+ * The `x-ms-` header names of the request being signed, the first
+ * `xmsCount` of them. One array serves every call: `stringToSign` is
+ * synchronous and blanks what it used before returning, so signing allocates
+ * no list of names (the array keeps its length, so it does not grow again).
  */
 const xmsNames: string[] = [];
+let xmsCount = 0;
 
-function collectXmsName(this: string[], _value: string, name: string): void {
-  if (name.startsWith("x-ms-")) this.push(name);
+function collectXmsName(_value: string, name: string): void {
+  if (name.startsWith("x-ms-")) xmsNames[xmsCount++] = name;
 }
 
 /**
@@ -116,9 +118,11 @@ export function stringToSign(request: Request, account: string): string {
   // The canonicalized headers: a request carries a handful, so an insertion
   // sort in place with an allocation-free comparison does.
   const names = xmsNames;
+  xmsCount = 0;
   try {
-    headers.forEach(collectXmsName, names);
-    for (let i = 1; i < names.length; i++) {
+    headers.forEach(collectXmsName);
+    const count = xmsCount;
+    for (let i = 1; i < count; i++) {
       const name = names[i] as string;
       let j = i - 1;
       while (j >= 0 && compareHeaderNames(names[j] as string, name) > 0) {
@@ -127,12 +131,13 @@ export function stringToSign(request: Request, account: string): string {
       }
       names[j + 1] = name;
     }
-    for (let i = 0; i < names.length; i++) {
+    for (let i = 0; i < count; i++) {
       const name = names[i] as string;
       out += `${name}:${(headers.get(name) ?? "").trim()}\n`;
     }
   } finally {
-    names.length = 0;
+    for (let i = 0; i < xmsCount; i++) names[i] = "";
+    xmsCount = 0;
   }
   const url = request.url;
   out += `/${account}${url.pathname}`;
