@@ -235,6 +235,8 @@ interface Exchange {
   first: Buffer | undefined;
   more: Buffer[] | undefined;
   received: number;
+  /** The inactivity timeout in ms, armed once the request has its socket. */
+  timeout: number;
 }
 
 const EXCHANGE: unique symbol = Symbol("azblob.exchange");
@@ -311,6 +313,16 @@ function onBodyEnd(this: http.IncomingMessage): void {
 
 function onBodyError(this: http.IncomingMessage, err: Error): void {
   exchangeOf((this as Answer).req).reject(new WireError("io", "the response body broke off", { cause: err }));
+}
+
+/**
+ * Arms the inactivity timeout once the request has its socket: `setTimeout`
+ * called before then would add two closures and a one-time listener of its
+ * own to wait for the socket; called now it arms the socket at once, or at
+ * its connection, exactly as it would have then.
+ */
+function onSocketAssigned(this: http.ClientRequest): void {
+  this.setTimeout(exchangeOf(this).timeout, onInactive);
 }
 
 function onInactive(this: http.ClientRequest): void {
@@ -403,9 +415,9 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
       };
       if (request.signal) wireOptions.signal = request.signal;
       const req = (viaHttps ? https : http).request(wireOptions as http.RequestOptions);
-      (req as Tagged)[EXCHANGE] = { request, resolve, reject, first: undefined, more: undefined, received: 0 };
+      (req as Tagged)[EXCHANGE] = { request, resolve, reject, first: undefined, more: undefined, received: 0, timeout };
       req.on("response", onResponse);
-      req.setTimeout(timeout, onInactive);
+      req.on("socket", onSocketAssigned);
       req.on("error", onRequestError);
       req.end(request.body.length > 0 ? request.body : undefined);
     });
