@@ -262,6 +262,12 @@ function answer(status: number, headers: Map<string, string>, body: Uint8Array):
   return { status, headers, body, repeated: false };
 }
 
+/** Where `name` is in a flat header list (its position as a name), or -1. */
+function indexOfHeader(headers: string[], name: string): number {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return i;
+  return -1;
+}
+
 function tooLong(ex: Exchange, req: http.ClientRequest): void {
   const message = `the answer is longer than ${ex.request.maxResponseBytes} bytes, the most this client reads`;
   // Settled first: destroying the request makes the response emit an error of its own.
@@ -390,7 +396,10 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
         viaHttps = proxy.protocol === "https:";
         target = proxy;
         path = url.href;
-        headers.push("host", url.host);
+        // The target's host, in place of one the request carries.
+        const given = indexOfHeader(headers, "host");
+        if (given === -1) headers.push("host", url.host);
+        else headers[given + 1] = url.host;
         const auth = proxyAuthorization(proxy);
         if (auth) headers.push("proxy-authorization", auth);
         const key = `forward ${proxy.href}`;
