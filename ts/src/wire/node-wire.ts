@@ -262,10 +262,15 @@ function answer(status: number, headers: Map<string, string>, body: Uint8Array):
   return { status, headers, body, repeated: false };
 }
 
-/** Where `name` is in a flat header list (its position as a name), or -1. */
-function indexOfHeader(headers: string[], name: string): number {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return i;
-  return -1;
+/** Sets `name` in a flat header list: its value replaced where it is, else added at the end. */
+function setHeaderIn(headers: string[], name: string, value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) {
+      headers[i + 1] = value;
+      return;
+    }
+  }
+  headers.push(name, value);
 }
 
 function tooLong(ex: Exchange, req: http.ClientRequest): void {
@@ -396,12 +401,10 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
         viaHttps = proxy.protocol === "https:";
         target = proxy;
         path = url.href;
-        // The target's host, in place of one the request carries.
-        const given = indexOfHeader(headers, "host");
-        if (given === -1) headers.push("host", url.host);
-        else headers[given + 1] = url.host;
+        // The target's host and the proxy's credentials, in place of any the request carries.
+        setHeaderIn(headers, "host", url.host);
         const auth = proxyAuthorization(proxy);
-        if (auth) headers.push("proxy-authorization", auth);
+        if (auth) setHeaderIn(headers, "proxy-authorization", auth);
         const key = `forward ${proxy.href}`;
         agent =
           proxyAgents.get(key) ??
