@@ -20,9 +20,23 @@ export class CredentialScope {
   readonly endpoint: URL;
   readonly trustedSuffixes: readonly string[];
 
+  /**
+   * `{origin}{base path}` of the endpoint as its href spells it: a URL whose
+   * href starts with it, then a `/` (or nothing, `?` or `#` right after a
+   * base path), is covered, read with no part of the URL taken apart.
+   */
+  readonly #hrefPrefix: string;
+  readonly #hasBase: boolean;
+  /** The endpoint's href the prefix was made from (the prefix is used only while it still is). */
+  readonly #endpointHref: string;
+
   constructor(endpoint: URL, trustedSuffixes: readonly string[] = []) {
     this.endpoint = new URL(endpoint.href);
     this.trustedSuffixes = trustedSuffixes;
+    const base = this.endpoint.pathname.replace(/\/+$/, "");
+    this.#hrefPrefix = `${this.endpoint.protocol}//${this.endpoint.host}${base}`;
+    this.#hasBase = base !== "";
+    this.#endpointHref = this.endpoint.href;
   }
 
   /** Also trusts `https://` hosts under these Azure suffixes with a bearer token (never a key or a SAS). */
@@ -37,6 +51,14 @@ export class CredentialScope {
 
   /** Whether `url` has the endpoint's scheme, host and port, and a path at or below the endpoint's. */
   covers(url: URL): boolean {
+    // The common case, a URL of this endpoint with no user name, is told from its href alone.
+    const href = url.href;
+    const prefix = this.#hrefPrefix;
+    if (href.startsWith(prefix) && this.endpoint.href === this.#endpointHref) {
+      const next = href.charCodeAt(prefix.length);
+      // "/" (47) always; after a base path also the end, "?" (63) or "#" (35).
+      if (next === 47 || (this.#hasBase && (Number.isNaN(next) || next === 63 || next === 35))) return true;
+    }
     const base = this.endpoint.pathname.replace(/\/+$/, "");
     const path = url.pathname;
     const underBase = base === "" || path === base || path.startsWith(`${base}/`);

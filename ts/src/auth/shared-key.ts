@@ -76,12 +76,28 @@ const SIGNED_STANDARD_HEADERS = [
 
 /** Refuses a signed header whose value is not printable ASCII: the string-to-sign cannot hold it. */
 function checkSignable(request: Request): void {
-  for (const [name, value] of request.headers) {
-    const signed = name.startsWith("x-ms-") || SIGNED_STANDARD_HEADERS.includes(name);
-    if (signed && !/^[\t\x20-\x7e]*$/.test(value)) {
-      throw invalidInput(`the ${name} header holds characters other than printable ASCII, so it cannot be sent signed`);
-    }
+  // `forEach` with a module-level callback walks the headers without an iterator or entry arrays.
+  request.headers.forEach(checkSignableHeader);
+}
+
+function checkSignableHeader(value: string, name: string): void {
+  const signed = name.startsWith("x-ms-") || SIGNED_STANDARD_HEADERS.includes(name);
+  if (signed && !/^[\t\x20-\x7e]*$/.test(value)) {
+    throw invalidInput(`the ${name} header holds characters other than printable ASCII, so it cannot be sent signed`);
   }
+}
+
+/**
+ * The `x-ms-` header names of the request being signed, the first
+ * `xmsCount` of them. One array serves every call: `stringToSign` is
+ * synchronous and blanks what it used before returning, so signing allocates
+ * no list of names (the array keeps its length, so it does not grow again).
+ */
+const xmsNames: string[] = [];
+let xmsCount = 0;
+
+function collectXmsName(_value: string, name: string): void {
+  if (name.startsWith("x-ms-")) xmsNames[xmsCount++] = name;
 }
 
 /**
@@ -90,33 +106,45 @@ function checkSignable(request: Request): void {
  * emulator URL the account appears twice, as the emulator expects.
  */
 export function stringToSign(request: Request, account: string): string {
-  const h = (name: string): string => request.headers.get(name) ?? "";
+  const headers = request.headers;
   // Content-Length is empty, not "0", for an empty body (version 2015-02-21 and later).
-  const contentLength = request.body.length === 0 ? "" : String(request.body.length);
-  const parts = [
-    request.method,
-    h("content-encoding"),
-    h("content-language"),
-    contentLength,
-    h("content-md5"),
-    h("content-type"),
-    "", // Date: the library always sends x-ms-date instead.
-    h("if-modified-since"),
-    h("if-match"),
-    h("if-none-match"),
-    h("if-unmodified-since"),
-    h("range"),
-  ];
-  let out = parts.map((p) => `${p}\n`).join("");
-  // Each name's collation weights are worked out once, not in every comparison of the sort.
-  const names = [...request.headers.keys()]
-    .filter((k) => k.startsWith("x-ms-"))
-    .map((name) => ({ name, weights: collationWeights(name) }))
-    .sort((a, b) => compareWeighted(a.name, a.weights, b.name, b.weights));
-  for (const { name } of names) out += `${name}:${h(name).trim()}\n`;
-  out += `/${account}${request.url.pathname}`;
+  const length = request.body.length;
+  // One template for the fixed lines; the Date line is empty since the library always sends x-ms-date.
+  let out =
+    `${request.method}\n${headers.get("content-encoding") ?? ""}\n${headers.get("content-language") ?? ""}\n` +
+    `${length === 0 ? "" : length}\n${headers.get("content-md5") ?? ""}\n${headers.get("content-type") ?? ""}\n\n` +
+    `${headers.get("if-modified-since") ?? ""}\n${headers.get("if-match") ?? ""}\n` +
+    `${headers.get("if-none-match") ?? ""}\n${headers.get("if-unmodified-since") ?? ""}\n${headers.get("range") ?? ""}\n`;
+  // The canonicalized headers: a request carries a handful, so an insertion
+  // sort in place with an allocation-free comparison does.
+  const names = xmsNames;
+  xmsCount = 0;
+  try {
+    headers.forEach(collectXmsName);
+    const count = xmsCount;
+    for (let i = 1; i < count; i++) {
+      const name = names[i] as string;
+      let j = i - 1;
+      while (j >= 0 && compareHeaderNames(names[j] as string, name) > 0) {
+        names[j + 1] = names[j] as string;
+        j--;
+      }
+      names[j + 1] = name;
+    }
+    for (let i = 0; i < count; i++) {
+      const name = names[i] as string;
+      out += `${name}:${(headers.get(name) ?? "").trim()}\n`;
+    }
+  } finally {
+    for (let i = 0; i < xmsCount; i++) names[i] = "";
+    xmsCount = 0;
+  }
+  const url = request.url;
+  out += `/${account}${url.pathname}`;
+  // Most requests (Put Blob, Get Blob) have no query: nothing to canonicalize.
+  if (url.search === "") return out;
   const params = new Map<string, string[]>();
-  for (const [key, value] of request.url.searchParams) {
+  for (const [key, value] of url.searchParams) {
     const name = key.toLowerCase();
     const values = params.get(name);
     if (values) values.push(value);
@@ -128,47 +156,63 @@ export function stringToSign(request: Request, account: string): string {
   return out;
 }
 
-/** Byte order of two strings (the order Rust's `str::cmp` gives). */
+/**
+ * Byte order of two strings' UTF-8 encodings (the order Rust's `str::cmp`
+ * gives). UTF-8 orders as code points, and UTF-16 code units below the
+ * surrogates order the same way, so only a difference at or after a
+ * surrogate needs the encodings themselves.
+ */
 export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  }
+  // One is a prefix of the other, unless the common part ends inside a surrogate pair.
+  const last = n > 0 ? a.charCodeAt(n - 1) : 0;
+  if (last >= 0xd800 && last <= 0xdfff) return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  return a.length - b.length;
 }
 
 /**
  * Orders header names as the service does: a culture-aware collation where a
  * hyphen is ignored at first and an underscore sorts before digits and
- * letters; byte order breaks ties.
+ * letters; byte order breaks ties. Both names are walked in place (code point
+ * by code point, hyphens skipped), so no list of weights is built.
  */
 export function compareHeaderNames(a: string, b: string): number {
-  return compareWeighted(a, collationWeights(a), b, collationWeights(b));
-}
-
-/** A header name's collation weights: hyphens left out, `_` before digits before letters. */
-function collationWeights(s: string): number[] {
-  const weights: number[] = [];
-  // By code point, as the service's collation sees characters.
-  for (const c of s) {
-    const code = c.charCodeAt(0);
-    // A hyphen (45) weighs nothing, an underscore (95) least.
-    if (code === 45) continue;
-    if (code === 95) {
-      weights.push(1);
-    } else if (code >= 48 && code <= 57) {
-      weights.push(10 + code - 48);
-    } else if (code >= 97 && code <= 122) {
-      weights.push(30 + code - 97);
-    } else {
-      weights.push(Math.min(255, 100 + code));
-    }
-  }
-  return weights;
-}
-
-/** Orders two names by their weights, then the shorter first, then by bytes. */
-function compareWeighted(a: string, wa: number[], b: string, wb: number[]): number {
-  for (let i = 0; i < Math.min(wa.length, wb.length); i++) {
-    const d = (wa[i] ?? 0) - (wb[i] ?? 0);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < a.length && a.charCodeAt(i) === 45) i++;
+    while (j < b.length && b.charCodeAt(j) === 45) j++;
+    const endA = i >= a.length;
+    const endB = j >= b.length;
+    // Equal weights as far as the shorter goes: fewer weights first, then bytes.
+    if (endA || endB) return endA && endB ? compareBytes(a, b) : endA ? -1 : 1;
+    const ca = a.codePointAt(i) as number;
+    const cb = b.codePointAt(j) as number;
+    const d = collationWeight(ca) - collationWeight(cb);
     if (d !== 0) return d;
+    i += ca > 0xffff ? 2 : 1;
+    j += cb > 0xffff ? 2 : 1;
   }
-  if (wa.length !== wb.length) return wa.length - wb.length;
-  return compareBytes(a, b);
+}
+
+/**
+ * A character's collation weight: `_` before digits before letters. The
+ * weight of a character beyond U+FFFF is its first UTF-16 unit's, as it was
+ * when weights were lists; any code that high weighs 255 either way.
+ */
+function collationWeight(codePoint: number): number {
+  const code = codePoint > 0xffff ? 0xd800 : codePoint;
+  // An underscore (95) weighs least.
+  if (code === 95) return 1;
+  if (code >= 48 && code <= 57) return 10 + code - 48;
+  if (code >= 97 && code <= 122) return 30 + code - 97;
+  return Math.min(255, 100 + code);
 }

@@ -2,7 +2,7 @@
 // https://learn.microsoft.com/rest/api/storageservices/get-blob
 
 import { errorOfKind, invalidResponse } from "../errors/kinds.js";
-import { MAX_SMALL_ANSWER_BYTES, newRequest, type Request, type Response } from "../wire/request.js";
+import { MAX_SMALL_ANSWER_BYTES, newRequest, newRequestAt, type Request, type Response } from "../wire/request.js";
 import { parseBlobProperties, parseContentRange } from "./blob-properties.js";
 import { applyConditions, type Conditions } from "./conditions.js";
 import { parseContentCrc64 } from "./crc64.js";
@@ -33,9 +33,9 @@ export interface GetBlobHead {
   contentCrc64: bigint | undefined;
 }
 
-/** Builds Get Blob; a read changes nothing, so it is idempotent. */
-export function buildGetBlobRequest(url: URL, options: GetOptions = {}): Request {
-  const request = newRequest("GetBlob", "GET", url);
+/** Builds Get Blob; a read changes nothing, so it is idempotent. A URL given as text becomes the request's own. */
+export function buildGetBlobRequest(url: URL | string, options: GetOptions = {}): Request {
+  const request = typeof url === "string" ? newRequestAt("GetBlob", "GET", url) : newRequest("GetBlob", "GET", url);
   applySelector(request.url, options.selector);
   if (options.range) ru.setHeader(request, "x-ms-range", options.range.toHeader());
   applyConditions(request, options.conditions ?? {});

@@ -36,29 +36,77 @@ export function validateBlobName(name: string): void {
     throw invalidInput(`invalid blob name ${JSON.stringify(name)}: ${why}`);
   };
   if (name === "") bad("it is empty");
-  if ([...name].length > MAX_BLOB_NAME_CHARS) bad("it is longer than 1,024 characters");
+  // A name has no more characters than UTF-16 units, so only a long one needs counting.
+  if (name.length > MAX_BLOB_NAME_CHARS && [...name].length > MAX_BLOB_NAME_CHARS) {
+    bad("it is longer than 1,024 characters");
+  }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) bad("it contains a control character");
-  if (name.split("/").some((s) => s === "." || s === "..")) bad("it contains a '.' or '..' path segment");
+  if (hasDotSegment(name)) bad("it contains a '.' or '..' path segment");
+}
+
+/** Whether a `/`-separated segment of `name` is `.` or `..`, found in place (no array of segments). */
+function hasDotSegment(name: string): boolean {
+  let start = 0;
+  for (;;) {
+    const slash = name.indexOf("/", start);
+    const end = slash === -1 ? name.length : slash;
+    const dots = end - start;
+    if (dots === 1 || dots === 2) {
+      if (name.charCodeAt(start) === 46 && (dots === 1 || name.charCodeAt(start + 1) === 46)) return true;
+    }
+    if (slash === -1) return false;
+    start = slash + 1;
+  }
 }
 
 /** Percent-encodes a blob name for a path: everything but `A-Z a-z 0-9 - . _ ~ /`. */
 export function encodeBlobPath(name: string): string {
+  // Most names need no escape at all: then the name is its own encoding.
+  if (/^[A-Za-z0-9._~/-]*$/.test(name)) return name;
   return encodeURIComponent(name)
     .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%2F/g, "/");
 }
 
-/** The URL of a container under `endpoint`. */
-export function containerUrl(endpoint: URL, container: string): URL {
+/**
+ * The last container URL text worked out, by the endpoint's href and the
+ * container's name: clients ask for the same container over and over, and the
+ * text depends on nothing else, so it is checked and built once for them.
+ */
+let lastEndpointHref = "";
+let lastContainer = "";
+let lastContainerText = "";
+
+/** `{origin}{endpoint path}/{container}` for a checked container name. */
+function containerText(endpoint: URL, container: string): string {
+  const href = endpoint.href;
+  if (href === lastEndpointHref && container === lastContainer) return lastContainerText;
   validateContainerName(container);
   const base = endpoint.pathname.replace(/\/+$/, "");
-  return new URL(`${endpoint.origin}${base}/${container}`);
+  const text = `${endpoint.origin}${base}/${container}`;
+  lastEndpointHref = href;
+  lastContainer = container;
+  lastContainerText = text;
+  return text;
 }
 
-/** The URL of a blob under `endpoint`, the name percent-encoded. */
+/** The URL of a container under `endpoint`. */
+export function containerUrl(endpoint: URL, container: string): URL {
+  return new URL(containerText(endpoint, container));
+}
+
+/**
+ * The URL of a blob under `endpoint`, the name percent-encoded. A container
+ * name needs no escape, so the container URL's text is the blob URL's
+ * prefix and one parse does.
+ */
 export function blobUrl(endpoint: URL, container: string, blob: string): URL {
+  return new URL(blobUrlText(endpoint, container, blob));
+}
+
+/** {@link blobUrl} as text, for a request that parses it once as its own URL. */
+export function blobUrlText(endpoint: URL, container: string, blob: string): string {
   validateBlobName(blob);
-  const url = containerUrl(endpoint, container);
-  return new URL(`${url.origin}${url.pathname}/${encodeBlobPath(blob)}`);
+  return `${containerText(endpoint, container)}/${encodeBlobPath(blob)}`;
 }

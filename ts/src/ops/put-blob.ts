@@ -2,7 +2,7 @@
 // https://learn.microsoft.com/rest/api/storageservices/put-blob
 
 import { invalidInput, invalidResponse } from "../errors/kinds.js";
-import { newRequest, type Request, type Response } from "../wire/request.js";
+import { newRequest, newRequestAt, type Request, type Response } from "../wire/request.js";
 import { applyConditions, type Conditions, surviveOwnWrite } from "./conditions.js";
 import { crc64, setContentCrc64 } from "./crc64.js";
 import type { AccessTier, ContentHeaders, Metadata, WriteResult } from "./models.js";
@@ -44,12 +44,12 @@ export function bytesOf(data: BlobData): Uint8Array {
   return typeof data === "string" ? new Uint8Array(Buffer.from(data, "utf8")) : data;
 }
 
-/** Builds Put Blob. */
-export function buildPutBlobRequest(url: URL, body: Uint8Array, options: PutBlobOptions = {}): Request {
+/** Builds Put Blob; a URL given as text becomes the request's own, with no copy. */
+export function buildPutBlobRequest(url: URL | string, body: Uint8Array, options: PutBlobOptions = {}): Request {
   if (body.length > MAX_PUT_BLOB_BYTES) {
     throw invalidInput(`a single Put Blob holds at most ${MAX_PUT_BLOB_BYTES} bytes, got ${body.length}`);
   }
-  const request = newRequest("PutBlob", "PUT", url);
+  const request = typeof url === "string" ? newRequestAt("PutBlob", "PUT", url) : newRequest("PutBlob", "PUT", url);
   request.headers.set("x-ms-blob-type", "BlockBlob");
   ru.setContentHeaders(request, options.content ?? {});
   ru.setMetadata(request, options.metadata ?? {});

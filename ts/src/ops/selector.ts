@@ -13,11 +13,12 @@ export function applySelector(url: URL, selector: BlobSelector = {}): void {
   if (selector.snapshot !== undefined && selector.versionId !== undefined) {
     throw invalidInput("a request can select a snapshot or a version, not both");
   }
-  for (const [what, value] of [
-    ["snapshot", selector.snapshot],
-    ["version id", selector.versionId],
-  ] as const) {
-    if (value !== undefined && value.trim() === "") throw invalidInput(`the ${what} to select is empty`);
+  // Checked one by one, not through a list of pairs: every read goes through here.
+  if (selector.snapshot !== undefined && selector.snapshot.trim() === "") {
+    throw invalidInput("the snapshot to select is empty");
+  }
+  if (selector.versionId !== undefined && selector.versionId.trim() === "") {
+    throw invalidInput("the version id to select is empty");
   }
   if (selector.snapshot !== undefined) url.searchParams.append("snapshot", selector.snapshot);
   if (selector.versionId !== undefined) url.searchParams.append("versionid", selector.versionId);

@@ -12,6 +12,26 @@ import { cloneRequest, type Request, withOwnHeaders } from "../wire/request.js";
 
 /** The sign policy for `credential`, limited to `scope`. */
 export function signPolicy(credential: Credential, scope: CredentialScope): Policy {
+  const signParts = signWithParts(credential, scope);
+  return (original, next) => {
+    // A token is awaited and a batch signs its parts: those take the general path.
+    if (credential.kind === "token" || original.subRequests) return signParts(original, next);
+    // A key, a SAS or nothing signs synchronously, so the attempt goes on with no promise of its own.
+    try {
+      // A SAS is added to the URL, so that credential signs a copy of it
+      // (a retry starts again from the original); the others change headers only.
+      const request = credential.kind === "sas" ? cloneRequest(original) : withOwnHeaders(original);
+      scope.check(credential, request.url);
+      authorize(request, credential, httpDateNow(), undefined);
+      return next(request);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
+
+/** The sign policy's general path: a bearer token fetched, a batch's parts checked and signed. */
+function signWithParts(credential: Credential, scope: CredentialScope): Policy {
   return async (original, next) => {
     // A SAS is added to the URL, so that credential signs a copy of it
     // (a retry starts again from the original); the others change headers only.
@@ -25,7 +45,7 @@ export function signPolicy(credential: Credential, scope: CredentialScope): Poli
         throw invalidInput("a bearer token is only sent over https:// (or to loopback hosts)");
       }
     }
-    const date = new Date().toUTCString();
+    const date = httpDateNow();
     const bearer =
       credential.kind === "token"
         ? `Bearer ${(await credential.source.getToken([STORAGE_SCOPE])).token.expose()}`
@@ -38,6 +58,23 @@ export function signPolicy(credential: Credential, scope: CredentialScope): Poli
     authorize(request, credential, date, bearer);
     return next(request);
   };
+}
+
+/** The second `dateText` was made for, and the `x-ms-date` text of that second. */
+let dateSecond = Number.NaN;
+let dateText = "";
+
+/**
+ * Now as an HTTP date (`x-ms-date`). It changes once a second, so the text
+ * is made once a second, not for every attempt.
+ */
+function httpDateNow(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateText = new Date(second * 1000).toUTCString();
+    dateSecond = second;
+  }
+  return dateText;
 }
 
 /** Stamps the date and authorizes one (sub-)request. */

@@ -15,26 +15,62 @@ import { WireError } from "../wire/wire-error.js";
 /** Sends one Get Blob (through the client's pipeline) and returns its 2xx answer. */
 export type GetOnce = (options: GetOptions) => Promise<Response>;
 
+/**
+ * What `bytes()` reads itself while nobody has taken `body`: the first
+ * answer's chunks, the whole resuming body for a reader of `body`, and the
+ * resuming body from a given byte on.
+ */
+interface DirectBody {
+  first: AsyncIterable<Uint8Array>;
+  whole: () => AsyncIterable<Uint8Array>;
+  from: (received: number, cause: unknown) => AsyncIterable<Uint8Array>;
+}
+
+const NO_BODY: AsyncIterable<Uint8Array> = {
+  [Symbol.asyncIterator]: () => ({ next: async () => ({ value: undefined, done: true }) }),
+};
+
+let setDirect: (response: GetBlobResponse, direct: DirectBody) => void;
+
 /** A Get Blob answer: its head, and its body as it arrives (resumed if it breaks off). */
 export class GetBlobResponse {
   readonly head: GetBlobHead;
-  readonly body: AsyncIterable<Uint8Array>;
+  #body: AsyncIterable<Uint8Array> | undefined;
+  #direct: DirectBody | undefined;
+
+  static {
+    setDirect = (response, direct) => {
+      response.#body = undefined;
+      response.#direct = direct;
+    };
+  }
 
   constructor(head: GetBlobHead, body: AsyncIterable<Uint8Array>) {
     this.head = head;
-    this.body = body;
+    this.#body = body;
+  }
+
+  /** The body as it arrives; a break or a short body is resumed from the next byte. */
+  get body(): AsyncIterable<Uint8Array> {
+    if (this.#body === undefined) {
+      this.#body = this.#direct ? this.#direct.whole() : NO_BODY;
+      this.#direct = undefined;
+    }
+    return this.#body;
   }
 
   /**
    * The whole body, in one buffer of the length the headers announced,
    * each chunk copied to its place as it arrives (no chunk list, no join).
+   * While nobody has taken `body`, the first answer is read here directly,
+   * and only a break or a short body goes on through the resuming body.
    */
   async bytes(): Promise<Uint8Array> {
     const length = this.head.bodyLength;
     let first: Uint8Array | undefined;
     let out: Uint8Array | undefined;
     let at = 0;
-    for await (const chunk of this.body) {
+    const place = (chunk: Uint8Array): void => {
       // A body of one chunk (small answers, replays) is returned as it came.
       if (at === 0 && chunk.length === length) {
         first = chunk;
@@ -49,10 +85,47 @@ export class GetBlobResponse {
         out.set(chunk, at);
       }
       at += chunk.length;
+    };
+    const direct = this.#body === undefined ? this.#direct : undefined;
+    if (direct) {
+      this.#direct = undefined;
+      this.#body = NO_BODY;
+      // The resuming body's first round, without a generator in between.
+      const chunks = direct.first[Symbol.asyncIterator]();
+      let cause: unknown;
+      try {
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done) break;
+          const chunk = next.value;
+          if (chunk.length === 0) continue;
+          if (at + chunk.length > length) {
+            await chunks.return?.();
+            throw longerThanAnnounced(length);
+          }
+          place(chunk);
+        }
+      } catch (err) {
+        if (!(err instanceof WireError)) throw err;
+        cause = err;
+      }
+      if (at < length) {
+        this.#body = direct.from(at, cause);
+        for await (const chunk of this.#body) place(chunk);
+      }
+    } else {
+      for await (const chunk of this.body) place(chunk);
     }
     if (at !== length) throw shortBody(at, length);
     return out ?? first ?? new Uint8Array(0);
   }
+}
+
+function longerThanAnnounced(expected: number): Error {
+  return errorOfKind("Transport", {
+    message: `the body is longer than the ${expected} bytes its headers announced`,
+    operation: "GetBlob",
+  });
 }
 
 function shortBody(got: number, want: number): Error {
@@ -72,13 +145,27 @@ function chunksOf(response: Response): AsyncIterable<Uint8Array> {
 }
 
 /** A Get Blob whose body resumes up to `resumes` times. */
-export async function getBlob(getOnce: GetOnce, options: GetOptions, resumes: number): Promise<GetBlobResponse> {
-  const first = await getOnce(options);
-  const head = parseGetBlobResponse(first);
-  return new GetBlobResponse(
-    head,
-    resumingBody(getOnce, head, options.selector ?? {}, chunksOf(first), resumes, options.conditions ?? {}),
-  );
+export function getBlob(getOnce: GetOnce, options: GetOptions, resumes: number): Promise<GetBlobResponse> {
+  // A promise handler rather than an async function: one frame less on every Get Blob.
+  let pending: Promise<Response>;
+  try {
+    pending = getOnce(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return pending.then((first) => {
+    const head = parseGetBlobResponse(first);
+    const selector = options.selector ?? {};
+    const conditions = options.conditions ?? {};
+    const firstBody = chunksOf(first);
+    const response = new GetBlobResponse(head, NO_BODY);
+    setDirect(response, {
+      first: firstBody,
+      whole: () => resumingBody(getOnce, head, selector, firstBody, resumes, conditions),
+      from: (received, cause) => resumingBody(getOnce, head, selector, NO_BODY, resumes, conditions, received, cause),
+    });
+    return response;
+  });
 }
 
 async function* resumingBody(
@@ -88,24 +175,24 @@ async function* resumingBody(
   firstBody: AsyncIterable<Uint8Array>,
   resumes: number,
   firstConditions: Conditions,
+  startAt = 0,
+  firstCause: unknown = undefined,
 ): AsyncGenerator<Uint8Array> {
   const start = head.range?.[0] ?? 0;
   const expected = head.bodyLength;
   const etag = head.properties.etag;
-  let received = 0;
+  // `bytes()` may have read the first answer itself: then this starts after it, with its failure if any.
+  let received = startAt;
   let left = resumes;
   let body = firstBody;
+  let inheritedCause = firstCause;
   for (;;) {
-    let cause: unknown;
+    let cause: unknown = inheritedCause;
+    inheritedCause = undefined;
     try {
       for await (const chunk of body) {
         if (chunk.length === 0) continue;
-        if (received + chunk.length > expected) {
-          throw errorOfKind("Transport", {
-            message: `the body is longer than the ${expected} bytes its headers announced`,
-            operation: "GetBlob",
-          });
-        }
+        if (received + chunk.length > expected) throw longerThanAnnounced(expected);
         received += chunk.length;
         yield chunk;
       }

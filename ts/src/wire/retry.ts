@@ -3,8 +3,8 @@
 // are made on types only: the transport error's kind, the HTTP status, the
 // service's retry hint and the request's `idempotent` flag.
 
-import type { Policy } from "./policy.js";
-import type { Response } from "./request.js";
+import type { Next, Policy } from "./policy.js";
+import type { Request, Response } from "./request.js";
 import { WireError } from "./wire-error.js";
 
 /** How many times and how patiently failed requests are retried. */
@@ -57,7 +57,17 @@ export function isCongestion(outcome: { response: Response } | { error: unknown 
 
 /** Statuses that mean "try again later". */
 export function isRetryableStatus(status: number): boolean {
-  return [408, 429, 500, 502, 503, 504].includes(status);
+  switch (status) {
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**
@@ -106,39 +116,77 @@ export function backoffMs(options: RetryOptions, retry: number, random: number):
 
 /** The retry policy with `options`, sleeping on `clock`, jittering with `rng`. */
 export function retryPolicy(options: RetryOptions, clock: Clock, rng: RetryRng): Policy {
-  return async (request, next) => {
-    let retries = 0;
-    // Whether an earlier attempt may have reached the service.
-    let sentBefore = false;
-    for (;;) {
-      let outcome: { response: Response } | { error: unknown };
-      const started = performance.now();
-      try {
-        const response = await next(request);
-        response.repeated = sentBefore;
-        outcome = { response };
-      } catch (error) {
-        outcome = { error };
-      }
-      const tally = request.congestion;
-      if (tally) {
-        const throttled = "response" in outcome && (outcome.response.status === 429 || outcome.response.status === 503);
-        tally.attempt(performance.now() - started, throttled, isCongestion(outcome));
-      }
-      const hint = retryDecision(outcome, request.idempotent, clock.now());
-      // Past the operation's deadline nothing is tried again.
-      const done = hint === undefined || retries >= options.maxRetries || request.signal?.aborted === true;
-      if (done || (typeof hint === "number" && hint > options.maxRetryAfterMs)) {
-        if ("error" in outcome) throw outcome.error;
-        return outcome.response;
-      }
-      const delay = typeof hint === "number" ? hint : backoffMs(options, retries, rng.nextFloat());
-      // A refused connection never carried the request; anything else may follow a service that acted.
-      const connect = "error" in outcome && outcome.error instanceof WireError && outcome.error.isConnect;
-      sentBefore ||= !connect;
-      await clock.sleep(delay);
-      retries += 1;
-      tally?.retry();
+  return (request, next) => new RetryRun(request, next, options, clock, rng).attempt();
+}
+
+/**
+ * One operation's attempts: each attempt is a promise handed to `settle`, and
+ * a repeat chains the next attempt after the pause. Promise handlers rather
+ * than an async loop, since nearly every operation ends after one attempt
+ * and an async frame costs more than this object.
+ */
+class RetryRun {
+  readonly #request: Request;
+  readonly #next: Next;
+  readonly #options: RetryOptions;
+  readonly #clock: Clock;
+  readonly #rng: RetryRng;
+  #retries = 0;
+  /** Whether an earlier attempt may have reached the service. */
+  #sentBefore = false;
+  #started = 0;
+
+  constructor(request: Request, next: Next, options: RetryOptions, clock: Clock, rng: RetryRng) {
+    this.#request = request;
+    this.#next = next;
+    this.#options = options;
+    this.#clock = clock;
+    this.#rng = rng;
+  }
+
+  attempt(): Promise<Response> {
+    this.#started = performance.now();
+    let pending: Promise<Response>;
+    try {
+      pending = this.#next(this.#request);
+    } catch (error) {
+      pending = Promise.reject(error);
     }
-  };
+    return pending.then(
+      (response) => {
+        response.repeated = this.#sentBefore;
+        // Most answers are final and counted by no tally: no outcome object, no decision.
+        if (this.#request.congestion === undefined && !isRetryableStatus(response.status)) return response;
+        return this.#settle({ response });
+      },
+      (error: unknown) => this.#settle({ error }),
+    );
+  }
+
+  /** The outcome counted, then returned, thrown, or tried again after a pause. */
+  #settle(outcome: { response: Response } | { error: unknown }): Response | Promise<Response> {
+    const request = this.#request;
+    const options = this.#options;
+    const tally = request.congestion;
+    if (tally) {
+      const throttled = "response" in outcome && (outcome.response.status === 429 || outcome.response.status === 503);
+      tally.attempt(performance.now() - this.#started, throttled, isCongestion(outcome));
+    }
+    const hint = retryDecision(outcome, request.idempotent, this.#clock.now());
+    // Past the operation's deadline nothing is tried again.
+    const done = hint === undefined || this.#retries >= options.maxRetries || request.signal?.aborted === true;
+    if (done || (typeof hint === "number" && hint > options.maxRetryAfterMs)) {
+      if ("error" in outcome) throw outcome.error;
+      return outcome.response;
+    }
+    const delay = typeof hint === "number" ? hint : backoffMs(options, this.#retries, this.#rng.nextFloat());
+    // A refused connection never carried the request; anything else may follow a service that acted.
+    const connect = "error" in outcome && outcome.error instanceof WireError && outcome.error.isConnect;
+    this.#sentBefore ||= !connect;
+    return this.#clock.sleep(delay).then(() => {
+      this.#retries += 1;
+      tally?.retry();
+      return this.attempt();
+    });
+  }
 }
