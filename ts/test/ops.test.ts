@@ -32,7 +32,13 @@ test("Put Blob: headers, MD5, and idempotent unless a condition its own success 
   assert.equal(r.headers.get("x-ms-access-tier"), "Cool");
   assert.equal(r.headers.get("content-md5"), "XUFAKrxLKna5cZ2REBfFkg==");
   assert.equal(r.idempotent, true);
-  assert.equal(buildPutBlobRequest(url, bytes("x"), { conditions: { ifNoneMatch: "*" } }).idempotent, false);
+  const createOnly = buildPutBlobRequest(url, bytes("x"), { conditions: { ifNoneMatch: "*" } });
+  assert.equal(createOnly.idempotent, false);
+  assert.equal(
+    createOnly.repeatRefused,
+    true,
+    "but a refused one (429, 503) did nothing, and a repeat cannot write twice",
+  );
   assert.equal(buildPutBlobRequest(url, bytes("x"), { conditions: { ifMatch: '"e"' } }).idempotent, false);
   assert.equal(buildPutBlobRequest(url, bytes("x"), { conditions: { ifMatch: "*" } }).idempotent, true);
   assert.throws(() => buildPutBlobRequest(url, bytes("x"), { content: { contentMd5: new Uint8Array(3) } }), {

@@ -16,6 +16,7 @@ type Scripted = { status: number; headers?: Array<[string, string]> } | { fail: 
 async function run(
   answers: Scripted[],
   idempotent: boolean,
+  repeatRefused = false,
 ): Promise<{ result: Response | WireError; attempts: number; sleeps: number[] }> {
   const script = [...answers];
   let attempts = 0;
@@ -31,6 +32,7 @@ async function run(
   const send = compose([retryPolicy(DEFAULT_RETRY, clock, { nextFloat: () => 1 })], wire);
   const request = newRequest("Test", "PUT", new URL("http://127.0.0.1/a/c/b"));
   request.idempotent = idempotent;
+  request.repeatRefused = repeatRefused;
   try {
     return { result: await send(request), attempts, sleeps };
   } catch (err) {
@@ -93,6 +95,15 @@ test("requests that are not idempotent are retried only when they never left", a
   assert.deepEqual([statusOf(r.result), r.attempts], [201, 2]);
   const broken = await run([{ fail: "io" }, { status: 200 }], true);
   assert.deepEqual([statusOf(broken.result), broken.attempts], [200, 2]);
+});
+
+// The twin of Rust's `a_conditional_write_is_repeated_after_a_refusal_only`.
+test("a write whose repeat cannot act twice is repeated after a refusal only", async () => {
+  const refused = await run([{ status: 503 }, { status: 429 }, { status: 201 }], false, true);
+  assert.deepEqual([statusOf(refused.result), refused.attempts], [201, 3], "429 and 503: the service did nothing");
+  for (const answer of [{ status: 500 }, { fail: "io" as const }, { fail: "timeout" as const }]) {
+    assert.equal((await run([answer, { status: 201 }], false, true)).attempts, 1, "the service may have acted");
+  }
 });
 
 test("answers after an attempt that may have acted are marked repeated", async () => {

@@ -53,6 +53,8 @@ export function buildPutBlockListRequest(url: URL, blockIds: readonly string[], 
   setTagsHeader(request, options.tags);
   applyConditions(request, options.conditions ?? {});
   request.idempotent = surviveOwnWrite(options.conditions ?? {});
+  // As a conditional Put Blob: a repeat after a refusal cannot commit twice.
+  request.repeatRefused = true;
   request.body = new TextEncoder().encode(body);
   return request;
 }

@@ -61,6 +61,9 @@ export function buildCopyRequest(
   const conditions = options.conditions ?? {};
   applyConditions(request, conditions);
   request.idempotent = sync && surviveOwnWrite(conditions);
+  // A 429 or 503 is answered before the service acts: no copy started, so
+  // either kind may be sent again.
+  request.repeatRefused = true;
   return request;
 }
 

@@ -62,6 +62,9 @@ export function buildPutBlobRequest(url: URL | string, body: Uint8Array, options
   if (options.transactionalCrc64) setContentCrc64(request, crc64(body));
   // Put Blob replaces the whole blob, so repeating it is safe, unless a condition the first write invalidates.
   request.idempotent = surviveOwnWrite(conditions);
+  // A conditional Put Blob repeated after a refusal cannot write twice: a
+  // first attempt that did act makes the repeat fail on its condition.
+  request.repeatRefused = true;
   request.body = body;
   return request;
 }

@@ -18,6 +18,14 @@ export interface Request {
   /** Whether repeating the request is safe; set only by the operation that knows. */
   idempotent: boolean;
   /**
+   * Whether a 429 or 503 answer, the service refusing the request before
+   * acting on it, may be repeated although the request is not idempotent: a
+   * write whose repeat after an attempt that did act could only fail on its
+   * condition, never write twice (Put Blob, Put Block List, the copies). An
+   * append without a position is not one. Rust's `Request::repeat_refused`.
+   */
+  repeatRefused?: boolean | undefined;
+  /**
    * The longest answer body read (64 KiB unless the operation expects more):
    * a longer one is an invalid response, not memory the server decides.
    */

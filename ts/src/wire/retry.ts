@@ -73,12 +73,15 @@ export function isRetryableStatus(status: number): boolean {
 /**
  * Whether to retry: `undefined` for no, `null` for after the computed
  * backoff, a number for after the service's hint in ms. A request that is not
- * idempotent is retried only when it certainly never left the client.
+ * idempotent is retried only when it certainly never left the client, or, if
+ * its operation says a repeat cannot act twice (`repeatRefused`), after a 429
+ * or 503: the service refused it before acting on it.
  */
 export function retryDecision(
   outcome: { response: Response } | { error: unknown },
   idempotent: boolean,
   nowMs: number,
+  repeatRefused = false,
 ): number | null | undefined {
   if ("error" in outcome) {
     const err = outcome.error;
@@ -89,6 +92,9 @@ export function retryDecision(
   }
   const response = outcome.response;
   if (idempotent && isRetryableStatus(response.status)) return retryAfterMs(response.headers, nowMs) ?? null;
+  if (repeatRefused && (response.status === 429 || response.status === 503)) {
+    return retryAfterMs(response.headers, nowMs) ?? null;
+  }
   return undefined;
 }
 
@@ -172,7 +178,7 @@ class RetryRun {
       const throttled = "response" in outcome && (outcome.response.status === 429 || outcome.response.status === 503);
       tally.attempt(performance.now() - this.#started, throttled, isCongestion(outcome));
     }
-    const hint = retryDecision(outcome, request.idempotent, this.#clock.now());
+    const hint = retryDecision(outcome, request.idempotent, this.#clock.now(), request.repeatRefused === true);
     // Past the operation's deadline nothing is tried again.
     const done = hint === undefined || this.#retries >= options.maxRetries || request.signal?.aborted === true;
     if (done || (typeof hint === "number" && hint > options.maxRetryAfterMs)) {
