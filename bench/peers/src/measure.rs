@@ -34,7 +34,12 @@ impl Clock {
     }
 }
 
-/// The latency line of 500 put and get pairs.
+/// `small-put-get`'s untimed and timed pairs, as in azblob's worker (`xtask/src/bench.rs`).
+pub(crate) const WARM_UP_PAIRS: usize = 100;
+/// See [`WARM_UP_PAIRS`].
+pub(crate) const TIMED_PAIRS: usize = 2000;
+
+/// The latency line of the timed put and get pairs.
 pub(crate) fn latency_line(client: &str, mut puts: Vec<Duration>, mut gets: Vec<Duration>) -> String {
     let note = format!(
         "{client} p50 {:.2}/{:.2} p99 {:.2}/{:.2} ms",

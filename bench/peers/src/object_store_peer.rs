@@ -19,7 +19,7 @@ use object_store::azure::MicrosoftAzureBuilder;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
-use crate::measure::{latency_line, list_line, Clock};
+use crate::measure::{latency_line, list_line, Clock, TIMED_PAIRS, WARM_UP_PAIRS};
 use crate::{Job, ACCOUNT, ACCOUNT_KEY, CONCURRENCY, CONTAINER, PART};
 
 /// Runs `job` and returns its result line.
@@ -83,8 +83,12 @@ pub(crate) async fn run(job: &Job) -> Result<String, String> {
         "small-put-get" => {
             let small = Path::from("small.bin");
             let payload = Bytes::from(vec![7u8; 4096]);
-            let (mut puts, mut gets) = (Vec::with_capacity(500), Vec::with_capacity(500));
-            for _ in 0..500 {
+            for _ in 0..WARM_UP_PAIRS {
+                store.put(&small, PutPayload::from(payload.clone())).await.map_err(|e| e.to_string())?;
+                store.get(&small).await.map_err(|e| e.to_string())?.bytes().await.map_err(|e| e.to_string())?;
+            }
+            let (mut puts, mut gets) = (Vec::with_capacity(TIMED_PAIRS), Vec::with_capacity(TIMED_PAIRS));
+            for _ in 0..TIMED_PAIRS {
                 let t = Instant::now();
                 store.put(&small, PutPayload::from(payload.clone())).await.map_err(|e| e.to_string())?;
                 puts.push(t.elapsed());

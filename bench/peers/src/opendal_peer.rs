@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use opendal::{services, Operator};
 
-use crate::measure::{latency_line, list_line, Clock};
+use crate::measure::{latency_line, list_line, Clock, TIMED_PAIRS, WARM_UP_PAIRS};
 use crate::object_store_peer::{check_len, read_full};
 use crate::{Job, ACCOUNT, ACCOUNT_KEY, CONCURRENCY, CONTAINER, PART};
 
@@ -65,8 +65,12 @@ pub(crate) async fn run(job: &Job) -> Result<String, String> {
         }
         "small-put-get" => {
             let payload = Bytes::from(vec![7u8; 4096]);
-            let (mut puts, mut gets) = (Vec::with_capacity(500), Vec::with_capacity(500));
-            for _ in 0..500 {
+            for _ in 0..WARM_UP_PAIRS {
+                op.write("small.bin", payload.clone()).await.map_err(|e| e.to_string())?;
+                op.read("small.bin").await.map_err(|e| e.to_string())?;
+            }
+            let (mut puts, mut gets) = (Vec::with_capacity(TIMED_PAIRS), Vec::with_capacity(TIMED_PAIRS));
+            for _ in 0..TIMED_PAIRS {
                 let t = Instant::now();
                 op.write("small.bin", payload.clone()).await.map_err(|e| e.to_string())?;
                 puts.push(t.elapsed());

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use anyhow::Result;
-use azblob::{mtime_from_metadata, Conditions, ContainerClient, ErrorKind, FileJob, UploadFilesOptions};
+use azblob::{Conditions, ContainerClient, ErrorKind, FileJob, UploadFilesOptions};
 use futures_util::{stream, StreamExt};
 
 use super::compare::{skip_reason, Side};
@@ -134,8 +134,7 @@ async fn decide(cx: &Context<'_>, mut file: Appeared) -> Decision {
             return Decision::Fail(file, why);
         }
     };
-    let mtime = mtime_from_metadata(&properties.metadata).or(Some(properties.last_modified));
-    let remote = Side { size: properties.content_length, mtime, md5: properties.content.content_md5.clone() };
+    let remote = Side::of_blob(&properties);
     if matches!(cx.mode, Mode::Sync { checksum: true, .. }) && local.size == remote.size {
         match file_md5(&file.job.path).await {
             Ok(md5) => local.md5 = Some(md5),

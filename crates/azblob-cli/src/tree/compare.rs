@@ -18,6 +18,17 @@ pub(crate) struct Side {
     pub(crate) md5: Option<Vec<u8>>,
 }
 
+impl Side {
+    /// What a blob's properties say: its stored mtime, else its last-modified time.
+    pub(crate) fn of_blob(props: &azblob::BlobProperties) -> Side {
+        Side {
+            size: props.content_length,
+            mtime: azblob::mtime_from_metadata(&props.metadata).or(Some(props.last_modified)),
+            md5: props.content.content_md5.clone(),
+        }
+    }
+}
+
 /// Two modification times closer than this are the same: file systems
 /// keep different precisions.
 const SAME_TIME: Duration = Duration::from_millis(1);

@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context, Result};
 use azblob::{
-    mtime_from_metadata, BlobClient, BlobProperties, Conditions, ContainerClient, CopyOptions, CopySource, CopyStatus,
-    ErrorKind, MAX_SYNC_COPY_BYTES,
+    BlobClient, Conditions, ContainerClient, CopyOptions, CopySource, CopyStatus, ErrorKind, MAX_SYNC_COPY_BYTES,
 };
 use futures_util::StreamExt;
 
@@ -187,7 +186,7 @@ impl Job<'_> {
             let existing = match existing {
                 Some(existing) => existing.map(|side| (side, None)),
                 None => match to_blob.properties().await {
-                    Ok(props) => Some((destination_side(&props), Some(props.etag))),
+                    Ok(props) => Some((Side::of_blob(&props), Some(props.etag))),
                     Err(e) if e.kind() == ErrorKind::NotFound => None,
                     Err(e) => {
                         report.failed("copy", &src, &dst, &format!("cannot compare with the destination: {e}"))?;
@@ -238,7 +237,7 @@ impl Job<'_> {
                     Err(e) if appeared.is_some() && refused_as_existing(&e) => {
                         let (mode, overwrite, side) = appeared.expect("checked");
                         let props = to_blob.properties().await.context("cannot compare with the destination")?;
-                        if let Some(reason) = skip_reason(mode, overwrite, &side, Some(&destination_side(&props))) {
+                        if let Some(reason) = skip_reason(mode, overwrite, &side, Some(&Side::of_blob(&props))) {
                             return Ok(Some(reason));
                         }
                         let options = CopyOptions { conditions: Conditions::if_match(props.etag), ..options };
@@ -266,15 +265,6 @@ async fn copy(to_blob: &BlobClient, source: &CopySource, options: &CopyOptions, 
         }
     }
     Ok(())
-}
-
-/// What a comparison knows of a destination blob from its properties.
-fn destination_side(props: &BlobProperties) -> Side {
-    Side {
-        size: props.content_length,
-        mtime: mtime_from_metadata(&props.metadata).or(Some(props.last_modified)),
-        md5: props.content.content_md5.clone(),
-    }
 }
 
 /// Whether a copy with `If-None-Match: *` was refused because the
