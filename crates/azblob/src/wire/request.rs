@@ -34,9 +34,9 @@ pub struct Request {
     pub idempotent: bool,
     /// Whether a 429 or 503 answer, the service refusing the request before
     /// acting on it, may be repeated although the request is not idempotent:
-    /// a conditional write, whose repeat after an attempt that did act
-    /// could only fail on its condition, never write twice. An append
-    /// without a position is not one.
+    /// a write whose repeat after an attempt that did act could only fail on
+    /// its condition or write the same again, never act twice (Put Blob, Put
+    /// Block List, the copies). An append without a position is not one.
     pub(crate) repeat_refused: bool,
     /// Sub-requests the signing layer signs and encodes into the body (Blob Batch).
     pub(crate) sub_requests: Option<SubRequests>,
