@@ -14,6 +14,7 @@ mod support;
 mod tree_kit;
 
 use std::collections::HashSet;
+use std::process::Output;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -48,6 +49,49 @@ fn write_directly(container: String, name: String, body: &'static str, mtime: u6
     .unwrap();
 }
 
+/// A proxy plan: the first Put to each of `writes`' names below `prefix` in
+/// `container` waits while the other writer puts its blob there; everything
+/// else passes untouched.
+fn appearing(
+    container: &str,
+    prefix: &'static str,
+    writes: &'static [(&'static str, &'static str, u64)],
+) -> impl Fn(&RequestInfo) -> HttpFault + Send + Sync + 'static {
+    let container = container.to_owned();
+    let written = Mutex::new(HashSet::new());
+    move |r: &RequestInfo| {
+        let path = r.target.split('?').next().unwrap_or_default();
+        for &(file, body, mtime) in writes {
+            let mine = r.method == "PUT" && path.ends_with(&format!("/{container}/{prefix}{file}"));
+            if mine && written.lock().unwrap().insert(file) {
+                write_directly(container.clone(), format!("{prefix}{file}"), body, mtime);
+            }
+        }
+        HttpFault::Pass
+    }
+}
+
+/// Runs `azblob args` against Azurite through a proxy with `plan`, with its
+/// own state directory; the proxy is returned for its counts.
+fn through_proxy(
+    plan: impl Fn(&RequestInfo) -> HttpFault + Send + Sync + 'static,
+    args: &[&str],
+    state: &std::path::Path,
+) -> (Output, FaultProxy) {
+    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
+    let connection = format!(
+        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
+        azblob::DEV_ACCOUNT,
+        azblob::DEV_ACCOUNT_KEY,
+        proxy.url_for(&support::endpoints().http)
+    );
+    let mut command = binary::emulator_command(args);
+    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", state);
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    (output, proxy)
+}
+
 #[tokio::test]
 async fn if_newer_compares_with_a_blob_that_appeared_after_the_listing() {
     let container = support::new_container(&support::client(), "appeared").await;
@@ -61,41 +105,9 @@ async fn if_newer_compares_with_a_blob_that_appeared_after_the_listing() {
         std::fs::File::options().write(true).open(&path).unwrap().set_modified(local_mtime).unwrap();
     }
 
-    // The first Put Blob of each of WRITES' names waits while the other
-    // writer puts its blob; everything else passes untouched.
-    let name = container.name().to_owned();
-    let written = Mutex::new(HashSet::new());
-    let plan = move |r: &RequestInfo| {
-        let path = r.target.split('?').next().unwrap_or_default();
-        for (file, body, mtime) in WRITES {
-            let mine = r.method == "PUT" && path.ends_with(&format!("/{name}/p/{file}"));
-            if mine && written.lock().unwrap().insert(file) {
-                write_directly(name.clone(), format!("p/{file}"), body, mtime);
-            }
-        }
-        HttpFault::Pass
-    };
-    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
-    let connection = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        proxy.url_for(&support::endpoints().http)
-    );
     let dst = format!("az://{}/p/", container.name());
-    let mut command = binary::emulator_command(&[
-        "cp",
-        "-r",
-        src.to_str().unwrap(),
-        &dst,
-        "--overwrite",
-        "if-newer",
-        "--json",
-        "--no-progress",
-    ]);
-    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let args = ["cp", "-r", src.to_str().unwrap(), &dst, "--overwrite", "if-newer", "--json", "--no-progress"];
+    let (output, _proxy) = through_proxy(appearing(container.name(), "p/", &WRITES), &args, &state);
     let (files, summary) = lines(&output);
 
     let body = |name: &'static str| {
@@ -134,30 +146,9 @@ async fn sync_compares_with_a_blob_that_appeared_after_the_listing() {
     }
     const APPEARING: [(&str, &str, u64); 2] =
         [("same", "written elsewhere, same", LOCAL_MTIME), ("different", "written elsewhere, other", LOCAL_MTIME + 5)];
-    let name = container.name().to_owned();
-    let written = Mutex::new(HashSet::new());
-    let plan = move |r: &RequestInfo| {
-        let path = r.target.split('?').next().unwrap_or_default();
-        for (file, body, mtime) in APPEARING {
-            let mine = r.method == "PUT" && path.ends_with(&format!("/{name}/p/{file}"));
-            if mine && written.lock().unwrap().insert(file) {
-                write_directly(name.clone(), format!("p/{file}"), body, mtime);
-            }
-        }
-        HttpFault::Pass
-    };
-    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
-    let connection = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        proxy.url_for(&support::endpoints().http)
-    );
     let dst = format!("az://{}/p/", container.name());
-    let mut command = binary::emulator_command(&["sync", src.to_str().unwrap(), &dst, "--json", "--no-progress"]);
-    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let args = ["sync", src.to_str().unwrap(), &dst, "--json", "--no-progress"];
+    let (output, _proxy) = through_proxy(appearing(container.name(), "p/", &APPEARING), &args, &state);
     let (files, summary) = lines(&output);
 
     let body = |name: &'static str| {
@@ -193,18 +184,9 @@ async fn a_refused_create_only_write_is_repeated() {
         }
         HttpFault::Pass
     };
-    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
-    let connection = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        proxy.url_for(&support::endpoints().http)
-    );
     let dst = format!("az://{}/p/", container.name());
-    let mut command = binary::emulator_command(&["sync", src.to_str().unwrap(), &dst, "--json", "--no-progress"]);
-    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let args = ["sync", src.to_str().unwrap(), &dst, "--json", "--no-progress"];
+    let (output, proxy) = through_proxy(plan, &args, &state);
     let (_, summary) = lines(&output);
     assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(3), Some(0)), "{summary}");
     assert_eq!(proxy.injected().len(), 3, "each file was refused once");
@@ -229,33 +211,9 @@ async fn a_prefix_copy_compares_with_a_blob_that_appeared_after_the_listing() {
         };
         container.blob(format!("s/{name}")).put_opts(format!("source {name}"), &options).await.unwrap();
     }
-    // The first copy to each of WRITES' names waits while the other writer
-    // puts its blob there; everything else passes untouched.
-    let name = container.name().to_owned();
-    let written = Mutex::new(HashSet::new());
-    let plan = move |r: &RequestInfo| {
-        let path = r.target.split('?').next().unwrap_or_default();
-        for (file, body, mtime) in WRITES {
-            let mine = r.method == "PUT" && path.ends_with(&format!("/{name}/q/{file}"));
-            if mine && written.lock().unwrap().insert(file) {
-                write_directly(name.clone(), format!("q/{file}"), body, mtime);
-            }
-        }
-        HttpFault::Pass
-    };
-    let proxy = FaultProxy::to_url(&support::endpoints().http, plan, ProxyOptions::default()).unwrap();
-    let connection = format!(
-        "DefaultEndpointsProtocol=http;AccountName={};AccountKey={};BlobEndpoint={}",
-        azblob::DEV_ACCOUNT,
-        azblob::DEV_ACCOUNT_KEY,
-        proxy.url_for(&support::endpoints().http)
-    );
     let (src, dst) = (format!("az://{}/s/", container.name()), format!("az://{}/q/", container.name()));
     let args = ["cp", "-r", &src, &dst, "--overwrite", "if-newer", "--json", "--no-progress"];
-    let mut command = binary::emulator_command(&args);
-    command.env("AZURE_STORAGE_CONNECTION_STRING", connection).env("XDG_STATE_HOME", &state);
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (output, _proxy) = through_proxy(appearing(container.name(), "q/", &WRITES), &args, &state);
     let (files, summary) = lines(&output);
 
     let body = |name: &'static str| {

@@ -22,7 +22,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use support::new_container;
-use tree_kit::{azblob, names, stderr};
+use tree_kit::{azblob, names, reorder_listing, stderr};
 
 /// Names of files on both sides of U+FFFF, in a directory and at the top,
 /// next to names that sort around `/`.
@@ -78,22 +78,6 @@ async fn a_sync_pairs_names_above_u_ffff_in_the_services_order() {
         assert_eq!(std::fs::read_to_string(back.join(name)).unwrap(), name);
     }
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// The `<Blob>` elements of a List Blobs answer put in the order of
-/// `names` (full names): the hierarchical-namespace order Azurite lacks.
-fn reorder_listing(xml: &str, names: &[&str]) -> String {
-    let (Some(start), Some(end)) = (xml.find("<Blob>"), xml.rfind("</Blob>")) else { return xml.to_owned() };
-    let end = end + "</Blob>".len();
-    let blobs: Vec<&str> = xml[start..end].split_inclusive("</Blob>").collect();
-    assert_eq!(blobs.len(), names.len(), "{xml}");
-    let mut ordered = String::new();
-    for name in names {
-        let blob =
-            blobs.iter().find(|b| b.contains(&format!("<Name>{name}</Name>"))).unwrap_or_else(|| panic!("{name}"));
-        ordered.push_str(blob);
-    }
-    format!("{}{ordered}{}", &xml[..start], &xml[end..])
 }
 
 /// A hierarchical-namespace account lists `a`'s contents right after it:

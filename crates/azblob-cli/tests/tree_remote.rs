@@ -21,7 +21,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use support::new_container;
-use tree_kit::{az, azblob, lines, names, stderr};
+use tree_kit::{az, azblob, cassette_in, lines, names, reorder_listing, stderr};
 
 /// Writes `names` (each file holding its own name) below `dir`.
 fn write_files(dir: &Path, names: &[&str]) {
@@ -128,22 +128,6 @@ async fn a_sync_delete_between_prefixes_leaves_exactly_the_sources_names_and_wha
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The `<Blob>` elements of a List Blobs answer put in the order of
-/// `names` (full names): the hierarchical-namespace order Azurite lacks.
-fn reorder_listing(xml: &str, names: &[&str]) -> String {
-    let (Some(start), Some(end)) = (xml.find("<Blob>"), xml.rfind("</Blob>")) else { return xml.to_owned() };
-    let end = end + "</Blob>".len();
-    let blobs: Vec<&str> = xml[start..end].split_inclusive("</Blob>").collect();
-    assert_eq!(blobs.len(), names.len(), "{xml}");
-    let mut ordered = String::new();
-    for name in names {
-        let blob =
-            blobs.iter().find(|b| b.contains(&format!("<Name>{name}</Name>"))).unwrap_or_else(|| panic!("{name}"));
-        ordered.push_str(blob);
-    }
-    format!("{}{ordered}{}", &xml[..start], &xml[end..])
-}
-
 /// Records `args` against Azurite into `cassettes`, then puts the answer to
 /// the List Blobs request whose query has `prefix` in the order `names`.
 fn record_and_reorder(args: &[&str], state: &Path, cassettes: &Path, prefix: &str, names: &[&str]) -> Output {
@@ -167,17 +151,6 @@ fn record_and_reorder(args: &[&str], state: &Path, cassettes: &Path, prefix: &st
     ));
     std::fs::write(&cassette, serde_json::to_string_pretty(&json).unwrap()).unwrap();
     recorded
-}
-
-/// The one cassette in `dir`.
-fn cassette_in(dir: &Path) -> std::path::PathBuf {
-    let mut found = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"));
-    let cassette = found.next().expect("a cassette");
-    assert!(found.next().is_none(), "one cassette in {}", dir.display());
-    cassette
 }
 
 /// A hierarchical-namespace source lists `a`'s contents right after it:

@@ -47,3 +47,30 @@ pub(crate) async fn names(container: &ContainerClient) -> Vec<String> {
         .await
         .unwrap()
 }
+
+/// The `<Blob>` elements of a List Blobs answer put in the order of
+/// `names` (full names): the hierarchical-namespace order Azurite lacks.
+pub(crate) fn reorder_listing(xml: &str, names: &[&str]) -> String {
+    let (Some(start), Some(end)) = (xml.find("<Blob>"), xml.rfind("</Blob>")) else { return xml.to_owned() };
+    let end = end + "</Blob>".len();
+    let blobs: Vec<&str> = xml[start..end].split_inclusive("</Blob>").collect();
+    assert_eq!(blobs.len(), names.len(), "{xml}");
+    let mut ordered = String::new();
+    for name in names {
+        let blob =
+            blobs.iter().find(|b| b.contains(&format!("<Name>{name}</Name>"))).unwrap_or_else(|| panic!("{name}"));
+        ordered.push_str(blob);
+    }
+    format!("{}{ordered}{}", &xml[..start], &xml[end..])
+}
+
+/// The one cassette in `dir`.
+pub(crate) fn cassette_in(dir: &Path) -> std::path::PathBuf {
+    let mut found = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"));
+    let cassette = found.next().expect("a cassette");
+    assert!(found.next().is_none(), "one cassette in {}", dir.display());
+    cassette
+}
