@@ -233,9 +233,8 @@ impl Job<'_> {
         let size = side.size;
         Ok(Some(Box::pin(async move {
             let result = async {
-                match copy(&to_blob, &copy_source, &options, size).await {
-                    Err(e) if appeared.is_some() && refused_as_existing(&e) => {
-                        let (mode, overwrite, side) = appeared.expect("checked");
+                match (copy(&to_blob, &copy_source, &options, size).await, appeared) {
+                    (Err(e), Some((mode, overwrite, side))) if refused_as_existing(&e) => {
                         let props = to_blob.properties().await.context("cannot compare with the destination")?;
                         if let Some(reason) = skip_reason(mode, overwrite, &side, Some(&Side::of_blob(&props))) {
                             return Ok(Some(reason));
@@ -243,7 +242,7 @@ impl Job<'_> {
                         let options = CopyOptions { conditions: Conditions::if_match(props.etag), ..options };
                         copy(&to_blob, &copy_source, &options, size).await.map(|()| None)
                     }
-                    other => other.map(|()| None),
+                    (other, _) => other.map(|()| None),
                 }
             }
             .await;
