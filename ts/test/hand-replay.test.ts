@@ -14,6 +14,7 @@ import {
   type CopyState,
   DEV_ACCOUNT_KEY,
   type DownloadOptions,
+  ifNotExists,
   type Matching,
   type Next,
 } from "../src/index.js";
@@ -143,6 +144,25 @@ test("a copy's polls wait on the client's clock: 500 ms, then doubled", async ()
   const copy = await client.blob("dst", "big-copy.bin").startCopy(CopySource.blob(client.blob("src", "big.bin")));
   assert.equal((await copy.wait(60_000)).status, "success");
   assert.deepEqual(pauses, [500, 1000]);
+  assertDone(client);
+});
+
+// The twin of Rust's `a_create_only_copy_refused_412_is_already_exists`.
+test("a copy only-if-new refused 412 is AlreadyExists, as Azurite's 409 is", async () => {
+  const sent: CassetteRequest[] = [];
+  const client = clientFor("copy_if_not_exists_412.json", sequentialKeeping(sent));
+  const target = client.blob("dst", "taken.bin");
+  const source = CopySource.url("https://fakestorageaccount.blob.core.windows.net/src/a.bin");
+  const options = { conditions: ifNotExists() };
+  await assert.rejects(target.copyFromUrlOpts(source, options), (err: AzblobError) => {
+    assert.deepEqual([err.kind, err.status], ["AlreadyExists", 412]);
+    return true;
+  });
+  await assert.rejects(target.startCopyOpts(source, options), (err: AzblobError) => {
+    assert.equal(err.kind, "AlreadyExists");
+    return true;
+  });
+  assert.equal(sent.length, 2);
   assertDone(client);
 });
 

@@ -276,6 +276,24 @@ async fn a_pending_copy_into_a_leased_blob_is_aborted_with_its_lease_id() {
     assert_done(&client);
 }
 
+/// Replay: a copy "only if new" onto an existing blob refused 412, which
+/// Azurite answers 409 (see the cassette's `note`): both copies read it as
+/// `AlreadyExists`, as Put Blob does.
+#[tokio::test]
+async fn a_create_only_copy_refused_412_is_already_exists() {
+    let sent = Arc::default();
+    let client = client_for("copy_if_not_exists_412.json", sequential_keeping(&sent));
+    let target = client.blob("dst", "taken.bin");
+    let source = CopySource::Url("https://fakestorageaccount.blob.core.windows.net/src/a.bin".parse().unwrap());
+    let options = CopyOptions { conditions: Conditions::if_not_exists(), ..CopyOptions::default() };
+    let err = target.copy_from_url_opts(&source, &options).await.unwrap_err();
+    assert_eq!((err.kind(), err.status().map(|s| s.as_u16())), (ErrorKind::AlreadyExists, Some(412)), "{err}");
+    let err = target.start_copy_opts(&source, &options).await.err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(sent.lock().unwrap().len(), 2);
+    assert_done(&client);
+}
+
 /// Replay: Abort Copy Blob needs a pending copy, which Azurite never has (see the cassette's `note`).
 #[tokio::test]
 async fn pending_copy_is_aborted() {

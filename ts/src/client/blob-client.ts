@@ -363,7 +363,13 @@ export class BlobClient {
   async copyFromUrlOpts(source: CopySource, options: CopyOptions): Promise<CopyStarted> {
     const destination = this.url();
     const { url, bearer } = await source.resolve(true, destination);
-    const response = await this.execute(buildCopyRequest(destination, url, bearer, true, options));
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(buildCopyRequest(destination, url, bearer, true, options));
+    } catch (err) {
+      // A copy that asked "only if new" may be refused 409 or 412: both are AlreadyExists.
+      throw refineIfNotExists(err, options.conditions ?? {});
+    }
     let started: CopyStarted;
     try {
       started = parseCopyResponse(response);
@@ -388,7 +394,12 @@ export class BlobClient {
   async startCopyOpts(source: CopySource, options: CopyOptions): Promise<CopyOperation> {
     const destination = this.url();
     const { url } = await source.resolve(false, destination);
-    const response = await this.execute(buildCopyRequest(destination, url, undefined, false, options));
+    let response: Awaited<ReturnType<typeof this.execute>>;
+    try {
+      response = await this.execute(buildCopyRequest(destination, url, undefined, false, options));
+    } catch (err) {
+      throw refineIfNotExists(err, options.conditions ?? {});
+    }
     try {
       const started = parseCopyResponse(response);
       return new CopyOperation(this, started.copyId, started.status, options.conditions?.leaseId);

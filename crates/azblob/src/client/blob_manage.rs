@@ -5,7 +5,7 @@
 use futures_util::TryStreamExt;
 
 use super::copy::{CopyOperation, CopySource};
-use super::{BlobClient, ContainerClient};
+use super::{refine_if_not_exists, BlobClient, ContainerClient};
 use crate::error::{Error, Result};
 use crate::ops::copy_blob::{build_copy_request, parse_copy_response, CopyOptions, CopyStarted};
 use crate::ops::copy_state::CopyStatus;
@@ -83,7 +83,13 @@ impl BlobClient {
         let destination = self.url()?;
         let (source_url, bearer) = source.resolve(true, &destination).await?;
         let request = build_copy_request(destination, &source_url, bearer.as_deref(), true, options)?;
-        let response = self.service().pipeline().execute(request).await?;
+        // A copy that asked "only if new" may be refused 409 or 412: both are `AlreadyExists`.
+        let response = self
+            .service()
+            .pipeline()
+            .execute(request)
+            .await
+            .map_err(|e| refine_if_not_exists(e, &options.conditions))?;
         let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlobFromUrl"))?;
         if started.status != CopyStatus::Success {
             return Err(Error::invalid_response(format!(
@@ -107,7 +113,12 @@ impl BlobClient {
         let destination = self.url()?;
         let (source_url, _) = source.resolve(false, &destination).await?;
         let request = build_copy_request(destination, &source_url, None, false, options)?;
-        let response = self.service().pipeline().execute(request).await?;
+        let response = self
+            .service()
+            .pipeline()
+            .execute(request)
+            .await
+            .map_err(|e| refine_if_not_exists(e, &options.conditions))?;
         let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlob"))?;
         Ok(CopyOperation::new(self.clone(), started.copy_id, started.status, options.conditions.lease_id.clone()))
     }
