@@ -267,10 +267,9 @@ async fn copy(to_blob: &BlobClient, source: &CopySource, options: &CopyOptions, 
 }
 
 /// Whether a copy with `If-None-Match: *` was refused because the
-/// destination exists: the service answers 409 or 412.
+/// destination exists (the library reads a 409 and a 412 alike as `AlreadyExists`).
 fn refused_as_existing(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<azblob::Error>()
-        .is_some_and(|e| matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::PreconditionFailed))
+    e.downcast_ref::<azblob::Error>().is_some_and(|e| e.kind() == ErrorKind::AlreadyExists)
 }
 
 /// Reports a copy that ended.
@@ -278,9 +277,7 @@ fn finished(report: &Report, (src, dst, bytes, result): Done) -> Result<()> {
     match result {
         Ok(None) => report.transferred("copy", &src, &dst, bytes),
         Ok(Some(reason)) => report.skipped("copy", &src, &dst, reason),
-        Err(e) if e.downcast_ref::<azblob::Error>().is_some_and(|e| e.kind() == ErrorKind::AlreadyExists) => {
-            report.skipped("copy", &src, &dst, "exists (--overwrite never)")
-        }
+        Err(e) if refused_as_existing(&e) => report.skipped("copy", &src, &dst, "exists (--overwrite never)"),
         Err(e) => report.failed("copy", &src, &dst, &format!("{e:#}")),
     }
 }

@@ -80,17 +80,7 @@ impl BlobClient {
 
     /// Copy Blob From URL with metadata, tier and conditions for the destination.
     pub async fn copy_from_url_opts(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyStarted> {
-        let destination = self.url()?;
-        let (source_url, bearer) = source.resolve(true, &destination).await?;
-        let request = build_copy_request(destination, &source_url, bearer.as_deref(), true, options)?;
-        // A copy that asked "only if new" may be refused 409 or 412: both are `AlreadyExists`.
-        let response = self
-            .service()
-            .pipeline()
-            .execute(request)
-            .await
-            .map_err(|e| refine_if_not_exists(e, &options.conditions))?;
-        let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlobFromUrl"))?;
+        let started = self.send_copy(source, true, options).await?;
         if started.status != CopyStatus::Success {
             return Err(Error::invalid_response(format!(
                 "a synchronous copy answered status {}, not success",
@@ -110,16 +100,23 @@ impl BlobClient {
 
     /// Copy Blob with metadata, tier and conditions for the destination.
     pub async fn start_copy_opts(&self, source: &CopySource, options: &CopyOptions) -> Result<CopyOperation> {
+        let started = self.send_copy(source, false, options).await?;
+        Ok(CopyOperation::new(self.clone(), started.copy_id, started.status, options.conditions.lease_id.clone()))
+    }
+
+    /// Sends Copy Blob From URL (`sync`) or Copy Blob and reads its answer.
+    async fn send_copy(&self, source: &CopySource, sync: bool, options: &CopyOptions) -> Result<CopyStarted> {
         let destination = self.url()?;
-        let (source_url, _) = source.resolve(false, &destination).await?;
-        let request = build_copy_request(destination, &source_url, None, false, options)?;
+        let (source_url, bearer) = source.resolve(sync, &destination).await?;
+        let request = build_copy_request(destination, &source_url, bearer.as_deref(), sync, options)?;
+        let operation = request.operation;
+        // A copy that asked "only if new" may be refused 409 or 412: both are `AlreadyExists`.
         let response = self
             .service()
             .pipeline()
             .execute(request)
             .await
             .map_err(|e| refine_if_not_exists(e, &options.conditions))?;
-        let started = parse_copy_response(&response).map_err(|e| e.with_operation("CopyBlob"))?;
-        Ok(CopyOperation::new(self.clone(), started.copy_id, started.status, options.conditions.lease_id.clone()))
+        parse_copy_response(&response).map_err(|e| e.with_operation(operation))
     }
 }
