@@ -1,5 +1,7 @@
 //! Cancellation against Azurite: dropping an upload or a download future
-//! ends every request it had in flight at once, and no new one starts.
+//! ends every request it had in flight at once, and no new one starts; a
+//! many-file job's stream, whose files run as tasks of their own, stops
+//! them all when it is dropped.
 //!
 //! A hook stalls the transfer's requests, as a silent server would, so the
 //! only way for them to end is the drop.
@@ -9,8 +11,9 @@ mod support;
 use std::future::Future;
 use std::time::Duration;
 
-use azblob::DownloadOptions;
+use azblob::{DownloadFilesOptions, DownloadOptions, FileJob};
 use azblob::{UploadOptions, UploadSource};
+use futures_util::StreamExt;
 use support::hook::{Action, Hook};
 use support::{client, client_with, new_container, partials, scratch};
 
@@ -107,4 +110,37 @@ async fn a_dropped_download_stops_its_range_requests() {
         .await;
     assert!(partials(&dir).is_empty(), "{:?}", partials(&dir));
     assert!(!dir.join("out.bin").exists());
+}
+
+#[tokio::test]
+async fn a_dropped_file_job_stops_every_file_and_leaves_no_partial_file() {
+    let container = new_container(&client(), "cancelfiles").await;
+    for i in 0..CONCURRENCY {
+        container.blob(format!("f{i}")).upload(azblob_testkit::pseudo_random_bytes(4 * KIB, i as u64)).await.unwrap();
+    }
+    let hook = stalling("GetBlob", 0);
+    let client = client_with(&hook);
+    let dir = scratch("cancelfiles");
+    let jobs: Vec<FileJob> = (0..CONCURRENCY)
+        .map(|i| FileJob { path: dir.join(format!("f{i}")), name: format!("f{i}"), ..FileJob::default() })
+        .collect();
+    let options = DownloadFilesOptions { concurrency: CONCURRENCY.into(), ..DownloadFilesOptions::default() };
+    let mut results =
+        client.container(container.name()).download_files_opts(futures_util::stream::iter(jobs), &options);
+    tokio::select! {
+        done = results.next() => panic!("a file ended under a stalled server: {:?}", done.map(|(_, r)| r.err())),
+        reached = hook.wait_in_flight(Duration::from_secs(30), |&n| n >= CONCURRENCY) => {
+            assert!(reached, "the job never had {CONCURRENCY} requests in flight");
+        }
+    }
+    assert_eq!(partials(&dir).len(), CONCURRENCY, "each file fills a partial file");
+
+    drop(results);
+    // The test's runtime has one thread: each stopped task is dropped
+    // whole, its partial file removed and its request ended, when this
+    // test first waits.
+    assert!(hook.wait_in_flight(Duration::from_secs(10), |&n| n == 0).await, "the files' requests outlived the job");
+    assert!(partials(&dir).is_empty(), "{:?}", partials(&dir));
+    assert!(!hook.another_starts_within(Duration::from_secs(1)).await, "a request started after the drop");
+    assert!((0..CONCURRENCY).all(|i| !dir.join(format!("f{i}")).exists()), "no file was written");
 }

@@ -21,6 +21,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use tokio::sync::Semaphore;
 
+use super::file_task::FileTask;
 use super::ContainerClient;
 use crate::error::{Error, Result};
 use crate::ops::conditions::Conditions;
@@ -316,12 +317,20 @@ where
     let (container, options) = (container.clone(), Arc::new(options));
     jobs.map(move |job| {
         let (container, options, pool) = (container.clone(), Arc::clone(&options), pool.clone());
+        let job = Arc::new(job);
+        let task = FileTask::start({
+            let job = Arc::clone(&job);
+            Box::pin(async move {
+                match pool {
+                    Ok(pool) => one(&container, &job, &options, &pool).await,
+                    Err(e) => Err(Error::invalid_input(e.message().to_owned())),
+                }
+            })
+        });
+        // The task's own reference is gone once it has finished.
         async move {
-            let result = match pool {
-                Ok(pool) => one(&container, &job, &options, &pool).await,
-                Err(e) => Err(Error::invalid_input(e.message().to_owned())),
-            };
-            (job, result)
+            let result = task.await;
+            (Arc::unwrap_or_clone(job), result)
         }
     })
     .buffer_unordered(cap)

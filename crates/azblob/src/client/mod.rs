@@ -13,6 +13,7 @@ mod blob_manage;
 mod blob_transfer;
 mod container;
 mod copy;
+mod file_task;
 mod files;
 mod get;
 mod lease;
