@@ -134,12 +134,12 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
     let cap = options.concurrency.buffers(options.chunk_size, options.memory_budget);
     let target = &target.counting(target.own_tally());
     let limiter = Limiter::for_concurrency(options.concurrency, cap, target.tally());
-    let start = start(target, options).await?;
+    let start = start(target, options, sink.contiguous()).await?;
     let total = start.properties.content_length;
     let tracker = ProgressTracker::new(options.progress.clone(), Some(total));
     let expected = expected_md5(options, &start.properties);
     let md5 = expected.map(|_| Arc::new(OrderedMd5::new()));
-    let first_len = start.first.len() as u64;
+    let first_len = start.first.filled();
     let ranges = Ranges::new(first_len, total, options.chunk_size);
     let chunks = 1 + ranges.remaining();
     let first = match &md5 {
@@ -201,11 +201,13 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
 /// The first exchange: size, ETag, properties and the first chunk.
 struct Start {
     properties: BlobProperties,
-    first: BytesMut,
+    first: Piece,
     fetcher: RangeFetcher,
 }
 
-async fn start(target: &BlobTarget, options: &DownloadOptions) -> Result<Start> {
+/// Sends the first GET and reads its answer, into one buffer when
+/// `contiguous` (memory), else as the chunks arrive, uncopied.
+async fn start(target: &BlobTarget, options: &DownloadOptions, contiguous: bool) -> Result<Start> {
     let asked = BlobRange::new(0, options.chunk_size);
     let first_range =
         GetOptions { range: Some(asked), selector: options.selector.clone(), conditions: Conditions::default() };
@@ -242,14 +244,18 @@ async fn start(target: &BlobTarget, options: &DownloadOptions) -> Result<Start> 
     };
     // The buffer grows with the bytes that arrive, not with the size the
     // server claims, so a lying header cannot make it allocate a terabyte.
-    let mut first = BytesMut::with_capacity(first_len.min(INITIAL_CAPACITY) as usize);
+    let mut first = if contiguous {
+        Piece::Slice(BytesMut::with_capacity(first_len.min(INITIAL_CAPACITY) as usize))
+    } else {
+        Piece::chunks()
+    };
     // An empty blob's whole-blob answer has no range, no byte and no CRC64 to check.
     let mut crc = (options.verify_crc64 && first_len > 0).then(Crc64::new);
-    if read_body_crc64(body, &mut first, first_len, crc.as_mut()).await.is_err() || (first.len() as u64) < first_len {
+    if read_body_crc64(body, &mut first, first_len, crc.as_mut()).await.is_err() || first.filled() < first_len {
         fetcher.resumes.fetch_add(1, Ordering::Relaxed);
         if crc.is_some() {
             // Asked again whole: the answer's CRC64 covers all of it.
-            first.clear();
+            first.truncate(0);
         }
         first = fetcher.fetch_into(0, first_len, first).await?;
     } else if let Some(crc) = crc {

@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// The largest write made on the task rather than on the blocking pool: a
 /// small file whole, written into the page cache in well under a
 /// millisecond, so a worker is not held up for long.
-const INLINE_WRITE_MAX: usize = 1024 * 1024;
+const INLINE_WRITE_MAX: u64 = 1024 * 1024;
 
 /// A download's destination.
 pub(crate) enum Sink<'w, W: AsyncWrite + Unpin + Send + ?Sized> {
@@ -52,15 +52,21 @@ impl Pieces {
 }
 
 impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
+    /// Whether the first chunk should be read into one buffer: only memory
+    /// keeps it whole; the others take its chunks as they came.
+    pub(crate) fn contiguous(&self) -> bool {
+        matches!(self, Sink::Memory(_))
+    }
+
     /// Takes the first chunk, once the blob's size is known, and returns how
     /// the other ranges get their buffers.
-    pub(crate) async fn begin(&mut self, total: u64, first: BytesMut, more: bool) -> Result<Pieces> {
-        match self {
-            Sink::Memory(whole) if !more => {
+    pub(crate) async fn begin(&mut self, total: u64, first: Piece, more: bool) -> Result<Pieces> {
+        match (self, first) {
+            (Sink::Memory(whole), Piece::Slice(first)) if !more => {
                 *whole = Some(first);
                 Ok(Pieces::Chunks)
             }
-            Sink::Memory(whole) => {
+            (Sink::Memory(whole), Piece::Slice(first)) => {
                 // One allocation for the whole blob, split into disjoint
                 // pieces that the ranges fill; joining them back in order
                 // copies nothing.
@@ -70,11 +76,13 @@ impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
                 *whole = Some(buf);
                 Ok(Pieces::Split(rest))
             }
-            Sink::Writer(writer) => {
-                writer.write_all(&first).await.map_err(write_error)?;
+            (Sink::Writer(writer), Piece::Chunks { parts, .. }) => {
+                for part in &parts {
+                    writer.write_all(part).await.map_err(write_error)?;
+                }
                 Ok(Pieces::Chunks)
             }
-            Sink::File(file) => {
+            (Sink::File(file), Piece::Chunks { parts, len }) => {
                 // A blob that is this one chunk (every small file of a
                 // directory job) needs no sizing: its write makes the new
                 // file that long, and one syscall per file less counts there.
@@ -83,17 +91,18 @@ impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink<'_, W> {
                         Error::new(ErrorKind::Io, format!("cannot size the file: {e}")).with_source_in_message(e)
                     })?;
                 }
-                if !more && first.len() <= INLINE_WRITE_MAX {
+                if !more && len <= INLINE_WRITE_MAX {
                     // A small blob's only write goes into the page cache
                     // here, on the task that received it: a hop to the
                     // blocking pool and back cost more than the write
                     // (10,000 small files in `cargo xtask bench-dirs`).
-                    positional_write(&*file.lock().await, &first, 0).map_err(write_error)?;
+                    positional_writes(&*file.lock().await, &parts, 0).map_err(write_error)?;
                 } else {
-                    write_at(Arc::clone(file), vec![first.freeze()], 0).await?;
+                    write_at(Arc::clone(file), parts, 0).await?;
                 }
                 Ok(Pieces::Chunks)
             }
+            _ => Err(Error::new(ErrorKind::Other, "a download's first chunk went to the wrong sink")),
         }
     }
 
@@ -158,17 +167,20 @@ pub(crate) async fn write_at(file: SharedFile, parts: Vec<Bytes>, offset: u64) -
     // Held by the blocking task: a dropped download's last write still
     // finishes before another starts.
     let file = file.lock_owned().await;
-    tokio::task::spawn_blocking(move || {
-        let mut at = offset;
-        for part in &parts {
-            positional_write(&file, part, at)?;
-            at += part.len() as u64;
-        }
-        Ok::<_, std::io::Error>(())
-    })
-    .await
-    .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
-    .map_err(write_error)
+    tokio::task::spawn_blocking(move || positional_writes(&file, &parts, offset))
+        .await
+        .map_err(|e| Error::new(ErrorKind::Other, format!("a write task failed: {e}")))?
+        .map_err(write_error)
+}
+
+/// Writes `parts` one after another from `offset`.
+fn positional_writes(file: &std::fs::File, parts: &[Bytes], offset: u64) -> std::io::Result<()> {
+    let mut at = offset;
+    for part in parts {
+        positional_write(file, part, at)?;
+        at += part.len() as u64;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -193,7 +205,7 @@ mod tests {
     #[tokio::test]
     async fn memory_pieces_join_back_in_order_without_copies() {
         let mut sink: Sink<'_, tokio::io::Sink> = Sink::Memory(None);
-        let mut pieces = sink.begin(10, BytesMut::from(&b"abcd"[..]), true).await.unwrap();
+        let mut pieces = sink.begin(10, Piece::Slice(BytesMut::from(&b"abcd"[..])), true).await.unwrap();
         let mut a = pieces.next(4);
         let mut b = pieces.next(2);
         let (Piece::Slice(sa), Piece::Slice(sb)) = (&mut a, &mut b) else { panic!("slices") };
@@ -211,12 +223,27 @@ mod tests {
     async fn a_writer_gets_the_first_chunk_then_each_piece() {
         let mut out = Vec::new();
         let mut sink = Sink::Writer(&mut out);
-        let mut pieces = sink.begin(5, BytesMut::from(&b"ab"[..]), true).await.unwrap();
+        let first = Piece::Chunks { parts: vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")], len: 2 };
+        let mut pieces = sink.begin(5, first, true).await.unwrap();
         let mut piece = pieces.next(3);
         super::super::range_fetch::RangeBuf::put(&mut piece, Bytes::from_static(b"cde"));
         sink.deliver(piece).await.unwrap();
         sink.finish().await.unwrap();
         assert_eq!(out, b"abcde");
+    }
+
+    #[tokio::test]
+    async fn a_files_first_chunk_is_written_part_after_part() {
+        for more in [false, true] {
+            let path = std::env::temp_dir().join(format!("azblob-sink-first-{more}-{}", std::process::id()));
+            let file: SharedFile = Arc::new(tokio::sync::Mutex::new(std::fs::File::create(&path).unwrap()));
+            let mut sink: Sink<'_, tokio::io::Sink> = Sink::File(file);
+            let parts = vec![Bytes::from_static(b"ab"), Bytes::from_static(b"cde")];
+            sink.begin(if more { 7 } else { 5 }, Piece::Chunks { parts, len: 5 }, more).await.unwrap();
+            let expected: &[u8] = if more { b"abcde\0\0" } else { b"abcde" };
+            assert_eq!(std::fs::read(&path).unwrap(), expected, "more ranges to come: {more}");
+            std::fs::remove_file(path).unwrap();
+        }
     }
 
     #[tokio::test]
