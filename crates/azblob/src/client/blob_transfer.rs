@@ -105,7 +105,7 @@ impl BlobClient {
         path: impl AsRef<Path>,
         options: &DownloadOptions,
     ) -> Result<DownloadReport> {
-        transfer::download_to_file(&self.transfer_target()?, path.as_ref(), options, None).await
+        transfer::download_to_file(&self.transfer_target()?, path.as_ref(), options, None, false).await
     }
 }
 

@@ -396,15 +396,9 @@ async fn download_one(
             download.chunk_size = size;
         }
     }
-    if let Some(parent) = job.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        // On this thread, as the temporary file beside it is created: a hop
-        // to the blocking pool per file cost more than the `mkdir` of a
-        // directory that mostly exists (bench-dirs' profile of 10,000 files).
-        std::fs::create_dir_all(parent).map_err(|e| io_error(format!("cannot create {}", parent.display()), e))?;
-    }
     let target = pool.target(container, &job.name)?;
     // The mtime goes on the temporary file before it is moved into place.
-    let report = pool.run(charge, transfer::download_to_file(&target, &job.path, &download, job.mtime)).await?;
+    let report = pool.run(charge, transfer::download_to_file(&target, &job.path, &download, job.mtime, true)).await?;
     Ok(FileReport {
         bytes: report.bytes,
         resumed_blocks: 0,

@@ -87,19 +87,21 @@ pub(crate) async fn download_to_writer<W: AsyncWrite + Unpin + Send + ?Sized>(
 /// also when this future is dropped (see `temp_file`). With `mtime`, the
 /// file is given that modification time before it is moved into place: the
 /// temporary file is still open for writing then, whereas the target may
-/// be read-only once it has the old file's permissions.
+/// be read-only once it has the old file's permissions. With `make_parent`
+/// a missing directory is created.
 pub(crate) async fn download_to_file(
     target: &BlobTarget,
     path: &Path,
     options: &DownloadOptions,
     mtime: Option<std::time::SystemTime>,
+    make_parent: bool,
 ) -> Result<DownloadReport> {
     options.validate()?;
     if !options.overwrite && std::fs::symlink_metadata(path).is_ok() {
         // Refused before a byte is fetched; `persist` checks again at the end.
         return Err(temp_file::exists(path));
     }
-    let (temp, file) = TempFile::create_beside(path)?;
+    let (temp, file) = TempFile::create_beside(path, make_parent)?;
     let file = Arc::new(tokio::sync::Mutex::new(file));
     let mut sink: Sink<'_, tokio::io::Sink> = Sink::File(Arc::clone(&file));
     let report = run(target, options, &mut sink).await?;
