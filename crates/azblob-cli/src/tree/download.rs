@@ -148,7 +148,7 @@ pub(super) async fn run(
         let mut options = DownloadFilesOptions {
             concurrency: common.concurrency.map_or(Concurrency::Adaptive, Concurrency::Fixed),
             max_bytes_per_second: tree.cap_bytes_per_second()?,
-            memory_budget: super::JOB_MEMORY_BUDGET,
+            memory_budget: super::JOB_DOWNLOAD_MEMORY_BUDGET,
             ..DownloadFilesOptions::default()
         };
         options.download.chunk_size = common.block_size;
