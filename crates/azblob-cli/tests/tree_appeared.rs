@@ -196,6 +196,44 @@ async fn a_refused_create_only_write_is_repeated() {
     }
 }
 
+/// The files sent again after their comparison run as a second pass with
+/// a limiter of its own; its backoffs count in the summary too.
+#[tokio::test]
+async fn the_second_passs_backoffs_count_in_the_summary() {
+    let container = support::new_container(&support::client(), "appeared").await;
+    let dir = support::scratch("tree-appeared-backoff");
+    let (src, state) = (dir.join("src"), dir.join("state"));
+    std::fs::create_dir_all(&src).unwrap();
+    let path = src.join("older-elsewhere");
+    std::fs::write(&path, "local older-elsewhere").unwrap();
+    let local_mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(LOCAL_MTIME);
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(local_mtime).unwrap();
+    const OLDER: [(&str, &str, u64); 1] = [("older-elsewhere", "written elsewhere, older", 1_600_000_000)];
+    // The first Put meets the blob written meanwhile; the second, sent
+    // with If-Match after the comparison, is answered 503 once.
+    let appear = appearing(container.name(), "p/", &OLDER);
+    let puts = Mutex::new(0);
+    let plan = move |r: &RequestInfo| {
+        if r.method == "PUT" && r.target.contains("/p/older-elsewhere") {
+            let mut puts = puts.lock().unwrap();
+            *puts += 1;
+            if *puts == 2 {
+                return HttpFault::Status { status: 503, hint: RetryHint::None };
+            }
+        }
+        appear(r)
+    };
+    let dst = format!("az://{}/p/", container.name());
+    let args = ["cp", "-r", src.to_str().unwrap(), &dst, "--overwrite", "if-newer", "--json", "--no-progress"];
+    let (output, proxy) = through_proxy(plan, &args, &state);
+    let (_, summary) = lines(&output);
+    assert_eq!(proxy.injected().len(), 1, "the second pass's Put was refused once");
+    assert_eq!((summary["files"].as_u64(), summary["failed"].as_u64()), (Some(1), Some(0)), "{summary}");
+    assert_eq!(summary["concurrency_backoffs"].as_u64(), Some(1), "{summary}");
+    let body = container.blob("p/older-elsewhere").get().await.unwrap().bytes().await.unwrap();
+    assert_eq!(body, "local older-elsewhere".as_bytes());
+}
+
 /// The same between two prefixes (`cp -r az://c/s/ az://c/q/ --overwrite
 /// if-newer`): a destination blob that appears after the listing refuses
 /// the copy sent with `If-None-Match: *`, and is compared then.

@@ -187,6 +187,31 @@ async fn a_source_listed_out_of_order_deletes_no_blob_whose_name_it_has() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A plain `cp -r` lists no destination, so a source listed out of order
+/// has nothing to compare with: it copies every blob and says nothing of
+/// a fallback.
+#[tokio::test]
+async fn a_plain_copy_from_a_source_listed_out_of_order_copies_all_and_notes_nothing() {
+    let client = support::client();
+    let (a, b) = (new_container(&client, "remote").await, new_container(&client, "remote").await);
+    let dir = support::scratch("tree-remote-hns-cp");
+    let (src, state, cassettes) = (dir.join("src"), dir.join("state"), dir.join("cassettes"));
+    write_files(&src, &["a/x", "a-b", "a.txt", "b"]);
+    ok(&["cp", "-r", src.to_str().unwrap(), &az(&a, "p/"), "--json"], &state);
+    let args = ["cp", "-r", &az(&a, "p/"), &az(&b, "r/"), "--json"];
+    record_and_reorder(&args, &state, &cassettes, "p%2F", &["p/a/x", "p/a-b", "p/a.txt", "p/b"]);
+
+    let replayed = azblob(&[&args[..], &["--replay", cassettes.to_str().unwrap()]].concat(), &state);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert!(!stderr(&replayed).contains("out of name order"), "{}", stderr(&replayed));
+    let (file_lines, summary) = lines(&replayed);
+    let copied: BTreeSet<String> = targets(&file_lines, "copy");
+    let expected: Vec<String> = ["a/x", "a-b", "a.txt", "b"].iter().map(|n| az(&b, &format!("r/{n}"))).collect();
+    assert_eq!(copied, expected.into_iter().collect(), "{file_lines:?}");
+    assert_eq!(summary["files"].as_u64(), Some(4), "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `sync --delete` between prefixes whose standard output is closed: the
 /// first line printed meets the closed pipe, which stops the job before
 /// `--delete`, and the command fails.

@@ -98,11 +98,13 @@ pub(super) async fn settle(cx: &Context<'_>, appeared: Vec<Appeared>) -> Result<
         })
         .collect();
     let mut results = cx.container.upload_files_opts(stream::iter(jobs), cx.options);
+    let first_pass = cx.report.backoffs_so_far();
     while let Some((job, result)) = results.next().await {
         let Some((rel, key)) = keys.remove(&job.name) else { continue };
         let shown = (cx.shown)(&rel);
         match result {
             Ok(done) => {
+                cx.report.backoffs(first_pass + done.job_concurrency_backoffs);
                 if let Some(journal) = cx.journal {
                     journal.record(key)?;
                 }

@@ -257,10 +257,6 @@ impl<L: Named> Merge<L> {
             (None, Some(entry)) => entry.name().unwrap_or_default().to_owned(),
             (None, None) => String::new(),
         };
-        crate::output::note(&format!(
-            "azblob: {which} gave {name} out of name order (a hierarchical-namespace account lists a \
-             directory's contents right after it); comparing the rest with the listing held in memory"
-        ));
         let mut index = HashMap::new();
         if let Some((pending, side)) = self.next_remote.take() {
             index.insert(pending, side);
@@ -275,6 +271,14 @@ impl<L: Named> Merge<L> {
             }
         }
         self.remote_done = true;
+        if !index.is_empty() {
+            // Said only when something is held: an empty destination, or a
+            // plain copy that lists none, compares nothing either way.
+            crate::output::note(&format!(
+                "azblob: {which} gave {name} out of name order (a hierarchical-namespace account lists a \
+                 directory's contents right after it); comparing the rest with the listing held in memory"
+            ));
+        }
         self.index = Some(index);
         Ok(())
     }

@@ -132,6 +132,12 @@ impl Report {
         counts.backoffs = counts.backoffs.max(so_far);
     }
 
+    /// The concurrency backoffs counted so far, which a second pass of
+    /// transfers (with a limiter of its own, counting from zero) adds to.
+    pub(crate) fn backoffs_so_far(&self) -> u64 {
+        self.lock().backoffs
+    }
+
     /// A file left as it is.
     pub(crate) fn skipped(&self, action: &str, from: &str, to: &str, reason: &str) -> Result<()> {
         {
