@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use azblob::{
-    mtime_from_metadata, Concurrency, ContainerClient, DownloadFilesOptions, FileJob, ListBlobsOptions, ListInclude,
-    ListItem, UploadFilesOptions,
+    mtime_from_metadata, Concurrency, Conditions, ContainerClient, DownloadFilesOptions, ErrorKind, FileJob,
+    ListBlobsOptions, ListInclude, ListItem, UploadFilesOptions,
 };
 use futures_util::{stream, StreamExt, TryStreamExt};
 
@@ -57,6 +57,47 @@ pub async fn files_upload_and_download_many(container: ContainerClient) {
         let path = out.join(format!("tree_d{}_f{i}", i % 3));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text(100 + i as usize, i));
         assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime(i));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each file's own conditions replace the options' for that file: with
+/// create-only options, a file of its own unconditional write replaces its
+/// blob, one without conditions of its own is refused, and a create-only
+/// one onto a new name is written.
+pub async fn files_upload_with_per_file_conditions(container: ContainerClient) {
+    let dir = scratch("files_upload_with_per_file_conditions");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["cond/kept", "cond/replaced"] {
+        container.blob(name).put(b"before".to_vec()).await.unwrap();
+    }
+    let job = |file: &str, name: &str, conditions: Option<Conditions>| {
+        let path = dir.join(file);
+        std::fs::write(&path, format!("local {file}")).unwrap();
+        // A fixed mtime, so the recorded metadata is the same at every run.
+        let mtime = SystemTime::UNIX_EPOCH + Duration::new(1_650_000_100, 250_000_000);
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+        FileJob { path, name: name.into(), conditions, ..FileJob::default() }
+    };
+    let jobs = vec![
+        job("kept", "cond/kept", None),
+        job("replaced", "cond/replaced", Some(Conditions::default())),
+        job("new", "cond/new", Some(Conditions::if_not_exists())),
+    ];
+    let mut options = UploadFilesOptions { concurrency: Concurrency::Fixed(1), ..UploadFilesOptions::default() };
+    options.upload.blob.conditions = Conditions::if_not_exists();
+    let results: Vec<(String, Option<ErrorKind>)> = container
+        .upload_files_opts(stream::iter(jobs), &options)
+        .map(|(job, result)| (job.name, result.err().map(|e| e.kind())))
+        .collect()
+        .await;
+    let outcome = |name: &str| results.iter().find(|(n, _)| n == name).map(|(_, kind)| *kind);
+    assert_eq!(outcome("cond/kept"), Some(Some(ErrorKind::AlreadyExists)), "{results:?}");
+    assert_eq!(outcome("cond/replaced"), Some(None), "{results:?}");
+    assert_eq!(outcome("cond/new"), Some(None), "{results:?}");
+    for (name, body) in [("cond/kept", "before"), ("cond/replaced", "local replaced"), ("cond/new", "local new")] {
+        let stored = container.blob(name).get().await.unwrap().bytes().await.unwrap();
+        assert_eq!(stored, body.as_bytes(), "{name}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -59,6 +59,7 @@ macro_rules! conformance_suite {
         conformance::case!($run, block_copy_many_blocks);
         conformance::case!($run, crc64_transactional_writes);
         conformance::case!($run, files_upload_and_download_many);
+        conformance::case!($run, files_upload_with_per_file_conditions);
     };
 }
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FileJob, mtimeFromMetadata } from "../../../src/index.js";
+import { type FileJob, ifNotExists, mtimeFromMetadata } from "../../../src/index.js";
 import type { Case } from "../data.js";
 import { letters } from "../data.js";
 import { collect } from "./common.js";
@@ -64,6 +64,51 @@ export const FILES_CASES: Record<string, Case> = {
         const path = join(out, `tree_d${i % 3}_f${i}`);
         assert.equal(readFileSync(path, "utf8"), letters(100 + i, BigInt(i)));
         assert.equal(statSync(path, { bigint: true }).mtimeNs, mtimeNanos(i), path);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  // Each file's own conditions replace the options' for that file: with
+  // create-only options, a file of its own unconditional write replaces its
+  // blob, one without conditions of its own is refused, and a create-only
+  // one onto a new name is written.
+  async files_upload_with_per_file_conditions(_client, container) {
+    const dir = mkdtempSync(join(tmpdir(), "azblob-ts-files-cond-"));
+    try {
+      for (const name of ["cond/kept", "cond/replaced"]) {
+        await container.blob(name).put(Buffer.from("before"));
+      }
+      const job = (file: string, name: string, conditions?: FileJob["conditions"]): FileJob => {
+        const path = join(dir, file);
+        writeFileSync(path, `local ${file}`);
+        // A fixed mtime, so the recorded metadata is the same at every run.
+        utimesSync(path, 1_650_000_100.25, 1_650_000_100.25);
+        return conditions === undefined ? { path, name } : { path, name, conditions };
+      };
+      const jobs = [
+        job("kept", "cond/kept"),
+        job("replaced", "cond/replaced", {}),
+        job("new", "cond/new", ifNotExists()),
+      ];
+      const results = await collect(
+        container.uploadFilesOpts(jobs, { concurrency: 1, upload: { blob: { conditions: ifNotExists() } } }),
+      );
+      const outcome = (name: string) => {
+        const r = results.find((r) => r.job.name === name);
+        return r === undefined ? "missing" : r.ok ? "ok" : r.error.kind;
+      };
+      assert.equal(outcome("cond/kept"), "AlreadyExists");
+      assert.equal(outcome("cond/replaced"), "ok");
+      assert.equal(outcome("cond/new"), "ok");
+      for (const [name, body] of [
+        ["cond/kept", "before"],
+        ["cond/replaced", "local replaced"],
+        ["cond/new", "local new"],
+      ] as const) {
+        const got = await (await container.blob(name).get()).bytes();
+        assert.equal(Buffer.from(got).toString(), body, name);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
