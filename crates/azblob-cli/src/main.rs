@@ -210,6 +210,9 @@ fn main() -> ExitCode {
         Ok(Err(joined)) => Err(anyhow::Error::new(joined).context("the command was stopped")),
         Err(signal) => {
             abort.abort();
+            // Waits for the runtime to drop the command, so its cleanup and
+            // last lines come before the note.
+            drop(runtime);
             // An interrupted command is not saved as a recording: replaying
             // it could not reproduce the interruption.
             output::note("azblob: interrupted");

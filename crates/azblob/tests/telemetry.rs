@@ -3,7 +3,8 @@
 //! with its SAS signature redacted, server, status, resend count, the
 //! service's request id, error type) and the operation, container and body
 //! sizes, so `tracing-opentelemetry` exports them without mapping; JSON log
-//! lines carry the same fields.
+//! lines carry the same fields. A many-file job's files, tasks of their
+//! own, keep the caller's span as their parent.
 //!
 //! One test in its own binary: it installs the process's global subscriber
 //! before anything logs.
@@ -21,7 +22,9 @@ use azblob::transport::Clock;
 use azblob::{ClientBuilder, ErrorKind, DEV_ACCOUNT, DEV_ACCOUNT_KEY};
 use azblob_testkit::{FaultProxy, HttpFault, ProxyOptions, RequestInfo, RetryHint};
 use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
 use serde_json::Value;
+use tracing::Instrument;
 
 /// A clock that does not sleep, so the retry costs no time.
 #[derive(Debug)]
@@ -75,6 +78,17 @@ async fn attempt_spans_carry_the_semantic_convention_attributes() {
     blob.put("eleven byte").await.unwrap();
     let missing = client.container(container.name()).blob("spans/missing.txt").download().await.unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound);
+    // A many-file job runs each file as a task of its own, in the caller's span.
+    let dir = support::scratch("otel-files");
+    std::fs::write(dir.join("f"), "file").unwrap();
+    let job = azblob::FileJob { path: dir.join("f"), name: "spans/f".into(), ..azblob::FileJob::default() };
+    let results: Vec<_> = client
+        .container(container.name())
+        .upload_files(futures_util::stream::iter([job]))
+        .collect()
+        .instrument(tracing::info_span!("caller_job"))
+        .await;
+    assert!(results[0].1.is_ok(), "{results:?}");
 
     let lines = logs.json_lines();
     let answers: Vec<(&Value, &Value)> = lines
@@ -82,8 +96,12 @@ async fn attempt_spans_carry_the_semantic_convention_attributes() {
         .filter(|line| line["message"] == "response headers received")
         .filter_map(|line| Some((attempt(line)?, operation(line)?)))
         .collect();
-    let puts: Vec<&Value> =
-        answers.iter().filter(|(a, _)| a["azblob.operation"] == "PutBlob").map(|(a, _)| *a).collect();
+    let puts: Vec<&Value> = answers
+        .iter()
+        .filter(|(a, _)| a["azblob.operation"] == "PutBlob")
+        .filter(|(a, _)| a["url.full"].as_str().is_some_and(|u| u.contains("/spans/a.txt?")))
+        .map(|(a, _)| *a)
+        .collect();
     assert_eq!(puts.len(), 2, "the 503 and its resend: {puts:#?}");
     let (first, resent) = (puts[0], puts[1]);
     assert_eq!(first["http.response.status_code"], 503);
@@ -119,6 +137,14 @@ async fn attempt_spans_carry_the_semantic_convention_attributes() {
         .expect("the missing blob's operation span, closed");
     assert_eq!(closed["error.type"], "404");
     assert_eq!(closed["otel.status_code"], "ERROR");
+
+    let file_put = lines
+        .iter()
+        .filter(|line| line["message"] == "response headers received")
+        .find(|line| attempt(line).is_some_and(|a| a["url.full"].as_str().is_some_and(|u| u.contains("/spans/f?"))))
+        .expect("the job's Put Blob");
+    let spans = file_put["spans"].as_array().unwrap();
+    assert!(spans.iter().any(|span| span["name"] == "caller_job"), "the caller's span is lost: {spans:?}");
 
     let text = logs.text();
     assert!(!text.contains(sas.get("sig").unwrap()), "the SAS signature reached the logs");

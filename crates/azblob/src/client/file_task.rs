@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -27,7 +28,8 @@ pub(super) enum FileTask<T> {
 impl<T: Send + 'static> FileTask<T> {
     pub(super) fn start(work: BoxFuture<'static, Result<T>>) -> Self {
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => FileTask::Spawned(AbortOnDrop(runtime.spawn(work))),
+            // In the caller's span, as the file's requests were before it was a task of its own.
+            Ok(runtime) => FileTask::Spawned(AbortOnDrop(runtime.spawn(work.in_current_span()))),
             Err(_) => FileTask::Inline(work),
         }
     }
@@ -52,10 +54,11 @@ impl<T> Future for FileTask<T> {
     }
 }
 
-/// A task handle that stops its task when dropped: a dropped job stream
-/// stops every file in flight, whose drops then remove their partial
-/// files, as when the files were polled in place (and also when the
-/// runtime shuts down, which drops every task).
+/// A task handle that aborts its task when dropped: a dropped job stream
+/// stops every file in flight. Unlike a future polled in place, an aborted
+/// task is dropped by the runtime a moment later, on a worker; only then do
+/// its requests end and its partial file go. A runtime that shuts down
+/// drops every task before it returns.
 pub(super) struct AbortOnDrop<T>(JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {

@@ -229,6 +229,11 @@ impl ContainerClient {
     /// and yields each job and its outcome as it completes (not in the order
     /// given). One file failing does not stop the others.
     ///
+    /// Each file runs as a task of its own on the Tokio runtime the stream
+    /// is polled in. Dropping the stream stops them all: the runtime drops
+    /// each file's work just after, which ends its requests (and removes a
+    /// download's partial file).
+    ///
     /// ```no_run
     /// # async fn f(container: azblob::ContainerClient) {
     /// use futures_util::StreamExt;
@@ -269,6 +274,8 @@ impl ContainerClient {
     /// options, and yields each job and its outcome as it completes. One
     /// blob failing does not stop the others. The parent directory of each
     /// file is created; the caller decides which paths are acceptable.
+    /// Files run as tasks, stopped when the stream is dropped, as
+    /// [`upload_files`](Self::upload_files) says.
     pub fn download_files<S>(&self, jobs: S) -> BoxStream<'static, (FileJob, Result<FileReport>)>
     where
         S: Stream<Item = FileJob> + Send + 'static,
