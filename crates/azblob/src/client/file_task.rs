@@ -6,7 +6,8 @@
 //! sockets, to that one thread, and every file's syscalls ran there, one
 //! at a time. As tasks, a file's work runs on the worker that receives its
 //! answer: a download of 10,000 small files (`cargo xtask bench-dirs`) took
-//! about a quarter less time (see ARCHITECTURE.md).
+//! about a quarter less time (the README's directory bench says how it was
+//! measured).
 
 use std::future::Future;
 use std::pin::Pin;
