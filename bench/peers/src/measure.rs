@@ -35,7 +35,7 @@ impl Clock {
 }
 
 /// `small-put-get`'s untimed and timed pairs, as in azblob's worker (`xtask/src/bench.rs`).
-pub(crate) const WARM_UP_PAIRS: usize = 100;
+pub(crate) const WARM_UP_PAIRS: usize = 1000;
 /// See [`WARM_UP_PAIRS`].
 pub(crate) const TIMED_PAIRS: usize = 2000;
 
