@@ -12,7 +12,7 @@
 // - `upload-one-put`: the same Buffer in one Put Blob;
 // - `download-memory`: one GET into memory;
 // - `download-mem-c8`: ranged GETs of 8 MiB, 8 in flight, into memory;
-// - `small-put-get`: 2,000 sequential 4 KiB put and get pairs after 100 untimed
+// - `small-put-get`: 2,000 sequential 4 KiB put and get pairs after 1,000 untimed
 //   ones (the connection open, the code compiled), p50 and p99;
 // - `list-5000`: 5,000 blobs created (not timed), then listed.
 
