@@ -17,7 +17,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::io::AsyncWrite;
 
 use super::concurrency::Limiter;
-use super::download_sink::{write_at, Sink};
+use super::download_sink::{write_range, Sink};
 use super::options::DownloadOptions;
 use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
@@ -162,10 +162,11 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
                 // controller sees each GET's completion.
                 let permit = limiter.acquire().await;
                 let piece = fetcher.fetch_into(offset, len, piece).await?;
-                if let (Some(file), Piece::Chunks { parts, .. }) = (file, &piece) {
+                let piece = match file {
                     // Positional writes land out of order; only the hash needs order.
-                    write_at(file, parts.clone(), offset).await?;
-                }
+                    Some(file) => write_range(file, piece, offset, md5.is_some()).await?,
+                    None => piece,
+                };
                 drop(permit);
                 match md5 {
                     Some(md5) => md5.add(index, piece).await,

@@ -161,6 +161,20 @@ fn allocate_whole(total: u64) -> Result<BytesMut> {
     Ok(BytesMut::with_capacity(size))
 }
 
+/// Writes a range that arrived into the file at its offset, out of order,
+/// and returns what the in-order step still needs: the bytes when they are
+/// to be hashed (`keep`), else only their length. Let go once written, a
+/// range that finished ahead of an earlier, slower one holds no memory
+/// while it waits for its turn, so a download to a file holds at most the
+/// ranges still arriving, not the window behind the slowest.
+pub(crate) async fn write_range(file: SharedFile, mut piece: Piece, offset: u64, keep: bool) -> Result<Piece> {
+    if let Piece::Chunks { parts, .. } = &mut piece {
+        let written = if keep { parts.clone() } else { std::mem::take(parts) };
+        write_at(file, written, offset).await?;
+    }
+    Ok(piece)
+}
+
 /// Writes `parts` one after another from `offset`, in one blocking task,
 /// once the writes before it are done.
 pub(crate) async fn write_at(file: SharedFile, parts: Vec<Bytes>, offset: u64) -> Result<()> {
@@ -244,6 +258,22 @@ mod tests {
             assert_eq!(std::fs::read(&path).unwrap(), expected, "more ranges to come: {more}");
             std::fs::remove_file(path).unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn a_written_range_keeps_its_bytes_only_when_they_are_to_be_hashed() {
+        let path = std::env::temp_dir().join(format!("azblob-sink-range-{}", std::process::id()));
+        let file: SharedFile = Arc::new(tokio::sync::Mutex::new(std::fs::File::create(&path).unwrap()));
+        let range = || Piece::Chunks { parts: vec![Bytes::from_static(b"ab"), Bytes::from_static(b"c")], len: 3 };
+        let let_go = write_range(Arc::clone(&file), range(), 1, false).await.unwrap();
+        let Piece::Chunks { parts, len } = &let_go else { panic!("chunks") };
+        assert!(parts.is_empty(), "written and not hashed: nothing held");
+        assert_eq!(*len, 3, "its length still counts");
+        let kept = write_range(Arc::clone(&file), range(), 4, true).await.unwrap();
+        let Piece::Chunks { parts, .. } = &kept else { panic!("chunks") };
+        assert_eq!(parts.concat(), b"abc", "kept for the hash");
+        assert_eq!(std::fs::read(&path).unwrap(), b"\0abcabc");
+        std::fs::remove_file(path).unwrap();
     }
 
     #[tokio::test]
