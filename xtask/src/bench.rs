@@ -12,7 +12,7 @@ use azblob::BlobServiceClient;
 use azblob_testkit::{Emulator, EmulatorOptions};
 
 use crate::bench_table::{Row, Table};
-pub(crate) use crate::proc_stats::{cpu_seconds, peak_rss_mib};
+pub(crate) use crate::proc_stats::{cpu_seconds, peak_rss_mib, reset_peak_rss};
 use crate::{cargo, run_step};
 
 const MIB: u64 = 1024 * 1024;
@@ -130,8 +130,7 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
         if workload.starts_with("download") {
             blob.upload(azblob::UploadSource::file(&source)).await.map_err(|e| e.to_string())?;
         }
-        let cpu0 = cpu_seconds();
-        let started = Instant::now();
+        let (cpu0, started) = clock_start();
         // What a run leaves (the downloaded buffer or file) is freed after
         // its line is printed, as the peers' workers do: the clock stops
         // when the data is in place, not after munmap or unlink.
@@ -144,8 +143,7 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
             "upload-memory" => {
                 // The source is read before the clock starts, as peers that upload from memory do.
                 let data = bytes::Bytes::from(std::fs::read(&source).map_err(|e| e.to_string())?);
-                let cpu0 = cpu_seconds();
-                let started = Instant::now();
+                let (cpu0, started) = clock_start();
                 let options = azblob::UploadOptions { single_put_max: 0, ..azblob::UploadOptions::default() };
                 let r = blob.upload_opts(data, &options).await.map_err(|e| e.to_string())?;
                 return print_line(workload, size, started, cpu0, &format!("{} blocks", r.blocks));
@@ -167,6 +165,13 @@ pub(crate) fn worker_main(args: &[String]) -> Result<(), String> {
         let _ = std::fs::remove_file(&download_path);
         Ok(())
     })
+}
+
+/// The start of a workload's measured part: its CPU seconds so far and the
+/// time, with the peak memory so far forgotten (see `reset_peak_rss`).
+pub(crate) fn clock_start() -> (f64, Instant) {
+    reset_peak_rss();
+    (cpu_seconds(), Instant::now())
 }
 
 pub(crate) fn print_line(workload: &str, size: u64, started: Instant, cpu0: f64, note: &str) -> Result<(), String> {

@@ -122,7 +122,7 @@ pub(crate) async fn worker_main(
     match workload {
         "up-file" => {
             let options = UploadOptions { concurrency, ..UploadOptions::default() };
-            let (cpu0, started) = (crate::bench::cpu_seconds(), Instant::now());
+            let (cpu0, started) = crate::bench::clock_start();
             let r = blob.upload_opts(UploadSource::file(source), &options).await.map_err(err)?;
             print_line(&label, size, started, cpu0, &format!("{} blk, peak {}", r.blocks, r.peak_concurrency))
         }
@@ -130,7 +130,7 @@ pub(crate) async fn worker_main(
             blob.upload(UploadSource::file(source)).await.map_err(err)?;
             let path = source.with_extension("latency-download");
             let options = DownloadOptions { concurrency, ..DownloadOptions::default() };
-            let (cpu0, started) = (crate::bench::cpu_seconds(), Instant::now());
+            let (cpu0, started) = crate::bench::clock_start();
             let r = blob.download_to_file_opts(&path, &options).await.map_err(err)?;
             // Removed after the line, as in the plain download (bench.rs).
             let line = print_line(&label, size, started, cpu0, &format!("peak {}", r.peak_concurrency));
@@ -140,7 +140,7 @@ pub(crate) async fn worker_main(
         "put-64KiB" => {
             let items = names().map(|n| (n, small.clone())).collect::<Vec<_>>();
             let options = PutBlobsOptions { concurrency, ..PutBlobsOptions::default() };
-            let (cpu0, started) = (crate::bench::cpu_seconds(), Instant::now());
+            let (cpu0, started) = crate::bench::clock_start();
             let failed =
                 container.put_blobs_opts(items, &options).filter(|(_, r)| std::future::ready(r.is_err())).count().await;
             blobs_line(&label, started, cpu0, failed)
@@ -149,7 +149,7 @@ pub(crate) async fn worker_main(
             let items = names().map(|n| (n, small.clone())).collect::<Vec<_>>();
             container.put_blobs(items).for_each(|_| async {}).await;
             let options = GetBlobsOptions { concurrency };
-            let (cpu0, started) = (crate::bench::cpu_seconds(), Instant::now());
+            let (cpu0, started) = crate::bench::clock_start();
             let failed = container
                 .get_blobs_opts(names(), &options)
                 .filter(|(_, r)| std::future::ready(r.is_err()))

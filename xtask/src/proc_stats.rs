@@ -23,3 +23,11 @@ pub(crate) fn peak_rss_mib() -> f64 {
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
+
+/// Lowers the peak resident memory (VmHWM) to the current RSS, so that a
+/// workload's peak is its own and not its set-up's (the upload a download
+/// needs first, which holds block buffers of its own). Linux only; where
+/// /proc cannot be written the peak stays the whole process's.
+pub(crate) fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 #[path = "../../../xtask/src/proc_stats.rs"]
 mod proc_stats;
-use proc_stats::{cpu_seconds, peak_rss_mib};
+use proc_stats::{cpu_seconds, peak_rss_mib, reset_peak_rss};
 
 /// A measurement started just before the timed part of a workload.
 #[derive(Debug)]
@@ -15,8 +15,10 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    /// Starts the wall clock and notes the CPU time used so far.
+    /// Starts the wall clock and notes the CPU time used so far, the peak
+    /// memory so far forgotten (as in azblob's worker).
     pub(crate) fn start() -> Self {
+        reset_peak_rss();
         Self { cpu0: cpu_seconds(), started: Instant::now() }
     }
 
