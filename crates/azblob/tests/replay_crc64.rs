@@ -95,3 +95,17 @@ async fn a_range_that_ends_early_is_asked_again_whole_and_checked() {
     assert_eq!((out.as_slice(), report.body_resumes, report.crc64_verified), (&b"Hello World"[..], 2, true));
     assert_done(&client);
 }
+
+#[tokio::test]
+async fn a_range_that_ends_early_is_asked_again_whole_and_checked_into_a_file_too() {
+    let client = client_for("crc64_read_resumed.json");
+    let options = DownloadOptions { chunk_size: 4, ..crc64() };
+    let dir = azblob_testkit::scratch_dir().join(format!("crc64-resumed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hello.txt");
+    let report = client.blob("data", "hello.txt").download_to_file_opts(&path, &options).await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"Hello World");
+    assert_eq!((report.body_resumes, report.crc64_verified), (2, true));
+    assert_done(&client);
+    std::fs::remove_dir_all(dir).unwrap();
+}

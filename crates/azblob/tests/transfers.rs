@@ -392,6 +392,31 @@ async fn a_broken_body_resumes_from_the_last_byte() {
 }
 
 #[tokio::test]
+async fn a_file_download_whose_body_breaks_after_a_write_resumes_from_the_last_byte() {
+    let container = new_container(&client(), "broken-file").await;
+    let bytes = data(10 * MIB, 4);
+    container.blob("b").put(bytes.clone()).await.unwrap();
+    // The second range (bytes 5 to 10 MiB) is written to the file every 2
+    // MiB as it arrives; its connection is lost after 3 MiB, one write in.
+    let hook = Hook::new(|r, seen| {
+        if r.operation == "GetBlob" && seen == 1 {
+            Action::TruncateBody(3 * MIB as usize)
+        } else {
+            Action::Forward
+        }
+    });
+    let client = client_with(&hook);
+    let options = DownloadOptions { chunk_size: 5 * MIB, concurrency: 1.into(), ..DownloadOptions::default() };
+    let dir = scratch("broken-file");
+    let path = dir.join("b");
+    let report = client.blob(container.name(), "b").download_to_file_opts(&path, &options).await.unwrap();
+    assert!(std::fs::read(&path).unwrap() == bytes, "every byte at its place");
+    assert_eq!(report.body_resumes, 1);
+    assert_eq!(hook.count("GetBlob"), 3, "two ranges and one resume");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_blob_overwritten_mid_download_fails_clearly_and_leaves_no_file() {
     let container = new_container(&client(), "overwrite").await;
     container.blob("moving").put(data(3 * MIB, 4)).await.unwrap();

@@ -17,7 +17,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::io::AsyncWrite;
 
 use super::concurrency::Limiter;
-use super::download_sink::{write_range, Sink};
+use super::download_sink::{write_range, FileRange, Sink};
 use super::options::DownloadOptions;
 use super::ordered_md5::OrderedMd5;
 use super::progress::ProgressTracker;
@@ -161,11 +161,15 @@ async fn run<W: AsyncWrite + Unpin + Send + ?Sized>(
                 // Held while the range is fetched (and written), so the
                 // controller sees each GET's completion.
                 let permit = limiter.acquire().await;
-                let piece = fetcher.fetch_into(offset, len, piece).await?;
+                // Positional writes land out of order; only the hash needs
+                // order, and without one a range is written as it arrives.
                 let piece = match file {
-                    // Positional writes land out of order; only the hash needs order.
-                    Some(file) => write_range(file, piece, offset, md5.is_some()).await?,
-                    None => piece,
+                    Some(file) if md5.is_none() => {
+                        let range = fetcher.fetch_into(offset, len, FileRange::new(file, offset)).await?;
+                        Piece::written(range.finish().await?)
+                    }
+                    Some(file) => write_range(file, fetcher.fetch_into(offset, len, piece).await?, offset).await?,
+                    None => fetcher.fetch_into(offset, len, piece).await?,
                 };
                 drop(permit);
                 match md5 {
@@ -254,7 +258,7 @@ async fn start(target: &BlobTarget, options: &DownloadOptions, contiguous: bool)
     };
     // An empty blob's whole-blob answer has no range, no byte and no CRC64 to check.
     let mut crc = (options.verify_crc64 && first_len > 0).then(Crc64::new);
-    if read_body_crc64(body, &mut first, first_len, crc.as_mut()).await.is_err() || first.filled() < first_len {
+    if !read_body_crc64(body, &mut first, first_len, crc.as_mut()).await? || first.filled() < first_len {
         fetcher.resumes.fetch_add(1, Ordering::Relaxed);
         if crc.is_some() {
             // Asked again whole: the answer's CRC64 covers all of it.

@@ -72,7 +72,7 @@ impl RangeFetcher {
             let (head, body) = get_once_crc64(&self.target, &options, self.crc64).await.map_err(changed_blob)?;
             check_answer(&head, asked, Some(self.total))?;
             let mut crc = self.crc64.then(Crc64::new);
-            let broke = read_body_crc64(body, &mut buf, len, crc.as_mut()).await.is_err();
+            let broke = !read_body_crc64(body, &mut buf, len, crc.as_mut()).await?;
             if let Some(crc) = crc {
                 if buf.filled() < len {
                     // The answer's CRC64 covers the bytes asked, not the
@@ -169,6 +169,24 @@ pub(crate) trait RangeBuf: Send {
     fn put(&mut self, chunk: Bytes);
     /// Drops what was collected past the first `len` bytes.
     fn truncate(&mut self, len: u64);
+    /// Called after each chunk: hands on what was collected when enough of
+    /// it has gathered (a range bound for a file writes it at its place), so
+    /// a range in flight need not hold all its bytes. By default nothing is
+    /// handed on before the range is complete.
+    fn spill(&mut self) -> impl std::future::Future<Output = Result<()>> + Send {
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Keeps the first `keep` bytes of `parts`.
+pub(crate) fn truncate_parts(parts: &mut Vec<Bytes>, keep: u64) {
+    let mut left = keep;
+    parts.retain_mut(|part| {
+        let take = (part.len() as u64).min(left);
+        *part = part.slice(..take as usize);
+        left -= take;
+        take > 0
+    });
 }
 
 /// One contiguous buffer: a download into memory fills its piece of the result.
@@ -199,6 +217,11 @@ impl Piece {
     pub(crate) fn chunks() -> Self {
         Piece::Chunks { parts: Vec::new(), len: 0 }
     }
+
+    /// A range already written to its file: only its length is left to count.
+    pub(crate) fn written(len: u64) -> Self {
+        Piece::Chunks { parts: Vec::new(), len }
+    }
 }
 
 impl RangeBuf for Piece {
@@ -223,13 +246,7 @@ impl RangeBuf for Piece {
         match self {
             Piece::Slice(buf) => buf.truncate(keep as usize),
             Piece::Chunks { parts, len } => {
-                let mut left = keep;
-                parts.retain_mut(|part| {
-                    let take = (part.len() as u64).min(left);
-                    *part = part.slice(..take as usize);
-                    left -= take;
-                    take > 0
-                });
+                truncate_parts(parts, keep);
                 *len = keep.min(*len);
             }
         }
@@ -246,16 +263,17 @@ impl HashParts for Piece {
 }
 
 /// Appends the body to `buf` up to `limit` bytes, feeding what it keeps to
-/// `crc` as it arrives; `Err` if it broke off.
+/// `crc` as it arrives; `Ok(false)` if the body broke off, an error only if
+/// `buf` could not hand its bytes on.
 pub(crate) async fn read_body_crc64<B: RangeBuf>(
     body: Body,
     buf: &mut B,
     limit: u64,
     mut crc: Option<&mut Crc64>,
-) -> Result<(), ()> {
+) -> Result<bool> {
     let mut stream = body.into_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ())?;
+        let Ok(chunk) = chunk else { return Ok(false) };
         let room = (limit - buf.filled()) as usize;
         // More than asked for is the server's bug; keep what was asked.
         let kept = chunk.slice(..chunk.len().min(room));
@@ -263,8 +281,9 @@ pub(crate) async fn read_body_crc64<B: RangeBuf>(
             crc.update(&kept);
         }
         buf.put(kept);
+        buf.spill().await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]
