@@ -4,7 +4,7 @@
 // - `node-http`: node:http with a keep-alive agent, each chunk copied to its
 //   place (what the port and @azure/storage-blob are built on);
 // - `undici`: undici's `request` (bench/node's pinned dev dependency);
-// - `socket`: net sockets reading into one reused buffer (`onread`), the
+// - `socket`: net sockets, each reading into its own reused buffer (`onread`), the
 //   status line and headers found by hand and the body copied to its place:
 //   no HTTP library, no buffer allocated per read. A probe of the ceiling,
 //   not a client: it knows only the sink's answers (Content-Length bodies).
@@ -96,8 +96,9 @@ function socketRun(endpoint, into) {
           if (end < 0) return;
           const head = range.head.subarray(0, end).toString("latin1");
           const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-          if (!head.startsWith("HTTP/1.1 206") || !length) {
-            reject(new Error(`unexpected answer: ${head.split("\r\n")[0]}`));
+          if (!head.startsWith("HTTP/1.1 206") || Number(length?.[1]) !== PART) {
+            socket.destroy();
+            reject(new Error(`unexpected answer: ${head.split("\r\n")[0]}, ${length?.[0] ?? "no length"}`));
             return;
           }
           range.left = Number(length[1]);
@@ -110,6 +111,9 @@ function socketRun(endpoint, into) {
       };
       const socket = net.connect({ host: hostname, port: Number(port), onread: { buffer: Buffer.allocUnsafe(256 << 10), callback: onread } }, ask);
       socket.on("error", reject);
+      socket.on("close", () => {
+        if (range && range.left !== 0) reject(new Error(`the connection closed within the range at ${range.at}`));
+      });
     });
   return Promise.all(Array.from({ length: IN_FLIGHT }, connection));
 }

@@ -241,7 +241,7 @@ pub(crate) async fn list_5000(client: &BlobServiceClient) -> Result<(), String> 
         return Err(format!("{failed} of the 5,000 blobs to list could not be created"));
     }
     let options = azblob::ListBlobsOptions { prefix: Some("list/".into()), ..Default::default() };
-    let started = Instant::now();
+    let (_, started) = clock_start();
     let count = container
         .list_blobs_opts(&options)
         .try_fold(0usize, |n, _| async move { Ok(n + 1) })
