@@ -181,12 +181,26 @@ export class BlobClient {
     return this.#get(options, undefined);
   }
 
-  /** Get Blob, its requests carrying a transfer's congestion counter if given. */
-  #get(options: GetOptions, congestion: Tally | undefined, rangeCrc64 = false): Promise<GetBlobResponse> {
+  /**
+   * Get Blob, its requests carrying a transfer's congestion counter if given;
+   * with `into`, the place of the range's bytes (a download into memory),
+   * which each request, a resumed one too, offers the wire for its part.
+   */
+  #get(
+    options: GetOptions,
+    congestion: Tally | undefined,
+    rangeCrc64 = false,
+    into?: Uint8Array,
+  ): Promise<GetBlobResponse> {
+    const base = options.range?.offset ?? 0;
     const getOnce = (o: GetOptions) => {
       const request = buildGetBlobRequest(this.#urlText(), o);
       if (rangeCrc64) askRangeCrc64(request);
       request.congestion = congestion;
+      if (into !== undefined && o.range?.length !== undefined) {
+        const at = o.range.offset - base;
+        request.bodyInto = into.subarray(at, at + o.range.length);
+      }
       return this.execute(request);
     };
     // A range's CRC64 covers the whole range: a body that breaks off is
@@ -665,7 +679,9 @@ export class BlobClient {
 
   /** What the download engine reads through. */
   #ranges(): RangeReader {
-    return { getOpts: (options, congestion, rangeCrc64) => this.#get(options, congestion, rangeCrc64) };
+    return {
+      getOpts: (options, congestion, rangeCrc64, into) => this.#get(options, congestion, rangeCrc64, into),
+    };
   }
 
   /** @internal What the download engine reads through, for `downloadFiles`, which calls the engine itself. */

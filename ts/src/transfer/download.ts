@@ -68,9 +68,13 @@ export interface DownloadReport {
   stats: TransferStats;
 }
 
-/** Reads one Get Blob (the client's `getOpts`); the engine sits below the clients. */
+/**
+ * Reads one Get Blob (the client's `getOpts`); the engine sits below the
+ * clients. `into`, for a range, is where its bytes belong, offered to the
+ * wire to read them straight there (`Request.bodyInto`).
+ */
 export interface RangeReader {
-  getOpts(options: GetOptions, congestion?: Tally, rangeCrc64?: boolean): Promise<GetBlobResponse>;
+  getOpts(options: GetOptions, congestion?: Tally, rangeCrc64?: boolean, into?: Uint8Array): Promise<GetBlobResponse>;
 }
 
 /** How a download is cut and paced, from its options (validated). */
@@ -240,6 +244,8 @@ export async function runDownload(
 interface Placer {
   /** Puts `chunk` at `offset`; a promise when the place is written asynchronously (a file). */
   put(offset: number, chunk: Uint8Array): Promise<void> | undefined;
+  /** The memory where `length` bytes from `offset` go, when it is memory: the wire may read them straight there. */
+  placeOf?(offset: number, length: number): Uint8Array;
 }
 
 /**
@@ -301,7 +307,7 @@ async function runPlaced(
       return;
     }
     const asked = { range, selector: plan.selector, conditions: { ifMatch: etag } };
-    const response = await blob.getOpts(asked, plan.limiter.congestion);
+    const response = await blob.getOpts(asked, plan.limiter.congestion, false, into.placeOf?.(range.offset, length));
     checkRange(response.head, range);
     await place(into, total, range.offset, response.body, length);
   };
@@ -338,9 +344,11 @@ export async function downloadToMemory(
     data = new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total);
     return {
       put: (offset, chunk) => {
-        data.set(chunk, offset);
+        // A wire that read the range into its place yields views of it: those bytes are already there.
+        if (chunk.buffer !== data.buffer || chunk.byteOffset !== offset) data.set(chunk, offset);
         return undefined;
       },
+      placeOf: (offset, length) => data.subarray(offset, offset + length),
     };
   });
   const stored = md5ToCheck(properties, options);

@@ -2,16 +2,19 @@
 // are never followed (the error map reports them). Bodies are read whole, up
 // to what the request allows. Proxies: a plain-http target is asked of the
 // proxy in absolute form; an https target crosses it as a `CONNECT` tunnel,
-// TLS end to end.
+// TLS end to end. A GET that gives its body a place (`Request.bodyInto`: a
+// download's range into memory) and crosses no proxy is read by `direct-get.ts`
+// over connections of its own, straight into that place.
 
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
+import { directGet } from "./direct-get.js";
 import type { Next } from "./policy.js";
 import { ProxyConfig } from "./proxy.js";
 import type { Request, Response } from "./request.js";
-import { WireError, type WireErrorKind } from "./wire-error.js";
+import { WireError, wireFailure } from "./wire-error.js";
 
 /** Settings of the default wire. */
 export interface NodeWireOptions {
@@ -21,16 +24,6 @@ export interface NodeWireOptions {
   proxy?: ProxyConfig;
   /** Root certificates (PEM) trusted besides the system's. */
   rootCertificatesPem?: string[];
-}
-
-/** Error codes of a connection that was never made: the request did not leave. */
-const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
-
-function kindOf(err: unknown): WireErrorKind {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && CONNECT_CODES.has(code)) return "connect";
-  if (code === "ETIMEDOUT") return "timeout";
-  return "io";
 }
 
 /** `Proxy-Authorization` from the proxy URL's user and password, if it has them. */
@@ -346,10 +339,7 @@ function onRequestError(this: http.ClientRequest, err: Error): void {
     reject(new WireError("timeout", "the operation's deadline passed", { cause: err }));
     return;
   }
-  const kind = kindOf(err);
-  const errCode = (err as { code?: unknown }).code;
-  const code = typeof errCode === "string" ? ` (${errCode})` : "";
-  reject(new WireError(kind, `${request.method} ${request.url.host}: ${kind} failure${code}`, { cause: err }));
+  reject(wireFailure(request, err));
 }
 
 /** The request options node:http reads. */
@@ -375,7 +365,7 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
     "https:": new https.Agent({ keepAlive: true, ...(ca ? { ca } : {}) }),
   };
   const proxyAgents = new Map<string, http.Agent>();
-  return (request) =>
+  const viaNodeHttp: Next = (request) =>
     new Promise((resolve, reject) => {
       const url = request.url;
       const isHttps = url.protocol === "https:";
@@ -433,4 +423,9 @@ export function nodeWire(options: NodeWireOptions = {}): Next {
       req.on("error", onRequestError);
       req.end(request.body.length > 0 ? request.body : undefined);
     });
+  const placed = directGet({ inactivityTimeoutMs: timeout, ca });
+  return (request) =>
+    request.bodyInto !== undefined && request.method === "GET" && proxies.proxyFor(request.url) === undefined
+      ? placed(request, viaNodeHttp)
+      : viaNodeHttp(request);
 }

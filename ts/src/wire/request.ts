@@ -36,6 +36,13 @@ export interface Request {
    */
   streamBody?: boolean | undefined;
   /**
+   * Where a 2xx answer's body belongs (a download's range, in the result):
+   * a wire may read the body straight into it and stream views of it, when
+   * it is no longer than this; one that cannot streams its own chunks. A wire
+   * that takes it refuses a longer 2xx body as `too-long`.
+   */
+  bodyInto?: Uint8Array | undefined;
+  /**
    * A transfer's congestion counter: the retry policy bumps it for every
    * attempt answered 429 or 503, or timed out, so adaptive concurrency backs off.
    */

@@ -1,3 +1,5 @@
+import type { Request } from "./request.js";
+
 /**
  * Why no (usable) response came: the connection was never made, timed out,
  * broke, the answer was longer than the request allows (`too-long`), or something else.
@@ -21,4 +23,23 @@ export class WireError extends Error {
   get isConnect(): boolean {
     return this.transportKind === "connect";
   }
+}
+
+/** Error codes of a connection that was never made: the request did not leave. */
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** The kind of a socket's failure, from its error code. */
+function kindOf(err: unknown): WireErrorKind {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && CONNECT_CODES.has(code)) return "connect";
+  if (code === "ETIMEDOUT") return "timeout";
+  return "io";
+}
+
+/** A socket's failure under `request` as a `WireError`: its kind and code, the host, never the path or query. */
+export function wireFailure(request: Request, err: unknown): WireError {
+  const kind = kindOf(err);
+  const errCode = (err as { code?: unknown }).code;
+  const code = typeof errCode === "string" ? ` (${errCode})` : "";
+  return new WireError(kind, `${request.method} ${request.url.host}: ${kind} failure${code}`, { cause: err });
 }
