@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ClientBuilder, DEV_BLOB_ENDPOINT, type Next, newResponse, type Request } from "../src/index.js";
+import { ClientBuilder, DEV_BLOB_ENDPOINT, type Next, newResponse, type Request, WireError } from "../src/index.js";
 
 /** Serves `data` by `x-ms-range`; `answer` may replace an answer (by request and index). */
 function serve(data: Uint8Array, answer?: (r: Request, i: number) => ReturnType<Next> | undefined) {
@@ -60,6 +60,46 @@ test("ranges in parallel land in their places, the last one short, all after the
   assert.equal(served.seen.length, Math.ceil(1000 / 96));
   assert.ok(served.seen.slice(1).every((r) => r.headers.get("if-match") === '"e1"'));
   assert.ok(served.peak() > 1, `ranges were asked together: ${served.peak()}`);
+});
+
+test("every range after the first, a resumed one too, offers the wire its place in the result", async () => {
+  // The third range's first answer breaks off after 30 bytes; its resume asks the rest.
+  const served = serve(data, (request, i) => {
+    if (i !== 2) return undefined;
+    const response = newResponse(206, [
+      ["etag", '"e1"'],
+      ["last-modified", "Mon, 23 Nov 2026 10:00:00 GMT"],
+      ["x-ms-blob-type", "BlockBlob"],
+      ["content-range", "bytes 200-299/1000"],
+      ["content-length", "100"],
+    ]);
+    response.stream = (async function* () {
+      yield data.subarray(200, 230);
+      throw new WireError("io", "the response body broke off");
+    })();
+    assert.ok(request.bodyInto);
+    return Promise.resolve(response);
+  });
+  const got = await new ClientBuilder()
+    .endpoint(DEV_BLOB_ENDPOINT)
+    .wire(served.wire)
+    .retry({ maxRetries: 1 })
+    .build()
+    .blob("c1c", "b")
+    .downloadOpts({ chunkSize: 100, concurrency: 1 });
+  assert.deepEqual(Buffer.from(got), Buffer.from(data));
+  const places = served.seen.map((r) => [r.headers.get("x-ms-range"), r.bodyInto?.byteOffset, r.bodyInto?.length]);
+  assert.deepEqual(places.slice(0, 4), [
+    // The first answer gives the size: no result exists yet to offer.
+    ["bytes=0-99", undefined, undefined],
+    ["bytes=100-199", 100, 100],
+    ["bytes=200-299", 200, 100],
+    ["bytes=230-299", 230, 70],
+  ]);
+  assert.ok(
+    served.seen.slice(1).every((r) => r.bodyInto?.buffer === got.buffer),
+    "every place is in the result's own memory",
+  );
 });
 
 test("a blob that changes midway fails as PreconditionFailed and no more ranges are asked", async () => {

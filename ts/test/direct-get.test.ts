@@ -1,0 +1,361 @@
+// The direct GET of the default wire (`wire/direct-get.ts`): a GET that
+// offers its body a place (`Request.bodyInto`) is read over the wire's own
+// HTTP/1.1 connections straight into it. Against raw local servers that write
+// exactly the bytes each test needs, plain and TLS: the body lands in its
+// place and the connection is reused; answers it does not take go to
+// node:http; hostile or broken answers are typed failures; TLS is verified.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import tls from "node:tls";
+import { type Next, newRequest, nodeWire, ProxyConfig, type Request, type Response, WireError } from "../src/index.js";
+import { parseHead } from "../src/wire/direct-get.js";
+
+/** A raw server: `answer` gets each request's head and writes what it likes. */
+interface RawServer {
+  url: string;
+  connections: () => number;
+  requests: string[];
+  close: () => void;
+}
+
+async function rawServer(
+  answer: (head: string, socket: net.Socket, index: number) => void,
+  secure?: { key: string; cert: string },
+): Promise<RawServer> {
+  const requests: string[] = [];
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const onSocket = (socket: net.Socket): void => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let buffered = "";
+    socket.on("data", (data: Buffer) => {
+      buffered += data.toString("latin1");
+      for (let end = buffered.indexOf("\r\n\r\n"); end >= 0; end = buffered.indexOf("\r\n\r\n")) {
+        const head = buffered.slice(0, end);
+        buffered = buffered.slice(end + 4);
+        requests.push(head);
+        answer(head, socket, requests.length - 1);
+      }
+    });
+  };
+  const server = secure ? tls.createServer(secure, onSocket) : net.createServer(onSocket);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `${secure ? "https" : "http"}://127.0.0.1:${port}/devstoreaccount1/c1c/b`,
+    connections: () => connections,
+    requests,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+const blob = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
+
+/** A 206 answer's head for `length` bytes, with `extra` header lines. */
+function partialHead(length: number, extra = ""): string {
+  return `HTTP/1.1 206 Partial Content\r\ncontent-length: ${length}\r\netag: "e1"\r\n${extra}\r\n`;
+}
+
+/** A Get Blob of `length` bytes from `offset`, its body's place given. */
+function ranged(url: string, place: Uint8Array, offset = 0): Request {
+  const request = newRequest("GetBlob", "GET", new URL(url));
+  request.headers.set("x-ms-range", `bytes=${offset}-${offset + place.length - 1}`);
+  request.idempotent = true;
+  request.streamBody = true;
+  request.maxResponseBytes = Math.max(place.length, 64 * 1024);
+  request.bodyInto = place;
+  return request;
+}
+
+/** The chunks a streamed answer yields. */
+async function chunksOf(response: Response): Promise<Uint8Array[]> {
+  assert.ok(response.stream, "the answer is streamed");
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of response.stream) chunks.push(chunk);
+  return chunks;
+}
+
+/** A server answering each `bytes=A-B` range from `blob` (in two writes, so the body spans several reads). */
+function servesRanges(head: string, socket: net.Socket): void {
+  const m = /x-ms-range: bytes=(\d+)-(\d+)/.exec(head);
+  const body = blob.subarray(Number(m?.[1]), Number(m?.[2]) + 1);
+  socket.write(partialHead(body.length) + body.subarray(0, 1000).toString("latin1"), "latin1");
+  setImmediate(() => socket.write(body.subarray(1000)));
+}
+
+test("a ranged body is read straight into its place, and the connection carries the next GET", async () => {
+  const server = await rawServer(servesRanges);
+  try {
+    const wire = nodeWire({ proxy: ProxyConfig.off() });
+    const result = new Uint8Array(200_000);
+    for (const offset of [0, 100_000]) {
+      const place = result.subarray(offset, offset + 100_000);
+      const chunks = await chunksOf(await wire(ranged(server.url, place, offset)));
+      let at = offset;
+      for (const chunk of chunks) {
+        assert.equal(chunk.buffer, result.buffer, "each chunk is a view of the result");
+        assert.equal(chunk.byteOffset, at, "the views follow each other, each byte yielded once");
+        at += chunk.length;
+      }
+      assert.equal(at, offset + 100_000);
+    }
+    assert.deepEqual(Buffer.from(result), blob.subarray(0, 200_000));
+    assert.equal(server.connections(), 1, "one keep-alive connection");
+    assert.match(server.requests[0] ?? "", /^GET \/devstoreaccount1\/c1c\/b HTTP\/1\.1\r\n/);
+    assert.match(server.requests[0] ?? "", /\r\nhost: 127\.0\.0\.1:\d+/);
+  } finally {
+    server.close();
+  }
+});
+
+test("over TLS the body lands in its place too, and a server the client does not trust gets no request", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-direct-tls-"));
+  try {
+    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"],
+        ...["-keyout", key, "-out", cert, "-addext", "subjectAltName=IP:127.0.0.1"],
+      ],
+      { stdio: "ignore", timeout: 60_000 },
+    );
+    const pems = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+    const server = await rawServer(servesRanges, pems);
+    try {
+      const place = new Uint8Array(100_000);
+      const trusting = nodeWire({ proxy: ProxyConfig.off(), rootCertificatesPem: [pems.cert] });
+      const chunks = await chunksOf(await trusting(ranged(server.url, place)));
+      assert.ok(chunks.length > 0 && chunks.every((chunk) => chunk.buffer === place.buffer));
+      assert.deepEqual(Buffer.from(place), blob.subarray(0, 100_000));
+      const before = server.requests.length;
+      await assert.rejects(nodeWire({ proxy: ProxyConfig.off() })(ranged(server.url, new Uint8Array(10))), WireError);
+      assert.equal(server.requests.length, before, "no request reached a server whose certificate is not trusted");
+    } finally {
+      server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a chunked answer is handed to node:http, which asks again and reads it", async () => {
+  const server = await rawServer((_head, socket) => {
+    socket.write(
+      'HTTP/1.1 206 Partial Content\r\ntransfer-encoding: chunked\r\netag: "e1"\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    );
+  });
+  try {
+    const place = new Uint8Array(5);
+    const chunks = await chunksOf(await nodeWire({ proxy: ProxyConfig.off() })(ranged(server.url, place)));
+    assert.equal(Buffer.concat(chunks).toString(), "hello");
+    assert.equal(server.requests.length, 2, "asked once directly, once by node:http");
+    assert.equal(server.connections(), 2);
+  } finally {
+    server.close();
+  }
+});
+
+test("an error answer is read whole, with its status and headers", async () => {
+  const xml = '<?xml version="1.0"?><Error><Code>BlobNotFound</Code></Error>';
+  const server = await rawServer((_head, socket) => {
+    socket.write(
+      `HTTP/1.1 404 Not Found\r\nx-ms-error-code: BlobNotFound\r\ncontent-length: ${xml.length}\r\n\r\n${xml}`,
+    );
+  });
+  try {
+    const place = new Uint8Array(100);
+    const response = await nodeWire({ proxy: ProxyConfig.off() })(ranged(server.url, place));
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get("x-ms-error-code"), "BlobNotFound");
+    assert.equal(Buffer.from(response.body).toString(), xml);
+    assert.equal(response.stream, undefined);
+    assert.ok(
+      place.every((byte) => byte === 0),
+      "an error's body is not written into the place",
+    );
+  } finally {
+    server.close();
+  }
+});
+
+/** The failure of one GET whose server answers with `raw`. */
+async function failureOf(raw: string | Buffer, placeLength = 100): Promise<WireError> {
+  const server = await rawServer((_head, socket) => {
+    socket.write(raw);
+  });
+  try {
+    const wire = nodeWire({ proxy: ProxyConfig.off(), inactivityTimeoutMs: 2_000 });
+    let failure: unknown;
+    try {
+      await chunksOf(await wire(ranged(server.url, new Uint8Array(placeLength))));
+    } catch (err) {
+      failure = err;
+    }
+    assert.ok(failure instanceof WireError, `a WireError, not ${String(failure)}`);
+    return failure;
+  } finally {
+    server.close();
+  }
+}
+
+test("hostile answers are typed failures: a body longer than its place, a garbled or endless head", async () => {
+  const longer = await failureOf(`${partialHead(150)}${"x".repeat(150)}`);
+  assert.equal(longer.transportKind, "too-long");
+  assert.match(longer.message, /longer than 100 bytes/);
+  const garbled = await failureOf("HTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+  assert.equal(garbled.transportKind, "io");
+  assert.match(garbled.message, /status line/);
+  const folded = await failureOf("HTTP/1.1 206 Partial Content\r\ncontent-length: 1\r\n folded\r\n\r\nx");
+  assert.match(folded.message, /malformed header line 2/);
+  const twoLengths = await failureOf(
+    "HTTP/1.1 206 Partial Content\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nxx",
+  );
+  assert.match(twoLengths.message, /two different Content-Length/);
+  const endless = await failureOf(`HTTP/1.1 206 Partial Content\r\nx-pad: ${"a".repeat(70_000)}`);
+  assert.equal(endless.transportKind, "io");
+  assert.match(endless.message, /head is longer than 65536 bytes/);
+});
+
+test("a body that breaks off fails its stream after the bytes that came, all in place", async () => {
+  const server = await rawServer((_head, socket) => {
+    socket.write(partialHead(1000) + "y".repeat(300));
+    setImmediate(() => socket.destroy());
+  });
+  try {
+    const place = new Uint8Array(1000);
+    const response = await nodeWire({ proxy: ProxyConfig.off() })(ranged(server.url, place));
+    const received: Uint8Array[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of response.stream ?? []) received.push(chunk);
+      })(),
+      (err: unknown) => err instanceof WireError && err.transportKind === "io" && /broke off/.test(err.message),
+    );
+    assert.equal(Buffer.concat(received).toString(), "y".repeat(300));
+    assert.ok(received.every((chunk) => chunk.buffer === place.buffer));
+  } finally {
+    server.close();
+  }
+});
+
+test("a connection the server dropped while idle is replaced once, a dead server fails the GET", async () => {
+  const server = await rawServer((head, socket, index) => {
+    // The first GET is answered; every later request is met by a closed connection.
+    if (index === 0) servesRanges(head, socket);
+    else socket.destroy();
+  });
+  try {
+    const wire = nodeWire({ proxy: ProxyConfig.off() });
+    await chunksOf(await wire(ranged(server.url, new Uint8Array(2000))));
+    const failure = await wire(ranged(server.url, new Uint8Array(2000))).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.ok(failure instanceof WireError && failure.transportKind === "io", String(failure));
+    assert.match(failure.message, /closed before an answer/);
+    assert.equal(server.requests.length, 3, "the reused connection's request was sent again once, on a new one");
+    assert.equal(server.connections(), 2);
+  } finally {
+    server.close();
+  }
+});
+
+test("an answer that closes, or sends past its body, leaves its connection unused", async () => {
+  for (const [answer, label] of [
+    [(body: string) => `${partialHead(body.length, "connection: close\r\n")}${body}`, "connection: close"],
+    [(body: string) => `${partialHead(body.length)}${body}UNASKED`, "bytes past the body"],
+  ] as const) {
+    const server = await rawServer((_head, socket) => {
+      socket.write(answer("abc"));
+    });
+    try {
+      const wire = nodeWire({ proxy: ProxyConfig.off() });
+      for (let i = 0; i < 2; i++) {
+        const place = new Uint8Array(3);
+        await chunksOf(await wire(ranged(server.url, place)));
+        assert.equal(Buffer.from(place).toString(), "abc", label);
+      }
+      assert.equal(server.connections(), 2, label);
+    } finally {
+      server.close();
+    }
+  }
+});
+
+test("a silent server times out, and an aborted GET ends at once", async () => {
+  const aborts = new AbortController();
+  const server = await rawServer((_head, _socket, index) => {
+    if (index === 1) aborts.abort();
+  });
+  try {
+    const wire = nodeWire({ proxy: ProxyConfig.off(), inactivityTimeoutMs: 100 });
+    await assert.rejects(wire(ranged(server.url, new Uint8Array(10))), (err: unknown) => {
+      return err instanceof WireError && err.transportKind === "timeout" && /silent/.test(err.message);
+    });
+    const patient = nodeWire({ proxy: ProxyConfig.off(), inactivityTimeoutMs: 60_000 });
+    const request: Request = { ...ranged(server.url, new Uint8Array(10)), signal: aborts.signal };
+    await assert.rejects(patient(request), (err: unknown) => {
+      return err instanceof WireError && err.transportKind === "timeout" && /deadline/.test(err.message);
+    });
+  } finally {
+    server.close();
+  }
+});
+
+test("through a proxy, node:http carries the GET", async () => {
+  const proxy = await rawServer((head, socket) => {
+    const path = /^GET (\S+)/.exec(head)?.[1] ?? "";
+    socket.write(`${partialHead(path.length)}${path}`);
+  });
+  try {
+    const wire: Next = nodeWire({ proxy: ProxyConfig.explicit(new URL(proxy.url).origin) });
+    const target = "http://blob.example.test/devstoreaccount1/c1c/b";
+    const place = new Uint8Array(target.length);
+    const chunks = await chunksOf(await wire(ranged(target, place)));
+    assert.equal(Buffer.concat(chunks).toString(), target, "the proxy was asked for the target in absolute form");
+    assert.ok(
+      chunks.every((chunk) => chunk.buffer !== place.buffer),
+      "node:http's own chunks",
+    );
+  } finally {
+    proxy.close();
+  }
+});
+
+test("an answer's head: status, headers joined, framing and keep-alive", () => {
+  const head = parseHead(
+    'HTTP/1.1 206 Partial Content\r\nETag: "e1"\r\nx-ms-meta-a:  1 \r\nX-MS-META-A: 2\r\nContent-Length: 7',
+  );
+  assert.ok(typeof head !== "string");
+  assert.deepEqual(
+    [head.status, head.length, head.keepAlive, head.headers.get("etag"), head.headers.get("x-ms-meta-a")],
+    [206, 7, true, '"e1"', "1, 2"],
+  );
+  const chunked = parseHead("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 5");
+  assert.equal(typeof chunked !== "string" && chunked.length, undefined);
+  const notModified = parseHead("HTTP/1.1 304 Not Modified\r\ncontent-length: 5");
+  assert.equal(typeof notModified !== "string" && notModified.length, 0);
+  const old = parseHead("HTTP/1.0 200 OK\r\ncontent-length: 1");
+  assert.equal(typeof old !== "string" && old.keepAlive, false);
+  const oldKept = parseHead("HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\ncontent-length: 1");
+  assert.equal(typeof oldKept !== "string" && oldKept.keepAlive, true);
+  const closing = parseHead("HTTP/1.1 200 OK\r\nconnection: upgrade, close\r\ncontent-length: 1");
+  assert.equal(typeof closing !== "string" && closing.keepAlive, false);
+  assert.match(String(parseHead("HTTP/1.1 200 OK\r\ncontent-length: -1")), /not a number/);
+  assert.match(String(parseHead("HTTP/2 200")), /status line/);
+  assert.match(String(parseHead("HTTP/1.1 200 OK\r\nno colon here")), /malformed header line 1/);
+  assert.match(String(parseHead("HTTP/1.1 200 OK\r\nbad name: x")), /malformed header line 1/);
+});
