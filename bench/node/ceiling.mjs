@@ -6,8 +6,12 @@
 // - `undici`: undici's `request` (bench/node's pinned dev dependency);
 // - `socket`: net sockets, each reading into its own reused buffer (`onread`), the
 //   status line and headers found by hand and the body copied to its place:
-//   no HTTP library, no buffer allocated per read. A probe of the ceiling,
-//   not a client: it knows only the sink's answers (Content-Length bodies).
+//   no HTTP library, no buffer allocated per read;
+// - `placed`: the same sockets, but each read of a body goes straight into its
+//   place in the result (`onread` with a buffer chosen per read), so no byte
+//   is copied in JavaScript: what the port's `wire/direct-get.ts` does.
+// The last two are probes of the ceiling, not clients: they know only the
+// sink's answers (Content-Length bodies).
 // Each reader runs in its own process, readers alternating over ROUNDS
 // rounds (default 3); it prints MB/s and CPU seconds per GB of each run.
 // The blob is put once first (the sink checks no signature).
@@ -22,7 +26,7 @@ const SIZE = 1 << 30;
 const PART = 8 << 20;
 const IN_FLIGHT = 8;
 const BLOB = "/devstoreaccount1/bench/ceiling.bin";
-const READERS = ["node-http", "undici", "socket"];
+const READERS = ["node-http", "undici", "socket", "placed"];
 
 function cpuSeconds() {
   const stat = readFileSync("/proc/self/stat", "utf8");
@@ -118,12 +122,66 @@ function socketRun(endpoint, into) {
   return Promise.all(Array.from({ length: IN_FLIGHT }, connection));
 }
 
+// One connection per range in flight, each body read straight into its place.
+function placedRun(endpoint, into) {
+  const { hostname, port } = new URL(endpoint);
+  let next = 0;
+  const connection = () =>
+    new Promise((resolve, reject) => {
+      const head = Buffer.allocUnsafe(64 << 10);
+      let range = null;
+      const ask = () => {
+        if (next >= SIZE) {
+          socket.end();
+          resolve();
+          return;
+        }
+        range = { at: next, headLength: 0, left: -1 };
+        socket.write(
+          `GET ${BLOB} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nx-ms-version: 2023-11-03\r\n` +
+            `Range: ${rangeHeader(next)}\r\n\r\n`,
+        );
+        next += PART;
+      };
+      // The head goes to its own buffer; the body, once the head is in, to the rest of its place.
+      const buffer = () => (range === null || range.left < 0 ? head.subarray(range?.headLength ?? 0) : into.subarray(range.at, range.at + range.left));
+      const onread = (n) => {
+        if (range.left >= 0) {
+          range.at += n;
+          range.left -= n;
+        } else {
+          range.headLength += n;
+          const end = head.subarray(0, range.headLength).indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const text = head.subarray(0, end).toString("latin1");
+          const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+          if (!text.startsWith("HTTP/1.1 206") || Number(length?.[1]) !== PART) {
+            socket.destroy();
+            reject(new Error(`unexpected answer: ${text.split("\r\n")[0]}, ${length?.[0] ?? "no length"}`));
+            return;
+          }
+          const early = head.subarray(end + 4, range.headLength);
+          early.copy(into, range.at);
+          range.at += early.length;
+          range.left = PART - early.length;
+        }
+        if (range.left === 0) ask();
+      };
+      const socket = net.connect({ host: hostname, port: Number(port), onread: { buffer, callback: onread } }, ask);
+      socket.on("error", reject);
+      socket.on("close", () => {
+        if (range && range.left !== 0) reject(new Error(`the connection closed within the range at ${range.at}`));
+      });
+    });
+  return Promise.all(Array.from({ length: IN_FLIGHT }, connection));
+}
+
 async function measure(reader, endpoint) {
   const into = Buffer.allocUnsafe(SIZE);
   const cpu0 = cpuSeconds();
   const started = performance.now();
-  if (reader === "socket") {
-    await socketRun(endpoint, into);
+  if (reader === "socket" || reader === "placed") {
+    await (reader === "socket" ? socketRun : placedRun)(endpoint, into);
   } else {
     const read = reader === "undici" ? await undiciReader(endpoint) : nodeHttpReader(endpoint);
     let next = 0;

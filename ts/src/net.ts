@@ -17,3 +17,9 @@ export function portOrDefault(url: URL): number {
   if (url.port) return Number(url.port);
   return url.protocol === "https:" ? 443 : 80;
 }
+
+/** The host of `url` as a socket takes it: an IPv6 literal without its brackets. */
+export function socketHost(url: URL): string {
+  const host = url.hostname;
+  return host.charCodeAt(0) === 91 ? host.slice(1, -1) : host;
+}

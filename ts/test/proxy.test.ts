@@ -3,19 +3,16 @@
 // a local TLS server, TLS end to end.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { type AddressInfo, connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { inspect } from "node:util";
 import { ClientBuilder, DEV_ACCOUNT, DEV_ACCOUNT_KEY, ProxyConfig, StaticTokenCredential } from "../src/index.js";
 import { createContainer } from "./conformance/suite.js";
 import { type Emulator, startEmulator } from "./support/azurite.js";
+import { selfSignedCert } from "./support/tls-cert.js";
 
 const url = (s: string): URL => new URL(s);
 
@@ -160,34 +157,12 @@ test("plain http goes to the proxy in absolute form, with its credentials; NO_PR
 test("https crosses the proxy as a CONNECT tunnel, TLS end to end with a custom root", {
   timeout: 120_000,
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "azblob-ts-tls-"));
   const seen: Seen[] = [];
   const proxy = await forwardProxy(seen);
   const received: string[] = [];
   try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore", timeout: 60_000 },
-    );
-    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
-    const tlsServer = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (req, res) => {
+    const { key, cert } = selfSignedCert("DNS:localhost,IP:127.0.0.1");
+    const tlsServer = createHttpsServer({ key, cert }, (req, res) => {
       received.push(`${req.method} ${req.url} ${req.headers.authorization?.split(":")[0]}`);
       res.writeHead(201, { etag: '"1"', "last-modified": "Mon, 23 Nov 2026 10:00:00 GMT" });
       res.end();
@@ -219,6 +194,5 @@ test("https crosses the proxy as a CONNECT tunnel, TLS end to end with a custom 
     }
   } finally {
     proxy.server.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,7 +4,7 @@
 
 import type { Next } from "./policy.js";
 import { newResponse } from "./request.js";
-import { WireError, type WireErrorKind } from "./wire-error.js";
+import { tooLong, WireError, type WireErrorKind } from "./wire-error.js";
 
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
@@ -53,7 +53,7 @@ export function fetchWire(options: FetchWireOptions = {}): Next {
       if (body === undefined || body.length > max) {
         // An unread body is dropped without reading it.
         if (body === undefined) await response.body?.cancel();
-        throw new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
+        throw tooLong(max);
       }
       return newResponse(response.status, [...response.headers], body);
     } catch (err) {

@@ -43,3 +43,13 @@ export function wireFailure(request: Request, err: unknown): WireError {
   const code = typeof errCode === "string" ? ` (${errCode})` : "";
   return new WireError(kind, `${request.method} ${request.url.host}: ${kind} failure${code}`, { cause: err });
 }
+
+/** The failure of a request whose operation's deadline passed (its signal aborted). */
+export function deadlinePassed(cause?: unknown): WireError {
+  return new WireError("timeout", "the operation's deadline passed", cause === undefined ? undefined : { cause });
+}
+
+/** The failure of an answer longer than `max` bytes, the most the request reads. */
+export function tooLong(max: number): WireError {
+  return new WireError("too-long", `the answer is longer than ${max} bytes, the most this client reads`);
+}
