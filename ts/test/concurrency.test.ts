@@ -135,3 +135,41 @@ test("an adaptive upload halves on a 503 and still completes; a fixed one never 
     kind: "InvalidInput",
   });
 });
+
+test("many small blobs start with 16 in flight, a fixed level with its own", async () => {
+  const { runMany } = await import("../src/client/many.js");
+  for (const [concurrency, expected] of [
+    ["adaptive", 16],
+    [4, 4],
+  ] as const) {
+    let inFlight = 0;
+    let peak = 0;
+    const release: Array<() => void> = [];
+    const outcomes = runMany(
+      Array.from({ length: 100 }, (_, i) => i),
+      (i) => `b${i}`,
+      async () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise<void>((resolve) => release.push(resolve));
+        inFlight -= 1;
+      },
+      concurrency,
+    );
+    let finished = false;
+    const count = (async () => {
+      let n = 0;
+      for await (const outcome of outcomes) n += outcome.ok ? 1 : 0;
+      finished = true;
+      return n;
+    })();
+    // Every request the limiter lets out at the start is waiting now, none has completed.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(peak, expected);
+    while (!finished) {
+      for (const wake of release.splice(0)) wake();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(await count, 100);
+  }
+});

@@ -2,7 +2,7 @@
 // in flight, each blob's outcome yielded as it completes.
 
 import { AzblobError } from "../errors/azblob-error.js";
-import { type Concurrency, limiterFor, SMALL_BLOB_CAP } from "../transfer/concurrency.js";
+import { type Concurrency, limiterFor, SMALL_BLOB_CAP, SMALL_BLOB_START } from "../transfer/concurrency.js";
 import type { Tally } from "../wire/tally.js";
 
 /** Options of `putBlobs`: blobs in flight (default adaptive, at most 256) and how each is written. */
@@ -26,7 +26,7 @@ export async function* runMany<I, T>(
   work: (item: I, congestion: Tally) => Promise<T>,
   concurrency: Concurrency = "adaptive",
 ): AsyncGenerator<ManyResult<T>> {
-  const limiter = limiterFor(concurrency, SMALL_BLOB_CAP);
+  const limiter = limiterFor(concurrency, SMALL_BLOB_CAP, SMALL_BLOB_START);
   // Items are taken up to the cap; the limiter decides how many of them run.
   const cap = typeof concurrency === "number" ? concurrency : SMALL_BLOB_CAP;
   const iterator = items[Symbol.iterator]();

@@ -1,8 +1,9 @@
 // Adaptive concurrency (Rust `transfer/concurrency.rs`): a pure controller
 // that finds how many requests to keep in flight from the throughput they
 // bring, and the limiter whose permits each request takes. In short: start
-// at 8; measure completions per window (at least the limit's completions and
-// 10 ms; the window after each change is not measured); warm up at the start
+// at 8 (many small blobs at 16); measure completions per window (at least
+// the limit's completions and 10 ms; the window after each change is not
+// measured); warm up at the start
 // level while its throughput still rises; double while throughput grows by
 // more than 25% and each request does not take 1.5 times as long (Little's
 // law: on a saturated link a gain that comes with longer requests is noise);
@@ -17,6 +18,8 @@ import { Tally } from "../wire/tally.js";
 export const ADAPTIVE_START = 8;
 /** The cap of many small blobs at once. */
 export const SMALL_BLOB_CAP = 256;
+/** Where many small blobs start (Rust `SMALL_BLOB_START`): their buffers cost little, and at 10 ms a round trip each doubling from 8 costs two windows. */
+export const SMALL_BLOB_START = 16;
 const MIN_WINDOW = 4;
 const MIN_WINDOW_TIME_MS = 10;
 const GROWTH = 0.25;
@@ -212,9 +215,9 @@ export class Limiter {
     this.#adaptive = adaptive;
   }
 
-  /** An adaptive limiter starting at 8, never above `cap`. */
-  static adaptive(cap: number): Limiter {
-    return new Limiter(new Controller(ADAPTIVE_START, cap, performance.now()), true);
+  /** An adaptive limiter starting at `start` (8 unless asked), never above `cap`. */
+  static adaptive(cap: number, start = ADAPTIVE_START): Limiter {
+    return new Limiter(new Controller(start, cap, performance.now()), true);
   }
 
   /** A limiter of `n` at once, whatever happens. */
@@ -283,8 +286,8 @@ export type Concurrency = number | "adaptive";
 export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
 
 /** The limiter of `concurrency`, never above `cap`; a bad value is an `InvalidInputError`. */
-export function limiterFor(concurrency: Concurrency | undefined, cap: number): Limiter {
-  if (concurrency === undefined || concurrency === "adaptive") return Limiter.adaptive(cap);
+export function limiterFor(concurrency: Concurrency | undefined, cap: number, start = ADAPTIVE_START): Limiter {
+  if (concurrency === undefined || concurrency === "adaptive") return Limiter.adaptive(cap, start);
   if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
     throw invalidInput(`concurrency must be at least 1 (or "adaptive"), got ${String(concurrency)}`);
   }

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::ops::conditions::refine_if_not_exists;
 use crate::ops::get_blob::GetOptions;
 use crate::ops::put_blob::{build_put_blob_request, parse_write_response, PutBlobOptions, WriteResult};
-use crate::transfer::{self, Concurrency, Limiter, SMALL_BLOB_CAP};
+use crate::transfer::{self, Concurrency, Limiter, SMALL_BLOB_CAP, SMALL_BLOB_START};
 
 /// Options of [`ContainerClient::put_blobs_opts`].
 #[derive(Debug, Clone, Default)]
@@ -161,5 +161,19 @@ impl ContainerClient {
 /// fails each blob instead of the call.
 fn limiter(concurrency: Concurrency) -> (Arc<Limiter>, usize) {
     let cap = concurrency.buffers(1, SMALL_BLOB_CAP as u64);
-    (Limiter::for_concurrency(concurrency, cap, Arc::default()), cap)
+    (Limiter::starting_at(SMALL_BLOB_START, concurrency, cap, Arc::default()), cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_small_blobs_start_at_16_in_flight_and_a_fixed_level_pins_it() {
+        let (adaptive, cap) = limiter(Concurrency::Adaptive);
+        assert_eq!((adaptive.limit(), cap), (SMALL_BLOB_START, SMALL_BLOB_CAP));
+        assert_eq!(SMALL_BLOB_START, 16);
+        let (fixed, cap) = limiter(Concurrency::Fixed(4));
+        assert_eq!((fixed.limit(), cap), (4, 4));
+    }
 }

@@ -50,7 +50,7 @@ pub use self::stats::TransferStats;
 pub use self::upload::UploadReport;
 
 pub(crate) use self::block_copy::{run_block_copy, CopySourceInfo, SourceAuth};
-pub(crate) use self::concurrency::{Limiter, SMALL_BLOB_CAP};
+pub(crate) use self::concurrency::{Limiter, SMALL_BLOB_CAP, SMALL_BLOB_START};
 pub(crate) use self::download::{download_to_file, download_to_memory, download_to_writer};
 pub(crate) use self::get_stream::get;
 pub(crate) use self::pacer::Pacer;
