@@ -38,7 +38,7 @@ const MAX_HEAD_BYTES = 64 * 1024;
 /** A body that is not read into a place (an error's) grows by parts of at most this, as its bytes arrive. */
 const PART_BYTES = 64 * 1024;
 
-/** How long an idle connection waits for the next GET before it is closed. */
+/** How long an idle connection waits for the next GET before it is closed, unless its server keeps it for less. */
 const IDLE_MS = 30_000;
 
 /** The most idle connections kept per origin; more are closed. */
@@ -98,7 +98,8 @@ class Connection {
           this.#received(n);
         } catch (err) {
           // A throw here would be the process's uncaught exception, not the request's failure.
-          this.#fail(new WireError("other", `GET ${url.host}: the answer could not be read`, { cause: err }));
+          // As a broken connection: a GET is safe to ask again.
+          this.#fail(new WireError("io", `GET ${url.host}: the answer could not be read`, { cause: err }));
         }
         return true;
       },
@@ -187,10 +188,12 @@ class Connection {
     const length = parsed.length;
     if (length === undefined || parsed.status < 200) {
       // Not an answer this module reads (chunked, unsized, informational): node:http asks again.
+      // Only a success's framing says how the origin answers its GETs; an
+      // unsized error (a proxy's or a gateway's) does not send them all to node:http.
       this.#exchange = undefined;
       this.#detach(ex);
       this.#close();
-      this.#pool.unframed(this.origin);
+      if (parsed.status <= 299) this.#pool.unframed(this.origin);
       ex.fallback();
       return;
     }
@@ -250,7 +253,10 @@ class Connection {
     const ex = this.#exchange as Exchange;
     this.#exchange = undefined;
     this.#detach(ex);
-    if ((ex.parsed as Head).keepAlive && !ex.excess) this.#pool.release(this);
+    const head = ex.parsed as Head;
+    // As node:http's agent: a server that keeps idle connections N seconds is not sent a request in the last one.
+    const idleMs = Math.min(IDLE_MS, head.idleMs === undefined ? IDLE_MS : head.idleMs - 1000);
+    if (head.keepAlive && !ex.excess && idleMs > 0) this.#pool.release(this, idleMs);
     else this.#close();
   }
 
@@ -305,9 +311,9 @@ class Connection {
     this.socket.destroy();
   }
 
-  /** Puts the connection to sleep: it no longer keeps the process alive, and closes after {@link IDLE_MS}. */
-  idle(): void {
-    this.socket.setTimeout(IDLE_MS);
+  /** Puts the connection to sleep: it no longer keeps the process alive, and closes after `idleMs`. */
+  idle(idleMs: number): void {
+    this.socket.setTimeout(idleMs);
     this.socket.unref();
   }
 
@@ -388,14 +394,14 @@ class Pool {
   }
 
   /** Keeps a connection whose answer is complete for the next GET to its origin, or closes it. */
-  release(connection: Connection): void {
+  release(connection: Connection, idleMs: number): void {
     const idle = this.#idle.get(connection.origin) ?? [];
     if (!this.#open.has(connection) || idle.length >= MAX_IDLE) {
       connection.close();
       return;
     }
     this.#idle.set(connection.origin, idle);
-    connection.idle();
+    connection.idle(idleMs);
     idle.push(connection);
   }
 

@@ -13,6 +13,28 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 
+/** Headers of which node:http keeps the first and drops any repeat, rather than joining them. */
+const SINGLE = new Set([
+  "age",
+  "authorization",
+  "content-type",
+  "etag",
+  "expires",
+  "from",
+  "host",
+  "last-modified",
+  "location",
+  "max-forwards",
+  "proxy-authorization",
+  "referer",
+  "retry-after",
+  "server",
+  "user-agent",
+]);
+
+/** The idle time a server announces in `Keep-Alive: timeout=N`, in seconds. */
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d{1,9})(?:$|[,;\s])/i;
+
 /** An answer's head, parsed. */
 export interface Head {
   status: number;
@@ -21,6 +43,8 @@ export interface Head {
   length: number | undefined;
   /** Whether the connection may carry another request after this answer. */
   keepAlive: boolean;
+  /** How long the server keeps the connection idle (`Keep-Alive: timeout=N`), in ms, if it says. */
+  idleMs: number | undefined;
 }
 
 /**
@@ -52,7 +76,6 @@ export function parseHead(text: string): Head | string {
     return `the answer does not start with an HTTP/1.1 status line: ${JSON.stringify((lines[0] ?? "").slice(0, 40))}`;
   }
   const headers = new Map<string, string>();
-  const lengths = new Set<string>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] as string;
     const colon = line.indexOf(":");
@@ -61,12 +84,13 @@ export function parseHead(text: string): Head | string {
     // A folded line (obsolete) starts with a space, so it has no token before a colon.
     if (!TOKEN.test(name) || !FIELD_VALUE.test(value)) return `the answer has a malformed header line ${i}`;
     const key = name.toLowerCase();
-    if (key === "content-length") lengths.add(value);
     const earlier = headers.get(key);
-    headers.set(key, earlier === undefined ? value : `${earlier}, ${value}`);
+    // llhttp refuses a repeated Content-Length even when both agree: the body's framing is then in doubt.
+    if (earlier !== undefined && key === "content-length") return "the answer has more than one Content-Length header";
+    if (earlier === undefined) headers.set(key, value);
+    else if (!SINGLE.has(key)) headers.set(key, `${earlier}, ${value}`);
   }
-  if (lengths.size > 1) return "the answer has two different Content-Length headers";
-  const [declared] = lengths;
+  const declared = headers.get("content-length");
   if (declared !== undefined && !/^\d{1,15}$/.test(declared)) return "the answer's Content-Length is not a number";
   const code = Number(status[2]);
   // 204 and 304 have no body whatever they declare; otherwise a length is the body's only when nothing else frames it.
@@ -76,5 +100,7 @@ export function parseHead(text: string): Head | string {
   const tokens = (headers.get("connection") ?? "").toLowerCase();
   const keepAlive =
     status[1] === "1" ? !/(^|,)\s*close\s*(,|$)/.test(tokens) : /(^|,)\s*keep-alive\s*(,|$)/.test(tokens);
-  return { status: code, headers, length, keepAlive };
+  const timeout = KEEP_ALIVE_TIMEOUT.exec(headers.get("keep-alive") ?? "");
+  const idleMs = timeout ? Number(timeout[1]) * 1000 : undefined;
+  return { status: code, headers, length, keepAlive, idleMs };
 }
