@@ -3,8 +3,8 @@
 // bring, and the limiter whose permits each request takes. In short: start
 // at 8 (many small blobs at 16); measure completions per window (at least
 // the limit's completions and 10 ms; the window after each change is not
-// measured); warm up at the start
-// level while its throughput still rises; double while throughput grows by
+// measured); warm up at the start level while its throughput still rises;
+// double while throughput grows by
 // more than 25% and each request does not take 1.5 times as long (Little's
 // law: on a saturated link a gain that comes with longer requests is noise);
 // settle on the smallest level within 5% of the best; probe upwards

@@ -255,7 +255,7 @@ class Connection {
     this.#detach(ex);
     const head = ex.parsed as Head;
     // As node:http's agent: a server that keeps idle connections N seconds is not sent a request in the last one.
-    const idleMs = Math.min(IDLE_MS, head.idleMs === undefined ? IDLE_MS : head.idleMs - 1000);
+    const idleMs = Math.min(IDLE_MS, (head.idleMs ?? Number.POSITIVE_INFINITY) - 1000);
     if (head.keepAlive && !ex.excess && idleMs > 0) this.#pool.release(this, idleMs);
     else this.#close();
   }
