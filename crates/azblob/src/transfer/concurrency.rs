@@ -45,6 +45,13 @@
 //! - **Plateau**: when a doubling gained less than that, settle on the
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
+//! - **Busy CPUs**: a level is not raised (neither doubled nor probed)
+//!   while the machine's CPUs were at least 90% busy since the last
+//!   decision ([`CPU_BUSY`], read from `/proc/stat` by `cpu_load.rs`):
+//!   more requests would only compete for the same cores. On a 2-core
+//!   machine sending to a near server, 8 in flight already kept both cores
+//!   busy, and the doubling to 16 with its fresh buffers cost about a tenth
+//!   of the upload. Where there is no reading, throughput alone decides.
 //! - **Probe** (additive increase): after [`HOLD_WINDOWS`] windows of hold,
 //!   and after every decrease, try `limit + max(1, limit / 8)`; keep it if
 //!   throughput grew by at least half the step's proportion (a linear gain
@@ -68,6 +75,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::cpu_load::{self, CpuTimes};
 use crate::wire::tally::Tally;
 
 /// Where an adaptive transfer starts.
@@ -96,6 +104,8 @@ pub(crate) const GROWTH: f64 = 0.25;
 pub(crate) const SATURATED: f64 = 1.5;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
+/// The busy share of the machine's CPUs at or above which a level is not raised.
+pub(crate) const CPU_BUSY: f64 = 0.9;
 /// The most windows the start level warms up for.
 pub(crate) const WARM_UP_MAX: u32 = 4;
 /// Windows held before probing upwards again.
@@ -149,6 +159,28 @@ struct Window {
     halved: bool,
 }
 
+/// Where a controller reads the machine's CPU times (`cpu_load::read`, or a
+/// script in tests).
+pub(crate) struct CpuGauge(Box<dyn FnMut() -> Option<CpuTimes> + Send>);
+
+impl CpuGauge {
+    /// The machine's own CPUs.
+    pub(crate) fn system() -> Self {
+        CpuGauge(Box::new(cpu_load::read))
+    }
+
+    /// No reading: throughput alone decides.
+    pub(crate) fn none() -> Self {
+        CpuGauge(Box::new(|| None))
+    }
+}
+
+impl std::fmt::Debug for CpuGauge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CpuGauge")
+    }
+}
+
 /// Decides the limit from completions and congestion signals; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Controller {
@@ -167,10 +199,14 @@ pub(crate) struct Controller {
     /// in this slow start.
     levels: Vec<(usize, f64, f64)>,
     trace: Vec<(Change, usize)>,
+    cpu: CpuGauge,
+    /// The CPU times when the level was set or last judged busy or not.
+    cpu_mark: Option<CpuTimes>,
 }
 
 impl Controller {
-    /// A controller starting at `start` (within `1..=cap`).
+    /// A controller starting at `start` (within `1..=cap`), deciding from
+    /// throughput alone (see [`Controller::cpu_gauge`]).
     pub(crate) fn new(start: usize, cap: usize, now: Instant) -> Self {
         let cap = cap.max(1);
         let limit = start.clamp(1, cap);
@@ -185,7 +221,33 @@ impl Controller {
             halvings: 0,
             levels: Vec::new(),
             trace: Vec::new(),
+            cpu: CpuGauge::none(),
+            cpu_mark: None,
         }
+    }
+
+    /// Reads the machine's CPU times from `gauge`, so that busy CPUs hold the level.
+    pub(crate) fn cpu_gauge(mut self, mut gauge: CpuGauge) -> Self {
+        self.cpu_mark = (gauge.0)();
+        self.cpu = gauge;
+        self
+    }
+
+    /// Whether the machine's CPUs were busy since the mark. A reading that
+    /// spans enough time to tell becomes the next mark; a shorter one keeps
+    /// the old mark, so the span grows until it tells.
+    fn cpu_busy(&mut self) -> bool {
+        let Some(now) = (self.cpu.0)() else { return false };
+        let Some(share) = self.cpu_mark.and_then(|mark| now.busy_share_since(&mark)) else {
+            self.cpu_mark = self.cpu_mark.or(Some(now));
+            return false;
+        };
+        self.cpu_mark = Some(now);
+        let busy = share >= CPU_BUSY;
+        if busy {
+            tracing::debug!(limit = self.limit, share, "adaptive concurrency holds: the CPUs are busy");
+        }
+        busy
     }
 
     /// How many requests may be in flight now.
@@ -259,6 +321,7 @@ impl Controller {
         let limit = limit.clamp(1, self.cap);
         if limit != self.limit {
             self.settling = true;
+            self.cpu_mark = (self.cpu.0)();
             if self.trace.len() < TRACE_MAX {
                 self.trace.push((change, limit));
             }
@@ -302,7 +365,7 @@ impl Controller {
                     // the level the plateau settles on either.
                     self.levels.pop();
                 }
-                if grew && self.limit < self.cap {
+                if grew && self.limit < self.cap && !self.cpu_busy() {
                     self.set(Change::Double, self.limit.saturating_mul(2));
                     self.phase = Phase::SlowStart { previous: Some(level), again: false };
                 } else if !grew && !again {
@@ -332,7 +395,7 @@ impl Controller {
 
     /// Tries one additive step above the current level, measured at `base`.
     fn probe(&mut self, base: f64) {
-        if self.limit >= self.cap {
+        if self.limit >= self.cap || self.cpu_busy() {
             self.phase = Phase::Hold { windows: 0 };
             return;
         }
@@ -380,7 +443,7 @@ impl Limiter {
                 let n = n.clamp(1, cap.max(1));
                 (Controller::new(n, n, Instant::now()), false)
             }
-            _ => (Controller::new(start, cap, Instant::now()), true),
+            _ => (Controller::new(start, cap, Instant::now()).cpu_gauge(CpuGauge::system()), true),
         };
         // Congestion counted before the limiter existed (a resume's block
         // list answered 503) is not this limiter's to act on.
@@ -611,6 +674,47 @@ mod tests {
         assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
     }
 
+    /// A gauge whose CPUs were busy `busy` ticks of every 100 between two readings.
+    fn cpus_busy(busy: u64) -> CpuGauge {
+        let mut now = CpuTimes { busy: 0, total: 0 };
+        CpuGauge(Box::new(move || {
+            now = CpuTimes { busy: now.busy + busy, total: now.total + 100 };
+            Some(now)
+        }))
+    }
+
+    #[test]
+    fn busy_cpus_hold_the_start_level_where_throughput_alone_would_double() {
+        // The model of the test above, where it grows past 8.
+        let model = linear_then_flat(100.0, 5_000.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus_busy(95));
+        let limits = drive(&mut controller, &model, 40);
+        assert!(limits.iter().all(|&l| l == ADAPTIVE_START), "{limits:?}");
+        assert!(controller.trace().is_empty(), "{:?}", controller.trace());
+    }
+
+    #[test]
+    fn cpus_with_room_to_spare_let_it_grow() {
+        let model = linear_then_flat(100.0, 5_000.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus_busy(85));
+        let limits = drive(&mut controller, &model, 40);
+        assert!(*limits.last().unwrap() >= 50, "{limits:?}");
+    }
+
+    #[test]
+    fn a_held_level_does_not_probe_while_the_cpus_are_busy() {
+        // 8 in flight fill the link: slow start settles on 8 with idle CPUs,
+        // and a hold then probes upwards every few windows.
+        let model = linear_then_flat(1_000.0, 8_000.0);
+        let probes = |busy: u64| {
+            let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now()).cpu_gauge(cpus_busy(busy));
+            drive(&mut controller, &model, 60);
+            controller.trace().iter().filter(|c| c.0 == Change::Probe).count()
+        };
+        assert!(probes(50) >= 2, "idle CPUs probe");
+        assert_eq!(probes(95), 0, "busy CPUs do not");
+    }
+
     #[test]
     fn with_round_trips_it_climbs_to_the_knee_and_settles_past_it() {
         // 10 ms a request up to 128 in flight, longer in proportion beyond
@@ -654,6 +758,17 @@ mod tests {
         assert!(limits.iter().all(|&l| l <= 16), "{:?}", controller.trace());
         let settled = controller.trace().iter().find(|c| c.0 == Change::Settle).copied();
         assert_eq!(settled, Some((Change::Settle, ADAPTIVE_START)), "{:?}", controller.trace());
+    }
+
+    #[test]
+    fn an_adaptive_limiter_reads_the_machines_cpus_and_a_fixed_one_does_not() {
+        let reads = |concurrency| {
+            let limiter = Limiter::for_concurrency(concurrency, 64, Arc::new(Tally::default()));
+            let read = limiter.lock().controller.cpu_mark.is_some();
+            read
+        };
+        assert_eq!(reads(Concurrency::Adaptive), cfg!(target_os = "linux"));
+        assert!(!reads(Concurrency::Fixed(8)));
     }
 
     #[test]

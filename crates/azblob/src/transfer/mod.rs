@@ -18,6 +18,7 @@ mod checkpoint_proptests;
 mod concurrency;
 mod copy_checkpoint;
 mod copy_options;
+mod cpu_load;
 mod download;
 mod download_sink;
 mod gauge;
