@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ADAPTIVE_START, Controller, Limiter } from "../src/transfer/concurrency.js";
+import { busyShareSince, type CpuGauge, parseCpuTimes, readCpuTimes } from "../src/transfer/cpu-load.js";
 
 /** Runs `controller` against a model where `c` in flight complete `throughput(c)` per second; one limit per window. */
 function drive(controller: Controller, throughput: (c: number) => number, windows: number): number[] {
@@ -71,6 +72,64 @@ test("congestion halves the limit once per window, then probes upwards additivel
     controller.trace.some(([change]) => change === "probe"),
     JSON.stringify(controller.trace),
   );
+});
+
+test("/proc/stat's aggregate line splits busy from idle (Rust cpu_load's vectors)", () => {
+  const stat = "cpu  100 5 50 800 20 3 2 10 7 0\ncpu0 50 2 25 400 10 1 1 5 3 0\nintr 1 2 3\n";
+  assert.deepEqual(parseCpuTimes(stat), { busy: 170, total: 990 });
+  assert.deepEqual(parseCpuTimes("cpu 10 0 10 80\n"), { busy: 20, total: 100 });
+  for (const bad of [
+    "",
+    "cpu0 1 2 3 4 5\n",
+    "cpu 1 2\n",
+    "cpu a b c d\n",
+    "intr 1 2 3 4\n",
+    "cpu 18446744073709551615 1 0 0\n",
+  ]) {
+    assert.equal(parseCpuTimes(bad), undefined, bad);
+  }
+  const start = { busy: 1000, total: 2000 };
+  assert.equal(busyShareSince({ busy: 1009, total: 2009 }, start), undefined);
+  assert.equal(busyShareSince({ busy: 1009, total: 2010 }, start), 0.9);
+  assert.equal(busyShareSince({ busy: 999, total: 2100 }, start), undefined);
+  assert.equal(readCpuTimes() !== undefined, process.platform === "linux");
+});
+
+/** A gauge whose CPUs were busy `busy` ticks of every 100 between two readings. */
+function cpusBusy(busy: number): CpuGauge {
+  let now = { busy: 0, total: 0 };
+  return () => {
+    now = { busy: now.busy + busy, total: now.total + 100 };
+    return now;
+  };
+}
+
+test("busy CPUs hold the start level where throughput alone would double; CPUs with room let it grow", () => {
+  const model = linearThenFlat(100, 5000);
+  const held = new Controller(ADAPTIVE_START, 256, 0, cpusBusy(95));
+  const limits = drive(held, model, 40);
+  assert.ok(
+    limits.every((l) => l === ADAPTIVE_START),
+    String(limits),
+  );
+  assert.deepEqual(held.trace, []);
+  const grown = drive(new Controller(ADAPTIVE_START, 256, 0, cpusBusy(85)), model, 40);
+  assert.ok((grown[grown.length - 1] ?? 0) >= 50, String(grown));
+});
+
+test("a held level does not probe while the CPUs are busy", () => {
+  const probes = (busy: number): number => {
+    const controller = new Controller(ADAPTIVE_START, 32, 0, cpusBusy(busy));
+    drive(controller, linearThenFlat(1000, 8000), 60);
+    return controller.trace.filter(([change]) => change === "probe").length;
+  };
+  assert.ok(probes(50) >= 2, "idle CPUs probe");
+  assert.equal(probes(95), 0, "busy CPUs do not");
+});
+
+test("an adaptive limiter reads the machine's CPUs, a fixed one does not", () => {
+  assert.equal(Limiter.adaptive(64).readsCpu, process.platform === "linux");
+  assert.equal(Limiter.fixed(8).readsCpu, false);
 });
 
 test("the limiter lets no more than its limit run at once", async () => {

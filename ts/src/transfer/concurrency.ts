@@ -8,11 +8,14 @@
 // more than 25% and each request does not take 1.5 times as long (Little's
 // law: on a saturated link a gain that comes with longer requests is noise);
 // settle on the smallest level within 5% of the best; probe upwards
-// additively; halve on a 429, a 503 or a timeout, at most once per window;
-// never above the cap (the memory budget ÷ the block size, or 256 small blobs).
+// additively; raise no level (neither double nor probe) while the machine's
+// CPUs were at least 90% busy since the last decision (`cpu-load.ts`); halve
+// on a 429, a 503 or a timeout, at most once per window; never above the cap
+// (the memory budget ÷ the block size, or 256 small blobs).
 
 import { invalidInput } from "../errors/kinds.js";
 import { Tally } from "../wire/tally.js";
+import { busyShareSince, type CpuGauge, type CpuTimes, readCpuTimes } from "./cpu-load.js";
 
 /** Where an adaptive transfer starts. */
 export const ADAPTIVE_START = 8;
@@ -25,6 +28,8 @@ const MIN_WINDOW_TIME_MS = 10;
 const GROWTH = 0.25;
 const SATURATED = 1.5;
 const NEAR_BEST = 0.95;
+/** The busy share of the machine's CPUs at or above which a level is not raised. */
+const CPU_BUSY = 0.9;
 const WARM_UP_MAX = 4;
 const HOLD_WINDOWS = 8;
 
@@ -59,11 +64,30 @@ export class Controller {
   /** (level, best throughput, best latency) of the levels slow start tried. */
   #levels: Array<[number, number, number]> = [];
   readonly trace: Array<[Change, number]> = [];
+  readonly #cpu: CpuGauge;
+  /** The CPU times when the level was set or last judged busy or not. */
+  #cpuMark: CpuTimes | undefined;
 
-  constructor(start: number, cap: number, nowMs: number) {
+  /** A controller from `start` (within 1..cap); `cpu` is where it reads the machine's CPUs (none: throughput alone decides). */
+  constructor(start: number, cap: number, nowMs: number, cpu: CpuGauge = () => undefined) {
     this.#cap = Math.max(1, cap);
     this.#limit = Math.min(Math.max(start, 1), this.#cap);
     this.#window = { start: nowMs, done: 0, busy: 0, saturated: false, halved: false };
+    this.#cpu = cpu;
+    this.#cpuMark = cpu();
+  }
+
+  /** Whether the CPUs were busy since the mark; a reading that spans too little time keeps the old mark. */
+  #cpuBusy(): boolean {
+    const now = this.#cpu();
+    if (now === undefined) return false;
+    const share = this.#cpuMark === undefined ? undefined : busyShareSince(now, this.#cpuMark);
+    if (share === undefined) {
+      this.#cpuMark ??= now;
+      return false;
+    }
+    this.#cpuMark = now;
+    return share >= CPU_BUSY;
   }
 
   get limit(): number {
@@ -76,6 +100,11 @@ export class Controller {
 
   get halvings(): number {
     return this.#halvings;
+  }
+
+  /** Whether it reads the machine's CPUs (it had a first reading). */
+  get readsCpu(): boolean {
+    return this.#cpuMark !== undefined;
   }
 
   started(): void {
@@ -118,6 +147,7 @@ export class Controller {
     const clamped = Math.min(Math.max(limit, 1), this.#cap);
     if (clamped !== this.#limit) {
       this.#settling = true;
+      this.#cpuMark = this.#cpu();
       if (this.trace.length < 256) this.trace.push([change, clamped]);
     }
     this.#limit = clamped;
@@ -151,7 +181,7 @@ export class Controller {
         const grew = (phase.previous === undefined || level[0] > phase.previous[0] * (1 + GROWTH)) && !saturated;
         // Its throughput is not to be believed, so it cannot be the level the plateau settles on either.
         if (saturated && phase.again) this.#levels.pop();
-        if (grew && this.#limit < this.#cap) {
+        if (grew && this.#limit < this.#cap && !this.#cpuBusy()) {
           this.#set("double", this.#limit * 2);
           this.#phase = { kind: "slow-start", previous: level, again: false };
         } else if (!grew && !phase.again) {
@@ -186,7 +216,7 @@ export class Controller {
   }
 
   #probe(base: number): void {
-    if (this.#limit >= this.#cap) {
+    if (this.#limit >= this.#cap || this.#cpuBusy()) {
       this.#phase = { kind: "hold", windows: 0 };
       return;
     }
@@ -205,7 +235,6 @@ export class Limiter {
   readonly #controller: Controller;
   readonly #adaptive: boolean;
   readonly #queue: Array<() => void> = [];
-  /** Bumped by the retry policy for every attempt answered 429 or 503, or timed out. */
   /** The tally the limiter's requests carry: the retry policy counts their attempts, and their congestion halves an adaptive limit. */
   readonly congestion = new Tally();
   #seen = 0;
@@ -217,7 +246,7 @@ export class Limiter {
 
   /** An adaptive limiter starting at `start` (8 unless asked), never above `cap`. */
   static adaptive(cap: number, start = ADAPTIVE_START): Limiter {
-    return new Limiter(new Controller(start, cap, performance.now()), true);
+    return new Limiter(new Controller(start, cap, performance.now(), readCpuTimes), true);
   }
 
   /** A limiter of `n` at once, whatever happens. */
@@ -235,6 +264,11 @@ export class Limiter {
 
   get limit(): number {
     return this.#controller.limit;
+  }
+
+  /** Whether the controller reads the machine's CPUs (an adaptive limiter on Linux). */
+  get readsCpu(): boolean {
+    return this.#controller.readsCpu;
   }
 
   /** A permit, once one is free; call the returned function (once) to give it back. */
