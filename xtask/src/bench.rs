@@ -56,7 +56,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         table.tls_costs("sink", crate::bench_tls::TLS_SERVER)
     );
     if let Some(ms) = options.latency_ms.filter(|&ms| ms > 0) {
-        crate::bench_latency::run(&exe, &source, ms)?;
+        crate::bench_latency::run(&exe, &source, ms, options.rounds)?;
     }
 
     let emulator = Emulator::start(&EmulatorOptions::default()).map_err(|e| format!("cannot start Azurite: {e}"))?;

@@ -2,6 +2,8 @@
 //! median over the rounds for azblob and rclone, azblob's speed-up, and
 //! which of issue 14's targets the medians meet.
 
+use crate::bench_table::median;
+
 /// One measured run.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
@@ -30,27 +32,15 @@ struct Median {
     rounds: usize,
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 fn median_of(runs: &[Run], server: &str, client: &str, workload: &str) -> Option<Median> {
     let mine: Vec<&Run> =
         runs.iter().filter(|r| r.server == server && r.client == client && r.workload == workload).collect();
     let first = mine.first()?;
-    let mut seconds: Vec<f64> = mine.iter().map(|r| r.seconds).collect();
-    let mut rss: Vec<f64> = mine.iter().map(|r| r.peak_rss_mib).collect();
     Some(Median {
         files: first.files,
         bytes: first.bytes,
-        seconds: median(&mut seconds),
-        peak_rss_mib: median(&mut rss),
+        seconds: median(mine.iter().map(|r| r.seconds).collect())?,
+        peak_rss_mib: median(mine.iter().map(|r| r.peak_rss_mib).collect())?,
         rounds: mine.len(),
     })
 }
