@@ -46,12 +46,15 @@
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
 //! - **Busy CPUs**: a level is not raised (neither doubled nor probed)
-//!   while the machine's CPUs were at least 90% busy since the last
-//!   decision ([`CPU_BUSY`], read from `/proc/stat` by `cpu_load.rs`):
-//!   more requests would only compete for the same cores. On a 2-core
-//!   machine sending to a near server, 8 in flight already kept both cores
-//!   busy, and the doubling to 16 with its fresh buffers cost about a tenth
-//!   of the upload. Where there is no reading, throughput alone decides.
+//!   while, since the last decision, the machine's CPUs were at least 90%
+//!   busy ([`CPU_BUSY`]) and at least half of that was this process
+//!   ([`OWN_SHARE`]; both read by `cpu_load.rs`): more requests would only
+//!   compete for the same cores. On a 2-core machine sending to a near
+//!   server, 8 in flight already kept both cores busy, and the doubling to
+//!   16 with its fresh buffers cost about a tenth of the upload. CPUs kept
+//!   busy by other work (a training job beside a download) do not hold it:
+//!   a transfer that waits on the network still gains from more requests.
+//!   Where there is no reading, throughput alone decides.
 //! - **Probe** (additive increase): after [`HOLD_WINDOWS`] windows of hold,
 //!   and after every decrease, try `limit + max(1, limit / 8)`; keep it if
 //!   throughput grew by at least half the step's proportion (a linear gain
@@ -75,7 +78,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::cpu_load::{self, CpuTimes};
+use super::cpu_load::{self, CpuTimes, Load};
 use crate::wire::tally::Tally;
 
 /// Where an adaptive transfer starts.
@@ -104,8 +107,12 @@ pub(crate) const GROWTH: f64 = 0.25;
 pub(crate) const SATURATED: f64 = 1.5;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
-/// The busy share of the machine's CPUs at or above which a level is not raised.
+/// The busy share of the machine's CPUs at or above which a level is not
+/// raised, if this process is [`OWN_SHARE`] of it.
 pub(crate) const CPU_BUSY: f64 = 0.9;
+/// The share of the busy CPU time that is this process's, at or above which
+/// busy CPUs hold the level.
+pub(crate) const OWN_SHARE: f64 = 0.5;
 /// The most windows the start level warms up for.
 pub(crate) const WARM_UP_MAX: u32 = 4;
 /// Windows held before probing upwards again.
@@ -226,28 +233,34 @@ impl Controller {
         }
     }
 
-    /// Reads the machine's CPU times from `gauge`, so that busy CPUs hold the level.
+    /// Reads the CPU times from `gauge`, so that CPUs this process keeps busy hold the level.
     pub(crate) fn cpu_gauge(mut self, mut gauge: CpuGauge) -> Self {
         self.cpu_mark = (gauge.0)();
         self.cpu = gauge;
         self
     }
 
-    /// Whether the machine's CPUs were busy since the mark. A reading that
-    /// spans enough time to tell becomes the next mark; a shorter one keeps
-    /// the old mark, so the span grows until it tells.
-    fn cpu_busy(&mut self) -> bool {
+    /// Whether this process kept the machine's CPUs busy since the mark. A
+    /// reading that spans enough time to tell becomes the next mark; a
+    /// shorter one keeps the old mark, so the span grows until it tells.
+    fn cpu_bound(&mut self) -> bool {
         let Some(now) = (self.cpu.0)() else { return false };
-        let Some(share) = self.cpu_mark.and_then(|mark| now.busy_share_since(&mark)) else {
+        let Some(load) = self.cpu_mark.and_then(|mark| now.load_since(&mark)) else {
             self.cpu_mark = self.cpu_mark.or(Some(now));
             return false;
         };
         self.cpu_mark = Some(now);
-        let busy = share >= CPU_BUSY;
-        if busy {
-            tracing::debug!(limit = self.limit, share, "adaptive concurrency holds: the CPUs are busy");
+        let Load { busy, own } = load;
+        let bound = busy >= CPU_BUSY && own >= OWN_SHARE;
+        if bound {
+            tracing::debug!(
+                limit = self.limit,
+                busy,
+                own,
+                "adaptive concurrency holds: this process keeps the CPUs busy"
+            );
         }
-        busy
+        bound
     }
 
     /// How many requests may be in flight now.
@@ -365,7 +378,7 @@ impl Controller {
                     // the level the plateau settles on either.
                     self.levels.pop();
                 }
-                if grew && self.limit < self.cap && !self.cpu_busy() {
+                if grew && self.limit < self.cap && !self.cpu_bound() {
                     self.set(Change::Double, self.limit.saturating_mul(2));
                     self.phase = Phase::SlowStart { previous: Some(level), again: false };
                 } else if !grew && !again {
@@ -395,7 +408,7 @@ impl Controller {
 
     /// Tries one additive step above the current level, measured at `base`.
     fn probe(&mut self, base: f64) {
-        if self.limit >= self.cap || self.cpu_busy() {
+        if self.limit >= self.cap || self.cpu_bound() {
             self.phase = Phase::Hold { windows: 0 };
             return;
         }
@@ -674,11 +687,12 @@ mod tests {
         assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
     }
 
-    /// A gauge whose CPUs were busy `busy` ticks of every 100 between two readings.
-    fn cpus_busy(busy: u64) -> CpuGauge {
-        let mut now = CpuTimes { busy: 0, total: 0 };
+    /// A gauge whose CPUs were busy `busy` ticks of every 100 between two
+    /// readings, `own` of them this process's.
+    fn cpus(busy: u64, own: u64) -> CpuGauge {
+        let mut now = CpuTimes { busy: 0, total: 0, own: 0 };
         CpuGauge(Box::new(move || {
-            now = CpuTimes { busy: now.busy + busy, total: now.total + 100 };
+            now = CpuTimes { busy: now.busy + busy, total: now.total + 100, own: now.own + own };
             Some(now)
         }))
     }
@@ -687,18 +701,20 @@ mod tests {
     fn busy_cpus_hold_the_start_level_where_throughput_alone_would_double() {
         // The model of the test above, where it grows past 8.
         let model = linear_then_flat(100.0, 5_000.0);
-        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus_busy(95));
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus(95, 60));
         let limits = drive(&mut controller, &model, 40);
         assert!(limits.iter().all(|&l| l == ADAPTIVE_START), "{limits:?}");
         assert!(controller.trace().is_empty(), "{:?}", controller.trace());
     }
 
     #[test]
-    fn cpus_with_room_to_spare_let_it_grow() {
+    fn cpus_with_room_to_spare_or_busy_with_other_work_let_it_grow() {
         let model = linear_then_flat(100.0, 5_000.0);
-        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus_busy(85));
-        let limits = drive(&mut controller, &model, 40);
-        assert!(*limits.last().unwrap() >= 50, "{limits:?}");
+        for (busy, own) in [(85, 80), (100, 20)] {
+            let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus(busy, own));
+            let limits = drive(&mut controller, &model, 40);
+            assert!(*limits.last().unwrap() >= 50, "{busy}% busy, {own}% this process: {limits:?}");
+        }
     }
 
     #[test]
@@ -707,7 +723,8 @@ mod tests {
         // and a hold then probes upwards every few windows.
         let model = linear_then_flat(1_000.0, 8_000.0);
         let probes = |busy: u64| {
-            let mut controller = Controller::new(ADAPTIVE_START, 32, Instant::now()).cpu_gauge(cpus_busy(busy));
+            let mut controller =
+                Controller::new(ADAPTIVE_START, 32, Instant::now()).cpu_gauge(cpus(busy, busy * 6 / 10));
             drive(&mut controller, &model, 60);
             controller.trace().iter().filter(|c| c.0 == Change::Probe).count()
         };

@@ -1,22 +1,37 @@
-//! How busy the machine's CPUs are, for adaptive concurrency: a transfer
-//! whose CPUs are all busy gains nothing from more requests in flight, which
-//! would only compete for the same cores (and with the host's other work).
+//! How busy the machine's CPUs are, and how much of that is this process,
+//! for adaptive concurrency: a transfer whose process keeps the CPUs busy
+//! gains nothing from more requests in flight, which would only compete for
+//! the same cores. When the CPUs are busy with other work (a training job
+//! beside a dataset download), more requests still shorten a transfer that
+//! waits on the network, so that case is told apart.
 //!
-//! The reading is the first line of Linux's `/proc/stat`, the time all CPUs
-//! spent busy and in total, in clock ticks (100 a second). Elsewhere, or
-//! where it cannot be read, there is no reading and the controller decides
+//! The readings are the first line of Linux's `/proc/stat` (the time all
+//! CPUs spent busy and in total) and `/proc/self/stat` (this process's user
+//! and system time, all its threads), both in clock ticks. Elsewhere, or
+//! where they cannot be read, there is no reading and the controller decides
 //! from throughput alone, as it did before. In a container `/proc/stat`
-//! counts the host's CPUs, not the container's quota, so a quota that is
-//! exhausted reads as idle CPUs there: the controller then probes as if it
-//! had none of this information, which costs nothing it did not cost before.
+//! counts the host's CPUs, not the container's quota, so an exhausted quota
+//! reads as idle CPUs there: the controller then probes as if it had no
+//! reading, which costs nothing it did not cost before.
 
-/// The CPU time of all the machine's CPUs since boot, in clock ticks.
+/// CPU time since boot, in clock ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CpuTimes {
-    /// Ticks spent running anything, or stolen by the hypervisor.
+    /// Ticks all the machine's CPUs spent running anything, or stolen by the hypervisor.
     pub(crate) busy: u64,
-    /// Every tick, idle and waiting for I/O included.
+    /// Every tick of all the machine's CPUs, idle and waiting for I/O included.
     pub(crate) total: u64,
+    /// Ticks this process ran, in user and system mode.
+    pub(crate) own: u64,
+}
+
+/// What the CPUs did between two readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Load {
+    /// The share of all CPU time that was busy.
+    pub(crate) busy: f64,
+    /// The share of that busy time that was this process's.
+    pub(crate) own: f64,
 }
 
 /// The fewest ticks between two readings that tell a busy share: on a
@@ -26,40 +41,65 @@ pub(crate) struct CpuTimes {
 const MIN_TICKS: u64 = 10;
 
 impl CpuTimes {
-    /// Parses `/proc/stat`'s aggregate line: `cpu user nice system idle
-    /// iowait irq softirq steal guest guest_nice`. Guest time is already
-    /// counted in user and nice, so it is not added again; idle and iowait
-    /// are the time no task ran.
-    pub(crate) fn parse(stat: &str) -> Option<CpuTimes> {
-        let line = stat.lines().next()?;
-        let mut fields = line.split_ascii_whitespace();
-        if fields.next()? != "cpu" {
-            return None;
-        }
-        let ticks: Vec<u64> = fields.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
-        // Kernels before 2.6.11 had no steal column; 4 columns is the least that says anything.
-        if ticks.len() < 4 {
-            return None;
-        }
-        let total = ticks.iter().try_fold(0u64, |sum, &t| sum.checked_add(t))?;
-        let idle = ticks[3] + ticks.get(4).copied().unwrap_or(0);
-        Some(CpuTimes { busy: total - idle, total })
+    /// The machine's and this process's times from `/proc/stat` and `/proc/self/stat`.
+    pub(crate) fn parse(stat: &str, own_stat: &str) -> Option<CpuTimes> {
+        let (busy, total) = parse_machine(stat)?;
+        Some(CpuTimes { busy, total, own: parse_own(own_stat)? })
     }
 
-    /// The share of CPU time that was busy between `earlier` and this
-    /// reading, or `None` when too little time passed to tell (or the
-    /// counters went backwards).
-    pub(crate) fn busy_share_since(&self, earlier: &CpuTimes) -> Option<f64> {
+    /// What the CPUs did between `earlier` and this reading, or `None` when
+    /// too little time passed to tell (or a counter went backwards).
+    pub(crate) fn load_since(&self, earlier: &CpuTimes) -> Option<Load> {
         let total = self.total.checked_sub(earlier.total)?;
         let busy = self.busy.checked_sub(earlier.busy)?;
-        (total >= MIN_TICKS).then(|| busy as f64 / total as f64)
+        let own = self.own.checked_sub(earlier.own)?;
+        if total < MIN_TICKS {
+            return None;
+        }
+        // Ticks are sampled per CPU and per process apart, so `own` can
+        // exceed `busy` by a tick or two: the share is capped at all of it.
+        let own = if busy == 0 { 0.0 } else { (own as f64 / busy as f64).min(1.0) };
+        Some(Load { busy: busy as f64 / total as f64, own })
     }
 }
 
-/// Reads the machine's CPU times now, where the system tells them.
+/// `/proc/stat`'s aggregate line, `cpu user nice system idle iowait irq
+/// softirq steal guest guest_nice`, as busy and total ticks. Guest time is
+/// already counted in user and nice, so it is not added again; idle and
+/// iowait are the time no task ran.
+fn parse_machine(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().next()?;
+    let mut fields = line.split_ascii_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    let ticks: Vec<u64> = fields.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    // Kernels before 2.6.11 had no steal column; 4 columns is the least that says anything.
+    if ticks.len() < 4 {
+        return None;
+    }
+    let total = ticks.iter().try_fold(0u64, |sum, &t| sum.checked_add(t))?;
+    let idle = ticks[3] + ticks.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+/// `/proc/self/stat`'s utime and stime (fields 14 and 15), counted after the
+/// command name's closing parenthesis, since the name may hold spaces and
+/// parentheses of its own.
+fn parse_own(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_ascii_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    utime.checked_add(stime)
+}
+
+/// Reads the CPU times now, where the system tells them.
 pub(crate) fn read() -> Option<CpuTimes> {
     if cfg!(target_os = "linux") {
-        CpuTimes::parse(&std::fs::read_to_string("/proc/stat").ok()?)
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        CpuTimes::parse(&stat, &own)
     } else {
         None
     }
@@ -70,17 +110,18 @@ mod tests {
     use super::*;
 
     const STAT: &str = "cpu  100 5 50 800 20 3 2 10 7 0\ncpu0 50 2 25 400 10 1 1 5 3 0\nintr 1 2 3\n";
+    /// A process named `a) b` (names may hold both), utime 40 and stime 2.
+    const OWN: &str = "4242 (a) b) S 1 4242 4242 0 -1 4194304 98 0 1 0 40 2 0 0 20 0 3 0 1155239 3133440 382\n";
 
     #[test]
-    fn the_aggregate_line_splits_busy_from_idle() {
-        let t = CpuTimes::parse(STAT).unwrap();
+    fn the_machine_line_splits_busy_from_idle_and_the_process_line_gives_its_ticks() {
         // user + nice + system + irq + softirq + steal; guest is inside user.
-        assert_eq!(t, CpuTimes { busy: 170, total: 990 });
+        assert_eq!(CpuTimes::parse(STAT, OWN), Some(CpuTimes { busy: 170, total: 990, own: 42 }));
     }
 
     #[test]
     fn an_old_kernel_without_steal_still_reads() {
-        assert_eq!(CpuTimes::parse("cpu 10 0 10 80\n"), Some(CpuTimes { busy: 20, total: 100 }));
+        assert_eq!(parse_machine("cpu 10 0 10 80\n"), Some((20, 100)));
     }
 
     #[test]
@@ -88,20 +129,34 @@ mod tests {
         for bad in
             ["", "cpu0 1 2 3 4 5\n", "cpu 1 2\n", "cpu a b c d\n", "intr 1 2 3 4\n", "cpu 18446744073709551615 1 0 0\n"]
         {
-            assert_eq!(CpuTimes::parse(bad), None, "{bad:?}");
+            assert_eq!(parse_machine(bad), None, "{bad:?}");
         }
+        for bad in
+            ["", "4242 (x S 1 2 3 4 5 6 7 8 9 10 11 12", "4242 (x) S 1 2 3", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u 2"]
+        {
+            assert_eq!(parse_own(bad), None, "{bad:?}");
+        }
+        assert_eq!(CpuTimes::parse(STAT, ""), None);
     }
 
     #[test]
-    fn the_share_needs_enough_ticks_and_counters_that_only_grow() {
-        let start = CpuTimes { busy: 1_000, total: 2_000 };
-        assert_eq!(CpuTimes { busy: 1_009, total: 2_009 }.busy_share_since(&start), None);
-        assert_eq!(CpuTimes { busy: 1_009, total: 2_010 }.busy_share_since(&start), Some(0.9));
-        assert_eq!(CpuTimes { busy: 999, total: 2_100 }.busy_share_since(&start), None);
+    fn a_load_needs_enough_ticks_and_counters_that_only_grow() {
+        let start = CpuTimes { busy: 1_000, total: 2_000, own: 500 };
+        let at = |busy, total, own| CpuTimes { busy, total, own }.load_since(&start);
+        assert_eq!(at(1_009, 2_009, 500), None);
+        assert_eq!(at(1_009, 2_010, 503), Some(Load { busy: 0.9, own: 1.0 / 3.0 }));
+        assert_eq!(at(1_010, 2_010, 512), Some(Load { busy: 1.0, own: 1.0 }), "capped at all of it");
+        assert_eq!(at(1_000, 2_010, 500), Some(Load { busy: 0.0, own: 0.0 }));
+        assert_eq!(at(999, 2_100, 500), None);
+        assert_eq!(at(1_050, 2_100, 499), None);
     }
 
     #[test]
     fn this_machine_reads_where_it_is_linux() {
-        assert_eq!(read().is_some(), cfg!(target_os = "linux"));
+        let reading = read();
+        assert_eq!(reading.is_some(), cfg!(target_os = "linux"));
+        if let Some(times) = reading {
+            assert!(times.busy <= times.total, "{times:?}");
+        }
     }
 }
