@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ADAPTIVE_START, Controller, Limiter } from "../src/transfer/concurrency.js";
-import { busyShareSince, type CpuGauge, parseCpuTimes, readCpuTimes } from "../src/transfer/cpu-load.js";
+import { type CpuGauge, loadSince, parseCpuTimes, readCpuTimes } from "../src/transfer/cpu-load.js";
 
 /** Runs `controller` against a model where `c` in flight complete `throughput(c)` per second; one limit per window. */
 function drive(controller: Controller, throughput: (c: number) => number, windows: number): number[] {
@@ -74,10 +74,12 @@ test("congestion halves the limit once per window, then probes upwards additivel
   );
 });
 
-test("/proc/stat's aggregate line splits busy from idle (Rust cpu_load's vectors)", () => {
+test("/proc/stat and /proc/self/stat read as Rust's cpu_load reads them (its vectors)", () => {
   const stat = "cpu  100 5 50 800 20 3 2 10 7 0\ncpu0 50 2 25 400 10 1 1 5 3 0\nintr 1 2 3\n";
-  assert.deepEqual(parseCpuTimes(stat), { busy: 170, total: 990 });
-  assert.deepEqual(parseCpuTimes("cpu 10 0 10 80\n"), { busy: 20, total: 100 });
+  // A process named `a) b` (names may hold both), utime 40 and stime 2.
+  const own = "4242 (a) b) S 1 4242 4242 0 -1 4194304 98 0 1 0 40 2 0 0 20 0 3 0 1155239 3133440 382\n";
+  assert.deepEqual(parseCpuTimes(stat, own), { busy: 170, total: 990, own: 42 });
+  assert.deepEqual(parseCpuTimes("cpu 10 0 10 80\n", own), { busy: 20, total: 100, own: 42 });
   for (const bad of [
     "",
     "cpu0 1 2 3 4 5\n",
@@ -86,40 +88,59 @@ test("/proc/stat's aggregate line splits busy from idle (Rust cpu_load's vectors
     "intr 1 2 3 4\n",
     "cpu 18446744073709551615 1 0 0\n",
   ]) {
-    assert.equal(parseCpuTimes(bad), undefined, bad);
+    assert.equal(parseCpuTimes(bad, own), undefined, bad);
   }
-  const start = { busy: 1000, total: 2000 };
-  assert.equal(busyShareSince({ busy: 1009, total: 2009 }, start), undefined);
-  assert.equal(busyShareSince({ busy: 1009, total: 2010 }, start), 0.9);
-  assert.equal(busyShareSince({ busy: 999, total: 2100 }, start), undefined);
-  assert.equal(readCpuTimes() !== undefined, process.platform === "linux");
+  for (const bad of [
+    "",
+    "4242 (x S 1 2 3 4 5 6 7 8 9 10 11 12",
+    "4242 (x) S 1 2 3",
+    "4242 (x) S 1 2 3 4 5 6 7 8 9 10 u 2",
+  ]) {
+    assert.equal(parseCpuTimes(stat, bad), undefined, bad);
+  }
+  const start = { busy: 1000, total: 2000, own: 500 };
+  const at = (busy: number, total: number, ownTicks: number) => loadSince({ busy, total, own: ownTicks }, start);
+  assert.equal(at(1009, 2009, 500), undefined);
+  assert.deepEqual(at(1009, 2010, 503), { busy: 0.9, own: 1 / 3 });
+  assert.deepEqual(at(1010, 2010, 512), { busy: 1, own: 1 }, "capped at all of it");
+  assert.deepEqual(at(1000, 2010, 500), { busy: 0, own: 0 });
+  assert.equal(at(999, 2100, 500), undefined);
+  assert.equal(at(1050, 2100, 499), undefined);
+  const reading = readCpuTimes();
+  assert.equal(reading !== undefined, process.platform === "linux");
+  if (reading) assert.ok(reading.busy <= reading.total, JSON.stringify(reading));
 });
 
-/** A gauge whose CPUs were busy `busy` ticks of every 100 between two readings. */
-function cpusBusy(busy: number): CpuGauge {
-  let now = { busy: 0, total: 0 };
+/** A gauge whose CPUs were busy `busy` ticks of every 100 between two readings, `own` of them this process's. */
+function cpus(busy: number, own: number): CpuGauge {
+  let now = { busy: 0, total: 0, own: 0 };
   return () => {
-    now = { busy: now.busy + busy, total: now.total + 100 };
+    now = { busy: now.busy + busy, total: now.total + 100, own: now.own + own };
     return now;
   };
 }
 
-test("busy CPUs hold the start level where throughput alone would double; CPUs with room let it grow", () => {
+test("CPUs this process keeps busy hold the start level where throughput alone would double; others' work does not", () => {
   const model = linearThenFlat(100, 5000);
-  const held = new Controller(ADAPTIVE_START, 256, 0, cpusBusy(95));
+  const held = new Controller(ADAPTIVE_START, 256, 0, cpus(95, 60));
   const limits = drive(held, model, 40);
   assert.ok(
     limits.every((l) => l === ADAPTIVE_START),
     String(limits),
   );
   assert.deepEqual(held.trace, []);
-  const grown = drive(new Controller(ADAPTIVE_START, 256, 0, cpusBusy(85)), model, 40);
-  assert.ok((grown[grown.length - 1] ?? 0) >= 50, String(grown));
+  for (const [busy, own] of [
+    [85, 80],
+    [100, 20],
+  ] as const) {
+    const grown = drive(new Controller(ADAPTIVE_START, 256, 0, cpus(busy, own)), model, 40);
+    assert.ok((grown[grown.length - 1] ?? 0) >= 50, `${busy}% busy, ${own}% this process: ${grown}`);
+  }
 });
 
 test("a held level does not probe while the CPUs are busy", () => {
   const probes = (busy: number): number => {
-    const controller = new Controller(ADAPTIVE_START, 32, 0, cpusBusy(busy));
+    const controller = new Controller(ADAPTIVE_START, 32, 0, cpus(busy, Math.floor((busy * 6) / 10)));
     drive(controller, linearThenFlat(1000, 8000), 60);
     return controller.trace.filter(([change]) => change === "probe").length;
   };

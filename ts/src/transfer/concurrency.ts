@@ -8,14 +8,15 @@
 // more than 25% and each request does not take 1.5 times as long (Little's
 // law: on a saturated link a gain that comes with longer requests is noise);
 // settle on the smallest level within 5% of the best; probe upwards
-// additively; raise no level (neither double nor probe) while the machine's
-// CPUs were at least 90% busy since the last decision (`cpu-load.ts`); halve
+// additively; raise no level (neither double nor probe) while, since the last
+// decision, the machine's CPUs were at least 90% busy and at least half of
+// that was this process (`cpu-load.ts`); halve
 // on a 429, a 503 or a timeout, at most once per window; never above the cap
 // (the memory budget ÷ the block size, or 256 small blobs).
 
 import { invalidInput } from "../errors/kinds.js";
 import { Tally } from "../wire/tally.js";
-import { busyShareSince, type CpuGauge, type CpuTimes, readCpuTimes } from "./cpu-load.js";
+import { type CpuGauge, type CpuTimes, loadSince, readCpuTimes } from "./cpu-load.js";
 
 /** Where an adaptive transfer starts. */
 export const ADAPTIVE_START = 8;
@@ -28,8 +29,10 @@ const MIN_WINDOW_TIME_MS = 10;
 const GROWTH = 0.25;
 const SATURATED = 1.5;
 const NEAR_BEST = 0.95;
-/** The busy share of the machine's CPUs at or above which a level is not raised. */
+/** The busy share of the machine's CPUs at or above which a level is not raised, if this process is `OWN_SHARE` of it. */
 const CPU_BUSY = 0.9;
+/** This process's share of the busy CPU time at or above which busy CPUs hold the level. */
+const OWN_SHARE = 0.5;
 const WARM_UP_MAX = 4;
 const HOLD_WINDOWS = 8;
 
@@ -77,17 +80,17 @@ export class Controller {
     this.#cpuMark = cpu();
   }
 
-  /** Whether the CPUs were busy since the mark; a reading that spans too little time keeps the old mark. */
-  #cpuBusy(): boolean {
+  /** Whether this process kept the CPUs busy since the mark; a reading that spans too little time keeps the old mark. */
+  #cpuBound(): boolean {
     const now = this.#cpu();
     if (now === undefined) return false;
-    const share = this.#cpuMark === undefined ? undefined : busyShareSince(now, this.#cpuMark);
-    if (share === undefined) {
+    const load = this.#cpuMark === undefined ? undefined : loadSince(now, this.#cpuMark);
+    if (load === undefined) {
       this.#cpuMark ??= now;
       return false;
     }
     this.#cpuMark = now;
-    return share >= CPU_BUSY;
+    return load.busy >= CPU_BUSY && load.own >= OWN_SHARE;
   }
 
   get limit(): number {
@@ -181,7 +184,7 @@ export class Controller {
         const grew = (phase.previous === undefined || level[0] > phase.previous[0] * (1 + GROWTH)) && !saturated;
         // Its throughput is not to be believed, so it cannot be the level the plateau settles on either.
         if (saturated && phase.again) this.#levels.pop();
-        if (grew && this.#limit < this.#cap && !this.#cpuBusy()) {
+        if (grew && this.#limit < this.#cap && !this.#cpuBound()) {
           this.#set("double", this.#limit * 2);
           this.#phase = { kind: "slow-start", previous: level, again: false };
         } else if (!grew && !phase.again) {
@@ -216,7 +219,7 @@ export class Controller {
   }
 
   #probe(base: number): void {
-    if (this.#limit >= this.#cap || this.#cpuBusy()) {
+    if (this.#limit >= this.#cap || this.#cpuBound()) {
       this.#phase = { kind: "hold", windows: 0 };
       return;
     }

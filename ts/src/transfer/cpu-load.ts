@@ -1,16 +1,26 @@
-// How busy the machine's CPUs are, for adaptive concurrency (Rust
-// `transfer/cpu_load.rs`): a transfer whose CPUs are all busy gains nothing
-// from more requests in flight. The reading is the first line of Linux's
-// `/proc/stat`, in clock ticks; elsewhere, or where it cannot be read, there
-// is none and the controller decides from throughput alone. In a container
-// `/proc/stat` counts the host's CPUs, not the container's quota.
+// How busy the machine's CPUs are, and how much of that is this process,
+// for adaptive concurrency (Rust `transfer/cpu_load.rs`): a transfer whose
+// process keeps the CPUs busy gains nothing from more requests in flight;
+// CPUs busy with other work do not hold it, since a transfer that waits on
+// the network still gains. The readings are the first line of Linux's
+// `/proc/stat` and `/proc/self/stat`'s utime and stime, in clock ticks;
+// elsewhere, or where they cannot be read, there is none and the controller
+// decides from throughput alone. In a container `/proc/stat` counts the
+// host's CPUs, not the container's quota.
 
 import { readFileSync } from "node:fs";
 
-/** The CPU time of all the machine's CPUs since boot, in clock ticks: busy (stolen included) and in total. */
+/** CPU time since boot, in clock ticks: the machine's busy (stolen included) and total, and this process's own. */
 export interface CpuTimes {
   readonly busy: number;
   readonly total: number;
+  readonly own: number;
+}
+
+/** What the CPUs did between two readings: the busy share of all CPU time, and this process's share of that. */
+export interface Load {
+  readonly busy: number;
+  readonly own: number;
 }
 
 /** Where a controller reads the CPU times (`readCpuTimes`, or a script in tests). */
@@ -19,15 +29,22 @@ export type CpuGauge = () => CpuTimes | undefined;
 /** The fewest ticks between two readings that tell a busy share (50 ms on 2 CPUs). */
 const MIN_TICKS = 10;
 
+/** The machine's and this process's times from `/proc/stat` and `/proc/self/stat`. */
+export function parseCpuTimes(stat: string, ownStat: string): CpuTimes | undefined {
+  const machine = parseMachine(stat);
+  const own = parseOwn(ownStat);
+  return machine === undefined || own === undefined ? undefined : { ...machine, own };
+}
+
 /**
- * Parses `/proc/stat`'s aggregate line (`cpu user nice system idle iowait irq
+ * `/proc/stat`'s aggregate line (`cpu user nice system idle iowait irq
  * softirq steal guest guest_nice`): guest time is already in user and nice,
  * and idle and iowait are the time no task ran.
  */
-export function parseCpuTimes(stat: string): CpuTimes | undefined {
+function parseMachine(stat: string): { busy: number; total: number } | undefined {
   const fields = (stat.split("\n", 1)[0] ?? "").split(/\s+/).filter((f) => f !== "");
   if (fields[0] !== "cpu") return undefined;
-  const ticks = fields.slice(1, 9).map((f) => (/^\d+$/.test(f) ? Number(f) : Number.NaN));
+  const ticks = fields.slice(1, 9).map(tickCount);
   // Kernels before 2.6.11 had no steal column; 4 columns is the least that says anything.
   if (ticks.length < 4 || !ticks.every(Number.isSafeInteger)) return undefined;
   const total = ticks.reduce((sum, t) => sum + t, 0);
@@ -36,19 +53,37 @@ export function parseCpuTimes(stat: string): CpuTimes | undefined {
   return { busy: total - idle, total };
 }
 
-/** The busy share between `earlier` and `now`, or undefined when too little time passed (or the counters went back). */
-export function busyShareSince(now: CpuTimes, earlier: CpuTimes): number | undefined {
-  const total = now.total - earlier.total;
-  const busy = now.busy - earlier.busy;
-  if (total < MIN_TICKS || busy < 0) return undefined;
-  return busy / total;
+/** utime and stime (fields 14 and 15), counted after the command name's last `)`, since the name may hold both. */
+function parseOwn(stat: string): number | undefined {
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const fields = stat
+    .slice(close + 1)
+    .split(/\s+/)
+    .filter((f) => f !== "");
+  const own = tickCount(fields[11] ?? "") + tickCount(fields[12] ?? "");
+  return Number.isSafeInteger(own) ? own : undefined;
 }
 
-/** Reads the machine's CPU times now, where the system tells them. */
+function tickCount(field: string): number {
+  return /^\d+$/.test(field) ? Number(field) : Number.NaN;
+}
+
+/** What the CPUs did between `earlier` and `now`, or undefined when too little time passed (or a counter went back). */
+export function loadSince(now: CpuTimes, earlier: CpuTimes): Load | undefined {
+  const total = now.total - earlier.total;
+  const busy = now.busy - earlier.busy;
+  const own = now.own - earlier.own;
+  if (total < MIN_TICKS || busy < 0 || own < 0) return undefined;
+  // Ticks are sampled per CPU and per process apart, so `own` can exceed `busy` by a tick or two.
+  return { busy: busy / total, own: busy === 0 ? 0 : Math.min(own / busy, 1) };
+}
+
+/** Reads the CPU times now, where the system tells them. */
 export function readCpuTimes(): CpuTimes | undefined {
   if (process.platform !== "linux") return undefined;
   try {
-    return parseCpuTimes(readFileSync("/proc/stat", "latin1"));
+    return parseCpuTimes(readFileSync("/proc/stat", "latin1"), readFileSync("/proc/self/stat", "latin1"));
   } catch {
     return undefined;
   }
