@@ -46,10 +46,11 @@
 //!   smallest level tried whose throughput was within 5% of the best seen
 //!   ([`NEAR_BEST`]), and hold there.
 //! - **Busy CPUs**: a level is not raised (neither doubled nor probed)
-//!   while, since the last decision, the machine's CPUs were at least 90%
-//!   busy ([`CPU_BUSY`]) and at least half of that was this process
-//!   ([`OWN_SHARE`]; both read by `cpu_load.rs`): more requests would only
-//!   compete for the same cores. On a 2-core machine sending to a near
+//!   while, over the last 10 ticks or more, the machine's CPUs were at least
+//!   90% busy and at least half of that was this process (`CpuWatch` in
+//!   `cpu_load.rs`, read as each window closes): more requests would only
+//!   compete for the same cores. Slow start then measures the level again
+//!   and doubles once they are not. On a 2-core machine sending to a near
 //!   server, 8 in flight already kept both cores busy, and the doubling to
 //!   16 with its fresh buffers cost about a tenth of the upload. CPUs kept
 //!   busy by other work (a training job beside a download) do not hold it:
@@ -78,7 +79,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use super::cpu_load::{self, CpuTimes, Load};
+use super::cpu_load::CpuWatch;
 use crate::wire::tally::Tally;
 
 /// Where an adaptive transfer starts.
@@ -107,12 +108,6 @@ pub(crate) const GROWTH: f64 = 0.25;
 pub(crate) const SATURATED: f64 = 1.5;
 /// A plateau settles on the smallest level within this share of the best.
 pub(crate) const NEAR_BEST: f64 = 0.95;
-/// The busy share of the machine's CPUs at or above which a level is not
-/// raised, if this process is [`OWN_SHARE`] of it.
-pub(crate) const CPU_BUSY: f64 = 0.9;
-/// The share of the busy CPU time that is this process's, at or above which
-/// busy CPUs hold the level.
-pub(crate) const OWN_SHARE: f64 = 0.5;
 /// The most windows the start level warms up for.
 pub(crate) const WARM_UP_MAX: u32 = 4;
 /// Windows held before probing upwards again.
@@ -166,28 +161,6 @@ struct Window {
     halved: bool,
 }
 
-/// Where a controller reads the machine's CPU times (`cpu_load::read`, or a
-/// script in tests).
-pub(crate) struct CpuGauge(Box<dyn FnMut() -> Option<CpuTimes> + Send>);
-
-impl CpuGauge {
-    /// The machine's own CPUs.
-    pub(crate) fn system() -> Self {
-        CpuGauge(Box::new(cpu_load::read))
-    }
-
-    /// No reading: throughput alone decides.
-    pub(crate) fn none() -> Self {
-        CpuGauge(Box::new(|| None))
-    }
-}
-
-impl std::fmt::Debug for CpuGauge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CpuGauge")
-    }
-}
-
 /// Decides the limit from completions and congestion signals; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Controller {
@@ -206,14 +179,13 @@ pub(crate) struct Controller {
     /// in this slow start.
     levels: Vec<(usize, f64, f64)>,
     trace: Vec<(Change, usize)>,
-    cpu: CpuGauge,
-    /// The CPU times when the level was set or last judged busy or not.
-    cpu_mark: Option<CpuTimes>,
+    /// Whether this process keeps the CPUs busy, if the controller asks.
+    cpu: Option<CpuWatch>,
 }
 
 impl Controller {
     /// A controller starting at `start` (within `1..=cap`), deciding from
-    /// throughput alone (see [`Controller::cpu_gauge`]).
+    /// throughput alone (see [`Controller::cpu_watch`]).
     pub(crate) fn new(start: usize, cap: usize, now: Instant) -> Self {
         let cap = cap.max(1);
         let limit = start.clamp(1, cap);
@@ -228,39 +200,20 @@ impl Controller {
             halvings: 0,
             levels: Vec::new(),
             trace: Vec::new(),
-            cpu: CpuGauge::none(),
-            cpu_mark: None,
+            cpu: None,
         }
     }
 
-    /// Reads the CPU times from `gauge`, so that CPUs this process keeps busy hold the level.
-    pub(crate) fn cpu_gauge(mut self, mut gauge: CpuGauge) -> Self {
-        self.cpu_mark = (gauge.0)();
-        self.cpu = gauge;
+    /// Reads the CPUs through `watch` as windows close, so that CPUs this
+    /// process keeps busy hold the level.
+    pub(crate) fn cpu_watch(mut self, watch: CpuWatch) -> Self {
+        self.cpu = Some(watch);
         self
     }
 
-    /// Whether this process kept the machine's CPUs busy since the mark. A
-    /// reading that spans enough time to tell becomes the next mark; a
-    /// shorter one keeps the old mark, so the span grows until it tells.
-    fn cpu_bound(&mut self) -> bool {
-        let Some(now) = (self.cpu.0)() else { return false };
-        let Some(load) = self.cpu_mark.and_then(|mark| now.load_since(&mark)) else {
-            self.cpu_mark = self.cpu_mark.or(Some(now));
-            return false;
-        };
-        self.cpu_mark = Some(now);
-        let Load { busy, own } = load;
-        let bound = busy >= CPU_BUSY && own >= OWN_SHARE;
-        if bound {
-            tracing::debug!(
-                limit = self.limit,
-                busy,
-                own,
-                "adaptive concurrency holds: this process keeps the CPUs busy"
-            );
-        }
-        bound
+    /// Whether this process kept the CPUs busy over the last span that tells.
+    fn cpu_bound(&self) -> bool {
+        self.cpu.as_ref().is_some_and(CpuWatch::bound)
     }
 
     /// How many requests may be in flight now.
@@ -306,6 +259,9 @@ impl Controller {
             let measure = self.window.saturated && !self.settling;
             self.settling = false;
             self.open_window(now);
+            if let Some(watch) = &mut self.cpu {
+                watch.sample();
+            }
             if measure {
                 self.measured(throughput, latency);
             }
@@ -334,7 +290,6 @@ impl Controller {
         let limit = limit.clamp(1, self.cap);
         if limit != self.limit {
             self.settling = true;
-            self.cpu_mark = (self.cpu.0)();
             if self.trace.len() < TRACE_MAX {
                 self.trace.push((change, limit));
             }
@@ -378,7 +333,11 @@ impl Controller {
                     // the level the plateau settles on either.
                     self.levels.pop();
                 }
-                if grew && self.limit < self.cap && !self.cpu_bound() {
+                if grew && self.limit < self.cap && self.cpu_bound() {
+                    // Not while the CPUs are this process's: measure this
+                    // level again, and double once they are not.
+                    self.phase = Phase::SlowStart { previous, again: false };
+                } else if grew && self.limit < self.cap {
                     self.set(Change::Double, self.limit.saturating_mul(2));
                     self.phase = Phase::SlowStart { previous: Some(level), again: false };
                 } else if !grew && !again {
@@ -456,7 +415,7 @@ impl Limiter {
                 let n = n.clamp(1, cap.max(1));
                 (Controller::new(n, n, Instant::now()), false)
             }
-            _ => (Controller::new(start, cap, Instant::now()).cpu_gauge(CpuGauge::system()), true),
+            _ => (Controller::new(start, cap, Instant::now()).cpu_watch(CpuWatch::system()), true),
         };
         // Congestion counted before the limiter existed (a resume's block
         // list answered 503) is not this limiter's to act on.
@@ -578,6 +537,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::transfer::cpu_load::CpuTimes;
     use crate::transfer::Concurrency;
 
     /// Runs the controller against a model where `c` requests in flight
@@ -687,21 +647,30 @@ mod tests {
         assert!(limits.iter().skip(6).all(|&l| l <= 10), "{limits:?}");
     }
 
-    /// A gauge whose CPUs were busy `busy` ticks of every 100 between two
-    /// readings, `own` of them this process's.
-    fn cpus(busy: u64, own: u64) -> CpuGauge {
+    /// A watch whose CPUs were busy `busy` ticks of every `ticks` between
+    /// two readings, `own` of them this process's; `busy` becomes 0 after
+    /// `busy_readings` readings.
+    fn cpus_for(ticks: u64, busy: u64, own: u64, busy_readings: usize) -> CpuWatch {
         let mut now = CpuTimes { busy: 0, total: 0, own: 0 };
-        CpuGauge(Box::new(move || {
-            now = CpuTimes { busy: now.busy + busy, total: now.total + 100, own: now.own + own };
+        let mut readings = 0;
+        CpuWatch::new(move || {
+            readings += 1;
+            let (busy, own) = if readings > busy_readings { (0, 0) } else { (busy, own) };
+            now = CpuTimes { busy: now.busy + busy, total: now.total + ticks, own: now.own + own };
             Some(now)
-        }))
+        })
+    }
+
+    /// [`cpus_for`] with 100 ticks between readings, busy throughout.
+    fn cpus(busy: u64, own: u64) -> CpuWatch {
+        cpus_for(100, busy, own, usize::MAX)
     }
 
     #[test]
     fn busy_cpus_hold_the_start_level_where_throughput_alone_would_double() {
         // The model of the test above, where it grows past 8.
         let model = linear_then_flat(100.0, 5_000.0);
-        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus(95, 60));
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_watch(cpus(95, 60));
         let limits = drive(&mut controller, &model, 40);
         assert!(limits.iter().all(|&l| l == ADAPTIVE_START), "{limits:?}");
         assert!(controller.trace().is_empty(), "{:?}", controller.trace());
@@ -711,10 +680,35 @@ mod tests {
     fn cpus_with_room_to_spare_or_busy_with_other_work_let_it_grow() {
         let model = linear_then_flat(100.0, 5_000.0);
         for (busy, own) in [(85, 80), (100, 20)] {
-            let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_gauge(cpus(busy, own));
+            let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_watch(cpus(busy, own));
             let limits = drive(&mut controller, &model, 40);
             assert!(*limits.last().unwrap() >= 50, "{busy}% busy, {own}% this process: {limits:?}");
         }
+    }
+
+    #[test]
+    fn readings_a_few_ticks_apart_still_hold_it() {
+        // 5 ticks a window (two CPUs, 25 ms windows): a span tells after two.
+        let model = linear_then_flat(100.0, 5_000.0);
+        let mut controller =
+            Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_watch(cpus_for(5, 5, 4, usize::MAX));
+        let limits = drive(&mut controller, &model, 40);
+        assert!(limits.iter().all(|&l| l == ADAPTIVE_START), "{limits:?}");
+    }
+
+    #[test]
+    fn once_the_cpus_are_no_longer_busy_slow_start_doubles_again() {
+        let model = linear_then_flat(100.0, 5_000.0);
+        let mut controller = Controller::new(ADAPTIVE_START, 256, Instant::now()).cpu_watch(cpus_for(100, 95, 60, 8));
+        let limits = drive(&mut controller, &model, 40);
+        // The 8th reading is the last busy one; the window after it doubles.
+        assert!(limits[..7].iter().all(|&l| l == ADAPTIVE_START), "held while busy: {limits:?}");
+        assert!(*limits.last().unwrap() >= 50, "then grew as without the rule: {limits:?}");
+        assert!(
+            controller.trace().iter().take_while(|c| c.0 == Change::Double).count() >= 3,
+            "{:?}",
+            controller.trace()
+        );
     }
 
     #[test]
@@ -724,7 +718,7 @@ mod tests {
         let model = linear_then_flat(1_000.0, 8_000.0);
         let probes = |busy: u64| {
             let mut controller =
-                Controller::new(ADAPTIVE_START, 32, Instant::now()).cpu_gauge(cpus(busy, busy * 6 / 10));
+                Controller::new(ADAPTIVE_START, 32, Instant::now()).cpu_watch(cpus(busy, busy * 6 / 10));
             drive(&mut controller, &model, 60);
             controller.trace().iter().filter(|c| c.0 == Change::Probe).count()
         };
@@ -781,10 +775,10 @@ mod tests {
     fn an_adaptive_limiter_reads_the_machines_cpus_and_a_fixed_one_does_not() {
         let reads = |concurrency| {
             let limiter = Limiter::for_concurrency(concurrency, 64, Arc::new(Tally::default()));
-            let read = limiter.lock().controller.cpu_mark.is_some();
+            let read = limiter.lock().controller.cpu.is_some();
             read
         };
-        assert_eq!(reads(Concurrency::Adaptive), cfg!(target_os = "linux"));
+        assert!(reads(Concurrency::Adaptive));
         assert!(!reads(Concurrency::Fixed(8)));
     }
 

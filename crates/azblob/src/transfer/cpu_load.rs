@@ -7,9 +7,11 @@
 //!
 //! The readings are the first line of Linux's `/proc/stat` (the time all
 //! CPUs spent busy and in total) and `/proc/self/stat` (this process's user
-//! and system time, all its threads), both in clock ticks. Elsewhere, or
-//! where they cannot be read, there is no reading and the controller decides
-//! from throughput alone, as it did before. In a container `/proc/stat`
+//! and system time, all its threads), both in clock ticks, taken by a
+//! [`CpuWatch`] each time the controller closes a window (so at most once
+//! every 10 ms, and never by a transfer too short to close one). Elsewhere,
+//! or where they cannot be read, there is no reading and the controller
+//! decides from throughput alone, as it did before. In a container `/proc/stat`
 //! counts the host's CPUs, not the container's quota, so an exhausted quota
 //! reads as idle CPUs there: the controller then probes as if it had no
 //! reading, which costs nothing it did not cost before.
@@ -24,6 +26,18 @@ pub(crate) struct CpuTimes {
     /// Ticks this process ran, in user and system mode.
     pub(crate) own: u64,
 }
+
+use std::collections::VecDeque;
+
+/// The busy share of the machine's CPUs at or above which, if this process
+/// is [`OWN_SHARE`] of it, the process keeps the CPUs busy.
+pub(crate) const CPU_BUSY: f64 = 0.9;
+/// The share of the busy CPU time that is this process's, at or above which
+/// busy CPUs are this process's doing.
+pub(crate) const OWN_SHARE: f64 = 0.5;
+/// The most readings a watch keeps (it needs those of the last
+/// [`MIN_TICKS`] only, unless the counters stand still).
+const HISTORY_MAX: usize = 64;
 
 /// What the CPUs did between two readings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,14 +108,77 @@ fn parse_own(stat: &str) -> Option<u64> {
     utime.checked_add(stime)
 }
 
-/// Reads the CPU times now, where the system tells them.
+impl Load {
+    /// Whether this process kept the CPUs busy: they were [`CPU_BUSY`], and
+    /// [`OWN_SHARE`] of that was this process.
+    pub(crate) fn bound(&self) -> bool {
+        self.busy >= CPU_BUSY && self.own >= OWN_SHARE
+    }
+}
+
+/// Reads the CPU times now, where the system tells them. The files are read
+/// as bytes: a process may name itself with bytes that are not UTF-8.
 pub(crate) fn read() -> Option<CpuTimes> {
     if cfg!(target_os = "linux") {
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
-        CpuTimes::parse(&stat, &own)
+        let stat = std::fs::read("/proc/stat").ok()?;
+        let own = std::fs::read("/proc/self/stat").ok()?;
+        CpuTimes::parse(&String::from_utf8_lossy(&stat), &String::from_utf8_lossy(&own))
     } else {
         None
+    }
+}
+
+/// Readings taken one after another, and whether this process kept the
+/// CPUs busy over the last span long enough to tell: from the newest
+/// earlier reading at least [`MIN_TICKS`] before the latest, to the latest.
+/// Until a span is that long (a transfer's first 50 ms on 2 CPUs) it cannot
+/// tell, and says no.
+pub(crate) struct CpuWatch {
+    gauge: Box<dyn FnMut() -> Option<CpuTimes> + Send>,
+    history: VecDeque<CpuTimes>,
+    bound: bool,
+}
+
+impl CpuWatch {
+    /// A watch over `gauge`'s readings (the system's, or a script in tests).
+    pub(crate) fn new(gauge: impl FnMut() -> Option<CpuTimes> + Send + 'static) -> Self {
+        CpuWatch { gauge: Box::new(gauge), history: VecDeque::new(), bound: false }
+    }
+
+    /// A watch over this machine and process ([`read`]).
+    pub(crate) fn system() -> Self {
+        CpuWatch::new(read)
+    }
+
+    /// Takes a reading and judges the span it ends.
+    pub(crate) fn sample(&mut self) {
+        let Some(now) = (self.gauge)() else { return };
+        // The second reading is old enough to be the span's start, so the first is not needed.
+        while self.history.len() >= 2 && now.total.saturating_sub(self.history[1].total) >= MIN_TICKS {
+            self.history.pop_front();
+        }
+        let load = self.history.front().and_then(|start| now.load_since(start));
+        let counters_went_back = self.history.front().is_some_and(|start| now.total < start.total);
+        if counters_went_back || self.history.len() >= HISTORY_MAX {
+            self.history.clear();
+        }
+        self.history.push_back(now);
+        let bound = load.is_some_and(|l| l.bound());
+        if bound != self.bound {
+            tracing::debug!(?load, bound, "adaptive concurrency: whether this process keeps the CPUs busy");
+        }
+        self.bound = bound;
+    }
+
+    /// Whether this process kept the CPUs busy over the last span that tells.
+    pub(crate) fn bound(&self) -> bool {
+        self.bound
+    }
+}
+
+impl std::fmt::Debug for CpuWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CpuWatch").field("history", &self.history).field("bound", &self.bound).finish()
     }
 }
 
@@ -152,11 +229,48 @@ mod tests {
     }
 
     #[test]
-    fn this_machine_reads_where_it_is_linux() {
-        let reading = read();
-        assert_eq!(reading.is_some(), cfg!(target_os = "linux"));
-        if let Some(times) = reading {
-            assert!(times.busy <= times.total, "{times:?}");
-        }
+    fn the_bounds_are_at_least_90_percent_busy_and_half_of_it_this_process() {
+        let load = |busy, own| Load { busy, own }.bound();
+        assert!(load(0.9, 0.5));
+        assert!(!load(0.89, 1.0));
+        assert!(!load(1.0, 0.49));
+    }
+
+    /// A watch over scripted readings, `(busy, total, own)` each.
+    fn watch(readings: &[(u64, u64, u64)]) -> CpuWatch {
+        let mut script =
+            readings.iter().map(|&(busy, total, own)| CpuTimes { busy, total, own }).collect::<VecDeque<_>>();
+        CpuWatch::new(move || script.pop_front())
+    }
+
+    #[test]
+    fn a_watch_judges_spans_of_enough_ticks_however_often_it_reads() {
+        // 5 ticks between readings, all of them busy and this process's:
+        // the second reading cannot tell, the third can.
+        let mut w = watch(&[(0, 0, 0), (5, 5, 5), (10, 10, 10), (15, 15, 15), (15, 20, 15), (15, 25, 15)]);
+        let verdicts: Vec<bool> = (0..6)
+            .map(|_| {
+                w.sample();
+                w.bound()
+            })
+            .collect();
+        // Then idle: 5 idle ticks make the span from 10 ticks back half idle.
+        assert_eq!(verdicts, [false, false, true, true, false, false]);
+        assert!(w.history.len() <= 3, "{w:?}");
+    }
+
+    #[test]
+    fn a_watch_without_readings_or_with_counters_that_go_back_says_no() {
+        let mut none = CpuWatch::new(|| None);
+        none.sample();
+        assert!(!none.bound());
+        let mut back = watch(&[(100, 100, 100), (200, 200, 200), (10, 10, 10), (15, 15, 15)]);
+        back.sample();
+        back.sample();
+        assert!(back.bound());
+        back.sample();
+        assert!(!back.bound(), "the counters went back: {back:?}");
+        back.sample();
+        assert!(!back.bound(), "5 ticks since they started again");
     }
 }
