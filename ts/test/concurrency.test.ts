@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ADAPTIVE_START, Controller, Limiter } from "../src/transfer/concurrency.js";
-import { type CpuGauge, loadSince, parseCpuTimes, readCpuTimes } from "../src/transfer/cpu-load.js";
+import { CpuWatch, isBound, loadSince, parseCpuTimes, readCpuTimes } from "../src/transfer/cpu-load.js";
 
 /** Runs `controller` against a model where `c` in flight complete `throughput(c)` per second; one limit per window. */
 function drive(controller: Controller, throughput: (c: number) => number, windows: number): number[] {
@@ -108,17 +108,85 @@ test("/proc/stat and /proc/self/stat read as Rust's cpu_load reads them (its vec
   assert.equal(at(1050, 2100, 499), undefined);
   const reading = readCpuTimes();
   assert.equal(reading !== undefined, process.platform === "linux");
-  if (reading) assert.ok(reading.busy <= reading.total, JSON.stringify(reading));
 });
 
-/** A gauge whose CPUs were busy `busy` ticks of every 100 between two readings, `own` of them this process's. */
-function cpus(busy: number, own: number): CpuGauge {
-  let now = { busy: 0, total: 0, own: 0 };
-  return () => {
-    now = { busy: now.busy + busy, total: now.total + 100, own: now.own + own };
-    return now;
-  };
+test("the bounds are at least 90% busy and half of it this process", () => {
+  assert.equal(isBound({ busy: 0.9, own: 0.5 }), true);
+  assert.equal(isBound({ busy: 0.89, own: 1 }), false);
+  assert.equal(isBound({ busy: 1, own: 0.49 }), false);
+});
+
+/** A watch over scripted readings, `[busy, total, own]` each. */
+function watch(readings: Array<[number, number, number]>): CpuWatch {
+  const script = readings.map(([busy, total, own]) => ({ busy, total, own }));
+  return new CpuWatch(() => script.shift());
 }
+
+test("a watch judges spans of enough ticks however often it reads (Rust's cases)", () => {
+  // 5 ticks between readings, all busy and this process's: the second cannot tell, the third can;
+  // then 5 idle ticks make the span from 10 ticks back half idle.
+  const w = watch([
+    [0, 0, 0],
+    [5, 5, 5],
+    [10, 10, 10],
+    [15, 15, 15],
+    [15, 20, 15],
+    [15, 25, 15],
+  ]);
+  const verdicts = Array.from({ length: 6 }, () => {
+    w.sample();
+    return w.bound;
+  });
+  assert.deepEqual(verdicts, [false, false, true, true, false, false]);
+  assert.ok(w.kept <= 3, String(w.kept));
+  const none = new CpuWatch(() => undefined);
+  none.sample();
+  assert.equal(none.bound, false);
+  const back = watch([
+    [100, 100, 100],
+    [200, 200, 200],
+    [10, 10, 10],
+    [15, 15, 15],
+  ]);
+  back.sample();
+  back.sample();
+  assert.equal(back.bound, true);
+  back.sample();
+  assert.equal(back.bound, false, "the counters went back");
+  back.sample();
+  assert.equal(back.bound, false, "5 ticks since they started again");
+});
+
+/** A watch whose CPUs were busy `busy` ticks of every `ticks` between readings, `own` of them this process's, idle after `busyReadings` readings. */
+function cpusFor(ticks: number, busy: number, own: number, busyReadings = Number.POSITIVE_INFINITY): CpuWatch {
+  let now = { busy: 0, total: 0, own: 0 };
+  let readings = 0;
+  return new CpuWatch(() => {
+    readings += 1;
+    const [b, o] = readings > busyReadings ? [0, 0] : [busy, own];
+    now = { busy: now.busy + b, total: now.total + ticks, own: now.own + o };
+    return now;
+  });
+}
+
+const cpus = (busy: number, own: number): CpuWatch => cpusFor(100, busy, own);
+
+test("readings a few ticks apart still hold it; once the CPUs are free slow start doubles again", () => {
+  const model = linearThenFlat(100, 5000);
+  const short = drive(new Controller(ADAPTIVE_START, 256, 0, cpusFor(5, 5, 4)), model, 40);
+  assert.ok(
+    short.every((l) => l === ADAPTIVE_START),
+    String(short),
+  );
+  const freed = new Controller(ADAPTIVE_START, 256, 0, cpusFor(100, 95, 60, 8));
+  const limits = drive(freed, model, 40);
+  // The 8th reading is the last busy one; the window after it doubles.
+  assert.ok(
+    limits.slice(0, 7).every((l) => l === ADAPTIVE_START),
+    String(limits),
+  );
+  assert.ok((limits[limits.length - 1] ?? 0) >= 50, String(limits));
+});
 
 test("CPUs this process keeps busy hold the start level where throughput alone would double; others' work does not", () => {
   const model = linearThenFlat(100, 5000);
@@ -148,8 +216,8 @@ test("a held level does not probe while the CPUs are busy", () => {
   assert.equal(probes(95), 0, "busy CPUs do not");
 });
 
-test("an adaptive limiter reads the machine's CPUs, a fixed one does not", () => {
-  assert.equal(Limiter.adaptive(64).readsCpu, process.platform === "linux");
+test("an adaptive limiter watches the CPUs, a fixed one does not", () => {
+  assert.equal(Limiter.adaptive(64).readsCpu, true);
   assert.equal(Limiter.fixed(8).readsCpu, false);
 });
 

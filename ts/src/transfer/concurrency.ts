@@ -8,15 +8,16 @@
 // more than 25% and each request does not take 1.5 times as long (Little's
 // law: on a saturated link a gain that comes with longer requests is noise);
 // settle on the smallest level within 5% of the best; probe upwards
-// additively; raise no level (neither double nor probe) while, since the last
-// decision, the machine's CPUs were at least 90% busy and at least half of
-// that was this process (`cpu-load.ts`); halve
+// additively; raise no level (neither double nor probe) while, over the last
+// 10 ticks or more, the machine's CPUs were at least 90% busy and at least
+// half of that was this process (`CpuWatch`, read as windows close; slow
+// start measures the level again and doubles once they are not); halve
 // on a 429, a 503 or a timeout, at most once per window; never above the cap
 // (the memory budget ÷ the block size, or 256 small blobs).
 
 import { invalidInput } from "../errors/kinds.js";
 import { Tally } from "../wire/tally.js";
-import { type CpuGauge, type CpuTimes, loadSince, readCpuTimes } from "./cpu-load.js";
+import { CpuWatch, readCpuTimes } from "./cpu-load.js";
 
 /** Where an adaptive transfer starts. */
 export const ADAPTIVE_START = 8;
@@ -29,10 +30,6 @@ const MIN_WINDOW_TIME_MS = 10;
 const GROWTH = 0.25;
 const SATURATED = 1.5;
 const NEAR_BEST = 0.95;
-/** The busy share of the machine's CPUs at or above which a level is not raised, if this process is `OWN_SHARE` of it. */
-const CPU_BUSY = 0.9;
-/** This process's share of the busy CPU time at or above which busy CPUs hold the level. */
-const OWN_SHARE = 0.5;
 const WARM_UP_MAX = 4;
 const HOLD_WINDOWS = 8;
 
@@ -67,30 +64,19 @@ export class Controller {
   /** (level, best throughput, best latency) of the levels slow start tried. */
   #levels: Array<[number, number, number]> = [];
   readonly trace: Array<[Change, number]> = [];
-  readonly #cpu: CpuGauge;
-  /** The CPU times when the level was set or last judged busy or not. */
-  #cpuMark: CpuTimes | undefined;
+  readonly #cpu: CpuWatch | undefined;
 
-  /** A controller from `start` (within 1..cap); `cpu` is where it reads the machine's CPUs (none: throughput alone decides). */
-  constructor(start: number, cap: number, nowMs: number, cpu: CpuGauge = () => undefined) {
+  /** A controller from `start` (within 1..cap); `cpu` watches the CPUs as windows close (none: throughput alone decides). */
+  constructor(start: number, cap: number, nowMs: number, cpu?: CpuWatch) {
     this.#cap = Math.max(1, cap);
     this.#limit = Math.min(Math.max(start, 1), this.#cap);
     this.#window = { start: nowMs, done: 0, busy: 0, saturated: false, halved: false };
     this.#cpu = cpu;
-    this.#cpuMark = cpu();
   }
 
-  /** Whether this process kept the CPUs busy since the mark; a reading that spans too little time keeps the old mark. */
+  /** Whether this process kept the CPUs busy over the last span that tells. */
   #cpuBound(): boolean {
-    const now = this.#cpu();
-    if (now === undefined) return false;
-    const load = this.#cpuMark === undefined ? undefined : loadSince(now, this.#cpuMark);
-    if (load === undefined) {
-      this.#cpuMark ??= now;
-      return false;
-    }
-    this.#cpuMark = now;
-    return load.busy >= CPU_BUSY && load.own >= OWN_SHARE;
+    return this.#cpu?.bound ?? false;
   }
 
   get limit(): number {
@@ -105,9 +91,9 @@ export class Controller {
     return this.#halvings;
   }
 
-  /** Whether it reads the machine's CPUs (it had a first reading). */
+  /** Whether it watches the CPUs. */
   get readsCpu(): boolean {
-    return this.#cpuMark !== undefined;
+    return this.#cpu !== undefined;
   }
 
   started(): void {
@@ -128,6 +114,7 @@ export class Controller {
       const measure = this.#window.saturated && !this.#settling;
       this.#settling = false;
       this.#openWindow(nowMs);
+      this.#cpu?.sample();
       if (measure) this.#measured(throughput, latency);
     }
   }
@@ -150,7 +137,6 @@ export class Controller {
     const clamped = Math.min(Math.max(limit, 1), this.#cap);
     if (clamped !== this.#limit) {
       this.#settling = true;
-      this.#cpuMark = this.#cpu();
       if (this.trace.length < 256) this.trace.push([change, clamped]);
     }
     this.#limit = clamped;
@@ -184,7 +170,10 @@ export class Controller {
         const grew = (phase.previous === undefined || level[0] > phase.previous[0] * (1 + GROWTH)) && !saturated;
         // Its throughput is not to be believed, so it cannot be the level the plateau settles on either.
         if (saturated && phase.again) this.#levels.pop();
-        if (grew && this.#limit < this.#cap && !this.#cpuBound()) {
+        if (grew && this.#limit < this.#cap && this.#cpuBound()) {
+          // Not while the CPUs are this process's: measure this level again, and double once they are not.
+          this.#phase = { kind: "slow-start", previous: phase.previous, again: false };
+        } else if (grew && this.#limit < this.#cap) {
           this.#set("double", this.#limit * 2);
           this.#phase = { kind: "slow-start", previous: level, again: false };
         } else if (!grew && !phase.again) {
@@ -249,7 +238,7 @@ export class Limiter {
 
   /** An adaptive limiter starting at `start` (8 unless asked), never above `cap`. */
   static adaptive(cap: number, start = ADAPTIVE_START): Limiter {
-    return new Limiter(new Controller(start, cap, performance.now(), readCpuTimes), true);
+    return new Limiter(new Controller(start, cap, performance.now(), new CpuWatch(readCpuTimes)), true);
   }
 
   /** A limiter of `n` at once, whatever happens. */
@@ -269,7 +258,7 @@ export class Limiter {
     return this.#controller.limit;
   }
 
-  /** Whether the controller reads the machine's CPUs (an adaptive limiter on Linux). */
+  /** Whether the controller watches the CPUs (an adaptive limiter). */
   get readsCpu(): boolean {
     return this.#controller.readsCpu;
   }

@@ -3,9 +3,10 @@
 // process keeps the CPUs busy gains nothing from more requests in flight;
 // CPUs busy with other work do not hold it, since a transfer that waits on
 // the network still gains. The readings are the first line of Linux's
-// `/proc/stat` and `/proc/self/stat`'s utime and stime, in clock ticks;
-// elsewhere, or where they cannot be read, there is none and the controller
-// decides from throughput alone. In a container `/proc/stat` counts the
+// `/proc/stat` and `/proc/self/stat`'s utime and stime, in clock ticks, taken
+// by a `CpuWatch` as the controller closes each window; elsewhere, or where
+// they cannot be read, there is none and the controller decides from
+// throughput alone. In a container `/proc/stat` counts the
 // host's CPUs, not the container's quota.
 
 import { readFileSync } from "node:fs";
@@ -28,6 +29,17 @@ export type CpuGauge = () => CpuTimes | undefined;
 
 /** The fewest ticks between two readings that tell a busy share (50 ms on 2 CPUs). */
 const MIN_TICKS = 10;
+/** The busy share at or above which, if this process is `OWN_SHARE` of it, the process keeps the CPUs busy. */
+const CPU_BUSY = 0.9;
+/** This process's share of the busy time at or above which busy CPUs are its doing. */
+const OWN_SHARE = 0.5;
+/** The most readings a watch keeps. */
+const HISTORY_MAX = 64;
+
+/** Whether this process kept the CPUs busy over `load`. */
+export function isBound(load: Load): boolean {
+  return load.busy >= CPU_BUSY && load.own >= OWN_SHARE;
+}
 
 /** The machine's and this process's times from `/proc/stat` and `/proc/self/stat`. */
 export function parseCpuTimes(stat: string, ownStat: string): CpuTimes | undefined {
@@ -86,5 +98,45 @@ export function readCpuTimes(): CpuTimes | undefined {
     return parseCpuTimes(readFileSync("/proc/stat", "latin1"), readFileSync("/proc/self/stat", "latin1"));
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Readings taken one after another, and whether this process kept the CPUs
+ * busy over the last span long enough to tell: from the newest earlier
+ * reading at least `MIN_TICKS` before the latest, to the latest. Until a
+ * span is that long it cannot tell, and says no.
+ */
+export class CpuWatch {
+  readonly #gauge: CpuGauge;
+  #history: CpuTimes[] = [];
+  #bound = false;
+
+  constructor(gauge: CpuGauge) {
+    this.#gauge = gauge;
+  }
+
+  /** Takes a reading and judges the span it ends. */
+  sample(): void {
+    const now = this.#gauge();
+    if (now === undefined) return;
+    const history = this.#history;
+    // The second reading is old enough to be the span's start, so the first is not needed.
+    while (history.length >= 2 && now.total - (history[1]?.total ?? now.total) >= MIN_TICKS) history.shift();
+    const start = history[0];
+    const load = start === undefined ? undefined : loadSince(now, start);
+    if ((start !== undefined && now.total < start.total) || history.length >= HISTORY_MAX) history.length = 0;
+    history.push(now);
+    this.#bound = load !== undefined && isBound(load);
+  }
+
+  /** Whether this process kept the CPUs busy over the last span that tells. */
+  get bound(): boolean {
+    return this.#bound;
+  }
+
+  /** How many readings it keeps, for tests. */
+  get kept(): number {
+    return this.#history.length;
   }
 }

@@ -229,6 +229,11 @@ mod tests {
     }
 
     #[test]
+    fn this_machine_reads_where_it_is_linux() {
+        assert_eq!(read().is_some(), cfg!(target_os = "linux"));
+    }
+
+    #[test]
     fn the_bounds_are_at_least_90_percent_busy_and_half_of_it_this_process() {
         let load = |busy, own| Load { busy, own }.bound();
         assert!(load(0.9, 0.5));
