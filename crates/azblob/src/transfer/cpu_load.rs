@@ -35,6 +35,14 @@ pub(crate) const CPU_BUSY: f64 = 0.9;
 /// The share of the busy CPU time that is this process's, at or above which
 /// busy CPUs are this process's doing.
 pub(crate) const OWN_SHARE: f64 = 0.5;
+/// Once the process keeps the CPUs busy, it goes on doing so until a span
+/// reads less busy than this, or less of it its own than [`OWN_STILL`]: a
+/// span of 10 to 13 ticks moves by a tick's 8 to 10% from one reading to
+/// the next, and with one threshold a held 2-core upload read 0.85 busy in
+/// one span of six runs and doubled.
+pub(crate) const CPU_STILL: f64 = 0.8;
+/// See [`CPU_STILL`].
+pub(crate) const OWN_STILL: f64 = 0.4;
 /// The most readings a watch keeps (it needs those of the last
 /// [`MIN_TICKS`] only, unless the counters stand still).
 const HISTORY_MAX: usize = 64;
@@ -109,10 +117,12 @@ fn parse_own(stat: &str) -> Option<u64> {
 }
 
 impl Load {
-    /// Whether this process kept the CPUs busy: they were [`CPU_BUSY`], and
-    /// [`OWN_SHARE`] of that was this process.
-    pub(crate) fn bound(&self) -> bool {
-        self.busy >= CPU_BUSY && self.own >= OWN_SHARE
+    /// Whether this process kept the CPUs busy, given whether it did over
+    /// the span before: they were [`CPU_BUSY`] and [`OWN_SHARE`] of that was
+    /// this process, or, if it did before, [`CPU_STILL`] and [`OWN_STILL`].
+    pub(crate) fn bound(&self, before: bool) -> bool {
+        let (busy, own) = if before { (CPU_STILL, OWN_STILL) } else { (CPU_BUSY, OWN_SHARE) };
+        self.busy >= busy && self.own >= own
     }
 }
 
@@ -163,7 +173,7 @@ impl CpuWatch {
             self.history.clear();
         }
         self.history.push_back(now);
-        let bound = load.is_some_and(|l| l.bound());
+        let bound = load.is_some_and(|l| l.bound(self.bound));
         if bound != self.bound {
             tracing::debug!(?load, bound, "adaptive concurrency: whether this process keeps the CPUs busy");
         }
@@ -234,11 +244,14 @@ mod tests {
     }
 
     #[test]
-    fn the_bounds_are_at_least_90_percent_busy_and_half_of_it_this_process() {
-        let load = |busy, own| Load { busy, own }.bound();
-        assert!(load(0.9, 0.5));
-        assert!(!load(0.89, 1.0));
-        assert!(!load(1.0, 0.49));
+    fn the_bounds_are_90_percent_busy_and_half_of_it_this_process_to_enter_and_80_and_40_to_stay() {
+        let load = |busy, own, before| Load { busy, own }.bound(before);
+        assert!(load(0.9, 0.5, false));
+        assert!(!load(0.89, 1.0, false));
+        assert!(!load(1.0, 0.49, false));
+        assert!(load(0.8, 0.4, true));
+        assert!(!load(0.79, 1.0, true));
+        assert!(!load(1.0, 0.39, true));
     }
 
     /// A watch over scripted readings, `(busy, total, own)` each.
@@ -262,6 +275,24 @@ mod tests {
         // Then idle: 5 idle ticks make the span from 10 ticks back half idle.
         assert_eq!(verdicts, [false, false, true, true, false, false]);
         assert!(w.history.len() <= 3, "{w:?}");
+    }
+
+    #[test]
+    fn a_watch_that_said_yes_goes_on_saying_it_until_a_span_reads_under_80_percent() {
+        // 10 ticks a reading: all busy, then 80% (two ticks of noise), then 70%.
+        let mut w = watch(&[(0, 0, 0), (10, 10, 10), (18, 20, 18), (25, 30, 25)]);
+        let verdicts: Vec<bool> = (0..4)
+            .map(|_| {
+                w.sample();
+                w.bound()
+            })
+            .collect();
+        assert_eq!(verdicts, [false, true, true, false]);
+        // The same 80% does not make a watch that said no say yes.
+        let mut fresh = watch(&[(0, 0, 0), (8, 10, 8)]);
+        fresh.sample();
+        fresh.sample();
+        assert!(!fresh.bound());
     }
 
     #[test]
