@@ -110,10 +110,32 @@ test("/proc/stat and /proc/self/stat read as Rust's cpu_load reads them (its vec
   assert.equal(reading !== undefined, process.platform === "linux");
 });
 
-test("the bounds are at least 90% busy and half of it this process", () => {
-  assert.equal(isBound({ busy: 0.9, own: 0.5 }), true);
-  assert.equal(isBound({ busy: 0.89, own: 1 }), false);
-  assert.equal(isBound({ busy: 1, own: 0.49 }), false);
+test("the bounds are 90% busy and half of it this process to enter, 80% and 40% to stay", () => {
+  assert.equal(isBound({ busy: 0.9, own: 0.5 }, false), true);
+  assert.equal(isBound({ busy: 0.89, own: 1 }, false), false);
+  assert.equal(isBound({ busy: 1, own: 0.49 }, false), false);
+  assert.equal(isBound({ busy: 0.8, own: 0.4 }, true), true);
+  assert.equal(isBound({ busy: 0.79, own: 1 }, true), false);
+  assert.equal(isBound({ busy: 1, own: 0.39 }, true), false);
+  // A watch that said yes goes on saying it until a span reads under 80%; the same 80% does not make a fresh one say yes.
+  const held = watch([
+    [0, 0, 0],
+    [10, 10, 10],
+    [18, 20, 18],
+    [25, 30, 25],
+  ]);
+  const verdicts = Array.from({ length: 4 }, () => {
+    held.sample();
+    return held.bound;
+  });
+  assert.deepEqual(verdicts, [false, true, true, false]);
+  const fresh = watch([
+    [0, 0, 0],
+    [8, 10, 8],
+  ]);
+  fresh.sample();
+  fresh.sample();
+  assert.equal(fresh.bound, false);
 });
 
 /** A watch over scripted readings, `[busy, total, own]` each. */

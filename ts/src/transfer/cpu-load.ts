@@ -33,12 +33,16 @@ const MIN_TICKS = 10;
 const CPU_BUSY = 0.9;
 /** This process's share of the busy time at or above which busy CPUs are its doing. */
 const OWN_SHARE = 0.5;
+/** Once bound, a watch stays so until a span reads less busy than this, or less of it its own than `OWN_STILL` (a 10-tick span moves by a tick's 10%). */
+const CPU_STILL = 0.8;
+const OWN_STILL = 0.4;
 /** The most readings a watch keeps. */
 const HISTORY_MAX = 64;
 
-/** Whether this process kept the CPUs busy over `load`. */
-export function isBound(load: Load): boolean {
-  return load.busy >= CPU_BUSY && load.own >= OWN_SHARE;
+/** Whether this process kept the CPUs busy over `load`, given whether it did over the span `before`. */
+export function isBound(load: Load, before: boolean): boolean {
+  const [busy, own] = before ? [CPU_STILL, OWN_STILL] : [CPU_BUSY, OWN_SHARE];
+  return load.busy >= busy && load.own >= own;
 }
 
 /** The machine's and this process's times from `/proc/stat` and `/proc/self/stat`. */
@@ -127,7 +131,7 @@ export class CpuWatch {
     const load = start === undefined ? undefined : loadSince(now, start);
     if ((start !== undefined && now.total < start.total) || history.length >= HISTORY_MAX) history.length = 0;
     history.push(now);
-    this.#bound = load !== undefined && isBound(load);
+    this.#bound = load !== undefined && isBound(load, this.#bound);
   }
 
   /** Whether this process kept the CPUs busy over the last span that tells. */
