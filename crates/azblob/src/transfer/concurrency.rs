@@ -47,8 +47,9 @@
 //!   ([`NEAR_BEST`]), and hold there.
 //! - **Busy CPUs**: a level is not raised (neither doubled nor probed)
 //!   while, over the last 10 ticks or more, the machine's CPUs were at least
-//!   90% busy and at least half of that was this process (`CpuWatch` in
-//!   `cpu_load.rs`, read as each window closes): more requests would only
+//!   90% busy and at least half of that was this process (then until a span
+//!   reads under 80% or 40%; `CpuWatch` in `cpu_load.rs`, read as each
+//!   window closes): more requests would only
 //!   compete for the same cores. Slow start then measures the level again
 //!   and doubles once they are not. On a 2-core machine sending to a near
 //!   server, 8 in flight already kept both cores busy, and the doubling to
