@@ -170,10 +170,11 @@ export class Controller {
         const grew = (phase.previous === undefined || level[0] > phase.previous[0] * (1 + GROWTH)) && !saturated;
         // Its throughput is not to be believed, so it cannot be the level the plateau settles on either.
         if (saturated && phase.again) this.#levels.pop();
-        if (grew && this.#limit < this.#cap && this.#cpuBound()) {
+        const room = grew && this.#limit < this.#cap;
+        if (room && this.#cpuBound()) {
           // Not while the CPUs are this process's: measure this level again, and double once they are not.
           this.#phase = { kind: "slow-start", previous: phase.previous, again: false };
-        } else if (grew && this.#limit < this.#cap) {
+        } else if (room) {
           this.#set("double", this.#limit * 2);
           this.#phase = { kind: "slow-start", previous: level, again: false };
         } else if (!grew && !phase.again) {

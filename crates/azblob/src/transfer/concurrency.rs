@@ -49,9 +49,8 @@
 //!   while, over the last 10 ticks or more, the machine's CPUs were at least
 //!   90% busy and at least half of that was this process (then until a span
 //!   reads under 80% or 40%; `CpuWatch` in `cpu_load.rs`, read as each
-//!   window closes): more requests would only
-//!   compete for the same cores. Slow start then measures the level again
-//!   and doubles once they are not. On a 2-core machine sending to a near
+//!   window closes): more requests would only compete for the same cores.
+//!   Slow start then measures the level again and doubles once they are not. On a 2-core machine sending to a near
 //!   server, 8 in flight already kept both cores busy, and the doubling to
 //!   16 with its fresh buffers cost about a tenth of the upload. CPUs kept
 //!   busy by other work (a training job beside a download) do not hold it:
@@ -334,11 +333,12 @@ impl Controller {
                     // the level the plateau settles on either.
                     self.levels.pop();
                 }
-                if grew && self.limit < self.cap && self.cpu_bound() {
+                let room = grew && self.limit < self.cap;
+                if room && self.cpu_bound() {
                     // Not while the CPUs are this process's: measure this
                     // level again, and double once they are not.
                     self.phase = Phase::SlowStart { previous, again: false };
-                } else if grew && self.limit < self.cap {
+                } else if room {
                     self.set(Change::Double, self.limit.saturating_mul(2));
                     self.phase = Phase::SlowStart { previous: Some(level), again: false };
                 } else if !grew && !again {

@@ -16,6 +16,8 @@
 //! reads as idle CPUs there: the controller then probes as if it had no
 //! reading, which costs nothing it did not cost before.
 
+use std::collections::VecDeque;
+
 /// CPU time since boot, in clock ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CpuTimes {
@@ -27,22 +29,25 @@ pub(crate) struct CpuTimes {
     pub(crate) own: u64,
 }
 
-use std::collections::VecDeque;
-
+/// The fewest ticks between two readings that tell a busy share: on a
+/// machine of two CPUs 10 ticks are 50 ms, which a transfer's first
+/// decision (after about three windows) has seen, and one tick more or less
+/// moves the share by 10%.
+const MIN_TICKS: u64 = 10;
 /// The busy share of the machine's CPUs at or above which, if this process
 /// is [`OWN_SHARE`] of it, the process keeps the CPUs busy.
-pub(crate) const CPU_BUSY: f64 = 0.9;
+const CPU_BUSY: f64 = 0.9;
 /// The share of the busy CPU time that is this process's, at or above which
 /// busy CPUs are this process's doing.
-pub(crate) const OWN_SHARE: f64 = 0.5;
+const OWN_SHARE: f64 = 0.5;
 /// Once the process keeps the CPUs busy, it goes on doing so until a span
 /// reads less busy than this, or less of it its own than [`OWN_STILL`]: a
 /// span of 10 to 13 ticks moves by a tick's 8 to 10% from one reading to
 /// the next, and with one threshold a held 2-core upload read 0.85 busy in
 /// one span of six runs and doubled.
-pub(crate) const CPU_STILL: f64 = 0.8;
+const CPU_STILL: f64 = 0.8;
 /// See [`CPU_STILL`].
-pub(crate) const OWN_STILL: f64 = 0.4;
+const OWN_STILL: f64 = 0.4;
 /// The most readings a watch keeps (it needs those of the last
 /// [`MIN_TICKS`] only, unless the counters stand still).
 const HISTORY_MAX: usize = 64;
@@ -55,12 +60,6 @@ pub(crate) struct Load {
     /// The share of that busy time that was this process's.
     pub(crate) own: f64,
 }
-
-/// The fewest ticks between two readings that tell a busy share: on a
-/// machine of two CPUs 10 ticks are 50 ms, which a transfer's first
-/// decision (after about three windows) has seen, and one tick more or less
-/// moves the share by 10%.
-const MIN_TICKS: u64 = 10;
 
 impl CpuTimes {
     /// The machine's and this process's times from `/proc/stat` and `/proc/self/stat`.
@@ -167,9 +166,9 @@ impl CpuWatch {
         while self.history.len() >= 2 && now.total.saturating_sub(self.history[1].total) >= MIN_TICKS {
             self.history.pop_front();
         }
-        let load = self.history.front().and_then(|start| now.load_since(start));
-        let counters_went_back = self.history.front().is_some_and(|start| now.total < start.total);
-        if counters_went_back || self.history.len() >= HISTORY_MAX {
+        let start = self.history.front();
+        let load = start.and_then(|start| now.load_since(start));
+        if start.is_some_and(|start| now.total < start.total) || self.history.len() >= HISTORY_MAX {
             self.history.clear();
         }
         self.history.push_back(now);
